@@ -1,0 +1,411 @@
+"""The fitting engine: Gaussians with a constant background, fitted to many spots at once.
+
+One engine serves every tool (PSF, co-registration, ...). All spots of a batch share one
+box shape, so the whole batch is fitted by a vectorised Levenberg–Marquardt with analytic
+Jacobians: no Python loop over spots, one ``numpy.linalg.solve`` over a stack of small
+normal-equation systems per iteration.
+
+The N-dimensional Gaussian is parametrised by the Cholesky factor ``L`` of its *precision*
+matrix (``P = L Lᵀ = Σ⁻¹``)::
+
+    f(x) = b + A · exp(−½ |Lᵀ (x − c)|²)
+
+which covers 1D, axis-aligned and fully rotated 2D/3D spots without the singularity a
+rotation angle has for round spots, keeps the Jacobian simple, and makes ``Σ`` (and with it
+FWHMs along axes, principal axes and angles) a smooth function of the parameters, so their
+standard errors follow by the delta method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from microscope_qc.instrument import FWHM_PER_SIGMA
+
+__all__ = [
+    "GaussianModel",
+    "FitResult",
+    "NoiseModel",
+    "fit_gaussians",
+    "box_coordinates",
+    "delta_method",
+]
+
+
+def box_coordinates(shape: tuple[int, ...]) -> np.ndarray:
+    """Pixel coordinates (N, ndim) of every element of a box of ``shape``, in C order."""
+    grids = np.meshgrid(*[np.arange(s, dtype=float) for s in shape], indexing="ij")
+    return np.stack([g.ravel() for g in grids], axis=1)
+
+
+class GaussianModel:
+    """``b + A·exp(−½|Lᵀ(x − c)|²)`` in ``ndim`` dimensions; ``full=False`` keeps it axis-aligned.
+
+    Parameter vector: ``[A, b, c_0 … c_{d−1}, L entries]`` where the L entries are the
+    lower triangle (row-major, ``numpy.tril_indices``) for ``full=True`` or the diagonal.
+    """
+
+    def __init__(self, ndim: int, full: bool = True):
+        if ndim < 1:
+            raise ValueError("ndim must be >= 1")
+        self.ndim = ndim
+        self.full = full and ndim > 1
+        if self.full:
+            self.rows, self.cols = np.tril_indices(ndim)
+        else:
+            self.rows = self.cols = np.arange(ndim)
+        self.n_params = 2 + ndim + len(self.rows)
+        self.diag_index = np.array([2 + ndim + k for k in range(len(self.rows)) if self.rows[k] == self.cols[k]])
+
+    @property
+    def param_names(self) -> list[str]:
+        names = ["amplitude", "background"] + [f"c{i}" for i in range(self.ndim)]
+        return names + [f"L{r}{c}" for r, c in zip(self.rows, self.cols, strict=True)]
+
+    def cholesky(self, params: np.ndarray) -> np.ndarray:
+        """L as (B, d, d) from parameters (B, P)."""
+        b = params.shape[0]
+        L = np.zeros((b, self.ndim, self.ndim))
+        L[:, self.rows, self.cols] = params[:, 2 + self.ndim :]
+        return L
+
+    def covariance(self, params: np.ndarray) -> np.ndarray:
+        """Σ = (L Lᵀ)⁻¹ as (B, d, d), in pixel² of the fitted coordinates."""
+        L = self.cholesky(params)
+        Linv = np.linalg.inv(L)
+        return np.einsum("bki,bkj->bij", Linv, Linv)
+
+    def params_from_sigma(
+        self, amplitude: np.ndarray, background: np.ndarray, centre: np.ndarray, sigma: np.ndarray
+    ) -> np.ndarray:
+        """Axis-aligned parameters from σ per axis (B, d): L = diag(1/σ)."""
+        b = amplitude.shape[0]
+        p = np.zeros((b, self.n_params))
+        p[:, 0] = amplitude
+        p[:, 1] = background
+        p[:, 2 : 2 + self.ndim] = centre
+        p[:, self.diag_index] = 1.0 / sigma
+        return p
+
+    def value_and_jacobian(self, coords: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model (B, N) and analytic Jacobian (B, N, P) at ``coords`` (N, d) for ``params`` (B, P)."""
+        d = self.ndim
+        A = params[:, 0:1]
+        L = self.cholesky(params)
+        diff = coords[None, :, :] - params[:, None, 2 : 2 + d]  # (B, N, d)
+        w = np.einsum("bni,bik->bnk", diff, L)  # Lᵀ d  (B, N, d)
+        g = np.exp(-0.5 * np.einsum("bnk,bnk->bn", w, w))
+        value = params[:, 1:2] + A * g
+        jac = np.empty(value.shape + (self.n_params,))
+        jac[..., 0] = g
+        jac[..., 1] = 1.0
+        Ag = A * g
+        Lw = np.einsum("bmk,bnk->bnm", L, w)  # (B, N, d)
+        jac[..., 2 : 2 + d] = Ag[..., None] * Lw
+        jac[..., 2 + d :] = -Ag[..., None] * w[:, :, self.cols] * diff[:, :, self.rows]
+        return value, jac
+
+    def value(self, coords: np.ndarray, params: np.ndarray) -> np.ndarray:
+        return self.value_and_jacobian(coords, params)[0]
+
+    def bounds(
+        self, shape: tuple[int, ...], n: int, sigma_min: float = 0.2, sigma_max: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Box constraints (B, P) for spots inside a box of ``shape`` (pixels)."""
+        lo = np.full((n, self.n_params), -np.inf)
+        hi = np.full((n, self.n_params), np.inf)
+        lo[:, 0] = 0.0
+        for i, s in enumerate(shape):
+            lo[:, 2 + i] = -0.5
+            hi[:, 2 + i] = s - 0.5
+        smax = sigma_max if sigma_max is not None else float(max(shape))
+        lo[:, self.diag_index] = 1.0 / smax
+        hi[:, self.diag_index] = 1.0 / sigma_min
+        off = [2 + self.ndim + k for k in range(len(self.rows)) if self.rows[k] != self.cols[k]]
+        if off:
+            lo[:, off] = -1.0 / sigma_min
+            hi[:, off] = 1.0 / sigma_min
+        return lo, hi
+
+    def initial_guess(
+        self, data: np.ndarray, shape: tuple[int, ...], sigma_guess: np.ndarray | float, weights: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Start values: background = 10th percentile, centre = intensity centroid above half maximum."""
+        b = data.shape[0]
+        if weights is not None:
+            masked = np.where(weights > 0, data, np.nan)
+            bg = np.nanpercentile(masked, 10, axis=1)
+            peak = np.nanmax(masked, axis=1)
+        else:
+            bg = np.percentile(data, 10, axis=1)
+            peak = data.max(axis=1)
+        amp = np.maximum(peak - bg, 1e-12)
+        coords = box_coordinates(shape)
+        above = np.clip(data - (bg + 0.5 * amp)[:, None], 0, None)
+        if weights is not None:
+            above = above * (weights > 0)
+        total = above.sum(axis=1)
+        centre = np.where(
+            total[:, None] > 0,
+            above @ coords / np.where(total > 0, total, 1)[:, None],
+            (np.array(shape, dtype=float) - 1) / 2,
+        )
+        sigma = np.broadcast_to(np.asarray(sigma_guess, dtype=float), (b, self.ndim)).copy()
+        return self.params_from_sigma(amp, bg, centre, sigma)
+
+
+@dataclass
+class NoiseModel:
+    """Per-spot pixel variance ``v = offset + gain·max(μ − background, 0)`` (counts²).
+
+    Estimated from fit residuals when the detector's gain is unknown; the shot-noise term
+    makes weighted least squares approach the Poisson maximum-likelihood estimate.
+    """
+
+    offset: np.ndarray  # (B,)
+    gain: np.ndarray  # (B,)
+
+    def variance(self, model: np.ndarray, background: np.ndarray) -> np.ndarray:
+        signal = np.clip(model - background[:, None], 0, None)
+        return self.offset[:, None] + self.gain[:, None] * signal
+
+    @classmethod
+    def from_residuals(
+        cls, residuals: np.ndarray, model: np.ndarray, background: np.ndarray, mask: np.ndarray | None = None
+    ) -> NoiseModel:
+        """Least-squares regression of squared residuals on the fitted signal, per spot."""
+        s = np.clip(model - background[:, None], 0, None)
+        r2 = residuals**2
+        m = np.ones_like(s) if mask is None else mask.astype(float)
+        n = m.sum(1)
+        sx, sy = (m * s).sum(1), (m * r2).sum(1)
+        sxx, sxy = (m * s * s).sum(1), (m * s * r2).sum(1)
+        det = n * sxx - sx * sx
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gain = np.where(det > 0, (n * sxy - sx * sy) / det, 0.0)
+        gain = np.clip(np.nan_to_num(gain), 0, None)
+        mean_r2 = sy / np.maximum(n, 1)
+        offset = (sy - gain * sx) / np.maximum(n, 1)
+        # A negative or tiny offset would give near-infinite weights to background pixels.
+        offset = np.maximum(offset, 0.05 * mean_r2 + 1e-12)
+        return cls(offset=offset, gain=gain)
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit_gaussians` for a batch of B spots."""
+
+    params: np.ndarray  # (B, P)
+    covariance: np.ndarray  # (B, P, P), scaled by the reduced chi-square
+    fisher_inverse: np.ndarray  # (B, P, P), unscaled (J' W J)^-1
+    success: np.ndarray  # (B,) converged to finite parameters
+    at_bound: np.ndarray  # (B,) a shape parameter ended on its bound
+    r2: np.ndarray  # (B,) coefficient of determination (unweighted)
+    chi2_reduced: np.ndarray  # (B,)
+    iterations: np.ndarray  # (B,)
+    model: np.ndarray  # (B, N) fitted values
+    noise: NoiseModel | None = None
+
+    @property
+    def stderr(self) -> np.ndarray:
+        return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=1, axis2=2), 0, None))
+
+
+def _lm(
+    model: GaussianModel,
+    coords: np.ndarray,
+    data: np.ndarray,
+    weights: np.ndarray,
+    p0: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Batched, bounded Levenberg–Marquardt. Returns params, model, jacobian, iterations, converged."""
+    b, p_count = p0.shape
+    p = np.clip(p0, lo, hi)
+    f, J = model.value_and_jacobian(coords, p)
+    cost = np.einsum("bn,bn->b", weights, (data - f) ** 2)
+    lam = np.full(b, 1e-3)
+    iters = np.zeros(b, dtype=int)
+    active = np.isfinite(cost)
+    converged = np.zeros(b, dtype=bool)
+    eye = np.eye(p_count)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        Ji, wi, ri = J[idx], weights[idx], data[idx] - f[idx]
+        JtW = np.swapaxes(Ji * wi[..., None], 1, 2)
+        H = JtW @ Ji
+        g = np.einsum("bpn,bn->bp", JtW, ri)
+        diagH = np.diagonal(H, axis1=1, axis2=2)
+        damp = lam[idx, None, None] * (diagH[:, :, None] * eye + 1e-12 * eye)
+        try:
+            step = np.linalg.solve(H + damp, g[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(h + dm, gg, rcond=None)[0] for h, dm, gg in zip(H, damp, g, strict=True)])
+        p_new = np.clip(p[idx] + step, lo[idx], hi[idx])
+        f_new, J_new = model.value_and_jacobian(coords, p_new)
+        cost_new = np.einsum("bn,bn->b", wi, (data[idx] - f_new) ** 2)
+        better = np.isfinite(cost_new) & (cost_new <= cost[idx])
+        acc = idx[better]
+        rel = (cost[acc] - cost_new[better]) / np.maximum(cost[acc], 1e-300)
+        step_small = np.all(np.abs(p_new[better] - p[acc]) <= tol * (np.abs(p[acc]) + tol), axis=1)
+        p[acc], f[acc], J[acc], cost[acc] = p_new[better], f_new[better], J_new[better], cost_new[better]
+        lam[acc] = np.maximum(lam[acc] / 3.0, 1e-9)
+        rej = idx[~better]
+        lam[rej] = lam[rej] * 4.0
+        iters[idx] += 1
+        done = rel < tol
+        converged[acc[done | step_small]] = True
+        stalled = rej[lam[rej] > 1e10]
+        converged[stalled] = True  # no further descent possible: at a minimum to machine precision
+        active[acc[done | step_small]] = False
+        active[stalled] = False
+    return p, f, J, iters, converged
+
+
+def fit_gaussians(
+    model: GaussianModel,
+    data: np.ndarray,
+    shape: tuple[int, ...],
+    sigma_guess: np.ndarray | float,
+    mask: np.ndarray | None = None,
+    p0: np.ndarray | None = None,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    weighted: bool = True,
+    max_iter: int = 60,
+    tol: float = 1e-9,
+    chunk: int | None = None,
+) -> FitResult:
+    """Fit a Gaussian to each of B spots.
+
+    Parameters
+    ----------
+    model
+        The Gaussian model (dimension and whether rotated).
+    data
+        (B, N) values of each spot's box, flattened in C order of ``shape``.
+    shape
+        Box shape; coordinates are pixel indices inside the box.
+    sigma_guess
+        Starting σ per axis in pixels (scalar or (d,) or (B, d)).
+    mask
+        (B, N) bool, False for padded or excluded elements.
+    p0, bounds
+        Optional start values and box constraints (B, P); defaults from the data and box.
+    weighted
+        Refit with weights from a :class:`NoiseModel` estimated on the first, unweighted fit
+        (statistically efficient for shot-noise-limited data).
+    chunk
+        Spots per vectorised batch (limits memory of the (B, N, P) Jacobian).
+
+    Returns
+    -------
+    FitResult
+    """
+    data = np.asarray(data, dtype=float)
+    b, n = data.shape
+    if chunk is None:
+        chunk = max(1, int(4e6 // max(n * model.n_params, 1)))
+    if b > chunk:
+        parts = [
+            fit_gaussians(
+                model,
+                data[i : i + chunk],
+                shape,
+                _rows(sigma_guess, i, chunk),
+                None if mask is None else mask[i : i + chunk],
+                None if p0 is None else p0[i : i + chunk],
+                None if bounds is None else (bounds[0][i : i + chunk], bounds[1][i : i + chunk]),
+                weighted,
+                max_iter,
+                tol,
+                chunk,
+            )
+            for i in range(0, b, chunk)
+        ]
+        return _concat(parts)
+    coords = box_coordinates(shape)
+    m = np.ones((b, n), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    w = m.astype(float)
+    if p0 is None:
+        p0 = model.initial_guess(data, shape, sigma_guess, None if mask is None else w)
+    lo, hi = bounds if bounds is not None else model.bounds(shape, b)
+    p, f, J, iters, conv = _lm(model, coords, data, w, p0, lo, hi, max_iter, tol)
+    noise = None
+    if weighted:
+        noise = NoiseModel.from_residuals(data - f, f, p[:, 1], m)
+        w = m / noise.variance(f, p[:, 1])
+        p, f, J, iters2, conv = _lm(model, coords, data, w, p, lo, hi, max_iter, tol)
+        iters = iters + iters2
+    resid = data - f
+    JtW = np.swapaxes(J * w[..., None], 1, 2)
+    H = JtW @ J
+    n_eff = m.sum(1)
+    chi2 = np.einsum("bn,bn->b", w, resid**2) / np.maximum(n_eff - model.n_params, 1)
+    finv = np.full_like(H, np.nan)
+    ok = np.isfinite(H).all(axis=(1, 2))
+    if ok.any():
+        try:
+            finv[ok] = np.linalg.inv(H[ok])
+        except np.linalg.LinAlgError:
+            for i in np.flatnonzero(ok):
+                finv[i] = np.linalg.pinv(H[i])
+    cov = finv * chi2[:, None, None]
+    ymean = (data * m).sum(1) / np.maximum(n_eff, 1)
+    ss_tot = (((data - ymean[:, None]) ** 2) * m).sum(1)
+    ss_res = ((resid**2) * m).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = 1.0 - ss_res / ss_tot
+    shape_idx = model.diag_index
+    at_bound = np.any(np.isclose(p[:, shape_idx], lo[:, shape_idx], rtol=1e-6), axis=1) | np.any(
+        np.isclose(p[:, shape_idx], hi[:, shape_idx], rtol=1e-6), axis=1
+    )
+    success = conv & np.isfinite(p).all(1) & np.isfinite(np.diagonal(cov, axis1=1, axis2=2)).all(1)
+    return FitResult(p, cov, finv, success, at_bound, r2, chi2, iters, f, noise)
+
+
+def _rows(x: np.ndarray | float, i: int, n: int) -> np.ndarray | float:
+    x = np.asarray(x)
+    return x[i : i + n] if x.ndim == 2 else x
+
+
+def _concat(parts: list[FitResult]) -> FitResult:
+    noise = None
+    if all(p.noise is not None for p in parts):
+        noise = NoiseModel(
+            np.concatenate([p.noise.offset for p in parts]), np.concatenate([p.noise.gain for p in parts])
+        )
+    fields = ["params", "covariance", "fisher_inverse", "success", "at_bound", "r2", "chi2_reduced", "iterations", "model"]
+    return FitResult(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}, noise=noise)
+
+
+def delta_method(func, params: np.ndarray, covariance: np.ndarray, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Values and standard errors of derived quantities ``func(params) -> (B, K)``.
+
+    The gradient is taken by central differences (vectorised over the batch); the variance
+    is ``g Σ gᵀ`` per quantity.
+    """
+    values = func(params)
+    b, p_count = params.shape
+    k = values.shape[1]
+    grad = np.empty((b, k, p_count))
+    for j in range(p_count):
+        h = eps * np.maximum(np.abs(params[:, j]), 1e-3)
+        up, dn = params.copy(), params.copy()
+        up[:, j] += h
+        dn[:, j] -= h
+        grad[:, :, j] = (func(up) - func(dn)) / (2 * h[:, None])
+    var = np.einsum("bkp,bpq,bkq->bk", grad, covariance, grad)
+    return values, np.sqrt(np.clip(var, 0, None))
+
+
+def sigma_to_fwhm(sigma: np.ndarray | float) -> np.ndarray:
+    """FWHM of a Gaussian of standard deviation ``sigma``."""
+    return np.asarray(sigma) * FWHM_PER_SIGMA
+

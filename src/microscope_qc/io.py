@@ -1,0 +1,408 @@
+"""Reading images and their acquisition metadata; writing OME-TIFF.
+
+Every reader goes through bioio (TIFF and OME-TIFF readers installed with this package;
+any other bioio plugin the user installs works too). Data come back lazily as a dask array
+in (C, Z, Y, X) order. Acquisition settings come back as :class:`MetadataValue` records that
+say where in the file each value was found, or that it is missing — never guessed.
+
+Plain TIFFs need care: bioio reports a 1 µm pixel for files with no resolution unit, which
+is a placeholder, not a measurement. Such pixel sizes are reported missing here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "MetadataValue",
+    "AcquisitionMetadata",
+    "ImageData",
+    "ImageReadError",
+    "read_image",
+    "read_metadata",
+    "write_ome_tiff",
+    "sha256_file",
+]
+
+#: Nominal refractive index of OME immersion media (used when the file names the medium only).
+IMMERSION_INDEX = {"oil": 1.518, "water": 1.333, "air": 1.0, "glycerol": 1.47, "silicone": 1.406, "multi": None}
+
+_OME_MODALITY = {
+    "widefield": "widefield",
+    "laserscanningconfocalmicroscopy": "confocal",
+    "spinningdiskconfocal": "spinning_disk",
+    "slitscanconfocal": "confocal",
+    "multiphotonmicroscopy": "multiphoton",
+}
+
+
+class ImageReadError(OSError):
+    """A file that cannot be opened as an image; the message names the file and the reason."""
+
+
+@dataclass(frozen=True)
+class MetadataValue:
+    """A value read from a file and where it came from (``value is None`` means missing)."""
+
+    value: Any = None
+    origin: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+
+MISSING = MetadataValue()
+
+
+@dataclass
+class AcquisitionMetadata:
+    """Acquisition settings found in a file; each field is a :class:`MetadataValue`."""
+
+    voxel_size_um: MetadataValue = MISSING  # (z, y, x); any element may be None
+    channel_names: MetadataValue = MISSING
+    wavelength_ex_nm: MetadataValue = MISSING  # list per channel, elements may be None
+    wavelength_em_nm: MetadataValue = MISSING
+    na: MetadataValue = MISSING
+    immersion_index: MetadataValue = MISSING
+    modality: MetadataValue = MISSING
+    pinhole_au: MetadataValue = MISSING
+    acquisition_date: MetadataValue = MISSING
+    bit_depth: MetadataValue = MISSING
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """``{field: {"value", "origin"}}`` for reports; missing values have value None."""
+        out = {}
+        for name in (
+            "voxel_size_um",
+            "channel_names",
+            "wavelength_ex_nm",
+            "wavelength_em_nm",
+            "na",
+            "immersion_index",
+            "modality",
+            "pinhole_au",
+            "acquisition_date",
+            "bit_depth",
+        ):
+            mv: MetadataValue = getattr(self, name)
+            value = list(mv.value) if isinstance(mv.value, tuple) else mv.value
+            out[name] = {"value": value, "origin": mv.origin}
+        return out
+
+
+@dataclass
+class ImageData:
+    """An opened image: lazy (C, Z, Y, X) data, metadata, and the file it came from."""
+
+    data: Any  # dask.array.Array or numpy.ndarray, (C, Z, Y, X)
+    metadata: AcquisitionMetadata
+    path: Path | None = None
+    dims_in_file: str = ""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.data.dtype)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _open(path: Path):
+    from bioio import BioImage
+
+    if not path.exists():
+        raise ImageReadError(f"{path}: no such file.")
+    if path.is_dir() and not path.suffix == ".zarr":
+        raise ImageReadError(f"{path}: is a folder, not an image file.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return BioImage(path)
+    except Exception as exc:  # bioio raises many types (UnsupportedFileFormatError, OSError...)
+        raise ImageReadError(
+            f"{path}: cannot be read as an image ({type(exc).__name__}: {exc}). "
+            "Supported: TIFF, OME-TIFF, and any format of an installed bioio reader plugin."
+        ) from exc
+
+
+def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -> ImageData:
+    """Open an image lazily as (C, Z, Y, X) with its acquisition metadata.
+
+    Parameters
+    ----------
+    path
+        Any file a bioio reader understands (TIFF and OME-TIFF at least).
+    scene
+        Scene index for multi-scene files (default: the first).
+    timepoint
+        Which time point of a time series to take.
+
+    Raises
+    ------
+    ImageReadError
+        When the file does not exist or no reader can open it.
+    """
+    path = Path(path)
+    img = _open(path)
+    if scene is not None:
+        img.set_scene(scene)
+    dims = img.dims
+    if timepoint >= dims.T:
+        raise ImageReadError(f"{path}: has {dims.T} time points; time point {timepoint} does not exist.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = img.get_image_dask_data("CZYX", T=timepoint)
+    meta = _metadata(img, path)
+    if dims.T > 1:
+        meta.extra["timepoints"] = dims.T
+    return ImageData(data=data, metadata=meta, path=path, dims_in_file=str(img.dims.order))
+
+
+def read_metadata(path: str | Path) -> AcquisitionMetadata:
+    """Acquisition metadata only (the pixels are not read)."""
+    path = Path(path)
+    return _metadata(_open(path), path)
+
+
+def _metadata(img, path: Path) -> AcquisitionMetadata:
+    meta = AcquisitionMetadata()
+    reader = type(img.reader).__module__
+    ome = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = img.metadata
+        if type(raw).__name__ == "OME":
+            ome = raw
+    except Exception:  # metadata parsing must never stop reading the pixels
+        ome = None
+    if ome is not None:
+        _from_ome(meta, ome, img.current_scene_index)
+    else:
+        _from_tiff(meta, path)
+    names = list(img.channel_names) if img.channel_names else None
+    if names and meta.channel_names.missing:
+        generic = all(n.startswith("Channel:") for n in names)
+        meta.channel_names = MetadataValue(names, None if generic else f"{reader}: channel names")
+    dtype = np.dtype(img.dtype)
+    if meta.bit_depth.missing and dtype.kind in "ui":
+        meta.bit_depth = MetadataValue(int(dtype.itemsize * 8), "pixel type")
+    return meta
+
+
+def _from_ome(meta: AcquisitionMetadata, ome, scene: int) -> None:
+    image = ome.images[min(scene, len(ome.images) - 1)]
+    px = image.pixels
+    sizes = []
+    for axis in ("z", "y", "x"):
+        value = getattr(px, f"physical_size_{axis}", None)
+        unit = getattr(px, f"physical_size_{axis}_unit", None)
+        sizes.append(_to_um(value, unit))
+    if any(s is not None for s in sizes):
+        meta.voxel_size_um = MetadataValue(tuple(sizes), "OME Pixels.PhysicalSize{Z,Y,X}")
+    channels = px.channels
+    if channels:
+        names = [c.name or f"channel {i}" for i, c in enumerate(channels)]
+        if any(c.name for c in channels):
+            meta.channel_names = MetadataValue(names, "OME Channel.Name")
+        ex = [_to_nm(c.excitation_wavelength, c.excitation_wavelength_unit) for c in channels]
+        em = [_to_nm(c.emission_wavelength, c.emission_wavelength_unit) for c in channels]
+        if any(v is not None for v in ex):
+            meta.wavelength_ex_nm = MetadataValue(ex, "OME Channel.ExcitationWavelength")
+        if any(v is not None for v in em):
+            meta.wavelength_em_nm = MetadataValue(em, "OME Channel.EmissionWavelength")
+        modes = {str(getattr(c.acquisition_mode, "value", c.acquisition_mode)) for c in channels if c.acquisition_mode}
+        if len(modes) == 1:
+            key = modes.pop().lower().replace(" ", "")
+            if key in _OME_MODALITY:
+                meta.modality = MetadataValue(_OME_MODALITY[key], "OME Channel.AcquisitionMode")
+    settings = image.objective_settings
+    if settings is not None:
+        if settings.refractive_index:
+            meta.immersion_index = MetadataValue(float(settings.refractive_index), "OME ObjectiveSettings.RefractiveIndex")
+        for inst in ome.instruments:
+            for obj in inst.objectives:
+                if obj.id != settings.id:
+                    continue
+                if obj.lens_na:
+                    meta.na = MetadataValue(float(obj.lens_na), "OME Objective.LensNA")
+                if meta.immersion_index.missing and obj.immersion is not None:
+                    medium = str(getattr(obj.immersion, "value", obj.immersion)).lower()
+                    if IMMERSION_INDEX.get(medium):
+                        meta.immersion_index = MetadataValue(
+                            IMMERSION_INDEX[medium], f"OME Objective.Immersion={medium} (nominal index)"
+                        )
+    if image.acquisition_date is not None:
+        meta.acquisition_date = MetadataValue(image.acquisition_date.isoformat(), "OME Image.AcquisitionDate")
+    if px.significant_bits:
+        meta.bit_depth = MetadataValue(int(px.significant_bits), "OME Pixels.SignificantBits")
+
+
+def _from_tiff(meta: AcquisitionMetadata, path: Path) -> None:
+    """Pixel size from ImageJ metadata or TIFF resolution tags with a real unit; nothing else is trusted."""
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            ij = tif.imagej_metadata or {}
+            xres = page.tags.get("XResolution")
+            yres = page.tags.get("YResolution")
+            unit_tag = page.tags.get("ResolutionUnit")
+            unit_value = int(unit_tag.value) if unit_tag is not None else 1
+    except Exception:
+        return
+    ij_unit = str(ij.get("unit", "")).strip().lower().replace("\\u00b5", "µ")
+    per_unit = {"um": 1.0, "µm": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm": 1e3}
+    scale = None
+    origin = None
+    if ij_unit in per_unit:
+        scale, origin = per_unit[ij_unit], f"ImageJ unit={ij_unit} with TIFF XResolution/YResolution"
+    elif unit_value == 3:  # centimetre
+        scale, origin = 1e4, "TIFF XResolution/YResolution (pixels per cm)"
+    elif unit_value == 2:  # inch: a DPI value is almost never a microscope pixel size; still, it is a unit
+        scale, origin = 25400.0, "TIFF XResolution/YResolution (pixels per inch)"
+    y = x = None
+    if scale is not None and xres is not None and yres is not None:
+        xn, xd = xres.value
+        yn, yd = yres.value
+        if xn > 0 and yn > 0:
+            x, y = scale * xd / xn, scale * yd / yn
+            if unit_value == 2 and x > 100:
+                x = y = None  # a screen DPI (e.g. 72 dpi = 353 µm), not a microscope pixel
+    z = None
+    if "spacing" in ij and ij_unit in per_unit:
+        z = float(ij["spacing"]) * per_unit[ij_unit]
+    if x is not None or z is not None:
+        detail = origin if z is None else f"{origin}; ImageJ spacing (z)"
+        meta.voxel_size_um = MetadataValue((z, y, x), detail)
+
+
+def _to_um(value, unit) -> float | None:
+    if value is None:
+        return None
+    factor = {"µm": 1.0, "um": 1.0, "nm": 1e-3, "mm": 1e3, "m": 1e6, "Å": 1e-4, "pm": 1e-6, "cm": 1e4}
+    name = str(getattr(unit, "value", unit) or "µm")
+    return float(value) * factor.get(name, 1.0)
+
+
+def _to_nm(value, unit) -> float | None:
+    if value is None:
+        return None
+    factor = {"nm": 1.0, "µm": 1e3, "um": 1e3, "m": 1e9, "Å": 0.1, "pm": 1e-3}
+    name = str(getattr(unit, "value", unit) or "nm")
+    return float(value) * factor.get(name, 1.0)
+
+
+def write_ome_tiff(
+    path: str | Path,
+    data: np.ndarray,
+    voxel_size_um: tuple[float, float, float] | None = None,
+    channel_names: list[str] | None = None,
+    wavelength_ex_nm: list[float | None] | None = None,
+    wavelength_em_nm: list[float | None] | None = None,
+    na: float | None = None,
+    immersion: str | None = None,
+    immersion_index: float | None = None,
+    modality: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a (C, Z, Y, X) array as a zlib-compressed OME-TIFF with acquisition metadata.
+
+    ``modality`` uses this package's names (widefield, confocal, spinning_disk, multiphoton).
+    Refuses to overwrite an existing file unless ``overwrite`` is True.
+    """
+    import tifffile
+    from ome_types import model as om
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; choose another name or pass overwrite=True.")
+    data = np.asarray(data)
+    if data.ndim != 4:
+        raise ValueError(f"write_ome_tiff expects (C, Z, Y, X) data, got shape {data.shape}.")
+    c, z, y, x = data.shape
+    ome_mode = {v: k for k, v in _OME_MODALITY.items()}
+    mode_names = {
+        "widefield": "WideField",
+        "laserscanningconfocalmicroscopy": "LaserScanningConfocalMicroscopy",
+        "spinningdiskconfocal": "SpinningDiskConfocal",
+        "multiphotonmicroscopy": "MultiPhotonMicroscopy",
+    }
+    channels = []
+    for i in range(c):
+        kw: dict[str, Any] = {"id": f"Channel:0:{i}", "samples_per_pixel": 1}
+        if channel_names:
+            kw["name"] = channel_names[i]
+        if wavelength_ex_nm and wavelength_ex_nm[i] is not None:
+            kw["excitation_wavelength"] = float(wavelength_ex_nm[i])
+        if wavelength_em_nm and wavelength_em_nm[i] is not None:
+            kw["emission_wavelength"] = float(wavelength_em_nm[i])
+        if modality:
+            kw["acquisition_mode"] = mode_names[ome_mode[modality]]
+        channels.append(om.Channel(**kw))
+    px_kw: dict[str, Any] = {}
+    if voxel_size_um is not None:
+        px_kw.update(
+            physical_size_z=float(voxel_size_um[0]),
+            physical_size_y=float(voxel_size_um[1]),
+            physical_size_x=float(voxel_size_um[2]),
+        )
+    pixels = om.Pixels(
+        id="Pixels:0",
+        dimension_order="XYZCT",
+        type=str(data.dtype),
+        size_c=c,
+        size_z=z,
+        size_y=y,
+        size_x=x,
+        size_t=1,
+        channels=channels,
+        tiff_data_blocks=[om.TiffData(plane_count=c * z)],
+        **px_kw,
+    )
+    image_kw: dict[str, Any] = {"id": "Image:0", "name": path.stem, "pixels": pixels}
+    instruments = []
+    if na is not None or immersion is not None:
+        obj_kw: dict[str, Any] = {"id": "Objective:0:0"}
+        if na is not None:
+            obj_kw["lens_na"] = float(na)
+        if immersion is not None:
+            obj_kw["immersion"] = immersion.capitalize()
+        instruments.append(om.Instrument(id="Instrument:0", objectives=[om.Objective(**obj_kw)]))
+        settings_kw: dict[str, Any] = {"id": "Objective:0:0"}
+        if immersion_index is not None:
+            settings_kw["refractive_index"] = float(immersion_index)
+        image_kw["objective_settings"] = om.ObjectiveSettings(**settings_kw)
+        image_kw["instrument_ref"] = om.InstrumentRef(id="Instrument:0")
+    ome = om.OME(images=[om.Image(**image_kw)], instruments=instruments, creator="napari-microscope-qc")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(
+        path,
+        data,
+        description=ome.to_xml(),
+        photometric="minisblack",
+        compression="zlib",
+        metadata=None,
+    )
+    return path

@@ -1,0 +1,208 @@
+"""Result types shared by every measurement: metrics with units and uncertainty, verdicts, tables.
+
+The JSON produced by :meth:`Result.to_dict` is the results contract of ``DESIGN.md``;
+scripts, the history store and reports depend on its shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microscope_qc.instrument import Setting
+
+__all__ = [
+    "Metric",
+    "Verdict",
+    "Result",
+    "AnalysisError",
+    "AnalysisCancelled",
+    "ProgressCallback",
+    "CancelCheck",
+    "robust_summary",
+]
+
+#: ``progress(fraction, message)`` with fraction in [0, 1].
+ProgressCallback = Callable[[float, str], None]
+#: Returns True when the caller wants the analysis to stop.
+CancelCheck = Callable[[], bool]
+
+
+class AnalysisError(ValueError):
+    """Input an analysis cannot work with; the message says what to do about it."""
+
+
+class AnalysisCancelled(RuntimeError):
+    """Raised inside an analysis when its cancel check returned True."""
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline number: value, unit, uncertainty (one standard error unless ``uncertainty_kind`` says)."""
+
+    name: str
+    value: float
+    unit: str | None
+    uncertainty: float | None = None
+    channel: int | None = None
+    description: str = ""
+    uncertainty_kind: str = "standard error"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(
+            {
+                "value": self.value,
+                "unit": self.unit,
+                "uncertainty": self.uncertainty,
+                "uncertainty_kind": self.uncertainty_kind,
+                "channel": self.channel,
+                "description": self.description,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Pass/fail of one metric against a named threshold and where the threshold came from."""
+
+    metric: str
+    passed: bool
+    value: float
+    threshold: float
+    comparison: str  # "<=" or ">="
+    source: str  # e.g. "default (MetroloJ_QC)" or "user"
+    channel: int | None = None
+
+    @classmethod
+    def check(
+        cls, metric: str, value: float, threshold: float, comparison: str, source: str, channel: int | None = None
+    ) -> Verdict:
+        if comparison == "<=":
+            passed = bool(value <= threshold)
+        elif comparison == ">=":
+            passed = bool(value >= threshold)
+        else:
+            raise ValueError(f"comparison must be '<=' or '>=', not {comparison!r}")
+        if not math.isfinite(value):
+            passed = False
+        return cls(metric, passed, float(value), float(threshold), comparison, source, channel)
+
+    @property
+    def text(self) -> str:
+        state = "PASS" if self.passed else "FAIL"
+        ch = f" [ch {self.channel}]" if self.channel is not None else ""
+        return f"{state} {self.metric}{ch} = {self.value:.3g} (limit {self.comparison} {self.threshold:g}, {self.source})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(
+            {
+                "metric": self.metric,
+                "passed": self.passed,
+                "value": self.value,
+                "threshold": self.threshold,
+                "comparison": self.comparison,
+                "source": self.source,
+                "channel": self.channel,
+            }
+        )
+
+
+@dataclass
+class Result:
+    """What every ``analyze_<stem>`` returns.
+
+    ``tables`` holds per-item tables (e.g. ``"beads"``); ``images`` holds arrays for overlays
+    and reports (field maps, averaged bead), never written to JSON.
+    """
+
+    measurement: str
+    metrics: list[Metric] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    settings: dict[str, Setting] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    images: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def metric(self, name: str, channel: int | None = 0) -> Metric:
+        """Look a metric up by name (and channel)."""
+        for m in self.metrics:
+            if m.name == name and (m.channel == channel or channel is None):
+                return m
+        raise KeyError(f"No metric {name!r} for channel {channel}.")
+
+    def add_metric(self, *args: Any, **kwargs: Any) -> Metric:
+        m = Metric(*args, **kwargs)
+        self.metrics.append(m)
+        return m
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts)
+
+    def metrics_dict(self) -> dict[str, dict[str, Any]]:
+        """Metrics keyed by name, with ``@ch<N>`` appended when a measurement has several channels."""
+        channels = {m.channel for m in self.metrics if m.channel is not None}
+        out: dict[str, dict[str, Any]] = {}
+        for m in self.metrics:
+            key = m.name if len(channels) <= 1 or m.channel is None else f"{m.name}@ch{m.channel}"
+            out[key] = m.to_dict()
+        return out
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Metrics as a table: name, channel, value, uncertainty, unit."""
+        rows = [
+            {"metric": m.name, "channel": m.channel, "value": m.value, "uncertainty": m.uncertainty, "unit": m.unit}
+            for m in self.metrics
+        ]
+        return pd.DataFrame(rows, columns=["metric", "channel", "value", "uncertainty", "unit"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The part of ``results.json`` that comes from the analysis (software and input are added on export)."""
+        return {
+            "measurement": self.measurement,
+            "settings": {k: _clean(v.to_dict()) for k, v in self.settings.items()},
+            "metrics": self.metrics_dict(),
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "passed": self.passed,
+            "warnings": list(self.warnings),
+        }
+
+
+def robust_summary(values: Iterable[float]) -> tuple[float, float, float, int]:
+    """Median, robust SD (1.4826·MAD), standard error of the median and count of finite values.
+
+    The standard error uses the large-sample 1.2533·SD/sqrt(n) for a median.
+    """
+    x = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    med = float(np.median(x))
+    sd = float(1.4826 * np.median(np.abs(x - med))) if n > 1 else math.nan
+    if n > 1 and sd == 0:
+        sd = float(np.std(x, ddof=1))
+    se = 1.2533 * sd / math.sqrt(n) if n > 1 else math.nan
+    return med, sd, se, n
