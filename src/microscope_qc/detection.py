@@ -65,8 +65,12 @@ def estimate_background(image: np.ndarray, block: int) -> np.ndarray:
     return up[:h, :w]
 
 
-def detect_beads(stack: np.ndarray, settings: DetectionSettings) -> dict[str, np.ndarray]:
+def detect_beads(
+    stack: np.ndarray, settings: DetectionSettings, projection: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Find bead candidates in a (Z, Y, X) or (Y, X) array.
+
+    ``projection`` may pass a precomputed maximum projection along z (saves one pass).
 
     Returns
     -------
@@ -78,7 +82,7 @@ def detect_beads(stack: np.ndarray, settings: DetectionSettings) -> dict[str, np
     stack = np.asarray(stack)
     if stack.ndim == 2:
         stack = stack[None]
-    mip = stack.max(axis=0) if stack.shape[0] > 1 else stack[0]
+    mip = projection if projection is not None else (stack.max(axis=0) if stack.shape[0] > 1 else stack[0])
     mip = ndimage.median_filter(mip.astype(np.float32, copy=False), size=3, mode="nearest")
     flat = mip - estimate_background(mip, settings.background_block_px)
     filtered = ndimage.gaussian_filter(flat, settings.sigma_px, mode="nearest", truncate=3.0)

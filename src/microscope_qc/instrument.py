@@ -28,6 +28,7 @@ __all__ = [
     "bead_fwhm_um",
     "correct_for_bead",
     "SettingsError",
+    "settings_from_metadata",
 ]
 
 #: FWHM of a Gaussian divided by its standard deviation, 2·sqrt(2·ln 2).
@@ -376,3 +377,43 @@ def correct_for_bead(fwhm_um, diameter_um: float | None, shell: bool = False):
     diff = fwhm**2 - bead_fwhm_um(diameter_um, shell) ** 2
     with np.errstate(invalid="ignore"):
         return np.where(diff > 0, np.sqrt(np.clip(diff, 0, None)), np.nan)
+
+
+def settings_from_metadata(metadata: Any, n_channels: int) -> MicroscopeSettings:
+    """Microscope settings pre-filled from a file's :class:`~microscope_qc.io.AcquisitionMetadata`.
+
+    Values found in the file get source ``file`` and name the metadata field they came from;
+    values the file lacks stay ``None`` (reported as missing, never defaulted).
+    """
+    sources: dict[str, Setting] = {}
+    values: dict[str, Any] = {}
+    vox = metadata.voxel_size_um
+    if not vox.missing and all(v is not None for v in vox.value):
+        values["voxel_size_um"] = tuple(float(v) for v in vox.value)
+        sources["voxel_size_um"] = Setting(values["voxel_size_um"], "um", Source.FILE, vox.origin)
+    for name, unit in (("na", None), ("immersion_index", None), ("pinhole_au", "AU")):
+        mv = getattr(metadata, name)
+        if not mv.missing:
+            values[name] = float(mv.value)
+            sources[name] = Setting(values[name], unit, Source.FILE, mv.origin)
+    if not metadata.modality.missing:
+        values["modality"] = Modality.parse(metadata.modality.value)
+        sources["modality"] = Setting(str(values["modality"]), None, Source.FILE, metadata.modality.origin)
+    names = metadata.channel_names.value if not metadata.channel_names.missing else None
+    ex = metadata.wavelength_ex_nm.value if not metadata.wavelength_ex_nm.missing else None
+    em = metadata.wavelength_em_nm.value if not metadata.wavelength_em_nm.missing else None
+    channels = tuple(
+        ChannelSettings(
+            name=(names[i] if names and i < len(names) else f"channel {i}"),
+            wavelength_ex_nm=(ex[i] if ex and i < len(ex) else None),
+            wavelength_em_nm=(em[i] if em and i < len(em) else None),
+        )
+        for i in range(n_channels)
+    )
+    if names:
+        sources["channels"] = Setting(None, None, Source.FILE, metadata.channel_names.origin)
+    if ex:
+        sources["wavelength_ex_nm"] = Setting(list(ex), "nm", Source.FILE, metadata.wavelength_ex_nm.origin)
+    if em:
+        sources["wavelength_em_nm"] = Setting(list(em), "nm", Source.FILE, metadata.wavelength_em_nm.origin)
+    return MicroscopeSettings(channels=channels, sources=sources, **values)

@@ -326,6 +326,8 @@ def _analyze_channel(
     cancel,
 ) -> tuple[pd.DataFrame, ChannelPSF]:
     _validate_stack(stack, c)
+    mip = stack.max(axis=0)
+    result.images[f"mip@ch{c}"] = mip
     dz, dy, dx = voxel
     nz, h, w = stack.shape
     ch_name = ms.channels[c].name
@@ -375,6 +377,7 @@ def _analyze_channel(
                 threshold_sigma=s.detection_threshold_sigma,
                 min_distance_px=max(2, int(round(sigma_xy_px * 2))),
             ),
+            projection=mip,
         )
         zs, ys, xs = det["z"], det["y"], det["x"]
         significance = det["significance"]

@@ -1,0 +1,92 @@
+"""Registration of the PSF measurement: CLI options, settings resolution, run, figures."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
+from microscope_qc.instrument import MicroscopeSettings
+from microscope_qc.io import ImageData
+from microscope_qc.measurements import Measurement, microscope_settings, overrides_from_args, register
+from microscope_qc.report.psf import psf_figures
+from microscope_qc.results import AnalysisError, ProgressCallback
+
+__all__ = ["psf_settings", "run_psf"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("PSF analysis")
+    g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)")
+    g.add_argument("--method", choices=["quarep", "metroloj"], default="quarep",
+                   help="quarep: 1D z + rotated 2D xy fits (default); metroloj: MetroloJ_QC's 1D line fits")
+    g.add_argument("--fit-3d", action="store_true", help="also fit a full-covariance 3D Gaussian per bead")
+    g.add_argument("--box-xy", type=float, metavar="UM", help="lateral fit box side in µm")
+    g.add_argument("--box-z", type=float, metavar="UM", help="axial fit window in µm")
+    g.add_argument("--threshold", type=float, default=6.0, help="detection threshold in noise SDs (default 6)")
+    g.add_argument("--tolerance-xy", type=float, default=1.5, help="pass if FWHM xy / theory <= this (default 1.5)")
+    g.add_argument("--tolerance-z", type=float, default=2.0, help="pass if FWHM z / theory <= this (default 2.0)")
+    g.add_argument("--no-outliers", action="store_true", help="keep beads outside the Tukey fences")
+    g.add_argument("--saturation", type=float, metavar="COUNTS", help="saturation value (default: the data type's maximum)")
+
+
+def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings:
+    """PSFSettings from resolved microscope settings and analysis options (``None`` values = default)."""
+    return PSFSettings(microscope=microscope, **{k: v for k, v in analysis.items() if v is not None})
+
+
+def run_psf(image: ImageData, args: argparse.Namespace, progress: ProgressCallback | None = None) -> PSFResult:
+    """Resolve settings from the file and the options, then analyse (the CLI entry point)."""
+    n_channels = image.shape[0]
+    channels = args.channel or list(range(n_channels))
+    bad = [c for c in channels if not 0 <= c < n_channels]
+    if bad:
+        raise AnalysisError(f"Channel(s) {bad} do not exist; the image has {n_channels} channel(s) (0–{n_channels - 1}).")
+    ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args))
+    ms = replace(ms, channels=tuple(ms.channels[c] for c in channels))
+    settings = psf_settings(
+        ms,
+        method=args.method,
+        fit_3d=args.fit_3d or None,
+        box_xy_um=args.box_xy,
+        box_z_um=args.box_z,
+        detection_threshold_sigma=args.threshold,
+        tolerance_xy_ratio=args.tolerance_xy,
+        tolerance_z_ratio=args.tolerance_z,
+        saturation_value=args.saturation,
+    )
+    if args.no_outliers:
+        settings.outlier_fence = None
+    if channels == list(range(n_channels)):
+        return analyze_psf(image.data, settings, progress=progress)
+    result = analyze_psf(image.data[np.asarray(channels)], settings, progress=progress)
+    return _renumber_channels(result, channels)
+
+
+def _renumber_channels(result: PSFResult, channels: list[int]) -> PSFResult:
+    """Report the file's channel numbers, not positions in the selection."""
+    result.metrics = [replace(m, channel=channels[m.channel]) if m.channel is not None else m for m in result.metrics]
+    result.verdicts = [replace(v, channel=channels[v.channel]) if v.channel is not None else v for v in result.verdicts]
+    result.tables["beads"]["channel"] = [channels[c] for c in result.tables["beads"]["channel"]]
+    for chan in result.channels:
+        mip = result.images.pop(f"mip@ch{chan.channel}", None)
+        chan.channel = channels[chan.channel]
+        if mip is not None:
+            result.images[f"mip@ch{chan.channel}"] = mip
+    return result
+
+
+PSF = register(
+    Measurement(
+        name="psf",
+        title="PSF / resolution from beads (QUAREP WG5)",
+        summary="Lateral and axial FWHM of sub-resolution beads, field maps, tilt and curvature.",
+        add_arguments=add_arguments,
+        run=run_psf,
+        figures=psf_figures,
+        table_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
+    )
+)

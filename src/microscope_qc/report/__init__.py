@@ -1,0 +1,261 @@
+"""Exports shared by every measurement: ``results.json``, the item table CSV and ``report.html``.
+
+The CLI and the widgets both call :func:`export_result`, so they write exactly the same files
+(the results contract of ``DESIGN.md``). Nothing is overwritten silently: an existing output
+file raises :class:`ExportExistsError` unless ``overwrite=True``; files are written to a
+temporary name and renamed, so an interrupted export never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io as _io
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microscope_qc import __version__
+from microscope_qc.results import Result, _clean
+
+__all__ = [
+    "InputInfo",
+    "ExportExistsError",
+    "Figure",
+    "export_result",
+    "planned_files",
+    "results_document",
+    "render_html",
+    "figure_to_png",
+]
+
+
+class ExportExistsError(FileExistsError):
+    """An export would replace existing files; the message lists them."""
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """The analysed input, for provenance: path (None for in-memory layers), checksum, shape, dtype."""
+
+    path: str | None
+    sha256: str | None
+    shape: tuple[int, ...]
+    dtype: str
+    metadata: dict[str, Any] | None = None  # where each acquisition value came from (io.AcquisitionMetadata.as_dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "shape": list(self.shape), "dtype": self.dtype}
+        if self.metadata is not None:
+            out["file_metadata"] = _clean(self.metadata)
+        return out
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A report figure: title, PNG bytes and a caption."""
+
+    title: str
+    png: bytes
+    caption: str = ""
+
+
+def figure_to_png(fig: Any, dpi: int = 90) -> bytes:
+    """PNG bytes of a matplotlib Figure (created with ``matplotlib.figure.Figure``, no pyplot state)."""
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
+    """The ``results.json`` content (results contract)."""
+    doc = result.to_dict()
+    return {
+        "measurement": doc["measurement"],
+        "software": {"name": "napari-microscope-qc", "version": __version__},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": {"python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform()},
+        "input": info.to_dict(),
+        "settings": doc["settings"],
+        "metrics": doc["metrics"],
+        "verdicts": doc["verdicts"],
+        "passed": doc["passed"],
+        "warnings": doc["warnings"],
+    }
+
+
+def planned_files(out_dir: str | Path, result: Result) -> list[Path]:
+    """The files :func:`export_result` would write for ``result``."""
+    out = Path(out_dir)
+    return [out / "results.json", *[out / f"{name}.csv" for name in result.tables], out / "report.html"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; exports are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_result(
+    result: Result,
+    out_dir: str | Path,
+    info: InputInfo,
+    figures: Callable[[Result], Sequence[Figure]] | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write ``results.json``, one CSV per table and ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result
+        What an ``analyze_<stem>`` function returned.
+    out_dir
+        Folder for this input (created if needed).
+    info
+        Provenance of the input.
+    figures
+        Measurement-specific figure builder for the HTML report.
+    overwrite
+        Replace existing files; otherwise :class:`ExportExistsError` is raised before anything is written.
+
+    Returns
+    -------
+    dict
+        ``{"json": path, "<table>": path, ..., "html": path}``.
+    """
+    out = Path(out_dir)
+    targets = planned_files(out, result)
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise ExportExistsError(
+            f"{out} already holds {names}; choose another output folder or allow overwriting explicitly "
+            "(--overwrite on the command line)."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    doc = results_document(result, info)
+    paths: dict[str, Path] = {}
+    _atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
+    paths["json"] = out / "results.json"
+    for name, table in result.tables.items():
+        _atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
+        paths[name] = out / f"{name}.csv"
+    figs = list(figures(result)) if figures is not None else []
+    page = render_html(doc, result, figs, title or f"{result.measurement} QC report")
+    _atomic_write(out / "report.html", page.encode())
+    paths["html"] = out / "report.html"
+    return paths
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+.pass{color:#17803d;font-weight:600} .fail{color:#b42318;font-weight:600} .muted{color:#666;font-size:.85em}
+.warn{background:#fff7e0;border-left:4px solid #f0b400;padding:.4em .8em;margin:.3em 0}
+figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%}
+.scroll{max-height:480px;overflow:auto;border:1px solid #eee}
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return "—"
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_fmt(v) for v in value)
+    return html.escape(str(value))
+
+
+def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], title: str) -> str:
+    """A self-contained HTML report (figures embedded as base64 PNG)."""
+    e = html.escape
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"]
+    parts.append(f"<style>{_CSS}</style></head><body>")
+    parts.append(f"<h1>{e(title)}</h1>")
+    inp = doc["input"]
+    parts.append(
+        f"<p class='muted'>Input: {e(str(inp.get('path') or 'in-memory layer'))} · shape {e(str(inp['shape']))} · "
+        f"{e(inp['dtype'])} · sha256 {e(str(inp.get('sha256') or '—'))}<br>"
+        f"{e(doc['software']['name'])} {e(doc['software']['version'])} · {e(doc['created'])}</p>"
+    )
+    overall = "pass" if doc["passed"] else "fail"
+    parts.append(f"<h2>Verdicts — <span class='{overall}'>{'PASS' if doc['passed'] else 'FAIL'}</span></h2>")
+    if doc["verdicts"]:
+        parts.append("<table><tr><th>metric</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>")
+        for v in doc["verdicts"]:
+            cls = "pass" if v["passed"] else "fail"
+            parts.append(
+                f"<tr><td>{e(v['metric'])}</td><td>{_fmt(v['channel'])}</td><td>{_fmt(v['value'])}</td>"
+                f"<td>{e(v['comparison'])} {_fmt(v['threshold'])}</td><td>{e(v['source'])}</td>"
+                f"<td class='{cls}'>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        parts.append("<p class='muted'>No verdicts (missing settings prevented a comparison with theory).</p>")
+    for w in doc["warnings"]:
+        parts.append(f"<div class='warn'>{e(w)}</div>")
+    parts.append("<h2>Summary</h2><table><tr><th>metric</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>")
+    for m in result.metrics:
+        parts.append(
+            f"<tr><td>{e(m.name)}</td><td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
+            f"<td>{_fmt(None if m.uncertainty is None else float(m.uncertainty))}</td><td>{e(m.unit or '')}</td>"
+            f"<td style='text-align:left'>{e(m.description)}</td></tr>"
+        )
+    parts.append("</table>")
+    for fig in figures:
+        b64 = base64.b64encode(fig.png).decode()
+        parts.append(
+            f"<h2>{e(fig.title)}</h2><figure><img alt='{e(fig.title)}' src='data:image/png;base64,{b64}'>"
+            f"<figcaption>{e(fig.caption)}</figcaption></figure>"
+        )
+    parts.append("<h2>Settings and where they came from</h2><table><tr><th>setting</th><th>value</th><th>unit</th><th>source</th><th>detail</th></tr>")
+    for name, s in doc["settings"].items():
+        parts.append(
+            f"<tr><td>{e(name)}</td><td>{_fmt(s.get('value'))}</td><td>{e(str(s.get('unit') or ''))}</td>"
+            f"<td>{e(str(s.get('source')))}</td><td style='text-align:left'>{e(str(s.get('detail') or ''))}</td></tr>"
+        )
+    parts.append("</table>")
+    for name, table in result.tables.items():
+        parts.append(f"<h2>Per-item table: {e(name)} ({len(table)} rows)</h2><div class='scroll'>")
+        parts.append(_table_html(table))
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _table_html(table: pd.DataFrame) -> str:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            return "—" if not np.isfinite(v) else f"{v:.4g}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    rows = ["<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)]
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"

@@ -1,0 +1,127 @@
+"""Figures of the PSF report: drawn once per channel, never per bead."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+
+from microscope_qc.report import Figure, figure_to_png
+
+__all__ = ["psf_figures"]
+
+_STATUS_COLOURS = {"accepted": "#1a9850", "rejected": "#d73027"}
+
+
+def psf_figures(result) -> list[Figure]:
+    """Overview, profiles with fits, FWHM distributions and field maps for every channel."""
+    figs: list[Figure] = []
+    beads = result.beads
+    for chan in result.channels:
+        c = chan.channel
+        tab = beads[beads["channel"] == c]
+        acc = tab[tab["status"] == "accepted"]
+        suffix = f" — channel {c} ({chan.name})" if len(result.channels) > 1 else ""
+        mip = result.images.get(f"mip@ch{c}")
+        if mip is not None:
+            figs.append(_overview(mip, tab, result.voxel_size_um, suffix))
+        if chan.profiles:
+            figs.append(_profiles(chan, suffix))
+        if len(acc):
+            figs.append(_distributions(acc, chan, suffix))
+        if chan.maps:
+            figs.append(_maps(chan, acc, suffix))
+    return figs
+
+
+def _overview(mip: np.ndarray, tab, voxel, suffix: str) -> Figure:
+    _, dy, dx = voxel
+    h, w = mip.shape
+    fig = MplFigure(figsize=(6.5, 6.5 * h / w + 0.3))
+    ax = fig.add_subplot()
+    lo, hi = np.percentile(mip, [1, 99.8])
+    ax.imshow(mip, cmap="gray", vmin=lo, vmax=hi, extent=(-dx / 2, (w - 0.5) * dx, (h - 0.5) * dy, -dy / 2))
+    for status, colour in _STATUS_COLOURS.items():
+        sel = tab[tab["status"] == status]
+        ax.scatter(sel["x_px"] * dx, sel["y_px"] * dy, s=60, facecolors="none", edgecolors=colour, label=f"{status} ({len(sel)})")
+    for _, row in tab[tab["status"] == "rejected"].iterrows():
+        ax.annotate(str(row["reason"]), (row["x_px"] * dx, row["y_px"] * dy), fontsize=6, color="#d73027", xytext=(4, 4), textcoords="offset points")
+    ax.set_xlabel("x (µm)")
+    ax.set_ylabel("y (µm)")
+    ax.legend(loc="upper right", fontsize=8)
+    return Figure(
+        "Beads found" + suffix,
+        figure_to_png(fig),
+        "Maximum-intensity projection with every candidate bead: accepted in green, rejected in red with the reason.",
+    )
+
+
+def _profiles(chan, suffix: str) -> Figure:
+    p = chan.profiles
+    n_cols = 4 if chan.averaged_bead is not None else 3
+    fig = MplFigure(figsize=(3.2 * n_cols, 3.0))
+    for k, ax_name in enumerate("xyz"):
+        ax = fig.add_subplot(1, n_cols, k + 1)
+        ax.plot(p[f"{ax_name}_um"], p[f"{ax_name}_data"], "o", ms=3, color="#333", label="data")
+        ax.plot(p[f"{ax_name}_fit_um"], p[f"{ax_name}_fit"], "-", color="#d95f02", label="fit")
+        ax.set_title(f"{ax_name}: FWHM {p['fwhm'][ax_name]:.3f} µm", fontsize=9)
+        ax.set_xlabel(f"{ax_name} (µm)")
+        if k == 0:
+            ax.set_ylabel("counts")
+            ax.legend(fontsize=7)
+    if chan.averaged_bead is not None:
+        ax = fig.add_subplot(1, n_cols, 4)
+        avg = chan.averaged_bead
+        xz = avg[:, avg.shape[1] // 2, :]
+        ax.imshow(xz, cmap="magma", aspect="auto", origin="lower")
+        ax.set_title(f"averaged bead, xz ({chan.averaged_bead_count} beads)", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return Figure(
+        "Profiles with fits" + suffix,
+        figure_to_png(fig),
+        "Data and fitted Gaussians through the bead closest to the median FWHMs: x and y through the fitted centre "
+        "of its focal plane, z through its peak column; right, the sub-voxel aligned average of accepted beads (xz).",
+    )
+
+
+def _distributions(acc, chan, suffix: str) -> Figure:
+    fig = MplFigure(figsize=(10, 2.8))
+    theory = chan.theory
+    for k, ax_name in enumerate("xyz"):
+        ax = fig.add_subplot(1, 3, k + 1)
+        vals = acc[f"fwhm_{ax_name}_um"].dropna()
+        ax.hist(vals, bins=min(30, max(5, len(vals) // 3)), color="#7570b3", alpha=0.8)
+        ax.axvline(vals.median(), color="#111", lw=1.5, label=f"median {vals.median():.3f}")
+        if theory is not None:
+            t = theory.axial_um if ax_name == "z" else theory.lateral_um
+            ax.axvline(t, color="#1b9e77", ls="--", label=f"theory {t:.3f}")
+        ax.set_xlabel(f"FWHM {ax_name} (µm)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return Figure("FWHM over accepted beads" + suffix, figure_to_png(fig), "Histograms; dashed: theory (MetroloJ_QC formula).")
+
+
+def _maps(chan, acc, suffix: str) -> Figure:
+    names = [n for n in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um") if n in chan.maps]
+    fig = MplFigure(figsize=(3.3 * len(names), 3.2))
+    sy, sx = chan.map_scale_um
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), k + 1)
+        m = chan.maps[name]
+        extent = (0, m.shape[1] * sx, m.shape[0] * sy, 0)
+        im = ax.imshow(m, cmap="viridis", extent=extent)
+        ax.plot(acc["x_um"], acc["y_um"], "k.", ms=2)
+        ax.set_title({"z_um": "focal position z0 (µm)"}.get(name, name), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    fs = chan.focal_surface
+    cap = "Linear interpolation between accepted beads (dots); blank outside their convex hull."
+    if fs:
+        cap += (
+            f" Focal surface fit: slope x {fs['slope_x']:.2e}, slope y {fs['slope_y']:.2e} µm/µm, "
+            f"curvature {fs['curvature_per_um']:.2e} µm⁻¹."
+        )
+    return Figure("Field dependence" + suffix, figure_to_png(fig), cap)
