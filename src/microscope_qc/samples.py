@@ -16,7 +16,15 @@ import pandas as pd
 
 from microscope_qc.instrument import FWHM_PER_SIGMA
 
-__all__ = ["BeadSampleSpec", "BeadSample", "make_bead_stack", "psf_beads_sample", "psf_aberrated_sample"]
+__all__ = [
+    "BeadSampleSpec",
+    "BeadSample",
+    "make_bead_stack",
+    "psf_beads_sample",
+    "psf_aberrated_sample",
+    "napari_psf_beads",
+    "napari_psf_aberrated",
+]
 
 
 @dataclass(frozen=True)
@@ -204,3 +212,19 @@ def psf_aberrated_sample(seed: int = 1) -> BeadSample:
 def spec_dict(spec: BeadSampleSpec) -> dict:
     """The spec as plain data, for provenance records."""
     return asdict(spec)
+
+
+def _layer_data(sample: BeadSample, name: str) -> list[tuple]:
+    meta = {"microscope_qc": {"settings": sample.metadata, "source": f"synthetic sample '{name}'"}, "truth": sample.truth}
+    kwargs = {"name": name, "scale": sample.spec.voxel_size_um, "metadata": meta, "colormap": "gray"}
+    return [(sample.data, kwargs, "image")]
+
+
+def napari_psf_beads() -> list[tuple]:
+    """napari sample: synthetic beads with known truth (File ▸ Open Sample)."""
+    return _layer_data(psf_beads_sample(), "synthetic beads")
+
+
+def napari_psf_aberrated() -> list[tuple]:
+    """napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
+    return _layer_data(psf_aberrated_sample(), "synthetic beads (aberrated)")

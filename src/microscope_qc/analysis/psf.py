@@ -59,6 +59,7 @@ __all__ = [
     "ChannelPSF",
     "analyze_psf",
     "render_model",
+    "find_beads",
     "REASONS",
 ]
 
@@ -218,6 +219,83 @@ def _theory(ms: MicroscopeSettings, channel: int) -> tuple[TheoreticalResolution
     return t1, t2, []
 
 
+@dataclass(frozen=True)
+class _Geometry:
+    """Box sizes, limits and start widths of one channel, derived from optics and settings."""
+
+    lat_t: float | None
+    hxy: int
+    hz: int
+    L: int
+    min_sep: float
+    z_margin: float
+    sat: float
+    sigma_xy_px: float
+    sigma_z_px: float
+    bead_d: float
+
+
+def _geometry(ms: MicroscopeSettings, s: PSFSettings, voxel, theory, dtype) -> _Geometry:
+    dz, dy, dx = voxel
+    lat_t = theory.lateral_um if theory else None
+    ax_t = theory.axial_um if theory else None
+    box_xy = s.box_xy_um or max(2.0, 8 * lat_t if lat_t else 2.0)
+    box_z = s.box_z_um or max(6.0, 6 * ax_t if ax_t else 6.0)
+    hxy = max(3, int(math.ceil(box_xy / 2 / max(dy, dx))))
+    hz = max(2, int(math.ceil(box_z / 2 / dz)))
+    L = 2 * hxy + 1
+    bead_d = ms.bead_diameter_um or 0.0
+    sat = s.saturation_value
+    if sat is None:
+        sat = float(np.iinfo(dtype).max) if np.dtype(dtype).kind in "ui" else math.inf
+    sigma_xy_px = (lat_t / FWHM_PER_SIGMA / max(dx, dy)) if lat_t else 0.15 / max(dx, dy)
+    sigma_z_px = (ax_t / FWHM_PER_SIGMA / dz) if ax_t else 0.6 / dz
+    return _Geometry(
+        lat_t=lat_t,
+        hxy=hxy,
+        hz=hz,
+        L=L,
+        min_sep=s.min_separation_um or L * max(dy, dx),
+        z_margin=s.z_margin_um if s.z_margin_um is not None else bead_d / 2 + 2.0,
+        sat=sat,
+        # the paraxial axial formula overestimates; start nearer the truth
+        sigma_xy_px=max(sigma_xy_px, 0.6),
+        sigma_z_px=max(sigma_z_px * 0.7, 0.8),
+        bead_d=bead_d,
+    )
+
+
+def _detect(stack: np.ndarray, g: _Geometry, s: PSFSettings, mip: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    return detect_beads(
+        stack,
+        DetectionSettings(
+            sigma_px=g.sigma_xy_px,
+            threshold_sigma=s.detection_threshold_sigma,
+            min_distance_px=max(2, int(round(g.sigma_xy_px * 2))),
+        ),
+        projection=mip,
+    )
+
+
+def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarray:
+    """Bead candidates of one (Z, Y, X) stack as (N, 3) voxel indices (z, y, x), as :func:`analyze_psf` finds them.
+
+    For interactive use: detect, let the user add or remove beads, then pass the edited
+    positions to :func:`analyze_psf`.
+    """
+    if settings.microscope.voxel_size_um is None:
+        raise SettingsError("The voxel size is needed to size the bead detector; give it first.")
+    stack = np.asarray(stack)
+    if stack.ndim != 3:
+        raise AnalysisError(f"find_beads takes one (Z, Y, X) stack, got shape {stack.shape}.")
+    _validate_stack(stack, channel)
+    ms = settings.microscope
+    theory, _, _ = _theory(ms, min(channel, len(ms.channels) - 1))
+    g = _geometry(ms, settings, tuple(ms.voxel_size_um), theory, stack.dtype)
+    det = _detect(stack, g, settings)
+    return np.column_stack([det["z"], det["y"], det["x"]]).astype(int)
+
+
 # --------------------------------------------------------------------------------------------
 # the analysis
 
@@ -337,24 +415,9 @@ def _analyze_channel(
             f"Channel {c}: no theoretical resolution (missing: {', '.join(missing)}); ratios, verdicts and the "
             "Nyquist check are skipped and box sizes use fixed defaults."
         )
-    lat_t = theory.lateral_um if theory else None
-    ax_t = theory.axial_um if theory else None
-    box_xy = s.box_xy_um or max(2.0, 8 * lat_t if lat_t else 2.0)
-    box_z = s.box_z_um or max(6.0, 6 * ax_t if ax_t else 6.0)
-    hxy = max(3, int(math.ceil(box_xy / 2 / max(dy, dx))))
-    hz = max(2, int(math.ceil(box_z / 2 / dz)))
-    L = 2 * hxy + 1
-    min_sep = s.min_separation_um or (2 * hxy + 1) * max(dy, dx)
-    bead_d = ms.bead_diameter_um or 0.0
-    z_margin = s.z_margin_um if s.z_margin_um is not None else bead_d / 2 + 2.0
-    sat = s.saturation_value
-    if sat is None:
-        sat = float(np.iinfo(stack.dtype).max) if stack.dtype.kind in "ui" else math.inf
-    sigma_xy_px = (lat_t / FWHM_PER_SIGMA / max(dx, dy)) if lat_t else 0.15 / max(dx, dy)
-    sigma_z_px = (ax_t / FWHM_PER_SIGMA / dz) if ax_t else 0.6 / dz
-    # The paraxial axial formula overestimates; start nearer the truth.
-    sigma_z_px = max(sigma_z_px * 0.7, 0.8)
-    sigma_xy_px = max(sigma_xy_px, 0.6)
+    g = _geometry(ms, s, voxel, theory, stack.dtype)
+    lat_t, hxy, hz, L, min_sep, z_margin, sat = g.lat_t, g.hxy, g.hz, g.L, g.min_sep, g.z_margin, g.sat
+    sigma_xy_px, sigma_z_px, bead_d = g.sigma_xy_px, g.sigma_z_px, g.bead_d
     result.settings[f"box_xy_px@ch{c}"] = Setting(L, "px", Source.DEFAULT if s.box_xy_um is None else Source.USER)
     result.settings[f"box_z_px@ch{c}"] = Setting(2 * hz + 1, "px", Source.DEFAULT if s.box_z_um is None else Source.USER)
     result.settings[f"min_separation_um@ch{c}"] = Setting(
@@ -370,15 +433,7 @@ def _analyze_channel(
     # 1. candidates ---------------------------------------------------------------------
     progress(0.0, "detecting beads")
     if positions is None:
-        det = detect_beads(
-            stack,
-            DetectionSettings(
-                sigma_px=sigma_xy_px,
-                threshold_sigma=s.detection_threshold_sigma,
-                min_distance_px=max(2, int(round(sigma_xy_px * 2))),
-            ),
-            projection=mip,
-        )
+        det = _detect(stack, g, s, mip)
         zs, ys, xs = det["z"], det["y"], det["x"]
         significance = det["significance"]
         origin = np.array(["detected"] * len(xs), dtype=object)

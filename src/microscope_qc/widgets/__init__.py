@@ -1,0 +1,5 @@
+"""napari dock widgets: the only part of the package that imports Qt, napari or magicgui."""
+
+from microscope_qc.widgets.psf import PSFWidget
+
+__all__ = ["PSFWidget"]

@@ -1,0 +1,146 @@
+"""Pieces every dock widget shares: background runs with progress and cancel, layer upkeep, export."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QObject, Signal
+from qtpy.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from microscope_qc.io import sha256_file
+from microscope_qc.report import ExportExistsError, InputInfo, export_result
+from microscope_qc.results import AnalysisCancelled
+
+__all__ = ["BackgroundTask", "set_layer", "input_info_for_layer", "export_with_confirmation", "parse_optional_float"]
+
+
+class _ProgressRelay(QObject):
+    """Carries progress from the worker thread to the GUI thread (queued signal)."""
+
+    progress = Signal(float, str)
+
+
+class BackgroundTask:
+    """Runs ``fn(progress, cancel)`` in a napari thread worker; one task at a time.
+
+    ``on_progress(fraction, message)``, ``on_done(value)`` and ``on_error(exc)`` are called
+    on the GUI thread. :meth:`cancel` asks the running function to stop at its next check.
+    """
+
+    def __init__(
+        self,
+        on_progress: Callable[[float, str], None],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+        on_finished: Callable[[], None] | None = None,
+    ):
+        self._relay = _ProgressRelay()
+        self._relay.progress.connect(on_progress)
+        self._on_done = on_done
+        self._on_error = on_error
+        self._on_finished = on_finished
+        self._cancel = threading.Event()
+        self.worker = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self, fn: Callable[[Callable[[float, str], None], Callable[[], bool]], Any]) -> None:
+        if self.running:
+            raise RuntimeError("A computation is already running; cancel it or wait for it to finish.")
+        self._cancel.clear()
+        emit = self._relay.progress.emit
+        # errors are shown by on_error; _ignore_errors stops superqt re-raising them in the GUI thread
+        worker = create_worker(fn, emit, self._cancel.is_set, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._on_done)
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._finished)
+        self.worker = worker
+        worker.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def _finished(self) -> None:
+        self.worker = None
+        if self._on_finished is not None:
+            self._on_finished()
+
+
+def is_cancel(exc: BaseException) -> bool:
+    return isinstance(exc, AnalysisCancelled)
+
+
+def set_layer(viewer, name: str, data: Any, kind: str, **kwargs: Any):
+    """Update the layer called ``name`` in place if it exists with the same kind, else add it.
+
+    Re-running an analysis then refreshes its overlays instead of piling up new layers.
+    """
+    if name in viewer.layers:
+        layer = viewer.layers[name]
+        if type(layer).__name__.lower() == kind:
+            if kind == "points":
+                layer.data = data
+                for key in ("features", "face_color", "border_color", "size", "text"):
+                    if key in kwargs:
+                        setattr(layer, key, kwargs[key])
+            else:
+                layer.data = data
+                for key in ("scale", "translate", "contrast_limits", "metadata"):
+                    if key in kwargs:
+                        setattr(layer, key, kwargs[key])
+            return layer
+        viewer.layers.remove(name)
+    add = getattr(viewer, f"add_{kind}")
+    return add(data, name=name, **kwargs)
+
+
+def input_info_for_layer(layer) -> InputInfo:
+    """Provenance of a layer: its source file (with checksum) or, for in-memory data, a checksum of the pixels."""
+    data = np.asarray(layer.data)
+    path = getattr(getattr(layer, "source", None), "path", None)
+    if path and Path(path).is_file():
+        return InputInfo(str(Path(path).resolve()), sha256_file(path), data.shape, str(data.dtype))
+    digest = hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()
+    return InputInfo(None, digest, data.shape, str(data.dtype))
+
+
+def ask_folder(parent: QWidget) -> Path | None:
+    folder = QFileDialog.getExistingDirectory(parent, "Export results to folder")
+    return Path(folder) if folder else None
+
+
+def ask_overwrite(parent: QWidget, message: str) -> bool:
+    answer = QMessageBox.question(
+        parent,
+        "Replace existing results?",
+        f"{message}\n\nReplace them?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def export_with_confirmation(result, folder: Path, info: InputInfo, figures, title: str, confirm: Callable[[str], bool]):
+    """Export; when files exist, ask ``confirm`` and overwrite only on yes. Returns the paths or None."""
+    try:
+        return export_result(result, folder, info, figures, title)
+    except ExportExistsError as exc:
+        if not confirm(str(exc)):
+            return None
+        return export_result(result, folder, info, figures, title, overwrite=True)
+
+
+def parse_optional_float(text: str) -> float | None:
+    """'' → None; a number → float; anything else raises ValueError with the text."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    return float(text)

@@ -1,0 +1,486 @@
+"""PSF / resolution dock widget (Layers ▸ Measure ▸ PSF / resolution (beads)).
+
+Thin by design: it snapshots the layer and the form on the GUI thread, calls
+:func:`microscope_qc.analysis.psf.analyze_psf` (the function the CLI calls) in a worker
+thread, and turns the result into layers, a table and exports.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads, render_model
+from microscope_qc.instrument import ChannelSettings, MicroscopeSettings, Setting, Source, settings_from_metadata
+from microscope_qc.io import read_metadata
+from microscope_qc.report.psf import psf_figures
+from microscope_qc.widgets._common import (
+    BackgroundTask,
+    ask_folder,
+    ask_overwrite,
+    export_with_confirmation,
+    input_info_for_layer,
+    is_cancel,
+    parse_optional_float,
+    set_layer,
+)
+
+if TYPE_CHECKING:
+    import napari
+
+__all__ = ["PSFWidget"]
+
+STATUS_COLOURS = {"accepted": [0.10, 0.75, 0.35, 1.0], "rejected": [0.95, 0.25, 0.20, 1.0]}
+POSITIONS_LAYER = "PSF bead positions"
+TABLE_COLUMNS = [
+    "bead_id", "channel", "status", "reason", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um",
+    "fwhm_x_se_um", "fwhm_z_se_um", "lateral_asymmetry", "sbr", "r2_xy", "r2_z", "reason_detail",
+]  # fmt: skip
+_OPTICS = ("na", "immersion_index", "wavelength_ex_nm", "wavelength_em_nm", "bead_diameter_um")
+
+
+class PSFWidget(QWidget):
+    """Measure lateral and axial resolution from a bead z-stack.
+
+    Workflow: pick the image layer → check the pre-filled settings (from the file's metadata
+    or the sample; every field editable) → *Detect beads* (editable points layer: add or delete
+    beads) → *Measure* → inspect overlays and the table → *Export*.
+    """
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.result: PSFResult | None = None
+        self._result_layer = None
+        self._sources: dict[str, Setting] = {}
+        self._prefilling = False
+        #: called with a message when an export would replace files; returns True to replace
+        self.confirm_overwrite = lambda message: ask_overwrite(self, message)
+
+        self.layer_combo = ComboBox(label="image", choices=self._image_layers, nullable=True)
+        self.voxel_z = LineEdit(label="voxel z (µm)")
+        self.voxel_y = LineEdit(label="voxel y (µm)")
+        self.voxel_x = LineEdit(label="voxel x (µm)")
+        self.modality = ComboBox(label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"])
+        self.na = LineEdit(label="NA")
+        self.immersion_index = LineEdit(label="immersion n")
+        self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
+        self.wavelength_em_nm = LineEdit(label="λ emission (nm)")
+        self.bead_diameter_um = LineEdit(label="bead diameter (µm)")
+        self.method = ComboBox(label="method", choices=["quarep", "metroloj"], value="quarep")
+        self.fit_3d = CheckBox(text="also fit 3D Gaussians", value=False)
+        self.tolerance_xy = FloatSpinBox(label="tolerance xy ratio", value=1.5, min=1.0, max=10.0, step=0.1)
+        self.tolerance_z = FloatSpinBox(label="tolerance z ratio", value=2.0, min=1.0, max=10.0, step=0.1)
+        self.threshold = FloatSpinBox(label="detection threshold (SD)", value=6.0, min=1.0, max=100.0, step=0.5)
+        self.use_positions = CheckBox(text=f"use the '{POSITIONS_LAYER}' layer", value=True)
+        self.form = Container(
+            widgets=[
+                self.layer_combo, self.voxel_z, self.voxel_y, self.voxel_x, self.modality, self.na,
+                self.immersion_index, self.wavelength_ex_nm, self.wavelength_em_nm, self.bead_diameter_um,
+                self.method, self.fit_3d, self.tolerance_xy, self.tolerance_z, self.threshold, self.use_positions,
+            ]  # fmt: skip
+        )
+        self.sources_label = QLabel()
+        self.sources_label.setWordWrap(True)
+        self.sources_label.setTextFormat(Qt.TextFormat.RichText)
+        self.detect_button = QPushButton("Detect beads")
+        self.measure_button = QPushButton("Measure")
+        self.cancel_button = QPushButton("Cancel")
+        self.export_button = QPushButton("Export…")
+        self.cancel_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("Pick a bead z-stack.")
+        self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form.native)
+        layout.addWidget(self.sources_label)
+        buttons = QHBoxLayout()
+        for b in (self.detect_button, self.measure_button, self.cancel_button, self.export_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, stretch=1)
+
+        self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
+        self._pending: str | None = None
+        self.detect_button.clicked.connect(self.detect)
+        self.measure_button.clicked.connect(self.measure)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(lambda: self.export())
+        self.table.itemSelectionChanged.connect(self._on_row_selected)
+        self.layer_combo.changed.connect(self._prefill)
+        for name in ("voxel_z", "voxel_y", "voxel_x", "modality", *_OPTICS):
+            getattr(self, name).changed.connect(lambda *_, n=name: self._mark_user(n))
+        events = self.viewer.layers.events
+        for ev in (events.inserted, events.removed):
+            ev.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    # ------------------------------------------------------------------ settings
+    def _image_layers(self, *_: Any) -> list:
+        return [layer for layer in self.viewer.layers if type(layer).__name__ == "Image" and layer.ndim >= 2]
+
+    def _refresh_layers(self, *_: Any) -> None:
+        current = self.layer_combo.value
+        self.layer_combo.reset_choices()
+        choices = self._image_layers()
+        if current not in choices:
+            # prefer a bead stack over our own overlays
+            candidates = [lyr for lyr in choices if not lyr.name.startswith("PSF ")]
+            self.layer_combo.value = candidates[-1] if candidates else None
+            self._prefill()
+
+    def _prefill(self, *_: Any) -> None:
+        """Fill the form from the layer: our samples' metadata, else the source file's metadata, else the layer scale."""
+        layer = self.layer_combo.value
+        if layer is None:
+            return
+        self._prefilling = True
+        try:
+            n_ch = layer.data.shape[0] if layer.ndim == 4 else 1
+            ms = MicroscopeSettings(channels=tuple(ChannelSettings(f"channel {i}") for i in range(n_ch)))
+            sample = layer.metadata.get("microscope_qc") if isinstance(layer.metadata, dict) else None
+            path = getattr(getattr(layer, "source", None), "path", None)
+            if sample:
+                s = sample["settings"]
+                origin = sample.get("source", "layer metadata")
+                ms = ms.with_values(Source.FILE, **{k: v for k, v in s.items() if not k.startswith("wavelength")})
+                ms = ms.with_wavelengths(s.get("wavelength_ex_nm"), s.get("wavelength_em_nm"), Source.FILE)
+                ms.sources = {k: Setting(v.value, v.unit, Source.FILE, origin) for k, v in ms.sources.items()}
+            elif path:
+                try:
+                    ms = settings_from_metadata(read_metadata(path), n_ch)
+                except OSError as exc:
+                    self.status.setText(f"Could not read metadata of {path}: {exc}")
+            if ms.voxel_size_um is None and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0) and layer.ndim >= 3:
+                ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
+                ms.sources["voxel_size_um"] = Setting(ms.voxel_size_um, "um", Source.FILE, "napari layer scale")
+            vox = ms.voxel_size_um or (None, None, None)
+            for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True):
+                w.value = "" if v is None else f"{v:g}"
+            self.modality.value = str(ms.modality) if ms.modality else ""
+            self.na.value = _fmt(ms.na)
+            self.immersion_index.value = _fmt(ms.immersion_index)
+            self.wavelength_ex_nm.value = _fmt(ms.channels[0].wavelength_ex_nm)
+            self.wavelength_em_nm.value = _fmt(ms.channels[0].wavelength_em_nm)
+            self.bead_diameter_um.value = _fmt(ms.bead_diameter_um)
+            self._sources = dict(ms.sources)
+            self._n_channels = n_ch
+            self._channel_names = [c.name for c in ms.channels]
+        finally:
+            self._prefilling = False
+        self._show_sources()
+
+    def _mark_user(self, name: str) -> None:
+        if self._prefilling:
+            return
+        key = "voxel_size_um" if name.startswith("voxel") else name
+        self._sources[key] = Setting(None, None, Source.USER)
+        self._show_sources()
+
+    def _show_sources(self) -> None:
+        lines = []
+        for key, label in (
+            ("voxel_size_um", "voxel size"),
+            ("modality", "modality"),
+            ("na", "NA"),
+            ("immersion_index", "immersion n"),
+            ("wavelength_ex_nm", "λ ex"),
+            ("wavelength_em_nm", "λ em"),
+            ("bead_diameter_um", "bead"),
+        ):
+            src = self._sources.get(key)
+            if src is None:
+                lines.append(f"{label}: <span style='color:#e8a33d'>missing</span>")
+            else:
+                detail = f" ({src.detail})" if src.detail else ""
+                lines.append(f"{label}: {src.source}{detail}")
+        self.sources_label.setText("<small>" + " · ".join(lines) + "</small>")
+
+    def settings(self) -> PSFSettings:
+        """The analysis settings from the form, with each value's source (raises ValueError on bad text)."""
+        vox = [parse_optional_float(w.value) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
+        n_ch = getattr(self, "_n_channels", 1)
+        names = getattr(self, "_channel_names", [f"channel {i}" for i in range(n_ch)])
+        values: dict[str, Any] = {
+            "voxel_size_um": tuple(vox) if all(v is not None for v in vox) else None,
+            "na": parse_optional_float(self.na.value),
+            "immersion_index": parse_optional_float(self.immersion_index.value),
+            "bead_diameter_um": parse_optional_float(self.bead_diameter_um.value),
+            "modality": self.modality.value or None,
+        }
+        ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in names))
+        ms = ms.with_values(Source.USER, **values)
+        ex = parse_optional_float(self.wavelength_ex_nm.value)
+        em = parse_optional_float(self.wavelength_em_nm.value)
+        ms = ms.with_wavelengths([ex], [em], Source.USER)
+        for key, src in self._sources.items():
+            if key in ms.sources and src.source is Source.FILE:
+                ms.sources[key] = Setting(ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail)
+        return PSFSettings(
+            microscope=ms,
+            method=self.method.value,
+            fit_3d=bool(self.fit_3d.value),
+            tolerance_xy_ratio=float(self.tolerance_xy.value),
+            tolerance_z_ratio=float(self.tolerance_z.value),
+            detection_threshold_sigma=float(self.threshold.value),
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _snapshot(self) -> tuple[Any, PSFSettings] | None:
+        layer = self.layer_combo.value
+        if layer is None:
+            self.status.setText("Pick an image layer first.")
+            return None
+        try:
+            settings = self.settings()
+        except ValueError as exc:
+            self.status.setText(f"A setting is not a number: {exc}")
+            return None
+        return layer, settings
+
+    def detect(self) -> None:
+        """Detect beads in the background and put them in an editable points layer."""
+        snap = self._snapshot()
+        if snap is None or self.task.running:
+            return
+        layer, settings = snap
+        data = layer.data
+        stack = data[0] if layer.ndim == 4 else data
+
+        def work(progress, cancel):
+            progress(0.1, "detecting beads")
+            return find_beads(stack, settings)
+
+        self._pending = "detect"
+        self._result_layer = layer
+        self._start(work, "Detecting beads…")
+
+    def measure(self) -> None:
+        """Run the PSF analysis in the background; overlays and the table appear when it finishes."""
+        snap = self._snapshot()
+        if snap is None or self.task.running:
+            return
+        layer, settings = snap
+        positions = self._positions_for(layer) if self.use_positions.value else None
+        data = layer.data
+
+        def work(progress, cancel):
+            return analyze_psf(data, settings, positions=positions, progress=progress, cancel=cancel)
+
+        self._pending = "measure"
+        self._result_layer = layer
+        self._start(work, "Measuring…")
+
+    def cancel(self) -> None:
+        self.task.cancel()
+        self.status.setText("Cancelling…")
+
+    def _start(self, work, message: str) -> None:
+        self.status.setText(message)
+        self.progress.setValue(0)
+        for b in (self.detect_button, self.measure_button):
+            b.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.task.start(work)
+
+    def _positions_for(self, layer) -> np.ndarray | None:
+        """User-edited bead positions in the image's voxel indices (z, y, x), or None."""
+        if POSITIONS_LAYER not in self.viewer.layers:
+            return None
+        pts = self.viewer.layers[POSITIONS_LAYER]
+        if len(pts.data) == 0:
+            return None
+        world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
+        return (world - np.asarray(layer.translate)[-3:]) / np.asarray(layer.scale)[-3:]
+
+    # ------------------------------------------------------------------ results
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(1000 * fraction))
+        self.status.setText(message)
+
+    def _on_finished(self) -> None:
+        for b in (self.detect_button, self.measure_button):
+            b.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self.progress.setValue(0)
+        if is_cancel(exc):
+            self.status.setText("Cancelled; nothing was changed.")
+        else:
+            self.status.setText(f"<b>Could not analyse:</b> {exc}")
+
+    def _on_done(self, value: Any) -> None:
+        self.progress.setValue(1000)
+        layer = self._result_layer
+        if self._pending == "detect":
+            pos = np.asarray(value, dtype=float)
+            set_layer(
+                self.viewer, POSITIONS_LAYER, pos, "points",
+                scale=layer.scale[-3:], translate=layer.translate[-3:], size=8,
+                face_color="transparent", border_color="yellow",
+            )  # fmt: skip
+            pts = self.viewer.layers[POSITIONS_LAYER]
+            pts.mode = "add"
+            self.status.setText(
+                f"{len(pos)} beads found. Add (click) or delete (select, Delete) beads in '{POSITIONS_LAYER}', then Measure."
+            )
+            return
+        self.result = value
+        self._show_result(value, layer)
+
+    def _show_result(self, result: PSFResult, layer) -> None:
+        beads = result.beads
+        scale = np.asarray(layer.scale[-3:])
+        translate = np.asarray(layer.translate[-3:])
+        dz, dy, dx = result.voxel_size_um
+        for chan in result.channels:
+            c = chan.channel
+            tab = beads[beads["channel"] == c].reset_index(drop=True)
+            fitted = np.column_stack([tab["z_um"] / dz, tab["y_um"] / dy, tab["x_um"] / dx])
+            detected = tab[["z_px", "y_px", "x_px"]].to_numpy(float)
+            pos = np.where(np.isfinite(fitted), fitted, detected)
+            colours = np.array([STATUS_COLOURS[s] for s in tab["status"]]) if len(tab) else np.zeros((0, 4))
+            suffix = f" ch{c}" if len(result.channels) > 1 else ""
+            set_layer(
+                self.viewer, f"PSF beads{suffix}", pos, "points",
+                features=tab, scale=scale, translate=translate, size=2 * chan.box_shape[1] // 3,
+                face_color="transparent", border_color=colours, border_width=0.12,
+                text={"string": "{bead_id}", "size": 8, "color": "white", "anchor": "upper_left"},
+            )  # fmt: skip
+            shape = layer.data.shape[-3:]
+            set_layer(
+                self.viewer, f"PSF fit model{suffix}", render_model(result, shape, c), "image",
+                scale=scale, translate=translate, colormap="magma", blending="additive", visible=False,
+            )  # fmt: skip
+            for name, m in chan.maps.items():
+                set_layer(
+                    self.viewer, f"PSF map {name}{suffix}", m, "image",
+                    scale=chan.map_scale_um, translate=np.asarray(chan.map_translate_um) + translate[-2:],
+                    colormap="viridis", opacity=0.6, visible=False,
+                )  # fmt: skip
+            if chan.averaged_bead is not None:
+                set_layer(
+                    self.viewer, f"PSF averaged bead{suffix}", chan.averaged_bead, "image",
+                    scale=scale, translate=translate, colormap="magma", visible=False,
+                )  # fmt: skip
+        self._fill_table(beads)
+        self.summary.setText(_summary_html(result))
+        n_acc = int((beads["status"] == "accepted").sum())
+        self.status.setText(f"Done: {n_acc} of {len(beads)} beads accepted. Select a row to go to its bead.")
+        self.export_button.setEnabled(True)
+        self.viewer.layers.selection.active = layer
+
+    def _fill_table(self, beads) -> None:
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(beads))
+        for r, (_, row) in enumerate(beads.iterrows()):
+            for k, name in enumerate(TABLE_COLUMNS):
+                value = row.get(name, "")
+                item = QTableWidgetItem()
+                if isinstance(value, float | np.floating):
+                    item.setData(Qt.ItemDataRole.DisplayRole, None if not math.isfinite(value) else round(float(value), 4))
+                elif isinstance(value, int | np.integer):
+                    item.setData(Qt.ItemDataRole.DisplayRole, int(value))
+                else:
+                    item.setText(str(value))
+                self.table.setItem(r, k, item)
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
+
+    def _on_row_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.result is None:
+            return
+        bead_id = int(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.DisplayRole))
+        self.go_to_bead(bead_id)
+
+    def go_to_bead(self, bead_id: int) -> None:
+        """Centre the view on a bead and move to its focal plane."""
+        layer = self._result_layer
+        row = self.result.beads.set_index("bead_id").loc[bead_id]
+        dz, dy, dx = self.result.voxel_size_um
+        idx = np.array([row["z_um"] / dz, row["y_um"] / dy, row["x_um"] / dx])
+        if not np.isfinite(idx).all():
+            idx = np.array([row["z_px"], row["y_px"], row["x_px"]], dtype=float)
+        world = idx * np.asarray(layer.scale[-3:]) + np.asarray(layer.translate[-3:])
+        n = self.viewer.dims.ndim
+        self.viewer.dims.set_point(n - 3, float(world[0]))
+        self.viewer.scene.camera.center = tuple(world[-self.viewer.dims.ndisplay :])
+
+    def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
+        """Write results.json, beads.csv and report.html (the CLI's files) to ``folder``; never overwrites silently."""
+        if self.result is None:
+            self.status.setText("Nothing to export yet: Measure first.")
+            return None
+        folder = Path(folder) if folder else ask_folder(self)
+        if folder is None:
+            return None
+        info = input_info_for_layer(self._result_layer)
+        paths = export_with_confirmation(
+            self.result, folder, info, psf_figures, f"PSF / resolution: {self._result_layer.name}", self.confirm_overwrite
+        )
+        if paths is None:
+            self.status.setText("Export cancelled; existing files were kept.")
+        else:
+            self.status.setText(f"Exported to {folder}")
+        return paths
+
+
+def _fmt(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
+
+
+def _summary_html(result: PSFResult) -> str:
+    parts = []
+    for chan in result.channels:
+        c = chan.channel
+        cells = []
+        for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um"):
+            try:
+                m = result.metric(name, c)
+                cells.append(f"{name[:6].replace('_', ' ')}: <b>{m.value:.3f} ± {m.uncertainty:.3f} µm</b>")
+            except KeyError:
+                cells.append(f"{name}: —")
+        verdicts = [v for v in result.verdicts if v.channel == c]
+        vtext = " ".join(
+            f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'✔' if v.passed else '✘'} {v.metric} "
+            f"{v.value:.2f} {v.comparison} {v.threshold:g}</span>"
+            for v in verdicts
+        )
+        parts.append(f"<b>{chan.name}</b>: " + " · ".join(cells) + (f"<br>{vtext}" if vtext else ""))
+    for w in result.warnings:
+        parts.append(f"<span style='color:#e8a33d'>⚠ {w}</span>")
+    return "<br>".join(parts)
+
