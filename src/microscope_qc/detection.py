@@ -29,7 +29,8 @@ class DetectionSettings:
     threshold_sigma
         Candidates must exceed the background by this many robust noise SDs of the filtered image.
     min_relative_height
-        ...and by this fraction of the brightest candidate's height (rejects dirt and ghosts).
+        ...and by this fraction of the brightest candidate's height (0 disables; a saturated
+        bead or a blob of dirt would otherwise hide every normal bead).
     min_distance_px
         Two maxima closer than this are one bead (the brighter wins).
     background_block_px
@@ -38,31 +39,43 @@ class DetectionSettings:
 
     sigma_px: float = 1.5
     threshold_sigma: float = 6.0
-    min_relative_height: float = 0.02
+    min_relative_height: float = 0.0
     min_distance_px: int = 2
     background_block_px: int = 32
 
 
-def estimate_background(image: np.ndarray, block: int) -> np.ndarray:
-    """Smooth background of a 2D image: minima over ``block``-sized tiles, smoothed and upsampled.
-
-    Robust to beads (a tile's minimum ignores them) and to uneven illumination at scales
-    above ``block``; costs one pass over the image.
-    """
+def _tile_map(image: np.ndarray, block: int, statistic) -> np.ndarray:
+    """A smooth map of ``statistic`` over ``block``-sized tiles, upsampled to the image (one pass)."""
     h, w = image.shape
     block = int(max(2, min(block, h, w)))
     ph, pw = (-h) % block, (-w) % block
     padded = np.pad(image, ((0, ph), (0, pw)), mode="edge")
     tiles = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block)
-    # Tile minima sit a few noise SDs below the true background, uniformly, so they still
-    # trace its shape; the 3x3 median discards tiles spoiled by dead pixels.
-    mins = tiles.min(axis=(1, 3)).astype(np.float32)
-    if min(mins.shape) >= 3:
-        mins = ndimage.median_filter(mins, size=3, mode="nearest")
-    smooth = ndimage.gaussian_filter(mins, 1.0, mode="nearest")
+    values = statistic(tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0], tiles.shape[2], -1)).astype(np.float32)
+    if min(values.shape) >= 3:
+        # discard tiles spoiled by a bead cluster or a dead column
+        values = ndimage.median_filter(values, size=3, mode="nearest")
+    smooth = ndimage.gaussian_filter(values, 1.0, mode="nearest")
     zoom = (padded.shape[0] / smooth.shape[0], padded.shape[1] / smooth.shape[1])
     up = ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)
     return up[:h, :w]
+
+
+def estimate_background(image: np.ndarray, block: int) -> np.ndarray:
+    """Smooth background of a 2D image: tile minima, smoothed and upsampled.
+
+    Robust to beads (a tile's minimum ignores them) and to uneven illumination at scales
+    above ``block``. Minima sit below the true level by a few noise SDs; the detector
+    removes that offset with a local median afterwards.
+    """
+    return _tile_map(image, block, lambda t: t.min(axis=-1))
+
+
+def _local_noise(image: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Local median and robust SD (1.4826·MAD) maps: noise grows with the background under shot noise."""
+    med = _tile_map(image, block, lambda t: np.median(t, axis=-1))
+    mad = _tile_map(image - med, block, lambda t: 1.4826 * np.median(np.abs(t), axis=-1))
+    return med, np.maximum(mad, 1e-6 * (float(np.abs(image).max()) + 1.0))
 
 
 def detect_beads(
@@ -76,8 +89,8 @@ def detect_beads(
     -------
     dict
         ``z``, ``y``, ``x`` (int pixel indices of the focal plane and lateral peak), ``height``
-        (filtered height above background, in counts) and ``significance`` (height over the
-        robust noise SD of the filtered image), all sorted by decreasing height.
+        (filtered height above the local background, in counts) and ``significance`` (height
+        over the local robust noise SD of the filtered image), sorted by decreasing height.
     """
     stack = np.asarray(stack)
     if stack.ndim == 2:
@@ -86,20 +99,18 @@ def detect_beads(
     mip = ndimage.median_filter(mip.astype(np.float32, copy=False), size=3, mode="nearest")
     flat = mip - estimate_background(mip, settings.background_block_px)
     filtered = ndimage.gaussian_filter(flat, settings.sigma_px, mode="nearest", truncate=3.0)
-    med = float(np.median(filtered))
-    noise = float(1.4826 * np.median(np.abs(filtered - med)))
-    if noise <= 0:
-        noise = float(filtered.std()) or 1.0
+    med, noise = _local_noise(filtered, 2 * settings.background_block_px)
     size = 2 * int(settings.min_distance_px) + 1
     is_max = filtered == ndimage.maximum_filter(filtered, size=size, mode="nearest")
-    threshold = med + settings.threshold_sigma * noise
-    ys, xs = np.nonzero(is_max & (filtered > threshold))
-    heights = filtered[ys, xs] - med
+    signif = (filtered - med) / noise
+    ys, xs = np.nonzero(is_max & (signif > settings.threshold_sigma))
+    heights = filtered[ys, xs] - med[ys, xs]
+    significance = signif[ys, xs]
     if heights.size:
         keep = heights >= settings.min_relative_height * heights.max()
-        ys, xs, heights = ys[keep], xs[keep], heights[keep]
+        ys, xs, heights, significance = ys[keep], xs[keep], heights[keep], significance[keep]
     order = np.argsort(-heights, kind="stable")
-    ys, xs, heights = ys[order], xs[order], heights[order]
+    ys, xs, heights, significance = ys[order], xs[order], heights[order], significance[order]
     # Plateaus (equal neighbouring maxima) give duplicate peaks: keep the first of each cluster.
     if ys.size > 1:
         from scipy.spatial import cKDTree
@@ -109,9 +120,9 @@ def detect_beads(
         for i, j in sorted(tree.query_pairs(settings.min_distance_px + 0.5)):
             if not drop[i]:
                 drop[j] = True
-        ys, xs, heights = ys[~drop], xs[~drop], heights[~drop]
+        ys, xs, heights, significance = ys[~drop], xs[~drop], heights[~drop], significance[~drop]
     zs = refine_z(stack, ys, xs)
-    return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": heights / noise}
+    return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": significance}
 
 
 def refine_z(stack: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

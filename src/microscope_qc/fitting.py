@@ -158,39 +158,55 @@ class GaussianModel:
 
 @dataclass
 class NoiseModel:
-    """Per-spot pixel variance ``v = offset + gain·max(μ − background, 0)`` (counts²).
+    """Pixel variance ``v = offset + gain·μ`` (counts², μ the fitted model including background).
 
-    Estimated from fit residuals when the detector's gain is unknown; the shot-noise term
-    makes weighted least squares approach the Poisson maximum-likelihood estimate.
+    A camera's variance is ``σ²_read + g·(μ − o)`` for gain ``g`` and offset ``o``: linear in
+    the expected value, with the same two coefficients for every spot of an image. They are
+    estimated from fit residuals (leverage-corrected, pooled over the batch) when the
+    detector's gain is unknown; weighting by ``1/v`` makes least squares approach the
+    Poisson maximum-likelihood estimate.
     """
 
     offset: np.ndarray  # (B,)
     gain: np.ndarray  # (B,)
+    floor: np.ndarray  # (B,) smallest variance allowed
 
-    def variance(self, model: np.ndarray, background: np.ndarray) -> np.ndarray:
-        signal = np.clip(model - background[:, None], 0, None)
-        return self.offset[:, None] + self.gain[:, None] * signal
+    def variance(self, model: np.ndarray) -> np.ndarray:
+        v = self.offset[:, None] + self.gain[:, None] * model
+        return np.maximum(v, self.floor[:, None])
 
     @classmethod
     def from_residuals(
-        cls, residuals: np.ndarray, model: np.ndarray, background: np.ndarray, mask: np.ndarray | None = None
+        cls,
+        residuals: np.ndarray,
+        model: np.ndarray,
+        mask: np.ndarray,
+        leverage: np.ndarray | None = None,
+        pooled: bool = True,
     ) -> NoiseModel:
-        """Least-squares regression of squared residuals on the fitted signal, per spot."""
-        s = np.clip(model - background[:, None], 0, None)
+        """Least-squares regression of squared residuals on the model, pooled over spots or per spot.
+
+        Squared residuals are divided by ``1 − h`` (``h`` the leverage of each point) because a
+        fit pulls itself towards high-leverage points — the bright centre of a spot — whose
+        residuals would otherwise understate the noise there.
+        """
         r2 = residuals**2
-        m = np.ones_like(s) if mask is None else mask.astype(float)
-        n = m.sum(1)
-        sx, sy = (m * s).sum(1), (m * r2).sum(1)
-        sxx, sxy = (m * s * s).sum(1), (m * s * r2).sum(1)
+        if leverage is not None:
+            r2 = r2 / np.clip(1.0 - leverage, 0.05, 1.0)
+        m = mask.astype(float)
+        axis = None if pooled else 1
+        n = m.sum(axis)
+        sx, sy = (m * model).sum(axis), (m * r2).sum(axis)
+        sxx, sxy = (m * model * model).sum(axis), (m * model * r2).sum(axis)
         det = n * sxx - sx * sx
         with np.errstate(invalid="ignore", divide="ignore"):
             gain = np.where(det > 0, (n * sxy - sx * sy) / det, 0.0)
         gain = np.clip(np.nan_to_num(gain), 0, None)
-        mean_r2 = sy / np.maximum(n, 1)
         offset = (sy - gain * sx) / np.maximum(n, 1)
-        # A negative or tiny offset would give near-infinite weights to background pixels.
-        offset = np.maximum(offset, 0.05 * mean_r2 + 1e-12)
-        return cls(offset=offset, gain=gain)
+        # floor: a few per cent of the mean squared residual keeps weights finite everywhere
+        floor = 0.05 * sy / np.maximum(n, 1) + 1e-12
+        b = residuals.shape[0]
+        return cls(*(np.broadcast_to(np.asarray(v, dtype=float), (b,)).copy() for v in (offset, gain, floor)))
 
 
 @dataclass
@@ -281,6 +297,7 @@ def fit_gaussians(
     max_iter: int = 60,
     tol: float = 1e-9,
     chunk: int | None = None,
+    pool_noise: bool = True,
 ) -> FitResult:
     """Fit a Gaussian to each of B spots.
 
@@ -301,6 +318,9 @@ def fit_gaussians(
     weighted
         Refit with weights from a :class:`NoiseModel` estimated on the first, unweighted fit
         (statistically efficient for shot-noise-limited data).
+    pool_noise
+        Estimate one noise model for all spots of the batch (they share a detector), which
+        is far more precise than one per spot; set False for spots from different images.
     chunk
         Spots per vectorised batch (limits memory of the (B, N, P) Jacobian).
 
@@ -326,6 +346,7 @@ def fit_gaussians(
                 max_iter,
                 tol,
                 chunk,
+                pool_noise,
             )
             for i in range(0, b, chunk)
         ]
@@ -339,8 +360,14 @@ def fit_gaussians(
     p, f, J, iters, conv = _lm(model, coords, data, w, p0, lo, hi, max_iter, tol)
     noise = None
     if weighted:
-        noise = NoiseModel.from_residuals(data - f, f, p[:, 1], m)
-        w = m / noise.variance(f, p[:, 1])
+        JtJ = np.swapaxes(J * w[..., None], 1, 2) @ J
+        try:
+            inv = np.linalg.inv(JtJ)
+        except np.linalg.LinAlgError:
+            inv = np.linalg.pinv(JtJ)
+        leverage = np.einsum("bnp,bpq,bnq->bn", J, inv, J) * w
+        noise = NoiseModel.from_residuals(data - f, f, m, leverage, pooled=pool_noise)
+        w = m / noise.variance(f)
         p, f, J, iters2, conv = _lm(model, coords, data, w, p, lo, hi, max_iter, tol)
         iters = iters + iters2
     resid = data - f
@@ -378,9 +405,7 @@ def _rows(x: np.ndarray | float, i: int, n: int) -> np.ndarray | float:
 def _concat(parts: list[FitResult]) -> FitResult:
     noise = None
     if all(p.noise is not None for p in parts):
-        noise = NoiseModel(
-            np.concatenate([p.noise.offset for p in parts]), np.concatenate([p.noise.gain for p in parts])
-        )
+        noise = NoiseModel(*(np.concatenate([getattr(p.noise, k) for p in parts]) for k in ("offset", "gain", "floor")))
     fields = ["params", "covariance", "fisher_inverse", "success", "at_bound", "r2", "chi2_reduced", "iterations", "model"]
     return FitResult(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}, noise=noise)
 

@@ -155,8 +155,18 @@ class MicroscopeSettings:
         em_nm: list[float | None] | None,
         source: Source = Source.USER,
     ) -> MicroscopeSettings:
-        """Set per-channel wavelengths (a single value applies to every channel)."""
+        """Set per-channel wavelengths (a single value applies to every channel).
+
+        Settings that describe one channel grow to as many channels as wavelengths are given.
+        """
         n = len(self.channels)
+        channels_in = self.channels
+        longest = max(len(ex_nm or []), len(em_nm or []))
+        if n == 1 and longest > 1:
+            base = self.channels[0]
+            names = [base.name] + [f"channel {i}" for i in range(1, longest)]
+            channels_in = tuple(replace(base, name=nm) for nm in names)
+            n = longest
         ex = _broadcast(ex_nm, n, "excitation wavelength")
         em = _broadcast(em_nm, n, "emission wavelength")
         channels = tuple(
@@ -165,7 +175,7 @@ class MicroscopeSettings:
                 wavelength_ex_nm=ex[i] if ex[i] is not None else ch.wavelength_ex_nm,
                 wavelength_em_nm=em[i] if em[i] is not None else ch.wavelength_em_nm,
             )
-            for i, ch in enumerate(self.channels)
+            for i, ch in enumerate(channels_in)
         )
         sources = dict(self.sources)
         if any(v is not None for v in ex):

@@ -378,6 +378,10 @@ def analyze_psf(
 
 
 def _validate_stack(stack: np.ndarray, c: int) -> None:
+    if stack.size == 0:
+        raise AnalysisError(f"Channel {c} is empty (shape {stack.shape}); the file holds no pixels.")
+    if stack.dtype.kind not in "uif":
+        raise AnalysisError(f"Channel {c} has pixel type {stack.dtype}; expected integer or floating-point intensities.")
     if stack.dtype.kind == "f":
         n_nan = int(np.isnan(stack).sum())
         if n_nan:
