@@ -12,6 +12,7 @@ is a placeholder, not a measurement. Such pixel sizes are reported missing here.
 from __future__ import annotations
 
 import hashlib
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,10 @@ def _open(path: Path):
         raise ImageReadError(f"{path}: no such file.")
     if path.is_dir() and not path.suffix == ".zarr":
         raise ImageReadError(f"{path}: is a folder, not an image file.")
+    bioio_log = logging.getLogger("bioio")
+    level = bioio_log.level
+    # bioio logs every reader it tried before the one that worked; that is noise to a user
+    bioio_log.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -141,6 +146,8 @@ def _open(path: Path):
             f"{path}: cannot be read as an image ({type(exc).__name__}: {exc}). "
             "Supported: TIFF, OME-TIFF, and any format of an installed bioio reader plugin."
         ) from exc
+    finally:
+        bioio_log.setLevel(level)
 
 
 def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -> ImageData:
@@ -342,13 +349,14 @@ def write_ome_tiff(
     if data.ndim != 4:
         raise ValueError(f"write_ome_tiff expects (C, Z, Y, X) data, got shape {data.shape}.")
     c, z, y, x = data.shape
-    ome_mode = {v: k for k, v in _OME_MODALITY.items()}
     mode_names = {
         "widefield": "WideField",
-        "laserscanningconfocalmicroscopy": "LaserScanningConfocalMicroscopy",
-        "spinningdiskconfocal": "SpinningDiskConfocal",
-        "multiphotonmicroscopy": "MultiPhotonMicroscopy",
+        "confocal": "LaserScanningConfocalMicroscopy",
+        "spinning_disk": "SpinningDiskConfocal",
+        "multiphoton": "MultiPhotonMicroscopy",
     }
+    if modality is not None and modality not in mode_names:
+        raise ValueError(f"modality must be one of {', '.join(mode_names)}, not {modality!r}.")
     channels = []
     for i in range(c):
         kw: dict[str, Any] = {"id": f"Channel:0:{i}", "samples_per_pixel": 1}
@@ -359,7 +367,7 @@ def write_ome_tiff(
         if wavelength_em_nm and wavelength_em_nm[i] is not None:
             kw["emission_wavelength"] = float(wavelength_em_nm[i])
         if modality:
-            kw["acquisition_mode"] = mode_names[ome_mode[modality]]
+            kw["acquisition_mode"] = mode_names[modality]
         channels.append(om.Channel(**kw))
     px_kw: dict[str, Any] = {}
     if voxel_size_um is not None:

@@ -116,3 +116,29 @@ def test_bad_input_reports_error(make_napari_viewer, qtbot):
     _wait(qtbot, w)
     assert "z-stack" in w.status.text()
     assert w.result is None
+
+
+def test_plugin_widget_opens_from_napari_and_sits_in_layers_measure(make_napari_viewer):
+    from npe2 import PluginManager
+
+    from microscope_qc.widgets.psf import PSFWidget
+
+    pm = PluginManager.instance()
+    if "napari-microscope-qc" not in pm:
+        pm.discover()
+    viewer = make_napari_viewer()
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-microscope-qc", "PSF / resolution (beads)")
+    assert isinstance(widget, PSFWidget)
+    # the Layers > Measure submenu lists the widget (napari's app-model menus; test-only probe)
+    from napari._app_model import get_app_model
+
+    items = get_app_model().menus.get_menu("napari/layers/measure")
+    ids = {getattr(getattr(i, "command", None), "id", "") for i in items}
+    assert any(i.startswith("napari-microscope-qc.") for i in ids), ids
+
+
+def test_sample_data_opens_from_napari(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-microscope-qc", "psf-beads")
+    assert viewer.layers[-1].data.ndim == 3
+    assert viewer.layers[-1].scale[-1] == pytest.approx(0.065)

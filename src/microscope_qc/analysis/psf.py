@@ -344,6 +344,11 @@ def analyze_psf(
     if settings.method not in ("quarep", "metroloj"):
         raise AnalysisError(f"method must be 'quarep' or 'metroloj', not {settings.method!r}.")
     czyx, n_channels = _as_czyx(data)
+    if czyx.shape[1] == 1:
+        raise AnalysisError(
+            "This is a single plane (a 2D image); PSF analysis needs a z-stack through the beads. "
+            "Acquire a stack that extends at least 2 µm above and below the beads."
+        )
     if czyx.shape[1] < 5:
         raise AnalysisError(
             f"The stack has {czyx.shape[1]} planes; a z-fit needs at least 5 (better: ±2 µm around the beads)."

@@ -1,0 +1,92 @@
+"""The command line: the results contract, summary table, exit codes, no silent overwrite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from microscope_qc.cli import main
+
+
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "beads.ome.tif"
+    assert main(["sample", "psf-beads", str(path)]) == 0
+    return path
+
+
+def test_psf_results_contract(sample_file, tmp_path, capsys):
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "--bead-diameter", "0.1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "beads.ome.tif" in out and "fwhm_x_um" in out and "PASS" in out
+    folder = tmp_path / "beads"
+    doc = json.loads((folder / "results.json").read_text())
+    assert doc["measurement"] == "psf"
+    assert doc["software"]["name"] == "napari-microscope-qc" and doc["software"]["version"]
+    assert set(doc["input"]) >= {"path", "sha256", "shape", "dtype"} and len(doc["input"]["sha256"]) == 64
+    assert doc["input"]["shape"] == [1, 48, 320, 320]
+    # settings with provenance: the OME metadata supplied NA and voxel size; the user the bead size
+    assert doc["settings"]["na"] == {"value": 1.4, "unit": None, "source": "file", "detail": "OME Objective.LensNA"}
+    assert doc["settings"]["bead_diameter_um"]["source"] == "user"
+    assert doc["settings"]["method"]["source"] == "default"
+    m = doc["metrics"]["fwhm_x_um"]
+    assert set(m) >= {"value", "unit", "uncertainty", "channel"} and m["unit"] == "um"
+    assert m["value"] == pytest.approx(0.22, rel=0.02)
+    v = doc["verdicts"][0]
+    assert set(v) >= {"metric", "passed", "threshold", "source"}
+    beads = pd.read_csv(folder / "beads.csv")
+    assert {"status", "reason", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um"} <= set(beads.columns)
+    assert list(beads.columns[:4]) == ["bead_id", "channel", "status", "reason"]
+    html = (folder / "report.html").read_text()
+    assert "<img" in html and "data:image/png;base64," in html and "Profiles with fits" in html
+
+
+def test_never_overwrites_silently(sample_file, tmp_path, capsys):
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q"]) == 0
+    before = (tmp_path / "beads" / "results.json").read_bytes()
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--na", "1.3"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "beads" / "results.json").read_bytes() == before
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--na", "1.3", "--overwrite"]) == 0
+    assert json.loads((tmp_path / "beads" / "results.json").read_text())["settings"]["na"]["value"] == 1.3
+
+
+def test_bad_inputs_exit_2_with_message(tmp_path, capsys):
+    import numpy as np
+    import tifffile
+
+    flat = tmp_path / "flat.tif"
+    tifffile.imwrite(flat, np.ones((32, 32), np.uint16))
+    missing = tmp_path / "missing.tif"
+    code = main(["psf", str(flat), str(missing), "--out", str(tmp_path / "o"), "-q", "--voxel-size", "0.2", "0.1", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "z-stack" in err and "no such file" in err and "2 of 2" in err
+
+
+def test_missing_voxel_size_is_asked_for(tmp_path, capsys):
+    import numpy as np
+    import tifffile
+
+    p = tmp_path / "stack.tif"
+    tifffile.imwrite(p, np.random.default_rng(0).poisson(10, (10, 32, 32)).astype(np.uint16))
+    assert main(["psf", str(p), "--out", str(tmp_path / "o"), "-q"]) == 2
+    assert "--voxel-size" in capsys.readouterr().err
+
+
+def test_strict_exit_code_on_failed_verdict(sample_file, tmp_path):
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--strict", "--tolerance-xy", "1.05"]) == 3
+
+
+def test_channel_option(sample_file, tmp_path, capsys):
+    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--channel", "3"]) == 2
+    assert "do not exist" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    out = subprocess.run([sys.executable, "-m", "microscope_qc.cli", "list"], capture_output=True, text=True, check=True)
+    assert "psf" in out.stdout

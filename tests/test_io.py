@@ -1,0 +1,87 @@
+"""Reading images lazily in (C, Z, Y, X) with metadata provenance; OME-TIFF round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from microscope_qc.instrument import Modality, Source, settings_from_metadata
+from microscope_qc.io import ImageReadError, read_image, read_metadata, write_ome_tiff
+from tests.conftest import shared_file
+
+
+def test_ome_tiff_round_trip(tmp_path):
+    data = np.arange(2 * 3 * 8 * 10, dtype=np.uint16).reshape(2, 3, 8, 10)
+    path = write_ome_tiff(
+        tmp_path / "x.ome.tif",
+        data,
+        voxel_size_um=(0.2, 0.1, 0.1),
+        channel_names=["GFP", "mCherry"],
+        wavelength_ex_nm=[488, 561],
+        wavelength_em_nm=[520, 610],
+        na=1.4,
+        immersion="oil",
+        immersion_index=1.518,
+        modality="confocal",
+    )
+    img = read_image(path)
+    assert img.shape == (2, 3, 8, 10)
+    assert type(img.data).__module__.startswith("dask")  # lazy
+    np.testing.assert_array_equal(np.asarray(img.data), data)
+    md = img.metadata
+    assert md.voxel_size_um.value == pytest.approx((0.2, 0.1, 0.1))
+    assert "PhysicalSize" in md.voxel_size_um.origin
+    assert md.channel_names.value == ["GFP", "mCherry"]
+    assert md.wavelength_em_nm.value == [520, 610]
+    assert md.na.value == 1.4 and "LensNA" in md.na.origin
+    assert md.immersion_index.value == 1.518
+    assert md.modality.value == "confocal"
+    ms = settings_from_metadata(md, 2)
+    assert ms.modality is Modality.CONFOCAL
+    assert ms.source_of("na").source is Source.FILE
+    assert ms.channels[1].wavelength_ex_nm == 561
+    assert ms.source_of("na").detail == "OME Objective.LensNA"
+
+
+def test_write_never_overwrites(tmp_path):
+    p = tmp_path / "a.ome.tif"
+    write_ome_tiff(p, np.zeros((1, 1, 4, 4), np.uint8))
+    with pytest.raises(FileExistsError):
+        write_ome_tiff(p, np.ones((1, 1, 4, 4), np.uint8))
+    assert np.asarray(read_image(p).data).max() == 0
+
+
+def test_plain_tiff_without_unit_reports_missing_pixel_size(tmp_path):
+    p = tmp_path / "plain.tif"
+    tifffile.imwrite(p, np.zeros((5, 16, 16), np.uint16))
+    md = read_metadata(p)
+    assert md.voxel_size_um.missing  # bioio says 1 µm; that is a placeholder, not a measurement
+    assert md.na.missing and md.wavelength_em_nm.missing
+    assert md.bit_depth.value == 16
+
+
+def test_imagej_tiff_pixel_size(tmp_path):
+    p = tmp_path / "ij.tif"
+    tifffile.imwrite(p, np.zeros((5, 16, 16), np.uint8), imagej=True, resolution=(1 / 0.108, 1 / 0.108), metadata={"spacing": 0.3, "unit": "um"})
+    md = read_metadata(p)
+    assert md.voxel_size_um.value == pytest.approx((0.3, 0.108, 0.108))
+    assert "ImageJ" in md.voxel_size_um.origin
+
+
+def test_2d_and_missing_files(tmp_path):
+    p = tmp_path / "flat.tif"
+    tifffile.imwrite(p, np.ones((16, 16), np.uint8))
+    assert read_image(p).shape == (1, 1, 16, 16)
+    with pytest.raises(ImageReadError, match="no such file"):
+        read_image(tmp_path / "missing.tif")
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"not a tiff at all")
+    with pytest.raises(ImageReadError, match="cannot be read"):
+        read_image(bad)
+
+
+def test_real_imagej_stack_metadata():
+    md = read_metadata(shared_file("psf-beads-widefield-na095/beads_zstack_34z.tif"))
+    assert md.voxel_size_um.value == pytest.approx((0.3, 0.108, 0.108))
+    assert md.na.missing and md.modality.missing
