@@ -92,19 +92,38 @@ class GaussianModel:
     def value_and_jacobian(self, coords: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Model (B, N) and analytic Jacobian (B, N, P) at ``coords`` (N, d) for ``params`` (B, P)."""
         d = self.ndim
-        A = params[:, 0:1]
-        L = self.cholesky(params)
-        diff = coords[None, :, :] - params[:, None, 2 : 2 + d]  # (B, N, d)
-        w = np.einsum("bni,bik->bnk", diff, L)  # Lᵀ d  (B, N, d)
-        g = np.exp(-0.5 * np.einsum("bnk,bnk->bn", w, w))
-        value = params[:, 1:2] + A * g
-        jac = np.empty(value.shape + (self.n_params,))
+        b = params.shape[0]
+        n = coords.shape[0]
+        # Explicit sums over the few dimensions: numpy's einsum is slow for tiny contracted axes.
+        diff = [coords[None, :, i] - params[:, 2 + i, None] for i in range(d)]  # d × (B, N)
+        lvals = {(r, c): params[:, 2 + d + k, None] for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))}
+        w = []  # w_k = Σ_{i≥k} L_ik d_i  (Lᵀ d)
+        for k in range(d):
+            acc = None
+            for i in range(k, d):
+                if (i, k) in lvals:
+                    term = lvals[(i, k)] * diff[i]
+                    acc = term if acc is None else acc + term
+            w.append(acc)
+        q = w[0] * w[0]
+        for k in range(1, d):
+            q = q + w[k] * w[k]
+        g = np.exp(-0.5 * q)
+        A = params[:, 0, None]
+        Ag = A * g
+        value = params[:, 1, None] + Ag
+        jac = np.empty((b, n, self.n_params))
         jac[..., 0] = g
         jac[..., 1] = 1.0
-        Ag = A * g
-        Lw = np.einsum("bmk,bnk->bnm", L, w)  # (B, N, d)
-        jac[..., 2 : 2 + d] = Ag[..., None] * Lw
-        jac[..., 2 + d :] = -Ag[..., None] * w[:, :, self.cols] * diff[:, :, self.rows]
+        for m in range(d):  # ∂f/∂c_m = A g (L w)_m
+            acc = None
+            for k in range(m + 1):
+                if (m, k) in lvals:
+                    term = lvals[(m, k)] * w[k]
+                    acc = term if acc is None else acc + term
+            jac[..., 2 + m] = Ag * acc
+        for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True)):  # ∂f/∂L_rc = −A g w_c d_r
+            jac[..., 2 + d + k] = -Ag * w[c] * diff[r]
         return value, jac
 
     def value(self, coords: np.ndarray, params: np.ndarray) -> np.ndarray:
