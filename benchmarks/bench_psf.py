@@ -86,7 +86,9 @@ def main() -> None:
     t0 = time.perf_counter()
     sample = make_bead_stack(spec)
     stack = sample.data
-    print(f"stack {stack.shape} {stack.dtype} ({stack.nbytes / 2**20:.0f} MiB), {args.beads} beads; made in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"stack {stack.shape} {stack.dtype} ({stack.nbytes / 2**20:.0f} MiB), {args.beads} beads; made in {time.perf_counter() - t0:.1f} s"
+    )
     md = sample.metadata
     ms = MicroscopeSettings().with_values(
         modality=md["modality"], na=md["na"], immersion_index=md["immersion_index"],
@@ -119,13 +121,25 @@ def main() -> None:
     ours_fits = _our_fits_only(stack, result.beads)
 
     print(f"candidates {n_cand}, accepted {n_acc} of {args.beads} true beads")
-    print(f"detection + fits + maps + averaged bead: {best:.2f} s  ({n_cand / best:.0f} beads/s)   target < 2 s")
-    print(f"end to end with exports (JSON, CSV, HTML):  {best_e2e:.2f} s  ({n_cand / best_e2e:.0f} beads/s)   target < 4 s")
-    print(f"peak memory of the analysis: {peak / 2**20:.0f} MiB = {peak / stack.nbytes:.2f} × the stack   target < 3×")
-    print(f"baseline, per-bead scipy curve_fit loop (fits only, no detection): {base:.2f} s ({n_cand / base:.0f} beads/s)")
-    print(f"our engine, same fits (1D z + 2D xy, two passes, covariances, CRB): {ours_fits:.2f} s  -> {base / ours_fits:.1f}× faster")
+    print(
+        f"detection + fits + maps + averaged bead: {best:.2f} s  ({n_cand / best:.0f} beads/s)   target < 2 s"
+    )
+    print(
+        f"end to end with exports (JSON, CSV, HTML):  {best_e2e:.2f} s  ({n_cand / best_e2e:.0f} beads/s)   target < 4 s"
+    )
+    print(
+        f"peak memory of the analysis: {peak / 2**20:.0f} MiB = {peak / stack.nbytes:.2f} × the stack   target < 3×"
+    )
+    print(
+        f"baseline, per-bead scipy curve_fit loop (fits only, no detection): {base:.2f} s ({n_cand / base:.0f} beads/s)"
+    )
+    print(
+        f"our engine, same fits (1D z + 2D xy, two passes, covariances, CRB): {ours_fits:.2f} s  -> {base / ours_fits:.1f}× faster"
+    )
     print(f"ratio baseline fits / our whole analysis incl. detection, maps and averaging: {base / best:.2f}")
-    print("for scale (issue #2, this machine): Python peers take 9 s (with detection) and 20 s (fits only) on such a stack")
+    print(
+        "for scale (issue #2, this machine): Python peers take 9 s (with detection) and 20 s (fits only) on such a stack"
+    )
 
 
 if __name__ == "__main__":

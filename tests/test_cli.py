@@ -30,7 +30,12 @@ def test_psf_results_contract(sample_file, tmp_path, capsys):
     assert set(doc["input"]) >= {"path", "sha256", "shape", "dtype"} and len(doc["input"]["sha256"]) == 64
     assert doc["input"]["shape"] == [1, 48, 320, 320]
     # settings with provenance: the OME metadata supplied NA and voxel size; the user the bead size
-    assert doc["settings"]["na"] == {"value": 1.4, "unit": None, "source": "file", "detail": "OME Objective.LensNA"}
+    assert doc["settings"]["na"] == {
+        "value": 1.4,
+        "unit": None,
+        "source": "file",
+        "detail": "OME Objective.LensNA",
+    }
     assert doc["settings"]["bead_diameter_um"]["source"] == "user"
     assert doc["settings"]["method"]["source"] == "default"
     m = doc["metrics"]["fwhm_x_um"]
@@ -62,7 +67,20 @@ def test_bad_inputs_exit_2_with_message(tmp_path, capsys):
     flat = tmp_path / "flat.tif"
     tifffile.imwrite(flat, np.ones((32, 32), np.uint16))
     missing = tmp_path / "missing.tif"
-    code = main(["psf", str(flat), str(missing), "--out", str(tmp_path / "o"), "-q", "--voxel-size", "0.2", "0.1", "0.1"])
+    code = main(
+        [
+            "psf",
+            str(flat),
+            str(missing),
+            "--out",
+            str(tmp_path / "o"),
+            "-q",
+            "--voxel-size",
+            "0.2",
+            "0.1",
+            "0.1",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "z-stack" in err and "no such file" in err and "2 of 2" in err
@@ -79,7 +97,10 @@ def test_missing_voxel_size_is_asked_for(tmp_path, capsys):
 
 
 def test_strict_exit_code_on_failed_verdict(sample_file, tmp_path):
-    assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--strict", "--tolerance-xy", "1.05"]) == 3
+    assert (
+        main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--strict", "--tolerance-xy", "1.05"])
+        == 3
+    )
 
 
 def test_channel_option(sample_file, tmp_path, capsys):
@@ -88,5 +109,7 @@ def test_channel_option(sample_file, tmp_path, capsys):
 
 
 def test_console_script_runs():
-    out = subprocess.run([sys.executable, "-m", "microscope_qc.cli", "list"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "microscope_qc.cli", "list"], capture_output=True, text=True, check=True
+    )
     assert "psf" in out.stdout

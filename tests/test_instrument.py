@@ -44,7 +44,9 @@ def test_metroloj_formulas(modality, lateral, axial):
 
 
 def test_multiphoton_low_na_branch():
-    assert metroloj_resolution("multiphoton", 0.5, 1.33, 900, None).lateral_um == pytest.approx(0.377 * 0.9 / 0.5)
+    assert metroloj_resolution("multiphoton", 0.5, 1.33, 900, None).lateral_um == pytest.approx(
+        0.377 * 0.9 / 0.5
+    )
 
 
 def test_airy_constant_is_the_numeric_root():
@@ -52,7 +54,9 @@ def test_airy_constant_is_the_numeric_root():
     v = np.linspace(1.5, 1.7, 200001)
     root = v[np.argmin(np.abs((2 * j1(v) / v) ** 2 - 0.5))]
     assert 2 * root / (2 * math.pi) == pytest.approx(0.5145, abs=1e-4)
-    assert physical_resolution("widefield", 1.4, 1.518, None, 520).lateral_um == pytest.approx(0.5145 * 0.52 / 1.4)
+    assert physical_resolution("widefield", 1.4, 1.518, None, 520).lateral_um == pytest.approx(
+        0.5145 * 0.52 / 1.4
+    )
 
 
 def test_paraxial_axial_overestimates_at_high_na():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tifffile
+from tests.conftest import shared_file
 
 from microscope_qc.instrument import Modality, Source, settings_from_metadata
 from microscope_qc.io import ImageReadError, read_image, read_metadata, write_ome_tiff
-from tests.conftest import shared_file
 
 
 def test_ome_tiff_round_trip(tmp_path):
@@ -63,7 +63,13 @@ def test_plain_tiff_without_unit_reports_missing_pixel_size(tmp_path):
 
 def test_imagej_tiff_pixel_size(tmp_path):
     p = tmp_path / "ij.tif"
-    tifffile.imwrite(p, np.zeros((5, 16, 16), np.uint8), imagej=True, resolution=(1 / 0.108, 1 / 0.108), metadata={"spacing": 0.3, "unit": "um"})
+    tifffile.imwrite(
+        p,
+        np.zeros((5, 16, 16), np.uint8),
+        imagej=True,
+        resolution=(1 / 0.108, 1 / 0.108),
+        metadata={"spacing": 0.3, "unit": "um"},
+    )
     md = read_metadata(p)
     assert md.voxel_size_um.value == pytest.approx((0.3, 0.108, 0.108))
     assert "ImageJ" in md.voxel_size_um.origin

@@ -23,7 +23,9 @@ def _manifest() -> dict:
 
 def test_npe2_validate_with_imports():
     npe2 = shutil.which("npe2") or str(Path(sys.executable).with_name("npe2"))
-    out = subprocess.run([npe2, "validate", "napari-microscope-qc", "--imports"], capture_output=True, text=True)
+    out = subprocess.run(
+        [npe2, "validate", "napari-microscope-qc", "--imports"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "valid" in out.stdout
 
@@ -66,7 +68,17 @@ def test_discovered_from_installed_wheel(tmp_path):
     """Build a wheel, install it into an isolated folder and let npe2 discover the manifest there."""
     wheel_dir, target = tmp_path / "wheel", tmp_path / "site"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheel_dir), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheel_dir),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
     )

@@ -41,15 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for m in MEASUREMENTS.values():
         p = sub.add_parser(m.name, help=m.title, description=f"{m.title}. {m.summary}")
-        p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="image files (TIFF, OME-TIFF, ...)")
-        p.add_argument("--out", "-o", type=Path, required=True, help="output folder; one sub-folder per input file")
-        p.add_argument("--overwrite", action="store_true", help="replace existing results (never done silently)")
-        p.add_argument("--strict", action="store_true", help=f"exit {EXIT_FAILED_VERDICT} if any verdict fails")
+        p.add_argument(
+            "files", nargs="+", type=Path, metavar="FILE", help="image files (TIFF, OME-TIFF, ...)"
+        )
+        p.add_argument(
+            "--out", "-o", type=Path, required=True, help="output folder; one sub-folder per input file"
+        )
+        p.add_argument(
+            "--overwrite", action="store_true", help="replace existing results (never done silently)"
+        )
+        p.add_argument(
+            "--strict", action="store_true", help=f"exit {EXIT_FAILED_VERDICT} if any verdict fails"
+        )
         p.add_argument("--quiet", "-q", action="store_true", help="print only the summary table and errors")
         add_common_arguments(p)
         m.add_arguments(p)
         p.set_defaults(measurement=m.name)
-    s = sub.add_parser("sample", help="write a synthetic sample with known truth", description="Write a synthetic sample.")
+    s = sub.add_parser(
+        "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
+    )
     s.add_argument("kind", choices=["psf-beads", "psf-aberrated"])
     s.add_argument("path", type=Path, help="output .ome.tif")
     s.add_argument("--seed", type=int, default=None)
@@ -98,7 +108,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
     dupes = {s for s in stems if stems.count(s) > 1}
     rows, failures, failed_verdicts = [], 0, 0
     for path, stem in zip(args.files, stems, strict=True):
-        out_dir = args.out / (stem if stem not in dupes else f"{stem}_{sha256_file(path)[:8]}" if path.exists() else stem)
+        out_dir = args.out / (
+            stem if stem not in dupes else f"{stem}_{sha256_file(path)[:8]}" if path.exists() else stem
+        )
         t0 = time.perf_counter()
         try:
             image = read_image(path)
@@ -111,7 +123,11 @@ def _run_measurement(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(file=sys.stderr)
             info = InputInfo(
-                str(path.resolve()), sha256_file(path), image.shape, str(image.dtype), image.metadata.as_dict()
+                str(path.resolve()),
+                sha256_file(path),
+                image.shape,
+                str(image.dtype),
+                image.metadata.as_dict(),
             )
             paths = export_result(result, out_dir, info, m.figures, f"{m.title}: {path.name}", args.overwrite)
         except (ImageReadError, AnalysisError, SettingsError, ExportExistsError) as exc:
@@ -125,7 +141,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
         failed_verdicts += not result.passed
         rows.extend(_summary_rows(path, result, m.table_columns))
         if not args.quiet:
-            print(f"  {path.name}: {time.perf_counter() - t0:.2f} s → {paths['json'].parent}", file=sys.stderr)
+            print(
+                f"  {path.name}: {time.perf_counter() - t0:.2f} s → {paths['json'].parent}", file=sys.stderr
+            )
     if rows:
         _print_table(["file", "ch", *m.table_columns, "verdict"], rows)
     if failures:

@@ -51,7 +51,9 @@ def _tile_map(image: np.ndarray, block: int, statistic) -> np.ndarray:
     ph, pw = (-h) % block, (-w) % block
     padded = np.pad(image, ((0, ph), (0, pw)), mode="edge")
     tiles = padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block)
-    values = statistic(tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0], tiles.shape[2], -1)).astype(np.float32)
+    values = statistic(tiles.transpose(0, 2, 1, 3).reshape(tiles.shape[0], tiles.shape[2], -1)).astype(
+        np.float32
+    )
     if min(values.shape) >= 3:
         # discard tiles spoiled by a bead cluster or a dead column
         values = ndimage.median_filter(values, size=3, mode="nearest")

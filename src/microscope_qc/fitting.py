@@ -57,7 +57,9 @@ class GaussianModel:
         else:
             self.rows = self.cols = np.arange(ndim)
         self.n_params = 2 + ndim + len(self.rows)
-        self.diag_index = np.array([2 + ndim + k for k in range(len(self.rows)) if self.rows[k] == self.cols[k]])
+        self.diag_index = np.array(
+            [2 + ndim + k for k in range(len(self.rows)) if self.rows[k] == self.cols[k]]
+        )
 
     @property
     def param_names(self) -> list[str]:
@@ -96,7 +98,10 @@ class GaussianModel:
         n = coords.shape[0]
         # Explicit sums over the few dimensions: numpy's einsum is slow for tiny contracted axes.
         diff = [coords[None, :, i] - params[:, 2 + i, None] for i in range(d)]  # d × (B, N)
-        lvals = {(r, c): params[:, 2 + d + k, None] for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))}
+        lvals = {
+            (r, c): params[:, 2 + d + k, None]
+            for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))
+        }
         w = []  # w_k = Σ_{i≥k} L_ik d_i  (Lᵀ d)
         for k in range(d):
             acc = None
@@ -149,7 +154,11 @@ class GaussianModel:
         return lo, hi
 
     def initial_guess(
-        self, data: np.ndarray, shape: tuple[int, ...], sigma_guess: np.ndarray | float, weights: np.ndarray | None = None
+        self,
+        data: np.ndarray,
+        shape: tuple[int, ...],
+        sigma_guess: np.ndarray | float,
+        weights: np.ndarray | None = None,
     ) -> np.ndarray:
         """Start values: background = 10th percentile, centre = intensity centroid above half maximum."""
         b = data.shape[0]
@@ -282,7 +291,9 @@ def _lm(
         try:
             step = np.linalg.solve(H + damp, g[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(h + dm, gg, rcond=None)[0] for h, dm, gg in zip(H, damp, g, strict=True)])
+            step = np.stack(
+                [np.linalg.lstsq(h + dm, gg, rcond=None)[0] for h, dm, gg in zip(H, damp, g, strict=True)]
+            )
         p_new = np.clip(p[idx] + step, lo[idx], hi[idx])
         f_new, J_new = model.value_and_jacobian(coords, p_new)
         cost_new = np.einsum("bn,bn->b", wi, (data[idx] - f_new) ** 2)
@@ -424,12 +435,26 @@ def _rows(x: np.ndarray | float, i: int, n: int) -> np.ndarray | float:
 def _concat(parts: list[FitResult]) -> FitResult:
     noise = None
     if all(p.noise is not None for p in parts):
-        noise = NoiseModel(*(np.concatenate([getattr(p.noise, k) for p in parts]) for k in ("offset", "gain", "floor")))
-    fields = ["params", "covariance", "fisher_inverse", "success", "at_bound", "r2", "chi2_reduced", "iterations", "model"]
+        noise = NoiseModel(
+            *(np.concatenate([getattr(p.noise, k) for p in parts]) for k in ("offset", "gain", "floor"))
+        )
+    fields = [
+        "params",
+        "covariance",
+        "fisher_inverse",
+        "success",
+        "at_bound",
+        "r2",
+        "chi2_reduced",
+        "iterations",
+        "model",
+    ]
     return FitResult(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}, noise=noise)
 
 
-def delta_method(func, params: np.ndarray, covariance: np.ndarray, eps: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+def delta_method(
+    func, params: np.ndarray, covariance: np.ndarray, eps: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray]:
     """Values and standard errors of derived quantities ``func(params) -> (B, K)``.
 
     The gradient is taken by central differences (vectorised over the batch); the variance
@@ -452,4 +477,3 @@ def delta_method(func, params: np.ndarray, covariance: np.ndarray, eps: float = 
 def sigma_to_fwhm(sigma: np.ndarray | float) -> np.ndarray:
     """FWHM of a Gaussian of standard deviation ``sigma``."""
     return np.asarray(sigma) * FWHM_PER_SIGMA
-

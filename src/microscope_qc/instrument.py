@@ -220,8 +220,12 @@ class MicroscopeSettings:
                 "(check the objective and immersion medium)."
             )
         if self.voxel_size_um is not None:
-            if len(self.voxel_size_um) != 3 or any(not (v > 0 and math.isfinite(v)) for v in self.voxel_size_um):
-                raise SettingsError(f"Voxel size must be three positive numbers (z, y, x) in µm, got {self.voxel_size_um}.")
+            if len(self.voxel_size_um) != 3 or any(
+                not (v > 0 and math.isfinite(v)) for v in self.voxel_size_um
+            ):
+                raise SettingsError(
+                    f"Voxel size must be three positive numbers (z, y, x) in µm, got {self.voxel_size_um}."
+                )
         for ch in self.channels:
             for w in (ch.wavelength_ex_nm, ch.wavelength_em_nm):
                 if w is not None and not (200 <= w <= 2000):
@@ -238,9 +242,15 @@ class MicroscopeSettings:
         for key, attr in (("wavelength_ex_nm", "wavelength_ex_nm"), ("wavelength_em_nm", "wavelength_em_nm")):
             src = self.source_of(key)
             values = [getattr(c, attr) for c in self.channels]
-            source = src.source if key in self.sources else (Source.MISSING if all(v is None for v in values) else Source.USER)
+            source = (
+                src.source
+                if key in self.sources
+                else (Source.MISSING if all(v is None for v in values) else Source.USER)
+            )
             out[key] = Setting(values, "nm", source, src.detail)
-        out["channel_names"] = Setting([c.name for c in self.channels], None, self.source_of("channels").source)
+        out["channel_names"] = Setting(
+            [c.name for c in self.channels], None, self.source_of("channels").source
+        )
         return out
 
 
@@ -269,7 +279,9 @@ def _broadcast(values: list[float | None] | None, n: int, what: str) -> list[flo
 
 def _need(value: float | None, what: str, modality: Modality) -> float:
     if value is None:
-        raise SettingsError(f"The {what} is needed for the theoretical resolution of a {modality} microscope.")
+        raise SettingsError(
+            f"The {what} is needed for the theoretical resolution of a {modality} microscope."
+        )
     return float(value)
 
 
@@ -278,7 +290,11 @@ def _axial_denominator(na: float, n: float) -> float:
 
 
 def metroloj_resolution(
-    modality: Modality | str, na: float, n: float, wavelength_ex_nm: float | None, wavelength_em_nm: float | None
+    modality: Modality | str,
+    na: float,
+    n: float,
+    wavelength_ex_nm: float | None,
+    wavelength_em_nm: float | None,
 ) -> TheoreticalResolution:
     """Theoretical FWHM with the MetroloJ_QC v1.3 formulas (METRICS.md §1, first table)."""
     modality = Modality.parse(modality)
@@ -343,7 +359,11 @@ def physical_resolution(
 
 
 def nyquist_sampling(
-    modality: Modality | str, na: float, n: float, wavelength_ex_nm: float | None, wavelength_em_nm: float | None
+    modality: Modality | str,
+    na: float,
+    n: float,
+    wavelength_ex_nm: float | None,
+    wavelength_em_nm: float | None,
 ) -> tuple[float, float]:
     """Nyquist voxel size (lateral, axial) in µm, MetroloJ_QC definition (METRICS.md §1)."""
     modality = Modality.parse(modality)

@@ -32,7 +32,14 @@ __all__ = [
 ]
 
 #: Nominal refractive index of OME immersion media (used when the file names the medium only).
-IMMERSION_INDEX = {"oil": 1.518, "water": 1.333, "air": 1.0, "glycerol": 1.47, "silicone": 1.406, "multi": None}
+IMMERSION_INDEX = {
+    "oil": 1.518,
+    "water": 1.333,
+    "air": 1.0,
+    "glycerol": 1.47,
+    "silicone": 1.406,
+    "multi": None,
+}
 
 _OME_MODALITY = {
     "widefield": "widefield",
@@ -236,7 +243,11 @@ def _from_ome(meta: AcquisitionMetadata, ome, scene: int) -> None:
             meta.wavelength_ex_nm = MetadataValue(ex, "OME Channel.ExcitationWavelength")
         if any(v is not None for v in em):
             meta.wavelength_em_nm = MetadataValue(em, "OME Channel.EmissionWavelength")
-        modes = {str(getattr(c.acquisition_mode, "value", c.acquisition_mode)) for c in channels if c.acquisition_mode}
+        modes = {
+            str(getattr(c.acquisition_mode, "value", c.acquisition_mode))
+            for c in channels
+            if c.acquisition_mode
+        }
         if len(modes) == 1:
             key = modes.pop().lower().replace(" ", "")
             if key in _OME_MODALITY:
@@ -244,7 +255,9 @@ def _from_ome(meta: AcquisitionMetadata, ome, scene: int) -> None:
     settings = image.objective_settings
     if settings is not None:
         if settings.refractive_index:
-            meta.immersion_index = MetadataValue(float(settings.refractive_index), "OME ObjectiveSettings.RefractiveIndex")
+            meta.immersion_index = MetadataValue(
+                float(settings.refractive_index), "OME ObjectiveSettings.RefractiveIndex"
+            )
         for inst in ome.instruments:
             for obj in inst.objectives:
                 if obj.id != settings.id:

@@ -96,7 +96,13 @@ class Verdict:
 
     @classmethod
     def check(
-        cls, metric: str, value: float, threshold: float, comparison: str, source: str, channel: int | None = None
+        cls,
+        metric: str,
+        value: float,
+        threshold: float,
+        comparison: str,
+        source: str,
+        channel: int | None = None,
     ) -> Verdict:
         if comparison == "<=":
             passed = bool(value <= threshold)
@@ -173,7 +179,13 @@ class Result:
     def summary_frame(self) -> pd.DataFrame:
         """Metrics as a table: name, channel, value, uncertainty, unit."""
         rows = [
-            {"metric": m.name, "channel": m.channel, "value": m.value, "uncertainty": m.uncertainty, "unit": m.unit}
+            {
+                "metric": m.name,
+                "channel": m.channel,
+                "value": m.value,
+                "uncertainty": m.uncertainty,
+                "unit": m.unit,
+            }
             for m in self.metrics
         ]
         return pd.DataFrame(rows, columns=["metric", "channel", "value", "uncertainty", "unit"])

@@ -139,13 +139,19 @@ def make_bead_stack(spec: BeadSampleSpec = BeadSampleSpec()) -> BeadSample:
     s_minor = spec.fwhm_xy_um / math.sqrt(spec.astigmatism) / FWHM_PER_SIGMA
     s_z = spec.fwhm_z_um / FWHM_PER_SIGMA
     th = math.radians(spec.rotation_deg)
-    rot = np.array([[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]])  # columns: major, minor (x, y)
+    rot = np.array(
+        [[math.cos(th), -math.sin(th)], [math.sin(th), math.cos(th)]]
+    )  # columns: major, minor (x, y)
     cov_xy = rot @ np.diag([s_major**2, s_minor**2]) @ rot.T  # in (x, y)
     prec_xy = np.linalg.inv(cov_xy)
     # bead volume: A·exp(...) summing to `photons` over a fine grid
     amp = spec.photons * dx * dy * dz / ((2 * math.pi) ** 1.5 * s_major * s_minor * s_z)
     vol = np.zeros(spec.shape, dtype=np.float32)
-    half = (int(math.ceil(5 * s_z / dz)), int(math.ceil(5 * max(s_major, s_minor) / dy)), int(math.ceil(5 * max(s_major, s_minor) / dx)))
+    half = (
+        int(math.ceil(5 * s_z / dz)),
+        int(math.ceil(5 * max(s_major, s_minor) / dy)),
+        int(math.ceil(5 * max(s_major, s_minor) / dx)),
+    )
     oz, oy, ox = (np.arange(-k, k + 1) for k in half)
     for (y_um, x_um), zu in zip(yx, z_um, strict=True):
         iz, iy, ix = round(zu / dz), round(y_um / dy), round(x_um / dx)
@@ -159,11 +165,16 @@ def make_bead_stack(spec: BeadSampleSpec = BeadSampleSpec()) -> BeadSample:
         q = prec_xy[0, 0] * X**2 + 2 * prec_xy[0, 1] * X * Y + prec_xy[1, 1] * Y**2
         block = amp * np.exp(-0.5 * (q + Z**2 / s_z**2))
         vol[np.ix_(zs[kz], ys[ky], xs[kx])] += block.astype(np.float32)
-    bg = spec.background_photons * (1 + spec.background_gradient * (np.arange(w) / max(w - 1, 1)))[None, None, :]
+    bg = (
+        spec.background_photons
+        * (1 + spec.background_gradient * (np.arange(w) / max(w - 1, 1)))[None, None, :]
+    )
     electrons = rng.poisson(vol + bg.astype(np.float32)).astype(np.float32)
-    adu = electrons * spec.gain_adu_per_e + spec.offset_adu + rng.normal(0, spec.read_noise_e, spec.shape).astype(
-        np.float32
-    ) * spec.gain_adu_per_e
+    adu = (
+        electrons * spec.gain_adu_per_e
+        + spec.offset_adu
+        + rng.normal(0, spec.read_noise_e, spec.shape).astype(np.float32) * spec.gain_adu_per_e
+    )
     if spec.hot_pixels:
         hz, hy, hx = (rng.integers(0, n, spec.hot_pixels) for n in spec.shape)
         adu[hz, hy, hx] = adu.max() * 0.9
@@ -215,7 +226,10 @@ def spec_dict(spec: BeadSampleSpec) -> dict:
 
 
 def _layer_data(sample: BeadSample, name: str) -> list[tuple]:
-    meta = {"microscope_qc": {"settings": sample.metadata, "source": f"synthetic sample '{name}'"}, "truth": sample.truth}
+    meta = {
+        "microscope_qc": {"settings": sample.metadata, "source": f"synthetic sample '{name}'"},
+        "truth": sample.truth,
+    }
     kwargs = {"name": name, "scale": sample.spec.voxel_size_um, "metadata": meta, "colormap": "gray"}
     return [(sample.data, kwargs, "image")]
 

@@ -14,7 +14,9 @@ def test_analytic_jacobian_matches_finite_differences(ndim):
     m = GaussianModel(ndim, full=True)
     shape = (9,) * ndim
     coords = box_coordinates(shape)
-    p = m.params_from_sigma(np.array([100.0]), np.array([5.0]), rng.uniform(3, 5, (1, ndim)), rng.uniform(1, 2, (1, ndim)))
+    p = m.params_from_sigma(
+        np.array([100.0]), np.array([5.0]), rng.uniform(3, 5, (1, ndim)), rng.uniform(1, 2, (1, ndim))
+    )
     if ndim > 1:
         p[0, -2] = 0.1  # some rotation/correlation
     _, jac = m.value_and_jacobian(coords, p)
@@ -48,7 +50,9 @@ def test_weighted_fit_reaches_cramer_rao_bound():
     shape = (21, 21)
     coords = box_coordinates(shape)
     n = 400
-    truth = m.params_from_sigma(np.full(n, 1000.0), np.full(n, 10.0), 10 + rng.uniform(-0.5, 0.5, (n, 2)), np.tile([2.0, 2.5], (n, 1)))
+    truth = m.params_from_sigma(
+        np.full(n, 1000.0), np.full(n, 10.0), 10 + rng.uniform(-0.5, 0.5, (n, 2)), np.tile([2.0, 2.5], (n, 1))
+    )
     data = rng.poisson(m.value(coords, truth)).astype(float)
     r = fit_gaussians(m, data, shape, 2.0)
 

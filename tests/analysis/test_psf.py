@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.spatial import cKDTree
+from tests.conftest import microscope_for, shared_file
 
 from microscope_qc.analysis.psf import PSFSettings, analyze_psf, find_beads, render_model
 from microscope_qc.instrument import MicroscopeSettings, SettingsError
 from microscope_qc.results import AnalysisCancelled, AnalysisError
 from microscope_qc.samples import BeadSampleSpec, make_bead_stack
-from tests.conftest import microscope_for, shared_file
 
 
 def _match(result, truth):
@@ -80,7 +80,9 @@ def test_detection_finds_every_bead_and_no_hot_pixel(bead_sample):
 
 def test_detection_robust_to_uneven_background_and_hot_pixels():
     """Background rising 4x across the field, 40 hot pixels: every bead found, no false bead accepted."""
-    spec = BeadSampleSpec(seed=5, photons=2e5, background_photons=200.0, background_gradient=3.0, hot_pixels=40)
+    spec = BeadSampleSpec(
+        seed=5, photons=2e5, background_photons=200.0, background_gradient=3.0, hot_pixels=40
+    )
     sample = make_bead_stack(spec)
     settings = PSFSettings(microscope=microscope_for(sample))
     pos = find_beads(sample.data, settings)
@@ -126,7 +128,9 @@ def test_averaged_bead_and_model(bead_sample):
 
 
 def test_verdicts_name_thresholds(bead_sample):
-    r = analyze_psf(bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample), tolerance_xy_ratio=1.1))
+    r = analyze_psf(
+        bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample), tolerance_xy_ratio=1.1)
+    )
     v = {v.metric: v for v in r.verdicts}
     assert v["fwhm_x_ratio"].threshold == 1.1 and v["fwhm_x_ratio"].source == "user"
     assert not v["fwhm_x_ratio"].passed  # 0.22 / 0.189 = 1.16 > 1.1
@@ -143,7 +147,10 @@ def test_metroloj_mode(bead_sample):
     # little narrower and noisier than the 2D fit; within 4 %
     assert np.median(acc["fwhm_x_um"]) == pytest.approx(0.22, rel=0.04)
     assert np.median(acc["fwhm_z_um"]) == pytest.approx(0.65, rel=0.04)
-    assert np.allclose(acc["lateral_asymmetry"], np.minimum(acc.fwhm_x_um, acc.fwhm_y_um) / np.maximum(acc.fwhm_x_um, acc.fwhm_y_um))
+    assert np.allclose(
+        acc["lateral_asymmetry"],
+        np.minimum(acc.fwhm_x_um, acc.fwhm_y_um) / np.maximum(acc.fwhm_x_um, acc.fwhm_y_um),
+    )
 
 
 def test_3d_fit(bead_sample):
@@ -163,7 +170,9 @@ def test_user_positions(bead_sample):
 
 
 def _stack_with_problems():
-    spec = BeadSampleSpec(shape=(40, 300, 300), n_beads=6, seed=3, hot_pixels=0, min_separation_um=4.0, margin_um=2.5)
+    spec = BeadSampleSpec(
+        shape=(40, 300, 300), n_beads=6, seed=3, hot_pixels=0, min_separation_um=4.0, margin_um=2.5
+    )
     sample = make_bead_stack(spec)
     data = sample.data.astype(np.uint16)
     t = sample.truth
@@ -180,8 +189,16 @@ def _stack_with_problems():
     yy, xx = np.mgrid[0:300, 0:300]
     zz = np.arange(40)[:, None, None]
     data = data.astype(np.float64)
-    data += 300 * np.exp(-((yy - 2) ** 2 + (xx - 100) ** 2) / (2 * 1.4**2)) * np.exp(-((zz - 20) ** 2) / (2 * 1.8**2))
-    data += 300 * np.exp(-((yy - 150) ** 2 + (xx - 30) ** 2) / (2 * 1.4**2)) * np.exp(-((zz - 1) ** 2) / (2 * 1.8**2))
+    data += (
+        300
+        * np.exp(-((yy - 2) ** 2 + (xx - 100) ** 2) / (2 * 1.4**2))
+        * np.exp(-((zz - 20) ** 2) / (2 * 1.8**2))
+    )
+    data += (
+        300
+        * np.exp(-((yy - 150) ** 2 + (xx - 30) ** 2) / (2 * 1.4**2))
+        * np.exp(-((zz - 1) ** 2) / (2 * 1.8**2))
+    )
     return np.clip(data, 0, 65535).astype(np.uint16), sample
 
 
@@ -191,7 +208,12 @@ def test_every_candidate_has_status_and_reason():
     b = r.beads
     reasons = set(b.loc[b["status"] == "rejected", "reason"])
     print(b[["status", "reason", "reason_detail"]])
-    assert {"saturated", "too close to a neighbour", "box outside XY edge", "too close to stack top/bottom"} <= reasons
+    assert {
+        "saturated",
+        "too close to a neighbour",
+        "box outside XY edge",
+        "too close to stack top/bottom",
+    } <= reasons
     assert (b.loc[b["status"] == "accepted", "reason"] == "").all()
     assert (b["status"] == "accepted").sum() >= 3
     assert (b.loc[b["status"] == "rejected", "reason_detail"] != "").all()
@@ -208,10 +230,16 @@ def test_multichannel(bead_sample):
 
 def test_progress_and_cancel(bead_sample):
     seen = []
-    analyze_psf(bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample)), progress=lambda f, m: seen.append(f))
+    analyze_psf(
+        bead_sample.data,
+        PSFSettings(microscope=microscope_for(bead_sample)),
+        progress=lambda f, m: seen.append(f),
+    )
     assert seen[-1] == 1.0 and all(b >= a for a, b in zip(seen, seen[1:], strict=False))
     with pytest.raises(AnalysisCancelled):
-        analyze_psf(bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample)), cancel=lambda: True)
+        analyze_psf(
+            bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample)), cancel=lambda: True
+        )
 
 
 def test_missing_optics_still_measures_with_warning(bead_sample):
@@ -226,7 +254,11 @@ def test_missing_optics_still_measures_with_warning(bead_sample):
 # ------------------------------------------------------------------------------------ bad inputs
 @pytest.fixture
 def ms():
-    return MicroscopeSettings().with_values(voxel_size_um=(0.15, 0.065, 0.065), na=1.4, immersion_index=1.518, modality="widefield").with_wavelengths([488], [520])
+    return (
+        MicroscopeSettings()
+        .with_values(voxel_size_um=(0.15, 0.065, 0.065), na=1.4, immersion_index=1.518, modality="widefield")
+        .with_wavelengths([488], [520])
+    )
 
 
 def test_2d_image_rejected(ms):
@@ -292,7 +324,9 @@ def test_real_widefield_na095_consistent_with_theory():
     fx, fy = r.metric("fwhm_x_um").value, r.metric("fwhm_y_um").value
     theory = 0.51 * 0.520 / 0.95
     broadened = math.sqrt(theory**2 + (0.527 * 0.2) ** 2)
-    print(f"NA 0.95 beads: {n_acc} accepted; FWHM x {fx:.3f}, y {fy:.3f} µm; theory {theory:.3f}, with bead {broadened:.3f}")
+    print(
+        f"NA 0.95 beads: {n_acc} accepted; FWHM x {fx:.3f}, y {fy:.3f} µm; theory {theory:.3f}, with bead {broadened:.3f}"
+    )
     assert n_acc >= 20
     # no sharper than diffraction plus bead allows, and within MetroloJ_QC's 1.5× tolerance
     for f in (fx, fy):
@@ -310,7 +344,12 @@ def test_real_widefield_na095_consistent_with_theory():
             {"na": 0.85, "immersion_index": 1.0, "modality": "widefield"},
             (0.31, 0.47),
         ),
-        ("psf-single-bead-lightsheet/BIL113_zstack_z300nm_current.tif", (0.3, 0.0867, 0.0867), {}, (0.2, 0.6)),
+        (
+            "psf-single-bead-lightsheet/BIL113_zstack_z300nm_current.tif",
+            (0.3, 0.0867, 0.0867),
+            {},
+            (0.2, 0.6),
+        ),
     ],
 )
 def test_real_single_beads_analyse_cleanly(relative, voxel, optics, lateral_range):

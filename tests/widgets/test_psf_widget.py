@@ -142,3 +142,21 @@ def test_sample_data_opens_from_napari(make_napari_viewer):
     viewer.open_sample("napari-microscope-qc", "psf-beads")
     assert viewer.layers[-1].data.ndim == 3
     assert viewer.layers[-1].scale[-1] == pytest.approx(0.065)
+
+
+def test_rerun_updates_layers_instead_of_adding(viewer_with_sample, qtbot):
+    from microscope_qc.widgets.psf import PSFWidget
+
+    viewer, _ = viewer_with_sample
+    w = PSFWidget(viewer)
+    w.use_positions.value = False
+    w.measure()
+    _wait(qtbot, w)
+    n_layers = len(viewer.layers)
+    viewer.layers["PSF map fwhm_x_um"].visible = True
+    w.method.value = "metroloj"
+    w.measure()
+    _wait(qtbot, w)
+    assert len(viewer.layers) == n_layers
+    assert viewer.layers["PSF map fwhm_x_um"].visible  # the user's choice survives a re-run
+    assert w.result.settings["method"].value == "metroloj"

@@ -84,7 +84,9 @@ class PSFSettings:
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
-    method: str = "quarep"  # "quarep" (1D z + rotated 2D xy) or "metroloj" (1D lines through the brightest voxel)
+    method: str = (
+        "quarep"  # "quarep" (1D z + rotated 2D xy) or "metroloj" (1D lines through the brightest voxel)
+    )
     fit_3d: bool = False
     box_xy_um: float | None = None  # default max(2, 8 × theoretical lateral FWHM)
     box_z_um: float | None = None  # default max(6, 6 × theoretical axial FWHM)
@@ -128,7 +130,9 @@ class ChannelPSF:
     map_translate_um: tuple[float, float] = (0.0, 0.0)
     averaged_bead: np.ndarray | None = None
     averaged_bead_count: int = 0
-    profiles: dict[str, Any] = field(default_factory=dict)  # data and fitted profiles of a representative bead
+    profiles: dict[str, Any] = field(
+        default_factory=dict
+    )  # data and fitted profiles of a representative bead
     model_params: dict[str, np.ndarray] = field(default_factory=dict)  # for render_model
     focal_surface: dict[str, float] = field(default_factory=dict)
 
@@ -180,7 +184,12 @@ def _gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> t
 
 
 def _boxes(
-    stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray, half: tuple[int, int, int], dtype=np.float32
+    stack: np.ndarray,
+    z: np.ndarray,
+    y: np.ndarray,
+    x: np.ndarray,
+    half: tuple[int, int, int],
+    dtype=np.float32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Boxes of ``2·half + 1`` voxels centred on (z, y, x), as (B, Z, Y, X) plus a validity mask.
 
@@ -200,7 +209,9 @@ def _boxes(
         d0 = src_lo[i] - lo[i]
         d1 = d0 + (src_hi[i] - src_lo[i])
         dst = (i, slice(d0[0], d1[0]), slice(d0[1], d1[1]), slice(d0[2], d1[2]))
-        out[dst] = stack[src_lo[i, 0] : src_hi[i, 0], src_lo[i, 1] : src_hi[i, 1], src_lo[i, 2] : src_hi[i, 2]]
+        out[dst] = stack[
+            src_lo[i, 0] : src_hi[i, 0], src_lo[i, 1] : src_hi[i, 1], src_lo[i, 2] : src_hi[i, 2]
+        ]
         valid[dst] = True
     return out, valid
 
@@ -221,7 +232,9 @@ def _tukey_outliers(values: np.ndarray, k: float) -> np.ndarray:
     return finite & ((values < q1 - k * iqr) | (values > q3 + k * iqr))
 
 
-def _theory(ms: MicroscopeSettings, channel: int) -> tuple[TheoreticalResolution | None, TheoreticalResolution | None, list[str]]:
+def _theory(
+    ms: MicroscopeSettings, channel: int
+) -> tuple[TheoreticalResolution | None, TheoreticalResolution | None, list[str]]:
     ch = ms.channels[channel]
     missing = [
         n
@@ -233,7 +246,9 @@ def _theory(ms: MicroscopeSettings, channel: int) -> tuple[TheoreticalResolution
     if missing:
         return None, None, missing
     try:
-        t1 = metroloj_resolution(ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm)
+        t1 = metroloj_resolution(
+            ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
+        )
     except SettingsError as exc:
         return None, None, [str(exc)]
     try:
@@ -291,7 +306,9 @@ def _geometry(ms: MicroscopeSettings, s: PSFSettings, voxel, theory, dtype) -> _
     )
 
 
-def _detect(stack: np.ndarray, g: _Geometry, s: PSFSettings, mip: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _detect(
+    stack: np.ndarray, g: _Geometry, s: PSFSettings, mip: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     return detect_beads(
         stack,
         DetectionSettings(
@@ -412,7 +429,9 @@ def _validate_stack(stack: np.ndarray, c: int) -> None:
     if stack.size == 0:
         raise AnalysisError(f"Channel {c} is empty (shape {stack.shape}); the file holds no pixels.")
     if stack.dtype.kind not in "uif":
-        raise AnalysisError(f"Channel {c} has pixel type {stack.dtype}; expected integer or floating-point intensities.")
+        raise AnalysisError(
+            f"Channel {c} has pixel type {stack.dtype}; expected integer or floating-point intensities."
+        )
     if stack.dtype.kind == "f":
         n_nan = int(np.isnan(stack).sum())
         if n_nan:
@@ -453,8 +472,12 @@ def _analyze_channel(
     g = _geometry(ms, s, voxel, theory, stack.dtype)
     lat_t, hxy, hz, L, min_sep, z_margin, sat = g.lat_t, g.hxy, g.hz, g.L, g.min_sep, g.z_margin, g.sat
     sigma_xy_px, sigma_z_px, bead_d = g.sigma_xy_px, g.sigma_z_px, g.bead_d
-    result.settings[f"box_xy_px@ch{c}"] = Setting(L, "px", Source.DEFAULT if s.box_xy_um is None else Source.USER)
-    result.settings[f"box_z_px@ch{c}"] = Setting(2 * hz + 1, "px", Source.DEFAULT if s.box_z_um is None else Source.USER)
+    result.settings[f"box_xy_px@ch{c}"] = Setting(
+        L, "px", Source.DEFAULT if s.box_xy_um is None else Source.USER
+    )
+    result.settings[f"box_z_px@ch{c}"] = Setting(
+        2 * hz + 1, "px", Source.DEFAULT if s.box_z_um is None else Source.USER
+    )
     result.settings[f"min_separation_um@ch{c}"] = Setting(
         min_sep, "um", Source.DEFAULT if s.min_separation_um is None else Source.USER
     )
@@ -462,7 +485,9 @@ def _analyze_channel(
         z_margin, "um", Source.DEFAULT if s.z_margin_um is None else Source.USER
     )
     result.settings[f"saturation_value@ch{c}"] = Setting(
-        None if math.isinf(sat) else sat, "counts", Source.DEFAULT if s.saturation_value is None else Source.USER
+        None if math.isinf(sat) else sat,
+        "counts",
+        Source.DEFAULT if s.saturation_value is None else Source.USER,
     )
 
     # 1. candidates ---------------------------------------------------------------------
@@ -475,11 +500,17 @@ def _analyze_channel(
     else:
         pos = np.asarray(positions, dtype=float)
         if pos.ndim != 2 or pos.shape[1] not in (2, 3):
-            raise AnalysisError(f"Bead positions must be (N, 3) z, y, x or (N, 2) y, x voxel indices; got {pos.shape}.")
+            raise AnalysisError(
+                f"Bead positions must be (N, 3) z, y, x or (N, 2) y, x voxel indices; got {pos.shape}."
+            )
         ys = np.rint(pos[:, -2]).astype(int)
         xs = np.rint(pos[:, -1]).astype(int)
         inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-        zs = refine_z(stack, np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)) if pos.shape[1] == 2 else np.rint(pos[:, 0]).astype(int)
+        zs = (
+            refine_z(stack, np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1))
+            if pos.shape[1] == 2
+            else np.rint(pos[:, 0]).astype(int)
+        )
         zs = np.where(inside, zs, 0)
         significance = np.full(len(xs), np.nan)
         origin = np.array(["user"] * len(xs), dtype=object)
@@ -536,9 +567,42 @@ def _analyze_channel(
 
     chan = ChannelPSF(c, ch_name, theory, theory_phys, (2 * hz + 1, L, L))
     if s.method == "metroloj":
-        _fit_metroloj(stack, fit_idx, zs, ys, xs, hz, hxy, voxel, sigma_xy_px, sigma_z_px, col, reason, detail, progress, cancel)
+        _fit_metroloj(
+            stack,
+            fit_idx,
+            zs,
+            ys,
+            xs,
+            hz,
+            hxy,
+            voxel,
+            sigma_xy_px,
+            sigma_z_px,
+            col,
+            reason,
+            detail,
+            progress,
+            cancel,
+        )
     else:
-        _fit_quarep(stack, fit_idx, zs, ys, xs, hz, hxy, voxel, sigma_xy_px, sigma_z_px, col, reason, detail, chan, progress, cancel)
+        _fit_quarep(
+            stack,
+            fit_idx,
+            zs,
+            ys,
+            xs,
+            hz,
+            hxy,
+            voxel,
+            sigma_xy_px,
+            sigma_z_px,
+            col,
+            reason,
+            detail,
+            chan,
+            progress,
+            cancel,
+        )
         if s.fit_3d:
             _check(cancel)
             progress(0.65, "3D fits")
@@ -550,7 +614,11 @@ def _analyze_channel(
     r2_lat = np.fmin(col("r2_x"), col("r2_y")) if s.method == "metroloj" else col("r2_xy")
     fitted = reason == ""
     reject(fitted & ~(r2_lat >= min_r2_xy), "poor_fit", lambda i: f"lateral R² {r2_lat[i]:.3f} < {min_r2_xy}")
-    reject(fitted & ~(col("r2_z") >= min_r2_z), "poor_fit", lambda i: f"axial R² {cols['r2_z'][i]:.3f} < {min_r2_z}")
+    reject(
+        fitted & ~(col("r2_z") >= min_r2_z),
+        "poor_fit",
+        lambda i: f"axial R² {cols['r2_z'][i]:.3f} < {min_r2_z}",
+    )
     if lat_t:
         narrow = np.fmin(col("fwhm_x_um"), col("fwhm_y_um")) < 0.5 * lat_t
         reject(
@@ -569,7 +637,9 @@ def _analyze_channel(
         for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um"):
             vals = np.where(accepted, col(name), np.nan)
             out = _tukey_outliers(vals, s.outlier_fence)
-            reject(out, "outlier", lambda i, name=name: f"{name} outside Tukey fences (k = {s.outlier_fence})")
+            reject(
+                out, "outlier", lambda i, name=name: f"{name} outside Tukey fences (k = {s.outlier_fence})"
+            )
     accepted = reason == ""
 
     # derived per-bead columns
@@ -630,7 +700,9 @@ def _analyze_channel(
 # fits
 
 
-def _fit_quarep(stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, chan, progress, cancel):
+def _fit_quarep(
+    stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, chan, progress, cancel
+):
     dz, dy, dx = voxel
     nz = stack.shape[0]
     if idx.size == 0:
@@ -643,8 +715,12 @@ def _fit_quarep(stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reas
     fz = fit_gaussians(m1, prof, (2 * hz + 1,), sig_z, mask=valid)
     z_planes = zi[:, 0] + fz.params[:, 2]
     sz = 1 / fz.params[:, 3]
-    vals_z, se_z = delta_method(lambda p: np.column_stack([p[:, 2], FWHM_PER_SIGMA / p[:, 3]]), fz.params, fz.covariance)
-    _, crb_z = delta_method(lambda p: np.column_stack([FWHM_PER_SIGMA / p[:, 3]]), fz.params, fz.fisher_inverse)
+    vals_z, se_z = delta_method(
+        lambda p: np.column_stack([p[:, 2], FWHM_PER_SIGMA / p[:, 3]]), fz.params, fz.covariance
+    )
+    _, crb_z = delta_method(
+        lambda p: np.column_stack([FWHM_PER_SIGMA / p[:, 3]]), fz.params, fz.fisher_inverse
+    )
     col("z_um")[idx] = z_planes * dz
     col("fwhm_z_um")[idx] = vals_z[:, 1] * dz
     col("fwhm_z_se_um")[idx] = se_z[:, 1] * dz
@@ -729,7 +805,13 @@ def _fit_3d(stack, idx, reason, col, hz, hxy, voxel, sig_xy, sig_z):
     box, valid = _boxes(stack, zc, yc, xc, (hz, hxy, hxy), dtype=np.float64)
     shape = box.shape[1:]
     m3 = GaussianModel(3, full=True)
-    f3 = fit_gaussians(m3, box.reshape(len(idx), -1), shape, np.array([sig_z, sig_xy, sig_xy]), mask=valid.reshape(len(idx), -1))
+    f3 = fit_gaussians(
+        m3,
+        box.reshape(len(idx), -1),
+        shape,
+        np.array([sig_z, sig_xy, sig_xy]),
+        mask=valid.reshape(len(idx), -1),
+    )
     scale = np.array([dz, dy, dx])
 
     def derived(p: np.ndarray) -> np.ndarray:
@@ -739,14 +821,25 @@ def _fit_3d(stack, idx, reason, col, hz, hxy, voxel, sig_xy, sig_z):
         return FWHM_PER_SIGMA * np.sqrt(np.column_stack([d[:, 2], d[:, 1], d[:, 0], eig]))
 
     vals, se = delta_method(derived, f3.params, f3.covariance)
-    for j, name in enumerate(("fwhm_x_3d_um", "fwhm_y_3d_um", "fwhm_z_3d_um", "fwhm_axis1_3d_um", "fwhm_axis2_3d_um", "fwhm_axis3_3d_um")):
+    for j, name in enumerate(
+        (
+            "fwhm_x_3d_um",
+            "fwhm_y_3d_um",
+            "fwhm_z_3d_um",
+            "fwhm_axis1_3d_um",
+            "fwhm_axis2_3d_um",
+            "fwhm_axis3_3d_um",
+        )
+    ):
         col(name)[idx] = np.where(f3.success, vals[:, j], np.nan)
         if j < 3:
             col(name.replace("_um", "_se_um"))[idx] = np.where(f3.success, se[:, j], np.nan)
     col("r2_3d")[idx] = f3.r2
 
 
-def _fit_metroloj(stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, progress, cancel):
+def _fit_metroloj(
+    stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, progress, cancel
+):
     """MetroloJ_QC PSF profiler: unweighted 1D Gaussians along x, y (brightest slice) and z through the brightest voxel."""
     dz, dy, dx = voxel
     if idx.size == 0:
@@ -767,7 +860,9 @@ def _fit_metroloj(stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, re
         ("z", line_z, vz, sig_z, dz),
     ):
         f = fit_gaussians(m1, line, (line.shape[1],), sg, mask=mask, weighted=False)
-        vals, se = delta_method(lambda p: np.column_stack([p[:, 2], FWHM_PER_SIGMA / p[:, 3]]), f.params, f.covariance)
+        vals, se = delta_method(
+            lambda p: np.column_stack([p[:, 2], FWHM_PER_SIGMA / p[:, 3]]), f.params, f.covariance
+        )
         col(f"fwhm_{ax}_um")[idx] = vals[:, 1] * scale
         col(f"fwhm_{ax}_se_um")[idx] = se[:, 1] * scale
         col(f"r2_{ax}")[idx] = f.r2
@@ -778,7 +873,14 @@ def _fit_metroloj(stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, re
     col("amplitude")[idx] = results["x"][0].params[:, 0]
     col("background")[idx] = results["x"][0].params[:, 1]
     zf = zs[idx] - hz + bz
-    col("sbr")[idx] = _sbr(stack, zf, col("y_um")[idx], col("x_um")[idx], (col("fwhm_x_um")[idx] + col("fwhm_y_um")[idx]) / 2, voxel)
+    col("sbr")[idx] = _sbr(
+        stack,
+        zf,
+        col("y_um")[idx],
+        col("x_um")[idx],
+        (col("fwhm_x_um")[idx] + col("fwhm_y_um")[idx]) / 2,
+        voxel,
+    )
     failed = np.zeros(len(idx), dtype=bool)
     for f, _ in results.values():
         failed |= ~f.success | f.at_bound
@@ -797,7 +899,12 @@ def _sbr(stack, zf, y_um, x_um, fwhm_um, voxel) -> np.ndarray:
     off = np.arange(-R, R + 1)
     yc = np.rint(y_um / dy).astype(int)
     xc = np.rint(x_um / dx).astype(int)
-    win, valid = _gather(stack, zf[:, None, None], yc[:, None, None] + off[None, :, None], xc[:, None, None] + off[None, None, :])
+    win, valid = _gather(
+        stack,
+        zf[:, None, None],
+        yc[:, None, None] + off[None, :, None],
+        xc[:, None, None] + off[None, None, :],
+    )
     ry = (yc[:, None, None] + off[None, :, None]) * dy - y_um[:, None, None]
     rx = (xc[:, None, None] + off[None, None, :]) * dx - x_um[:, None, None]
     r = np.hypot(ry, rx)
@@ -845,7 +952,14 @@ def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
         result.metrics.append(Metric(name, med, unit, se, c, desc, "standard error of the median"))
         if name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um"):
             result.metrics.append(
-                Metric(name.replace("_um", "_spread_um"), sd, unit, None, c, f"robust SD of {name} over beads (1.4826·MAD)")
+                Metric(
+                    name.replace("_um", "_spread_um"),
+                    sd,
+                    unit,
+                    None,
+                    c,
+                    f"robust SD of {name} over beads (1.4826·MAD)",
+                )
             )
     if theory is not None:
         result.metrics += [
@@ -854,8 +968,17 @@ def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
         ]
         if theory_phys is not None:
             result.metrics += [
-                Metric("theoretical_fwhm_xy_physical_um", theory_phys.lateral_um, "um", None, c, theory_phys.formula),
-                Metric("theoretical_fwhm_z_physical_um", theory_phys.axial_um, "um", None, c, theory_phys.formula),
+                Metric(
+                    "theoretical_fwhm_xy_physical_um",
+                    theory_phys.lateral_um,
+                    "um",
+                    None,
+                    c,
+                    theory_phys.formula,
+                ),
+                Metric(
+                    "theoretical_fwhm_z_physical_um", theory_phys.axial_um, "um", None, c, theory_phys.formula
+                ),
             ]
         ch = ms.channels[c]
         for ax, t, tol in (
@@ -863,23 +986,40 @@ def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
             ("y", theory.lateral_um, s.tolerance_xy_ratio),
             ("z", theory.axial_um, s.tolerance_z_ratio),
         ):
-            med, _, se, k = robust_summary(acc[f"fwhm_{ax}_um"].to_numpy()) if n_acc else (math.nan, 0, math.nan, 0)
+            med, _, se, k = (
+                robust_summary(acc[f"fwhm_{ax}_um"].to_numpy()) if n_acc else (math.nan, 0, math.nan, 0)
+            )
             result.metrics.append(
-                Metric(f"fwhm_{ax}_ratio", med / t, None, se / t, c, "measured FWHM / theoretical (MetroloJ_QC)")
+                Metric(
+                    f"fwhm_{ax}_ratio", med / t, None, se / t, c, "measured FWHM / theoretical (MetroloJ_QC)"
+                )
             )
             default = PSFSettings.tolerance_z_ratio if ax == "z" else PSFSettings.tolerance_xy_ratio
             src = "default (MetroloJ_QC)" if tol == default else "user"
             result.verdicts.append(Verdict.check(f"fwhm_{ax}_ratio", med / t, tol, "<=", src, c))
-        nxy, nzq = nyquist_sampling(ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm)
+        nxy, nzq = nyquist_sampling(
+            ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
+        )
         dz, dy, dx = voxel
         result.metrics += [
             Metric("nyquist_xy_um", nxy, "um", None, c, "Nyquist lateral voxel size (MetroloJ_QC)"),
             Metric("nyquist_z_um", nzq, "um", None, c, "Nyquist axial voxel size (MetroloJ_QC)"),
-            Metric("sampling_ratio_xy", max(dx, dy) / nxy, None, None, c, "pixel size / Nyquist; > 1 undersampled"),
+            Metric(
+                "sampling_ratio_xy",
+                max(dx, dy) / nxy,
+                None,
+                None,
+                c,
+                "pixel size / Nyquist; > 1 undersampled",
+            ),
             Metric("sampling_ratio_z", dz / nzq, None, None, c, "z step / Nyquist; > 1 undersampled"),
         ]
-        result.verdicts.append(Verdict.check("sampling_ratio_xy", max(dx, dy) / nxy, 1.0, "<=", "Nyquist (MetroloJ_QC)", c))
-        result.verdicts.append(Verdict.check("sampling_ratio_z", dz / nzq, 1.0, "<=", "Nyquist (MetroloJ_QC)", c))
+        result.verdicts.append(
+            Verdict.check("sampling_ratio_xy", max(dx, dy) / nxy, 1.0, "<=", "Nyquist (MetroloJ_QC)", c)
+        )
+        result.verdicts.append(
+            Verdict.check("sampling_ratio_z", dz / nzq, 1.0, "<=", "Nyquist (MetroloJ_QC)", c)
+        )
 
 
 def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shape_yx, size: int) -> None:
@@ -934,7 +1074,7 @@ def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shap
     slope = math.hypot(coef[1], coef[2])
     tilt_deg = math.degrees(math.atan(slope))
     if slope > 0:
-        g = np.array([0, coef[1] / slope, coef[2] / slope])[: 3]
+        g = np.array([0, coef[1] / slope, coef[2] / slope])[:3]
         slope_se = math.sqrt(max(float(g @ cov[:3, :3] @ g), 0.0))
     else:
         slope_se = math.sqrt(max(cov[1, 1], 0.0))
@@ -950,7 +1090,14 @@ def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shap
             c,
             "focus difference across the field from the tilt",
         ),
-        Metric("focal_residual_rms_um", math.sqrt(s2), "um", None, c, "RMS of focal positions around the fitted surface"),
+        Metric(
+            "focal_residual_rms_um",
+            math.sqrt(s2),
+            "um",
+            None,
+            c,
+            "RMS of focal positions around the fitted surface",
+        ),
     ]
     if use_curv:
         sag = coef[3] * corner_r2
@@ -1030,7 +1177,8 @@ def _representative_profiles(stack, chan: ChannelPSF, table, accepted, hz, hxy, 
         return
     acc = table[accepted]
     score = sum(
-        ((acc[f"fwhm_{a}_um"] - acc[f"fwhm_{a}_um"].median()) / acc[f"fwhm_{a}_um"].median()) ** 2 for a in "xyz"
+        ((acc[f"fwhm_{a}_um"] - acc[f"fwhm_{a}_um"].median()) / acc[f"fwhm_{a}_um"].median()) ** 2
+        for a in "xyz"
     )
     row = acc.loc[score.idxmin()]
     i = int(np.flatnonzero(mp["index"] == table.index.get_loc(row.name))[0])

@@ -18,7 +18,14 @@ from microscope_qc.io import AcquisitionMetadata, ImageData
 from microscope_qc.report import Figure
 from microscope_qc.results import ProgressCallback, Result
 
-__all__ = ["Measurement", "register", "get_measurement", "MEASUREMENTS", "microscope_settings", "add_common_arguments"]
+__all__ = [
+    "Measurement",
+    "register",
+    "get_measurement",
+    "MEASUREMENTS",
+    "microscope_settings",
+    "add_common_arguments",
+]
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,20 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--voxel-size", nargs=3, type=float, metavar=("Z", "Y", "X"), help="voxel size in µm")
     g.add_argument("--na", type=float, help="objective numerical aperture")
     g.add_argument("--immersion-index", type=float, help="refractive index of the immersion medium")
-    g.add_argument("--wavelength-em", type=float, nargs="+", metavar="NM", help="emission wavelength(s), nm, one per channel")
-    g.add_argument("--wavelength-ex", type=float, nargs="+", metavar="NM", help="excitation wavelength(s), nm, one per channel")
+    g.add_argument(
+        "--wavelength-em",
+        type=float,
+        nargs="+",
+        metavar="NM",
+        help="emission wavelength(s), nm, one per channel",
+    )
+    g.add_argument(
+        "--wavelength-ex",
+        type=float,
+        nargs="+",
+        metavar="NM",
+        help="excitation wavelength(s), nm, one per channel",
+    )
     g.add_argument("--modality", choices=["widefield", "confocal", "spinning_disk", "multiphoton"])
     g.add_argument("--pinhole", type=float, metavar="AU", help="confocal pinhole diameter in Airy units")
     g.add_argument("--channel", type=int, action="append", help="analyse only this channel (repeatable)")

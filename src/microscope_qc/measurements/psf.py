@@ -20,17 +20,34 @@ __all__ = ["psf_settings", "run_psf"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("PSF analysis")
-    g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)")
-    g.add_argument("--method", choices=["quarep", "metroloj"], default="quarep",
-                   help="quarep: 1D z + rotated 2D xy fits (default); metroloj: MetroloJ_QC's 1D line fits")
+    g.add_argument(
+        "--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)"
+    )
+    g.add_argument(
+        "--method",
+        choices=["quarep", "metroloj"],
+        default="quarep",
+        help="quarep: 1D z + rotated 2D xy fits (default); metroloj: MetroloJ_QC's 1D line fits",
+    )
     g.add_argument("--fit-3d", action="store_true", help="also fit a full-covariance 3D Gaussian per bead")
     g.add_argument("--box-xy", type=float, metavar="UM", help="lateral fit box side in µm")
     g.add_argument("--box-z", type=float, metavar="UM", help="axial fit window in µm")
-    g.add_argument("--threshold", type=float, default=6.0, help="detection threshold in noise SDs (default 6)")
-    g.add_argument("--tolerance-xy", type=float, default=1.5, help="pass if FWHM xy / theory <= this (default 1.5)")
-    g.add_argument("--tolerance-z", type=float, default=2.0, help="pass if FWHM z / theory <= this (default 2.0)")
+    g.add_argument(
+        "--threshold", type=float, default=6.0, help="detection threshold in noise SDs (default 6)"
+    )
+    g.add_argument(
+        "--tolerance-xy", type=float, default=1.5, help="pass if FWHM xy / theory <= this (default 1.5)"
+    )
+    g.add_argument(
+        "--tolerance-z", type=float, default=2.0, help="pass if FWHM z / theory <= this (default 2.0)"
+    )
     g.add_argument("--no-outliers", action="store_true", help="keep beads outside the Tukey fences")
-    g.add_argument("--saturation", type=float, metavar="COUNTS", help="saturation value (default: the data type's maximum)")
+    g.add_argument(
+        "--saturation",
+        type=float,
+        metavar="COUNTS",
+        help="saturation value (default: the data type's maximum)",
+    )
 
 
 def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings:
@@ -38,13 +55,17 @@ def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings
     return PSFSettings(microscope=microscope, **{k: v for k, v in analysis.items() if v is not None})
 
 
-def run_psf(image: ImageData, args: argparse.Namespace, progress: ProgressCallback | None = None) -> PSFResult:
+def run_psf(
+    image: ImageData, args: argparse.Namespace, progress: ProgressCallback | None = None
+) -> PSFResult:
     """Resolve settings from the file and the options, then analyse (the CLI entry point)."""
     n_channels = image.shape[0]
     channels = args.channel or list(range(n_channels))
     bad = [c for c in channels if not 0 <= c < n_channels]
     if bad:
-        raise AnalysisError(f"Channel(s) {bad} do not exist; the image has {n_channels} channel(s) (0–{n_channels - 1}).")
+        raise AnalysisError(
+            f"Channel(s) {bad} do not exist; the image has {n_channels} channel(s) (0–{n_channels - 1})."
+        )
     ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args))
     ms = replace(ms, channels=tuple(ms.channels[c] for c in channels))
     settings = psf_settings(
@@ -68,8 +89,12 @@ def run_psf(image: ImageData, args: argparse.Namespace, progress: ProgressCallba
 
 def _renumber_channels(result: PSFResult, channels: list[int]) -> PSFResult:
     """Report the file's channel numbers, not positions in the selection."""
-    result.metrics = [replace(m, channel=channels[m.channel]) if m.channel is not None else m for m in result.metrics]
-    result.verdicts = [replace(v, channel=channels[v.channel]) if v.channel is not None else v for v in result.verdicts]
+    result.metrics = [
+        replace(m, channel=channels[m.channel]) if m.channel is not None else m for m in result.metrics
+    ]
+    result.verdicts = [
+        replace(v, channel=channels[v.channel]) if v.channel is not None else v for v in result.verdicts
+    ]
     result.tables["beads"]["channel"] = [channels[c] for c in result.tables["beads"]["channel"]]
     for chan in result.channels:
         mip = result.images.pop(f"mip@ch{chan.channel}", None)

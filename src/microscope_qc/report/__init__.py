@@ -51,10 +51,17 @@ class InputInfo:
     sha256: str | None
     shape: tuple[int, ...]
     dtype: str
-    metadata: dict[str, Any] | None = None  # where each acquisition value came from (io.AcquisitionMetadata.as_dict)
+    metadata: dict[str, Any] | None = (
+        None  # where each acquisition value came from (io.AcquisitionMetadata.as_dict)
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "shape": list(self.shape), "dtype": self.dtype}
+        out: dict[str, Any] = {
+            "path": self.path,
+            "sha256": self.sha256,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+        }
         if self.metadata is not None:
             out["file_metadata"] = _clean(self.metadata)
         return out
@@ -83,7 +90,11 @@ def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
         "measurement": doc["measurement"],
         "software": {"name": "napari-microscope-qc", "version": __version__},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "environment": {"python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform()},
+        "environment": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
         "input": info.to_dict(),
         "settings": doc["settings"],
         "metrics": doc["metrics"],
@@ -208,7 +219,9 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     overall = "pass" if doc["passed"] else "fail"
     parts.append(f"<h2>Verdicts — <span class='{overall}'>{'PASS' if doc['passed'] else 'FAIL'}</span></h2>")
     if doc["verdicts"]:
-        parts.append("<table><tr><th>metric</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>")
+        parts.append(
+            "<table><tr><th>metric</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>"
+        )
         for v in doc["verdicts"]:
             cls = "pass" if v["passed"] else "fail"
             parts.append(
@@ -218,10 +231,14 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
             )
         parts.append("</table>")
     else:
-        parts.append("<p class='muted'>No verdicts (missing settings prevented a comparison with theory).</p>")
+        parts.append(
+            "<p class='muted'>No verdicts (missing settings prevented a comparison with theory).</p>"
+        )
     for w in doc["warnings"]:
         parts.append(f"<div class='warn'>{e(w)}</div>")
-    parts.append("<h2>Summary</h2><table><tr><th>metric</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>")
+    parts.append(
+        "<h2>Summary</h2><table><tr><th>metric</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>"
+    )
     for m in result.metrics:
         parts.append(
             f"<tr><td>{e(m.name)}</td><td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
@@ -235,7 +252,9 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
             f"<h2>{e(fig.title)}</h2><figure><img alt='{e(fig.title)}' src='data:image/png;base64,{b64}'>"
             f"<figcaption>{e(fig.caption)}</figcaption></figure>"
         )
-    parts.append("<h2>Settings and where they came from</h2><table><tr><th>setting</th><th>value</th><th>unit</th><th>source</th><th>detail</th></tr>")
+    parts.append(
+        "<h2>Settings and where they came from</h2><table><tr><th>setting</th><th>value</th><th>unit</th><th>source</th><th>detail</th></tr>"
+    )
     for name, s in doc["settings"].items():
         parts.append(
             f"<tr><td>{e(name)}</td><td>{_fmt(s.get('value'))}</td><td>{e(str(s.get('unit') or ''))}</td>"
@@ -257,5 +276,7 @@ def _table_html(table: pd.DataFrame) -> str:
         return html.escape(str(v))
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = ["<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)]
+    rows = [
+        "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)
+    ]
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"

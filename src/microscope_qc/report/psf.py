@@ -42,9 +42,23 @@ def _overview(mip: np.ndarray, tab, voxel, suffix: str) -> Figure:
     ax.imshow(mip, cmap="gray", vmin=lo, vmax=hi, extent=(-dx / 2, (w - 0.5) * dx, (h - 0.5) * dy, -dy / 2))
     for status, colour in _STATUS_COLOURS.items():
         sel = tab[tab["status"] == status]
-        ax.scatter(sel["x_px"] * dx, sel["y_px"] * dy, s=60, facecolors="none", edgecolors=colour, label=f"{status} ({len(sel)})")
+        ax.scatter(
+            sel["x_px"] * dx,
+            sel["y_px"] * dy,
+            s=60,
+            facecolors="none",
+            edgecolors=colour,
+            label=f"{status} ({len(sel)})",
+        )
     for _, row in tab[tab["status"] == "rejected"].iterrows():
-        ax.annotate(str(row["reason"]), (row["x_px"] * dx, row["y_px"] * dy), fontsize=6, color="#d73027", xytext=(4, 4), textcoords="offset points")
+        ax.annotate(
+            str(row["reason"]),
+            (row["x_px"] * dx, row["y_px"] * dy),
+            fontsize=6,
+            color="#d73027",
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
     ax.set_xlabel("x (µm)")
     ax.set_ylabel("y (µm)")
     ax.legend(loc="upper right", fontsize=8)
@@ -99,11 +113,17 @@ def _distributions(acc, chan, suffix: str) -> Figure:
         ax.set_xlabel(f"FWHM {ax_name} (µm)")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    return Figure("FWHM over accepted beads" + suffix, figure_to_png(fig), "Histograms; dashed: theory (MetroloJ_QC formula).")
+    return Figure(
+        "FWHM over accepted beads" + suffix,
+        figure_to_png(fig),
+        "Histograms; dashed: theory (MetroloJ_QC formula).",
+    )
 
 
 def _maps(chan, acc, suffix: str) -> Figure:
-    names = [n for n in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um") if n in chan.maps]
+    names = [
+        n for n in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um") if n in chan.maps
+    ]
     fig = MplFigure(figsize=(3.3 * len(names), 3.2))
     sy, sx = chan.map_scale_um
     for k, name in enumerate(names):

@@ -17,7 +17,13 @@ from microscope_qc.io import sha256_file
 from microscope_qc.report import ExportExistsError, InputInfo, export_result
 from microscope_qc.results import AnalysisCancelled
 
-__all__ = ["BackgroundTask", "set_layer", "input_info_for_layer", "export_with_confirmation", "parse_optional_float"]
+__all__ = [
+    "BackgroundTask",
+    "set_layer",
+    "input_info_for_layer",
+    "export_with_confirmation",
+    "parse_optional_float",
+]
 
 
 class _ProgressRelay(QObject):
@@ -86,16 +92,12 @@ def set_layer(viewer, name: str, data: Any, kind: str, **kwargs: Any):
     if name in viewer.layers:
         layer = viewer.layers[name]
         if type(layer).__name__.lower() == kind:
-            if kind == "points":
-                layer.data = data
-                for key in ("features", "face_color", "border_color", "size", "text"):
-                    if key in kwargs:
-                        setattr(layer, key, kwargs[key])
-            else:
-                layer.data = data
-                for key in ("scale", "translate", "contrast_limits", "metadata"):
-                    if key in kwargs:
-                        setattr(layer, key, kwargs[key])
+            layer.data = data
+            # features first: per-point colours and text refer to them; keep the user's visibility choice
+            ordered = sorted(kwargs, key=lambda k: k != "features")
+            for key in ordered:
+                if key != "visible":
+                    setattr(layer, key, kwargs[key])
             return layer
         viewer.layers.remove(name)
     add = getattr(viewer, f"add_{kind}")
@@ -128,7 +130,9 @@ def ask_overwrite(parent: QWidget, message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def export_with_confirmation(result, folder: Path, info: InputInfo, figures, title: str, confirm: Callable[[str], bool]):
+def export_with_confirmation(
+    result, folder: Path, info: InputInfo, figures, title: str, confirm: Callable[[str], bool]
+):
     """Export; when files exist, ask ``confirm`` and overwrite only on yes. Returns the paths or None."""
     try:
         return export_result(result, folder, info, figures, title)

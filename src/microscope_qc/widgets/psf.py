@@ -27,7 +27,13 @@ from qtpy.QtWidgets import (
 )
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads, render_model
-from microscope_qc.instrument import ChannelSettings, MicroscopeSettings, Setting, Source, settings_from_metadata
+from microscope_qc.instrument import (
+    ChannelSettings,
+    MicroscopeSettings,
+    Setting,
+    Source,
+    settings_from_metadata,
+)
 from microscope_qc.io import read_metadata
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._common import (
@@ -77,7 +83,9 @@ class PSFWidget(QWidget):
         self.voxel_z = LineEdit(label="voxel z (µm)")
         self.voxel_y = LineEdit(label="voxel y (µm)")
         self.voxel_x = LineEdit(label="voxel x (µm)")
-        self.modality = ComboBox(label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"])
+        self.modality = ComboBox(
+            label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"]
+        )
         self.na = LineEdit(label="NA")
         self.immersion_index = LineEdit(label="immersion n")
         self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
@@ -87,13 +95,28 @@ class PSFWidget(QWidget):
         self.fit_3d = CheckBox(text="also fit 3D Gaussians", value=False)
         self.tolerance_xy = FloatSpinBox(label="tolerance xy ratio", value=1.5, min=1.0, max=10.0, step=0.1)
         self.tolerance_z = FloatSpinBox(label="tolerance z ratio", value=2.0, min=1.0, max=10.0, step=0.1)
-        self.threshold = FloatSpinBox(label="detection threshold (SD)", value=6.0, min=1.0, max=100.0, step=0.5)
+        self.threshold = FloatSpinBox(
+            label="detection threshold (SD)", value=6.0, min=1.0, max=100.0, step=0.5
+        )
         self.use_positions = CheckBox(text=f"use the '{POSITIONS_LAYER}' layer", value=True)
         self.form = Container(
             widgets=[
-                self.layer_combo, self.voxel_z, self.voxel_y, self.voxel_x, self.modality, self.na,
-                self.immersion_index, self.wavelength_ex_nm, self.wavelength_em_nm, self.bead_diameter_um,
-                self.method, self.fit_3d, self.tolerance_xy, self.tolerance_z, self.threshold, self.use_positions,
+                self.layer_combo,
+                self.voxel_z,
+                self.voxel_y,
+                self.voxel_x,
+                self.modality,
+                self.na,
+                self.immersion_index,
+                self.wavelength_ex_nm,
+                self.wavelength_em_nm,
+                self.bead_diameter_um,
+                self.method,
+                self.fit_3d,
+                self.tolerance_xy,
+                self.tolerance_z,
+                self.threshold,
+                self.use_positions,
             ]  # fmt: skip
         )
         self.sources_label = QLabel()
@@ -174,7 +197,9 @@ class PSFWidget(QWidget):
             if sample:
                 s = sample["settings"]
                 origin = sample.get("source", "layer metadata")
-                ms = ms.with_values(Source.FILE, **{k: v for k, v in s.items() if not k.startswith("wavelength")})
+                ms = ms.with_values(
+                    Source.FILE, **{k: v for k, v in s.items() if not k.startswith("wavelength")}
+                )
                 ms = ms.with_wavelengths(s.get("wavelength_ex_nm"), s.get("wavelength_em_nm"), Source.FILE)
                 ms.sources = {k: Setting(v.value, v.unit, Source.FILE, origin) for k, v in ms.sources.items()}
             elif path:
@@ -184,7 +209,9 @@ class PSFWidget(QWidget):
                     self.status.setText(f"Could not read metadata of {path}: {exc}")
             if ms.voxel_size_um is None and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0) and layer.ndim >= 3:
                 ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
-                ms.sources["voxel_size_um"] = Setting(ms.voxel_size_um, "um", Source.FILE, "napari layer scale")
+                ms.sources["voxel_size_um"] = Setting(
+                    ms.voxel_size_um, "um", Source.FILE, "napari layer scale"
+                )
             vox = ms.voxel_size_um or (None, None, None)
             for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True):
                 w.value = "" if v is None else f"{v:g}"
@@ -209,7 +236,8 @@ class PSFWidget(QWidget):
         self._show_sources()
 
     def _show_sources(self) -> None:
-        lines = []
+        """One line per origin: which settings came from the file (and which field), the user, or are missing."""
+        groups: dict[str, list[str]] = {}
         for key, label in (
             ("voxel_size_um", "voxel size"),
             ("modality", "modality"),
@@ -221,11 +249,14 @@ class PSFWidget(QWidget):
         ):
             src = self._sources.get(key)
             if src is None:
-                lines.append(f"{label}: <span style='color:#e8a33d'>missing</span>")
+                origin = "<span style='color:#e8a33d'>missing (type it in)</span>"
+            elif src.source is Source.FILE:
+                origin = f"from {src.detail or 'file'}"
             else:
-                detail = f" ({src.detail})" if src.detail else ""
-                lines.append(f"{label}: {src.source}{detail}")
-        self.sources_label.setText("<small>" + " · ".join(lines) + "</small>")
+                origin = "typed by you"
+            groups.setdefault(origin, []).append(label)
+        lines = [f"{origin}: {', '.join(labels)}" for origin, labels in groups.items()]
+        self.sources_label.setText("<small>" + "<br>".join(lines) + "</small>")
 
     def settings(self) -> PSFSettings:
         """The analysis settings from the form, with each value's source (raises ValueError on bad text)."""
@@ -246,7 +277,9 @@ class PSFWidget(QWidget):
         ms = ms.with_wavelengths([ex], [em], Source.USER)
         for key, src in self._sources.items():
             if key in ms.sources and src.source is Source.FILE:
-                ms.sources[key] = Setting(ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail)
+                ms.sources[key] = Setting(
+                    ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail
+                )
         return PSFSettings(
             microscope=ms,
             method=self.method.value,
@@ -368,17 +401,26 @@ class PSFWidget(QWidget):
         for chan in result.channels:
             c = chan.channel
             tab = beads[beads["channel"] == c].reset_index(drop=True)
-            fitted = np.column_stack([tab["z_um"] / dz, tab["y_um"] / dy, tab["x_um"] / dx])
-            detected = tab[["z_px", "y_px", "x_px"]].to_numpy(float)
+            # 2D markers (y, x): visible in every plane, so no bead hides off-slice; z is in the features
+            fitted = np.column_stack([tab["y_um"] / dy, tab["x_um"] / dx])
+            detected = tab[["y_px", "x_px"]].to_numpy(float)
             pos = np.where(np.isfinite(fitted), fitted, detected)
             colours = np.array([STATUS_COLOURS[s] for s in tab["status"]]) if len(tab) else np.zeros((0, 4))
             suffix = f" ch{c}" if len(result.channels) > 1 else ""
             set_layer(
-                self.viewer, f"PSF beads{suffix}", pos, "points",
-                features=tab, scale=scale, translate=translate, size=2 * chan.box_shape[1] // 3,
-                face_color="transparent", border_color=colours, border_width=0.12,
+                self.viewer,
+                f"PSF beads{suffix}",
+                pos,
+                "points",
+                features=tab,
+                scale=scale[-2:],
+                translate=translate[-2:],
+                size=2 * chan.box_shape[1] // 3,
+                face_color="transparent",
+                border_color=colours,
+                border_width=0.12,
                 text={"string": "{bead_id}", "size": 8, "color": "white", "anchor": "upper_left"},
-            )  # fmt: skip
+            )
             shape = layer.data.shape[-3:]
             set_layer(
                 self.viewer, f"PSF fit model{suffix}", render_model(result, shape, c), "image",
@@ -410,7 +452,10 @@ class PSFWidget(QWidget):
                 value = row.get(name, "")
                 item = QTableWidgetItem()
                 if isinstance(value, float | np.floating):
-                    item.setData(Qt.ItemDataRole.DisplayRole, None if not math.isfinite(value) else round(float(value), 4))
+                    item.setData(
+                        Qt.ItemDataRole.DisplayRole,
+                        None if not math.isfinite(value) else round(float(value), 4),
+                    )
                 elif isinstance(value, int | np.integer):
                     item.setData(Qt.ItemDataRole.DisplayRole, int(value))
                 else:
@@ -449,7 +494,12 @@ class PSFWidget(QWidget):
             return None
         info = input_info_for_layer(self._result_layer)
         paths = export_with_confirmation(
-            self.result, folder, info, psf_figures, f"PSF / resolution: {self._result_layer.name}", self.confirm_overwrite
+            self.result,
+            folder,
+            info,
+            psf_figures,
+            f"PSF / resolution: {self._result_layer.name}",
+            self.confirm_overwrite,
         )
         if paths is None:
             self.status.setText("Export cancelled; existing files were kept.")
@@ -483,4 +533,3 @@ def _summary_html(result: PSFResult) -> str:
     for w in result.warnings:
         parts.append(f"<span style='color:#e8a33d'>⚠ {w}</span>")
     return "<br>".join(parts)
-
