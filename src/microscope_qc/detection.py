@@ -73,11 +73,24 @@ def estimate_background(image: np.ndarray, block: int) -> np.ndarray:
     return _tile_map(image, block, lambda t: t.min(axis=-1))
 
 
+def _robust_sd(tiles: np.ndarray) -> np.ndarray:
+    """Per-tile noise SD: the larger of 1.4826·MAD and the 10–90 % range / 2.563.
+
+    The MAD alone collapses to zero on low-count integer data (most pixels share one value),
+    which would make every photon a "significant" bead; the 10–90 % range does not, and a
+    few beads in a tile move neither.
+    """
+    med = np.median(tiles, axis=-1, keepdims=True)
+    mad = 1.4826 * np.median(np.abs(tiles - med), axis=-1)
+    p10, p90 = np.percentile(tiles, [10, 90], axis=-1)
+    return np.maximum(mad, (p90 - p10) / 2.563)
+
+
 def _local_noise(image: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Local median and robust SD (1.4826·MAD) maps: noise grows with the background under shot noise."""
+    """Local median and robust SD maps: noise grows with the background under shot noise."""
     med = _tile_map(image, block, lambda t: np.median(t, axis=-1))
-    mad = _tile_map(image - med, block, lambda t: 1.4826 * np.median(np.abs(t), axis=-1))
-    return med, np.maximum(mad, 1e-6 * (float(np.abs(image).max()) + 1.0))
+    sd = _tile_map(image - med, block, _robust_sd)
+    return med, np.maximum(sd, 1e-6 * (float(np.abs(image).max()) + 1.0))
 
 
 def detect_beads(

@@ -802,7 +802,11 @@ def _fit_3d(stack, idx, reason, col, hz, hxy, voxel, sig_xy, sig_z):
     zc = np.rint(col("z_um")[idx] / dz).astype(int)
     yc = np.rint(col("y_um")[idx] / dy).astype(int)
     xc = np.rint(col("x_um")[idx] / dx).astype(int)
-    box, valid = _boxes(stack, zc, yc, xc, (hz, hxy, hxy), dtype=np.float64)
+    # A 3D Gaussian describes a widefield PSF only near focus: far from it the out-of-focus cone
+    # dominates and inflates every width. Fit within ±1.5 measured axial FWHM of the focus.
+    fwhm_z = np.nanmedian(col("fwhm_z_um")[idx])
+    hz3 = int(min(hz, max(2, math.ceil(1.5 * fwhm_z / dz)))) if np.isfinite(fwhm_z) else hz
+    box, valid = _boxes(stack, zc, yc, xc, (hz3, hxy, hxy), dtype=np.float64)
     shape = box.shape[1:]
     m3 = GaussianModel(3, full=True)
     f3 = fit_gaussians(

@@ -7,7 +7,7 @@ Prints
 - a baseline measured in the same run: the per-bead ``scipy.optimize.curve_fit`` loop
   (numerical Jacobians, the approach of the Python peers) on the same beads, and the ratio.
 
-Run:  python benchmarks/bench_psf.py [--beads 200] [--repeat 3]
+Run:  python benchmarks/psf.py [--beads 200] [--repeat 3]
 """
 
 from __future__ import annotations
