@@ -462,6 +462,7 @@ class PSFWidget(QWidget):
                     item.setText(str(value))
                 self.table.setItem(r, k, item)
         self.table.setSortingEnabled(True)
+        self.table.sortItems(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
 
     def _on_row_selected(self) -> None:
