@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
     )
-    s.add_argument("kind", choices=["psf-beads", "psf-aberrated"])
+    s.add_argument("kind", choices=["psf-beads", "psf-aberrated", "flat", "flat-misaligned"])
     s.add_argument("path", type=Path, help="output .ome.tif")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--overwrite", action="store_true")
@@ -102,52 +102,70 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)))
 
 
+def _out_dirs(groups: list[list[Path]]) -> list[str]:
+    """One output folder name per analysis: the file stem, made unique when stems collide."""
+    names = [g[0].name.split(".")[0] + ("_combined" if len(g) > 1 else "") for g in groups]
+    out = []
+    for name, g in zip(names, groups, strict=True):
+        if names.count(name) > 1 and g[0].exists():
+            name = f"{name}_{sha256_file(g[0])[:8]}"
+        out.append(name)
+    return out
+
+
+def _input_info(paths: list[Path], images) -> InputInfo:
+    first = images[0]
+    combined = None
+    if len(paths) > 1:
+        combined = [{"path": str(p.resolve()), "sha256": sha256_file(p)} for p in paths]
+    return InputInfo(
+        str(paths[0].resolve()),
+        sha256_file(paths[0]),
+        first.shape,
+        str(first.dtype),
+        first.metadata.as_dict(),
+        combined,
+    )
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     m = get_measurement(args.measurement)
-    stems = [f.name.split(".")[0] for f in args.files]
-    dupes = {s for s in stems if stems.count(s) > 1}
+    groups = m.jobs(args) if m.jobs is not None else [[f] for f in args.files]
     rows, failures, failed_verdicts = [], 0, 0
-    for path, stem in zip(args.files, stems, strict=True):
-        out_dir = args.out / (
-            stem if stem not in dupes else f"{stem}_{sha256_file(path)[:8]}" if path.exists() else stem
-        )
+    for paths, stem in zip(groups, _out_dirs(groups), strict=True):
+        label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
         t0 = time.perf_counter()
         try:
-            image = read_image(path)
+            images = [read_image(p) for p in paths]
 
-            def progress(frac: float, msg: str, name: str = path.name) -> None:
+            def progress(frac: float, msg: str, name: str = label) -> None:
                 if not args.quiet:
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
 
-            result = m.run(image, args, progress)
+            result = m.run(images, args, progress)
             if not args.quiet:
                 print(file=sys.stderr)
-            info = InputInfo(
-                str(path.resolve()),
-                sha256_file(path),
-                image.shape,
-                str(image.dtype),
-                image.metadata.as_dict(),
-            )
-            paths = export_result(result, out_dir, info, m.figures, f"{m.title}: {path.name}", args.overwrite)
-        except (ImageReadError, AnalysisError, SettingsError, ExportExistsError) as exc:
+            out_dir = args.out / stem
+            info = _input_info(paths, images)
+            written = export_result(result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite)
+            if m.after_export is not None:
+                written.update(m.after_export(result, out_dir, args))
+        except (ImageReadError, AnalysisError, SettingsError, ExportExistsError, FileExistsError) as exc:
             if not args.quiet:
                 print(file=sys.stderr)
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            print(f"error: {label}: {exc}", file=sys.stderr)
             failures += 1
             continue
         for w in result.warnings:
-            print(f"warning: {path.name}: {w}", file=sys.stderr)
+            print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
-        rows.extend(_summary_rows(path, result, m.table_columns))
+        rows.extend(_summary_rows(paths[0], result, m.table_columns))
         if not args.quiet:
-            print(
-                f"  {path.name}: {time.perf_counter() - t0:.2f} s → {paths['json'].parent}", file=sys.stderr
-            )
+            print(f"  {label}: {time.perf_counter() - t0:.2f} s → {out_dir}", file=sys.stderr)
     if rows:
         _print_table(["file", "ch", *m.table_columns, "verdict"], rows)
     if failures:
-        print(f"{failures} of {len(args.files)} file(s) could not be analysed.", file=sys.stderr)
+        print(f"{failures} of {len(groups)} analyses could not be done.", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.strict and failed_verdicts:
         return EXIT_FAILED_VERDICT
@@ -155,32 +173,58 @@ def _run_measurement(args: argparse.Namespace) -> int:
 
 
 def _write_sample(args: argparse.Namespace) -> int:
-    from microscope_qc.io import write_ome_tiff
-    from microscope_qc.samples import psf_aberrated_sample, psf_beads_sample
+    import json
 
-    make = {"psf-beads": psf_beads_sample, "psf-aberrated": psf_aberrated_sample}[args.kind]
-    sample = make() if args.seed is None else make(seed=args.seed)
-    md = sample.metadata
+    from microscope_qc import samples
+    from microscope_qc.io import write_ome_tiff
+
+    stem = args.path.name.split(".")[0]
     try:
-        write_ome_tiff(
-            args.path,
-            sample.data[None],
-            voxel_size_um=md["voxel_size_um"],
-            channel_names=["beads"],
-            wavelength_ex_nm=md["wavelength_ex_nm"],
-            wavelength_em_nm=md["wavelength_em_nm"],
-            na=md["na"],
-            immersion="oil",
-            immersion_index=md["immersion_index"],
-            modality=md["modality"],
-            overwrite=args.overwrite,
-        )
+        if args.kind.startswith("psf"):
+            make = {"psf-beads": samples.psf_beads_sample, "psf-aberrated": samples.psf_aberrated_sample}[
+                args.kind
+            ]
+            sample = make() if args.seed is None else make(seed=args.seed)
+            md = sample.metadata
+            write_ome_tiff(
+                args.path,
+                sample.data[None],
+                voxel_size_um=md["voxel_size_um"],
+                channel_names=["beads"],
+                wavelength_ex_nm=md["wavelength_ex_nm"],
+                wavelength_em_nm=md["wavelength_em_nm"],
+                na=md["na"],
+                immersion="oil",
+                immersion_index=md["immersion_index"],
+                modality=md["modality"],
+                overwrite=args.overwrite,
+            )
+            truth = args.path.with_name(stem + "_truth.csv")
+            sample.truth.to_csv(truth, index=False)
+            written = [args.path, truth]
+        else:
+            make = {
+                "flat": samples.flat_field_sample,
+                "flat-misaligned": samples.flat_field_misaligned_sample,
+            }[args.kind]
+            sample = make() if args.seed is None else make(seed=args.seed)
+            write_ome_tiff(
+                args.path, sample.data[None, None], channel_names=["flat"], overwrite=args.overwrite
+            )
+            written = [args.path]
+            if sample.dark is not None:
+                dark = args.path.with_name(stem + "_dark.ome.tif")
+                write_ome_tiff(
+                    dark, sample.dark[None, None], channel_names=["dark"], overwrite=args.overwrite
+                )
+                written.append(dark)
+            truth = args.path.with_name(stem + "_truth.json")
+            truth.write_text(json.dumps({**sample.truth, "dust_yx_radius": sample.dust}, indent=2))
+            written.append(truth)
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    truth = args.path.with_name(args.path.name.split(".")[0] + "_truth.csv")
-    sample.truth.to_csv(truth, index=False)
-    print(f"wrote {args.path} and its ground truth {truth}")
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from microscope_qc.instrument import MicroscopeSettings, Source, settings_from_metadata
@@ -36,9 +37,13 @@ class Measurement:
     title: str
     summary: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[ImageData, argparse.Namespace, ProgressCallback | None], Result]
+    run: Callable[[list[ImageData], argparse.Namespace, ProgressCallback | None], Result]
     figures: Callable[[Result], Sequence[Figure]]
     table_columns: Sequence[str]  # metric names shown in the CLI summary table
+    #: how the input files group into analyses (default: one file each)
+    jobs: Callable[[argparse.Namespace], list[list[Path]]] | None = None
+    #: extra files written after the standard export (e.g. a flat-field image)
+    after_export: Callable[[Result, Path, argparse.Namespace], dict[str, Path]] | None = None
 
 
 MEASUREMENTS: dict[str, Measurement] = {}
@@ -119,4 +124,5 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # importing the modules registers them
+from microscope_qc.measurements import field as _field  # noqa: E402,F401
 from microscope_qc.measurements import psf as _psf  # noqa: E402,F401

@@ -51,9 +51,10 @@ class InputInfo:
     sha256: str | None
     shape: tuple[int, ...]
     dtype: str
-    metadata: dict[str, Any] | None = (
-        None  # where each acquisition value came from (io.AcquisitionMetadata.as_dict)
-    )
+    #: where each acquisition value came from (io.AcquisitionMetadata.as_dict)
+    metadata: dict[str, Any] | None = None
+    #: every input file when several were combined into one analysis
+    combined_from: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -64,6 +65,8 @@ class InputInfo:
         }
         if self.metadata is not None:
             out["file_metadata"] = _clean(self.metadata)
+        if self.combined_from:
+            out["combined_from"] = self.combined_from
         return out
 
 
