@@ -56,9 +56,10 @@ def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings
 
 
 def run_psf(
-    image: ImageData, args: argparse.Namespace, progress: ProgressCallback | None = None
+    images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> PSFResult:
     """Resolve settings from the file and the options, then analyse (the CLI entry point)."""
+    image = images[0]
     n_channels = image.shape[0]
     channels = args.channel or list(range(n_channels))
     bad = [c for c in channels if not 0 <= c < n_channels]
