@@ -113,3 +113,63 @@ def test_console_script_runs():
         [sys.executable, "-m", "microscope_qc.cli", "list"], capture_output=True, text=True, check=True
     )
     assert "psf" in out.stdout
+
+
+def test_field_results_contract(tmp_path, capsys):
+    flat = tmp_path / "flat.ome.tif"
+    assert main(["sample", "flat", str(flat)]) == 0
+    dark = tmp_path / "flat_dark.ome.tif"
+    assert dark.exists() and (tmp_path / "flat_truth.json").exists()
+    out = tmp_path / "out"
+    assert main(["field", str(flat), "--dark", str(dark), "--out", str(out), "--flat-field", "-q"]) == 0
+    assert "uniformity_percent" in capsys.readouterr().out
+    doc = json.loads((out / "flat" / "results.json").read_text())
+    assert doc["measurement"] == "field"
+    for name in (
+        "uniformity_percent",
+        "field_uniformity_percent",
+        "centering_accuracy_percent",
+        "reference_zone_centroid_x_px",
+        "reference_zone_centroid_y_px",
+        "illumination_centre_x_px",
+        "corner_falloff_percent",
+    ):
+        assert name in doc["metrics"], name
+    assert doc["metrics"]["illumination_centre_x_px"]["uncertainty"] > 0
+    assert doc["settings"]["dark_file"]["source"] == "user"
+    assert {v["metric"] for v in doc["verdicts"]} == {
+        "uniformity_percent",
+        "centering_accuracy_percent",
+        "saturated_percent",
+    }
+    import tifffile
+
+    ff = tifffile.imread(out / "flat" / "flat_field.tif")
+    assert ff.shape == (512, 512) and abs(float(ff.mean()) - 1) < 1e-4
+    profiles = pd.read_csv(out / "flat" / "profiles.csv")
+    assert set(profiles["profile"]) == {
+        "diagonal_tl_br",
+        "diagonal_bl_tr",
+        "horizontal_centre",
+        "vertical_centre",
+    }
+    # the flat-field image is never overwritten silently either
+    assert main(["field", str(flat), "--dark", str(dark), "--out", str(out), "--flat-field", "-q"]) == 2
+
+
+def test_field_combine_and_zstack_error(tmp_path, capsys):
+    a, b = tmp_path / "a.ome.tif", tmp_path / "b.ome.tif"
+    main(["sample", "flat-misaligned", str(a), "--seed", "1"])
+    main(["sample", "flat-misaligned", str(b), "--seed", "2"])
+    assert main(["field", str(a), str(b), "--combine", "median", "--out", str(tmp_path / "o"), "-q"]) == 0
+    doc = json.loads((tmp_path / "o" / "a_combined" / "results.json").read_text())
+    assert len(doc["input"]["combined_from"]) == 2
+    assert not doc["passed"]  # the misaligned lamp fails uniformity and centring
+    import numpy as np
+
+    from microscope_qc.io import write_ome_tiff
+
+    stack = tmp_path / "stack.ome.tif"
+    write_ome_tiff(stack, np.ones((1, 5, 32, 32), np.uint16))
+    assert main(["field", str(stack), "--out", str(tmp_path / "o2"), "-q"]) == 2
+    assert "z-stack" in capsys.readouterr().err

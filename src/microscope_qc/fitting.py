@@ -132,7 +132,16 @@ class GaussianModel:
         return value, jac
 
     def value(self, coords: np.ndarray, params: np.ndarray) -> np.ndarray:
-        return self.value_and_jacobian(coords, params)[0]
+        """Model values (B, N) only: no Jacobian, for rendering fitted models on large grids."""
+        d = self.ndim
+        L = self.cholesky(params)
+        q = 0.0
+        for k in range(d):
+            w = 0.0
+            for i in range(k, d):
+                w = w + L[:, i, k, None] * (coords[None, :, i] - params[:, 2 + i, None])
+            q = q + w * w
+        return params[:, 1, None] + params[:, 0, None] * np.exp(-0.5 * q)
 
     def bounds(
         self, shape: tuple[int, ...], n: int, sigma_min: float = 0.2, sigma_max: float | None = None

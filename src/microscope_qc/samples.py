@@ -24,6 +24,13 @@ __all__ = [
     "psf_aberrated_sample",
     "napari_psf_beads",
     "napari_psf_aberrated",
+    "FlatSampleSpec",
+    "FlatSample",
+    "make_flat_field",
+    "flat_field_sample",
+    "flat_field_misaligned_sample",
+    "napari_flat_field",
+    "napari_flat_field_misaligned",
 ]
 
 

@@ -23,6 +23,7 @@ ImageJ-based tools report 0.5 px more.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -193,6 +194,13 @@ def iso_intensity_map(image: np.ndarray, step_percent: float = 10.0) -> np.ndarr
     return np.clip(classes, 0, 100).astype(np.uint8)
 
 
+def _centroid(mask: np.ndarray) -> tuple[float, float]:
+    """Unweighted centroid (y, x) of a boolean mask, from its row and column counts (no index arrays)."""
+    rows, cols = mask.sum(axis=1), mask.sum(axis=0)
+    n = float(rows.sum())
+    return float(rows @ np.arange(mask.shape[0]) / n), float(cols @ np.arange(mask.shape[1]) / n)
+
+
 def _edge_points(shape: tuple[int, int]) -> dict[str, tuple[int, int]]:
     h, w = shape
     return {
@@ -214,26 +222,27 @@ def metroloj_field_metrics(image: np.ndarray, step_percent: float = 10.0) -> dic
     pixels); CA = 100 − 200·d/sqrt(w² + h²), d the distance from the image centre to the centroid
     of the reference (top-step) zone. Positions (y, x) in pixels, numpy convention.
     """
-    img = np.asarray(image, dtype=np.float64)
+    img = np.asarray(image)
+    if img.dtype.kind != "f":
+        img = img.astype(np.float64)
     h, w = img.shape
     peak, low = float(img.max()), float(img.min())
     iso = iso_intensity_map(img, step_percent)
     ref = iso >= 100 - step_percent
-    ys, xs = np.nonzero(ref)
-    ref_centroid = (float(ys.mean()), float(xs.mean()))
+    ref_centroid = _centroid(ref)
     centre = ((h - 1) / 2, (w - 1) / 2)  # MetroloJ_QC's (w/2, h/2) in ImageJ's +0.5 convention
     d = math.hypot(ref_centroid[0] - centre[0], ref_centroid[1] - centre[1])
     points = _edge_points((h, w))
-    values = np.array([img[p] for p in points.values()])
-    total = img.sum()
-    yy, xx = np.indices(img.shape)
+    values = np.array([img[p] for p in points.values()], dtype=np.float64)
+    rows, cols = img.sum(axis=1, dtype=np.float64), img.sum(axis=0, dtype=np.float64)
+    total = rows.sum()
     return {
         "uniformity_percent": 100.0 * low / peak,
         "field_uniformity_percent": 100.0 - 100.0 * float(values.std()) / peak,
         "centering_accuracy_percent": 100.0 - 200.0 * d / math.hypot(w, h),
         "reference_zone_centroid": ref_centroid,
         "reference_zone_area_percent": 100.0 * ref.mean(),
-        "centre_of_intensity": (float((yy * img).sum() / total), float((xx * img).sum() / total)),
+        "centre_of_intensity": (float(rows @ np.arange(h) / total), float(cols @ np.arange(w) / total)),
         "max_position": tuple(float(v) for v in np.unravel_index(int(np.argmax(img)), img.shape)),
         "relative_intensity": {name: float(img[p]) / peak for name, p in points.items()},
         "iso_map": iso,
@@ -273,8 +282,13 @@ def _profiles(
 # ------------------------------------------------------------------------------------ microscope-metrics
 
 
+def mm_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """microscope-metrics' blur: scikit-image's gaussian (edges extended, truncate 4), in single precision."""
+    return ndimage.gaussian_filter(np.asarray(image, dtype=np.float32), sigma, mode="nearest", truncate=4.0)
+
+
 def microscope_metrics_field(
-    image: np.ndarray, sigma: float = 5.0, corner_fraction: float = 0.1
+    image: np.ndarray, sigma: float = 5.0, corner_fraction: float = 0.1, blurred: np.ndarray | None = None
 ) -> dict[str, Any]:
     """microscope-metrics' field-illumination key values, reproduced to its definitions.
 
@@ -283,31 +297,33 @@ def microscope_metrics_field(
     its centroid is the "centre of mass" (= "geometric centre"), the highest level's centroid the
     "max intensity position". Fitted centre: a 1D Gaussian with offset fitted (shared engine,
     microscope-metrics' start values) to the maximum projection of the raw image along each axis.
-    Regions: squares of side int(fraction·(h + w)/2) indexed exactly as microscope-metrics does.
+    Regions: squares of side int(fraction·(h + w)/2) at the corners, edge centres and centre,
+    sliced exactly as microscope-metrics does (its "bottom"/"right" slices stop one pixel short).
     """
-    from skimage.filters import gaussian
-
     img = np.asarray(image)
     h, w = img.shape
-    proc = gaussian(img, sigma=sigma, preserve_range=True, channel_axis=None) if sigma else img.astype(float)
+    if blurred is not None:
+        proc = blurred
+    else:
+        proc = mm_blur(img, sigma) if sigma else img.astype(np.float32)
     top = float(proc.max())
+    norm = proc * np.float32(1.0 / top)
     area_fraction, level_fraction = 1.0, None
     centroid = max_pos = (math.nan, math.nan)
     max_in_region = math.nan
     for n_bins in (11, 21, 51, 101, 201, 501):
         if area_fraction < 0.2:
             break
-        labels = np.clip(proc / top * n_bins, 0, n_bins).astype(int)
-        present = np.unique(labels[labels > 0])
+        labels = np.clip(norm * np.float32(n_bins), 0, n_bins).astype(np.int32)
+        counts = np.bincount(labels.ravel(), minlength=n_bins + 1)
+        present = np.flatnonzero(counts[1:]) + 1
         second, first = (present[-2], present[-1]) if present.size > 1 else (present[-1], present[-1])
         region = labels == second
-        area_fraction = float(region.sum()) / img.size
+        area_fraction = float(counts[second]) / img.size
         level_fraction = 1 / (n_bins - 1)
-        ys, xs = np.nonzero(region)
-        centroid = (float(ys.mean()), float(xs.mean()))
+        centroid = _centroid(region)
         max_in_region = float(proc[region].max())
-        ys, xs = np.nonzero(labels == first)
-        max_pos = (float(ys.mean()), float(xs.mean()))
+        max_pos = _centroid(labels == first)
     fitted = []
     model = GaussianModel(1)
     for axis in (1, 0):  # y from the max over x, then x from the max over y
@@ -321,18 +337,10 @@ def microscope_metrics_field(
         fitted.append(float(r.params[0, 2]) if r.success[0] else math.nan)
     cfp = int(corner_fraction * (h + w) / 2)
     cr_y, cr_x = int((h - cfp) / 2), int((w - cfp) / 2)
-    # microscope-metrics indexes channel[first, second] with its "x" range first (rows) and "y" second
-    regions = {
-        "top_left": (slice(0, cfp), slice(0, cfp)),
-        "top_center": (slice(cr_x, -cr_x), slice(0, cfp)),
-        "top_right": (slice(-cfp, -1), slice(0, cfp)),
-        "middle_left": (slice(0, cfp), slice(cr_y, -cr_y)),
-        "middle_center": (slice(cr_x, -cr_x), slice(cr_y, -cr_y)),
-        "middle_right": (slice(-cfp, -1), slice(cr_y, -cr_y)),
-        "bottom_left": (slice(0, cfp), slice(-cfp, -1)),
-        "bottom_center": (slice(cr_x, -cr_x), slice(-cfp, -1)),
-        "bottom_right": (slice(-cfp, -1), slice(-cfp, -1)),
-    }
+    # microscope-metrics' region slices, including its end index -1 (the last row/column is left out)
+    rows = {"top": slice(0, cfp), "middle": slice(cr_y, -cr_y), "bottom": slice(-cfp, -1)}
+    cols = {"left": slice(0, cfp), "center": slice(cr_x, -cr_x), "right": slice(-cfp, -1)}
+    regions = {f"{r}_{c}": (rows[r], cols[c]) for r in rows for c in cols}
     raw_max = float(img.max())
     means = {name: float(np.mean(img[sl])) for name, sl in regions.items()}
 
@@ -405,9 +413,16 @@ def _fit_model(img: np.ndarray, s: FieldSettings, valid: np.ndarray) -> dict[str
         centre, centre_se = delta_method(centre_fn, fit.params, fit.covariance)
         cov = m.covariance(fit.params)[0] * b * b
 
+        L = m.cholesky(fit.params)[0]
+        prec = L @ L.T
+        amp, back, c0, c1 = (float(v) for v in fit.params[0, :4])
+
         def evaluate(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
-            coords = np.column_stack([((yy - off) / b).ravel(), ((xx - off) / b).ravel()])
-            return m.value(coords, fit.params)[0].reshape(np.shape(yy))
+            # broadcasting (H, 1) against (1, W) keeps a full-size image cheap to render
+            dy = (np.asarray(yy, dtype=np.float32) - off) / b - c0
+            dx = (np.asarray(xx, dtype=np.float32) - off) / b - c1
+            q = prec[0, 0] * dy * dy + 2 * prec[0, 1] * dy * dx + prec[1, 1] * dx * dx
+            return back + amp * np.exp(-0.5 * q)
 
         return {
             "centre": centre[0],
@@ -603,10 +618,10 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
         raise AnalysisError(
             f"Every pixel of channel {c} is saturated; reduce exposure or intensity and acquire again."
         )
-    img = raw.astype(np.float64)
+    img = raw.astype(np.float32)
     if dark is not None:
-        img = img - dark
-        if img.mean() <= 0:
+        img = img - dark.astype(np.float32)
+        if img.mean(dtype=np.float64) <= 0:
             raise AnalysisError(
                 f"Channel {c}: the dark image is as bright as the flat; check that the files are not swapped."
             )
@@ -618,32 +633,45 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
     if zero_pct > 0:
         result.warnings.append(f"Channel {c}: {zero_pct:.3g} % of pixels clipped at zero (offset too low?).")
     h, w = img.shape
-    blurred = ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
-    mj = metroloj_field_metrics(blurred, s.step_percent)
+    img32 = img
+    mm_input = img32 if dark is not None else raw
+    # the two large blurs are independent; scipy releases the GIL, so the second core takes one
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        mm_blurred = pool.submit(mm_blur, mm_input, s.mm_sigma_px) if s.mm_sigma_px else None
+        blurred = (
+            ndimage.gaussian_filter(img32, s.sigma_px, mode="nearest", truncate=4.0)
+            if s.blur
+            else img32.copy()
+        )
+        mj = metroloj_field_metrics(blurred, s.step_percent)
+        mm_proc = mm_blurred.result() if mm_blurred is not None else None
     _check(cancel)
-    mm = microscope_metrics_field(img if dark is not None else raw, s.mm_sigma_px, s.mm_corner_fraction)
+    mm = microscope_metrics_field(mm_input, s.mm_sigma_px, s.mm_corner_fraction, blurred=mm_proc)
     _check(cancel)
     fit = _fit_model(img, s, ~(saturated | zero))
-    yy, xx = np.indices(img.shape, dtype=np.float64)
-    model = fit["evaluate"](yy, xx).astype(np.float32)
+    yy, xx = np.ogrid[0:h, 0:w]
+    model = np.broadcast_to(fit["evaluate"](yy, xx), (h, w)).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        residual = (img / model - 1.0).astype(np.float32)
+        residual = img32 / model - 1.0
     residual[~np.isfinite(residual)] = 0.0
     peak_model = float(model.max())
     # Dust and defects: residuals in units of the local shot noise (∝ sqrt(model)), so dim corners
     # with larger relative noise do not fill with false specks; then a robust threshold.
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (img - model) / np.sqrt(np.maximum(model, 1e-6 * peak_model + 1e-12))
+        z = (img32 - model) / np.sqrt(np.maximum(model, 1e-6 * peak_model + 1e-12))
     z = ndimage.gaussian_filter(np.nan_to_num(z).astype(np.float32), 1.0)
-    med = float(np.median(z))
-    mad = float(1.4826 * np.median(np.abs(z - med))) or float(z.std()) or 1e-6
+    sub = z[
+        :: max(1, z.shape[0] // 512), :: max(1, z.shape[1] // 512)
+    ]  # robust statistics need no more pixels
+    med = float(np.median(sub))
+    mad = float(1.4826 * np.median(np.abs(sub - med))) or float(sub.std()) or 1e-6
     defects_mask = np.abs(z - med) > s.dust_threshold_sigma * mad
     defects, n_defects = ndimage.label(defects_mask)
     flat_field = (model / float(model.mean())).astype(np.float32)
     ok = ~(saturated | zero)
-    corrected = img[ok] / flat_field[ok]
-    residual_cv = 100.0 * float(corrected.std() / corrected.mean())
-    cv = 100.0 * float(img[ok].std() / img[ok].mean())
+    corrected = img32[ok] / flat_field[ok]
+    residual_cv = 100.0 * float(corrected.std(dtype=np.float64) / corrected.mean(dtype=np.float64))
+    cv = 100.0 * float(img32[ok].std(dtype=np.float64) / img32[ok].mean(dtype=np.float64))
     corners = [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)]
     cy, cx = fit["centre"]
     # the model's own peak (the centre may lie outside the image for a misaligned lamp)

@@ -1,5 +1,6 @@
 """napari dock widgets: the only part of the package that imports Qt, napari or magicgui."""
 
+from microscope_qc.widgets.field import FieldWidget
 from microscope_qc.widgets.psf import PSFWidget
 
-__all__ = ["PSFWidget"]
+__all__ = ["FieldWidget", "PSFWidget"]

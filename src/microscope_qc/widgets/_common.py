@@ -91,7 +91,8 @@ def set_layer(viewer, name: str, data: Any, kind: str, **kwargs: Any):
     """
     if name in viewer.layers:
         layer = viewer.layers[name]
-        if type(layer).__name__.lower() == kind:
+        # shapes keep per-shape types that a data assignment would reset: replace them instead
+        if type(layer).__name__.lower() == kind and kind != "shapes":
             layer.data = data
             # features first: per-point colours and text refer to them; keep the user's visibility choice
             ordered = sorted(kwargs, key=lambda k: k != "features")
@@ -148,3 +149,26 @@ def parse_optional_float(text: str) -> float | None:
     if not text:
         return None
     return float(text)
+
+
+def fill_metrics_table(table, result) -> None:
+    """Show a result's metrics as rows: metric, channel, value, ± uncertainty, unit."""
+    from qtpy.QtWidgets import QTableWidgetItem
+
+    headers = ["metric", "channel", "value", "±", "unit"]
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(result.metrics))
+    for r, m in enumerate(result.metrics):
+        cells = [
+            m.name,
+            "" if m.channel is None else str(m.channel),
+            f"{m.value:.5g}",
+            "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f"{m.uncertainty:.2g}",
+            m.unit or "",
+        ]
+        for k, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(m.description)
+            table.setItem(r, k, item)
+    table.resizeColumnsToContents()
