@@ -57,3 +57,16 @@ def test_bundled_sample_matches_generator():
     assert img.metadata.na.value == 1.4
     assert img.metadata.wavelength_em_nm.value == [520.0]
     assert img.metadata.modality.value == "widefield"
+
+
+def test_flat_samples():
+    from microscope_qc.samples import flat_field_misaligned_sample, flat_field_sample, napari_flat_field
+
+    s = flat_field_sample()
+    assert s.dark is not None and s.data.dtype == np.uint16
+    assert s.truth["centre_x_px"] == 230.0 and 25 < s.truth["corner_falloff_percent"] < 40
+    assert len(s.dust) == 6
+    m = flat_field_misaligned_sample()
+    assert m.truth["corner_falloff_percent"] > 50
+    layers = napari_flat_field()
+    assert [lyr[1]["name"] for lyr in layers] == ["synthetic flat", "synthetic flat (dark)"]

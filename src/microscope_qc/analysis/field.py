@@ -270,7 +270,7 @@ def _profiles(
             "start": np.array(a),
             "end": np.array(b),
             "distance_px": t * math.hypot(b[0] - a[0], b[1] - a[1]),
-            "raw": ndimage.map_coordinates(image.astype(np.float32), coords, order=1),
+            "raw": ndimage.map_coordinates(np.asarray(image, dtype=np.float32), coords, order=1),
             "blurred": ndimage.map_coordinates(blurred, coords, order=1),
         }
         if model is not None:
@@ -659,7 +659,7 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
     # with larger relative noise do not fill with false specks; then a robust threshold.
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (img32 - model) / np.sqrt(np.maximum(model, 1e-6 * peak_model + 1e-12))
-    z = ndimage.gaussian_filter(np.nan_to_num(z).astype(np.float32), 1.0)
+    z = ndimage.gaussian_filter(np.nan_to_num(z, copy=False), 1.0, truncate=2.5)  # specks span several pixels
     sub = z[
         :: max(1, z.shape[0] // 512), :: max(1, z.shape[1] // 512)
     ]  # robust statistics need no more pixels

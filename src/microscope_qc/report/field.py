@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure as MplFigure
+from scipy import ndimage
 
 from microscope_qc.report import Figure, figure_to_png
 
@@ -21,6 +22,12 @@ _CENTRE_STYLE = {
     "centre of intensity": ("s", "#b15cff"),
     "maximum": ("^", "#ffd400"),
 }
+
+
+def _thumb(image: np.ndarray, size: int = 600) -> tuple[np.ndarray, int]:
+    """Every k-th pixel so that the figure image has at most ``size`` pixels a side (figures need no more)."""
+    k = max(1, int(np.ceil(max(image.shape) / size)))
+    return image[::k, ::k], k
 
 
 def field_figures(result) -> list[Figure]:
@@ -38,8 +45,19 @@ def _map_figure(chan, suffix: str) -> Figure:
     fig = MplFigure(figsize=(11, 4.6))
     ax = fig.add_subplot(1, 2, 1)
     levels = np.arange(0, 111, 10)
-    im = ax.imshow(chan.iso_map, cmap="turbo", norm=BoundaryNorm(levels, 256))
-    ax.contour(chan.reference_zone, levels=[0.5], colors="white", linewidths=1.2)
+    iso, k = _thumb(chan.iso_map)
+    h, w = chan.iso_map.shape
+    extent = (-0.5, w - 0.5, h - 0.5, -0.5)
+    im = ax.imshow(iso, cmap="turbo", norm=BoundaryNorm(levels, 256), extent=extent)
+    zone, _ = _thumb(chan.reference_zone)
+    ax.contour(
+        np.arange(zone.shape[1]) * k,
+        np.arange(zone.shape[0]) * k,
+        zone,
+        levels=[0.5],
+        colors="white",
+        linewidths=1.2,
+    )
     for name, (y, x) in chan.centres.items():
         marker, colour = _CENTRE_STYLE.get(name, ("o", "white"))
         ax.plot(x, y, marker, color=colour, ms=9, mew=2, mfc="none", label=name)
@@ -47,7 +65,7 @@ def _map_figure(chan, suffix: str) -> Figure:
     ax.set_title("iso-intensity map (% of max), reference zone outlined", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax2 = fig.add_subplot(1, 2, 2)
-    im2 = ax2.imshow(chan.model, cmap="viridis")
+    im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
     ax2.set_title("fitted illumination model", fontsize=9)
     fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04)
     fig.tight_layout()
@@ -80,10 +98,23 @@ def _profile_figure(chan, suffix: str) -> Figure:
 def _residual_figure(chan, suffix: str) -> Figure:
     fig = MplFigure(figsize=(5.5, 4.6))
     ax = fig.add_subplot()
-    lim = float(np.percentile(np.abs(chan.residual), 99.5)) or 0.01
-    im = ax.imshow(chan.residual * 100, cmap="RdBu_r", vmin=-100 * lim, vmax=100 * lim)
+    res, k = _thumb(chan.residual)
+    h, w = chan.residual.shape
+    lim = float(np.percentile(np.abs(res), 99.5)) or 0.01
+    im = ax.imshow(
+        res * 100, cmap="RdBu_r", vmin=-100 * lim, vmax=100 * lim, extent=(-0.5, w - 0.5, h - 0.5, -0.5)
+    )
     if chan.defects is not None and chan.defects.any():
-        ax.contour(chan.defects > 0, levels=[0.5], colors="black", linewidths=0.8)
+        # dilate before thinning so that small specks survive in the outline
+        mask, _ = _thumb(ndimage.maximum_filter(chan.defects > 0, size=k) if k > 1 else chan.defects > 0)
+        ax.contour(
+            np.arange(mask.shape[1]) * k,
+            np.arange(mask.shape[0]) * k,
+            mask,
+            levels=[0.5],
+            colors="black",
+            linewidths=0.8,
+        )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="image / model − 1 (%)")
     ax.set_title(
         f"residual; {int(chan.defects.max()) if chan.defects is not None else 0} defects outlined", fontsize=9

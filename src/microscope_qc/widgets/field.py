@@ -321,16 +321,16 @@ def _summary_html(result: FieldResult) -> str:
     def m(name: str) -> float:
         return result.metric(name).value
 
-    verdicts = " ".join(
-        f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'✔' if v.passed else '✘'} {v.metric} "
-        f"{v.value:.3g} {v.comparison} {v.threshold:g}</span>"
+    verdicts = "<br>".join(
+        f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
+        f"{v.value:.3g} (limit {v.comparison} {v.threshold:g})</span>"
         for v in result.verdicts
     )
     centre = result.metric("illumination_centre_offset_percent")
     text = (
         f"U <b>{m('uniformity_percent'):.1f} %</b> · FU <b>{m('field_uniformity_percent'):.1f} %</b> · "
         f"CA <b>{m('centering_accuracy_percent'):.1f} %</b><br>illumination centre off by "
-        f"<b>{centre.value:.1f} ± {centre.uncertainty:.1f} %</b> of the half diagonal · corner fall-off "
+        f"<b>{centre.value:.1f} ± {centre.uncertainty:.2g} %</b> of the half diagonal · corner fall-off "
         f"<b>{m('corner_falloff_percent'):.1f} %</b> · {int(m('defect_count'))} dust/defects · CV after "
         f"correction {m('residual_cv_percent'):.2f} %<br>{verdicts}"
     )

@@ -525,9 +525,9 @@ def _summary_html(result: PSFResult) -> str:
             except KeyError:
                 cells.append(f"{name}: —")
         verdicts = [v for v in result.verdicts if v.channel == c]
-        vtext = " ".join(
-            f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'✔' if v.passed else '✘'} {v.metric} "
-            f"{v.value:.2f} {v.comparison} {v.threshold:g}</span>"
+        vtext = "<br>".join(
+            f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
+            f"{v.value:.2f} (limit {v.comparison} {v.threshold:g})</span>"
             for v in verdicts
         )
         parts.append(f"<b>{chan.name}</b>: " + " · ".join(cells) + (f"<br>{vtext}" if vtext else ""))
