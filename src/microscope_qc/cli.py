@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
     )
-    s.add_argument("kind", choices=["psf-beads", "psf-aberrated", "flat", "flat-misaligned"])
+    s.add_argument(
+        "kind", choices=["psf-beads", "psf-aberrated", "flat", "flat-misaligned", "two-colour-beads"]
+    )
     s.add_argument("path", type=Path, help="output .ome.tif")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--overwrite", action="store_true")
@@ -197,6 +199,29 @@ def _write_sample(args: argparse.Namespace) -> int:
                 immersion="oil",
                 immersion_index=md["immersion_index"],
                 modality=md["modality"],
+                overwrite=args.overwrite,
+            )
+            truth = args.path.with_name(stem + "_truth.csv")
+            sample.truth.to_csv(truth, index=False)
+            written = [args.path, truth]
+        elif args.kind == "two-colour-beads":
+            sample = (
+                samples.coregistration_sample()
+                if args.seed is None
+                else samples.coregistration_sample(seed=args.seed)
+            )
+            sp = sample.spec
+            write_ome_tiff(
+                args.path,
+                sample.data,
+                voxel_size_um=sp.voxel_size_um,
+                channel_names=[t.name for t in sample.transforms],
+                wavelength_ex_nm=[t.wavelength_ex_nm for t in sample.transforms],
+                wavelength_em_nm=[t.wavelength_em_nm for t in sample.transforms],
+                na=sp.na,
+                immersion="oil",
+                immersion_index=sp.immersion_index,
+                modality=sp.modality,
                 overwrite=args.overwrite,
             )
             truth = args.path.with_name(stem + "_truth.csv")

@@ -9,7 +9,7 @@ offset and Gaussian read noise, and a few hot pixels.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,12 @@ __all__ = [
     "flat_field_misaligned_sample",
     "napari_flat_field",
     "napari_flat_field_misaligned",
+    "ChannelTransform",
+    "MulticolourSample",
+    "make_multicolour_beads",
+    "coregistration_sample",
+    "transform_points",
+    "napari_coregistration",
 ]
 
 
@@ -115,8 +121,15 @@ def _positions(spec: BeadSampleSpec, rng: np.random.Generator) -> np.ndarray:
     return pts
 
 
-def make_bead_stack(spec: BeadSampleSpec = BeadSampleSpec()) -> BeadSample:
+def make_bead_stack(
+    spec: BeadSampleSpec = BeadSampleSpec(),
+    positions_um: tuple[np.ndarray, np.ndarray] | None = None,
+) -> BeadSample:
     """Render a synthetic bead stack with known truth.
+
+    ``positions_um`` = ((N, 2) lateral (y, x), (N,) axial) places the beads exactly (multicolour
+    samples render the same beads, transformed, in every channel); otherwise positions are drawn
+    at random with the spec's separation, tilt and curvature.
 
     Returns
     -------
@@ -128,18 +141,21 @@ def make_bead_stack(spec: BeadSampleSpec = BeadSampleSpec()) -> BeadSample:
     rng = np.random.default_rng(spec.seed)
     nz, h, w = spec.shape
     dz, dy, dx = spec.voxel_size_um
-    yx = _positions(spec, rng)
-    cy, cx = (h - 1) * dy / 2, (w - 1) * dx / 2
-    zc = (nz - 1) * dz / 2
-    # focal surface: tilt plus paraboloid (curvature), sub-voxel random jitter of the bead depth
-    r2 = ((yx[:, 0] - cy) ** 2 + (yx[:, 1] - cx) ** 2) / (cy**2 + cx**2)
-    z_um = (
-        zc
-        + spec.tilt_um_per_um[0] * (yx[:, 0] - cy)
-        + spec.tilt_um_per_um[1] * (yx[:, 1] - cx)
-        + spec.curvature_um * r2
-        + rng.uniform(-0.5, 0.5, len(yx)) * dz
-    )
+    if positions_um is not None:
+        yx, z_um = np.asarray(positions_um[0], dtype=float), np.asarray(positions_um[1], dtype=float)
+    else:
+        yx = _positions(spec, rng)
+        cy, cx = (h - 1) * dy / 2, (w - 1) * dx / 2
+        zc = (nz - 1) * dz / 2
+        # focal surface: tilt plus paraboloid (curvature), sub-voxel random jitter of the bead depth
+        r2 = ((yx[:, 0] - cy) ** 2 + (yx[:, 1] - cx) ** 2) / (cy**2 + cx**2)
+        z_um = (
+            zc
+            + spec.tilt_um_per_um[0] * (yx[:, 0] - cy)
+            + spec.tilt_um_per_um[1] * (yx[:, 1] - cx)
+            + spec.curvature_um * r2
+            + rng.uniform(-0.5, 0.5, len(yx)) * dz
+        )
     if np.any(z_um < spec.z_margin_um) or np.any(z_um > (nz - 1) * dz - spec.z_margin_um):
         raise ValueError("Tilt/curvature move beads outside the stack; use more planes or less tilt.")
     s_major = spec.fwhm_xy_um * math.sqrt(spec.astigmatism) / FWHM_PER_SIGMA
@@ -365,3 +381,127 @@ def napari_flat_field() -> list[tuple]:
 def napari_flat_field_misaligned() -> list[tuple]:
     """napari sample: a badly misaligned illumination (teaching)."""
     return _flat_layers(flat_field_misaligned_sample(), "synthetic flat (misaligned)")
+
+
+# ------------------------------------------------------------------------------------ multicolour beads
+
+
+@dataclass(frozen=True)
+class ChannelTransform:
+    """How a channel's image of the beads differs from the reference channel's.
+
+    Lateral: p' = c + (1 + magnification)·R(rotation)·(p − c) + shift, about the field centre c;
+    axial: z' = z + shift_z. Lengths in µm, rotation in degrees (from +x towards +y).
+    """
+
+    name: str
+    wavelength_ex_nm: float
+    wavelength_em_nm: float
+    shift_yx_um: tuple[float, float] = (0.0, 0.0)
+    shift_z_um: float = 0.0
+    magnification: float = 0.0
+    rotation_deg: float = 0.0
+
+
+@dataclass
+class MulticolourSample:
+    """A (C, Z, Y, X) bead stack and, per channel, every bead's true position (µm)."""
+
+    data: np.ndarray
+    truth: pd.DataFrame  # bead, channel, x_um, y_um, z_um
+    spec: BeadSampleSpec
+    transforms: tuple[ChannelTransform, ...]
+
+
+def transform_points(
+    t: ChannelTransform, yx_um: np.ndarray, z_um: np.ndarray, centre_yx: tuple[float, float]
+):
+    """Apply a channel transform to reference positions: returns (yx', z')."""
+    th = math.radians(t.rotation_deg)
+    rot = np.array([[math.cos(th), math.sin(th)], [-math.sin(th), math.cos(th)]])  # acts on (y, x)
+    c = np.asarray(centre_yx)
+    moved = c + (1 + t.magnification) * (np.asarray(yx_um) - c) @ rot.T + np.asarray(t.shift_yx_um)
+    return moved, np.asarray(z_um) + t.shift_z_um
+
+
+def make_multicolour_beads(
+    spec: BeadSampleSpec = BeadSampleSpec(shape=(40, 384, 384), n_beads=30, hot_pixels=0),
+    transforms: tuple[ChannelTransform, ...] | None = None,
+) -> MulticolourSample:
+    """Multi-colour (TetraSpeck-like) beads: the same beads in every channel, moved by each channel's
+    transform; widths scale with the emission wavelength."""
+    if transforms is None:
+        transforms = (
+            ChannelTransform("green", 488, 520),
+            ChannelTransform(
+                "red",
+                561,
+                610,
+                shift_yx_um=(0.045, -0.060),
+                shift_z_um=0.180,
+                magnification=0.001,
+                rotation_deg=0.05,
+            ),
+        )
+    rng = np.random.default_rng(spec.seed)
+    nz, h, w = spec.shape
+    dz, dy, dx = spec.voxel_size_um
+    yx = _positions(spec, rng)
+    z = (nz - 1) * dz / 2 + rng.uniform(-0.5, 0.5, len(yx)) * dz
+    centre = ((h - 1) * dy / 2, (w - 1) * dx / 2)
+    channels, rows = [], []
+    ref_em = transforms[0].wavelength_em_nm
+    for k, t in enumerate(transforms):
+        yx_k, z_k = transform_points(t, yx, z, centre)
+        scale = t.wavelength_em_nm / ref_em
+        ch_spec = replace(
+            spec,
+            seed=spec.seed + 1000 * (k + 1),
+            fwhm_xy_um=spec.fwhm_xy_um * scale,
+            fwhm_z_um=spec.fwhm_z_um * scale,
+        )
+        channels.append(make_bead_stack(ch_spec, positions_um=(yx_k, z_k)).data)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "bead": np.arange(len(yx)),
+                    "channel": k,
+                    "y_um": yx_k[:, 0],
+                    "x_um": yx_k[:, 1],
+                    "z_um": z_k,
+                }
+            )
+        )
+    return MulticolourSample(np.stack(channels), pd.concat(rows, ignore_index=True), spec, tuple(transforms))
+
+
+def coregistration_sample(seed: int = 0) -> MulticolourSample:
+    """Two colours, 45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification, 0.05° rotation."""
+    return make_multicolour_beads(BeadSampleSpec(shape=(40, 384, 384), n_beads=30, hot_pixels=0, seed=seed))
+
+
+def napari_coregistration() -> list[tuple]:
+    """napari sample: a two-colour bead stack with known chromatic shifts (File ▸ Open Sample)."""
+    s = coregistration_sample()
+    meta = {
+        "microscope_qc": {
+            "settings": {
+                "voxel_size_um": s.spec.voxel_size_um,
+                "na": s.spec.na,
+                "immersion_index": s.spec.immersion_index,
+                "modality": s.spec.modality,
+                "wavelength_ex_nm": [t.wavelength_ex_nm for t in s.transforms],
+                "wavelength_em_nm": [t.wavelength_em_nm for t in s.transforms],
+            },
+            "source": "synthetic sample 'two-colour beads'",
+        },
+        "truth": s.truth,
+    }
+    kwargs = {
+        "name": "two-colour beads",
+        "scale": s.spec.voxel_size_um,
+        "metadata": meta,
+        "channel_axis": None,
+    }
+    kwargs.pop("channel_axis")
+    return [(s.data, kwargs, "image")]

@@ -29,6 +29,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from microscope_qc.detection import DetectionSettings, detect_beads, refine_z
+from microscope_qc.detection import extract_boxes as _boxes
+from microscope_qc.detection import gather as _gather
 from microscope_qc.fitting import GaussianModel, box_coordinates, delta_method, fit_gaussians
 from microscope_qc.instrument import (
     FWHM_PER_SIGMA,
@@ -173,47 +175,6 @@ def _as_czyx(data: Any) -> tuple[Any, int]:
         f"PSF analysis takes (Z, Y, X) or (C, Z, Y, X) data; got {len(shape)} dimensions {shape}. "
         "Pick one time point / position first."
     )
-
-
-def _gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """stack[z, y, x] for broadcastable index arrays, with out-of-range indices masked (value 0)."""
-    nz, h, w = stack.shape
-    valid = (z >= 0) & (z < nz) & (y >= 0) & (y < h) & (x >= 0) & (x < w)
-    vals = stack[np.clip(z, 0, nz - 1), np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)].astype(float)
-    return np.where(valid, vals, 0.0), valid
-
-
-def _boxes(
-    stack: np.ndarray,
-    z: np.ndarray,
-    y: np.ndarray,
-    x: np.ndarray,
-    half: tuple[int, int, int],
-    dtype=np.float32,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes of ``2·half + 1`` voxels centred on (z, y, x), as (B, Z, Y, X) plus a validity mask.
-
-    Copies contiguous slices (memcpy speed; fancy indexing of millions of voxels is ~30× slower);
-    parts outside the stack are zero and masked.
-    """
-    shape = tuple(2 * h + 1 for h in half)
-    out = np.zeros((len(z), *shape), dtype=dtype)
-    valid = np.zeros((len(z), *shape), dtype=bool)
-    lo = np.column_stack([z, y, x]).astype(int) - np.asarray(half)
-    hi = lo + np.asarray(shape)
-    src_lo = np.maximum(lo, 0)
-    src_hi = np.minimum(hi, np.asarray(stack.shape))
-    for i in range(len(z)):
-        if np.any(src_hi[i] <= src_lo[i]):
-            continue
-        d0 = src_lo[i] - lo[i]
-        d1 = d0 + (src_hi[i] - src_lo[i])
-        dst = (i, slice(d0[0], d1[0]), slice(d0[1], d1[1]), slice(d0[2], d1[2]))
-        out[dst] = stack[
-            src_lo[i, 0] : src_hi[i, 0], src_lo[i, 1] : src_hi[i, 1], src_lo[i, 2] : src_hi[i, 2]
-        ]
-        valid[dst] = True
-    return out, valid
 
 
 def _line_r2(data: np.ndarray, model: np.ndarray) -> np.ndarray:
@@ -668,7 +629,7 @@ def _analyze_channel(
         }
     )
     order = [
-        "x_um", "y_um", "z_um",
+        "x_um", "y_um", "z_um", "x_se_um", "y_se_um", "z_se_um",
         "fwhm_x_um", "fwhm_x_se_um", "fwhm_y_um", "fwhm_y_se_um", "fwhm_z_um", "fwhm_z_se_um",
         "fwhm_x_corrected_um", "fwhm_y_corrected_um", "fwhm_z_corrected_um",
         "fwhm_x_ratio", "fwhm_y_ratio", "fwhm_z_ratio",
@@ -722,6 +683,7 @@ def _fit_quarep(
         lambda p: np.column_stack([FWHM_PER_SIGMA / p[:, 3]]), fz.params, fz.fisher_inverse
     )
     col("z_um")[idx] = z_planes * dz
+    col("z_se_um")[idx] = se_z[:, 0] * dz
     col("fwhm_z_um")[idx] = vals_z[:, 1] * dz
     col("fwhm_z_se_um")[idx] = se_z[:, 1] * dz
     col("fwhm_z_crb_um")[idx] = crb_z[:, 0] * dz
@@ -766,6 +728,7 @@ def _fit_quarep(
     col("theta_deg")[idx], col("theta_se_deg")[idx] = vals[:, 4], se[:, 4]
     col("x_um")[idx] = (xs[idx] - hxy) * dx + vals[:, 5]
     col("y_um")[idx] = (ys[idx] - hxy) * dy + vals[:, 6]
+    col("x_se_um")[idx], col("y_se_um")[idx] = se[:, 5], se[:, 6]
     col("fwhm_x_crb_um")[idx], col("fwhm_y_crb_um")[idx] = crb[:, 0], crb[:, 1]
     col("r2_xy")[idx] = fxy.r2
     col("amplitude")[idx] = fxy.params[:, 0]
@@ -869,6 +832,7 @@ def _fit_metroloj(
         )
         col(f"fwhm_{ax}_um")[idx] = vals[:, 1] * scale
         col(f"fwhm_{ax}_se_um")[idx] = se[:, 1] * scale
+        col(f"{ax}_se_um")[idx] = se[:, 0] * scale
         col(f"r2_{ax}")[idx] = f.r2
         results[ax] = (f, vals)
     col("x_um")[idx] = (xs[idx] - hxy + results["x"][1][:, 0]) * dx

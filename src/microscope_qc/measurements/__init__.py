@@ -124,5 +124,6 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # importing the modules registers them
+from microscope_qc.measurements import coregistration as _coregistration  # noqa: E402,F401
 from microscope_qc.measurements import field as _field  # noqa: E402,F401
 from microscope_qc.measurements import psf as _psf  # noqa: E402,F401

@@ -1,0 +1,108 @@
+"""Registration of the co-registration measurement: CLI options, run, figures, model export."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from microscope_qc.analysis.coregistration import (
+    CoregistrationResult,
+    CoregistrationSettings,
+    analyze_coregistration,
+)
+from microscope_qc.io import ImageData
+from microscope_qc.measurements import Measurement, microscope_settings, overrides_from_args, register
+from microscope_qc.report.coregistration import coregistration_figures, write_models
+from microscope_qc.results import AnalysisError, ProgressCallback
+
+__all__ = ["run_coregistration"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("co-registration")
+    g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm")
+    g.add_argument(
+        "--reference-channel", type=int, default=0, help="channel the others are registered to (default 0)"
+    )
+    g.add_argument(
+        "--match-gate",
+        type=float,
+        metavar="UM",
+        help="largest distance of matched beads (default 2 × lateral FWHM)",
+    )
+    g.add_argument(
+        "--model",
+        choices=["auto", "translation", "affine", "poly2"],
+        default="auto",
+        help="registration model (default: lowest BIC)",
+    )
+    g.add_argument("--tolerance-ratio", type=float, default=1.0, help="pass if d / r_ref <= this (default 1)")
+    g.add_argument("--single-bead", action="store_true", help="MetroloJ_QC co-alignment mode: one large bead")
+    g.add_argument("--threshold", type=float, default=6.0, help="detection threshold in noise SDs")
+    g.add_argument(
+        "--separate-channels", action="store_true", help="each FILE is one channel of the same field"
+    )
+
+
+def run_coregistration(
+    images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
+) -> CoregistrationResult:
+    if len(images) > 1:
+        shapes = {im.shape[1:] for im in images}
+        if len(shapes) != 1:
+            raise AnalysisError(
+                f"The channel files have different shapes {sorted(shapes)}; they must show the same field."
+            )
+        data = np.concatenate([np.asarray(im.data) for im in images])
+        names = [
+            n
+            for im in images
+            for n in (im.metadata.channel_names.value or [f"channel {k}" for k in range(im.shape[0])])
+        ]
+    else:
+        data = np.asarray(images[0].data)
+        names = images[0].metadata.channel_names.value
+    if args.channel:
+        data = data[np.asarray(args.channel)]
+    ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args))
+    if names and len(names) == data.shape[0]:
+        from dataclasses import replace
+
+        ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
+    settings = CoregistrationSettings(
+        microscope=ms,
+        reference_channel=args.reference_channel,
+        match_gate_um=args.match_gate,
+        model=args.model,
+        tolerance_ratio=args.tolerance_ratio,
+        single_bead=args.single_bead,
+        detection_threshold_sigma=args.threshold,
+    )
+    return analyze_coregistration(data, settings, progress=progress)
+
+
+def _jobs(args: argparse.Namespace) -> list[list[Path]]:
+    return [list(args.files)] if args.separate_channels else [[f] for f in args.files]
+
+
+def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+    if not result.models:
+        return {}
+    return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}
+
+
+COREGISTRATION = register(
+    Measurement(
+        name="coregistration",
+        title="Chromatic co-registration (QUAREP WG4)",
+        summary="Shifts between channels from multi-colour beads, MetroloJ_QC ratio, field-dependent registration model.",
+        add_arguments=add_arguments,
+        run=run_coregistration,
+        figures=coregistration_figures,
+        table_columns=("n_matched", "shift_x_um", "shift_y_um", "shift_z_um", "distance_3d_um", "ratio"),
+        jobs=_jobs,
+        after_export=_after_export,
+    )
+)

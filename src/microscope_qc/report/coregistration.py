@@ -1,0 +1,88 @@
+"""Figures and the model file of the co-registration report."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure as MplFigure
+
+from microscope_qc.report import Figure, figure_to_png
+
+__all__ = ["coregistration_figures", "write_models"]
+
+
+def coregistration_figures(result) -> list[Figure]:
+    figs = []
+    shifts = result.tables["shifts"]
+    pairs = result.tables["pairs"]
+    for _, pair in pairs.iterrows():
+        i, j = int(pair.channel_ref), int(pair.channel_moving)
+        sel = shifts[(shifts.channel_ref == i) & (shifts.channel_moving == j)]
+        if sel.empty:
+            continue
+        fig = MplFigure(figsize=(11, 4.8))
+        ax = fig.add_subplot(1, 2, 1)
+        lat = np.hypot(sel.shift_x_um, sel.shift_y_um)
+        scale = 0.1 * max(np.ptp(sel.x_um), np.ptp(sel.y_um), 1e-6) / max(float(lat.max()), 1e-9)
+        ax.quiver(
+            sel.x_um,
+            sel.y_um,
+            sel.shift_x_um * scale,
+            sel.shift_y_um * scale,
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            color="#d95f02",
+            width=0.004,
+        )
+        ax.set_aspect("equal")
+        ax.invert_yaxis()
+        ax.set_xlabel("x (µm)")
+        ax.set_ylabel("y (µm)")
+        ax.set_title(f"lateral shifts ×{scale:.0f} (channel {i} → {j})", fontsize=9)
+        ax2 = fig.add_subplot(1, 2, 2)
+        if sel.residual_x_um.notna().any():
+            r = np.hypot(sel.residual_x_um, sel.residual_y_um)
+            rs = 0.1 * max(np.ptp(sel.x_um), np.ptp(sel.y_um), 1e-6) / max(float(r.max()), 1e-9)
+            ax2.quiver(
+                sel.x_um,
+                sel.y_um,
+                sel.residual_x_um * rs,
+                sel.residual_y_um * rs,
+                angles="xy",
+                scale_units="xy",
+                scale=1,
+                color="#1b9e77",
+                width=0.004,
+            )
+            ax2.set_title(f"residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
+        ax2.set_aspect("equal")
+        ax2.invert_yaxis()
+        ax2.set_xlabel("x (µm)")
+        fig.tight_layout()
+        caption = (
+            f"Mean shift ({pair.shift_x_um * 1000:.1f}, {pair.shift_y_um * 1000:.1f}, {pair.shift_z_um * 1000:.1f}) nm, "
+            f"{int(pair.n_matched)} matched beads. Arrows are exaggerated by the factor in the title."
+        )
+        figs.append(Figure(f"Shift vectors, channel {i} → {j}", figure_to_png(fig), caption))
+    return figs
+
+
+def write_models(result, path: str | Path, overwrite: bool = False) -> Path:
+    """Write every pair's registration model as JSON (``registration.json``); never overwrites silently."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"{path} exists; choose another folder or allow overwriting explicitly (--overwrite)."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(result.models_document(), fh, indent=2)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
