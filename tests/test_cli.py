@@ -173,3 +173,36 @@ def test_field_combine_and_zstack_error(tmp_path, capsys):
     write_ome_tiff(stack, np.ones((1, 5, 32, 32), np.uint16))
     assert main(["field", str(stack), "--out", str(tmp_path / "o2"), "-q"]) == 2
     assert "z-stack" in capsys.readouterr().err
+
+
+def test_coregistration_results_contract(tmp_path, capsys):
+    path = tmp_path / "tc.ome.tif"
+    assert main(["sample", "two-colour-beads", str(path)]) == 0
+    out = tmp_path / "out"
+    assert main(["coregistration", str(path), "--out", str(out), "-q"]) == 0
+    assert "ratio" in capsys.readouterr().out
+    folder = out / "tc"
+    pairs = pd.read_csv(folder / "pairs.csv")
+    for col in (
+        "channel_ref",
+        "channel_moving",
+        "shift_x_um",
+        "shift_x_se_um",
+        "shift_y_um",
+        "shift_z_um",
+        "distance_3d_um",
+        "ratio",
+    ):
+        assert col in pairs.columns, col
+    beads = pd.read_csv(folder / "beads.csv")
+    assert {"status", "reason", "x_um", "x_se_um", "channel"} <= set(beads.columns)
+    model = json.loads((folder / "registration.json").read_text())["0-1"]
+    assert model["kind"] == "affine" and "convention" in model and len(model["affine_matrix_xy"]) == 2
+    doc = json.loads((folder / "results.json").read_text())
+    assert doc["metrics"]["shift_z_um"]["value"] == pytest.approx(0.18, abs=0.01)
+    assert doc["verdicts"][0]["metric"] == "ratio"
+
+
+def test_coregistration_needs_two_channels(sample_file, tmp_path, capsys):
+    assert main(["coregistration", str(sample_file), "--out", str(tmp_path), "-q"]) == 2
+    assert "at least two channels" in capsys.readouterr().err

@@ -407,20 +407,22 @@ def _localise_2d(
 
 
 def _localise_single_bead(stack: np.ndarray, voxel) -> pd.DataFrame:
-    """MetroloJ_QC-style centre of one large bead: intensity-weighted centroid above the IsoData threshold
-    (largest connected object), with a bootstrap-free SE from the centroid's intensity statistics."""
-    from skimage.filters import threshold_isodata
+    """Centre of one large bead, as MetroloJ_QC's co-alignment takes it: the centroid of the bead object.
 
+    The object is the largest connected region above half the bead's maximum over the background
+    (the median), lightly smoothed; the centroid is weighted by intensity above the background.
+    """
     dz, dy, dx = voxel
-    img = stack.astype(np.float64)
-    thr = threshold_isodata(img)
+    img = ndimage.gaussian_filter(stack.astype(np.float32), 1.0)
+    background = float(np.median(img))
+    thr = background + 0.5 * (float(img.max()) - background)
     labels, n = ndimage.label(img > thr)
     if n == 0:
         raise AnalysisError("No bead above the threshold: is the bead in the image?")
     sizes = ndimage.sum_labels(np.ones_like(img), labels, index=np.arange(1, n + 1))
     k = int(np.argmax(sizes)) + 1
     mask = labels == k
-    wts = np.where(mask, img - thr, 0.0)
+    wts = np.where(mask, img - background, 0.0)
     total = wts.sum()
     zz, yy, xx = np.nonzero(mask)
     wv = wts[mask]
