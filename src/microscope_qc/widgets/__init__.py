@@ -1,6 +1,7 @@
 """napari dock widgets: the only part of the package that imports Qt, napari or magicgui."""
 
+from microscope_qc.widgets.coregistration import CoregistrationWidget
 from microscope_qc.widgets.field import FieldWidget
 from microscope_qc.widgets.psf import PSFWidget
 
-__all__ = ["FieldWidget", "PSFWidget"]
+__all__ = ["CoregistrationWidget", "FieldWidget", "PSFWidget"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit
+from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -27,14 +27,6 @@ from qtpy.QtWidgets import (
 )
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads, render_model
-from microscope_qc.instrument import (
-    ChannelSettings,
-    MicroscopeSettings,
-    Setting,
-    Source,
-    settings_from_metadata,
-)
-from microscope_qc.io import read_metadata
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._common import (
     BackgroundTask,
@@ -43,9 +35,9 @@ from microscope_qc.widgets._common import (
     export_with_confirmation,
     input_info_for_layer,
     is_cancel,
-    parse_optional_float,
     set_layer,
 )
+from microscope_qc.widgets._microscope_form import MicroscopeForm
 
 if TYPE_CHECKING:
     import napari
@@ -58,7 +50,10 @@ TABLE_COLUMNS = [
     "bead_id", "channel", "status", "reason", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um",
     "fwhm_x_se_um", "fwhm_z_se_um", "lateral_asymmetry", "sbr", "r2_xy", "r2_z", "reason_detail",
 ]  # fmt: skip
-_OPTICS = ("na", "immersion_index", "wavelength_ex_nm", "wavelength_em_nm", "bead_diameter_um")
+_FORM_FIELDS = (
+    "voxel_z", "voxel_y", "voxel_x", "modality", "na", "immersion_index",
+    "wavelength_ex_nm", "wavelength_em_nm", "bead_diameter_um",
+)  # fmt: skip
 
 
 class PSFWidget(QWidget):
@@ -74,23 +69,13 @@ class PSFWidget(QWidget):
         self.viewer = napari_viewer
         self.result: PSFResult | None = None
         self._result_layer = None
-        self._sources: dict[str, Setting] = {}
-        self._prefilling = False
         #: called with a message when an export would replace files; returns True to replace
         self.confirm_overwrite = lambda message: ask_overwrite(self, message)
 
         self.layer_combo = ComboBox(label="image", choices=self._image_layers, nullable=True)
-        self.voxel_z = LineEdit(label="voxel z (µm)")
-        self.voxel_y = LineEdit(label="voxel y (µm)")
-        self.voxel_x = LineEdit(label="voxel x (µm)")
-        self.modality = ComboBox(
-            label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"]
-        )
-        self.na = LineEdit(label="NA")
-        self.immersion_index = LineEdit(label="immersion n")
-        self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
-        self.wavelength_em_nm = LineEdit(label="λ emission (nm)")
-        self.bead_diameter_um = LineEdit(label="bead diameter (µm)")
+        self.microscope = MicroscopeForm()
+        for name in _FORM_FIELDS:  # the form's fields as attributes of the widget, for scripts and tests
+            setattr(self, name, getattr(self.microscope, name))
         self.method = ComboBox(label="method", choices=["quarep", "metroloj"], value="quarep")
         self.fit_3d = CheckBox(text="also fit 3D Gaussians", value=False)
         self.tolerance_xy = FloatSpinBox(label="tolerance xy ratio", value=1.5, min=1.0, max=10.0, step=0.1)
@@ -102,15 +87,7 @@ class PSFWidget(QWidget):
         self.form = Container(
             widgets=[
                 self.layer_combo,
-                self.voxel_z,
-                self.voxel_y,
-                self.voxel_x,
-                self.modality,
-                self.na,
-                self.immersion_index,
-                self.wavelength_ex_nm,
-                self.wavelength_em_nm,
-                self.bead_diameter_um,
+                *self.microscope.widgets,
                 self.method,
                 self.fit_3d,
                 self.tolerance_xy,
@@ -119,9 +96,7 @@ class PSFWidget(QWidget):
                 self.use_positions,
             ]  # fmt: skip
         )
-        self.sources_label = QLabel()
-        self.sources_label.setWordWrap(True)
-        self.sources_label.setTextFormat(Qt.TextFormat.RichText)
+        self.sources_label = self.microscope.sources_label
         self.detect_button = QPushButton("Detect beads")
         self.measure_button = QPushButton("Measure")
         self.cancel_button = QPushButton("Cancel")
@@ -162,8 +137,6 @@ class PSFWidget(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.layer_combo.changed.connect(self._prefill)
-        for name in ("voxel_z", "voxel_y", "voxel_x", "modality", *_OPTICS):
-            getattr(self, name).changed.connect(lambda *_, n=name: self._mark_user(n))
         events = self.viewer.layers.events
         for ev in (events.inserted, events.removed):
             ev.connect(self._refresh_layers)
@@ -184,102 +157,16 @@ class PSFWidget(QWidget):
             self._prefill()
 
     def _prefill(self, *_: Any) -> None:
-        """Fill the form from the layer: our samples' metadata, else the source file's metadata, else the layer scale."""
         layer = self.layer_combo.value
         if layer is None:
             return
-        self._prefilling = True
-        try:
-            n_ch = layer.data.shape[0] if layer.ndim == 4 else 1
-            ms = MicroscopeSettings(channels=tuple(ChannelSettings(f"channel {i}") for i in range(n_ch)))
-            sample = layer.metadata.get("microscope_qc") if isinstance(layer.metadata, dict) else None
-            path = getattr(getattr(layer, "source", None), "path", None)
-            if sample:
-                s = sample["settings"]
-                origin = sample.get("source", "layer metadata")
-                ms = ms.with_values(
-                    Source.FILE, **{k: v for k, v in s.items() if not k.startswith("wavelength")}
-                )
-                ms = ms.with_wavelengths(s.get("wavelength_ex_nm"), s.get("wavelength_em_nm"), Source.FILE)
-                ms.sources = {k: Setting(v.value, v.unit, Source.FILE, origin) for k, v in ms.sources.items()}
-            elif path:
-                try:
-                    ms = settings_from_metadata(read_metadata(path), n_ch)
-                except OSError as exc:
-                    self.status.setText(f"Could not read metadata of {path}: {exc}")
-            if ms.voxel_size_um is None and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0) and layer.ndim >= 3:
-                ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
-                ms.sources["voxel_size_um"] = Setting(
-                    ms.voxel_size_um, "um", Source.FILE, "napari layer scale"
-                )
-            vox = ms.voxel_size_um or (None, None, None)
-            for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True):
-                w.value = "" if v is None else f"{v:g}"
-            self.modality.value = str(ms.modality) if ms.modality else ""
-            self.na.value = _fmt(ms.na)
-            self.immersion_index.value = _fmt(ms.immersion_index)
-            self.wavelength_ex_nm.value = _fmt(ms.channels[0].wavelength_ex_nm)
-            self.wavelength_em_nm.value = _fmt(ms.channels[0].wavelength_em_nm)
-            self.bead_diameter_um.value = _fmt(ms.bead_diameter_um)
-            self._sources = dict(ms.sources)
-            self._n_channels = n_ch
-            self._channel_names = [c.name for c in ms.channels]
-        finally:
-            self._prefilling = False
-        self._show_sources()
-
-    def _mark_user(self, name: str) -> None:
-        if self._prefilling:
-            return
-        key = "voxel_size_um" if name.startswith("voxel") else name
-        self._sources[key] = Setting(None, None, Source.USER)
-        self._show_sources()
-
-    def _show_sources(self) -> None:
-        """One line per origin: which settings came from the file (and which field), the user, or are missing."""
-        groups: dict[str, list[str]] = {}
-        for key, label in (
-            ("voxel_size_um", "voxel size"),
-            ("modality", "modality"),
-            ("na", "NA"),
-            ("immersion_index", "immersion n"),
-            ("wavelength_ex_nm", "λ ex"),
-            ("wavelength_em_nm", "λ em"),
-            ("bead_diameter_um", "bead"),
-        ):
-            src = self._sources.get(key)
-            if src is None:
-                origin = "<span style='color:#e8a33d'>missing (type it in)</span>"
-            elif src.source is Source.FILE:
-                origin = f"from {src.detail or 'file'}"
-            else:
-                origin = "typed by you"
-            groups.setdefault(origin, []).append(label)
-        lines = [f"{origin}: {', '.join(labels)}" for origin, labels in groups.items()]
-        self.sources_label.setText("<small>" + "<br>".join(lines) + "</small>")
+        problem = self.microscope.prefill(layer, layer.data.shape[0] if layer.ndim == 4 else 1)
+        if problem:
+            self.status.setText(problem)
 
     def settings(self) -> PSFSettings:
         """The analysis settings from the form, with each value's source (raises ValueError on bad text)."""
-        vox = [parse_optional_float(w.value) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
-        n_ch = getattr(self, "_n_channels", 1)
-        names = getattr(self, "_channel_names", [f"channel {i}" for i in range(n_ch)])
-        values: dict[str, Any] = {
-            "voxel_size_um": tuple(vox) if all(v is not None for v in vox) else None,
-            "na": parse_optional_float(self.na.value),
-            "immersion_index": parse_optional_float(self.immersion_index.value),
-            "bead_diameter_um": parse_optional_float(self.bead_diameter_um.value),
-            "modality": self.modality.value or None,
-        }
-        ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in names))
-        ms = ms.with_values(Source.USER, **values)
-        ex = parse_optional_float(self.wavelength_ex_nm.value)
-        em = parse_optional_float(self.wavelength_em_nm.value)
-        ms = ms.with_wavelengths([ex], [em], Source.USER)
-        for key, src in self._sources.items():
-            if key in ms.sources and src.source is Source.FILE:
-                ms.sources[key] = Setting(
-                    ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail
-                )
+        ms = self.microscope.microscope_settings()
         return PSFSettings(
             microscope=ms,
             method=self.method.value,
@@ -507,10 +394,6 @@ class PSFWidget(QWidget):
         else:
             self.status.setText(f"Exported to {folder}")
         return paths
-
-
-def _fmt(v: float | None) -> str:
-    return "" if v is None else f"{v:g}"
 
 
 def _summary_html(result: PSFResult) -> str:

@@ -1,0 +1,196 @@
+"""The microscope-settings form every bead-based widget shares: pre-filled from the layer, always editable,
+showing where each value came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from magicgui.widgets import ComboBox, LineEdit
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QLabel
+
+from microscope_qc.instrument import (
+    ChannelSettings,
+    MicroscopeSettings,
+    Setting,
+    Source,
+    settings_from_metadata,
+)
+from microscope_qc.io import read_metadata
+from microscope_qc.widgets._common import parse_optional_float
+
+__all__ = ["MicroscopeForm"]
+
+_LABELS = (
+    ("voxel_size_um", "voxel size"),
+    ("modality", "modality"),
+    ("na", "NA"),
+    ("immersion_index", "immersion n"),
+    ("wavelength_ex_nm", "λ ex"),
+    ("wavelength_em_nm", "λ em"),
+    ("bead_diameter_um", "bead"),
+)
+
+
+def _fmt(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
+
+
+def _fmt_list(values: list[float | None]) -> str:
+    if all(v is None for v in values):
+        return ""
+    if len(set(values)) == 1:
+        return _fmt(values[0])
+    return ", ".join(_fmt(v) for v in values)
+
+
+class MicroscopeForm:
+    """magicgui fields for the microscope settings plus a provenance line.
+
+    ``widgets`` go into the host's form; ``sources_label`` under it. Wavelength fields take one
+    value for every channel or a comma-separated value per channel.
+    """
+
+    def __init__(self, with_bead: bool = True):
+        self.voxel_z = LineEdit(label="voxel z (µm)")
+        self.voxel_y = LineEdit(label="voxel y (µm)")
+        self.voxel_x = LineEdit(label="voxel x (µm)")
+        self.modality = ComboBox(
+            label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"]
+        )
+        self.na = LineEdit(label="NA")
+        self.immersion_index = LineEdit(label="immersion n")
+        self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
+        self.wavelength_em_nm = LineEdit(label="λ emission (nm)")
+        self.bead_diameter_um = LineEdit(label="bead diameter (µm)")
+        self.widgets = [
+            self.voxel_z,
+            self.voxel_y,
+            self.voxel_x,
+            self.modality,
+            self.na,
+            self.immersion_index,
+            self.wavelength_ex_nm,
+            self.wavelength_em_nm,
+        ]
+        if with_bead:
+            self.widgets.append(self.bead_diameter_um)
+        self.sources_label = QLabel()
+        self.sources_label.setWordWrap(True)
+        self.sources_label.setTextFormat(Qt.TextFormat.RichText)
+        self.sources: dict[str, Setting] = {}
+        self.n_channels = 1
+        self.channel_names = ["channel 0"]
+        self._prefilling = False
+        for w, key in (
+            (self.voxel_z, "voxel_size_um"),
+            (self.voxel_y, "voxel_size_um"),
+            (self.voxel_x, "voxel_size_um"),
+            (self.modality, "modality"),
+            (self.na, "na"),
+            (self.immersion_index, "immersion_index"),
+            (self.wavelength_ex_nm, "wavelength_ex_nm"),
+            (self.wavelength_em_nm, "wavelength_em_nm"),
+            (self.bead_diameter_um, "bead_diameter_um"),
+        ):
+            w.changed.connect(lambda *_, k=key: self._mark_user(k))
+
+    def prefill(self, layer: Any, n_channels: int) -> str | None:
+        """Fill from our samples' metadata, else the source file's metadata, else the layer scale.
+
+        Returns an error message if the file's metadata could not be read.
+        """
+        problem = None
+        self._prefilling = True
+        try:
+            ms = MicroscopeSettings(
+                channels=tuple(ChannelSettings(f"channel {i}") for i in range(n_channels))
+            )
+            meta = layer.metadata if isinstance(layer.metadata, dict) else {}
+            sample = meta.get("microscope_qc")
+            path = getattr(getattr(layer, "source", None), "path", None)
+            if sample and "settings" in sample:
+                s = sample["settings"]
+                origin = sample.get("source", "layer metadata")
+                ms = ms.with_values(
+                    Source.FILE, **{k: v for k, v in s.items() if not k.startswith("wavelength")}
+                )
+                ms = ms.with_wavelengths(s.get("wavelength_ex_nm"), s.get("wavelength_em_nm"), Source.FILE)
+                ms.sources = {k: Setting(v.value, v.unit, Source.FILE, origin) for k, v in ms.sources.items()}
+            elif path:
+                try:
+                    ms = settings_from_metadata(read_metadata(path), n_channels)
+                except OSError as exc:
+                    problem = f"Could not read the metadata of {path}: {exc}"
+            if ms.voxel_size_um is None and layer.ndim >= 3 and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0):
+                ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
+                ms.sources["voxel_size_um"] = Setting(
+                    ms.voxel_size_um, "um", Source.FILE, "napari layer scale"
+                )
+            vox = ms.voxel_size_um or (None, None, None)
+            for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True):
+                w.value = _fmt(v)
+            self.modality.value = str(ms.modality) if ms.modality else ""
+            self.na.value = _fmt(ms.na)
+            self.immersion_index.value = _fmt(ms.immersion_index)
+            self.wavelength_ex_nm.value = _fmt_list([c.wavelength_ex_nm for c in ms.channels])
+            self.wavelength_em_nm.value = _fmt_list([c.wavelength_em_nm for c in ms.channels])
+            self.bead_diameter_um.value = _fmt(ms.bead_diameter_um)
+            self.sources = dict(ms.sources)
+            self.n_channels = n_channels
+            self.channel_names = [c.name for c in ms.channels]
+        finally:
+            self._prefilling = False
+        self.show_sources()
+        return problem
+
+    def _mark_user(self, key: str) -> None:
+        if self._prefilling:
+            return
+        self.sources[key] = Setting(None, None, Source.USER)
+        self.show_sources()
+
+    def show_sources(self) -> None:
+        """One line per origin: which settings came from the file (and which field), the user, or are missing."""
+        groups: dict[str, list[str]] = {}
+        for key, label in _LABELS:
+            src = self.sources.get(key)
+            if src is None:
+                origin = "<span style='color:#e8a33d'>missing (type it in)</span>"
+            elif src.source is Source.FILE:
+                origin = f"from {src.detail or 'file'}"
+            else:
+                origin = "typed by you"
+            groups.setdefault(origin, []).append(label)
+        lines = [f"{origin}: {', '.join(labels)}" for origin, labels in groups.items()]
+        self.sources_label.setText("<small>" + "<br>".join(lines) + "</small>")
+
+    def microscope_settings(self) -> MicroscopeSettings:
+        """The settings typed or pre-filled, each with its source (ValueError on text that is not a number)."""
+        vox = [parse_optional_float(w.value) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
+        values: dict[str, Any] = {
+            "voxel_size_um": tuple(vox) if all(v is not None for v in vox) else None,
+            "na": parse_optional_float(self.na.value),
+            "immersion_index": parse_optional_float(self.immersion_index.value),
+            "bead_diameter_um": parse_optional_float(self.bead_diameter_um.value),
+            "modality": self.modality.value or None,
+        }
+        ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in self.channel_names))
+        ms = ms.with_values(Source.USER, **values)
+        ex = (
+            [parse_optional_float(v) for v in self.wavelength_ex_nm.value.split(",")]
+            if self.wavelength_ex_nm.value.strip()
+            else None
+        )
+        em = (
+            [parse_optional_float(v) for v in self.wavelength_em_nm.value.split(",")]
+            if self.wavelength_em_nm.value.strip()
+            else None
+        )
+        ms = ms.with_wavelengths(ex, em, Source.USER)
+        for key, src in self.sources.items():
+            if key in ms.sources and src.source is Source.FILE:
+                ms.sources[key] = Setting(
+                    ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail
+                )
+        return ms
