@@ -80,6 +80,7 @@ class Source(StrEnum):
     """Where a setting's value came from (recorded in every result)."""
 
     FILE = "file"
+    INSTRUMENT = "instrument"
     USER = "user"
     DEFAULT = "default"
     MISSING = "missing"

@@ -1,0 +1,458 @@
+"""The QC history store: every analysis run, its metrics and verdicts, over time.
+
+Written through SQLAlchemy Core, so the default embedded SQLite file (created on first use) can be
+replaced by a shared PostgreSQL server by URL. The schema is versioned and migrated forward on
+open; a database written by a newer version, or a file that is not a database, is refused with a
+clear error and never modified. Every write is one transaction; concurrent writers are serialised
+by the database (SQLite: WAL journal and a busy timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from microscope_qc import __version__
+from microscope_qc.results import Result
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "HistoryError",
+    "HistoryStore",
+    "RunRecord",
+    "default_history_url",
+]
+
+#: Version of the schema this code writes. Older databases are migrated forward on open.
+SCHEMA_VERSION = 2
+
+_meta = sa.MetaData()
+schema_info = sa.Table("schema_info", _meta, sa.Column("version", sa.Integer, nullable=False))
+runs = sa.Table(
+    "runs",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
+    sa.Column("measurement", sa.String(64), nullable=False, index=True),
+    sa.Column("instrument", sa.String(200), nullable=False, index=True),
+    sa.Column("objective", sa.String(200), nullable=False, default=""),
+    sa.Column("channel", sa.String(200), nullable=False, default=""),
+    sa.Column("acquired_at", sa.String(40), nullable=True),
+    sa.Column("analysed_at", sa.String(40), nullable=False),
+    sa.Column("software_version", sa.String(40), nullable=False),
+    sa.Column("input_path", sa.Text, nullable=True),
+    sa.Column("input_sha256", sa.String(64), nullable=True),
+    sa.Column("report_path", sa.Text, nullable=True),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("settings_json", sa.Text, nullable=False, default="{}"),
+    sa.Column("warnings_json", sa.Text, nullable=False, default="[]"),
+)
+metrics = sa.Table(
+    "metrics",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("name", sa.String(120), nullable=False, index=True),
+    sa.Column("channel", sa.Integer, nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("unit", sa.String(40), nullable=True),
+    sa.Column("uncertainty", sa.Float, nullable=True),
+)
+verdicts = sa.Table(
+    "verdicts",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("metric", sa.String(120), nullable=False),
+    sa.Column("channel", sa.Integer, nullable=True),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("threshold", sa.Float, nullable=True),
+    sa.Column("comparison", sa.String(4), nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+)
+
+
+class HistoryError(RuntimeError):
+    """The history store cannot be used (corrupted, newer schema, unknown run...); says what to do."""
+
+
+def default_history_url() -> str:
+    """``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the user data folder."""
+    env = os.environ.get("MICROSCOPE_QC_HISTORY")
+    if env:
+        return env
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("napari-microscope-qc")) / "history.sqlite")
+
+
+def _to_url(location: str | Path) -> str:
+    text = str(location)
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What is recorded beside a Result: which instrument, when, from which file, where its report is."""
+
+    instrument: str
+    objective: str = ""
+    channel: str = ""
+    acquired_at: str | None = None
+    input_path: str | None = None
+    input_sha256: str | None = None
+    report_path: str | None = None
+    analysed_at: str | None = None
+    uuid: str | None = None
+
+
+# -------------------------------------------------------------------------------- migrations
+
+
+def _migrate_1_to_2(conn: sa.Connection) -> None:
+    """Version 2 added the report path and the warnings of each run."""
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN report_path TEXT"))
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'"))
+
+
+MIGRATIONS = {1: _migrate_1_to_2}
+
+
+class HistoryStore:
+    """A QC history database.
+
+    Parameters
+    ----------
+    location
+        A file path (SQLite, created on first use) or an SQLAlchemy URL (e.g.
+        ``postgresql+psycopg://user@host/qc``); default :func:`default_history_url`.
+    """
+
+    def __init__(self, location: str | Path | None = None):
+        self.url = _to_url(location or default_history_url())
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = Path(self.url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > 0:
+                with open(path, "rb") as fh:
+                    if fh.read(16) != b"SQLite format 3\x00":
+                        raise HistoryError(
+                            f"{path} is not a QC history database (not an SQLite file); it was left untouched. "
+                            "Point --history at another file or move this one away."
+                        )
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                insp = sa.inspect(conn)
+                tables = set(insp.get_table_names())
+                if not tables:
+                    _meta.create_all(conn)
+                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+                    return
+                if "schema_info" not in tables or "runs" not in tables:
+                    raise HistoryError(
+                        f"{self.url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
+                    )
+                version = conn.execute(sa.select(schema_info.c.version)).scalar()
+                if version is None:
+                    raise HistoryError(
+                        f"{self.url}: the schema version is missing; the database was left untouched."
+                    )
+                if version > SCHEMA_VERSION:
+                    raise HistoryError(
+                        f"{self.url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
+                        f"up to {SCHEMA_VERSION}); upgrade the software. The database was left untouched."
+                    )
+                while version < SCHEMA_VERSION:
+                    MIGRATIONS[version](conn)
+                    version += 1
+                    conn.execute(schema_info.update().values(version=version))
+        except sa.exc.DatabaseError as exc:
+            raise HistoryError(
+                f"{self.url} cannot be opened as a QC history ({exc.orig}); it was left untouched."
+            ) from exc
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(schema_info.c.version)).scalar())
+
+    # ------------------------------------------------------------------ writing
+    def record(self, result: Result, record: RunRecord) -> str:
+        """Store one run (all metrics and verdicts) in one transaction; returns the run's uuid."""
+        if not record.instrument:
+            raise HistoryError("A run needs an instrument name to be recorded.")
+        run_uuid = record.uuid or str(uuid.uuid4())
+        doc = result.to_dict()
+        row = {
+            "uuid": run_uuid,
+            "measurement": result.measurement,
+            "instrument": record.instrument,
+            "objective": record.objective,
+            "channel": record.channel,
+            "acquired_at": record.acquired_at,
+            "analysed_at": record.analysed_at or datetime.now(UTC).isoformat(timespec="seconds"),
+            "software_version": __version__,
+            "input_path": record.input_path,
+            "input_sha256": record.input_sha256,
+            "report_path": record.report_path,
+            "passed": bool(result.passed),
+            "settings_json": json.dumps(doc["settings"]),
+            "warnings_json": json.dumps(doc["warnings"]),
+        }
+        metric_rows = [
+            {
+                "name": m.name,
+                "channel": m.channel,
+                "value": _num(m.value),
+                "unit": m.unit,
+                "uncertainty": _num(m.uncertainty),
+            }
+            for m in result.metrics
+        ]
+        verdict_rows = [
+            {
+                "metric": v.metric,
+                "channel": v.channel,
+                "passed": bool(v.passed),
+                "value": _num(v.value),
+                "threshold": _num(v.threshold),
+                "comparison": v.comparison,
+                "source": v.source,
+            }
+            for v in result.verdicts
+        ]
+        self._insert(row, metric_rows, verdict_rows)
+        return run_uuid
+
+    def _insert(self, row: dict, metric_rows: list[dict], verdict_rows: list[dict]) -> None:
+        with self.engine.begin() as conn:
+            run_id = conn.execute(runs.insert().values(**row)).inserted_primary_key[0]
+            if metric_rows:
+                conn.execute(metrics.insert(), [{**m, "run_id": run_id} for m in metric_rows])
+            if verdict_rows:
+                conn.execute(verdicts.insert(), [{**v, "run_id": run_id} for v in verdict_rows])
+
+    # ------------------------------------------------------------------ reading
+    def instruments(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return [
+                r[0]
+                for r in conn.execute(sa.select(runs.c.instrument).distinct().order_by(runs.c.instrument))
+            ]
+
+    def runs(
+        self,
+        instrument: str | None = None,
+        measurement: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pd.DataFrame:
+        """Runs as a table, oldest first; ``start``/``end`` (ISO dates, inclusive) filter on the
+        acquisition date, or the analysis date when the acquisition date is unknown."""
+        when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)
+        q = sa.select(runs).order_by(when, runs.c.id)
+        if instrument:
+            q = q.where(runs.c.instrument == instrument)
+        if measurement:
+            q = q.where(runs.c.measurement == measurement)
+        if start:
+            q = q.where(when >= start)
+        if end:
+            q = q.where(when <= _end_of_day(end))
+        with self.engine.connect() as conn:
+            df = pd.read_sql(q, conn)
+        if instrument and df.empty and instrument not in self.instruments():
+            known = ", ".join(self.instruments()) or "none yet"
+            raise HistoryError(
+                f"No runs of instrument {instrument!r} in the history; known instruments: {known}."
+            )
+        return df
+
+    def run(self, run_uuid: str) -> dict[str, Any]:
+        """One run with its metrics and verdicts."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.uuid == run_uuid)).mappings().first()
+            if row is None:
+                raise HistoryError(f"No run {run_uuid!r} in the history.")
+            ms = pd.read_sql(sa.select(metrics).where(metrics.c.run_id == row["id"]), conn)
+            vs = pd.read_sql(sa.select(verdicts).where(verdicts.c.run_id == row["id"]), conn)
+        return {
+            "run": dict(row),
+            "metrics": ms.drop(columns=["id", "run_id"]),
+            "verdicts": vs.drop(columns=["id", "run_id"]),
+        }
+
+    def metric_series(
+        self, instrument: str, metric: str, channel: int | None = None, measurement: str | None = None
+    ) -> pd.DataFrame:
+        """Values of one metric over time for one instrument: time, value, uncertainty, passed, run uuid."""
+        when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at).label("time")
+        q = (
+            sa.select(
+                when,
+                metrics.c.value,
+                metrics.c.uncertainty,
+                metrics.c.unit,
+                metrics.c.channel,
+                runs.c.passed,
+                runs.c.uuid,
+                runs.c.objective,
+                runs.c.channel.label("channel_name"),
+            )
+            .join(runs, metrics.c.run_id == runs.c.id)
+            .where(runs.c.instrument == instrument, metrics.c.name == metric)
+            .order_by(when)
+        )
+        if channel is not None:
+            q = q.where(metrics.c.channel == channel)
+        if measurement:
+            q = q.where(runs.c.measurement == measurement)
+        with self.engine.connect() as conn:
+            df = pd.read_sql(q, conn)
+        if df.empty and instrument not in self.instruments():
+            raise HistoryError(f"No runs of instrument {instrument!r} in the history.")
+        df["time"] = pd.to_datetime(df["time"], utc=True, format="ISO8601")
+        return df
+
+    def metric_names(self, instrument: str | None = None) -> list[str]:
+        q = (
+            sa.select(metrics.c.name)
+            .distinct()
+            .join(runs, metrics.c.run_id == runs.c.id)
+            .order_by(metrics.c.name)
+        )
+        if instrument:
+            q = q.where(runs.c.instrument == instrument)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(q)]
+
+    # ------------------------------------------------------------------ export / import
+    def export(self, folder: str | Path, fmt: str = "csv", overwrite: bool = False) -> dict[str, Path]:
+        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid)."""
+        folder = Path(folder)
+        ext = {"csv": ".csv", "parquet": ".parquet"}.get(fmt)
+        if ext is None:
+            raise HistoryError(f"Export format must be csv or parquet, not {fmt!r}.")
+        targets = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}
+        existing = [p.name for p in targets.values() if p.exists()]
+        if existing and not overwrite:
+            raise FileExistsError(
+                f"{folder} already holds {', '.join(existing)}; choose another folder or allow overwriting."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.engine.connect() as conn:
+            r = pd.read_sql(sa.select(runs), conn)
+            ids = dict(zip(r["id"], r["uuid"], strict=True))
+            m = pd.read_sql(sa.select(metrics), conn)
+            v = pd.read_sql(sa.select(verdicts), conn)
+        tables = {
+            "runs": r.drop(columns=["id"]),
+            "metrics": m.assign(run_uuid=m["run_id"].map(ids)).drop(columns=["id", "run_id"]),
+            "verdicts": v.assign(run_uuid=v["run_id"].map(ids)).drop(columns=["id", "run_id"]),
+        }
+        for name, df in tables.items():
+            if fmt == "csv":
+                df.to_csv(targets[name], index=False)
+            else:
+                try:
+                    df.to_parquet(targets[name], index=False)
+                except ImportError as exc:
+                    raise HistoryError(
+                        "Parquet export needs pyarrow: pip install 'napari-microscope-qc[parquet]'."
+                    ) from exc
+        return targets
+
+    def import_(self, folder: str | Path) -> int:
+        """Read an export back; runs already present (same uuid) are skipped. Returns the number of runs added."""
+        folder = Path(folder)
+        ext = ".parquet" if (folder / "runs.parquet").exists() else ".csv"
+        paths = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}
+        missing = [str(p) for p in paths.values() if not p.exists()]
+        if missing:
+            raise HistoryError(f"Cannot import: missing {', '.join(missing)}.")
+        read = (
+            pd.read_parquet
+            if ext == ".parquet"
+            else (lambda p: pd.read_csv(p, keep_default_na=True, dtype={"uuid": str, "run_uuid": str}))
+        )
+        r, m, v = (read(paths[k]) for k in ("runs", "metrics", "verdicts"))
+        with self.engine.connect() as conn:
+            known = {row[0] for row in conn.execute(sa.select(runs.c.uuid))}
+        added = 0
+        for _, row in r.iterrows():
+            if row["uuid"] in known:
+                continue
+            run_row = {c.name: _clean(row.get(c.name)) for c in runs.columns if c.name != "id"}
+            run_row["passed"] = bool(run_row["passed"]) if run_row["passed"] is not None else False
+            for key in ("objective", "channel"):
+                run_row[key] = run_row[key] or ""
+            for key, default in (("settings_json", "{}"), ("warnings_json", "[]")):
+                run_row[key] = run_row[key] or default
+            ms = [
+                {c: _clean(x) for c, x in d.items() if c != "run_uuid"}
+                for d in m[m["run_uuid"] == row["uuid"]].to_dict("records")
+            ]
+            vs = [
+                {c: _clean(x) for c, x in d.items() if c != "run_uuid"}
+                for d in v[v["run_uuid"] == row["uuid"]].to_dict("records")
+            ]
+            for d in ms:
+                d["channel"] = None if d["channel"] is None else int(d["channel"])
+            for d in vs:
+                d["channel"] = None if d["channel"] is None else int(d["channel"])
+                d["passed"] = bool(d["passed"])
+            self._insert(run_row, ms, vs)
+            added += 1
+        return added
+
+
+def _clean(v: Any) -> Any:
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def _end_of_day(end: str) -> str:
+    """An inclusive end date: every ISO timestamp of that day sorts before this string."""
+    return end + "T23:59:59.999999+99:99" if len(end) == 10 else end

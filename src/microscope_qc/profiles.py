@@ -1,0 +1,317 @@
+"""Instrument profiles: a microscope's objectives, light sources, detectors, channels and the
+facility's tolerances, stored as a readable YAML (or JSON) file that users can version.
+
+Choosing an instrument + objective + channel pre-fills a measurement's settings; values found in
+the image file still win, and the result records which source each value came from
+(``file``, ``instrument``, ``user``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from microscope_qc.instrument import (
+    ChannelSettings,
+    MicroscopeSettings,
+    Modality,
+    Setting,
+    SettingsError,
+    Source,
+)
+
+__all__ = [
+    "Objective",
+    "LightSource",
+    "Detector",
+    "ChannelPreset",
+    "Tolerance",
+    "InstrumentProfile",
+    "ProfileError",
+    "load_profile",
+    "save_profile",
+    "merge_settings",
+    "apply_tolerances",
+]
+
+
+class ProfileError(ValueError):
+    """An instrument profile that cannot be read or is inconsistent; the message says where."""
+
+
+@dataclass
+class Objective:
+    name: str
+    magnification: float
+    na: float
+    immersion: str = "air"  # air, water, oil, glycerol, silicone
+    immersion_index: float = 1.0
+    correction: str = ""  # e.g. Plan Apo
+
+
+@dataclass
+class LightSource:
+    name: str
+    wavelength_nm: float
+    kind: str = "laser"  # laser, LED, lamp
+
+
+@dataclass
+class Detector:
+    name: str
+    kind: str = "sCMOS"  # sCMOS, CCD, EMCCD, PMT, HyD, SPAD
+    pixel_size_um: float | None = None  # physical pixel size on the chip
+    bit_depth: int | None = None
+
+
+@dataclass
+class ChannelPreset:
+    """A filter set / channel: wavelengths, and which light source and detector it uses."""
+
+    name: str
+    wavelength_ex_nm: float | None = None
+    wavelength_em_nm: float | None = None
+    filter_set: str = ""
+    light_source: str = ""
+    detector: str = ""
+
+
+@dataclass
+class Tolerance:
+    """A facility limit for one metric: pass if ``min <= value <= max`` (either may be absent)."""
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass
+class InstrumentProfile:
+    """One microscope as the facility describes it."""
+
+    name: str
+    modality: str = "widefield"
+    facility: str = ""
+    pinhole_au: float | None = None
+    objectives: list[Objective] = field(default_factory=list)
+    light_sources: list[LightSource] = field(default_factory=list)
+    detectors: list[Detector] = field(default_factory=list)
+    channels: list[ChannelPreset] = field(default_factory=list)
+    tolerances: list[Tolerance] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> None:
+        if not self.name.strip():
+            raise ProfileError("The instrument needs a name.")
+        try:
+            Modality.parse(self.modality)
+        except SettingsError as exc:
+            raise ProfileError(f"Instrument {self.name!r}: {exc}") from None
+        for kind, items in (
+            ("objective", self.objectives),
+            ("channel", self.channels),
+            ("light source", self.light_sources),
+            ("detector", self.detectors),
+        ):
+            names = [i.name for i in items]
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ProfileError(
+                    f"Instrument {self.name!r}: {kind} names must be unique; repeated: {', '.join(dupes)}."
+                )
+        for o in self.objectives:
+            if not (0 < o.na < 2) or o.na >= o.immersion_index:
+                raise ProfileError(
+                    f"Objective {o.name!r}: NA {o.na} must be positive and below its immersion index {o.immersion_index}."
+                )
+        for c in self.channels:
+            for w in (c.wavelength_ex_nm, c.wavelength_em_nm):
+                if w is not None and not 200 <= w <= 2000:
+                    raise ProfileError(f"Channel {c.name!r}: wavelengths are in nm (200–2000), got {w}.")
+        for t in self.tolerances:
+            if t.min is None and t.max is None:
+                raise ProfileError(f"Tolerance for {t.metric!r} needs a min or a max.")
+
+    def objective(self, name: str) -> Objective:
+        return _find(self.objectives, name, "objective", self.name)
+
+    def channel(self, name: str) -> ChannelPreset:
+        return _find(self.channels, name, "channel", self.name)
+
+    def settings_for(
+        self, objective: str, channels: list[str] | str | None = None, voxel_size_um=None
+    ) -> MicroscopeSettings:
+        """Microscope settings from this profile, each recorded with source ``instrument``."""
+        obj = self.objective(objective)
+        names = [channels] if isinstance(channels, str) else list(channels or [])
+        presets = [self.channel(n) for n in names] or [ChannelPreset("channel 0")]
+        origin = f"instrument {self.name!r}, objective {obj.name!r}"
+        ms = MicroscopeSettings(
+            modality=Modality.parse(self.modality),
+            na=obj.na,
+            immersion_index=obj.immersion_index,
+            pinhole_au=self.pinhole_au,
+            voxel_size_um=tuple(voxel_size_um) if voxel_size_um else None,
+            channels=tuple(ChannelSettings(p.name, p.wavelength_ex_nm, p.wavelength_em_nm) for p in presets),
+        )
+        sources = {
+            "modality": Setting(str(ms.modality), None, Source.INSTRUMENT, origin),
+            "na": Setting(obj.na, None, Source.INSTRUMENT, origin),
+            "immersion_index": Setting(
+                obj.immersion_index, None, Source.INSTRUMENT, f"{origin}, {obj.immersion}"
+            ),
+        }
+        if self.pinhole_au is not None:
+            sources["pinhole_au"] = Setting(self.pinhole_au, "AU", Source.INSTRUMENT, origin)
+        if names:
+            sources["wavelength_ex_nm"] = Setting(
+                [p.wavelength_ex_nm for p in presets],
+                "nm",
+                Source.INSTRUMENT,
+                f"instrument {self.name!r} channels",
+            )
+            sources["wavelength_em_nm"] = Setting(
+                [p.wavelength_em_nm for p in presets],
+                "nm",
+                Source.INSTRUMENT,
+                f"instrument {self.name!r} channels",
+            )
+        ms.sources = sources
+        return ms
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "profile") -> InstrumentProfile:
+        if not isinstance(data, dict):
+            raise ProfileError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ProfileError(
+                f"{origin}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+            )
+        kinds = {
+            "objectives": Objective,
+            "light_sources": LightSource,
+            "detectors": Detector,
+            "channels": ChannelPreset,
+            "tolerances": Tolerance,
+        }
+        kwargs = dict(data)
+        for key, typ in kinds.items():
+            items = kwargs.get(key) or []
+            built = []
+            for i, item in enumerate(items):
+                try:
+                    built.append(typ(**item))
+                except TypeError as exc:
+                    raise ProfileError(f"{origin}: {key}[{i}]: {exc}") from None
+            kwargs[key] = built
+        try:
+            profile = cls(**kwargs)
+        except TypeError as exc:
+            raise ProfileError(f"{origin}: {exc}") from None
+        profile.validate()
+        return profile
+
+
+def _find(items, name: str, kind: str, instrument: str):
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(repr(i.name) for i in items) or "none"
+    raise ProfileError(f"Instrument {instrument!r} has no {kind} {name!r}; it has: {known}.")
+
+
+def load_profile(path: str | Path) -> InstrumentProfile:
+    """Read a profile from YAML (``.yaml``/``.yml``) or JSON."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise ProfileError(f"{path}: no such instrument profile.")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ProfileError(
+            f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
+        ) from None
+    return InstrumentProfile.from_dict(data, str(path))
+
+
+def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool = False) -> Path:
+    """Write a profile as YAML or JSON (by suffix); validated first, written atomically, never overwritten silently."""
+    import yaml
+
+    profile.validate()
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; choose another name or allow overwriting explicitly.")
+    data = profile.to_dict()
+    text = (
+        json.dumps(data, indent=2)
+        if path.suffix.lower() == ".json"
+        else yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSettings) -> MicroscopeSettings:
+    """File metadata wins; the instrument fills what the file lacks; each value keeps its source."""
+    from dataclasses import replace
+
+    out = from_file
+    sources = dict(from_file.sources)
+    for name in ("modality", "na", "immersion_index", "pinhole_au", "voxel_size_um", "bead_diameter_um"):
+        if getattr(out, name) is None and getattr(from_instrument, name) is not None:
+            out = replace(out, **{name: getattr(from_instrument, name)})
+            if name in from_instrument.sources:
+                sources[name] = from_instrument.sources[name]
+    channels = list(out.channels)
+    inst = list(from_instrument.channels)
+    if len(inst) == 1 and len(channels) > 1:
+        inst = inst * len(channels)
+    filled = {"wavelength_ex_nm": False, "wavelength_em_nm": False}
+    for i, ch in enumerate(channels):
+        if i >= len(inst):
+            break
+        ex = ch.wavelength_ex_nm if ch.wavelength_ex_nm is not None else inst[i].wavelength_ex_nm
+        em = ch.wavelength_em_nm if ch.wavelength_em_nm is not None else inst[i].wavelength_em_nm
+        filled["wavelength_ex_nm"] |= ch.wavelength_ex_nm is None and ex is not None
+        filled["wavelength_em_nm"] |= ch.wavelength_em_nm is None and em is not None
+        channels[i] = replace(ch, wavelength_ex_nm=ex, wavelength_em_nm=em)
+    for key, was_filled in filled.items():
+        if was_filled and key in from_instrument.sources:
+            sources[key] = from_instrument.sources[key]
+    return replace(out, channels=tuple(channels), sources=sources)
+
+
+def apply_tolerances(result, profile: InstrumentProfile) -> None:
+    """Judge a result against the facility's tolerances: one verdict per limit, replacing the
+    default verdict of the same metric and channel, with the instrument named as the source."""
+    from microscope_qc.results import Verdict
+
+    source = f"instrument {profile.name!r}"
+    for tol in profile.tolerances:
+        for m in [m for m in result.metrics if m.name == tol.metric]:
+            result.verdicts = [
+                v for v in result.verdicts if not (v.metric == tol.metric and v.channel == m.channel)
+            ]
+            if tol.min is not None:
+                result.verdicts.append(Verdict.check(tol.metric, m.value, tol.min, ">=", source, m.channel))
+            if tol.max is not None:
+                result.verdicts.append(Verdict.check(tol.metric, m.value, tol.max, "<=", source, m.channel))
