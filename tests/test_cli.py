@@ -206,3 +206,101 @@ def test_coregistration_results_contract(tmp_path, capsys):
 def test_coregistration_needs_two_channels(sample_file, tmp_path, capsys):
     assert main(["coregistration", str(sample_file), "--out", str(tmp_path), "-q"]) == 2
     assert "at least two channels" in capsys.readouterr().err
+
+
+def test_instrument_record_history_report(sample_file, tmp_path, capsys):
+    prof = tmp_path / "scope.yaml"
+    assert (
+        main(
+            [
+                "instrument",
+                "new",
+                str(prof),
+                "--name",
+                "Scope A",
+                "--objective",
+                "60x oil:60:1.4:oil:1.518",
+                "--channel",
+                "GFP:488:520",
+                "--tolerance",
+                "fwhm_x_ratio::1.1",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["instrument", "edit", str(prof), "--set", "facility=Imaging Core", "--channel", "RFP:561:610"])
+        == 0
+    )
+    assert main(["instrument", "show", str(prof)]) == 0
+    assert "Imaging Core" in capsys.readouterr().out
+    hist = tmp_path / "h.sqlite"
+    common = [
+        "--instrument",
+        str(prof),
+        "--objective",
+        "60x oil",
+        "--channel-preset",
+        "GFP",
+        "--record",
+        "--history",
+        str(hist),
+        "-q",
+    ]
+    assert main(["psf", str(sample_file), "--out", str(tmp_path / "o1"), *common]) == 0
+    doc = json.loads((tmp_path / "o1" / "beads" / "results.json").read_text())
+    v = [v for v in doc["verdicts"] if v["metric"] == "fwhm_x_ratio"][0]
+    assert v["threshold"] == 1.1 and not v["passed"] and v["source"] == "instrument 'Scope A'"
+    assert main(["history", "--history", str(hist), "list", "--instrument", "Scope A"]) == 0
+    out = capsys.readouterr().out
+    assert "Scope A" in out and "psf" in out
+    assert (
+        main(
+            [
+                "history",
+                "--history",
+                str(hist),
+                "trend",
+                "--instrument",
+                "Scope A",
+                "--metric",
+                "fwhm_x_um",
+                "--plot",
+                str(tmp_path / "t.png"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "t.png").exists()
+    assert (
+        main(
+            [
+                "history",
+                "--history",
+                str(hist),
+                "report",
+                "--instrument",
+                "Scope A",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2100-01-01",
+                "--out",
+                str(tmp_path / "rep"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "rep" / "qc_period_report.pdf").exists()
+    assert main(["history", "--history", str(hist), "list", "--instrument", "Nope"]) == 2
+    assert "known instruments" in capsys.readouterr().err
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("garbage")
+    assert main(["history", "--history", str(bad), "list"]) == 2
+    assert (
+        main(
+            ["psf", str(sample_file), "--out", str(tmp_path / "o2"), "--record", "--history", str(hist), "-q"]
+        )
+        == 2
+    )
+    assert "--instrument-name" in capsys.readouterr().err

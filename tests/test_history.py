@@ -36,7 +36,17 @@ def test_record_round_trip_exact(tmp_path):
     store = HistoryStore(tmp_path / "h.sqlite")
     assert store.schema_version == SCHEMA_VERSION
     r = fake_result(0.2345678901234)
-    u = store.record(r, RunRecord("scope", "60x/1.4", "GFP", acquired_at="2026-03-01T09:00:00+00:00", input_sha256="ab" * 32, report_path="/x/report.html"))
+    u = store.record(
+        r,
+        RunRecord(
+            "scope",
+            "60x/1.4",
+            "GFP",
+            acquired_at="2026-03-01T09:00:00+00:00",
+            input_sha256="ab" * 32,
+            report_path="/x/report.html",
+        ),
+    )
     got = store.run(u)
     run = got["run"]
     assert run["instrument"] == "scope" and run["objective"] == "60x/1.4" and run["channel"] == "GFP"
@@ -54,7 +64,10 @@ def test_record_round_trip_exact(tmp_path):
 def test_export_import_round_trip(tmp_path):
     a = HistoryStore(tmp_path / "a.sqlite")
     for k in range(3):
-        a.record(fake_result(0.2 + k / 100, passed=k != 1), RunRecord("scope", "60x", acquired_at=f"2026-01-0{k + 1}T10:00:00+00:00"))
+        a.record(
+            fake_result(0.2 + k / 100, passed=k != 1),
+            RunRecord("scope", "60x", acquired_at=f"2026-01-0{k + 1}T10:00:00+00:00"),
+        )
     for fmt in ("csv", "parquet"):
         a.export(tmp_path / fmt, fmt)
         b = HistoryStore(tmp_path / f"b_{fmt}.sqlite")
@@ -73,7 +86,10 @@ def test_export_import_round_trip(tmp_path):
 def _writer(path: str, k: int, n: int) -> None:
     store = HistoryStore(path)
     for i in range(n):
-        store.record(fake_result(0.2 + i / 1000), RunRecord(f"scope {k}", acquired_at=f"2026-02-01T10:{i:02d}:00+00:00"))
+        store.record(
+            fake_result(0.2 + i / 1000),
+            RunRecord(f"scope {k}", acquired_at=f"2026-02-01T10:{i:02d}:00+00:00"),
+        )
 
 
 def test_concurrent_writers_lose_nothing(tmp_path):
@@ -170,7 +186,9 @@ def test_drift_found_and_noise_not():
     rng = np.random.default_rng(0)
     drift = detect_drift(_series(0.20 + 0.004 * np.arange(12) + rng.normal(0, 0.004, 12)), last_n=12)
     assert drift.significant and drift.slope_per_day > 0
-    false_alarms = sum(detect_drift(_series(0.20 + rng.normal(0, 0.004, 12)), last_n=12).significant for _ in range(200))
+    false_alarms = sum(
+        detect_drift(_series(0.20 + rng.normal(0, 0.004, 12)), last_n=12).significant for _ in range(200)
+    )
     print(f"drift detected; false alarms on pure noise: {false_alarms}/200")
     assert false_alarms <= 6  # alpha = 0.01: about 2 expected
     assert not detect_drift(_series([0.2, 0.21])).significant  # too few runs
@@ -180,12 +198,19 @@ def test_period_report_lists_exactly_the_runs_in_range(tmp_path):
     store = HistoryStore(tmp_path / "h.sqlite")
     dates = ["2026-01-05", "2026-02-10", "2026-03-15", "2026-04-20", "2026-05-25"]
     for k, d in enumerate(dates):
-        store.record(fake_result(0.2 + k / 200, passed=k != 3), RunRecord("scope", "60x/1.4 oil", acquired_at=f"{d}T12:00:00+00:00"))
+        store.record(
+            fake_result(0.2 + k / 200, passed=k != 3),
+            RunRecord("scope", "60x/1.4 oil", acquired_at=f"{d}T12:00:00+00:00"),
+        )
     store.record(fake_result(0.3), RunRecord("another scope", acquired_at="2026-03-01T12:00:00+00:00"))
     rep = period_report(store, "scope", "2026-02-10", "2026-04-20")
     assert list(rep.runs["acquired_at"].str[:10]) == dates[1:4]
     assert rep.summary["psf"]["fwhm_x_um"]["n"] == 3
-    assert "60x/1.4 oil" in rep.methods_text and "NA 1.4" in rep.methods_text and "1 of 3 runs failed" in rep.methods_text
+    assert (
+        "60x/1.4 oil" in rep.methods_text
+        and "NA 1.4" in rep.methods_text
+        and "1 of 3 runs failed" in rep.methods_text
+    )
     paths = rep.write(tmp_path / "out", ome_companion=True)
     doc = json.loads(paths["json"].read_text())
     assert doc["schema"] == "napari-microscope-qc/qc-period/1" and len(doc["runs"]) == 3

@@ -20,9 +20,17 @@ import warnings
 from pathlib import Path
 
 from microscope_qc import __version__
+from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
 from microscope_qc.io import ImageReadError, read_image, sha256_file
-from microscope_qc.measurements import MEASUREMENTS, add_common_arguments, get_measurement
+from microscope_qc.measurements import (
+    MEASUREMENTS,
+    add_common_arguments,
+    add_instrument_arguments,
+    get_measurement,
+    profile_from_args,
+)
+from microscope_qc.profiles import ProfileError
 from microscope_qc.report import ExportExistsError, InputInfo, export_result
 from microscope_qc.results import AnalysisError, Result
 
@@ -55,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--quiet", "-q", action="store_true", help="print only the summary table and errors")
         add_common_arguments(p)
+        add_instrument_arguments(p)
         m.add_arguments(p)
         p.set_defaults(measurement=m.name)
     s = sub.add_parser(
@@ -67,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--overwrite", action="store_true")
     sub.add_parser("list", help="list the measurements")
+    _add_history_commands(sub)
+    _add_instrument_commands(sub)
     return parser
 
 
@@ -130,6 +141,25 @@ def _input_info(paths: list[Path], images) -> InputInfo:
     )
 
 
+def _record(result, args: argparse.Namespace, profile, image, info: InputInfo, report: Path) -> str:
+    from microscope_qc.history import HistoryStore, RunRecord
+
+    name = profile.name if profile is not None else args.instrument_name
+    if not name:
+        raise HistoryError("--record needs an instrument: --instrument PROFILE or --instrument-name NAME.")
+    acquired = image.metadata.acquisition_date.value
+    record = RunRecord(
+        instrument=name,
+        objective=args.objective or "",
+        channel=" + ".join(args.channel_preset or []),
+        acquired_at=acquired,
+        input_path=info.path,
+        input_sha256=info.sha256,
+        report_path=str(Path(report).resolve()),
+    )
+    return HistoryStore(args.history).record(result, record)
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     m = get_measurement(args.measurement)
     groups = m.jobs(args) if m.jobs is not None else [[f] for f in args.files]
@@ -144,15 +174,30 @@ def _run_measurement(args: argparse.Namespace) -> int:
                 if not args.quiet:
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
 
+            profile = profile_from_args(args)
             result = m.run(images, args, progress)
             if not args.quiet:
                 print(file=sys.stderr)
+            if profile is not None:
+                from microscope_qc.profiles import apply_tolerances
+
+                apply_tolerances(result, profile)
             out_dir = args.out / stem
             info = _input_info(paths, images)
             written = export_result(result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite)
             if m.after_export is not None:
                 written.update(m.after_export(result, out_dir, args))
-        except (ImageReadError, AnalysisError, SettingsError, ExportExistsError, FileExistsError) as exc:
+            if args.record:
+                _record(result, args, profile, images[0], info, written["html"])
+        except (
+            ImageReadError,
+            AnalysisError,
+            SettingsError,
+            ExportExistsError,
+            FileExistsError,
+            ProfileError,
+            HistoryError,
+        ) as exc:
             if not args.quiet:
                 print(file=sys.stderr)
             print(f"error: {label}: {exc}", file=sys.stderr)
@@ -253,6 +298,216 @@ def _write_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+# -------------------------------------------------------------------------------- history
+
+
+def _add_history_commands(sub) -> None:
+    h = sub.add_parser("history", help="the QC history: list, show, trend, report, export, import")
+    h.add_argument(
+        "--history", metavar="LOCATION", help="database file or SQLAlchemy URL (default: user data folder)"
+    )
+    hs = h.add_subparsers(dest="history_command", required=True, metavar="ACTION")
+    ls = hs.add_parser("list", help="list runs")
+    ls.add_argument("--instrument")
+    ls.add_argument("--measurement")
+    ls.add_argument("--from", dest="start", metavar="DATE")
+    ls.add_argument("--to", dest="end", metavar="DATE")
+    sh = hs.add_parser("show", help="one run with its metrics and verdicts")
+    sh.add_argument("uuid")
+    tr = hs.add_parser("trend", help="a metric over time, with the drift indicator")
+    tr.add_argument("--instrument", required=True)
+    tr.add_argument("--metric", required=True)
+    tr.add_argument("--channel", type=int)
+    tr.add_argument("--last", type=int, default=10, help="runs in the drift test (default 10)")
+    tr.add_argument("--plot", type=Path, metavar="PNG", help="also draw the trend to this file")
+    rp = hs.add_parser("report", help="performance across a period: HTML, PDF, JSON (and an OME companion)")
+    rp.add_argument("--instrument", required=True)
+    rp.add_argument("--from", dest="start", required=True, metavar="DATE")
+    rp.add_argument("--to", dest="end", required=True, metavar="DATE")
+    rp.add_argument("--out", type=Path, required=True)
+    rp.add_argument(
+        "--ome-companion", action="store_true", help="also write the summary as OME key-value annotations"
+    )
+    rp.add_argument("--overwrite", action="store_true")
+    ex = hs.add_parser("export", help="the whole history as CSV or Parquet")
+    ex.add_argument("folder", type=Path)
+    ex.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    ex.add_argument("--overwrite", action="store_true")
+    im = hs.add_parser("import", help="read an export back (runs already present are skipped)")
+    im.add_argument("folder", type=Path)
+
+
+def _run_history(args: argparse.Namespace) -> int:
+    from microscope_qc.history import HistoryStore, detect_drift
+
+    try:
+        store = HistoryStore(args.history)
+        cmd = args.history_command
+        if cmd == "list":
+            df = store.runs(args.instrument, args.measurement, args.start, args.end)
+            cols = [
+                "uuid",
+                "instrument",
+                "measurement",
+                "objective",
+                "channel",
+                "acquired_at",
+                "analysed_at",
+                "passed",
+            ]
+            print(df[cols].to_string(index=False) if len(df) else "no runs")
+        elif cmd == "show":
+            run = store.run(args.uuid)
+            for k, v in run["run"].items():
+                if k not in ("id", "settings_json"):
+                    print(f"{k:18}{v}")
+            print("\nmetrics:\n" + run["metrics"].to_string(index=False))
+            print("\nverdicts:\n" + run["verdicts"].to_string(index=False))
+        elif cmd == "trend":
+            series = store.metric_series(args.instrument, args.metric, args.channel)
+            if series.empty:
+                print(f"no values of {args.metric} for {args.instrument}")
+                return 0
+            print(series[["time", "value", "uncertainty", "unit", "passed", "uuid"]].to_string(index=False))
+            drift = detect_drift(series, args.last)
+            print(drift.text)
+            if args.plot:
+                from matplotlib.figure import Figure
+
+                from microscope_qc.history.report import draw_trend
+
+                fig = Figure(figsize=(7, 3))
+                draw_trend(fig.add_subplot(), series, args.metric, None, drift)
+                fig.tight_layout()
+                fig.savefig(args.plot, dpi=100)
+                print(f"wrote {args.plot}")
+        elif cmd == "report":
+            from microscope_qc.history.report import period_report
+
+            rep = period_report(store, args.instrument, args.start, args.end)
+            paths = rep.write(args.out, overwrite=args.overwrite, ome_companion=args.ome_companion)
+            print(rep.methods_text)
+            print("wrote " + ", ".join(str(p) for p in paths.values()))
+        elif cmd == "export":
+            paths = store.export(args.folder, args.format, args.overwrite)
+            print("wrote " + ", ".join(str(p) for p in paths.values()))
+        elif cmd == "import":
+            print(f"imported {store.import_(args.folder)} new runs")
+    except (HistoryError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+# -------------------------------------------------------------------------------- instruments
+
+
+def _add_instrument_commands(sub) -> None:
+    ins = sub.add_parser("instrument", help="instrument profiles: new, show, edit")
+    isub = ins.add_subparsers(dest="instrument_command", required=True, metavar="ACTION")
+    new = isub.add_parser("new", help="create a profile (YAML or JSON by suffix)")
+    new.add_argument("path", type=Path)
+    new.add_argument("--name", required=True)
+    new.add_argument(
+        "--modality", default="widefield", choices=["widefield", "confocal", "spinning_disk", "multiphoton"]
+    )
+    new.add_argument("--facility", default="")
+    new.add_argument("--overwrite", action="store_true")
+    _add_edit_options(new)
+    show = isub.add_parser("show", help="print and validate a profile")
+    show.add_argument("path", type=Path)
+    edit = isub.add_parser("edit", help="change a profile (validated before it is saved)")
+    edit.add_argument("path", type=Path)
+    edit.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="name, modality, facility or pinhole_au",
+    )
+    edit.add_argument("--remove-objective", action="append", default=[], metavar="NAME")
+    edit.add_argument("--remove-channel", action="append", default=[], metavar="NAME")
+    _add_edit_options(edit)
+
+
+def _add_edit_options(p) -> None:
+    p.add_argument(
+        "--objective",
+        action="append",
+        default=[],
+        metavar="NAME:MAG:NA:IMMERSION:INDEX",
+        help='e.g. "60x oil:60:1.4:oil:1.518"',
+    )
+    p.add_argument("--channel", action="append", default=[], metavar="NAME:EX:EM", help='e.g. "GFP:488:520"')
+    p.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="METRIC:MIN:MAX",
+        help='e.g. "fwhm_x_ratio::1.3" (empty = no limit)',
+    )
+
+
+def _apply_edits(profile, args: argparse.Namespace) -> None:
+    from microscope_qc.profiles import ChannelPreset, Objective, Tolerance
+
+    def parts(text: str, n: int, what: str) -> list[str]:
+        items = text.split(":")
+        if len(items) != n:
+            raise ProfileError(f"--{what} {text!r}: expected {n} fields separated by ':'.")
+        return items
+
+    def opt(v: str) -> float | None:
+        return float(v) if v.strip() else None
+
+    try:
+        for text in args.objective:
+            name, mag, na, imm, idx = parts(text, 5, "objective")
+            profile.objectives = [o for o in profile.objectives if o.name != name]
+            profile.objectives.append(Objective(name, float(mag), float(na), imm, float(idx)))
+        for text in args.channel:
+            name, ex, em = parts(text, 3, "channel")
+            profile.channels = [c for c in profile.channels if c.name != name]
+            profile.channels.append(ChannelPreset(name, opt(ex), opt(em)))
+        for text in args.tolerance:
+            metric, lo, hi = parts(text, 3, "tolerance")
+            profile.tolerances = [t for t in profile.tolerances if t.metric != metric]
+            profile.tolerances.append(Tolerance(metric, opt(lo), opt(hi)))
+    except ValueError as exc:
+        raise ProfileError(f"Not a number: {exc}") from None
+
+
+def _run_instrument(args: argparse.Namespace) -> int:
+    from microscope_qc.profiles import InstrumentProfile, load_profile, save_profile
+
+    try:
+        if args.instrument_command == "new":
+            profile = InstrumentProfile(name=args.name, modality=args.modality, facility=args.facility)
+            _apply_edits(profile, args)
+            print(f"wrote {save_profile(profile, args.path, overwrite=args.overwrite)}")
+        elif args.instrument_command == "show":
+            import yaml
+
+            print(yaml.safe_dump(load_profile(args.path).to_dict(), sort_keys=False, allow_unicode=True))
+        else:
+            profile = load_profile(args.path)
+            for item in args.set:
+                key, _, value = item.partition("=")
+                if key not in ("name", "modality", "facility", "pinhole_au"):
+                    raise ProfileError(
+                        f"--set {key}: only name, modality, facility and pinhole_au can be set this way."
+                    )
+                setattr(profile, key, float(value) if key == "pinhole_au" else value)
+            profile.objectives = [o for o in profile.objectives if o.name not in args.remove_objective]
+            profile.channels = [c for c in profile.channels if c.name not in args.remove_channel]
+            _apply_edits(profile, args)
+            print(f"wrote {save_profile(profile, args.path, overwrite=True)}")
+    except (ProfileError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``microscope-qc`` console script."""
     logging.getLogger("bioio").setLevel(logging.ERROR)
@@ -266,6 +521,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "sample":
         return _write_sample(args)
+    if args.command == "history":
+        return _run_history(args)
+    if args.command == "instrument":
+        return _run_instrument(args)
     return _run_measurement(args)
 
 

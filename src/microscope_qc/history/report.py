@@ -397,7 +397,12 @@ def _methods_text(rep: PeriodReport, store: HistoryStore) -> str:
             if objectives
             else ""
         )
-        + f" was checked {len(runs)} times between {dates.min():%Y-%m-%d} and {dates.max():%Y-%m-%d} with napari-microscope-qc {__version__}."
+        + (
+            f" was checked once, on {dates.min():%Y-%m-%d},"
+            if len(runs) == 1
+            else f" was checked {len(runs)} times between {dates.min():%Y-%m-%d} and {dates.max():%Y-%m-%d}"
+        )
+        + f" with napari-microscope-qc {__version__}."
     ]
     s = rep.summary
     if "psf" in s and all(k in s["psf"] for k in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um")):

@@ -88,17 +88,64 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--channel", type=int, action="append", help="analyse only this channel (repeatable)")
 
 
+def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that tie a run to an instrument profile and the QC history."""
+    g = parser.add_argument_group("instrument and QC history")
+    g.add_argument(
+        "--instrument",
+        type=Path,
+        metavar="PROFILE",
+        help="instrument profile (YAML/JSON): pre-fills settings, sets tolerances",
+    )
+    g.add_argument("--objective", help="objective name in the instrument profile")
+    g.add_argument(
+        "--channel-preset",
+        nargs="+",
+        metavar="NAME",
+        help="channel name(s) in the instrument profile, one per image channel",
+    )
+    g.add_argument("--record", action="store_true", help="record the run in the QC history")
+    g.add_argument(
+        "--history",
+        metavar="LOCATION",
+        help="history database: a file path or SQLAlchemy URL (default: user data folder)",
+    )
+    g.add_argument("--instrument-name", help="instrument name to record under when no profile is given")
+
+
+def profile_from_args(args: argparse.Namespace):
+    """The instrument profile named on the command line, or None."""
+    from microscope_qc.profiles import ProfileError, load_profile
+
+    path = getattr(args, "instrument", None)
+    if path is None:
+        return None
+    profile = load_profile(path)
+    if getattr(args, "objective", None) is None:
+        raise ProfileError(
+            f"--instrument needs --objective (one of: {', '.join(o.name for o in profile.objectives) or 'none defined'})."
+        )
+    return profile
+
+
 def microscope_settings(
     metadata: AcquisitionMetadata,
     n_channels: int,
     overrides: dict[str, Any],
+    args: argparse.Namespace | None = None,
 ) -> MicroscopeSettings:
-    """File metadata first, then user overrides on top; each value keeps its source.
+    """File metadata first, then the instrument profile fills what the file lacks, then user overrides
+    on top; each value keeps its source (file, instrument, user).
 
     ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
     bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (lists); ``None`` values are ignored.
     """
     ms = settings_from_metadata(metadata, n_channels)
+    profile = profile_from_args(args) if args is not None else None
+    if profile is not None:
+        from microscope_qc.profiles import merge_settings
+
+        ms = merge_settings(ms, profile.settings_for(args.objective, args.channel_preset))
     scalar = {
         k: overrides.get(k)
         for k in ("voxel_size_um", "na", "immersion_index", "modality", "pinhole_au", "bead_diameter_um")

@@ -66,7 +66,7 @@ def run_coregistration(
         names = images[0].metadata.channel_names.value
     if args.channel:
         data = data[np.asarray(args.channel)]
-    ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args))
+    ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args), args)
     if names and len(names) == data.shape[0]:
         from dataclasses import replace
 

@@ -67,7 +67,7 @@ def run_psf(
         raise AnalysisError(
             f"Channel(s) {bad} do not exist; the image has {n_channels} channel(s) (0–{n_channels - 1})."
         )
-    ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args))
+    ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args), args)
     ms = replace(ms, channels=tuple(ms.channels[c] for c in channels))
     settings = psf_settings(
         ms,
