@@ -45,10 +45,13 @@ def test_every_contribution_points_at_a_declared_command():
     for c in contrib["commands"]:
         module, _, attr = c["python_name"].partition(":")
         assert callable(getattr(importlib.import_module(module), attr)), c["python_name"]
-    # every widget is reachable from Layers > Measure
+    # every measurement of the registry has a widget, reachable from Layers > Measure
+    from microscope_qc.measurements import MEASUREMENTS
+
     widget_cmds = {w["command"] for w in contrib["widgets"]}
     measure = {i["command"] for i in contrib["menus"]["napari/layers/measure"]}
-    assert widget_cmds <= measure
+    for name in MEASUREMENTS:
+        assert f"napari-microscope-qc.{name}_widget" in widget_cmds & measure, name
 
 
 def test_discovered_from_editable_install():

@@ -172,3 +172,55 @@ def fill_metrics_table(table, result) -> None:
             item.setToolTip(m.description)
             table.setItem(r, k, item)
     table.resizeColumnsToContents()
+
+
+class HistoryOptions:
+    """'Record in the QC history' controls shared by the measurement widgets (used on export)."""
+
+    def __init__(self):
+        from magicgui.widgets import CheckBox, Container, LineEdit
+
+        from microscope_qc.history import default_history_url
+
+        self.record = CheckBox(text="record in the QC history on export", value=False)
+        self.instrument = LineEdit(label="instrument")
+        self.objective = LineEdit(label="objective")
+        self.channel = LineEdit(label="channel")
+        self.location = LineEdit(label="history", value=default_history_url())
+        self.container = Container(
+            widgets=[self.record, self.instrument, self.objective, self.channel, self.location]
+        )
+
+    def record_result(
+        self, result, info: InputInfo, report_path: Path, acquired_at: str | None = None
+    ) -> str | None:
+        """Store the run if recording is on; returns its uuid (raises HistoryError with the reason)."""
+        from microscope_qc.history import HistoryError, HistoryStore, RunRecord
+
+        if not self.record.value:
+            return None
+        if not self.instrument.value.strip():
+            raise HistoryError("Give the instrument's name to record the run in the QC history.")
+        record = RunRecord(
+            instrument=self.instrument.value.strip(),
+            objective=self.objective.value.strip(),
+            channel=self.channel.value.strip(),
+            acquired_at=acquired_at,
+            input_path=info.path,
+            input_sha256=info.sha256,
+            report_path=str(Path(report_path).resolve()),
+        )
+        return HistoryStore(self.location.value).record(result, record)
+
+
+def record_after_export(widget, info: InputInfo, paths: dict) -> None:
+    """Record an exported result in the QC history if the widget's history options say so."""
+    from microscope_qc.history import HistoryError
+
+    try:
+        run = widget.history_options.record_result(widget.result, info, paths["html"])
+    except HistoryError as exc:
+        widget.status.setText(f"Exported, but <b>not recorded</b>: {exc}")
+        return
+    if run:
+        widget.status.setText(f"Exported and recorded in the QC history (run {run[:8]}).")

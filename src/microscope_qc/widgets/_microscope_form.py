@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from magicgui.widgets import ComboBox, LineEdit
+from magicgui.widgets import ComboBox, FileEdit, LineEdit
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QLabel
 
@@ -17,6 +17,7 @@ from microscope_qc.instrument import (
     settings_from_metadata,
 )
 from microscope_qc.io import read_metadata
+from microscope_qc.profiles import InstrumentProfile, ProfileError, load_profile, merge_settings
 from microscope_qc.widgets._common import parse_optional_float
 
 __all__ = ["MicroscopeForm"]
@@ -63,7 +64,17 @@ class MicroscopeForm:
         self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
         self.wavelength_em_nm = LineEdit(label="λ emission (nm)")
         self.bead_diameter_um = LineEdit(label="bead diameter (µm)")
+        self.profile_file = FileEdit(
+            label="instrument profile", mode="r", filter="*.yaml *.yml *.json", nullable=True
+        )
+        self.objective = ComboBox(label="objective", choices=[])
+        self.channel_preset = ComboBox(label="channel preset", choices=[])
+        self.profile: InstrumentProfile | None = None
+        self._layer = None
         self.widgets = [
+            self.profile_file,
+            self.objective,
+            self.channel_preset,
             self.voxel_z,
             self.voxel_y,
             self.voxel_x,
@@ -94,6 +105,32 @@ class MicroscopeForm:
             (self.bead_diameter_um, "bead_diameter_um"),
         ):
             w.changed.connect(lambda *_, k=key: self._mark_user(k))
+        self.profile_file.changed.connect(self._load_profile)
+        self.objective.changed.connect(self._apply_profile)
+        self.channel_preset.changed.connect(self._apply_profile)
+        self.message = ""
+
+    def _load_profile(self, *_: Any) -> None:
+        path = self.profile_file.value
+        if not path or not str(path).strip() or str(path) == ".":
+            self.profile = None
+            return
+        try:
+            self.profile = load_profile(path)
+        except ProfileError as exc:
+            self.profile = None
+            self.message = str(exc)
+            self.sources_label.setText(f"<span style='color:#f55'>{exc}</span>")
+            return
+        self.objective.choices = [o.name for o in self.profile.objectives]
+        self.channel_preset.choices = [""] + [c.name for c in self.profile.channels]
+        self._apply_profile()
+
+    def _apply_profile(self, *_: Any) -> None:
+        """Fill what the file does not say from the chosen objective and channel (file values still win)."""
+        if self.profile is None or not self.objective.value or self._layer is None:
+            return
+        self.prefill(self._layer, self.n_channels)
 
     def prefill(self, layer: Any, n_channels: int) -> str | None:
         """Fill from our samples' metadata, else the source file's metadata, else the layer scale.
@@ -101,6 +138,7 @@ class MicroscopeForm:
         Returns an error message if the file's metadata could not be read.
         """
         problem = None
+        self._layer = layer
         self._prefilling = True
         try:
             ms = MicroscopeSettings(
@@ -122,6 +160,9 @@ class MicroscopeForm:
                     ms = settings_from_metadata(read_metadata(path), n_channels)
                 except OSError as exc:
                     problem = f"Could not read the metadata of {path}: {exc}"
+            if self.profile is not None and self.objective.value:
+                presets = [self.channel_preset.value] * n_channels if self.channel_preset.value else None
+                ms = merge_settings(ms, self.profile.settings_for(self.objective.value, presets))
             if ms.voxel_size_um is None and layer.ndim >= 3 and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0):
                 ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
                 ms.sources["voxel_size_um"] = Setting(
@@ -157,8 +198,8 @@ class MicroscopeForm:
             src = self.sources.get(key)
             if src is None:
                 origin = "<span style='color:#e8a33d'>missing (type it in)</span>"
-            elif src.source is Source.FILE:
-                origin = f"from {src.detail or 'file'}"
+            elif src.source in (Source.FILE, Source.INSTRUMENT):
+                origin = f"from {src.detail or src.source}"
             else:
                 origin = "typed by you"
             groups.setdefault(origin, []).append(label)
@@ -189,8 +230,6 @@ class MicroscopeForm:
         )
         ms = ms.with_wavelengths(ex, em, Source.USER)
         for key, src in self.sources.items():
-            if key in ms.sources and src.source is Source.FILE:
-                ms.sources[key] = Setting(
-                    ms.sources[key].value, ms.sources[key].unit, Source.FILE, src.detail
-                )
+            if key in ms.sources and src.source in (Source.FILE, Source.INSTRUMENT):
+                ms.sources[key] = Setting(ms.sources[key].value, ms.sources[key].unit, src.source, src.detail)
         return ms

@@ -33,12 +33,14 @@ from microscope_qc.analysis.coregistration import (
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.widgets._common import (
     BackgroundTask,
+    HistoryOptions,
     ask_folder,
     ask_overwrite,
     export_with_confirmation,
     input_info_for_layer,
     is_cancel,
     parse_optional_float,
+    record_after_export,
     set_layer,
 )
 from microscope_qc.widgets._microscope_form import MicroscopeForm
@@ -115,6 +117,8 @@ class CoregistrationWidget(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, stretch=1)
+        self.history_options = HistoryOptions()
+        layout.addWidget(self.history_options.container.native)
 
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
         self._pending = ""
@@ -277,6 +281,10 @@ class CoregistrationWidget(QWidget):
                 "Corrected channels added: compare them with the originals (green = reference)."
             )
             return
+        if self.microscope.profile is not None:
+            from microscope_qc.profiles import apply_tolerances
+
+            apply_tolerances(value, self.microscope.profile)
         self.result = value
         self._show(value)
         self.export_button.setEnabled(True)
@@ -375,6 +383,7 @@ class CoregistrationWidget(QWidget):
             if not target.exists() or self.confirm_overwrite(f"{target} exists."):
                 paths["registration"] = write_models(self.result, target, overwrite=True)
         self.status.setText(f"Exported to {folder}")
+        record_after_export(self, info, paths)
         return paths
 
 

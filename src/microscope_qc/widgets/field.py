@@ -21,12 +21,14 @@ from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_fie
 from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.widgets._common import (
     BackgroundTask,
+    HistoryOptions,
     ask_folder,
     ask_overwrite,
     export_with_confirmation,
     fill_metrics_table,
     input_info_for_layer,
     is_cancel,
+    record_after_export,
     set_layer,
 )
 
@@ -121,6 +123,8 @@ class FieldWidget(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.canvas)
         layout.addWidget(self.table, stretch=1)
+        self.history_options = HistoryOptions()
+        layout.addWidget(self.history_options.container.native)
 
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
         self._debounce = QTimer(self)
@@ -314,6 +318,7 @@ class FieldWidget(QWidget):
             if replace:
                 paths["flat_field"] = write_flat_field(self.result, target, overwrite=True)
         self.status.setText(f"Exported to {folder}")
+        record_after_export(self, info, paths)
         return paths
 
 

@@ -30,11 +30,13 @@ from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._common import (
     BackgroundTask,
+    HistoryOptions,
     ask_folder,
     ask_overwrite,
     export_with_confirmation,
     input_info_for_layer,
     is_cancel,
+    record_after_export,
     set_layer,
 )
 from microscope_qc.widgets._microscope_form import MicroscopeForm
@@ -128,6 +130,10 @@ class PSFWidget(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, stretch=1)
+        self.history_options = HistoryOptions()
+        layout.addWidget(self.history_options.container.native)
+        self.microscope.profile_file.changed.connect(self._profile_to_history)
+        self.microscope.objective.changed.connect(self._profile_to_history)
 
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
         self._pending: str | None = None
@@ -277,6 +283,10 @@ class PSFWidget(QWidget):
                 f"{len(pos)} beads found. Add (click) or delete (select, Delete) beads in '{POSITIONS_LAYER}', then Measure."
             )
             return
+        if self.microscope.profile is not None:
+            from microscope_qc.profiles import apply_tolerances
+
+            apply_tolerances(value, self.microscope.profile)
         self.result = value
         self._show_result(value, layer)
 
@@ -391,9 +401,17 @@ class PSFWidget(QWidget):
         )
         if paths is None:
             self.status.setText("Export cancelled; existing files were kept.")
-        else:
-            self.status.setText(f"Exported to {folder}")
+            return None
+        self.status.setText(f"Exported to {folder}")
+        record_after_export(self, info, paths)
         return paths
+
+    def _profile_to_history(self, *_: Any) -> None:
+        profile = self.microscope.profile
+        if profile is not None:
+            self.history_options.instrument.value = profile.name
+            self.history_options.objective.value = self.microscope.objective.value or ""
+            self.history_options.channel.value = self.microscope.channel_preset.value or ""
 
 
 def _summary_html(result: PSFResult) -> str:
