@@ -224,3 +224,31 @@ def record_after_export(widget, info: InputInfo, paths: dict) -> None:
         return
     if run:
         widget.status.setText(f"Exported and recorded in the QC history (run {run[:8]}).")
+
+
+def export_from_widget(
+    widget, folder, layer, figures, title: str, extra_files=None
+) -> dict[str, Path] | None:
+    """The export button of every measurement widget: the CLI's files, nothing overwritten without
+    asking, optional extra files, then recording in the QC history if asked.
+
+    ``extra_files(result, folder) -> {name: (target path, writer(path, overwrite))}`` adds files such
+    as a flat-field image or a registration model.
+    """
+    if widget.result is None:
+        widget.status.setText("Nothing to export yet: Measure first.")
+        return None
+    folder = Path(folder) if folder else ask_folder(widget)
+    if folder is None:
+        return None
+    info = input_info_for_layer(layer)
+    paths = export_with_confirmation(widget.result, folder, info, figures, title, widget.confirm_overwrite)
+    if paths is None:
+        widget.status.setText("Export cancelled; existing files were kept.")
+        return None
+    for name, (target, writer) in (extra_files(widget.result, folder) if extra_files else {}).items():
+        if not target.exists() or widget.confirm_overwrite(f"{target} exists."):
+            paths[name] = writer(target, True)
+    widget.status.setText(f"Exported to {folder}")
+    record_after_export(widget, info, paths)
+    return paths

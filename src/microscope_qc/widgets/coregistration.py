@@ -34,13 +34,10 @@ from microscope_qc.report.coregistration import coregistration_figures, write_mo
 from microscope_qc.widgets._common import (
     BackgroundTask,
     HistoryOptions,
-    ask_folder,
     ask_overwrite,
-    export_with_confirmation,
-    input_info_for_layer,
+    export_from_widget,
     is_cancel,
     parse_optional_float,
-    record_after_export,
     set_layer,
 )
 from microscope_qc.widgets._microscope_form import MicroscopeForm
@@ -364,27 +361,20 @@ class CoregistrationWidget(QWidget):
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, beads/pairs/shifts.csv, report.html and registration.json; never overwrites silently."""
-        if self.result is None:
-            self.status.setText("Nothing to export yet: Measure first.")
-            return None
-        folder = Path(folder) if folder else ask_folder(self)
-        if folder is None:
-            return None
-        info = input_info_for_layer(self._layers[0])
-        title = f"Chromatic co-registration: {self._layers[0].name}"
-        paths = export_with_confirmation(
-            self.result, folder, info, coregistration_figures, title, self.confirm_overwrite
-        )
-        if paths is None:
-            self.status.setText("Export cancelled; existing files were kept.")
-            return None
-        if self.result.models:
-            target = folder / "registration.json"
-            if not target.exists() or self.confirm_overwrite(f"{target} exists."):
-                paths["registration"] = write_models(self.result, target, overwrite=True)
-        self.status.setText(f"Exported to {folder}")
-        record_after_export(self, info, paths)
-        return paths
+
+        def extra(result, folder: Path):
+            if not result.models:
+                return {}
+            return {
+                "registration": (
+                    folder / "registration.json",
+                    lambda path, ow: write_models(result, path, overwrite=ow),
+                )
+            }
+
+        layer = self._layers[0] if self._layers else None
+        title = f"Chromatic co-registration: {layer.name if layer else ''}"
+        return export_from_widget(self, folder, layer, coregistration_figures, title, extra)
 
 
 def _summary_html(result: CoregistrationResult) -> str:

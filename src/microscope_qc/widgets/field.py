@@ -22,13 +22,10 @@ from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.widgets._common import (
     BackgroundTask,
     HistoryOptions,
-    ask_folder,
     ask_overwrite,
-    export_with_confirmation,
+    export_from_widget,
     fill_metrics_table,
-    input_info_for_layer,
     is_cancel,
-    record_after_export,
     set_layer,
 )
 
@@ -298,28 +295,19 @@ class FieldWidget(QWidget):
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, profiles.csv, report.html (and flat_field.tif if ticked); never overwrites silently."""
-        if self.result is None:
-            self.status.setText("Nothing to export yet: Measure first.")
-            return None
-        folder = Path(folder) if folder else ask_folder(self)
-        if folder is None:
-            return None
-        info = input_info_for_layer(self._layer)
-        title = f"Field illumination: {self._layer.name}"
-        paths = export_with_confirmation(
-            self.result, folder, info, field_figures, title, self.confirm_overwrite
-        )
-        if paths is None:
-            self.status.setText("Export cancelled; existing files were kept.")
-            return None
-        if self.write_flat.value:
-            target = folder / "flat_field.tif"
-            replace = not target.exists() or self.confirm_overwrite(f"{target} exists.")
-            if replace:
-                paths["flat_field"] = write_flat_field(self.result, target, overwrite=True)
-        self.status.setText(f"Exported to {folder}")
-        record_after_export(self, info, paths)
-        return paths
+
+        def extra(result, folder: Path):
+            if not self.write_flat.value:
+                return {}
+            return {
+                "flat_field": (
+                    folder / "flat_field.tif",
+                    lambda path, ow: write_flat_field(result, path, overwrite=ow),
+                )
+            }
+
+        title = f"Field illumination: {self._layer.name if self._layer else ''}"
+        return export_from_widget(self, folder, self._layer, field_figures, title, extra)
 
 
 def _summary_html(result: FieldResult) -> str:

@@ -31,12 +31,9 @@ from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._common import (
     BackgroundTask,
     HistoryOptions,
-    ask_folder,
     ask_overwrite,
-    export_with_confirmation,
-    input_info_for_layer,
+    export_from_widget,
     is_cancel,
-    record_after_export,
     set_layer,
 )
 from microscope_qc.widgets._microscope_form import MicroscopeForm
@@ -384,27 +381,10 @@ class PSFWidget(QWidget):
 
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, beads.csv and report.html (the CLI's files) to ``folder``; never overwrites silently."""
-        if self.result is None:
-            self.status.setText("Nothing to export yet: Measure first.")
-            return None
-        folder = Path(folder) if folder else ask_folder(self)
-        if folder is None:
-            return None
-        info = input_info_for_layer(self._result_layer)
-        paths = export_with_confirmation(
-            self.result,
-            folder,
-            info,
-            psf_figures,
-            f"PSF / resolution: {self._result_layer.name}",
-            self.confirm_overwrite,
+        layer = self._result_layer
+        return export_from_widget(
+            self, folder, layer, psf_figures, f"PSF / resolution: {layer.name if layer else ''}"
         )
-        if paths is None:
-            self.status.setText("Export cancelled; existing files were kept.")
-            return None
-        self.status.setText(f"Exported to {folder}")
-        record_after_export(self, info, paths)
-        return paths
 
     def _profile_to_history(self, *_: Any) -> None:
         profile = self.microscope.profile
