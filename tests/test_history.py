@@ -214,6 +214,7 @@ def test_period_report_lists_exactly_the_runs_in_range(tmp_path):
     paths = rep.write(tmp_path / "out", ome_companion=True)
     doc = json.loads(paths["json"].read_text())
     assert doc["schema"] == "napari-microscope-qc/qc-period/1" and len(doc["runs"]) == 3
+    assert doc["runs"][0]["verdicts"][0]["threshold"] == 1.5
     assert paths["pdf"].read_bytes()[:4] == b"%PDF"
     assert "data:image/png;base64," in paths["html"].read_text()
     assert "MapAnnotation" in paths["ome"].read_text()

@@ -377,7 +377,13 @@ def _run_history(args: argparse.Namespace) -> int:
                 from microscope_qc.history.report import draw_trend
 
                 fig = Figure(figsize=(7, 3))
-                draw_trend(fig.add_subplot(), series, args.metric, None, drift)
+                draw_trend(
+                    fig.add_subplot(),
+                    series,
+                    args.metric,
+                    store.thresholds(args.instrument, args.metric),
+                    drift,
+                )
                 fig.tight_layout()
                 fig.savefig(args.plot, dpi=100)
                 print(f"wrote {args.plot}")

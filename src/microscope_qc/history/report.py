@@ -74,6 +74,21 @@ def draw_trend(
         )
     for comparison, value in thresholds or []:
         ax.axhline(value, color="#999", ls="--", lw=1)
+        # shade the failing side of the limit: the tolerance band is what stays white
+        if comparison == "<=":
+            ax.axhspan(
+                value,
+                max(value, float(np.nanmax(series["value"] + yerr))) * 1.05 + 1e-12,
+                color="#c51b7d",
+                alpha=0.06,
+            )
+        else:
+            ax.axhspan(
+                min(value, float(np.nanmin(series["value"] - yerr))) * 0.95,
+                value,
+                color="#c51b7d",
+                alpha=0.06,
+            )
         ax.text(t.iloc[0], value, f" limit {comparison} {value:g}", va="bottom", fontsize=7, color="#666")
     if drift is not None and drift.n >= 3 and math.isfinite(drift.slope_per_day):
         tail = series.dropna(subset=["value"]).tail(drift.n)
@@ -108,6 +123,7 @@ class PeriodReport:
     drift: dict[tuple[str, str], DriftResult] = field(default_factory=dict)
     methods_text: str = ""
     store_metrics: dict[str, pd.DataFrame] = field(default_factory=dict)
+    store_verdicts: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ machine-readable
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +142,9 @@ class PeriodReport:
                     "input_sha256": r["input_sha256"],
                     "report_path": r["report_path"],
                     "metrics": [] if ms is None else [_clean_row(x) for x in ms.to_dict("records")],
+                    "verdicts": [_clean_row(x) for x in self.store_verdicts[r["uuid"]].to_dict("records")]
+                    if r["uuid"] in self.store_verdicts
+                    else [],
                 }
             )
         return {
@@ -347,7 +366,9 @@ def period_report(
     runs = store.runs(instrument, start=start, end=end)
     rep = PeriodReport(instrument, start, end, runs, summary={})
     for uuid_ in runs["uuid"]:
-        rep.store_metrics[uuid_] = store.run(uuid_)["metrics"]
+        run = store.run(uuid_)
+        rep.store_metrics[uuid_] = run["metrics"]
+        rep.store_verdicts[uuid_] = run["verdicts"]
     for measurement in sorted(runs["measurement"].unique()):
         names = KEY_METRICS.get(measurement) or tuple(store.metric_names(instrument))
         sub = runs[runs.measurement == measurement]
@@ -368,12 +389,7 @@ def period_report(
             }
             rep.series[(measurement, metric)] = series
             rep.drift[(measurement, metric)] = detect_drift(series, last_n)
-            thr = []
-            for u in sub["uuid"]:
-                vs = store.run(u)["verdicts"]
-                for _, v in vs[vs.metric == metric].iterrows():
-                    thr.append((v["comparison"], float(v["threshold"])))
-            rep.thresholds[(measurement, metric)] = sorted(set(thr))
+            rep.thresholds[(measurement, metric)] = store.thresholds(instrument, metric)
     rep.methods_text = _methods_text(rep, store)
     return rep
 

@@ -348,6 +348,17 @@ class HistoryStore:
         df["time"] = pd.to_datetime(df["time"], utc=True, format="ISO8601")
         return df
 
+    def thresholds(self, instrument: str, metric: str) -> list[tuple[str, float]]:
+        """The distinct limits (comparison, threshold) this metric was judged against for an instrument."""
+        q = (
+            sa.select(verdicts.c.comparison, verdicts.c.threshold)
+            .distinct()
+            .join(runs, verdicts.c.run_id == runs.c.id)
+            .where(runs.c.instrument == instrument, verdicts.c.metric == metric)
+        )
+        with self.engine.connect() as conn:
+            return sorted((c, float(t)) for c, t in conn.execute(q) if t is not None)
+
     def metric_names(self, instrument: str | None = None) -> list[str]:
         q = (
             sa.select(metrics.c.name)

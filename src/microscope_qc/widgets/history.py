@@ -138,7 +138,8 @@ class HistoryWidget(QWidget):
             self.canvas.draw_idle()
             return
         drift = detect_drift(series, int(self.last_n.value))
-        draw_trend(self.figure.add_subplot(), series, self.metric.value, None, drift)
+        limits = self.store.thresholds(self.instrument.value, self.metric.value)
+        draw_trend(self.figure.add_subplot(), series, self.metric.value, limits, drift)
         self.drift_label.setText(drift.text)
         self.canvas.draw_idle()
 
