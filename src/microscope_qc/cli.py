@@ -171,12 +171,13 @@ def _run_measurement(args: argparse.Namespace) -> int:
             images = [read_image(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
-                if not args.quiet:
+                # a live progress line on a terminal; logs get only the per-file summary below
+                if not args.quiet and sys.stderr.isatty():
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
 
             profile = profile_from_args(args)
             result = m.run(images, args, progress)
-            if not args.quiet:
+            if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
             if profile is not None:
                 from microscope_qc.profiles import apply_tolerances

@@ -15,6 +15,17 @@ from microscope_qc.report import Figure, figure_to_png
 __all__ = ["coregistration_figures", "write_models"]
 
 
+def _arrows(ax, x, y, u, v, colour: str) -> float:
+    """Draw shift arrows exaggerated so the longest spans a tenth of the field; returns the factor."""
+    length = np.hypot(u, v)
+    factor = 0.1 * max(np.ptp(x), np.ptp(y), 1e-6) / max(float(length.max()), 1e-9)
+    ax.quiver(x, y, u * factor, v * factor, angles="xy", scale_units="xy", scale=1, color=colour, width=0.004)
+    ax.set_aspect("equal")
+    ax.invert_yaxis()
+    ax.set_xlabel("x (µm)")
+    return factor
+
+
 def coregistration_figures(result) -> list[Figure]:
     figs = []
     shifts = result.tables["shifts"]
@@ -26,43 +37,13 @@ def coregistration_figures(result) -> list[Figure]:
             continue
         fig = MplFigure(figsize=(11, 4.8))
         ax = fig.add_subplot(1, 2, 1)
-        lat = np.hypot(sel.shift_x_um, sel.shift_y_um)
-        scale = 0.1 * max(np.ptp(sel.x_um), np.ptp(sel.y_um), 1e-6) / max(float(lat.max()), 1e-9)
-        ax.quiver(
-            sel.x_um,
-            sel.y_um,
-            sel.shift_x_um * scale,
-            sel.shift_y_um * scale,
-            angles="xy",
-            scale_units="xy",
-            scale=1,
-            color="#d95f02",
-            width=0.004,
-        )
-        ax.set_aspect("equal")
-        ax.invert_yaxis()
-        ax.set_xlabel("x (µm)")
+        scale = _arrows(ax, sel.x_um, sel.y_um, sel.shift_x_um, sel.shift_y_um, "#d95f02")
         ax.set_ylabel("y (µm)")
         ax.set_title(f"lateral shifts ×{scale:.0f} (channel {i} → {j})", fontsize=9)
         ax2 = fig.add_subplot(1, 2, 2)
         if sel.residual_x_um.notna().any():
-            r = np.hypot(sel.residual_x_um, sel.residual_y_um)
-            rs = 0.1 * max(np.ptp(sel.x_um), np.ptp(sel.y_um), 1e-6) / max(float(r.max()), 1e-9)
-            ax2.quiver(
-                sel.x_um,
-                sel.y_um,
-                sel.residual_x_um * rs,
-                sel.residual_y_um * rs,
-                angles="xy",
-                scale_units="xy",
-                scale=1,
-                color="#1b9e77",
-                width=0.004,
-            )
+            rs = _arrows(ax2, sel.x_um, sel.y_um, sel.residual_x_um, sel.residual_y_um, "#1b9e77")
             ax2.set_title(f"residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
-        ax2.set_aspect("equal")
-        ax2.invert_yaxis()
-        ax2.set_xlabel("x (µm)")
         fig.tight_layout()
         caption = (
             f"Mean shift ({pair.shift_x_um * 1000:.1f}, {pair.shift_y_um * 1000:.1f}, {pair.shift_z_um * 1000:.1f}) nm, "

@@ -12,15 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, Select, SpinBox
-from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,12 +26,9 @@ from microscope_qc.analysis.coregistration import (
     correct_image,
 )
 from microscope_qc.report.coregistration import coregistration_figures, write_models
+from microscope_qc.widgets._base import MeasurementDock
 from microscope_qc.widgets._common import (
-    BackgroundTask,
-    HistoryOptions,
-    ask_overwrite,
     export_from_widget,
-    is_cancel,
     parse_optional_float,
     set_layer,
 )
@@ -54,16 +46,15 @@ PAIR_COLUMNS = [
 ]  # fmt: skip
 
 
-class CoregistrationWidget(QWidget):
+class CoregistrationWidget(MeasurementDock):
     """Measure and correct chromatic shifts from multi-colour beads."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.viewer = napari_viewer
+        super().__init__(napari_viewer, parent, "Pick a multichannel bead image, or one layer per channel.")
         self.result: CoregistrationResult | None = None
         self._layers: list = []
         self._voxel = (1.0, 1.0, 1.0)
-        self.confirm_overwrite = lambda message: ask_overwrite(self, message)
+        self._pending = ""
 
         self.layers_select = Select(label="image(s)", choices=self._image_layers)
         self.microscope = MicroscopeForm()
@@ -88,47 +79,20 @@ class CoregistrationWidget(QWidget):
             ]
         )
         self.run_button = QPushButton("Measure")
-        self.cancel_button = QPushButton("Cancel")
         self.correct_button = QPushButton("Apply correction")
-        self.export_button = QPushButton("Export…")
-        for b in (self.cancel_button, self.correct_button, self.export_button):
-            b.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.status = QLabel("Pick a multichannel bead image, or one layer per channel.")
-        self.status.setWordWrap(True)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.table = QTableWidget(0, len(PAIR_COLUMNS))
         self.table.setHorizontalHeaderLabels(PAIR_COLUMNS)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form.native)
-        layout.addWidget(self.microscope.sources_label)
-        row = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.correct_button, self.export_button):
-            row.addWidget(b)
-        layout.addLayout(row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, stretch=1)
-        self.history_options = HistoryOptions()
-        layout.addWidget(self.history_options.container.native)
-
-        self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
-        self._pending = ""
+        self._build(
+            [self.form.native, self.microscope.sources_label],
+            [self.run_button, self.correct_button],
+            [self.table],
+        )
+        self.correct_button.setEnabled(False)
         self.run_button.clicked.connect(self.measure)
-        self.cancel_button.clicked.connect(self.task.cancel)
         self.correct_button.clicked.connect(self.apply_correction)
-        self.export_button.clicked.connect(lambda: self.export())
         self.layers_select.changed.connect(self._prefill)
         self.exaggeration.changed.connect(self._draw_vectors)
-        events = self.viewer.layers.events
-        for ev in (events.inserted, events.removed):
-            ev.connect(self._refresh_layers)
-        self._refresh_layers()
+        self._watch_layers(self._refresh_layers)
 
     # ------------------------------------------------------------------ inputs
     def _image_layers(self, *_: Any) -> list:
@@ -186,14 +150,9 @@ class CoregistrationWidget(QWidget):
         )
 
     # ------------------------------------------------------------------ run
-    def _start(self, work, message: str, kind: str) -> None:
+    def _run(self, work, message: str, kind: str) -> None:
         self._pending = kind
-        self.status.setText(message)
-        self.progress.setValue(0)
-        for b in (self.run_button, self.correct_button):
-            b.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.task.start(work)
+        self._start(work, message)
 
     def measure(self) -> None:
         """Localise, match and model in the background."""
@@ -211,7 +170,7 @@ class CoregistrationWidget(QWidget):
         def work(progress, cancel):
             return analyze_coregistration(data, settings, progress=progress, cancel=cancel)
 
-        self._start(work, "Measuring…", "measure")
+        self._run(work, "Measuring…", "measure")
 
     def apply_correction(self) -> None:
         """Resample every channel with a model onto the reference channel's grid (in the background)."""
@@ -233,21 +192,11 @@ class CoregistrationWidget(QWidget):
                 out[j] = correct_image(data[j], model, voxel)
             return out
 
-        self._start(work, "Correcting…", "correct")
-
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * fraction))
+        self._run(work, "Correcting…", "correct")
 
     def _on_finished(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        super()._on_finished()
         self.correct_button.setEnabled(bool(self.result is not None and self.result.models))
-
-    def _on_error(self, exc: BaseException) -> None:
-        self.progress.setValue(0)
-        self.status.setText(
-            "Cancelled; nothing was changed." if is_cancel(exc) else f"<b>Could not analyse:</b> {exc}"
-        )
 
     def _on_done(self, value: Any) -> None:
         self.progress.setValue(1000)

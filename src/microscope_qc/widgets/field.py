@@ -14,18 +14,15 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from napari.utils.colormaps import DirectLabelColormap
-from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QTableWidget, QVBoxLayout, QWidget
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QPushButton, QTableWidget, QWidget
 
 from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_field
 from microscope_qc.report.field import field_figures, write_flat_field
+from microscope_qc.widgets._base import MeasurementDock
 from microscope_qc.widgets._common import (
-    BackgroundTask,
-    HistoryOptions,
-    ask_overwrite,
     export_from_widget,
     fill_metrics_table,
-    is_cancel,
     set_layer,
 )
 
@@ -55,16 +52,14 @@ def _iso_colormap(step: float) -> DirectLabelColormap:
     return DirectLabelColormap(color_dict=colours)
 
 
-class FieldWidget(QWidget):
+class FieldWidget(MeasurementDock):
     """Measure flatness of a fluorescent-slide image, with live overlays."""
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.viewer = napari_viewer
+        super().__init__(napari_viewer, parent, "Pick the image of a homogeneous fluorescent slide.")
         self.result: FieldResult | None = None
         self._layer = None
         self._rerun = False
-        self.confirm_overwrite = lambda message: ask_overwrite(self, message)
 
         self.layer_combo = ComboBox(label="flat image", choices=self._image_layers, nullable=True)
         self.dark_combo = ComboBox(label="dark image", choices=self._image_layers, nullable=True, value=None)
@@ -93,50 +88,20 @@ class FieldWidget(QWidget):
             ]
         )
         self.run_button = QPushButton("Measure")
-        self.cancel_button = QPushButton("Cancel")
-        self.export_button = QPushButton("Export…")
-        self.cancel_button.setEnabled(False)
-        self.export_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.status = QLabel("Pick the image of a homogeneous fluorescent slide.")
-        self.status.setWordWrap(True)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.figure = Figure(figsize=(4, 2.4), tight_layout=True)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumHeight(200)
         self.table = QTableWidget(0, 5)
+        self._build([self.form.native], [self.run_button], [self.canvas, self.table])
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form.native)
-        row = QHBoxLayout()
-        for b in (self.run_button, self.cancel_button, self.export_button):
-            row.addWidget(b)
-        layout.addLayout(row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.canvas)
-        layout.addWidget(self.table, stretch=1)
-        self.history_options = HistoryOptions()
-        layout.addWidget(self.history_options.container.native)
-
-        self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
         self._debounce.timeout.connect(self.measure)
         self.run_button.clicked.connect(self.measure)
-        self.cancel_button.clicked.connect(self.task.cancel)
-        self.export_button.clicked.connect(lambda: self.export())
         for w in (self.blur, self.sigma, self.step, self.model, self.tolerance_u, self.tolerance_ca):
             w.changed.connect(self._schedule)
-        events = self.viewer.layers.events
-        for ev in (events.inserted, events.removed):
-            ev.connect(self._refresh_layers)
-        self._refresh_layers()
+        self._watch_layers(self._refresh_layers)
 
     # ------------------------------------------------------------------ inputs
     def _image_layers(self, *_: Any) -> list:
@@ -193,28 +158,16 @@ class FieldWidget(QWidget):
             )
 
         self._layer = layer
-        self.status.setText("Measuring…")
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.task.start(work)
-
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * fraction))
+        self._start(work, "Measuring…")
 
     def _on_finished(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if self._rerun:
+        super()._on_finished()
+        if self._rerun:  # the controls changed while the last run was busy
             self._rerun = False
             self.measure()
 
-    def _on_error(self, exc: BaseException) -> None:
-        self.progress.setValue(0)
-        self.status.setText("Cancelled." if is_cancel(exc) else f"<b>Could not analyse:</b> {exc}")
-
     def _on_done(self, result: FieldResult) -> None:
-        self.result = result
-        self.progress.setValue(1000)
+        super()._on_done(result)
         self._show(result)
         self.export_button.setEnabled(True)
         self.status.setText("Done. Change σ, step or model to update; Export… to save.")

@@ -16,24 +16,17 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads, render_model
 from microscope_qc.report.psf import psf_figures
+from microscope_qc.widgets._base import MeasurementDock
 from microscope_qc.widgets._common import (
-    BackgroundTask,
-    HistoryOptions,
-    ask_overwrite,
     export_from_widget,
-    is_cancel,
     set_layer,
 )
 from microscope_qc.widgets._microscope_form import MicroscopeForm
@@ -55,7 +48,7 @@ _FORM_FIELDS = (
 )  # fmt: skip
 
 
-class PSFWidget(QWidget):
+class PSFWidget(MeasurementDock):
     """Measure lateral and axial resolution from a bead z-stack.
 
     Workflow: pick the image layer → check the pre-filled settings (from the file's metadata
@@ -64,12 +57,10 @@ class PSFWidget(QWidget):
     """
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.viewer = napari_viewer
+        super().__init__(napari_viewer, parent, "Pick a bead z-stack.")
         self.result: PSFResult | None = None
         self._result_layer = None
-        #: called with a message when an export would replace files; returns True to replace
-        self.confirm_overwrite = lambda message: ask_overwrite(self, message)
+        self._pending: str | None = None
 
         self.layer_combo = ComboBox(label="image", choices=self._image_layers, nullable=True)
         self.microscope = MicroscopeForm()
@@ -93,57 +84,28 @@ class PSFWidget(QWidget):
                 self.tolerance_z,
                 self.threshold,
                 self.use_positions,
-            ]  # fmt: skip
+            ]
         )
         self.sources_label = self.microscope.sources_label
         self.detect_button = QPushButton("Detect beads")
         self.measure_button = QPushButton("Measure")
-        self.cancel_button = QPushButton("Cancel")
-        self.export_button = QPushButton("Export…")
-        self.cancel_button.setEnabled(False)
-        self.export_button.setEnabled(False)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.status = QLabel("Pick a bead z-stack.")
-        self.status.setWordWrap(True)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
+        self._build(
+            [self.form.native, self.sources_label], [self.detect_button, self.measure_button], [self.table]
+        )
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form.native)
-        layout.addWidget(self.sources_label)
-        buttons = QHBoxLayout()
-        for b in (self.detect_button, self.measure_button, self.cancel_button, self.export_button):
-            buttons.addWidget(b)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table, stretch=1)
-        self.history_options = HistoryOptions()
-        layout.addWidget(self.history_options.container.native)
         self.microscope.profile_file.changed.connect(self._profile_to_history)
         self.microscope.objective.changed.connect(self._profile_to_history)
-
-        self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
-        self._pending: str | None = None
         self.detect_button.clicked.connect(self.detect)
         self.measure_button.clicked.connect(self.measure)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.export_button.clicked.connect(lambda: self.export())
         self.table.itemSelectionChanged.connect(self._on_row_selected)
         self.layer_combo.changed.connect(self._prefill)
-        events = self.viewer.layers.events
-        for ev in (events.inserted, events.removed):
-            ev.connect(self._refresh_layers)
-        self._refresh_layers()
+        self._watch_layers(self._refresh_layers)
 
     # ------------------------------------------------------------------ settings
     def _image_layers(self, *_: Any) -> list:
@@ -225,18 +187,6 @@ class PSFWidget(QWidget):
         self._result_layer = layer
         self._start(work, "Measuring…")
 
-    def cancel(self) -> None:
-        self.task.cancel()
-        self.status.setText("Cancelling…")
-
-    def _start(self, work, message: str) -> None:
-        self.status.setText(message)
-        self.progress.setValue(0)
-        for b in (self.detect_button, self.measure_button):
-            b.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.task.start(work)
-
     def _positions_for(self, layer) -> np.ndarray | None:
         """User-edited bead positions in the image's voxel indices (z, y, x), or None."""
         if POSITIONS_LAYER not in self.viewer.layers:
@@ -248,22 +198,6 @@ class PSFWidget(QWidget):
         return (world - np.asarray(layer.translate)[-3:]) / np.asarray(layer.scale)[-3:]
 
     # ------------------------------------------------------------------ results
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * fraction))
-        self.status.setText(message)
-
-    def _on_finished(self) -> None:
-        for b in (self.detect_button, self.measure_button):
-            b.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def _on_error(self, exc: BaseException) -> None:
-        self.progress.setValue(0)
-        if is_cancel(exc):
-            self.status.setText("Cancelled; nothing was changed.")
-        else:
-            self.status.setText(f"<b>Could not analyse:</b> {exc}")
-
     def _on_done(self, value: Any) -> None:
         self.progress.setValue(1000)
         layer = self._result_layer
