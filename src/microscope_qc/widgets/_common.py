@@ -187,9 +187,15 @@ class HistoryOptions:
         self.objective = LineEdit(label="objective")
         self.channel = LineEdit(label="channel")
         self.location = LineEdit(label="history", value=default_history_url())
-        self.container = Container(
-            widgets=[self.record, self.instrument, self.objective, self.channel, self.location]
-        )
+        self.details = Container(widgets=[self.instrument, self.objective, self.channel, self.location])
+        self.container = Container(widgets=[self.record, self.details])
+        # the details take room only when recording is switched on
+        self.record.changed.connect(self._show_details)
+        self._show_details()
+
+    def _show_details(self, *_: Any) -> None:
+        # Qt keeps an explicitly hidden child hidden when its parent is shown later
+        self.details.native.setVisible(bool(self.record.value))
 
     def record_result(
         self, result, info: InputInfo, report_path: Path, acquired_at: str | None = None

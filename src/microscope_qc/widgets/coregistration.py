@@ -7,6 +7,7 @@ after the registration model); *Apply correction* resamples the other channels o
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -348,5 +349,5 @@ def _summary_html(result: CoregistrationResult) -> str:
         colour = "#3c3" if v.passed else "#f55"
         text += f"<br><span style='color:{colour}'>{'PASS' if v.passed else 'FAIL'}: ch{v.channel} ratio {v.value:.2f} (limit ≤ {v.threshold:g})</span>"
     for w in result.warnings:
-        text += f"<br><span style='color:#e8a33d'>⚠ {w}</span>"
+        text += f"<br><span style='color:#e8a33d'>⚠ {html.escape(w)}</span>"
     return text

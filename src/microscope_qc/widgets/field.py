@@ -6,6 +6,7 @@ Changing σ, the step or the model re-runs the analysis in a worker after a shor
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ from microscope_qc.widgets._common import (
 
 if TYPE_CHECKING:
     import napari
+
+#: comparison signs as text that rich-text labels do not mistake for tags
+_SYMBOL = {"<=": "≤", ">=": "≥"}
 
 __all__ = ["FieldWidget"]
 
@@ -269,7 +273,7 @@ def _summary_html(result: FieldResult) -> str:
 
     verdicts = "<br>".join(
         f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
-        f"{v.value:.3g} (limit {v.comparison} {v.threshold:g})</span>"
+        f"{v.value:.3g} (limit {_SYMBOL[v.comparison]} {v.threshold:g})</span>"
         for v in result.verdicts
     )
     centre = result.metric("illumination_centre_offset_percent")
@@ -281,5 +285,5 @@ def _summary_html(result: FieldResult) -> str:
         f"correction {m('residual_cv_percent'):.2f} %<br>{verdicts}"
     )
     for w in result.warnings:
-        text += f"<br><span style='color:#e8a33d'>⚠ {w}</span>"
+        text += f"<br><span style='color:#e8a33d'>⚠ {html.escape(w)}</span>"
     return text

@@ -7,6 +7,7 @@ thread, and turns the result into layers, a table and exports.
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,9 @@ from microscope_qc.widgets._microscope_form import MicroscopeForm
 
 if TYPE_CHECKING:
     import napari
+
+#: comparison signs as text that rich-text labels do not mistake for tags
+_SYMBOL = {"<=": "≤", ">=": "≥"}
 
 __all__ = ["PSFWidget"]
 
@@ -342,10 +346,10 @@ def _summary_html(result: PSFResult) -> str:
         verdicts = [v for v in result.verdicts if v.channel == c]
         vtext = "<br>".join(
             f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
-            f"{v.value:.2f} (limit {v.comparison} {v.threshold:g})</span>"
+            f"{v.value:.2f} (limit {_SYMBOL[v.comparison]} {v.threshold:g})</span>"
             for v in verdicts
         )
         parts.append(f"<b>{chan.name}</b>: " + " · ".join(cells) + (f"<br>{vtext}" if vtext else ""))
     for w in result.warnings:
-        parts.append(f"<span style='color:#e8a33d'>⚠ {w}</span>")
+        parts.append(f"<span style='color:#e8a33d'>⚠ {html.escape(w)}</span>")
     return "<br>".join(parts)
