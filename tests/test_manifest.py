@@ -36,6 +36,7 @@ def test_every_contribution_points_at_a_declared_command():
     declared = {c["id"] for c in contrib["commands"]}
     referenced = [w["command"] for w in contrib.get("widgets", [])]
     referenced += [s["command"] for s in contrib.get("sample_data", [])]
+    referenced += [r["command"] for r in contrib.get("readers", [])]
     for items in contrib.get("menus", {}).values():
         referenced += [i["command"] for i in items if "command" in i]
     missing = sorted(set(referenced) - declared)

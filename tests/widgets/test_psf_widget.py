@@ -160,3 +160,19 @@ def test_rerun_updates_layers_instead_of_adding(viewer_with_sample, qtbot):
     assert len(viewer.layers) == n_layers
     assert viewer.layers["PSF map fwhm_x_um"].visible  # the user's choice survives a re-run
     assert w.result.settings["method"].value == "metroloj"
+
+
+def test_reader_opens_ome_tiff_with_scale_and_prefills(make_napari_viewer):
+    from pathlib import Path
+
+    from microscope_qc.widgets.psf import PSFWidget
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "synthetic_beads.ome.tif"
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(sample), plugin="napari-microscope-qc")
+    layer = layers[0]
+    assert layer.data.shape == (48, 320, 320)
+    assert tuple(layer.scale) == pytest.approx((0.15, 0.065, 0.065))
+    w = PSFWidget(viewer)
+    assert float(w.na.value) == 1.4  # from the OME metadata, through the layer's source path
+    assert w.settings().microscope.source_of("na").detail == "OME Objective.LensNA"

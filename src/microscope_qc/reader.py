@@ -1,0 +1,61 @@
+"""napari reader for OME-TIFF: channels as layers with their physical scale and acquisition metadata.
+
+Qt-free: it returns napari layer-data tuples; napari calls it through the manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from microscope_qc.io import ImageReadError, read_image
+
+__all__ = ["napari_get_reader", "read_layers"]
+
+_SUFFIXES = (".ome.tif", ".ome.tiff")
+
+
+def napari_get_reader(path: str | list[str]) -> Any:
+    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader)."""
+    paths = [path] if isinstance(path, str) else list(path)
+    if paths and all(str(p).lower().endswith(_SUFFIXES) for p in paths):
+        return read_layers
+    return None
+
+
+def read_layers(path: str | list[str]) -> list[tuple]:
+    """One image layer per file and channel, lazily, with the voxel size as scale and the file's
+    acquisition metadata (and where each value came from) in ``layer.metadata``."""
+    paths = [path] if isinstance(path, str) else list(path)
+    layers = []
+    for p in paths:
+        try:
+            image = read_image(p)
+        except ImageReadError:
+            return []  # napari reports that no reader could open the file
+        data = image.data  # (C, Z, Y, X), dask
+        meta = image.metadata
+        vox = meta.voxel_size_um.value if not meta.voxel_size_um.missing else None
+        two_d = data.shape[1] == 1
+        if two_d:
+            data = data[:, 0]
+        scale = None
+        if vox and all(v is not None for v in (vox if not two_d else vox[1:])):
+            scale = tuple(vox[1:]) if two_d else tuple(vox)
+        names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[0])]
+        stem = Path(p).name.split(".")[0]
+        kwargs: dict[str, Any] = {
+            "metadata": {"acquisition": meta.as_dict(), "path": str(p)},
+        }
+        if data.shape[0] > 1:
+            kwargs["channel_axis"] = 0
+            kwargs["name"] = [f"{stem} [{n}]" for n in names]
+            if scale:
+                kwargs["scale"] = scale
+        else:
+            data = data[0]
+            kwargs["name"] = stem
+            if scale:
+                kwargs["scale"] = scale
+        layers.append((data, kwargs, "image"))
+    return layers
