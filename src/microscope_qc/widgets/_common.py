@@ -223,8 +223,16 @@ def record_after_export(widget, info: InputInfo, paths: dict) -> None:
     """Record an exported result in the QC history if the widget's history options say so."""
     from microscope_qc.history import HistoryError
 
+    acquired = None
+    if info.path:  # the acquisition date recorded in the file, when there is one
+        try:
+            from microscope_qc.io import read_metadata
+
+            acquired = read_metadata(info.path).acquisition_date.value
+        except OSError:
+            acquired = None
     try:
-        run = widget.history_options.record_result(widget.result, info, paths["html"])
+        run = widget.history_options.record_result(widget.result, info, paths["html"], acquired)
     except HistoryError as exc:
         widget.status.setText(f"Exported, but <b>not recorded</b>: {exc}")
         return
