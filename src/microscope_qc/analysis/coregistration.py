@@ -59,6 +59,18 @@ __all__ = [
 ]
 
 MODELS = ("translation", "affine", "poly2")
+#: what every localisation table has, whichever way the beads were found
+_LOCALISATION_COLUMNS = (
+    "status",
+    "reason",
+    "reason_detail",
+    "x_um",
+    "y_um",
+    "z_um",
+    "x_se_um",
+    "y_se_um",
+    "z_se_um",
+)
 
 
 @dataclass
@@ -328,22 +340,7 @@ def _localise_3d(
     )
     r = analyze_psf(stack, ps)
     t = r.beads
-    cols = [
-        "status",
-        "reason",
-        "reason_detail",
-        "x_um",
-        "y_um",
-        "z_um",
-        "x_se_um",
-        "y_se_um",
-        "z_se_um",
-        "fwhm_x_um",
-        "fwhm_z_um",
-        "r2_xy",
-        "peak_value",
-    ]
-    return t[cols].copy()
+    return t[[*_LOCALISATION_COLUMNS, "fwhm_x_um", "fwhm_z_um", "r2_xy", "peak_value"]].copy()
 
 
 def _localise_2d(
@@ -357,19 +354,7 @@ def _localise_2d(
     )
     n = len(det["x"])
     if n == 0:
-        return pd.DataFrame(
-            columns=[
-                "status",
-                "reason",
-                "reason_detail",
-                "x_um",
-                "y_um",
-                "z_um",
-                "x_se_um",
-                "y_se_um",
-                "z_se_um",
-            ]
-        )
+        return pd.DataFrame(columns=list(_LOCALISATION_COLUMNS))
     bead_d = ms.bead_diameter_um or 0.0
     half = max(3, int(math.ceil(max(4 * sigma_px, (1.5 * bead_d + 0.5) / max(dx, dy)))))
     L = 2 * half + 1
@@ -560,10 +545,11 @@ def analyze_coregistration(
         tables.append(t)
     beads = pd.concat(tables, ignore_index=True)
     beads.insert(0, "bead_id", np.arange(len(beads)))
-    beads["matched_pairs"] = ""
 
     # 2. match and summarise each pair -------------------------------------------------------
-    pairs_rows, shift_rows = [], []
+    pairs_rows: list[dict[str, Any]] = []
+    shift_tables: list[pd.DataFrame] = []
+    matches: list[pd.DataFrame] = []  # (bead, "i-j:partner") for every matched bead of every pair
     ref = s.reference_channel
     pairs = [(i, j) for i in range(n_ch) for j in range(i + 1, n_ch)]
     for k, (i, j) in enumerate(pairs):
@@ -585,14 +571,12 @@ def analyze_coregistration(
         mutual = (ib[ia] == np.arange(len(pa))) & (da <= gate)
         ai, bi = np.flatnonzero(mutual), ia[mutual]
         n_match = len(ai)
-        for ids, partner in (
-            (a.bead_id.to_numpy()[ai], b.bead_id.to_numpy()[bi]),
-            (b.bead_id.to_numpy()[bi], a.bead_id.to_numpy()[ai]),
-        ):
-            for bid, pid in zip(ids, partner, strict=True):
-                beads.loc[bid, "matched_pairs"] = (
-                    beads.loc[bid, "matched_pairs"] + f" {i}-{j}:{pid}"
-                ).strip()
+        ids_a, ids_b = a.bead_id.to_numpy()[ai], b.bead_id.to_numpy()[bi]
+        matches.append(
+            pd.DataFrame(
+                {"bead_id": np.r_[ids_a, ids_b], "tag": [f"{i}-{j}:{p}" for p in np.r_[ids_b, ids_a]]}
+            )
+        )
         if n_match == 0:
             raise AnalysisError(
                 f"No bead of channel {i} has a partner in channel {j} within {gate:.2f} µm. Check that the channels show "
@@ -624,29 +608,26 @@ def analyze_coregistration(
         if model is not None:
             row.update(_model_summary(model))
         pairs_rows.append(row)
-        for q in range(n_match):
-            shift_rows.append(
+        shift_tables.append(
+            pd.DataFrame(
                 {
                     "channel_ref": i,
                     "channel_moving": j,
-                    "bead_ref": int(A.bead_id.iloc[q]),
-                    "bead_moving": int(B.bead_id.iloc[q]),
-                    "x_um": float(A.x_um.iloc[q]),
-                    "y_um": float(A.y_um.iloc[q]),
-                    "z_um": float(A.z_um.iloc[q]),
-                    "shift_x_um": shift[q, 0],
-                    "shift_y_um": shift[q, 1],
-                    "shift_z_um": shift[q, 2],
-                    "shift_x_se_um": shift_se[q, 0],
-                    "shift_y_se_um": shift_se[q, 1],
-                    "shift_z_se_um": shift_se[q, 2],
-                    "residual_x_um": resid["x"][q],
-                    "residual_y_um": resid["y"][q],
-                    "residual_z_um": resid["z"][q] if is_3d else np.nan,
+                    "bead_ref": ids_a,
+                    "bead_moving": ids_b,
+                    **{f"{ax}_um": A[f"{ax}_um"].to_numpy(float) for ax in "xyz"},
+                    **{f"shift_{ax}_um": shift[:, k] for k, ax in enumerate("xyz")},
+                    **{f"shift_{ax}_se_um": shift_se[:, k] for k, ax in enumerate("xyz")},
+                    "residual_x_um": resid["x"],
+                    "residual_y_um": resid["y"],
+                    "residual_z_um": resid["z"] if is_3d else np.nan,
                 }
             )
+        )
         if ref in (i, j):
             _pair_metrics(result, row, j if i == ref else i, s)
+    tags = pd.concat(matches).groupby("bead_id")["tag"].agg(" ".join)
+    beads["matched_pairs"] = beads["bead_id"].map(tags).fillna("")
     beads["status"] = beads["status"].astype(object)
     unmatched = (beads.status == "accepted") & (beads.matched_pairs == "")
     beads.loc[unmatched, "status"] = "rejected"
@@ -654,7 +635,7 @@ def analyze_coregistration(
     beads.loc[unmatched, "reason_detail"] = "no partner bead in another channel within the match gate"
     result.tables["beads"] = beads
     result.tables["pairs"] = pd.DataFrame(pairs_rows)
-    result.tables["shifts"] = pd.DataFrame(shift_rows)
+    result.tables["shifts"] = pd.concat(shift_tables, ignore_index=True)
     if progress:
         progress(1.0, "done")
     return result

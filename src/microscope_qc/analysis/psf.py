@@ -1013,17 +1013,20 @@ def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shap
         result.warnings.append(f"Channel {c}: fewer than 3 accepted beads; no field maps.")
         return
     gyy, gxx = np.meshgrid((np.arange(gy) + 0.5) * sy, (np.arange(gx) + 0.5) * sx, indexing="ij")
-    for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um", "theta_deg"):
-        if name not in acc:
-            continue
-        vals = acc[name].to_numpy()[finite]
-        ok = np.isfinite(vals)
-        if ok.sum() < 3:
-            continue
+    names = [
+        n
+        for n in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um", "theta_deg")
+        if n in acc
+    ]
+    values = acc[names].to_numpy(float)[finite]
+    ok = np.isfinite(values).all(axis=1)  # accepted beads have every value; one triangulation serves all maps
+    if ok.sum() >= 3:
         try:
-            chan.maps[name] = griddata(pts[ok], vals[ok], (gyy, gxx), method="linear").astype(np.float32)
+            grid = griddata(pts[ok], values[ok], (gyy, gxx), method="linear").astype(np.float32)
         except Exception:  # collinear beads: QhullError
-            result.warnings.append(f"Channel {c}: beads are collinear; no map of {name}.")
+            result.warnings.append(f"Channel {c}: the accepted beads are collinear; no field maps.")
+        else:
+            chan.maps.update({name: grid[..., k] for k, name in enumerate(names)})
     # focal surface z0 = a + b·x + c·y + k·r²  (r from the field centre)
     z0 = acc["z_um"].to_numpy()[finite]
     ok = np.isfinite(z0)

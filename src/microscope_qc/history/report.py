@@ -169,22 +169,20 @@ class PeriodReport:
         }
 
     # ------------------------------------------------------------------ renderings
+    def _trend_figure(self, measurement: str, metric: str, size: tuple[float, float]) -> Figure:
+        """One metric's trend, as drawn in both the HTML page and the PDF."""
+        fig = Figure(figsize=size)
+        ax = fig.add_subplot()
+        key = (measurement, metric)
+        draw_trend(ax, self.series[key], metric, self.thresholds.get(key), self.drift.get(key))
+        ax.set_title(f"{measurement}: {metric}", fontsize=9)
+        fig.tight_layout()
+        return fig
+
     def figures(self) -> list[tuple[str, bytes]]:
-        out = []
-        for (measurement, metric), series in self.series.items():
-            fig = Figure(figsize=(7, 3))
-            ax = fig.add_subplot()
-            draw_trend(
-                ax,
-                series,
-                metric,
-                self.thresholds.get((measurement, metric)),
-                self.drift.get((measurement, metric)),
-            )
-            ax.set_title(f"{measurement}: {metric}", fontsize=9)
-            fig.tight_layout()
-            out.append((f"{measurement}: {metric}", figure_to_png(fig, dpi=80)))
-        return out
+        return [
+            (f"{m}: {k}", figure_to_png(self._trend_figure(m, k, (7, 3)), dpi=80)) for m, k in self.series
+        ]
 
     def html(self) -> str:
         e = html.escape
@@ -269,18 +267,8 @@ class PeriodReport:
                         fontsize=8,
                     )
             pdf.savefig(fig)
-            for (measurement, metric), series in self.series.items():
-                fig = Figure(figsize=(8.27, 4))
-                ax = fig.add_subplot()
-                draw_trend(
-                    ax,
-                    series,
-                    metric,
-                    self.thresholds.get((measurement, metric)),
-                    self.drift.get((measurement, metric)),
-                )
-                ax.set_title(f"{measurement}: {metric}")
-                fig.tight_layout()
+            for measurement, metric in self.series:
+                fig = self._trend_figure(measurement, metric, (8.27, 4))
                 pdf.savefig(fig)
 
     def write(

@@ -30,6 +30,12 @@ def _thumb(image: np.ndarray, size: int = 600) -> tuple[np.ndarray, int]:
     return image[::k, ::k], k
 
 
+def _outline(ax, mask: np.ndarray, k: int, colour: str, width: float) -> None:
+    """Contour of a (thumbnailed, every k-th pixel) boolean mask in full-image pixel coordinates."""
+    ys, xs = np.arange(mask.shape[0]) * k, np.arange(mask.shape[1]) * k
+    ax.contour(xs, ys, mask, levels=[0.5], colors=colour, linewidths=width)
+
+
 def field_figures(result) -> list[Figure]:
     figs = []
     for chan in result.channels:
@@ -50,14 +56,7 @@ def _map_figure(chan, suffix: str) -> Figure:
     extent = (-0.5, w - 0.5, h - 0.5, -0.5)
     im = ax.imshow(iso, cmap="turbo", norm=BoundaryNorm(levels, 256), extent=extent)
     zone, _ = _thumb(chan.reference_zone)
-    ax.contour(
-        np.arange(zone.shape[1]) * k,
-        np.arange(zone.shape[0]) * k,
-        zone,
-        levels=[0.5],
-        colors="white",
-        linewidths=1.2,
-    )
+    _outline(ax, zone, k, "white", 1.2)
     for name, (y, x) in chan.centres.items():
         marker, colour = _CENTRE_STYLE.get(name, ("o", "white"))
         ax.plot(x, y, marker, color=colour, ms=9, mew=2, mfc="none", label=name)
@@ -107,14 +106,7 @@ def _residual_figure(chan, suffix: str) -> Figure:
     if chan.defects is not None and chan.defects.any():
         # dilate before thinning so that small specks survive in the outline
         mask, _ = _thumb(ndimage.maximum_filter(chan.defects > 0, size=k) if k > 1 else chan.defects > 0)
-        ax.contour(
-            np.arange(mask.shape[1]) * k,
-            np.arange(mask.shape[0]) * k,
-            mask,
-            levels=[0.5],
-            colors="black",
-            linewidths=0.8,
-        )
+        _outline(ax, mask, k, "black", 0.8)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="image / model − 1 (%)")
     ax.set_title(
         f"residual; {int(chan.defects.max()) if chan.defects is not None else 0} defects outlined", fontsize=9
