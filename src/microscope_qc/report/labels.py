@@ -1,0 +1,362 @@
+"""Human labels (name + unit) for every metric and item-table column, one table per measurement.
+
+Metric names such as ``fwhm_x_um`` are the results contract: they stay as they are in
+``results.json`` and in the CSV columns. Everything a person reads — report tables, figure
+titles and axes, widgets, trend plots — shows the label from these tables instead, so one
+quantity is called the same everywhere::
+
+    >>> heading("psf", "fwhm_x_um")
+    'Lateral FWHM x (µm)'
+    >>> label("field", "uniformity_percent").text
+    'Uniformity U (MetroloJ_QC)'
+
+A label is a name and a unit, not a definition: what a metric means is in
+``Metric.description`` (results.json) and in METRICS.md. ``Label.description`` is only filled
+for item-table columns that have no metric of the same name to carry one.
+
+Names not in a table get a readable generic label derived from the snake_case name and its unit
+suffix (``label`` never raises); :func:`has_label` tells whether a name has an explicit entry,
+which the test suite requires for every metric and column the analyses produce.
+
+Qt-free: the report, history, registry and widgets all import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = [
+    "Label",
+    "PSF_LABELS",
+    "FIELD_LABELS",
+    "COREGISTRATION_LABELS",
+    "FIELD_PROFILE_LABELS",
+    "LABELS",
+    "label",
+    "has_label",
+    "heading",
+    "display_unit",
+    "base_name",
+]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A human name for a metric or table column.
+
+    Attributes
+    ----------
+    text
+        The name a physicist recognises, without the unit (``"Lateral FWHM x"``).
+    unit
+        The unit as written in the results contract (``"um"``, ``"percent"``, ``"deg"``, ``"px"``...),
+        or None for dimensionless numbers and text; shown through :func:`display_unit`.
+    description
+        Optional one-line explanation for columns that have no metric description.
+    """
+
+    text: str
+    unit: str | None = None
+    description: str = ""
+
+    @property
+    def unit_text(self) -> str:
+        """The unit as displayed (``"µm"``, ``"%"``, ``"°"``), empty when dimensionless."""
+        return display_unit(self.unit)
+
+    @property
+    def heading(self) -> str:
+        """``text (unit)``, or just ``text`` when dimensionless: for table headers and axis labels."""
+        unit = self.unit_text
+        return f"{self.text} ({unit})" if unit else self.text
+
+
+_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "um": "µm",
+        "um2": "µm²",
+        "um3": "µm³",
+        "per_um": "µm⁻¹",
+        "um/um": "µm/µm",
+        "nm": "nm",
+        "mm": "mm",
+        "percent": "%",
+        "deg": "°",
+        "rad": "rad",
+        "px": "px",
+        "counts": "counts",
+        "s": "s",
+        "ms": "ms",
+        "mw": "mW",
+        "mW": "mW",
+    }
+)
+
+
+def display_unit(unit: str | None) -> str:
+    """The unit as a person reads it: ``"um"`` → ``"µm"``, ``"percent"`` → ``"%"``, ``"deg"`` → ``"°"``.
+
+    Units without a special spelling are returned unchanged (``"nm"``, ``"px"``); None gives ``""``.
+    """
+    if unit is None:
+        return ""
+    return _UNITS.get(unit, unit)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _L(text: str, unit: str | None = None, description: str = "") -> Label:
+    return Label(text, unit, description)
+
+
+def _xyz(
+    pattern: str, text: str, unit: str | None, axes: str = "xyz", description: str = ""
+) -> dict[str, Label]:
+    """Entries for a name with one variant per axis: ``pattern`` and ``text`` hold ``{a}``."""
+    return {pattern.format(a=a): Label(text.format(a=a), unit, description) for a in axes}
+
+
+def _fwhm_text(a: str) -> str:
+    return f"Axial FWHM {a}" if a == "z" else f"Lateral FWHM {a}"
+
+
+#: Columns shared by the bead tables of the PSF and co-registration measurements.
+_BEAD_COLUMNS: dict[str, Label] = {
+    "bead_id": _L("Bead"),
+    "channel": _L("Channel"),
+    "status": _L("Status", description="accepted or rejected"),
+    "reason": _L("Rejection reason"),
+    "reason_detail": _L("Rejection detail"),
+    "peak_value": _L("Peak intensity", "counts"),
+    **_xyz("{a}_um", "Position {a}", "um"),
+    **_xyz("{a}_se_um", "Position {a} standard error", "um"),
+}
+
+# ------------------------------------------------------------------------------------ PSF
+
+_PSF: dict[str, Label] = {
+    **_BEAD_COLUMNS,
+    # bead table
+    "origin": _L("Origin", description="detected, or given as a position"),
+    **_xyz("{a}_px", "Detected position {a}", "px"),
+    "z_um": _L("Focal position z₀", "um", "fitted axial centre of the bead"),
+    "significance": _L("Detection significance (noise SD)"),
+    **{f"fwhm_{a}_um": _L(_fwhm_text(a), "um") for a in "xyz"},
+    **{f"fwhm_{a}_se_um": _L(f"{_fwhm_text(a)} standard error", "um") for a in "xyz"},
+    **{f"fwhm_{a}_corrected_um": _L(f"{_fwhm_text(a)}, bead size removed", "um") for a in "xyz"},
+    **{f"fwhm_{a}_ratio": _L(f"{_fwhm_text(a)} / theory") for a in "xyz"},
+    **{f"fwhm_{a}_spread_um": _L(f"{_fwhm_text(a)} spread over beads (robust SD)", "um") for a in "xyz"},
+    **{f"fwhm_{a}_crb_um": _L(f"{_fwhm_text(a)} Cramér–Rao bound", "um") for a in "xyz"},
+    "fwhm_major_um": _L("FWHM major axis (xy)", "um"),
+    "fwhm_minor_um": _L("FWHM minor axis (xy)", "um"),
+    "theta_deg": _L("PSF orientation θ", "deg", "angle of the major axis of the 2D fit"),
+    "theta_se_deg": _L("PSF orientation θ standard error", "deg"),
+    "lateral_asymmetry": _L("Lateral asymmetry (MetroloJ_QC)"),
+    "principal_axis_ratio": _L("Principal-axis ratio (minor / major)"),
+    "sbr": _L("Signal-to-background ratio"),
+    "r2_x": _L("Fit R² (x)"),
+    "r2_y": _L("Fit R² (y)"),
+    "r2_xy": _L("Fit R² (xy)"),
+    "r2_z": _L("Fit R² (z)"),
+    "r2_3d": _L("Fit R² (3D)"),
+    "amplitude": _L("Fitted amplitude", "counts"),
+    "background": _L("Fitted background", "counts"),
+    **{f"fwhm_axis{k}_3d_um": _L(f"Principal-axis FWHM {k} (3D fit)", "um") for k in (1, 2, 3)},
+    **{f"fwhm_{a}_3d_um": _L(f"FWHM {a} (3D fit)", "um") for a in "xyz"},
+    **{f"fwhm_{a}_3d_se_um": _L(f"FWHM {a} (3D fit) standard error", "um") for a in "xyz"},
+    # headline metrics
+    "n_candidates": _L("Candidate beads"),
+    "n_accepted": _L("Accepted beads"),
+    "theoretical_fwhm_xy_um": _L("Theoretical lateral FWHM (MetroloJ_QC)", "um"),
+    "theoretical_fwhm_z_um": _L("Theoretical axial FWHM (MetroloJ_QC)", "um"),
+    "theoretical_fwhm_xy_physical_um": _L("Theoretical lateral FWHM (Airy)", "um"),
+    "theoretical_fwhm_z_physical_um": _L("Theoretical axial FWHM (non-paraxial)", "um"),
+    "nyquist_xy_um": _L("Nyquist pixel size", "um"),
+    "nyquist_z_um": _L("Nyquist z step", "um"),
+    "sampling_ratio_xy": _L("Sampling ratio xy (pixel / Nyquist)"),
+    "sampling_ratio_z": _L("Sampling ratio z (step / Nyquist)"),
+    "focal_tilt_deg": _L("Focal-plane tilt", "deg"),
+    "focal_tilt_range_um": _L("Focus difference across the field (tilt)", "um"),
+    "focal_residual_rms_um": _L("Focal-surface residual (RMS)", "um"),
+    "field_curvature_um": _L("Field curvature (focus shift at the corner)", "um"),
+}
+
+# ------------------------------------------------------------------------------------ field
+
+_CORNERS = {
+    "top_left": "top left",
+    "top_centre": "top centre",
+    "top_right": "top right",
+    "middle_left": "middle left",
+    "middle_right": "middle right",
+    "bottom_left": "bottom left",
+    "bottom_centre": "bottom centre",
+    "bottom_right": "bottom right",
+}
+#: microscope-metrics spells its regions the American way; the names are its contract
+_MM_REGIONS = {
+    "top_left": "top left",
+    "top_center": "top centre",
+    "top_right": "top right",
+    "middle_left": "middle left",
+    "middle_center": "centre",
+    "middle_right": "middle right",
+    "bottom_left": "bottom left",
+    "bottom_center": "bottom centre",
+    "bottom_right": "bottom right",
+}
+_MM = "(microscope-metrics)"
+
+_FIELD: dict[str, Label] = {
+    # MetroloJ_QC
+    "uniformity_percent": _L("Uniformity U (MetroloJ_QC)", "percent"),
+    "field_uniformity_percent": _L("Field uniformity FU (MetroloJ_QC)", "percent"),
+    "centering_accuracy_percent": _L("Centring accuracy CA (MetroloJ_QC)", "percent"),
+    **_xyz("reference_zone_centroid_{a}_px", "Reference-zone centroid {a}", "px", "xy"),
+    "reference_zone_area_percent": _L("Reference-zone area", "percent"),
+    **_xyz("centre_of_intensity_{a}_px", "Centre of intensity {a}", "px", "xy"),
+    **_xyz("max_position_{a}_px", "Position of the maximum {a}", "px", "xy"),
+    **{f"relative_intensity_{k}": _L(f"Relative intensity, {v}") for k, v in _CORNERS.items()},
+    "cv_percent": _L("Coefficient of variation", "percent"),
+    "saturated_percent": _L("Saturated pixels", "percent"),
+    "zero_clipped_percent": _L("Zero-clipped pixels", "percent"),
+    # microscope-metrics
+    "mm_center_region_intensity_fraction": _L(f"Centre-region intensity fraction {_MM}"),
+    "mm_center_region_area_fraction": _L(f"Centre-region area fraction {_MM}"),
+    **_xyz("mm_center_of_mass_{a}_px", "Centre-region centroid {a} " + _MM, "px", "xy"),
+    **_xyz("mm_center_fitted_{a}_px", "Fitted illumination centre {a} " + _MM, "px", "xy"),
+    **_xyz("mm_max_intensity_pos_{a}_px", "Position of the maximum {a} " + _MM, "px", "xy"),
+    "mm_max_intensity": _L(f"Maximum intensity {_MM}", "counts"),
+    **{
+        f"mm_{k}_intensity_mean": _L(f"Mean intensity, {v} region {_MM}", "counts")
+        for k, v in _MM_REGIONS.items()
+    },
+    **{f"mm_{k}_intensity_ratio": _L(f"Intensity ratio, {v} region {_MM}") for k, v in _MM_REGIONS.items()},
+    # illumination model
+    **_xyz("illumination_centre_{a}_px", "Illumination centre {a} (model)", "px", "xy"),
+    "illumination_centre_offset_percent": _L("Illumination-centre offset (of half diagonal)", "percent"),
+    "illumination_centre_offset_um": _L("Illumination-centre offset", "um"),
+    "corner_falloff_percent": _L("Corner fall-off (mean)", "percent"),
+    "corner_falloff_max_percent": _L("Corner fall-off (worst corner)", "percent"),
+    "model_r2": _L("Illumination model R²"),
+    **_xyz("illumination_fwhm_{a}_px", "Illumination FWHM {a} (Gaussian model)", "px", "xy"),
+    "defect_count": _L("Dust and defects"),
+    "defect_area_percent": _L("Dust and defect area", "percent"),
+    "residual_cv_percent": _L("Coefficient of variation after flat-field correction", "percent"),
+    # profiles table
+    "channel": _L("Channel"),
+    "profile": _L("Profile"),
+    "distance_px": _L("Distance along the profile", "px"),
+    "raw": _L("Raw intensity", "counts"),
+    "blurred": _L("Blurred intensity", "counts"),
+    "model": _L("Model intensity", "counts"),
+}
+
+#: Names of the four intensity profiles (values of the ``profile`` column of profiles.csv).
+FIELD_PROFILE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "diagonal_tl_br": "Diagonal, top left → bottom right",
+        "diagonal_bl_tr": "Diagonal, bottom left → top right",
+        "horizontal_centre": "Horizontal centre line",
+        "vertical_centre": "Vertical centre line",
+    }
+)
+
+# ------------------------------------------------------------------------------------ co-registration
+
+_COREG: dict[str, Label] = {
+    **_BEAD_COLUMNS,
+    # beads table
+    "channel_bead": _L("Bead in its channel"),
+    "fwhm_x_um": _L("Lateral FWHM x", "um"),
+    "fwhm_z_um": _L("Axial FWHM z", "um"),
+    "r2_xy": _L("Fit R² (xy)"),
+    "matched_pairs": _L("Matched partners", description="channel pair and partner bead of every match"),
+    # pairs and shifts tables
+    "channel_ref": _L("Reference channel"),
+    "channel_moving": _L("Moving channel"),
+    "bead_ref": _L("Reference bead"),
+    "bead_moving": _L("Moving bead"),
+    "n_matched": _L("Matched beads"),
+    "match_gate_um": _L("Matching distance limit", "um"),
+    **_xyz("shift_{a}_um", "Shift {a}", "um"),
+    **_xyz("shift_{a}_se_um", "Shift {a} standard error", "um"),
+    **_xyz("shift_{a}_median_um", "Median shift {a}", "um"),
+    **_xyz("shift_{a}_sd_um", "Shift {a} spread (SD)", "um"),
+    "distance_3d_um": _L("3D distance", "um"),
+    "distance_3d_se_um": _L("3D distance standard error", "um"),
+    "lateral_distance_um": _L("Lateral distance (ISO)", "um"),
+    "lateral_distance_se_um": _L("Lateral distance standard error", "um"),
+    "axial_distance_um": _L("Axial distance (ISO)", "um"),
+    "axial_distance_se_um": _L("Axial distance standard error", "um"),
+    "ratio": _L("Co-registration ratio d / r (MetroloJ_QC)"),
+    "ratio_se": _L("Co-registration ratio standard error"),
+    "reference_distance_um": _L("Reference distance r (resolution ellipsoid)", "um"),
+    "model": _L("Registration model"),
+    **_xyz("residual_rms_{a}_um", "Residual {a} after the model (RMS)", "um"),
+    **_xyz("residual_{a}_um", "Residual {a} after the model", "um"),
+    "bic_translation": _L("BIC, translation model"),
+    "bic_affine": _L("BIC, affine model"),
+    "bic_poly2": _L("BIC, quadratic model"),
+    "magnification_percent": _L("Magnification difference", "percent"),
+    "magnification_se_percent": _L("Magnification difference standard error", "percent"),
+    "rotation_deg": _L("Rotation", "deg"),
+    "rotation_se_deg": _L("Rotation standard error", "deg"),
+    "magnification_significant": _L("Magnification difference significant (> 2 SE)"),
+    "rotation_significant": _L("Rotation significant (> 2 SE)"),
+    **_xyz("significant_terms_{a}", "Significant model terms ({a})", None),
+}
+
+PSF_LABELS: Mapping[str, Label] = MappingProxyType(_PSF)
+FIELD_LABELS: Mapping[str, Label] = MappingProxyType(_FIELD)
+COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
+
+#: One label table per measurement, keyed by the measurement's stem.
+LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
+    {"psf": PSF_LABELS, "field": FIELD_LABELS, "coregistration": COREGISTRATION_LABELS}
+)
+
+# ------------------------------------------------------------------------------------ look-up
+
+_CHANNEL_SUFFIX = re.compile(r"@ch\d+$")
+#: unit suffixes of metric names, longest first so that ``_um2`` wins over ``_um``
+_SUFFIXES = ("per_um", "percent", "um2", "um3", "deg", "rad", "um", "nm", "mm", "px", "ms", "s")
+
+
+def base_name(name: str) -> str:
+    """The metric name without the ``@ch<N>`` suffix results.json adds for multichannel results."""
+    return _CHANNEL_SUFFIX.sub("", name)
+
+
+def has_label(measurement: str, name: str) -> bool:
+    """True when ``name`` (``@ch<N>`` suffix ignored) has an explicit entry in the measurement's table."""
+    return base_name(name) in LABELS.get(measurement, {})
+
+
+def _generic(name: str) -> Label:
+    """``fwhm_x_um`` → Label("fwhm x", "um"): the unit suffix split off, underscores to spaces."""
+    for suffix in _SUFFIXES:
+        if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
+            stem = name[: -len(suffix) - 1]
+            return Label(stem.replace("_", " "), suffix)
+    return Label(name.replace("_", " "), None)
+
+
+def label(measurement: str, name: str) -> Label:
+    """The label of a metric or item-table column of ``measurement``; never raises.
+
+    ``name`` may carry results.json's ``@ch<N>`` suffix. Names without an entry (or an unknown
+    measurement) get a generic label derived from the name: ``fwhm_x_um`` → "fwhm x" in µm.
+    """
+    name = base_name(str(name))
+    found = LABELS.get(measurement, {}).get(name)
+    return found if found is not None else _generic(name)
+
+
+def heading(measurement: str, name: str) -> str:
+    """The label with its unit, e.g. ``"Lateral FWHM x (µm)"``: for table headers and axis labels."""
+    return label(measurement, name).heading

@@ -1,0 +1,209 @@
+"""Every metric and item-table column has a human label (name + unit) in its measurement's table.
+
+The analyses run on small synthetic samples; a metric or column added without a label fails here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from microscope_qc.analysis.coregistration import CoregistrationSettings, analyze_coregistration
+from microscope_qc.analysis.field import FieldSettings, analyze_field
+from microscope_qc.analysis.psf import PSFSettings, analyze_psf
+from microscope_qc.instrument import MicroscopeSettings
+from microscope_qc.report.labels import (
+    FIELD_PROFILE_LABELS,
+    LABELS,
+    Label,
+    display_unit,
+    has_label,
+    heading,
+    label,
+)
+from microscope_qc.samples import (
+    BeadSampleSpec,
+    FlatSampleSpec,
+    make_bead_stack,
+    make_flat_field,
+    make_multicolour_beads,
+)
+
+#: proper names that contain an underscore; anything else with one is a leaked identifier
+PROPER_NAMES = ("MetroloJ_QC",)
+
+
+def _microscope(spec: BeadSampleSpec, ex, em) -> MicroscopeSettings:
+    return (
+        MicroscopeSettings()
+        .with_values(
+            modality=spec.modality,
+            na=spec.na,
+            immersion_index=spec.immersion_index,
+            voxel_size_um=spec.voxel_size_um,
+            bead_diameter_um=spec.bead_diameter_um,
+        )
+        .with_wavelengths(ex, em)
+    )
+
+
+def _psf_results():
+    spec = BeadSampleSpec(shape=(40, 224, 224), n_beads=10, curvature_um=0.1, seed=3)
+    s = make_bead_stack(spec)
+    ms = _microscope(spec, [spec.wavelength_ex_nm], [spec.wavelength_em_nm])
+    return [
+        analyze_psf(s.data, PSFSettings(microscope=ms, fit_3d=True, map_size=16, average_bead=False)),
+        analyze_psf(s.data, PSFSettings(microscope=ms, method="metroloj", map_size=16, average_bead=False)),
+    ]
+
+
+def _field_results():
+    s = make_flat_field(FlatSampleSpec(shape=(160, 192), centre_yx=(90.0, 80.0), sigma_yx=(140.0, 140.0)))
+    return [analyze_field(s.data, FieldSettings(pixel_size_um=0.2))]
+
+
+def _coregistration_results():
+    spec = BeadSampleSpec(shape=(40, 224, 224), n_beads=14, hot_pixels=0, min_separation_um=2.5)
+    s = make_multicolour_beads(spec)
+    ms = _microscope(
+        spec, [t.wavelength_ex_nm for t in s.transforms], [t.wavelength_em_nm for t in s.transforms]
+    )
+    return [
+        analyze_coregistration(s.data, CoregistrationSettings(microscope=ms)),  # all three BIC columns
+        analyze_coregistration(s.data, CoregistrationSettings(microscope=ms, model="affine")),
+    ]
+
+
+RUNNERS = {"psf": _psf_results, "field": _field_results, "coregistration": _coregistration_results}
+#: names that appear only under some conditions: the samples above must produce them, or coverage is partial
+CONDITIONAL = {
+    "psf": {
+        "field_curvature_um",
+        "focal_tilt_deg",
+        "fwhm_axis1_3d_um",
+        "r2_3d",
+        "theoretical_fwhm_z_physical_um",
+    },
+    "field": {"illumination_centre_offset_um", "illumination_fwhm_x_px", "model"},
+    "coregistration": {
+        "magnification_percent",
+        "rotation_deg",
+        "bic_translation",
+        "bic_poly2",
+        "residual_x_um",
+    },
+}
+
+
+@pytest.fixture(scope="module", params=sorted(RUNNERS))
+def measured(request):
+    return request.param, RUNNERS[request.param]()
+
+
+def test_every_metric_and_column_has_a_label(measured):
+    measurement, results = measured
+    missing: set[str] = set()
+    seen: set[str] = set()
+    for r in results:
+        seen |= {m.name for m in r.metrics} | {c for t in r.tables.values() for c in t.columns}
+        assert r.measurement == measurement
+        missing |= {m.name for m in r.metrics if not has_label(measurement, m.name)}
+        missing |= {
+            f"{name}.csv:{c}"
+            for name, t in r.tables.items()
+            for c in t.columns
+            if not has_label(measurement, c)
+        }
+        # the keys of results.json carry @ch<N> for multichannel results; they resolve to the same label
+        missing |= {k for k in r.metrics_dict() if not has_label(measurement, k)}
+    assert CONDITIONAL[measurement] <= seen, "the samples no longer exercise every metric"
+    assert not missing, f"add these to the {measurement} table in report/labels.py: {sorted(missing)}"
+
+
+def test_label_units_match_the_metric_units(measured):
+    """A label's unit is the unit results.json carries, so the display never contradicts the file."""
+    measurement, results = measured
+    wrong = {
+        (m.name, m.unit, label(measurement, m.name).unit)
+        for r in results
+        for m in r.metrics
+        if label(measurement, m.name).unit != m.unit
+    }
+    assert not wrong
+
+
+def test_every_measurement_in_the_registry_has_a_table():
+    from microscope_qc.measurements import MEASUREMENTS
+
+    assert set(MEASUREMENTS) <= set(LABELS)
+    for name, m in MEASUREMENTS.items():
+        assert all(has_label(name, c) for c in m.table_columns)
+
+
+def _readable(text: str) -> str | None:
+    """Why ``text`` is not a readable human label, or None."""
+    stripped = text
+    for proper in PROPER_NAMES:
+        stripped = stripped.replace(proper, "")
+    if "_" in stripped:
+        return "underscore"
+    if re.search(r"\b(um|um2|deg|percent)\b", text):
+        return "file unit spelled out"
+    if not text or text != text.strip():
+        return "empty or padded"
+    return None
+
+
+@pytest.mark.parametrize("measurement", sorted(LABELS))
+def test_label_texts_are_readable(measurement):
+    bad = {}
+    for name, lab in LABELS[measurement].items():
+        assert isinstance(lab, Label)
+        for text in (lab.text, lab.heading):
+            why = _readable(text)
+            if why:
+                bad[name] = (text, why)
+        # the unit is stated once, by the unit field, never inside the text as well
+        if lab.unit_text:
+            assert f"({lab.unit_text})" not in lab.text, name
+    assert not bad
+
+
+def test_profile_names_are_readable():
+    for text in FIELD_PROFILE_LABELS.values():
+        assert _readable(text) is None
+
+
+def test_examples():
+    assert heading("psf", "fwhm_x_um") == "Lateral FWHM x (µm)"
+    assert heading("psf", "theta_deg") == "PSF orientation θ (°)"
+    assert label("psf", "r2_xy").text == "Fit R² (xy)"
+    assert label("psf", "sbr").text == "Signal-to-background ratio"
+    assert heading("field", "uniformity_percent") == "Uniformity U (MetroloJ_QC) (%)"
+    assert label("field", "mm_center_region_intensity_fraction").text == (
+        "Centre-region intensity fraction (microscope-metrics)"
+    )
+    # results.json's multichannel keys
+    assert label("psf", "fwhm_z_um@ch2") == label("psf", "fwhm_z_um")
+
+
+def test_display_unit():
+    assert display_unit("um") == "µm"
+    assert display_unit("percent") == "%"
+    assert display_unit("deg") == "°"
+    assert display_unit("nm") == "nm"
+    assert display_unit("um2") == "µm²"
+    assert display_unit("px") == "px"
+    assert display_unit(None) == ""
+
+
+def test_fallback_is_readable_and_never_raises():
+    assert not has_label("psf", "fwhm_w_um")
+    assert label("psf", "fwhm_w_um") == Label("fwhm w", "um")
+    assert heading("psf", "fwhm_w_um") == "fwhm w (µm)"
+    assert heading("psf", "strehl_ratio") == "strehl ratio"
+    assert heading("psf", "area_um2") == "area (µm²)"
+    assert heading("psf", "wobble_percent@ch1") == "wobble (%)"
+    assert heading("no-such-measurement", "tilt_deg") == "tilt (°)"
+    assert heading("psf", "um") == "um"  # a bare unit is a name, not a suffix
