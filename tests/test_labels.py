@@ -207,3 +207,57 @@ def test_fallback_is_readable_and_never_raises():
     assert heading("psf", "wobble_percent@ch1") == "wobble (%)"
     assert heading("no-such-measurement", "tilt_deg") == "tilt (°)"
     assert heading("psf", "um") == "um"  # a bare unit is a name, not a suffix
+
+
+# ------------------------------------------------------------------ the labels are what people read
+def _fake_psf_result():
+    import pandas as pd
+
+    from microscope_qc.results import Metric, Result, Verdict
+
+    r = Result(measurement="psf")
+    r.metrics = [
+        Metric("fwhm_x_um", 0.21, "um", 0.004, 0, "median lateral FWHM along x of accepted beads"),
+        Metric("theta_deg", 12.0, "deg", None, 0),
+    ]
+    r.verdicts = [Verdict("fwhm_x_ratio", True, 1.1, 1.5, "<=", "default (MetroloJ_QC)", 0)]
+    r.tables["beads"] = pd.DataFrame({"bead_id": [0], "fwhm_x_um": [0.21], "theta_deg": [12.0]})
+    return r
+
+
+def test_html_report_shows_labels_with_units_and_keeps_the_names(tmp_path):
+    from microscope_qc.report import InputInfo, export_result
+
+    paths = export_result(_fake_psf_result(), tmp_path, InputInfo(None, None, (1, 8, 8, 8), "uint16"))
+    page = paths["html"].read_text()
+    for text in ("Lateral FWHM x", "PSF orientation θ", "Lateral FWHM x / theory", "Lateral FWHM x (µm)"):
+        assert text in page
+    for name in ("fwhm_x_um", "theta_deg", "fwhm_x_ratio"):
+        assert f"<code class='name'>{name}</code>" in page
+    assert "<td>um</td>" not in page and "<td>deg</td>" not in page and "<td>°</td>" in page
+    # the files themselves keep the contract names
+    assert "fwhm_x_um" in __import__("json").loads(paths["json"].read_text())["metrics"]
+    assert paths["beads"].read_text().splitlines()[0] == "bead_id,fwhm_x_um,theta_deg"
+
+
+def test_trend_axis_and_period_report_use_labels(tmp_path):
+    from matplotlib.figure import Figure
+
+    from microscope_qc.history import HistoryStore, RunRecord
+    from microscope_qc.history.report import draw_trend, period_report
+
+    store = HistoryStore(tmp_path / "h.sqlite")
+    for day in ("2026-01-05", "2026-02-10", "2026-03-15"):
+        store.record(_fake_psf_result(), RunRecord("scope", acquired_at=f"{day}T12:00:00+00:00"))
+    series = store.metric_series("scope", "fwhm_x_um")
+    for measurement in ("psf", None):
+        ax = Figure().add_subplot()
+        draw_trend(ax, series, "fwhm_x_um", measurement=measurement)
+        assert ax.get_ylabel() == "Lateral FWHM x (µm)"
+    rep = period_report(store, "scope", "2026-01-01", "2026-12-31")
+    page = rep.html()
+    assert (
+        "Lateral FWHM x" in page and "<code class='name'>fwhm_x_um</code>" in page and "<td>µm</td>" in page
+    )
+    fig = rep._trend_figure("psf", "fwhm_x_um", (7, 3))
+    assert fig.axes[0].get_title() == "PSF: Lateral FWHM x"

@@ -25,6 +25,7 @@ from microscope_qc import __version__
 from microscope_qc.history.store import HistoryError, HistoryStore
 from microscope_qc.history.trends import DriftResult, detect_drift
 from microscope_qc.report import figure_to_png
+from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
 
 __all__ = ["PeriodReport", "period_report", "draw_trend", "KEY_METRICS", "PERIOD_SCHEMA"]
 
@@ -49,8 +50,13 @@ def draw_trend(
     metric: str,
     thresholds: list[tuple[str, float]] | None = None,
     drift: DriftResult | None = None,
+    measurement: str | None = None,
 ) -> None:
-    """Values over time with uncertainty bars, tolerance lines, failed runs in red, the drift line."""
+    """Values over time with uncertainty bars, tolerance lines, failed runs in red, the drift line.
+
+    The y axis shows the metric's human label and unit (report.labels); ``measurement`` picks
+    the label table (None: any table that knows the metric).
+    """
     if series.empty:
         ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
         return
@@ -89,7 +95,8 @@ def draw_trend(
                 color="#c51b7d",
                 alpha=0.06,
             )
-        ax.text(t.iloc[0], value, f" limit {comparison} {value:g}", va="bottom", fontsize=7, color="#666")
+        sign = {"<=": "≤", ">=": "≥"}.get(comparison, comparison)
+        ax.text(t.iloc[0], value, f" limit {sign} {value:g}", va="bottom", fontsize=7, color="#666")
     if drift is not None and drift.n >= 3 and math.isfinite(drift.slope_per_day):
         tail = series.dropna(subset=["value"]).tail(drift.n)
         tt = tail["time"]
@@ -103,10 +110,23 @@ def draw_trend(
             lw=1.5,
             label="trend",
         )
-    unit = series["unit"].dropna().iloc[0] if "unit" in series and series["unit"].notna().any() else ""
-    ax.set_ylabel(f"{metric} ({unit})" if unit else metric)
+    ax.set_ylabel(_axis_label(measurement, metric, series))
     ax.legend(fontsize=7)
     ax.figure.autofmt_xdate()
+
+
+def _axis_label(measurement: str | None, metric: str, series: pd.DataFrame) -> str:
+    """The metric's label with its unit; the stored unit is used for metrics no table knows."""
+    lab = label(measurement, metric)
+    if has_label(measurement, metric):
+        return lab.heading
+    stored = series["unit"].dropna() if "unit" in series else pd.Series(dtype=object)
+    unit = display_unit(stored.iloc[0]) if len(stored) else lab.unit_text
+    return f"{lab.text} ({unit})" if unit else lab.text
+
+
+def _title(measurement: str, metric: str) -> str:
+    return f"{MEASUREMENT_LABELS.get(measurement, measurement)}: {label(measurement, metric).text}"
 
 
 @dataclass
@@ -174,14 +194,14 @@ class PeriodReport:
         fig = Figure(figsize=size)
         ax = fig.add_subplot()
         key = (measurement, metric)
-        draw_trend(ax, self.series[key], metric, self.thresholds.get(key), self.drift.get(key))
-        ax.set_title(f"{measurement}: {metric}", fontsize=9)
+        draw_trend(ax, self.series[key], metric, self.thresholds.get(key), self.drift.get(key), measurement)
+        ax.set_title(_title(measurement, metric), fontsize=9)
         fig.tight_layout()
         return fig
 
     def figures(self) -> list[tuple[str, bytes]]:
         return [
-            (f"{m}: {k}", figure_to_png(self._trend_figure(m, k, (7, 3)), dpi=80)) for m, k in self.series
+            (_title(m, k), figure_to_png(self._trend_figure(m, k, (7, 3)), dpi=80)) for m, k in self.series
         ]
 
     def html(self) -> str:
@@ -193,6 +213,7 @@ class PeriodReport:
             "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}"
             "table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:3px 6px}"
             "th{background:#f4f4f4}.fail{color:#b42318;font-weight:600}.pass{color:#17803d}"
+            "code.name{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.78em;color:#777}"
             "blockquote{background:#f7f7f7;border-left:4px solid #888;padding:.6em 1em}</style></head><body>"
         )
         p.append(
@@ -201,14 +222,16 @@ class PeriodReport:
         )
         p.append(f"<h2>Materials and Methods text</h2><blockquote>{e(self.methods_text)}</blockquote>")
         p.append(
-            "<h2>Summary over the period</h2><table><tr><th>measurement</th><th>metric</th><th>median</th><th>min</th><th>max</th><th>latest</th><th>unit</th><th>runs</th><th>trend</th></tr>"
+            "<h2>Summary over the period</h2><table><tr><th>measurement</th><th>quantity</th><th>median</th><th>min</th><th>max</th><th>latest</th><th>unit</th><th>runs</th><th>trend</th></tr>"
         )
         for measurement, ms in self.summary.items():
             for metric, s in ms.items():
                 d = self.drift.get((measurement, metric))
                 p.append(
-                    f"<tr><td>{e(measurement)}</td><td>{e(metric)}</td><td>{_fmt(s['median'])}</td><td>{_fmt(s['min'])}</td>"
-                    f"<td>{_fmt(s['max'])}</td><td>{_fmt(s['latest'])}</td><td>{e(str(s['unit'] or ''))}</td><td>{s['n']}</td>"
+                    f"<tr><td>{e(MEASUREMENT_LABELS.get(measurement, measurement))}</td>"
+                    f"<td title='{e(metric)} in the QC history and results.json'>{e(label(measurement, metric).text)}"
+                    f"<br><code class='name'>{e(metric)}</code></td><td>{_fmt(s['median'])}</td><td>{_fmt(s['min'])}</td>"
+                    f"<td>{_fmt(s['max'])}</td><td>{_fmt(s['latest'])}</td><td>{e(display_unit(s['unit']))}</td><td>{s['n']}</td>"
                     f"<td>{e(d.text) if d else ''}</td></tr>"
                 )
         p.append("</table>")
@@ -227,7 +250,8 @@ class PeriodReport:
                 else ""
             )
             p.append(
-                f"<tr><td>{e(str(r['acquired_at'] or r['analysed_at']))}</td><td>{e(r['measurement'])}</td><td>{e(r['objective'])}</td>"
+                f"<tr><td>{e(str(r['acquired_at'] or r['analysed_at']))}</td>"
+                f"<td>{e(MEASUREMENT_LABELS.get(r['measurement'], r['measurement']))}</td><td>{e(r['objective'])}</td>"
                 f"<td>{e(r['channel'])}</td><td class='{cls}'>{'pass' if r['passed'] else 'FAIL'}</td><td>{rep}</td></tr>"
             )
         p.append("</table></body></html>")
@@ -263,7 +287,8 @@ class PeriodReport:
                     fig.text(
                         0.08,
                         y,
-                        f"{measurement}  {metric}: {_fmt(s['median'])} [{_fmt(s['min'])} – {_fmt(s['max'])}] {s['unit'] or ''}, n = {s['n']}",
+                        f"{_title(measurement, metric)} ({metric}): {_fmt(s['median'])} "
+                        f"[{_fmt(s['min'])} – {_fmt(s['max'])}] {display_unit(s['unit'])}, n = {s['n']}",
                         fontsize=8,
                     )
             pdf.savefig(fig)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from microscope_qc import __version__
+from microscope_qc.report.labels import display_unit, label
 from microscope_qc.results import Result, _clean
 
 __all__ = [
@@ -192,6 +193,7 @@ th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
 .warn{background:#fff7e0;border-left:4px solid #f0b400;padding:.4em .8em;margin:.3em 0}
 figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%}
 .scroll{max-height:480px;overflow:auto;border:1px solid #eee}
+code.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.78em;color:#777;font-weight:normal}
 """
 
 
@@ -207,9 +209,23 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
-def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], title: str) -> str:
-    """A self-contained HTML report (figures embedded as base64 PNG)."""
+def _name_cell(measurement: str, name: str, tag: str = "td") -> str:
+    """A table cell with the human label on top and the file name (results.json key, CSV column) below it."""
     e = html.escape
+    return (
+        f"<{tag} title='{e(name)} in results.json and the CSV files'>{e(label(measurement, name).text)}"
+        f"<br><code class='name'>{e(name)}</code></{tag}>"
+    )
+
+
+def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], title: str) -> str:
+    """A self-contained HTML report (figures embedded as base64 PNG).
+
+    Metrics and table columns are shown by their human labels (report.labels) with units; the
+    name used in results.json and the CSV files is shown beside each in small monospace.
+    """
+    e = html.escape
+    meas = result.measurement
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"]
     parts.append(f"<style>{_CSS}</style></head><body>")
     parts.append(f"<h1>{e(title)}</h1>")
@@ -223,13 +239,15 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     parts.append(f"<h2>Verdicts — <span class='{overall}'>{'PASS' if doc['passed'] else 'FAIL'}</span></h2>")
     if doc["verdicts"]:
         parts.append(
-            "<table><tr><th>metric</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>"
+            "<table><tr><th>quantity</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>"
         )
         for v in doc["verdicts"]:
             cls = "pass" if v["passed"] else "fail"
+            unit = label(meas, v["metric"]).unit_text
+            unit = f" {e(unit)}" if unit else ""
             parts.append(
-                f"<tr><td>{e(v['metric'])}</td><td>{_fmt(v['channel'])}</td><td>{_fmt(v['value'])}</td>"
-                f"<td>{e(v['comparison'])} {_fmt(v['threshold'])}</td><td>{e(v['source'])}</td>"
+                f"<tr>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td><td>{_fmt(v['value'])}{unit}</td>"
+                f"<td>{e(_comparison(v['comparison']))} {_fmt(v['threshold'])}{unit}</td><td>{e(v['source'])}</td>"
                 f"<td class='{cls}'>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
             )
         parts.append("</table>")
@@ -240,12 +258,12 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     for w in doc["warnings"]:
         parts.append(f"<div class='warn'>{e(w)}</div>")
     parts.append(
-        "<h2>Summary</h2><table><tr><th>metric</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>"
+        "<h2>Summary</h2><table><tr><th>quantity</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>"
     )
     for m in result.metrics:
         parts.append(
-            f"<tr><td>{e(m.name)}</td><td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
-            f"<td>{_fmt(None if m.uncertainty is None else float(m.uncertainty))}</td><td>{e(m.unit or '')}</td>"
+            f"<tr>{_name_cell(meas, m.name)}<td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
+            f"<td>{_fmt(None if m.uncertainty is None else float(m.uncertainty))}</td><td>{e(display_unit(m.unit))}</td>"
             f"<td style='text-align:left'>{e(m.description)}</td></tr>"
         )
     parts.append("</table>")
@@ -260,25 +278,38 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     )
     for name, s in doc["settings"].items():
         parts.append(
-            f"<tr><td>{e(name)}</td><td>{_fmt(s.get('value'))}</td><td>{e(str(s.get('unit') or ''))}</td>"
+            f"<tr><td>{e(name)}</td><td>{_fmt(s.get('value'))}</td><td>{e(display_unit(s.get('unit')))}</td>"
             f"<td>{e(str(s.get('source')))}</td><td style='text-align:left'>{e(str(s.get('detail') or ''))}</td></tr>"
         )
     parts.append("</table>")
     for name, table in result.tables.items():
-        parts.append(f"<h2>Per-item table: {e(name)} ({len(table)} rows)</h2><div class='scroll'>")
-        parts.append(_table_html(table))
+        parts.append(f"<h2>Per-item table: {e(name)}.csv ({len(table)} rows)</h2><div class='scroll'>")
+        parts.append(_table_html(table, meas))
         parts.append("</div>")
     parts.append("</body></html>")
     return "".join(parts)
 
 
-def _table_html(table: pd.DataFrame) -> str:
+def _comparison(sign: str) -> str:
+    return {"<=": "≤", ">=": "≥"}.get(sign, sign)
+
+
+def _table_html(table: pd.DataFrame, measurement: str) -> str:
+    """An item table with labelled headers (label with unit, then the CSV column name)."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float | np.floating):
             return "—" if not np.isfinite(v) else f"{v:.4g}"
         return html.escape(str(v))
 
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    def th(c: Any) -> str:
+        name = html.escape(str(c))
+        return (
+            f"<th title='CSV column {name}'>{html.escape(label(measurement, str(c)).heading)}"
+            f"<br><code class='name'>{name}</code></th>"
+        )
+
+    head = "".join(th(c) for c in table.columns)
     rows = [
         "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)
     ]

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.report import Figure, figure_to_png
+from microscope_qc.report.labels import heading, label
 
 __all__ = ["coregistration_figures", "write_models"]
 
@@ -22,7 +23,7 @@ def _arrows(ax, x, y, u, v, colour: str) -> float:
     ax.quiver(x, y, u * factor, v * factor, angles="xy", scale_units="xy", scale=1, color=colour, width=0.004)
     ax.set_aspect("equal")
     ax.invert_yaxis()
-    ax.set_xlabel("x (µm)")
+    ax.set_xlabel(heading("coregistration", "x_um"))
     return factor
 
 
@@ -38,16 +39,17 @@ def coregistration_figures(result) -> list[Figure]:
         fig = MplFigure(figsize=(11, 4.8))
         ax = fig.add_subplot(1, 2, 1)
         scale = _arrows(ax, sel.x_um, sel.y_um, sel.shift_x_um, sel.shift_y_um, "#d95f02")
-        ax.set_ylabel("y (µm)")
-        ax.set_title(f"lateral shifts ×{scale:.0f} (channel {i} → {j})", fontsize=9)
+        ax.set_ylabel(heading("coregistration", "y_um"))
+        ax.set_title(f"Lateral shifts ×{scale:.0f} (channel {i} → {j})", fontsize=9)
         ax2 = fig.add_subplot(1, 2, 2)
         if sel.residual_x_um.notna().any():
             rs = _arrows(ax2, sel.x_um, sel.y_um, sel.residual_x_um, sel.residual_y_um, "#1b9e77")
-            ax2.set_title(f"residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
+            ax2.set_title(f"Residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
         fig.tight_layout()
         caption = (
             f"Mean shift ({pair.shift_x_um * 1000:.1f}, {pair.shift_y_um * 1000:.1f}, {pair.shift_z_um * 1000:.1f}) nm, "
-            f"{int(pair.n_matched)} matched beads. Arrows are exaggerated by the factor in the title."
+            f"{label('coregistration', 'n_matched').text.lower()}: {int(pair.n_matched)}. "
+            "Arrows are exaggerated by the factor in the title."
         )
         figs.append(Figure(f"Shift vectors, channel {i} → {j}", figure_to_png(fig), caption))
     return figs

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure as MplFigure
 from scipy import ndimage
 
 from microscope_qc.report import Figure, figure_to_png
+from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
 
 __all__ = ["field_figures", "write_flat_field"]
 
@@ -61,12 +62,14 @@ def _map_figure(chan, suffix: str) -> Figure:
         marker, colour = _CENTRE_STYLE.get(name, ("o", "white"))
         ax.plot(x, y, marker, color=colour, ms=9, mew=2, mfc="none", label=name)
     ax.legend(fontsize=7, loc="lower left", framealpha=0.6)
-    ax.set_title("iso-intensity map (% of max), reference zone outlined", fontsize=9)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_title("Iso-intensity map, reference zone outlined", fontsize=9)
+    fig.colorbar(
+        im, ax=ax, fraction=0.046, pad=0.04, label=f"Intensity class ({display_unit('percent')} of max)"
+    )
     ax2 = fig.add_subplot(1, 2, 2)
     im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
-    ax2.set_title("fitted illumination model", fontsize=9)
-    fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04)
+    ax2.set_title("Fitted illumination model", fontsize=9)
+    fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04, label=heading("field", "model"))
     fig.tight_layout()
     return Figure(
         "Iso-intensity map and centres" + suffix,
@@ -80,13 +83,14 @@ def _profile_figure(chan, suffix: str) -> Figure:
     fig = MplFigure(figsize=(11, 3.2))
     for k, (name, p) in enumerate(chan.profiles.items()):
         ax = fig.add_subplot(1, 4, k + 1)
-        ax.plot(p["distance_px"], p["raw"], color="#bbb", lw=0.6, label="raw")
-        ax.plot(p["distance_px"], p["blurred"], color="#333", lw=1.2, label="blurred")
+        ax.plot(p["distance_px"], p["raw"], color="#bbb", lw=0.6, label=label("field", "raw").text)
+        ax.plot(p["distance_px"], p["blurred"], color="#333", lw=1.2, label=label("field", "blurred").text)
         if "model" in p:
-            ax.plot(p["distance_px"], p["model"], color="#d95f02", lw=1.2, label="model")
-        ax.set_title(name.replace("_", " "), fontsize=9)
-        ax.set_xlabel("distance (px)")
+            ax.plot(p["distance_px"], p["model"], color="#d95f02", lw=1.2, label=label("field", "model").text)
+        ax.set_title(FIELD_PROFILE_LABELS.get(name, name.replace("_", " ")), fontsize=9)
+        ax.set_xlabel(heading("field", "distance_px"))
         if k == 0:
+            ax.set_ylabel(f"Intensity ({display_unit('counts')})")
             ax.legend(fontsize=7)
     fig.tight_layout()
     return Figure(
@@ -107,10 +111,9 @@ def _residual_figure(chan, suffix: str) -> Figure:
         # dilate before thinning so that small specks survive in the outline
         mask, _ = _thumb(ndimage.maximum_filter(chan.defects > 0, size=k) if k > 1 else chan.defects > 0)
         _outline(ax, mask, k, "black", 0.8)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="image / model − 1 (%)")
-    ax.set_title(
-        f"residual; {int(chan.defects.max()) if chan.defects is not None else 0} defects outlined", fontsize=9
-    )
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"Image / model − 1 ({display_unit('percent')})")
+    n_defects = int(chan.defects.max()) if chan.defects is not None else 0
+    ax.set_title(f"Residual; {label('field', 'defect_count').text.lower()} outlined: {n_defects}", fontsize=9)
     fig.tight_layout()
     return Figure(
         "Residual after the illumination model" + suffix,

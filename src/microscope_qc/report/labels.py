@@ -35,6 +35,7 @@ __all__ = [
     "COREGISTRATION_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
+    "MEASUREMENT_LABELS",
     "label",
     "has_label",
     "heading",
@@ -320,6 +321,11 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
     {"psf": PSF_LABELS, "field": FIELD_LABELS, "coregistration": COREGISTRATION_LABELS}
 )
 
+#: Short human names of the measurements, for table cells and plot titles (the registry holds the long titles).
+MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"psf": "PSF", "field": "Field illumination", "coregistration": "Co-registration"}
+)
+
 # ------------------------------------------------------------------------------------ look-up
 
 _CHANNEL_SUFFIX = re.compile(r"@ch\d+$")
@@ -332,9 +338,20 @@ def base_name(name: str) -> str:
     return _CHANNEL_SUFFIX.sub("", name)
 
 
-def has_label(measurement: str, name: str) -> bool:
-    """True when ``name`` (``@ch<N>`` suffix ignored) has an explicit entry in the measurement's table."""
-    return base_name(name) in LABELS.get(measurement, {})
+def _table(measurement: str | None, name: str) -> Mapping[str, Label]:
+    if measurement is not None:
+        return LABELS.get(measurement, {})
+    # a name means the same in every measurement (DESIGN.md), so any table that has it will do
+    return next((t for t in LABELS.values() if name in t), {})
+
+
+def has_label(measurement: str | None, name: str) -> bool:
+    """True when ``name`` (``@ch<N>`` suffix ignored) has an explicit entry in the measurement's table.
+
+    ``measurement=None`` looks in every table.
+    """
+    name = base_name(str(name))
+    return name in _table(measurement, name)
 
 
 def _generic(name: str) -> Label:
@@ -346,17 +363,19 @@ def _generic(name: str) -> Label:
     return Label(name.replace("_", " "), None)
 
 
-def label(measurement: str, name: str) -> Label:
+def label(measurement: str | None, name: str) -> Label:
     """The label of a metric or item-table column of ``measurement``; never raises.
 
-    ``name`` may carry results.json's ``@ch<N>`` suffix. Names without an entry (or an unknown
-    measurement) get a generic label derived from the name: ``fwhm_x_um`` → "fwhm x" in µm.
+    ``name`` may carry results.json's ``@ch<N>`` suffix. ``measurement=None`` looks in every
+    table (for callers that only know the metric name, such as a history trend). Names without
+    an entry (or an unknown measurement) get a generic label derived from the name:
+    ``fwhm_x_um`` → "fwhm x" in µm.
     """
     name = base_name(str(name))
-    found = LABELS.get(measurement, {}).get(name)
+    found = _table(measurement, name).get(name)
     return found if found is not None else _generic(name)
 
 
-def heading(measurement: str, name: str) -> str:
+def heading(measurement: str | None, name: str) -> str:
     """The label with its unit, e.g. ``"Lateral FWHM x (µm)"``: for table headers and axis labels."""
     return label(measurement, name).heading

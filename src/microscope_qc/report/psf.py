@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.report import Figure, figure_to_png
+from microscope_qc.report.labels import display_unit, heading, label
 
 __all__ = ["psf_figures"]
 
@@ -59,8 +60,8 @@ def _overview(mip: np.ndarray, tab, voxel, suffix: str) -> Figure:
             xytext=(4, 4),
             textcoords="offset points",
         )
-    ax.set_xlabel("x (µm)")
-    ax.set_ylabel("y (µm)")
+    ax.set_xlabel(heading("psf", "x_um"))
+    ax.set_ylabel(heading("psf", "y_um"))
     ax.legend(loc="upper right", fontsize=8)
     return Figure(
         "Beads found" + suffix,
@@ -77,10 +78,11 @@ def _profiles(chan, suffix: str) -> Figure:
         ax = fig.add_subplot(1, n_cols, k + 1)
         ax.plot(p[f"{ax_name}_um"], p[f"{ax_name}_data"], "o", ms=3, color="#333", label="data")
         ax.plot(p[f"{ax_name}_fit_um"], p[f"{ax_name}_fit"], "-", color="#d95f02", label="fit")
-        ax.set_title(f"{ax_name}: FWHM {p['fwhm'][ax_name]:.3f} µm", fontsize=9)
-        ax.set_xlabel(f"{ax_name} (µm)")
+        fwhm = label("psf", f"fwhm_{ax_name}_um")
+        ax.set_title(f"{fwhm.text} {p['fwhm'][ax_name]:.3f} {fwhm.unit_text}", fontsize=9)
+        ax.set_xlabel(heading("psf", f"{ax_name}_um"))
         if k == 0:
-            ax.set_ylabel("counts")
+            ax.set_ylabel(f"Intensity ({display_unit('counts')})")
             ax.legend(fontsize=7)
     if chan.averaged_bead is not None:
         ax = fig.add_subplot(1, n_cols, 4)
@@ -110,7 +112,7 @@ def _distributions(acc, chan, suffix: str) -> Figure:
         if theory is not None:
             t = theory.axial_um if ax_name == "z" else theory.lateral_um
             ax.axvline(t, color="#1b9e77", ls="--", label=f"theory {t:.3f}")
-        ax.set_xlabel(f"FWHM {ax_name} (µm)")
+        ax.set_xlabel(heading("psf", f"fwhm_{ax_name}_um"))
         ax.legend(fontsize=7)
     fig.tight_layout()
     return Figure(
@@ -132,16 +134,16 @@ def _maps(chan, acc, suffix: str) -> Figure:
         extent = (0, m.shape[1] * sx, m.shape[0] * sy, 0)
         im = ax.imshow(m, cmap="viridis", extent=extent)
         ax.plot(acc["x_um"], acc["y_um"], "k.", ms=2)
-        ax.set_title({"z_um": "focal position z0 (µm)"}.get(name, name), fontsize=9)
+        ax.set_title(label("psf", name).text, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=display_unit(label("psf", name).unit))
     fig.tight_layout()
     fs = chan.focal_surface
     cap = "Linear interpolation between accepted beads (dots); blank outside their convex hull."
     if fs:
         cap += (
-            f" Focal surface fit: slope x {fs['slope_x']:.2e}, slope y {fs['slope_y']:.2e} µm/µm, "
+            f" Focal surface fit: slope x {fs['slope_x']:.2e}, slope y {fs['slope_y']:.2e} {display_unit('um/um')}, "
             f"curvature {fs['curvature_per_um']:.2e} µm⁻¹."
         )
     return Figure("Field dependence" + suffix, figure_to_png(fig), cap)
