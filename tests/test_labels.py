@@ -261,3 +261,14 @@ def test_trend_axis_and_period_report_use_labels(tmp_path):
     )
     fig = rep._trend_figure("psf", "fwhm_x_um", (7, 3))
     assert fig.axes[0].get_title() == "PSF: Lateral FWHM x"
+
+
+def test_docs_table_is_up_to_date():
+    from pathlib import Path
+
+    from microscope_qc.report.labels import markdown_tables
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "labels.md"
+    assert doc.read_text(encoding="utf-8") == markdown_tables(), (
+        "docs/labels.md is stale; regenerate it with the command at its top"
+    )

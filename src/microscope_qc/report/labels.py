@@ -41,6 +41,7 @@ __all__ = [
     "heading",
     "display_unit",
     "base_name",
+    "markdown_tables",
 ]
 
 
@@ -379,3 +380,28 @@ def label(measurement: str | None, name: str) -> Label:
 def heading(measurement: str | None, name: str) -> str:
     """The label with its unit, e.g. ``"Lateral FWHM x (µm)"``: for table headers and axis labels."""
     return label(measurement, name).heading
+
+
+def markdown_tables() -> str:
+    """Every label table as Markdown; docs/labels.md is this text (a test keeps it up to date)."""
+    lines = [
+        "# Labels",
+        "",
+        "What reports, plots and widgets call each metric and item-table column. The names in the first",
+        "column are the results contract (results.json keys and CSV columns) and never change; the labels",
+        "beside them are for people. Generated from `src/microscope_qc/report/labels.py` by",
+        "`python -c 'from microscope_qc.report.labels import markdown_tables as m; print(m(), end=\"\")' > docs/labels.md`;",
+        "the test suite checks that it is up to date.",
+        "What each metric means is in the `description` of every metric in results.json.",
+    ]
+    for measurement, table in LABELS.items():
+        lines += ["", f"## {MEASUREMENT_LABELS.get(measurement, measurement)} (`{measurement}`)", ""]
+        lines += ["| name | label | unit | note |", "|---|---|---|---|"]
+        for name in sorted(table):
+            lab = table[name]
+            cells = (f"`{name}`", lab.text, lab.unit_text, lab.description)
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines += ["", "Field-illumination profiles (values of the `profile` column of profiles.csv):", ""]
+    lines += ["| profile | label |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in FIELD_PROFILE_LABELS.items()]
+    return "\n".join(lines) + "\n"

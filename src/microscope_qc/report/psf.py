@@ -80,7 +80,7 @@ def _profiles(chan, suffix: str) -> Figure:
         ax.plot(p[f"{ax_name}_fit_um"], p[f"{ax_name}_fit"], "-", color="#d95f02", label="fit")
         fwhm = label("psf", f"fwhm_{ax_name}_um")
         ax.set_title(f"{fwhm.text} {p['fwhm'][ax_name]:.3f} {fwhm.unit_text}", fontsize=9)
-        ax.set_xlabel(heading("psf", f"{ax_name}_um"))
+        ax.set_xlabel(f"Position {ax_name} ({display_unit('um')})")  # coordinate along the profile
         if k == 0:
             ax.set_ylabel(f"Intensity ({display_unit('counts')})")
             ax.legend(fontsize=7)
