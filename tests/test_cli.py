@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -304,3 +305,127 @@ def test_instrument_record_history_report(sample_file, tmp_path, capsys):
         == 2
     )
     assert "--instrument-name" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ field: --roi / --exclude
+def _napari_shapes_csv(path, shapes):
+    """Write shapes the way napari's Shapes layer "Save layer" does (here on a 3D layer: axis-0 is z)."""
+    rows = ["index,shape-type,vertex-index,axis-0,axis-1,axis-2"]
+    for i, (kind, vertices) in enumerate(shapes):
+        rows += [f"{i},{kind},{k},0.0,{y},{x}" for k, (y, x) in enumerate(vertices)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def scratched_flat(tmp_path_factory):
+    import numpy as np
+    import tifffile
+
+    from microscope_qc.samples import FlatSampleSpec, make_flat_field
+
+    folder = tmp_path_factory.mktemp("scratched")
+    s = make_flat_field(FlatSampleSpec(dust_specks=0, seed=7))
+    yy, xx = np.indices(s.data.shape)
+    dirty = s.data.astype(np.float64)
+    dirty[(np.abs((yy - 380) - 0.6 * (xx - 330)) < 2.5) & (xx > 330) & (xx < 450)] *= 0.25  # scratch
+    dirty[(yy - 120) ** 2 + (xx - 110) ** 2 < 8**2] *= 1.6  # bright speck
+    tifffile.imwrite(folder / "clean.tif", s.data)
+    tifffile.imwrite(folder / "scratched.tif", np.rint(dirty).astype(s.data.dtype))
+    return folder
+
+
+def test_field_exclude_rectangle_and_napari_csv(scratched_flat, tmp_path, capsys):
+    csv = _napari_shapes_csv(
+        tmp_path / "dust.csv", [("rectangle", [(100, 90), (100, 130), (140, 130), (140, 90)])]
+    )
+    out = tmp_path / "o"
+    args = ["field", str(scratched_flat / "scratched.tif"), "-q", "--out"]
+    assert main([*args, str(out / "whole")]) == 0
+    assert main([*args, str(out / "masked"), "--exclude", "365,318,468,462", "--exclude", str(csv)]) == 0
+    assert main(["field", str(scratched_flat / "clean.tif"), "-q", "--out", str(out / "clean")]) == 0
+    capsys.readouterr()
+
+    def doc(name, stem="scratched"):
+        return json.loads((out / name / stem / "results.json").read_text())
+
+    whole, masked, clean = doc("whole"), doc("masked"), doc("clean", "clean")
+
+    def u(d):
+        return d["metrics"]["uniformity_percent"]["value"]
+
+    print(f"CLI: U whole {u(whole):.3f} %, with --exclude {u(masked):.3f} %, clean flat {u(clean):.3f} %")
+    assert u(whole) < u(clean) - 20
+    assert u(masked) == pytest.approx(u(clean), abs=0.05)
+    roi = masked["settings"]["roi"]
+    assert roi["source"] == "user" and roi["value"].startswith("exclude 2 rectangles;")
+    assert roi["detail"] == f"--exclude 365,318,468,462; --exclude {csv}"
+    # hand count: rows 365..468 × columns 318..462 and rows 100..140 × columns 90..130, corners included
+    expected = 100 * (1 - (104 * 145 + 41 * 41) / 512**2)
+    assert masked["metrics"]["analysed_fraction_percent"]["value"] == pytest.approx(expected)
+    assert masked["metrics"]["analysed_fraction_percent"]["unit"] == "percent"
+    assert whole["settings"]["roi"] == {"value": "whole image", "unit": None, "source": "default"}
+    assert whole["metrics"]["analysed_fraction_percent"]["value"] == 100
+    assert any("microscope-metrics" in w for w in masked["warnings"])
+    html = (out / "masked" / "scratched" / "report.html").read_text()
+    assert "Analysed area: exclude 2 rectangles" in html and "Analysed area: the whole image" not in html
+
+
+def test_field_roi_rectangle_and_ellipse_csv(scratched_flat, tmp_path, capsys):
+    import numpy as np
+
+    from microscope_qc.analysis.field import FieldSettings, analyze_field
+
+    clean = scratched_flat / "clean.tif"
+    out = tmp_path / "o"
+    assert main(["field", str(clean), "-q", "--out", str(out / "a"), "--roi", "100,150,299,349"]) == 0
+    doc = json.loads((out / "a" / "clean" / "results.json").read_text())
+    assert doc["metrics"]["analysed_fraction_percent"]["value"] == pytest.approx(100 * 200 * 200 / 512**2)
+    # the same numbers as the Python API with the mask made by slicing: rows 100..299, columns 150..349
+    import tifffile
+
+    mask = np.zeros((512, 512), bool)
+    mask[100:300, 150:350] = True
+    ref = analyze_field(tifffile.imread(clean), FieldSettings(), mask=mask)
+    assert doc["metrics"]["uniformity_percent"]["value"] == pytest.approx(
+        ref.metric("uniformity_percent").value
+    )
+    assert doc["metrics"]["relative_intensity_top_left"]["value"] is None  # NaN: outside the region
+    assert doc["settings"]["roi"]["value"].startswith("include 1 rectangle;")
+    # an ellipse saved by napari (the 4 corners of its bounding box) is an ellipse, not its box
+    csv = _napari_shapes_csv(tmp_path / "e.csv", [("ellipse", [(56, 56), (56, 456), (456, 456), (456, 56)])])
+    assert main(["field", str(clean), "-q", "--out", str(out / "b"), "--roi", str(csv)]) == 0
+    frac = json.loads((out / "b" / "clean" / "results.json").read_text())["metrics"][
+        "analysed_fraction_percent"
+    ]
+    assert frac["value"] == pytest.approx(100 * math.pi * 200**2 / 512**2, rel=0.01)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("option", "spec", "says"),
+    [
+        ("--roi", "1,2,3", "not a rectangle y0,x0,y1,x1"),
+        ("--roi", "0,0,a,5", "not a rectangle y0,x0,y1,x1"),
+        ("--exclude", "50,50,10,10", "y0 < y1 and x0 < x1"),
+        ("--exclude", "missing.csv", "no such CSV file"),
+        ("--roi", "CSV:columns", "not a napari Shapes CSV"),
+        ("--exclude", "CSV:line", "encloses no area"),
+    ],
+)
+def test_field_bad_region_specs(scratched_flat, tmp_path, capsys, option, spec, says):
+    if spec == "CSV:columns":
+        spec = str(tmp_path / "bad.csv")
+        (tmp_path / "bad.csv").write_text("y,x\n1,2\n3,4\n")
+    elif spec == "CSV:line":
+        spec = str(_napari_shapes_csv(tmp_path / "line.csv", [("line", [(0, 0), (50, 50)])]))
+    out = tmp_path / "o"
+    assert main(["field", str(scratched_flat / "clean.tif"), "-q", "--out", str(out), option, spec]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert (
+        err[0].startswith(f"error: {option} ")
+        and says in err[0]
+        and f"e.g. {option} 100,100,400,400" in err[0]
+    )
+    assert not out.exists()  # refused before any file was read or written

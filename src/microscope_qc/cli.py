@@ -162,6 +162,12 @@ def _record(result, args: argparse.Namespace, profile, image, info: InputInfo, r
 
 def _run_measurement(args: argparse.Namespace) -> int:
     m = get_measurement(args.measurement)
+    if m.check_args is not None:
+        try:
+            m.check_args(args)
+        except AnalysisError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     groups = m.jobs(args) if m.jobs is not None else [[f] for f in args.files]
     rows, failures, failed_verdicts = [], 0, 0
     for paths, stem in zip(groups, _out_dirs(groups), strict=True):

@@ -14,8 +14,11 @@ from microscope_qc.analysis.field import (
     FieldSettings,
     analyze_field,
     combine_flats,
+    describe_shapes,
     iso_intensity_map,
+    mask_from_shapes,
     metroloj_field_metrics,
+    polygon_from_shape,
 )
 from microscope_qc.results import AnalysisError
 from microscope_qc.samples import (
@@ -222,3 +225,148 @@ def test_all_saturated_and_nan_and_dark():
         analyze_field(s.data, dark=s.dark[:100])
     with pytest.raises(AnalysisError, match="swapped"):
         analyze_field(s.dark, dark=s.data)
+
+
+# ------------------------------------------------------------------ restricting the analysis (mask)
+def _scratched_flat():
+    """A dust-free flat with known illumination, and the same flat with a dark scratch and a bright blob."""
+    s = make_flat_field(FlatSampleSpec(dust_specks=0, seed=7))
+    yy, xx = np.indices(s.data.shape)
+    scratch = (np.abs((yy - 380) - 0.6 * (xx - 330)) < 2.5) & (xx > 330) & (xx < 450)  # y 380..452
+    blob = (yy - 120) ** 2 + (xx - 110) ** 2 < 8**2
+    dirty = s.data.astype(np.float64)
+    dirty[scratch] *= 0.25  # a scratch through the coating: 75 % darker
+    dirty[blob] *= 1.6  # a bright fluorescent speck
+    dirty = np.rint(dirty).astype(s.data.dtype)
+    # rectangles around both with a margin of more than the blur's reach (σ = 2 px, truncated at 4σ)
+    exclude = [
+        np.array([[365, 318], [365, 462], [468, 462], [468, 318]], float),
+        np.array([[100, 90], [100, 130], [140, 130], [140, 90]], float),
+    ]
+    return s, dirty, scratch | blob, exclude
+
+
+def test_excluding_an_artefact_recovers_the_clean_numbers():
+    s, dirty, artefact, exclude = _scratched_flat()
+    mask = mask_from_shapes(s.data.shape, None, exclude)
+    assert not (artefact & mask).any()
+    clean = analyze_field(s.data)
+    corrupt = analyze_field(dirty)
+    masked = analyze_field(dirty, mask=mask, mask_description=describe_shapes(None, exclude))
+    clean_masked = analyze_field(s.data, mask=mask)
+
+    def m(r, name):
+        return r.metric(name).value
+
+    u = [m(r, "uniformity_percent") for r in (clean, corrupt, masked)]
+    ca = [m(r, "centering_accuracy_percent") for r in (clean, corrupt, masked)]
+    rcv = [m(r, "residual_cv_percent") for r in (clean, corrupt, masked)]
+    centre_err = math.hypot(
+        m(masked, "illumination_centre_y_px") - m(clean, "illumination_centre_y_px"),
+        m(masked, "illumination_centre_x_px") - m(clean, "illumination_centre_x_px"),
+    )
+    print(
+        f"U clean {u[0]:.3f} / scratched {u[1]:.3f} / scratched+mask {u[2]:.3f} %; "
+        f"CA {ca[0]:.3f} / {ca[1]:.3f} / {ca[2]:.3f} %; residual CV {rcv[0]:.4f} / {rcv[1]:.4f} / {rcv[2]:.4f} %; "
+        f"model centre moved {centre_err:.3f} px from the clean one"
+    )
+    # the artefacts corrupt the whole-image numbers ...
+    assert u[1] < u[0] - 20 and ca[1] < 50 and rcv[1] > 2 * rcv[0]
+    assert m(corrupt, "defect_count") >= 2
+    # ... excluding them gives the clean flat's numbers back
+    assert u[2] == pytest.approx(u[0], abs=0.05)
+    assert ca[2] == pytest.approx(ca[0], abs=0.5)
+    assert rcv[2] == pytest.approx(rcv[0], abs=0.02)
+    assert centre_err < 0.1
+    assert m(masked, "defect_count") == m(clean, "defect_count") == 0
+    assert m(masked, "corner_falloff_percent") == pytest.approx(s.truth["corner_falloff_percent"], rel=0.02)
+    # the margin exceeds the blur's reach, so the masked numbers equal the clean flat's under the same mask
+    for name in ("uniformity_percent", "centering_accuracy_percent", "reference_zone_area_percent"):
+        assert m(masked, name) == pytest.approx(m(clean_masked, name), rel=1e-9), name
+    assert m(masked, "analysed_fraction_percent") == pytest.approx(100 * mask.mean())
+    assert masked.settings["roi"].value.startswith("exclude 2 rectangles;")
+    assert str(masked.settings["roi"].source) == "user"
+    assert any("microscope-metrics" in w and "whole image" in w for w in masked.warnings)
+    chan = masked.channels[0]
+    assert chan.analysed is not None and (chan.iso_map[~mask] == -1).all() and (chan.iso_map[mask] >= 0).all()
+    assert not chan.reference_zone[~mask].any() and not (chan.defects[~mask] > 0).any()
+
+
+def test_roi_restricts_min_max_hand_computed():
+    # a ramp I = 10 + y + 2x with a bright and a dark pixel outside the region of interest
+    img = 10.0 + np.arange(20)[:, None] + 2.0 * np.arange(20)[None, :]
+    img[0, 0], img[19, 19] = 1.0, 500.0
+    roi = [np.array([[2, 3], [2, 12], [11, 12], [11, 3]], float)]  # rows 2..11, columns 3..12: 100 pixels
+    mask = mask_from_shapes(img.shape, roi)
+    assert mask.sum() == 100 and mask[2:12, 3:13].all()
+    r = analyze_field(img, FieldSettings(blur=False, model="poly2", mm_sigma_px=0), mask=mask)
+    low, high = 10 + 2 + 2 * 3, 10 + 11 + 2 * 12  # 18 at (2, 3), 45 at (11, 12)
+    assert r.metric("uniformity_percent").value == pytest.approx(100 * low / high)  # 40 %
+    assert r.metric("max_position_y_px").value == 11 and r.metric("max_position_x_px").value == 12
+    assert r.metric("analysed_fraction_percent").value == pytest.approx(25.0)
+    iso = r.channels[0].iso_map
+    expected = np.floor(np.floor(100 * img / high / 10) * 10)
+    np.testing.assert_array_equal(iso[mask], expected[mask])
+    assert (iso[~mask] == -1).all()
+    # the reference zone (≥ 90 % of 45 = 40.5) lies in the region; its area is a share of the region
+    zone = r.channels[0].reference_zone
+    assert zone.sum() == ((img >= 40.5) & mask).sum() and not zone[~mask].any()
+    assert r.metric("reference_zone_area_percent").value == pytest.approx(zone.sum())  # of 100 pixels
+    # corners and edge midpoints are all outside the region: NaN, named in a warning
+    assert math.isnan(r.metric("relative_intensity_top_left").value)
+    assert math.isnan(r.metric("field_uniformity_percent").value)
+    assert any("relative_intensity_top_left" in w and "field_uniformity_percent" in w for w in r.warnings)
+    prof = r.channels[0].profiles["horizontal_centre"]
+    assert np.isnan(prof["raw"][0]) and np.isfinite(prof["model"]).all()
+    assert any("horizontal_centre" in w for w in r.warnings)
+
+
+def test_mask_from_shapes_geometry():
+    rect = np.array([[2, 2], [2, 5], [5, 5], [5, 2]], float)
+    m = mask_from_shapes((10, 10), [rect])
+    assert m.sum() == 16 and m[2:6, 2:6].all()  # corner pixels included
+    m = mask_from_shapes((10, 10), None, [rect])
+    assert m.sum() == 100 - 16
+    # two overlapping rectangles (2..5 and 4..7, 4 pixels shared) minus a 3 × 3 square inside the second
+    m = mask_from_shapes((10, 10), [rect, rect + 2], [np.array([[4, 4], [4, 6], [6, 6], [6, 4]], float)])
+    assert m.sum() == 16 + 16 - 4 - 9 and not m[4:7, 4:7].any()
+    ellipse = polygon_from_shape(np.array([[10, 10], [10, 50], [30, 50], [30, 10]]), "ellipse")
+    area = mask_from_shapes((64, 64), [ellipse]).sum()
+    assert area == pytest.approx(math.pi * 20 * 10, rel=0.05)
+    with pytest.raises(AnalysisError, match="no area"):
+        polygon_from_shape(np.array([[0, 0], [5, 5]]), "line")
+    assert describe_shapes([rect], [rect, ellipse]) == "include 1 rectangle; exclude 1 rectangle + 1 polygon"
+
+
+def test_no_mask_is_the_whole_image():
+    s = flat_field_sample()
+    r = analyze_field(s.data, dark=s.dark)
+    assert r.settings["roi"].value == "whole image" and str(r.settings["roi"].source) == "default"
+    assert r.metric("analysed_fraction_percent").value == 100.0
+    assert r.channels[0].analysed is None and r.channels[0].iso_map.min() >= 0
+    everything = analyze_field(s.data, dark=s.dark, mask=np.ones(s.data.shape, bool))
+    for name in ("uniformity_percent", "centering_accuracy_percent", "residual_cv_percent"):
+        assert everything.metric(name).value == pytest.approx(r.metric(name).value, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("mask", "match"),
+    [
+        (np.ones((100, 512), bool), "shape"),
+        (np.ones((512, 512), np.float32), "boolean"),
+        (np.zeros((512, 512), bool), "only 0 pixels"),
+        (np.pad(np.ones((40, 40), bool), ((0, 472), (0, 472))), "only 1600 pixels"),  # < 1 % of the field
+    ],
+)
+def test_bad_masks_refused(mask, match):
+    s = flat_field_sample()
+    with pytest.raises(AnalysisError, match=match):
+        analyze_field(s.data, dark=s.dark, mask=mask)
+
+
+def test_tiny_mask_on_tiny_image_refused():
+    img = np.random.default_rng(0).uniform(100, 200, (20, 20))
+    mask = np.zeros((20, 20), bool)
+    mask[:9, :11] = True  # 99 pixels: 25 % of the field but fewer than 100 pixels
+    with pytest.raises(AnalysisError, match="at least 100"):
+        analyze_field(img, mask=mask)

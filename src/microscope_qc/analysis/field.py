@@ -16,6 +16,10 @@ Three families of numbers, each under its own names (METRICS.md §3):
   flat-field correction image with the residual CV after correction; saturated and zero-clipped
   pixels are counted and fail a check without stopping the analysis.
 
+An optional mask (True = analysed pixel; :func:`mask_from_shapes` builds one from include and
+exclude polygons) restricts the MetroloJ_QC and model-based numbers to the analysed pixels; the
+microscope-metrics numbers stay whole-image (docs/field.md, "Restricting the analysis").
+
 Positions are in pixels, numpy/napari convention (a pixel's centre at its integer index, (y, x));
 ImageJ-based tools report 0.5 px more.
 """
@@ -31,6 +35,14 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from microscope_qc.analysis.masks import (
+    MIN_ANALYSED_PERCENT,
+    MIN_ANALYSED_PIXELS,
+    check_mask,
+    describe_shapes,
+    mask_from_shapes,
+    polygon_from_shape,
+)
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA, Setting, Source
 from microscope_qc.results import (
@@ -49,6 +61,11 @@ __all__ = [
     "ChannelField",
     "analyze_field",
     "combine_flats",
+    "mask_from_shapes",
+    "polygon_from_shape",
+    "describe_shapes",
+    "MIN_ANALYSED_PIXELS",
+    "MIN_ANALYSED_PERCENT",
     "iso_intensity_map",
     "metroloj_field_metrics",
     "microscope_metrics_field",
@@ -118,7 +135,7 @@ class ChannelField:
     channel: int
     name: str
     blurred: np.ndarray  # MetroloJ_QC-blurred image (float32)
-    iso_map: np.ndarray  # uint8 iso-intensity class in percent (0, 10, ..., 100)
+    iso_map: np.ndarray  # int16 iso-intensity class in percent (0, 10, ..., 100); −1 = excluded by the mask
     reference_zone: np.ndarray  # bool, the 90–100 % zone
     model: np.ndarray | None = None  # fitted illumination (float32)
     residual: np.ndarray | None = None  # image / model − 1
@@ -127,6 +144,7 @@ class ChannelField:
     profiles: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     centres: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (y, x)
     mm_regions: dict[str, tuple[slice, slice]] = field(default_factory=dict)
+    analysed: np.ndarray | None = None  # bool, True = analysed pixel; None = the whole image
 
 
 @dataclass
@@ -185,13 +203,22 @@ def _check(cancel: CancelCheck | None) -> None:
 # ------------------------------------------------------------------------------------ MetroloJ_QC
 
 
-def iso_intensity_map(image: np.ndarray, step_percent: float = 10.0) -> np.ndarray:
-    """MetroloJ_QC iso-intensity classes: floor(floor(100·I/max/step)·step), in percent."""
-    peak = float(image.max())
+def iso_intensity_map(
+    image: np.ndarray, step_percent: float = 10.0, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """MetroloJ_QC iso-intensity classes: floor(floor(100·I/max/step)·step), in percent (int16).
+
+    With a mask (True = analysed), max is taken over the analysed pixels and excluded pixels get
+    no class: −1.
+    """
+    peak = float(image.max() if mask is None else image[mask].max())
     if peak <= 0:
         raise AnalysisError("The image has no positive intensity (after dark subtraction).")
     classes = np.floor(np.floor(100.0 * image / peak / step_percent) * step_percent)
-    return np.clip(classes, 0, 100).astype(np.uint8)
+    iso = np.clip(classes, 0, 100).astype(np.int16)
+    if mask is not None:
+        iso[~mask] = -1
+    return iso
 
 
 def _centroid(mask: np.ndarray) -> tuple[float, float]:
@@ -215,45 +242,72 @@ def _edge_points(shape: tuple[int, int]) -> dict[str, tuple[int, int]]:
     }
 
 
-def metroloj_field_metrics(image: np.ndarray, step_percent: float = 10.0) -> dict[str, Any]:
+def metroloj_field_metrics(
+    image: np.ndarray, step_percent: float = 10.0, mask: np.ndarray | None = None
+) -> dict[str, Any]:
     """MetroloJ_QC field-illumination numbers of an (already blurred) 2D image.
 
     U = 100·min/max; FU = 100 − 100·SD₈/max (population SD of the 4 corner and 4 edge-midpoint
     pixels); CA = 100 − 200·d/sqrt(w² + h²), d the distance from the image centre to the centroid
     of the reference (top-step) zone. Positions (y, x) in pixels, numpy convention.
+
+    With a mask (True = analysed pixel): min, max, the iso-intensity classes, the reference zone,
+    the centre of intensity and the maximum use analysed pixels only; the image centre and diagonal
+    in CA stay those of the whole image (the optical axis does not move with the mask); the
+    reference-zone area is a share of the analysed area; a corner or edge midpoint that is excluded
+    has a relative intensity of NaN, and FU (defined on all eight) is then NaN too. The names of
+    excluded points are returned under ``excluded_points``.
     """
     img = np.asarray(image)
     if img.dtype.kind != "f":
         img = img.astype(np.float64)
     h, w = img.shape
-    peak, low = float(img.max()), float(img.min())
-    iso = iso_intensity_map(img, step_percent)
+    if mask is None:
+        peak, low = float(img.max()), float(img.min())
+        weights = img
+        n_analysed = img.size
+        argmax = int(np.argmax(img))
+    else:
+        inside = img[mask]
+        peak, low = float(inside.max()), float(inside.min())
+        weights = np.where(mask, img, 0)
+        n_analysed = int(mask.sum())
+        argmax = int(np.argmax(np.where(mask, img, -np.inf)))
+    iso = iso_intensity_map(img, step_percent, mask)
     ref = iso >= 100 - step_percent
     ref_centroid = _centroid(ref)
     centre = ((h - 1) / 2, (w - 1) / 2)  # MetroloJ_QC's (w/2, h/2) in ImageJ's +0.5 convention
     d = math.hypot(ref_centroid[0] - centre[0], ref_centroid[1] - centre[1])
     points = _edge_points((h, w))
+    excluded = [] if mask is None else [name for name, p in points.items() if not mask[p]]
     values = np.array([img[p] for p in points.values()], dtype=np.float64)
-    rows, cols = img.sum(axis=1, dtype=np.float64), img.sum(axis=0, dtype=np.float64)
+    rows, cols = weights.sum(axis=1, dtype=np.float64), weights.sum(axis=0, dtype=np.float64)
     total = rows.sum()
     return {
         "uniformity_percent": 100.0 * low / peak,
-        "field_uniformity_percent": 100.0 - 100.0 * float(values.std()) / peak,
+        "field_uniformity_percent": (math.nan if excluded else 100.0 - 100.0 * float(values.std()) / peak),
         "centering_accuracy_percent": 100.0 - 200.0 * d / math.hypot(w, h),
         "reference_zone_centroid": ref_centroid,
-        "reference_zone_area_percent": 100.0 * ref.mean(),
+        "reference_zone_area_percent": 100.0 * float(ref.sum()) / n_analysed,
         "centre_of_intensity": (float(rows @ np.arange(h) / total), float(cols @ np.arange(w) / total)),
-        "max_position": tuple(float(v) for v in np.unravel_index(int(np.argmax(img)), img.shape)),
-        "relative_intensity": {name: float(img[p]) / peak for name, p in points.items()},
+        "max_position": tuple(float(v) for v in np.unravel_index(argmax, img.shape)),
+        "relative_intensity": {
+            name: math.nan if name in excluded else float(img[p]) / peak for name, p in points.items()
+        },
+        "excluded_points": excluded,
         "iso_map": iso,
         "reference_zone": ref,
     }
 
 
 def _profiles(
-    image: np.ndarray, blurred: np.ndarray, model: np.ndarray | None
+    image: np.ndarray, blurred: np.ndarray, model: np.ndarray | None, mask: np.ndarray | None = None
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Four profiles (two diagonals, two centre lines), sampled once per pixel of length (linear interpolation)."""
+    """Four profiles (two diagonals, two centre lines), sampled once per pixel of length (linear interpolation).
+
+    With a mask, the raw and blurred values are NaN at samples whose interpolation touches an
+    excluded pixel (the model, defined everywhere, is kept).
+    """
     h, w = image.shape
     lines = {
         "diagonal_tl_br": ((0.0, 0.0), (h - 1.0, w - 1.0)),
@@ -275,6 +329,10 @@ def _profiles(
         }
         if model is not None:
             entry["model"] = ndimage.map_coordinates(model, coords, order=1)
+        if mask is not None:
+            outside = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1) < 0.999
+            entry["raw"][outside] = np.nan
+            entry["blurred"][outside] = np.nan
         out[name] = entry
     return out
 
@@ -391,6 +449,15 @@ def _fit_model(img: np.ndarray, s: FieldSettings, valid: np.ndarray) -> dict[str
     vmask, _ = _bin(valid.astype(np.float32), s.fit_size)
     mask = (vmask > 0.99).ravel()
     bh, bw = binned.shape
+    n_params = (
+        7 if s.model == "gaussian" else len(_poly_terms(int(s.model[-1]) if s.model[-1].isdigit() else 2))
+    )
+    if int(mask.sum()) < max(2 * n_params, 12):
+        raise AnalysisError(
+            f"Only {int(mask.sum())} of the illumination model's {b} × {b}-pixel bins lie entirely in analysed, "
+            f"unsaturated pixels; the {s.model} model needs at least {max(2 * n_params, 12)}. Analyse a larger "
+            "or less fragmented region."
+        )
     # full-resolution pixel coordinate of each bin's centre
     off = (b - 1) / 2
     if s.model == "gaussian":
@@ -507,9 +574,11 @@ def analyze_field(
     data: Any,
     settings: FieldSettings | None = None,
     dark: Any = None,
-    channel_names: list[str] | None = None,
+    mask: Any = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
+    channel_names: list[str] | None = None,
+    mask_description: str | None = None,
 ) -> FieldResult:
     """Measure field illumination of flat-field images.
 
@@ -521,15 +590,22 @@ def analyze_field(
         Analysis settings (MetroloJ_QC and microscope-metrics defaults).
     dark
         Optional dark image of the same shape (or (Y, X) for all channels), subtracted first.
-    channel_names
-        Names for the report.
+    mask
+        Optional boolean (Y, X) array, True = pixel analysed (every channel); ``None`` = the whole
+        image. Build one from polygons with :func:`mask_from_shapes`. The image is blurred whole
+        first, then only analysed pixels enter the numbers (docs/field.md, "Restricting the analysis").
     progress, cancel
         ``progress(fraction, message)``; ``cancel()`` returning True stops with :class:`AnalysisCancelled`.
+    channel_names
+        Names for the report.
+    mask_description
+        How the mask was made, for the ``roi`` setting (e.g. :func:`describe_shapes`); default "user mask".
 
     Raises
     ------
     AnalysisError
-        z-stacks, constant images, NaNs, an image that is entirely saturated, a dark brighter than the flat.
+        z-stacks, constant images, NaNs, an image that is entirely saturated, a dark brighter than the flat,
+        a mask of the wrong shape or type, a mask leaving fewer than 100 pixels or 1 % of the field.
     """
     s = settings or FieldSettings()
     raw = _as_cyx(data)
@@ -546,6 +622,7 @@ def analyze_field(
         raise AnalysisError(
             f"The image is {raw.shape[-2]} × {raw.shape[-1]} pixels; field illumination needs at least 16 × 16."
         )
+    analysed = None if mask is None else check_mask(mask, raw.shape[-2:])
     dk = None
     if dark is not None:
         dk = _as_cyx(dark, "dark image").astype(np.float64)
@@ -571,6 +648,19 @@ def analyze_field(
     result.settings["dark_subtracted"] = Setting(
         dk is not None, None, Source.USER if dk is not None else Source.DEFAULT
     )
+    if analysed is None:
+        result.settings["roi"] = Setting("whole image", None, Source.DEFAULT)
+    else:
+        fraction = 100.0 * float(analysed.mean())
+        result.settings["roi"] = Setting(
+            f"{mask_description or 'user mask'}; {fraction:.3g} % of the field analysed", None, Source.USER
+        )
+        result.warnings.append(
+            f"Analysis restricted by a mask ({result.settings['roi'].value}): the MetroloJ_QC and model-based "
+            "numbers use analysed pixels only (the image is blurred whole first, so excluded pixels within "
+            f"~{4 * s.sigma_px:g} px still influence the blurred values next to them); the microscope-metrics "
+            "numbers (mm_*) are computed on the whole image, as microscope-metrics has no mask."
+        )
     n_ch = raw.shape[0]
     names = list(channel_names or [f"channel {c}" for c in range(n_ch)])
     for c in range(n_ch):
@@ -578,7 +668,7 @@ def analyze_field(
         if progress:
             progress(c / n_ch, f"channel {c}")
         d = None if dk is None else dk[0 if dk.shape[0] == 1 else c]
-        result.channels.append(_analyze_channel(raw[c], d, c, names[c], s, sat, result, cancel))
+        result.channels.append(_analyze_channel(raw[c], d, c, names[c], s, sat, result, cancel, analysed))
     result.tables["profiles"] = _profiles_table(result.channels)
     if progress:
         progress(1.0, "done")
@@ -605,7 +695,9 @@ def _profiles_table(channels: list[ChannelField]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldResult, cancel) -> ChannelField:
+def _analyze_channel(
+    raw, dark, c, name, s: FieldSettings, sat, result: FieldResult, cancel, analysed: np.ndarray | None = None
+) -> ChannelField:
     lo_v, hi_v = raw.min(), raw.max()
     if lo_v == hi_v:
         raise AnalysisError(
@@ -613,10 +705,17 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
         )
     saturated = raw >= sat
     zero = raw <= (0 if raw.dtype.kind in "ui" else -math.inf)
-    sat_pct, zero_pct = 100.0 * saturated.mean(), 100.0 * zero.mean()
-    if saturated.all():
+    inside = np.ones(raw.shape, bool) if analysed is None else analysed
+    n_inside = int(inside.sum())
+    if analysed is None:
+        sat_pct, zero_pct = 100.0 * saturated.mean(), 100.0 * zero.mean()
+    else:  # shares of the analysed area
+        sat_pct = 100.0 * int(saturated[inside].sum()) / n_inside
+        zero_pct = 100.0 * int(zero[inside].sum()) / n_inside
+    if sat_pct == 100.0:
+        which = "pixel" if analysed is None else "analysed pixel"
         raise AnalysisError(
-            f"Every pixel of channel {c} is saturated; reduce exposure or intensity and acquire again."
+            f"Every {which} of channel {c} is saturated; reduce exposure or intensity and acquire again."
         )
     img = raw.astype(np.float32)
     if dark is not None:
@@ -643,32 +742,37 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
             if s.blur
             else img32.copy()
         )
-        mj = metroloj_field_metrics(blurred, s.step_percent)
+        mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
         mm_proc = mm_blurred.result() if mm_blurred is not None else None
     _check(cancel)
     mm = microscope_metrics_field(mm_input, s.mm_sigma_px, s.mm_corner_fraction, blurred=mm_proc)
     _check(cancel)
-    fit = _fit_model(img, s, ~(saturated | zero))
+    ok = ~(saturated | zero) & inside
+    fit = _fit_model(img, s, ok)
     yy, xx = np.ogrid[0:h, 0:w]
     model = np.broadcast_to(fit["evaluate"](yy, xx), (h, w)).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         residual = img32 / model - 1.0
     residual[~np.isfinite(residual)] = 0.0
+    residual[~inside] = 0.0  # excluded pixels show no residual (and cannot hold a defect)
     peak_model = float(model.max())
     # Dust and defects: residuals in units of the local shot noise (∝ sqrt(model)), so dim corners
     # with larger relative noise do not fill with false specks; then a robust threshold.
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (img32 - model) / np.sqrt(np.maximum(model, 1e-6 * peak_model + 1e-12))
-    z = ndimage.gaussian_filter(np.nan_to_num(z, copy=False), 1.0, truncate=2.5)  # specks span several pixels
-    sub = z[
-        :: max(1, z.shape[0] // 512), :: max(1, z.shape[1] // 512)
-    ]  # robust statistics need no more pixels
+    z = np.nan_to_num(z, copy=False)
+    if analysed is not None:
+        z[~analysed] = 0.0  # excluded dust must not spread into the analysed pixels with the smoothing
+    z = ndimage.gaussian_filter(z, 1.0, truncate=2.5)  # specks span several pixels
+    ky, kx = max(1, z.shape[0] // 512), max(1, z.shape[1] // 512)  # robust statistics need no more pixels
+    sub = z[::ky, ::kx] if analysed is None else z[::ky, ::kx][analysed[::ky, ::kx]]
     med = float(np.median(sub))
     mad = float(1.4826 * np.median(np.abs(sub - med))) or float(sub.std()) or 1e-6
     defects_mask = np.abs(z - med) > s.dust_threshold_sigma * mad
+    if analysed is not None:
+        defects_mask &= analysed
     defects, n_defects = ndimage.label(defects_mask)
     flat_field = (model / float(model.mean())).astype(np.float32)
-    ok = ~(saturated | zero)
     corrected = img32[ok] / flat_field[ok]
     residual_cv = 100.0 * float(corrected.std(dtype=np.float64) / corrected.mean(dtype=np.float64))
     cv = 100.0 * float(img32[ok].std(dtype=np.float64) / img32[ok].mean(dtype=np.float64))
@@ -738,8 +842,14 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
             "blurred intensity / max at this corner or edge midpoint (MetroloJ_QC)",
         )
     add("cv_percent", cv, "percent", "coefficient of variation of the (dark-subtracted) image")
-    add("saturated_percent", sat_pct, "percent", f"pixels at or above {sat:g}")
-    add("zero_clipped_percent", zero_pct, "percent", "pixels at zero")
+    add("saturated_percent", sat_pct, "percent", f"analysed pixels at or above {sat:g}")
+    add("zero_clipped_percent", zero_pct, "percent", "analysed pixels at zero")
+    add(
+        "analysed_fraction_percent",
+        100.0 * n_inside / inside.size,
+        "percent",
+        "share of the field analysed (the rest excluded by the mask)",
+    )
     # microscope-metrics
     add(
         "mm_center_region_intensity_fraction",
@@ -827,7 +937,12 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
         None,
         f"dust specks / slide defects: residual beyond {s.dust_threshold_sigma:g} robust SD",
     )
-    add("defect_area_percent", 100.0 * defects_mask.mean(), "percent", "area of dust and defects")
+    add(
+        "defect_area_percent",
+        100.0 * int(defects_mask.sum()) / n_inside,
+        "percent",
+        "area of dust and defects (share of the analysed area)",
+    )
     add("residual_cv_percent", residual_cv, "percent", "CV after flat-field correction with the model")
     if s.pixel_size_um:
         add(
@@ -870,6 +985,24 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
         "centre of intensity": mj["centre_of_intensity"],
         "maximum": mj["max_position"],
     }
+    profiles = _profiles(img, blurred.astype(np.float32), model, analysed)
+    if analysed is not None and c == 0:
+        if mj["excluded_points"]:
+            result.warnings.append(
+                "The mask excludes "
+                + ", ".join(mj["excluded_points"])
+                + ": "
+                + ", ".join(f"relative_intensity_{p}" for p in mj["excluded_points"])
+                + " and field_uniformity_percent (defined on all 4 corners and 4 edge midpoints) are NaN; "
+                "corner_falloff_percent uses the illumination model, extrapolated over excluded corners."
+            )
+        cut = [n for n, pr in profiles.items() if np.isnan(pr["raw"]).any()]
+        if cut:
+            result.warnings.append(
+                "Profiles "
+                + ", ".join(cut)
+                + " cross excluded pixels: their raw and blurred values are NaN there."
+            )
     return ChannelField(
         channel=c,
         name=name,
@@ -880,9 +1013,10 @@ def _analyze_channel(raw, dark, c, name, s: FieldSettings, sat, result: FieldRes
         residual=residual,
         defects=defects.astype(np.int32),
         flat_field=flat_field,
-        profiles=_profiles(img, blurred.astype(np.float32), model),
+        profiles=profiles,
         centres=centres,
         mm_regions=mm["regions"],
+        analysed=analysed,
     )
 
 

@@ -44,6 +44,9 @@ class Measurement:
     jobs: Callable[[argparse.Namespace], list[list[Path]]] | None = None
     #: extra files written after the standard export (e.g. a flat-field image)
     after_export: Callable[[Result, Path, argparse.Namespace], dict[str, Path]] | None = None
+    #: checks (and pre-parses) the measurement's options once, before any file is read; raises
+    #: AnalysisError with a one-line message for a bad option (the CLI exits with "bad input")
+    check_args: Callable[[argparse.Namespace], None] | None = None
 
 
 MEASUREMENTS: dict[str, Measurement] = {}

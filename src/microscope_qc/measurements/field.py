@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_field, combine_flats
+from microscope_qc.analysis.field import (
+    FieldResult,
+    FieldSettings,
+    analyze_field,
+    combine_flats,
+    describe_shapes,
+    mask_from_shapes,
+    polygon_from_shape,
+)
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.io import ImageData, read_image
 from microscope_qc.measurements import Measurement, register
 from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.results import AnalysisError, ProgressCallback
 
-__all__ = ["field_settings_from_args", "run_field"]
+__all__ = ["field_settings_from_args", "run_field", "parse_region_spec", "read_shapes_csv"]
+
+_SHAPES_COLUMNS = ("index", "shape-type", "vertex-index")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +61,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--bit-depth", type=int, help="detector bit depth, if smaller than the data type's")
     g.add_argument(
+        "--roi",
+        action="append",
+        metavar="SPEC",
+        help="analyse only this region (repeatable: their union): a rectangle y0,x0,y1,x1 in pixels (corner pixels "
+        "included), or a CSV of shapes saved from a napari Shapes layer",
+    )
+    g.add_argument(
+        "--exclude",
+        action="append",
+        metavar="SPEC",
+        help="leave this region out (dust, a scratch, the slide edge); repeatable, same SPEC as --roi",
+    )
+    g.add_argument(
         "--flat-field",
         action="store_true",
         help="also write flat_field.tif (divide images by it to correct them)",
@@ -68,6 +94,100 @@ def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
         bit_depth=args.bit_depth,
         pixel_size_um=(args.voxel_size[2] if args.voxel_size else None),
     )
+
+
+def read_shapes_csv(path: str | Path) -> list[np.ndarray]:
+    """Polygons ((N, 2) (y, x) arrays, pixels) from a CSV written by napari's Shapes layer "Save layer".
+
+    Columns ``index, shape-type, vertex-index, axis-0, axis-1[, ...]``; the last two axes are y and x.
+    Rectangles and polygons keep their vertices, ellipses become polygons; lines and paths are refused.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AnalysisError(f"cannot read {path} as CSV ({exc})") from None
+    axes = [c for c in table.columns if str(c).startswith("axis-")]
+    missing = [c for c in _SHAPES_COLUMNS if c not in table.columns]
+    if missing or len(axes) < 2:
+        raise AnalysisError(
+            f"{path} is not a napari Shapes CSV: it needs the columns index, shape-type, vertex-index, "
+            f"axis-0, axis-1 (found {', '.join(map(str, table.columns))})"
+        )
+    if table.empty:
+        raise AnalysisError(f"{path} holds no shapes")
+    yx = sorted(axes, key=lambda c: int(str(c).split("-")[1]))[-2:]
+    try:
+        coords = table[yx].to_numpy(dtype=float)
+    except ValueError:
+        raise AnalysisError(f"{path}: the vertex coordinates ({', '.join(yx)}) are not all numbers") from None
+    polygons = []
+    for _, rows in table.assign(_y=coords[:, 0], _x=coords[:, 1]).groupby("index", sort=False):
+        rows = rows.sort_values("vertex-index")
+        kind = str(rows["shape-type"].iloc[0])
+        try:
+            polygons.append(polygon_from_shape(rows[["_y", "_x"]].to_numpy(), kind))
+        except AnalysisError as exc:
+            raise AnalysisError(f"{path}, shape {rows['index'].iloc[0]}: {exc}") from None
+    return polygons
+
+
+def parse_region_spec(text: str, option: str = "--roi") -> list[np.ndarray]:
+    """The polygons of one ``--roi``/``--exclude`` SPEC: a rectangle ``y0,x0,y1,x1`` or a napari Shapes CSV."""
+    example = f"e.g. {option} 100,100,400,400 or {option} shapes.csv"
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) == 4:
+        try:
+            y0, x0, y1, x1 = (float(p) for p in parts)
+        except ValueError:
+            pass
+        else:
+            if not all(math.isfinite(v) for v in (y0, x0, y1, x1)):
+                raise AnalysisError(
+                    f"{option} {text!r}: the rectangle's corners must be finite numbers ({example})."
+                )
+            if not (y0 < y1 and x0 < x1):
+                raise AnalysisError(
+                    f"{option} {text!r}: a rectangle is y0,x0,y1,x1 with y0 < y1 and x0 < x1, in pixels ({example})."
+                )
+            return [np.array([[y0, x0], [y0, x1], [y1, x1], [y1, x0]])]
+    path = Path(text)
+    if path.suffix.lower() == ".csv" or path.exists():
+        if not path.is_file():
+            raise AnalysisError(f"{option} {text!r}: no such CSV file ({example}).")
+        try:
+            return read_shapes_csv(path)
+        except AnalysisError as exc:
+            raise AnalysisError(f"{option} {text!r}: {exc} ({example}).") from None
+    raise AnalysisError(
+        f"{option} {text!r}: not a rectangle y0,x0,y1,x1 (four numbers, pixels) nor a CSV file of napari shapes "
+        f"({example})."
+    )
+
+
+def check_field_args(args: argparse.Namespace) -> None:
+    """Parse ``--roi`` and ``--exclude`` once (the CLI calls this before reading any file)."""
+    args.roi_polygons = [
+        p for spec in (getattr(args, "roi", None) or []) for p in parse_region_spec(spec, "--roi")
+    ]
+    args.exclude_polygons = [
+        p for spec in (getattr(args, "exclude", None) or []) for p in parse_region_spec(spec, "--exclude")
+    ]
+
+
+def _mask_from_args(
+    args: argparse.Namespace, shape_yx: tuple[int, int]
+) -> tuple[np.ndarray | None, str, str]:
+    if not hasattr(args, "roi_polygons"):
+        check_field_args(args)
+    include, exclude = args.roi_polygons, args.exclude_polygons
+    if not include and not exclude:
+        return None, "", ""
+    detail = "; ".join(
+        [f"--roi {s}" for s in (getattr(args, "roi", None) or [])]
+        + [f"--exclude {s}" for s in (getattr(args, "exclude", None) or [])]
+    )
+    return mask_from_shapes(shape_yx, include, exclude), describe_shapes(include, exclude), detail
 
 
 def _plane_data(image: ImageData, args: argparse.Namespace) -> np.ndarray:
@@ -98,7 +218,18 @@ def run_field(
     names = images[0].metadata.channel_names.value
     if names and args.channel:
         names = [names[c] for c in args.channel]
-    result = analyze_field(data, settings, dark=dark, channel_names=names, progress=progress)
+    mask, description, detail = _mask_from_args(args, np.shape(data)[-2:])
+    result = analyze_field(
+        data,
+        settings,
+        dark=dark,
+        mask=mask,
+        progress=progress,
+        channel_names=names,
+        mask_description=description or None,
+    )
+    if mask is not None:
+        result.settings["roi"] = dataclasses.replace(result.settings["roi"], detail=detail)
     if len(images) > 1:
         result.warnings.append(f"{len(images)} images combined by {args.combine or 'mean'} before analysis.")
     if args.dark is not None:
@@ -133,5 +264,6 @@ FIELD = register(
         ),
         jobs=_jobs,
         after_export=_after_export,
+        check_args=check_field_args,
     )
 )

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure as MplFigure
@@ -31,33 +32,59 @@ def _thumb(image: np.ndarray, size: int = 600) -> tuple[np.ndarray, int]:
     return image[::k, ::k], k
 
 
-def _outline(ax, mask: np.ndarray, k: int, colour: str, width: float) -> None:
+def _outline(ax, mask: np.ndarray, k: int, colour: str, width: float, style: str = "solid") -> None:
     """Contour of a (thumbnailed, every k-th pixel) boolean mask in full-image pixel coordinates."""
     ys, xs = np.arange(mask.shape[0]) * k, np.arange(mask.shape[1]) * k
-    ax.contour(xs, ys, mask, levels=[0.5], colors=colour, linewidths=width)
+    ax.contour(xs, ys, mask, levels=[0.5], colors=colour, linewidths=width, linestyles=style)
+
+
+def _analysed_outline(ax, chan, k: int) -> None:
+    """Dashed outline of the analysed area when a mask restricted the analysis (padded so that edges show)."""
+    if chan.analysed is None:
+        return
+    thumb = np.pad(chan.analysed[::k, ::k], 1)
+    ys, xs = (np.arange(thumb.shape[0]) - 1) * k, (np.arange(thumb.shape[1]) - 1) * k
+    ax.contour(xs, ys, thumb, levels=[0.5], colors=_ANALYSED_COLOUR, linewidths=1.4, linestyles="dashed")
+
+
+_ANALYSED_COLOUR = "#ff00c8"
+
+
+def _analysed_text(result) -> str:
+    """Which area was analysed, for the figure captions."""
+    roi = result.settings.get("roi")
+    if roi is None or roi.value in (None, "whole image"):
+        return " Analysed area: the whole image."
+    return (
+        f" Analysed area: {roi.value} (magenta dashed outline; excluded pixels grey, without an iso class)."
+        + (f" Given as {roi.detail}." if roi.detail else "")
+    )
 
 
 def field_figures(result) -> list[Figure]:
     figs = []
+    area = _analysed_text(result)
     for chan in result.channels:
         suffix = f" — channel {chan.channel} ({chan.name})" if len(result.channels) > 1 else ""
-        figs.append(_map_figure(chan, suffix))
+        figs.append(_map_figure(chan, suffix, area))
         figs.append(_profile_figure(chan, suffix))
         if chan.residual is not None:
-            figs.append(_residual_figure(chan, suffix))
+            figs.append(_residual_figure(chan, suffix, area))
     return figs
 
 
-def _map_figure(chan, suffix: str) -> Figure:
+def _map_figure(chan, suffix: str, area: str = "") -> Figure:
     fig = MplFigure(figsize=(11, 4.6))
     ax = fig.add_subplot(1, 2, 1)
     levels = np.arange(0, 111, 10)
     iso, k = _thumb(chan.iso_map)
     h, w = chan.iso_map.shape
     extent = (-0.5, w - 0.5, h - 0.5, -0.5)
-    im = ax.imshow(iso, cmap="turbo", norm=BoundaryNorm(levels, 256), extent=extent)
+    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="#9a9a9a")
+    im = ax.imshow(np.ma.masked_less(iso, 0), cmap=cmap, norm=BoundaryNorm(levels, 256), extent=extent)
     zone, _ = _thumb(chan.reference_zone)
     _outline(ax, zone, k, "white", 1.2)
+    _analysed_outline(ax, chan, k)
     for name, (y, x) in chan.centres.items():
         marker, colour = _CENTRE_STYLE.get(name, ("o", "white"))
         ax.plot(x, y, marker, color=colour, ms=9, mew=2, mfc="none", label=name)
@@ -68,14 +95,18 @@ def _map_figure(chan, suffix: str) -> Figure:
     )
     ax2 = fig.add_subplot(1, 2, 2)
     im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
-    ax2.set_title("Fitted illumination model", fontsize=9)
+    _analysed_outline(ax2, chan, k)
+    ax2.set_title(
+        "Fitted illumination model" + (" (fitted on the analysed area)" if chan.analysed is not None else ""),
+        fontsize=9,
+    )
     fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04, label=heading("field", "model"))
     fig.tight_layout()
     return Figure(
         "Iso-intensity map and centres" + suffix,
         figure_to_png(fig),
         "MetroloJ_QC iso-intensity classes of the blurred image; white outline: the reference zone. Markers: image "
-        "centre, reference-zone centroid, fitted illumination centre, centre of intensity, maximum.",
+        "centre, reference-zone centroid, fitted illumination centre, centre of intensity, maximum." + area,
     )
 
 
@@ -98,7 +129,7 @@ def _profile_figure(chan, suffix: str) -> Figure:
     )
 
 
-def _residual_figure(chan, suffix: str) -> Figure:
+def _residual_figure(chan, suffix: str, area: str = "") -> Figure:
     fig = MplFigure(figsize=(5.5, 4.6))
     ax = fig.add_subplot()
     res, k = _thumb(chan.residual)
@@ -111,6 +142,7 @@ def _residual_figure(chan, suffix: str) -> Figure:
         # dilate before thinning so that small specks survive in the outline
         mask, _ = _thumb(ndimage.maximum_filter(chan.defects > 0, size=k) if k > 1 else chan.defects > 0)
         _outline(ax, mask, k, "black", 0.8)
+    _analysed_outline(ax, chan, k)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"Image / model − 1 ({display_unit('percent')})")
     n_defects = int(chan.defects.max()) if chan.defects is not None else 0
     ax.set_title(f"Residual; {label('field', 'defect_count').text.lower()} outlined: {n_defects}", fontsize=9)
@@ -119,7 +151,7 @@ def _residual_figure(chan, suffix: str) -> Figure:
         "Residual after the illumination model" + suffix,
         figure_to_png(fig),
         "What the smooth illumination does not explain: dust, slide defects, noise. Defects are residuals beyond the "
-        "threshold in units of the local shot noise.",
+        "threshold in units of the local shot noise." + area,
     )
 
 
