@@ -178,8 +178,9 @@ def test_no_beads_matched():
     spec = BeadSampleSpec(shape=(40, 256, 256), n_beads=6, hot_pixels=0, min_separation_um=4.0)
     far = (ChannelTransform("a", 488, 520), ChannelTransform("b", 561, 610, shift_yx_um=(1.5, 1.5)))
     s = make_multicolour_beads(spec, far)
-    with pytest.raises(AnalysisError, match="no partner|No bead"):
+    with pytest.raises(AnalysisError, match="no partner|No bead") as info:
         analyze_coregistration(s.data, _settings(s))
+    assert info.value.fields == ["match_gate_um"] and "widen the match gate (µm)" in str(info.value)
     # a wider gate finds them
     r = analyze_coregistration(s.data, _settings(s, match_gate_um=3.0))
     assert r.metric("n_matched", 1).value >= 4

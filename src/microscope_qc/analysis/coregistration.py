@@ -584,7 +584,9 @@ def analyze_coregistration(
     s = settings
     ms = s.microscope
     if ms.voxel_size_um is None:
-        raise SettingsError("The voxel size is not in the file metadata: give it (--voxel-size Z Y X, µm).")
+        raise SettingsError(
+            "The voxel size is not in the file metadata: give {voxel_size_um}; it is never guessed."
+        )
     ms.validate()
     czyx = _as_czyx(data)
     n_ch = czyx.shape[0]
@@ -661,7 +663,7 @@ def analyze_coregistration(
             try:
                 t = _localise_3d(stack, ms, c, s, per_channel[c], theory[c])
             except AnalysisError as exc:
-                raise AnalysisError(f"Channel {c}: {exc}") from exc
+                raise AnalysisError(f"Channel {c}: {exc.template}") from exc
         else:
             lat = theory[c].lateral_um if theory[c] else 0.3
             sigma = max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:]))
@@ -719,7 +721,7 @@ def analyze_coregistration(
         if n_match == 0:
             raise AnalysisError(
                 f"No bead of channel {i} has a partner in channel {j} within {gate:.2f} µm. Check that the channels show "
-                "the same beads, or widen the gate (--match-gate) if the shift is larger."
+                "the same beads, or widen {match_gate_um} if the shift is larger."
             )
         if n_match < min(len(a), len(b)):
             result.warnings.append(

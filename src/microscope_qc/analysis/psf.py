@@ -362,8 +362,7 @@ def analyze_psf(
     ms = settings.microscope
     if ms.voxel_size_um is None:
         raise SettingsError(
-            "The voxel size is not in the file metadata: give it as --voxel-size Z Y X (µm) "
-            "or in the widget's voxel size fields. It is never guessed."
+            "The voxel size is not in the file metadata: give {voxel_size_um}. It is never guessed."
         )
     ms.validate()
     if settings.method not in ("quarep", "metroloj"):
