@@ -429,3 +429,70 @@ def test_field_bad_region_specs(scratched_flat, tmp_path, capsys, option, spec, 
         and f"e.g. {option} 100,100,400,400" in err[0]
     )
     assert not out.exists()  # refused before any file was read or written
+
+
+def test_coregistration_positions_round_trip(tmp_path, capsys):
+    path = tmp_path / "tc.ome.tif"
+    assert main(["sample", "two-colour-beads", str(path)]) == 0
+    truth = pd.read_csv(tmp_path / "tc_truth.csv")
+    dz, dy, dx = 0.15, 0.065, 0.065  # the sample's voxel size
+    ref = truth[truth.channel == 0].iloc[:10]
+    pos = pd.DataFrame({"z": ref.z_um / dz, "y": ref.y_um / dy, "x": ref.x_um / dx})
+    pd.concat([pos, pd.DataFrame({"z": [3.0], "y": [-40.0], "x": [10.0]})]).to_csv(
+        tmp_path / "pos.csv", index=False
+    )
+    out = tmp_path / "out"
+    args = ["coregistration", str(path), "--out", str(out), "-q", "--positions", str(tmp_path / "pos.csv")]
+    assert main(args) == 0
+    folder = out / "tc"
+    doc = json.loads((folder / "results.json").read_text())
+    assert doc["settings"]["positions"]["value"] == "shared"
+    assert doc["settings"]["positions"]["source"] == "user"
+    assert doc["settings"]["n_positions"]["value"] == [11, 11]
+    assert doc["metrics"]["n_matched"]["value"] == 10
+    assert doc["metrics"]["shift_z_um"]["value"] == pytest.approx(0.18, abs=0.02)
+    beads = pd.read_csv(folder / "beads.csv", keep_default_na=False)
+    assert len(beads) == 22 and set(beads.origin) == {"user"}
+    assert list(beads.reason[beads.position_index == 10]) == ["outside the image"] * 2
+    assert "outside the image" in capsys.readouterr().err  # the warning
+
+    # a channel column: positions for channel 1 only, channel 0 detected
+    pos.assign(channel=1).to_csv(tmp_path / "pos1.csv", index=False)
+    args[3:] = [str(tmp_path / "o1"), "-q", "--positions", str(tmp_path / "pos1.csv")]
+    assert main(args) == 0
+    doc = json.loads((tmp_path / "o1" / "tc" / "results.json").read_text())
+    assert doc["settings"]["positions"]["value"] == "per-channel"
+    assert doc["settings"]["n_positions"]["value"] == [None, 10]
+
+
+@pytest.fixture(scope="module")
+def two_colour_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("two_colour") / "tc.ome.tif"
+    assert main(["sample", "two-colour-beads", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("a,b\n1,2\n", "needs columns z,y,x"),
+        ("z,y,x\n1,2,abc\n", "row 2: x is 'abc', not a number"),
+        ("z,y,x,channel\n1,2,3,0.5\n", "not a whole channel number"),
+        ("z,y,x,channel\n1,2,3,4\n", "channel 4, which is not analysed"),
+        ("z,y,x\n", "has no rows"),
+        (None, "does not exist"),
+    ],
+)
+def test_coregistration_bad_positions_file(two_colour_file, tmp_path, capsys, content, expected):
+    path = two_colour_file
+    csv = tmp_path / "pos.csv"
+    if content is not None:
+        csv.write_text(content)
+    capsys.readouterr()
+    assert (
+        main(["coregistration", str(path), "--out", str(tmp_path / "o"), "-q", "--positions", str(csv)]) == 2
+    )
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and expected in err[0], err
+    if content is not None and "not analysed" not in expected:
+        assert "e.g. a header line 'z,y,x,channel'" in err[0]

@@ -101,8 +101,9 @@ def test_settings_validation_and_provenance():
     assert ms.modality is Modality.WIDEFIELD
     assert ms.source_of("na").source is Source.USER
     assert ms.source_of("voxel_size_um").source is Source.MISSING
-    with pytest.raises(SettingsError, match="voxel_size_um"):
+    with pytest.raises(SettingsError, match=r"the voxel size \(z, y, x in µm\)") as info:
         ms.require("voxel_size_um")
+    assert info.value.fields == ["voxel_size_um"]  # the setting's name, for each front-end to word
     with pytest.raises(SettingsError, match="smaller than the immersion index"):
         MicroscopeSettings(na=1.4, immersion_index=1.33).validate()
     with pytest.raises(SettingsError, match="nm"):

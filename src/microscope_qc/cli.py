@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from microscope_qc import __version__
+from microscope_qc.errors import QCError
 from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
 from microscope_qc.io import ImageReadError, read_image, sha256_file
@@ -34,7 +35,30 @@ from microscope_qc.profiles import ProfileError
 from microscope_qc.report import ExportExistsError, InputInfo, export_result
 from microscope_qc.results import AnalysisError, Result
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
+
+#: How the command line names the settings and options that core messages cite by placeholder
+#: (:class:`microscope_qc.errors.QCError`).
+CLI_NAMES: dict[str, str] = {
+    "voxel_size_um": "--voxel-size Z Y X (µm)",
+    "na": "--na",
+    "immersion_index": "--immersion-index",
+    "modality": "--modality",
+    "pinhole_au": "--pinhole (Airy units)",
+    "bead_diameter_um": "--bead-diameter (µm)",
+    "wavelength_ex_nm": "--wavelength-ex (nm)",
+    "wavelength_em_nm": "--wavelength-em (nm)",
+    "match_gate_um": "--match-gate (µm)",
+    "overwrite": "--overwrite",
+    "history": "--history",
+    "combine": "--combine mean|median",
+}
+
+
+def error_message(exc: BaseException) -> str:
+    """An error as the command line shows it: core placeholders become the CLI's option names."""
+    return exc.render(CLI_NAMES) if isinstance(exc, QCError) else str(exc)
+
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED_VERDICT = 3
@@ -207,7 +231,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         ) as exc:
             if not args.quiet:
                 print(file=sys.stderr)
-            print(f"error: {label}: {exc}", file=sys.stderr)
+            print(f"error: {label}: {error_message(exc)}", file=sys.stderr)
             failures += 1
             continue
         for w in result.warnings:
@@ -299,7 +323,7 @@ def _write_sample(args: argparse.Namespace) -> int:
             truth.write_text(json.dumps({**sample.truth, "dust_yx_radius": sample.dust}, indent=2))
             written.append(truth)
     except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -407,7 +431,7 @@ def _run_history(args: argparse.Namespace) -> int:
         elif cmd == "import":
             print(f"imported {store.import_(args.folder)} new runs")
     except (HistoryError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
@@ -516,7 +540,7 @@ def _run_instrument(args: argparse.Namespace) -> int:
             _apply_edits(profile, args)
             print(f"wrote {save_profile(profile, args.path, overwrite=True)}")
     except (ProfileError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["DetectionSettings", "detect_beads", "estimate_background", "refine_z", "extract_boxes", "gather"]
+__all__ = [
+    "DetectionSettings",
+    "detect_beads",
+    "estimate_background",
+    "refine_z",
+    "snap_to_peaks",
+    "extract_boxes",
+    "gather",
+]
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,33 @@ def refine_z(stack: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     profiles = stack[:, yy, xx].astype(np.float32).mean(axis=2)  # (Z, B)
     profiles = ndimage.uniform_filter1d(profiles, 3, axis=0, mode="nearest")
     return np.argmax(profiles, axis=0).astype(int)
+
+
+def snap_to_peaks(
+    stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray, radius: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Move each given voxel (z, y, x) to the brightest voxel of the 3×3×3-smoothed stack within
+    ``radius`` (z, y, x) voxels: a clicked position becomes this channel's own bead peak.
+
+    Positions outside the stack are returned unchanged (the caller rejects them); positions near
+    an edge search only the part of the window inside the stack.
+    """
+    z, y, x = (np.asarray(a, dtype=int) for a in (z, y, x))
+    if z.size == 0:
+        return z, y, x
+    nz, h, w = stack.shape
+    inside = (z >= 0) & (z < nz) & (y >= 0) & (y < h) & (x >= 0) & (x < w)
+    rz, ry, rx = (int(r) for r in radius)
+    half = (rz + 1, ry + 1, rx + 1)  # one more voxel for the smoothing
+    box, valid = extract_boxes(stack, z, y, x, half, dtype=np.float32)
+    smooth = ndimage.uniform_filter(box, size=(1, 3, 3, 3), mode="nearest")
+    inner = (slice(None), slice(1, -1), slice(1, -1), slice(1, -1))
+    score = np.where(valid[inner], smooth[inner], -np.inf).reshape(len(z), -1)
+    k = np.unravel_index(np.argmax(score, axis=1), (2 * rz + 1, 2 * ry + 1, 2 * rx + 1))
+    zs = np.where(inside, z + k[0] - rz, z)
+    ys = np.where(inside, y + k[1] - ry, y)
+    xs = np.where(inside, x + k[2] - rx, x)
+    return zs, ys, xs
 
 
 def gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from microscope_qc.errors import QCError, placeholder
+
 __all__ = [
     "FWHM_PER_SIGMA",
     "Modality",
@@ -35,8 +37,9 @@ __all__ = [
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
-class SettingsError(ValueError):
-    """Microscope settings that are missing or impossible (e.g. NA larger than the immersion index)."""
+class SettingsError(QCError):
+    """Microscope settings that are missing or impossible (e.g. NA larger than the immersion index);
+    a :class:`QCError`, so its message names settings by placeholder."""
 
 
 class Modality(StrEnum):
@@ -196,13 +199,7 @@ class MicroscopeSettings:
         """Raise :class:`SettingsError` naming every missing field, and check physical sanity."""
         missing = [n for n in names if getattr(self, n) is None]
         if missing:
-            hints = {
-                "voxel_size_um": "--voxel-size Z Y X (µm)",
-                "na": "--na",
-                "immersion_index": "--immersion-index",
-                "modality": "--modality",
-            }
-            asks = ", ".join(f"{n} ({hints.get(n, n)})" for n in missing)
+            asks = ", ".join(placeholder(n) for n in missing)
             raise SettingsError(
                 f"Missing microscope settings not found in the file metadata: {asks}. "
                 "Give them explicitly; they are never guessed."

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from microscope_qc.errors import QCError
 from microscope_qc.instrument import Setting
 
 __all__ = [
@@ -33,8 +34,8 @@ ProgressCallback = Callable[[float, str], None]
 CancelCheck = Callable[[], bool]
 
 
-class AnalysisError(ValueError):
-    """Input an analysis cannot work with; the message says what to do about it."""
+class AnalysisError(QCError):
+    """Input an analysis cannot work with; the message says what to do about it (a :class:`QCError`)."""
 
 
 class AnalysisCancelled(RuntimeError):

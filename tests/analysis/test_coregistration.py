@@ -178,8 +178,110 @@ def test_no_beads_matched():
     spec = BeadSampleSpec(shape=(40, 256, 256), n_beads=6, hot_pixels=0, min_separation_um=4.0)
     far = (ChannelTransform("a", 488, 520), ChannelTransform("b", 561, 610, shift_yx_um=(1.5, 1.5)))
     s = make_multicolour_beads(spec, far)
-    with pytest.raises(AnalysisError, match="no partner|No bead"):
+    with pytest.raises(AnalysisError, match="no partner|No bead") as info:
         analyze_coregistration(s.data, _settings(s))
+    assert info.value.fields == ["match_gate_um"] and "widen the match gate (µm)" in str(info.value)
     # a wider gate finds them
     r = analyze_coregistration(s.data, _settings(s, match_gate_um=3.0))
     assert r.metric("n_matched", 1).value >= 4
+
+
+# ------------------------------------------------------------------ user-edited bead positions
+def _true_voxels(sample, channel=0):
+    dz, dy, dx = sample.spec.voxel_size_um
+    t = sample.truth[sample.truth.channel == channel]
+    return np.column_stack([t.z_um / dz, t.y_um / dy, t.x_um / dx])
+
+
+@pytest.mark.parametrize("jitter_px", [0.0, 1.0])
+def test_given_positions_agree_with_automatic_detection(two_colour, jitter_px):
+    """The true bead positions, exact or moved by up to ±1 voxel per axis, give the automatic shifts."""
+    s, auto = two_colour
+    pos = _true_voxels(s) + np.random.default_rng(7).uniform(-jitter_px, jitter_px, (len(s.truth) // 2, 3))
+    r = analyze_coregistration(s.data, _settings(s), positions=pos)
+    assert r.metric("n_matched", 1).value == len(pos)
+    assert set(r.beads.origin) == {"user"}
+    np.testing.assert_array_equal(r.beads.position_index, np.r_[np.arange(len(pos)), np.arange(len(pos))])
+    for axis in "xyz":
+        a, u = auto.metric(f"shift_{axis}_um", 1), r.metric(f"shift_{axis}_um", 1)
+        print(
+            f"jitter {jitter_px} px, shift {axis}: given − automatic {1000 * (u.value - a.value):+.2f} nm "
+            f"(SE {1000 * u.uncertainty:.2f} nm)"
+        )
+        assert abs(u.value - a.value) < u.uncertainty
+    assert r.settings["positions"].value == "shared"
+    assert r.settings["positions"].source.value == "user"
+    assert r.settings["n_positions"].value == [len(pos), len(pos)]
+    assert auto.settings["positions"].value == "automatic"
+    assert auto.settings["n_positions"].value == [None, None]
+
+
+def test_a_subset_of_positions_analyses_only_those_beads(two_colour):
+    s, _ = two_colour
+    pos = _true_voxels(s)[::3]
+    r = analyze_coregistration(s.data, _settings(s), positions=pos)
+    assert len(r.beads) == 2 * len(pos)
+    assert r.metric("n_matched", 1).value == len(pos)
+    ref = r.tables["shifts"][["x_um", "y_um"]].to_numpy()
+    truth_xy = pos[:, [2, 1]] * np.array(s.spec.voxel_size_um[:0:-1])
+    d = np.hypot(*(ref[:, None] - truth_xy[None]).transpose(2, 0, 1)).min(axis=1)
+    assert d.max() < 0.05  # every measured bead is one of those given
+
+
+def test_positions_per_channel(two_colour):
+    """Positions for channel 1 only: channel 0 is detected, only the given beads are matched."""
+    s, auto = two_colour
+    pos = _true_voxels(s, channel=1)[:8]
+    r = analyze_coregistration(s.data, _settings(s), positions={1: pos})
+    b = r.beads
+    assert set(b[b.channel == 0].origin) == {"detected"} and len(b[b.channel == 0]) == 30
+    assert set(b[b.channel == 1].origin) == {"user"} and len(b[b.channel == 1]) == 8
+    assert r.metric("n_matched", 1).value == 8
+    assert (b[b.channel == 0].reason == "unmatched").sum() == 22
+    assert r.settings["positions"].value == "per-channel"
+    assert r.settings["n_positions"].value == [None, 8]
+    for axis in "xy":
+        assert abs(r.metric(f"shift_{axis}_um", 1).value - auto.metric(f"shift_{axis}_um", 1).value) < 0.01
+
+
+def test_positions_outside_the_image_are_rejected_not_raised(two_colour):
+    s, _ = two_colour
+    good = _true_voxels(s)[:6]
+    bad = np.array([[5.0, -10.0, 20.0], [20.0, 30.0, 5000.0], [60.0, 100.0, 100.0], [np.nan, 1.0, 1.0]])
+    near_edge = np.array([[19.0, 2.0, 200.0]])  # inside, but its fit box is not
+    r = analyze_coregistration(s.data, _settings(s), positions=np.vstack([good, bad, near_edge]))
+    b = r.beads[r.beads.channel == 0]
+    assert list(b.reason.iloc[6:10]) == ["outside the image"] * 4
+    assert "outside the 40×384×384 stack" in b.reason_detail.iloc[6]
+    assert b.reason.iloc[10] == "box outside XY edge"
+    assert (b.status.iloc[6:] == "rejected").all() and (b.status.iloc[:6] == "accepted").all()
+    assert r.metric("n_matched", 1).value == 6
+    assert any("4 of 11 given bead positions are outside" in w for w in r.warnings)
+
+
+def test_positions_on_2d_images(two_colour):
+    s, _ = two_colour
+    plane = s.data[:, s.data.shape[1] // 2 - 1]
+    pos = _true_voxels(s)[:12]
+    for given in (pos, pos[:, 1:]):  # (N, 3) with z ignored, or (N, 2)
+        r = analyze_coregistration(plane, _settings(s), positions=np.vstack([given, -given[:1]]))
+        assert r.metric("n_matched", 1).value == 12
+        assert r.beads.reason.value_counts()["outside the image"] == 2
+        _, true = _true_shifts(s)
+        for axis in "xy":
+            m = r.metric(f"shift_{axis}_um", 1)
+            assert abs(m.value - true[f"{axis}_um"].mean()) < max(3 * m.uncertainty, 0.005)
+
+
+def test_bad_positions(two_colour):
+    s, _ = two_colour
+    with pytest.raises(AnalysisError, match="No bead positions given"):
+        analyze_coregistration(s.data, _settings(s), positions=np.empty((0, 3)))
+    with pytest.raises(AnalysisError, match="No bead positions given for channel 1"):
+        analyze_coregistration(s.data, _settings(s), positions={1: []})
+    with pytest.raises(AnalysisError, match="channel 2, which does not exist"):
+        analyze_coregistration(s.data, _settings(s), positions={2: [[1, 2, 3]]})
+    with pytest.raises(AnalysisError, match=r"\(N, 3\)"):
+        analyze_coregistration(s.data, _settings(s), positions=[[1, 2, 3, 4]])
+    with pytest.raises(AnalysisError, match="single-bead"):
+        analyze_coregistration(s.data, _settings(s, single_bead=True), positions=[[1, 2, 3]])

@@ -19,16 +19,17 @@ Coordinates: µm, (x, y, z), origin at the centre of voxel (0, 0, 0) (numpy/napa
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from microscope_qc.analysis.psf import PSFSettings, analyze_psf
-from microscope_qc.detection import DetectionSettings, detect_beads, extract_boxes
+from microscope_qc.analysis.psf import REASONS, PSFSettings, analyze_psf, position_indices
+from microscope_qc.detection import DetectionSettings, detect_beads, extract_boxes, snap_to_peaks
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import (
     FWHM_PER_SIGMA,
@@ -56,9 +57,13 @@ __all__ = [
     "metroloj_ratio",
     "fit_registration",
     "correct_image",
+    "Positions",
 ]
 
 MODELS = ("translation", "affine", "poly2")
+#: bead positions given by the user: one (N, 3) z, y, x (or (N, 2) y, x) array of voxel indices for every
+#: channel, or one array per channel index (channels left out are detected automatically)
+Positions: TypeAlias = "np.ndarray | Mapping[int, np.ndarray] | None"
 #: what every localisation table has, whichever way the beads were found
 _LOCALISATION_COLUMNS = (
     "status",
@@ -70,6 +75,7 @@ _LOCALISATION_COLUMNS = (
     "x_se_um",
     "y_se_um",
     "z_se_um",
+    "origin",
 )
 
 
@@ -324,10 +330,37 @@ def _check(cancel: CancelCheck | None) -> None:
         raise AnalysisCancelled("Co-registration analysis cancelled.")
 
 
+def _snap_radius(theory, voxel) -> tuple[int, int, int]:
+    """How far (z, y, x voxels) a given position may move to this channel's bead peak: one theoretical FWHM."""
+    dz, dy, dx = voxel
+    lat = theory.lateral_um if theory else 0.3
+    ax = theory.axial_um if theory else 0.8
+    return max(2, math.ceil(ax / dz)), max(2, math.ceil(lat / dy)), max(2, math.ceil(lat / dx))
+
+
 def _localise_3d(
-    stack: np.ndarray, ms: MicroscopeSettings, c: int, s: CoregistrationSettings
+    stack: np.ndarray,
+    ms: MicroscopeSettings,
+    c: int,
+    s: CoregistrationSettings,
+    positions: np.ndarray | None = None,
+    theory=None,
 ) -> pd.DataFrame:
-    """Bead centres of one channel with the full PSF pipeline (its checks and statuses)."""
+    """Bead centres of one channel with the full PSF pipeline (its checks and statuses).
+
+    Given positions are first moved to this channel's own bead peak nearby (:func:`snap_to_peaks`),
+    then go through the PSF pipeline's positions path; (N, 2) y, x positions get their focal plane there.
+    """
+    if positions is not None:
+        zs, ys, xs, outside = position_indices(positions, stack.shape)
+        rz, ry, rx = _snap_radius(theory, ms.voxel_size_um)
+        if positions.shape[1] == 2:
+            _, ys, xs = snap_to_peaks(stack.max(axis=0)[None], np.zeros_like(ys), ys, xs, (0, ry, rx))
+            snapped = np.column_stack([ys, xs]).astype(float)
+        else:
+            snapped = np.column_stack(snap_to_peaks(stack, zs, ys, xs, (rz, ry, rx))).astype(float)
+        # outside positions stay as given: the pipeline rejects them with their reason
+        positions = np.where(outside[:, None], positions, snapped)
     bead_d = ms.bead_diameter_um or 0.0
     box = s.box_xy_um or (max(2.0, 3.0 * bead_d + 1.0) if bead_d else None)
     ps = PSFSettings(
@@ -338,31 +371,45 @@ def _localise_3d(
         average_bead=False,
         min_separation_um=None,
     )
-    r = analyze_psf(stack, ps)
+    r = analyze_psf(stack, ps, positions=positions)
     t = r.beads
     return t[[*_LOCALISATION_COLUMNS, "fwhm_x_um", "fwhm_z_um", "r2_xy", "peak_value"]].copy()
 
 
 def _localise_2d(
-    img: np.ndarray, ms: MicroscopeSettings, c: int, s: CoregistrationSettings, sigma_px: float
+    img: np.ndarray,
+    ms: MicroscopeSettings,
+    c: int,
+    s: CoregistrationSettings,
+    sigma_px: float,
+    positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Bead centres of one 2D channel: shared detector, 2D Gaussian fits, edge/saturation/fit checks."""
+    """Bead centres of one 2D channel: shared detector (or given (N, 2) y, x positions moved to this
+    channel's peak nearby), 2D Gaussian fits, outside/edge/saturation/fit checks."""
     _, dy, dx = ms.voxel_size_um
     stack = img[None]
-    det = detect_beads(
-        stack, DetectionSettings(sigma_px=sigma_px, threshold_sigma=s.detection_threshold_sigma)
-    )
-    n = len(det["x"])
+    h, w = img.shape
+    if positions is None:
+        det = detect_beads(
+            stack, DetectionSettings(sigma_px=sigma_px, threshold_sigma=s.detection_threshold_sigma)
+        )
+        ys, xs = det["y"], det["x"]
+        outside = np.zeros(len(xs), dtype=bool)
+        origin = "detected"
+    else:
+        _, ys, xs, outside = position_indices(positions, stack.shape)
+        r = max(2, math.ceil(FWHM_PER_SIGMA * sigma_px))
+        _, ys, xs = snap_to_peaks(stack, np.zeros_like(ys), ys, xs, (0, r, r))
+        origin = "user"
+    n = len(xs)
     if n == 0:
         return pd.DataFrame(columns=list(_LOCALISATION_COLUMNS))
     bead_d = ms.bead_diameter_um or 0.0
     half = max(3, int(math.ceil(max(4 * sigma_px, (1.5 * bead_d + 0.5) / max(dx, dy)))))
     L = 2 * half + 1
-    h, w = img.shape
-    ys, xs = det["y"], det["x"]
-    reason = np.where(
-        (ys - half < 0) | (ys + half >= h) | (xs - half < 0) | (xs + half >= w), "box outside XY edge", ""
-    )
+    reason = np.where(outside, REASONS["outside"], "")
+    edge = (ys - half < 0) | (ys + half >= h) | (xs - half < 0) | (xs + half >= w)
+    reason = np.where((reason == "") & edge, REASONS["edge"], reason)
     sat = float(np.iinfo(img.dtype).max) if img.dtype.kind in "ui" else math.inf
     boxes, _ = extract_boxes(stack, np.zeros(n, int), ys, xs, (0, half, half), dtype=np.float64)
     boxes = boxes[:, 0]
@@ -373,22 +420,26 @@ def _localise_2d(
     reason = np.where((reason == "") & (~fit.success | fit.at_bound), "fit failed", reason)
     reason = np.where((reason == "") & ~(fit.r2 >= 0.9), "poor fit", reason)
     cov = m2.covariance(fit.params)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "status": np.where(reason == "", "accepted", "rejected"),
             "reason": reason,
-            "reason_detail": "",
+            "reason_detail": np.where(outside, f"given position is outside the {h}×{w} image", ""),
             "x_um": (xs - half + vals[:, 0]) * dx,
             "y_um": (ys - half + vals[:, 1]) * dy,
             "z_um": 0.0,
             "x_se_um": se[:, 0] * dx,
             "y_se_um": se[:, 1] * dy,
             "z_se_um": 0.0,
+            "origin": origin,
             "fwhm_x_um": FWHM_PER_SIGMA * np.sqrt(cov[:, 1, 1]) * dx,
             "r2_xy": fit.r2,
             "peak_value": boxes.max(axis=(1, 2)),
         }
     )
+    # a position outside the image has no centre (its box was cut from the image's corner)
+    out.loc[outside, ["x_um", "y_um", "z_um", "x_se_um", "y_se_um", "z_se_um", "fwhm_x_um", "r2_xy"]] = np.nan
+    return out
 
 
 def _localise_single_bead(stack: np.ndarray, voxel) -> pd.DataFrame:
@@ -424,6 +475,7 @@ def _localise_single_bead(stack: np.ndarray, voxel) -> pd.DataFrame:
             "x_se_um": [0.0],
             "y_se_um": [0.0],
             "z_se_um": [0.0],
+            "origin": ["detected"],
             "peak_value": [float(img[mask].max())],
         }
     )
@@ -454,9 +506,50 @@ def _as_czyx(data: Any) -> np.ndarray:
     return arr
 
 
+def _one_positions_array(pos: Any, what: str, is_3d: bool) -> np.ndarray:
+    try:
+        arr = np.asarray(pos, dtype=float)
+    except (TypeError, ValueError):
+        raise AnalysisError(
+            f"Bead positions {what} must be an (N, 3) array of z, y, x voxel indices (numbers)."
+        ) from None
+    if arr.size == 0:
+        raise AnalysisError(
+            f"No bead positions given {what} (an empty list): give at least one (z, y, x) position, "
+            "or none at all for automatic detection."
+        )
+    if arr.ndim != 2 or arr.shape[1] not in (2, 3):
+        raise AnalysisError(
+            f"Bead positions {what} must be (N, 3) z, y, x or (N, 2) y, x voxel indices; got shape {arr.shape}."
+        )
+    if not is_3d and arr.shape[1] == 3:
+        arr = arr[:, 1:]  # one plane: z does not matter
+    return arr
+
+
+def _positions_per_channel(
+    positions: Positions, n_ch: int, is_3d: bool
+) -> tuple[list[np.ndarray | None], str]:
+    """One positions array (or None: detect) per channel, and the mode: automatic, shared or per-channel."""
+    if positions is None:
+        return [None] * n_ch, "automatic"
+    if isinstance(positions, Mapping):
+        out: list[np.ndarray | None] = [None] * n_ch
+        for key, pos in positions.items():
+            if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_ch:
+                raise AnalysisError(
+                    f"Bead positions are given for channel {key!r}, which does not exist (0–{n_ch - 1})."
+                )
+            out[int(key)] = _one_positions_array(pos, f"for channel {key}", is_3d)
+        return out, "per-channel"
+    shared = _one_positions_array(positions, "for every channel", is_3d)
+    return [shared] * n_ch, "shared"
+
+
 def analyze_coregistration(
     data: Any,
     settings: CoregistrationSettings,
+    positions: Positions = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
 ) -> CoregistrationResult:
@@ -469,16 +562,31 @@ def analyze_coregistration(
     settings
         Microscope settings (voxel size required; NA, immersion, wavelengths and modality for the
         match gate and MetroloJ_QC's ratio) and analysis options.
+    positions
+        ``None``: beads are detected in every channel. An (N, 3) array of (z, y, x) voxel indices:
+        the same beads for every channel (e.g. edited in a napari Points layer). A dict
+        ``{channel: (N_c, 3) array}``: positions per channel; channels left out are detected.
+        (N, 2) (y, x) positions are accepted too (the focal plane is then found per bead); for 2D
+        data z is ignored. Each channel moves each position to its own bead's peak within one
+        theoretical FWHM and fits it with the PSF pipeline; positions outside the image (or too
+        near its border) are rejected in the bead table with their reason, not raised.
+    progress
+        ``progress(fraction, message)`` callback.
+    cancel
+        Called between steps; returning True raises :class:`AnalysisCancelled`.
 
     Raises
     ------
     AnalysisError
-        One channel only, channels of different shapes, no beads found, no bead matched.
+        One channel only, channels of different shapes, no beads found, no bead matched, empty or
+        malformed positions, positions in single-bead mode.
     """
     s = settings
     ms = s.microscope
     if ms.voxel_size_um is None:
-        raise SettingsError("The voxel size is not in the file metadata: give it (--voxel-size Z Y X, µm).")
+        raise SettingsError(
+            "The voxel size is not in the file metadata: give {voxel_size_um}; it is never guessed."
+        )
     ms.validate()
     czyx = _as_czyx(data)
     n_ch = czyx.shape[0]
@@ -494,9 +602,32 @@ def analyze_coregistration(
         raise AnalysisError(
             f"A z-stack of {czyx.shape[1]} planes is too thin for axial fits; give ≥ 5 planes or one plane."
         )
+    per_channel, mode = _positions_per_channel(positions, n_ch, is_3d)
+    if s.single_bead and mode != "automatic":
+        raise AnalysisError(
+            "Bead positions are not used in single-bead mode (the bead is the largest bright object); "
+            "leave them out, or switch single-bead mode off."
+        )
     result = CoregistrationResult(measurement="coregistration", voxel_size_um=voxel)
     result.channel_names = [c.name for c in ms.channels]
     result.settings = {**ms.settings_table(), **s.analysis_settings()}
+    n_given = [None if p is None else len(p) for p in per_channel]
+    result.settings["positions"] = Setting(
+        mode,
+        None,
+        Source.DEFAULT if mode == "automatic" else Source.USER,
+        {
+            "automatic": "beads detected in every channel",
+            "shared": "the same given positions for every channel",
+            "per-channel": "given positions per channel; channels without them detected",
+        }[mode],
+    )
+    result.settings["n_positions"] = Setting(
+        n_given,
+        None,
+        Source.DEFAULT if mode == "automatic" else Source.USER,
+        "given per channel; null = detected",
+    )
     theory = []
     for c in range(n_ch):
         ch = ms.channels[c]
@@ -530,12 +661,22 @@ def analyze_coregistration(
             t = _localise_single_bead(stack, voxel)
         elif is_3d:
             try:
-                t = _localise_3d(stack, ms, c, s)
+                t = _localise_3d(stack, ms, c, s, per_channel[c], theory[c])
             except AnalysisError as exc:
-                raise AnalysisError(f"Channel {c}: {exc}") from exc
+                raise AnalysisError(f"Channel {c}: {exc.template}") from exc
         else:
             lat = theory[c].lateral_um if theory[c] else 0.3
-            t = _localise_2d(stack[0], ms, c, s, max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:])))
+            sigma = max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:]))
+            t = _localise_2d(stack[0], ms, c, s, sigma, per_channel[c])
+        if per_channel[c] is not None:
+            t.insert(len(_LOCALISATION_COLUMNS), "position_index", np.arange(len(t)))
+            n_out = int((t.reason == REASONS["outside"]).sum())
+            if n_out:
+                result.warnings.append(
+                    f"Channel {c}: {n_out} of {len(t)} given bead positions are outside the image (rejected)."
+                )
+        else:
+            t.insert(len(_LOCALISATION_COLUMNS), "position_index", -1)
         if len(t) == 0:
             raise AnalysisError(
                 f"No beads found in channel {c}; check focus and exposure, or lower the detection threshold."
@@ -580,7 +721,7 @@ def analyze_coregistration(
         if n_match == 0:
             raise AnalysisError(
                 f"No bead of channel {i} has a partner in channel {j} within {gate:.2f} µm. Check that the channels show "
-                "the same beads, or widen the gate (--match-gate) if the shift is larger."
+                "the same beads, or widen {match_gate_um} if the shift is larger."
             )
         if n_match < min(len(a), len(b)):
             result.warnings.append(

@@ -189,7 +189,7 @@ def _as_cyx(data: Any, what: str = "image") -> np.ndarray:
             raise AnalysisError(
                 f"The {what} has shape {arr.shape}: that looks like a z-stack or time series of {arr.shape[0]} planes, "
                 "but field illumination takes one 2D image per channel, (Y, X) or (C, Y, X). Pick one plane, or "
-                "combine repeated images with combine_flats (CLI: --combine)."
+                "combine repeated images by {combine}."
             )
         return arr
     raise AnalysisError(f"Field illumination takes (Y, X) or (C, Y, X) images; got shape {arr.shape}.")

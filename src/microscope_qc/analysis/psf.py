@@ -67,6 +67,7 @@ __all__ = [
 
 #: Rejection reasons (the ``reason`` column of the bead table).
 REASONS = {
+    "outside": "outside the image",
     "saturated": "saturated",
     "neighbour": "too close to a neighbour",
     "edge": "box outside XY edge",
@@ -281,6 +282,26 @@ def _detect(
     )
 
 
+def position_indices(
+    positions: np.ndarray, shape: tuple[int, int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Integer voxel indices (z, y, x) of given (N, 3) z, y, x or (N, 2) y, x positions in a (Z, Y, X) stack,
+    and which are outside it (non-finite ones included; their indices are set to 0).
+
+    For (N, 2) positions z is 0: the caller finds the focal plane.
+    """
+    pos = np.asarray(positions, dtype=float)
+    nz, h, w = shape
+    finite = np.isfinite(pos).all(axis=1)
+    pos = np.where(finite[:, None], np.clip(pos, -1, max(nz, h, w)), -1.0)
+    ys = np.rint(pos[:, -2]).astype(int)
+    xs = np.rint(pos[:, -1]).astype(int)
+    zs = np.rint(pos[:, 0]).astype(int) if pos.shape[1] == 3 else np.zeros(len(pos), dtype=int)
+    outside = (ys < 0) | (ys >= h) | (xs < 0) | (xs >= w) | (zs < 0) | (zs >= nz)
+    zero = np.zeros_like(ys)
+    return np.where(outside, zero, zs), np.where(outside, zero, ys), np.where(outside, zero, xs), outside
+
+
 def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarray:
     """Bead candidates of one (Z, Y, X) stack as (N, 3) voxel indices (z, y, x), as :func:`analyze_psf` finds them.
 
@@ -341,8 +362,7 @@ def analyze_psf(
     ms = settings.microscope
     if ms.voxel_size_um is None:
         raise SettingsError(
-            "The voxel size is not in the file metadata: give it as --voxel-size Z Y X (µm) "
-            "or in the widget's voxel size fields. It is never guessed."
+            "The voxel size is not in the file metadata: give {voxel_size_um}. It is never guessed."
         )
     ms.validate()
     if settings.method not in ("quarep", "metroloj"):
@@ -464,15 +484,10 @@ def _analyze_channel(
             raise AnalysisError(
                 f"Bead positions must be (N, 3) z, y, x or (N, 2) y, x voxel indices; got {pos.shape}."
             )
-        ys = np.rint(pos[:, -2]).astype(int)
-        xs = np.rint(pos[:, -1]).astype(int)
-        inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-        zs = (
-            refine_z(stack, np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1))
-            if pos.shape[1] == 2
-            else np.rint(pos[:, 0]).astype(int)
-        )
-        zs = np.where(inside, zs, 0)
+        given = pos
+        zs, ys, xs, outside = position_indices(pos, stack.shape)
+        if pos.shape[1] == 2:
+            zs = np.where(outside, 0, refine_z(stack, np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)))
         significance = np.full(len(xs), np.nan)
         origin = np.array(["user"] * len(xs), dtype=object)
     n = len(xs)
@@ -497,13 +512,23 @@ def _analyze_channel(
         else:
             detail[new] = text
 
+    if positions is not None:
+        reject(
+            outside,
+            "outside",
+            lambda i: (
+                f"given position ({', '.join(f'{v:g}' for v in given[i])}) is outside the {nz}×{h}×{w} stack"
+            ),
+        )
     edge = (ys - hxy < 0) | (ys + hxy >= h) | (xs - hxy < 0) | (xs + hxy >= w)
     reject(edge, "edge", f"the {L}×{L} px fit box does not fit inside the image")
     zmar = (zs * dz < z_margin) | ((nz - 1 - zs) * dz < z_margin)
     reject(zmar, "z_edge", f"focal plane {z_margin:.2f} µm or less from the first/last plane")
-    if n > 1:
-        tree = cKDTree(np.column_stack([ys * dy, xs * dx]))
-        dist, _ = tree.query(np.column_stack([ys * dy, xs * dx]), k=2)
+    real = np.flatnonzero(reason != REASONS["outside"])  # a position outside the image is no neighbour
+    if real.size > 1:
+        yx = np.column_stack([ys[real] * dy, xs[real] * dx])
+        dist = np.full((n, 2), np.inf)
+        dist[real] = cKDTree(yx).query(yx, k=2)[0]
         near = dist[:, 1] < min_sep
         reject(near, "neighbour", lambda i: f"nearest bead {dist[i, 1]:.2f} µm away (limit {min_sep:.2f} µm)")
     # saturation: any voxel of the focal plane ±1 inside the box at or above the saturation value

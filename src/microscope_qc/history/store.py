@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from microscope_qc import __version__
+from microscope_qc.errors import QCError
 from microscope_qc.results import Result
 
 __all__ = [
@@ -82,7 +83,7 @@ verdicts = sa.Table(
 )
 
 
-class HistoryError(RuntimeError):
+class HistoryError(QCError, RuntimeError):
     """The history store cannot be used (corrupted, newer schema, unknown run...); says what to do."""
 
 
@@ -156,7 +157,7 @@ class HistoryStore:
                     if fh.read(16) != b"SQLite format 3\x00":
                         raise HistoryError(
                             f"{path} is not a QC history database (not an SQLite file); it was left untouched. "
-                            "Point --history at another file or move this one away."
+                            "Point {history} at another file or move this one away."
                         )
             self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
 

@@ -17,7 +17,9 @@ from microscope_qc.measurements import Measurement, microscope_settings, overrid
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.results import AnalysisError, ProgressCallback
 
-__all__ = ["run_coregistration"]
+__all__ = ["run_coregistration", "read_positions_csv"]
+
+_POSITIONS_EXAMPLE = "e.g. a header line 'z,y,x,channel' then rows like '20,105.5,230,0'"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +44,77 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--single-bead", action="store_true", help="MetroloJ_QC co-alignment mode: one large bead")
     g.add_argument("--threshold", type=float, default=6.0, help="detection threshold in noise SDs")
     g.add_argument(
+        "--positions",
+        type=Path,
+        metavar="CSV",
+        help="bead positions instead of detection: columns z,y,x (voxel indices; z may be left out) and "
+        "optionally channel (rows without a channel column serve every channel)",
+    )
+    g.add_argument(
         "--separate-channels", action="store_true", help="each FILE is one channel of the same field"
     )
+
+
+def read_positions_csv(
+    path: str | Path, channels: list[int] | None = None
+) -> np.ndarray | dict[int, np.ndarray]:
+    """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
+
+    Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
+    a dict {channel: array}. ``channels`` are the file's channel numbers being analysed, in order:
+    channel numbers in the CSV are mapped onto positions in that selection.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise AnalysisError(f"The positions file {path} does not exist.") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise AnalysisError(
+            f"Cannot read the positions file {path} ({first}); {_POSITIONS_EXAMPLE}."
+        ) from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in ("y", "x") if c not in table.columns]
+    if missing:
+        has = ", ".join(table.columns) or "none"
+        raise AnalysisError(
+            f"The positions file {path} needs columns z,y,x (voxel indices) and optionally channel; "
+            f"it has {has}; {_POSITIONS_EXAMPLE}."
+        )
+    if len(table) == 0:
+        raise AnalysisError(f"The positions file {path} has no rows; {_POSITIONS_EXAMPLE}.")
+    cols = [c for c in ("z", "y", "x") if c in table.columns]
+    for c in [*cols, *(["channel"] if "channel" in table.columns else [])]:
+        values = pd.to_numeric(table[c], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.astype(float))
+        if c == "channel":
+            bad |= values.round() != values
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            kind = "a whole channel number" if c == "channel" else "a number"
+            raise AnalysisError(
+                f"The positions file {path}, row {i + 2}: {c} is {table[c].iloc[i]!r}, not {kind}; "
+                f"{_POSITIONS_EXAMPLE}."
+            )
+        table[c] = values
+    xyz = table[cols].to_numpy(float)
+    if "channel" not in table.columns:
+        return xyz
+    out: dict[int, np.ndarray] = {}
+    for ch, rows in table.groupby("channel").groups.items():
+        ch = int(ch)
+        if channels is not None:
+            if ch not in channels:
+                raise AnalysisError(
+                    f"The positions file {path} gives positions for channel {ch}, which is not analysed "
+                    f"(channels {', '.join(map(str, channels))})."
+                )
+            ch = channels.index(ch)
+        out[ch] = xyz[table.index.get_indexer(rows)]
+    return out
 
 
 def run_coregistration(
@@ -66,6 +137,9 @@ def run_coregistration(
         names = images[0].metadata.channel_names.value
     if args.channel:
         data = data[np.asarray(args.channel)]
+    positions = None
+    if getattr(args, "positions", None) is not None:
+        positions = read_positions_csv(args.positions, list(args.channel or range(data.shape[0])))
     ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args), args)
     if names and len(names) == data.shape[0]:
         from dataclasses import replace
@@ -80,7 +154,7 @@ def run_coregistration(
         single_bead=args.single_bead,
         detection_threshold_sigma=args.threshold,
     )
-    return analyze_coregistration(data, settings, progress=progress)
+    return analyze_coregistration(data, settings, positions=positions, progress=progress)
 
 
 def _jobs(args: argparse.Namespace) -> list[list[Path]]:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from microscope_qc import __version__
+from microscope_qc.errors import QCError
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.results import Result, _clean
 
@@ -40,8 +41,9 @@ __all__ = [
 ]
 
 
-class ExportExistsError(FileExistsError):
-    """An export would replace existing files; the message lists them."""
+class ExportExistsError(QCError, FileExistsError):
+    """An export would replace existing files; the message lists them (a :class:`QCError` and a
+    :class:`FileExistsError`)."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ def export_result(
         names = ", ".join(p.name for p in existing)
         raise ExportExistsError(
             f"{out} already holds {names}; choose another output folder or allow overwriting explicitly "
-            "(--overwrite on the command line)."
+            "({overwrite})."
         )
     out.mkdir(parents=True, exist_ok=True)
     doc = results_document(result, info)

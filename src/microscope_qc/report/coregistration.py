@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
-from microscope_qc.report import Figure, figure_to_png
+from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import heading, label
 
 __all__ = ["coregistration_figures", "write_models"]
@@ -59,8 +59,8 @@ def write_models(result, path: str | Path, overwrite: bool = False) -> Path:
     """Write every pair's registration model as JSON (``registration.json``); never overwrites silently."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{path} exists; choose another folder or allow overwriting explicitly (--overwrite)."
+        raise ExportExistsError(
+            f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")

@@ -12,7 +12,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure as MplFigure
 from scipy import ndimage
 
-from microscope_qc.report import Figure, figure_to_png
+from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
 
 __all__ = ["field_figures", "write_flat_field"]
@@ -164,8 +164,8 @@ def write_flat_field(result, path: str | Path, overwrite: bool = False) -> Path:
 
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{path} exists; choose another name or allow overwriting explicitly (--overwrite)."
+        raise ExportExistsError(
+            f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}})."
         )
     stack = np.stack([c.flat_field for c in result.channels]).astype(np.float32)
     data = stack[0] if len(stack) == 1 else stack
