@@ -293,7 +293,9 @@ def test_unreachable_server_gives_one_clear_line(monkeypatch):
         )
 
     # a server URL whose connection fails the way a driver reports it
-    monkeypatch.setattr(HistoryStore, "_engine", lambda self, url: sa.create_engine("sqlite://", creator=refuse))
+    monkeypatch.setattr(
+        HistoryStore, "_engine", lambda self, url: sa.create_engine("sqlite://", creator=refuse)
+    )
     with pytest.raises(HistoryError) as info:
         HistoryStore("postgresql://qc:secret@db.example/qc")
     text = str(info.value)
