@@ -179,6 +179,10 @@ def test_missing_history_is_created_only_after_asking(make_napari_viewer, tmp_pa
     hw.confirm_create = lambda message: pytest.fail("asked although the history exists")
     assert hw.open(str(_history_with_runs(tmp_path)))
     assert hw.instrument.value == "Scope H" and hw.table.rowCount() == 3
+    # a failed open shows nothing of the previous history
+    hw.confirm_create = lambda message: False
+    assert not hw.open(str(typo.with_name("other.sqlite")))
+    assert hw.store is None and hw.table.rowCount() == 0 and hw.instrument.value is None
 
 
 def test_database_problems_end_in_the_status_line(make_napari_viewer, monkeypatch, tmp_path):

@@ -1,7 +1,8 @@
 """The QC history store: every analysis run, its metrics and verdicts, over time.
 
-Written through SQLAlchemy Core, so the default embedded SQLite file (created on first use) can be
-replaced by a shared PostgreSQL server by URL. The schema is versioned and migrated forward on
+Written through SQLAlchemy Core, so the default embedded SQLite file (created when a run is first
+recorded; ``create=False`` opens without ever creating) can be replaced by a shared PostgreSQL server
+by URL. The schema is versioned and migrated forward on
 open; a database written by a newer version, or a file that is not a database, is refused with a
 clear error and never modified. Every write is one transaction; concurrent writers are serialised
 by the database (SQLite: WAL journal and a busy timeout).

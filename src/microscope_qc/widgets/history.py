@@ -245,7 +245,7 @@ class HistoryWidget(QWidget):
         if not text:
             self.say(f"Fill in '{HISTORY_FIELD}': a history file or a database URL.")
             return False
-        self.store = None
+        self._clear()
         try:
             store = HistoryStore(text, create=False)
         except HistoryNotFound as exc:
@@ -257,21 +257,27 @@ class HistoryWidget(QWidget):
             return False
         self.store = store
         names = store.instruments()
-        self.runs = None
-        self.table.setRowCount(0)
         with self.instrument.changed.blocked():
             self.instrument.choices = names
             if names:
                 self.instrument.value = names[0]
         if not names:
-            with self.metric.changed.blocked():
-                self.metric.choices = []
-            self._plot()
             self.say(f"The history at {store.display_url} is empty: {HOW_TO_RECORD}.")
             return True
         self.say(f"{len(names)} instrument(s) in {store.display_url}")
         self._load_runs()
         return True
+
+    def _clear(self) -> None:
+        """Forget the open history: no runs, instruments, metrics or trend are shown."""
+        self.store = None
+        self.runs = None
+        self.table.setRowCount(0)
+        with self.instrument.changed.blocked():
+            self.instrument.choices = []
+        with self.metric.changed.blocked():
+            self.metric.choices = []
+        self._plot()
 
     def _create_after_asking(self, text: str, missing: HistoryNotFound) -> HistoryStore | None:
         """Ask before creating a new, empty history; on no, create nothing and say how to go on."""
