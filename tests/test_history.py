@@ -222,3 +222,98 @@ def test_period_report_lists_exactly_the_runs_in_range(tmp_path):
         rep.write(tmp_path / "out")
     with pytest.raises(HistoryError, match="starts"):
         period_report(store, "scope", "2026-05-01", "2026-01-01")
+
+
+def test_missing_history_is_not_created_when_reading(tmp_path, capsys):
+    from microscope_qc.cli import main
+    from microscope_qc.history import HistoryNotFound
+
+    typo = tmp_path / "qc-hsitory" / "2026" / "h.sqlite"
+    with pytest.raises(HistoryNotFound) as info:
+        HistoryStore(typo, create=False)
+    assert info.value.missing_folder == tmp_path / "qc-hsitory"
+    assert str(tmp_path / "qc-hsitory") in str(info.value)
+    assert not (tmp_path / "qc-hsitory").exists()
+    # an empty file is no history either, and stays as it was
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    with pytest.raises(HistoryNotFound):
+        HistoryStore(empty, create=False)
+    assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.sqlite"]
+    # read-only CLI commands refuse instead of creating folders and an empty database
+    for cmd in (["list"], ["show", "abc"], ["trend", "--instrument", "A", "--metric", "m"]):
+        assert main(["history", "--history", str(typo), *cmd]) == 2
+        err = capsys.readouterr().err
+        assert "No QC history" in err and "nothing was created" in err
+    assert not (tmp_path / "qc-hsitory").exists()
+    # creating (the default, used when recording) still works, folders included
+    store = HistoryStore(typo)
+    assert typo.exists() and store.instruments() == []
+    assert HistoryStore(typo, create=False).schema_version == SCHEMA_VERSION
+
+
+def test_missing_database_driver_names_the_package(monkeypatch):
+    import sys
+
+    # whether or not a driver is installed here: make its import fail
+    for module in ("psycopg", "psycopg2"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(HistoryError) as info:
+        HistoryStore("postgresql+psycopg://qc:secret@db.example/qc", create=False)
+    text = str(info.value)
+    assert 'pip install "psycopg[binary]"' in text and "secret" not in text and "\n" not in text
+    with pytest.raises(HistoryError, match=r'pip install "psycopg2-binary"'):
+        HistoryStore("postgresql+psycopg2://qc@db.example/qc")
+    with pytest.raises(HistoryError, match=r'pip install "psycopg'):  # the default driver of this SQLAlchemy
+        HistoryStore("postgresql://qc@db.example/qc")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://qc:secret@db.example:notaport/qc", "valid database URL"),
+        ("://db.example/qc", "valid database URL"),
+        ("nosuchdb://db.example/qc", "unknown database type 'nosuchdb'"),
+    ],
+)
+def test_malformed_url_gives_one_clear_line(url, expected):
+    with pytest.raises(HistoryError) as info:
+        HistoryStore(url)
+    text = str(info.value)
+    assert expected in text and "\n" not in text and "secret" not in text
+
+
+def test_unreachable_server_gives_one_clear_line(monkeypatch):
+    import sqlalchemy as sa
+
+    def refuse():
+        raise sqlite3.OperationalError(
+            'connection to server at "db.example" (10.0.0.1), port 5432 failed: Connection refused\n'
+            "\tIs the server running on that host and accepting TCP/IP connections?"
+        )
+
+    # a server URL whose connection fails the way a driver reports it
+    monkeypatch.setattr(
+        HistoryStore, "_engine", lambda self, url: sa.create_engine("sqlite://", creator=refuse)
+    )
+    with pytest.raises(HistoryError) as info:
+        HistoryStore("postgresql://qc:secret@db.example/qc")
+    text = str(info.value)
+    assert "Connection refused" in text and "Check the server" in text
+    assert "\n" not in text and "secret" not in text
+
+
+def test_period_report_refuses_to_overwrite(tmp_path):
+    from microscope_qc.history.report import period_report_paths
+
+    store = HistoryStore(tmp_path / "h.sqlite")
+    store.record(fake_result(0.2), RunRecord("scope", acquired_at="2026-02-01"))
+    rep = period_report(store, "scope", "2026-01-01", "2026-12-31")
+    paths = rep.write(tmp_path / "out", ome_companion=True)
+    assert paths == period_report_paths(tmp_path / "out", ome_companion=True)
+    paths["json"].write_text("mine")
+    with pytest.raises(FileExistsError, match="qc_period_report.html"):
+        rep.write(tmp_path / "out", ome_companion=True)
+    assert paths["json"].read_text() == "mine"
+    rep.write(tmp_path / "out", ome_companion=True, overwrite=True)
+    assert json.loads(paths["json"].read_text())["instrument"] == "scope"

@@ -369,11 +369,12 @@ def _add_history_commands(sub) -> None:
 
 
 def _run_history(args: argparse.Namespace) -> int:
-    from microscope_qc.history import HistoryStore, detect_drift
+    from microscope_qc.history import HistoryNotFound, HistoryStore, detect_drift
 
     try:
-        store = HistoryStore(args.history)
         cmd = args.history_command
+        # only import writes into the history; reading a location that holds none must not create it
+        store = HistoryStore(args.history, create=cmd == "import")
         if cmd == "list":
             df = store.runs(args.instrument, args.measurement, args.start, args.end)
             cols = [
@@ -430,6 +431,12 @@ def _run_history(args: argparse.Namespace) -> int:
             print("wrote " + ", ".join(str(p) for p in paths.values()))
         elif cmd == "import":
             print(f"imported {store.import_(args.folder)} new runs")
+    except HistoryNotFound as exc:
+        print(
+            f"error: {exc} Check --history (or $MICROSCOPE_QC_HISTORY), or record runs first with --record.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except (HistoryError, FileExistsError) as exc:
         print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

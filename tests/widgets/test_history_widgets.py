@@ -126,3 +126,222 @@ def test_instrument_profile_prefills_a_measurement_widget(make_napari_viewer, tm
         and ms.source_of("voxel_size_um").detail == "napari layer scale"
     )
     assert w.history_options.instrument.value == "Scope P"
+
+
+# ---------------------------------------------------------------------------- the QC history widget as users meet it
+
+
+def _history_with_runs(tmp_path, n=3):
+    """A history of instrument 'Scope H' with ``n`` recorded runs, each with a report file."""
+    from microscope_qc.history import HistoryStore, RunRecord
+    from microscope_qc.results import Metric, Result, Verdict
+
+    path = tmp_path / "hist" / "h.sqlite"
+    store = HistoryStore(path)
+    for k in range(n):
+        r = Result(measurement="field")
+        r.metrics = [Metric("uniformity_percent", 90.0 - k, "%", 0.5, 0, "U")]
+        r.verdicts = [Verdict("uniformity_percent", True, 90.0 - k, 80.0, ">=", "default", 0)]
+        report = tmp_path / f"run{k}" / "report.html"
+        report.parent.mkdir()
+        report.write_text("<html>run</html>")
+        store.record(r, RunRecord("Scope H", acquired_at=f"2026-03-0{k + 1}", report_path=str(report)))
+    return path
+
+
+def _no_cli_flags(text):
+    assert "--" not in text, text
+
+
+def test_missing_history_is_created_only_after_asking(make_napari_viewer, tmp_path):
+    from microscope_qc.widgets.history import HistoryWidget
+
+    hw = HistoryWidget(make_napari_viewer())
+    asked = []
+    hw.confirm_create = lambda message: asked.append(message) or False
+    typo = tmp_path / "qc-hsitory" / "h.sqlite"
+    assert not hw.open(str(typo))
+    assert asked and asked[0].startswith(f"No QC history at {typo}. Create a new, empty one?")
+    assert f"The folder {tmp_path / 'qc-hsitory'} does not exist" in asked[0]
+    status = hw.status.text()
+    assert "nothing was created" in status and str(tmp_path / "qc-hsitory") in status
+    assert "'history'" in status and hw.store is None
+    _no_cli_flags(status)
+    assert list(tmp_path.iterdir()) == []  # no folder, no file
+    # yes: a new, empty history, and how to fill it from the measurement widgets
+    hw.confirm_create = lambda message: True
+    assert hw.open(str(typo))
+    assert typo.exists() and hw.store is not None
+    status = hw.status.text()
+    assert "empty" in status and "record in the QC history on export" in status
+    _no_cli_flags(status)
+    # an existing history opens without asking
+    hw.confirm_create = lambda message: pytest.fail("asked although the history exists")
+    assert hw.open(str(_history_with_runs(tmp_path)))
+    assert hw.instrument.value == "Scope H" and hw.table.rowCount() == 3
+    # a failed open shows nothing of the previous history
+    hw.confirm_create = lambda message: False
+    assert not hw.open(str(typo.with_name("other.sqlite")))
+    assert hw.store is None and hw.table.rowCount() == 0 and hw.instrument.value is None
+
+
+def test_database_problems_end_in_the_status_line(make_napari_viewer, monkeypatch, tmp_path):
+    import sys
+
+    import microscope_qc.widgets.history as history_widget
+    from microscope_qc.widgets.history import HistoryWidget
+
+    # the PostgreSQL driver absent (whether or not it is installed here)
+    for module in ("psycopg", "psycopg2"):
+        monkeypatch.setitem(sys.modules, module, None)
+    hw = HistoryWidget(make_napari_viewer())
+    hw.confirm_create = lambda message: pytest.fail("nothing to create on a server that cannot be reached")
+    assert not hw.open("postgresql://qc:secret@db.example/qc")
+    status = hw.status.text()
+    assert "Cannot open" in status and "psycopg[binary]" in status and "secret" not in status
+    assert hw.store is None
+    assert not hw.open("postgresql://qc@db.example:notaport/qc")
+    assert "valid database URL" in hw.status.text() and "<br>" not in hw.status.text()
+    # anything unexpected is shown too, never raised to Qt
+    monkeypatch.setattr(
+        history_widget, "HistoryStore", lambda *a, **k: (_ for _ in ()).throw(OSError("disk on fire"))
+    )
+    assert hw.open(str(tmp_path / "h.sqlite")) is None
+    assert "disk on fire" in hw.status.text()
+
+
+def test_period_report_dates_and_existing_report(make_napari_viewer, qtbot, tmp_path):
+    from microscope_qc.widgets.history import HistoryWidget
+
+    hw = HistoryWidget(make_napari_viewer())
+    hw.open(str(_history_with_runs(tmp_path)))
+    out = tmp_path / "period"
+    # dates: the field is named, with the expected format
+    hw.start.value, hw.end.value = "2026-13-01", "2026-12-31"
+    assert not hw.make_period_report(out)
+    assert "'report from (YYYY-MM-DD)'" in hw.status.text() and "2026-13-01" in hw.status.text()
+    hw.start.value, hw.end.value = "2026-01-01", "31/12/2026"
+    assert not hw.make_period_report(out)
+    assert "'report to (YYYY-MM-DD)'" in hw.status.text() and "YYYY-MM-DD" in hw.status.text()
+    hw.start.value, hw.end.value = "2026-12-31", "2026-01-01"
+    assert not hw.make_period_report(out) and "after" in hw.status.text()
+    _no_cli_flags(hw.status.text())
+    assert not out.exists()
+    hw.start.value, hw.end.value = "2026-01-01", "2026-12-31"
+    hw.confirm_overwrite = lambda message: pytest.fail("asked although the folder is empty")
+    assert hw.make_period_report(out)
+    qtbot.waitUntil(lambda: not hw.task.running, timeout=60000)
+    assert (out / "qc_period_report.pdf").exists(), hw.status.text()
+    # a report is there: No keeps it and says so
+    (out / "qc_period_report.json").write_text("mine")
+    asked = []
+    hw.confirm_overwrite = lambda message: asked.append(message) or False
+    assert not hw.make_period_report(out)
+    assert "qc_period_report.json" in asked[0]
+    assert "Kept the existing period report" in hw.status.text()
+    assert (out / "qc_period_report.json").read_text() == "mine"
+    # Yes replaces it
+    hw.confirm_overwrite = lambda message: True
+    assert hw.make_period_report(out)
+    qtbot.waitUntil(lambda: not hw.task.running, timeout=60000)
+    assert "Wrote the period report" in hw.status.text()
+    assert '"instrument": "Scope H"' in (out / "qc_period_report.json").read_text()
+
+
+def test_report_path_shown_and_copied_without_a_browser(make_napari_viewer, tmp_path):
+    from qtpy.QtWidgets import QApplication
+
+    from microscope_qc.widgets.history import HistoryWidget
+
+    hw = HistoryWidget(make_napari_viewer())
+    hw.open(str(_history_with_runs(tmp_path)))
+    opened = []
+    hw.open_url = lambda url: opened.append(url.toLocalFile()) or False
+    assert not hw.open_selected_report()
+    assert "Select a run" in hw.status.text()
+    hw.table.selectRow(1)
+    assert not hw.open_selected_report()
+    path = str(tmp_path / "run1" / "report.html")
+    assert opened == [path]
+    assert path in hw.status.text() and "clipboard" in hw.status.text()
+    assert QApplication.clipboard().text() == path
+    hw.open_url = lambda url: True
+    assert hw.open_selected_report() and "Opened" in hw.status.text()
+
+
+def test_metric_list_keeps_raw_names_as_values(make_napari_viewer, tmp_path, monkeypatch):
+    import microscope_qc.widgets.history as history_widget
+    from microscope_qc.widgets.history import HistoryWidget
+
+    monkeypatch.setattr(history_widget, "_metric_text", lambda name: name.replace("_", " "))
+    hw = HistoryWidget(make_napari_viewer())
+    hw.open(str(_history_with_runs(tmp_path)))
+    assert hw.metric.value == "uniformity_percent"
+    assert hw.metric.native.currentText() == "uniformity percent"
+    assert len(hw.series()) == 3
+
+
+def test_opened_from_the_plugins_menu(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    """As napari opens it: through the plugin manifest, with a proxy of the viewer; real clicks."""
+    from napari.utils._proxies import PublicOnlyProxy
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    import microscope_qc.widgets.history as history_widget
+
+    viewer = make_napari_viewer()
+    _dock, hw = viewer.window.add_plugin_dock_widget("napari-microscope-qc", "QC history")
+    # the class of the tree under test (PYTHONPATH first), not another installed copy
+    assert type(hw) is history_widget.HistoryWidget
+    assert isinstance(hw.viewer, PublicOnlyProxy)
+    new = tmp_path / "new" / "h.sqlite"
+    hw.location.value = str(new)
+    hw.confirm_create = lambda message: False
+    qtbot.mouseClick(hw.open_button, Qt.MouseButton.LeftButton)
+    assert "nothing was created" in hw.status.text() and not new.parent.exists()
+    hw.confirm_create = lambda message: True
+    qtbot.mouseClick(hw.open_button, Qt.MouseButton.LeftButton)
+    assert "empty" in hw.status.text() and new.exists()
+    hw.location.value = str(_history_with_runs(tmp_path))
+    qtbot.mouseClick(hw.open_button, Qt.MouseButton.LeftButton)
+    assert hw.table.rowCount() == 3 and hw.instrument.value == "Scope H"
+    hw.table.selectRow(0)
+    hw.open_url = lambda url: False
+    qtbot.mouseClick(hw.report_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == str(tmp_path / "run0" / "report.html")
+    monkeypatch.setattr(history_widget, "ask_folder", lambda parent: tmp_path / "period")
+    hw.start.value, hw.end.value = "2026-01-01", "2026-12-31"
+    qtbot.mouseClick(hw.period_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not hw.task.running, timeout=60000)
+    assert (tmp_path / "period" / "qc_period_report.html").exists(), hw.status.text()
+
+
+def test_dock_fits_a_1280_by_800_window(make_napari_viewer, qtbot, tmp_path):
+    from qtpy.QtWidgets import QApplication, QSizePolicy
+
+    viewer = make_napari_viewer(show=True)
+    dock, hw = viewer.window.add_plugin_dock_widget("napari-microscope-qc", "QC history")
+    hw.open(str(_history_with_runs(tmp_path)))
+    window = viewer.window._qt_window
+    window.showNormal()
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.height() <= 800, timeout=5000)
+    QApplication.processEvents()
+    assert dock.height() <= 800
+    assert hw.table.sizePolicy().verticalPolicy() == QSizePolicy.Policy.Expanding
+    controls = [w.native for w in hw.form] + [
+        hw.open_button,
+        hw.report_button,
+        hw.period_button,
+        hw.status,
+        hw.table,
+        hw.canvas,
+    ]
+    for control in controls:
+        hw.scroll.ensureWidgetVisible(control)
+        QApplication.processEvents()
+        assert not control.visibleRegion().isEmpty(), control
+    # the table takes the room a taller window gives
+    before = hw.table.height()
+    window.resize(1280, 1000)
+    qtbot.waitUntil(lambda: hw.table.height() > before, timeout=5000)

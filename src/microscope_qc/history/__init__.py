@@ -3,6 +3,7 @@
 from microscope_qc.history.store import (
     SCHEMA_VERSION,
     HistoryError,
+    HistoryNotFound,
     HistoryStore,
     RunRecord,
     default_history_url,
@@ -12,6 +13,7 @@ from microscope_qc.history.trends import DriftResult, detect_drift
 __all__ = [
     "SCHEMA_VERSION",
     "HistoryError",
+    "HistoryNotFound",
     "HistoryStore",
     "RunRecord",
     "default_history_url",

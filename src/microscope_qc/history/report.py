@@ -27,7 +27,14 @@ from microscope_qc.history.trends import DriftResult, detect_drift
 from microscope_qc.report import figure_to_png
 from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
 
-__all__ = ["PeriodReport", "period_report", "draw_trend", "KEY_METRICS", "PERIOD_SCHEMA"]
+__all__ = [
+    "PeriodReport",
+    "period_report",
+    "period_report_paths",
+    "draw_trend",
+    "KEY_METRICS",
+    "PERIOD_SCHEMA",
+]
 
 PERIOD_SCHEMA = "napari-microscope-qc/qc-period/1"
 
@@ -303,15 +310,13 @@ class PeriodReport:
         overwrite: bool = False,
         ome_companion: bool = False,
     ) -> dict[str, Path]:
-        """Write ``<stem>.html``, ``<stem>.pdf``, ``<stem>.json`` (and ``<stem>.companion.ome``); never overwrites silently."""
+        """Write ``<stem>.html``, ``<stem>.pdf``, ``<stem>.json`` (and ``<stem>.companion.ome``).
+
+        Never overwrites silently: when any of them exists and ``overwrite`` is false, raises
+        FileExistsError and writes nothing (:func:`period_report_paths` names the files beforehand).
+        """
         folder = Path(folder)
-        paths = {
-            "html": folder / f"{stem}.html",
-            "pdf": folder / f"{stem}.pdf",
-            "json": folder / f"{stem}.json",
-        }
-        if ome_companion:
-            paths["ome"] = folder / f"{stem}.companion.ome"
+        paths = period_report_paths(folder, stem, ome_companion)
         existing = [p.name for p in paths.values() if p.exists()]
         if existing and not overwrite:
             raise FileExistsError(
@@ -349,6 +354,21 @@ class PeriodReport:
             structured_annotations=om.StructuredAnnotations(map_annotations=[ann]),
             creator=f"napari-microscope-qc {__version__}",
         ).to_xml()
+
+
+def period_report_paths(
+    folder: str | Path, stem: str = "qc_period_report", ome_companion: bool = False
+) -> dict[str, Path]:
+    """The files :meth:`PeriodReport.write` writes into ``folder`` (to look for existing ones first)."""
+    folder = Path(folder)
+    paths = {
+        "html": folder / f"{stem}.html",
+        "pdf": folder / f"{stem}.pdf",
+        "json": folder / f"{stem}.json",
+    }
+    if ome_companion:
+        paths["ome"] = folder / f"{stem}.companion.ome"
+    return paths
 
 
 def _f(v: float) -> float | None:

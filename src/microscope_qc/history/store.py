@@ -1,7 +1,8 @@
 """The QC history store: every analysis run, its metrics and verdicts, over time.
 
-Written through SQLAlchemy Core, so the default embedded SQLite file (created on first use) can be
-replaced by a shared PostgreSQL server by URL. The schema is versioned and migrated forward on
+Written through SQLAlchemy Core, so the default embedded SQLite file (created when a run is first
+recorded; ``create=False`` opens without ever creating) can be replaced by a shared PostgreSQL server
+by URL. The schema is versioned and migrated forward on
 open; a database written by a newer version, or a file that is not a database, is refused with a
 clear error and never modified. Every write is one transaction; concurrent writers are serialised
 by the database (SQLite: WAL journal and a busy timeout).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from microscope_qc.results import Result
 __all__ = [
     "SCHEMA_VERSION",
     "HistoryError",
+    "HistoryNotFound",
     "HistoryStore",
     "RunRecord",
     "default_history_url",
@@ -87,6 +90,62 @@ class HistoryError(QCError, RuntimeError):
     """The history store cannot be used (corrupted, newer schema, unknown run...); says what to do."""
 
 
+class HistoryNotFound(HistoryError):
+    """No QC history at the location, and it was opened with ``create=False``; nothing was created.
+
+    ``location`` is the file path (SQLite) or the database URL (password hidden);
+    ``missing_folder`` the first folder on the way to a SQLite file that does not exist, if any.
+    """
+
+    def __init__(self, location: str, missing_folder: Path | None = None):
+        self.location = location
+        self.missing_folder = missing_folder
+        text = f"No QC history at {location}"
+        if missing_folder is not None:
+            text += f" (the folder {missing_folder} does not exist)"
+        super().__init__(text + "; nothing was created.")
+
+
+#: pip package of each SQLAlchemy driver name, for the message when a driver is missing.
+DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]",
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "mysqldb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysqlconnector": "mysql-connector-python",
+    "mariadbconnector": "mariadb",
+    "oracledb": "oracledb",
+    "cx_oracle": "cx_Oracle",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (drivers write several, with hints and carets)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def _hide_password(text: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` for a text that may not parse as a URL."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text)
+
+
+def _first_missing_folder(path: Path) -> Path | None:
+    """The outermost folder on the way to ``path`` that does not exist (what creating it would create first)."""
+    missing = None
+    for folder in path.parents:
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
 def default_history_url() -> str:
     """``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the user data folder."""
     env = os.environ.get("MICROSCOPE_QC_HISTORY")
@@ -142,35 +201,97 @@ class HistoryStore:
     Parameters
     ----------
     location
-        A file path (SQLite, created on first use) or an SQLAlchemy URL (e.g.
-        ``postgresql+psycopg://user@host/qc``); default :func:`default_history_url`.
+        A file path (SQLite) or an SQLAlchemy URL (e.g. ``postgresql+psycopg://user@host/qc``);
+        default :func:`default_history_url`.
+    create
+        When the location holds no QC history yet: ``True`` (default) creates an empty one (and the
+        folders of a SQLite file); ``False`` raises :class:`HistoryNotFound` and creates nothing.
+
+    Raises
+    ------
+    HistoryError
+        With a one-line reason and what to do: not a database, newer schema, malformed URL,
+        database driver not installed (names the package), server unreachable.
     """
 
-    def __init__(self, location: str | Path | None = None):
+    def __init__(self, location: str | Path | None = None, create: bool = True):
         self.url = _to_url(location or default_history_url())
-        self.is_sqlite = self.url.startswith("sqlite")
-        if self.is_sqlite:
-            path = Path(self.url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists() and path.stat().st_size > 0:
+        try:
+            url = sa.engine.make_url(self.url)
+            backend = url.get_backend_name()
+        except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+            raise HistoryError(
+                f"{_hide_password(str(location))} is neither a file path nor a valid database URL ({_first_line(exc)}); give a file "
+                "such as ~/qc/history.sqlite or a URL such as postgresql+psycopg://user@host/qc."
+            ) from exc
+        #: the URL to show: the password hidden
+        self.display_url = url.render_as_string(hide_password=True)
+        self.is_sqlite = backend == "sqlite"
+        if self.is_sqlite and url.database not in (None, "", ":memory:"):
+            path = Path(url.database)
+            self.display_url = str(path)
+            if path.is_dir():
+                raise HistoryError(
+                    f"{path} is a folder; give a file in it for the QC history, e.g. {path / 'history.sqlite'}."
+                )
+            if not path.exists() or path.stat().st_size == 0:
+                if not create:
+                    raise HistoryNotFound(str(path), _first_missing_folder(path))
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise HistoryError(
+                        f"Cannot create the folder {path.parent} for the QC history: {_first_line(exc)}."
+                    ) from exc
+            else:
                 with open(path, "rb") as fh:
                     if fh.read(16) != b"SQLite format 3\x00":
                         raise HistoryError(
                             f"{path} is not a QC history database (not an SQLite file); it was left untouched. "
                             "Point {history} at another file or move this one away."
                         )
-            self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
-
-            @sa.event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=60000")
-                cur.close()
-
-        else:
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self._create = create
+        self.engine = self._engine(url)
         self._open()
+
+    def _engine(self, url: sa.engine.URL) -> sa.Engine:
+        """The SQLAlchemy engine; a missing driver or a malformed URL becomes a HistoryError saying what to do."""
+        try:
+            if self.is_sqlite:
+                return self._sqlite_engine()
+            return sa.create_engine(self.url, pool_pre_ping=True)
+        except ImportError as exc:
+            try:
+                driver = url.get_dialect().driver
+            except Exception:  # noqa: BLE001 - only for the message
+                driver = url.get_driver_name()
+            package = DRIVER_PACKAGES.get(driver.lower(), exc.name or driver)
+            raise HistoryError(
+                f"The database driver {driver!r} that SQLAlchemy uses for {url.drivername}:// URLs is not "
+                f'installed: pip install "{package}" in the Python environment that runs napari-microscope-qc, '
+                "then open the history again."
+            ) from exc
+        except sa.exc.NoSuchModuleError as exc:
+            raise HistoryError(
+                f"{self.display_url}: unknown database type {url.drivername!r}; use a file path, "
+                "sqlite:///PATH or postgresql+psycopg://user@host/database."
+            ) from exc
+        except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+            raise HistoryError(
+                f"{self.display_url} is not a valid database URL ({_first_line(exc)})."
+            ) from exc
+
+    def _sqlite_engine(self) -> sa.Engine:
+        engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        return engine
 
     def _open(self) -> None:
         try:
@@ -180,30 +301,38 @@ class HistoryStore:
                 insp = sa.inspect(conn)
                 tables = set(insp.get_table_names())
                 if not tables:
+                    if not self._create:
+                        raise HistoryNotFound(self.display_url)
                     _meta.create_all(conn)
                     conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
                     return
                 if "schema_info" not in tables or "runs" not in tables:
                     raise HistoryError(
-                        f"{self.url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
+                        f"{self.display_url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
                     )
                 version = conn.execute(sa.select(schema_info.c.version)).scalar()
                 if version is None:
                     raise HistoryError(
-                        f"{self.url}: the schema version is missing; the database was left untouched."
+                        f"{self.display_url}: the schema version is missing; the database was left untouched."
                     )
                 if version > SCHEMA_VERSION:
                     raise HistoryError(
-                        f"{self.url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
+                        f"{self.display_url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
                         f"up to {SCHEMA_VERSION}); upgrade the software. The database was left untouched."
                     )
                 while version < SCHEMA_VERSION:
                     MIGRATIONS[version](conn)
                     version += 1
                     conn.execute(schema_info.update().values(version=version))
-        except sa.exc.DatabaseError as exc:
+        except sa.exc.DBAPIError as exc:
+            if self.is_sqlite:
+                raise HistoryError(
+                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig)}); "
+                    "it was left untouched."
+                ) from exc
             raise HistoryError(
-                f"{self.url} cannot be opened as a QC history ({exc.orig}); it was left untouched."
+                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig)}. Check the server "
+                "name, port, database, user and password, and that the server is reachable."
             ) from exc
 
     @property
