@@ -1,4 +1,5 @@
-"""The co-registration widget driven headless: measure, vectors, correction, export."""
+"""The co-registration widget as users meet it: opened from napari's menu (a viewer proxy), vectors
+that appear and stay, editable bead positions, correction and export."""
 
 from __future__ import annotations
 
@@ -10,41 +11,56 @@ import pytest
 pytest.importorskip("napari")
 pytestmark = pytest.mark.widget
 
-
-def _wait(qtbot, widget):
-    qtbot.waitUntil(lambda: not widget.task.running, timeout=60000)
+NAME = "Chromatic co-registration"
 
 
-def test_measure_vectors_correct_export(make_napari_viewer, qtbot, tmp_path):
+@pytest.fixture
+def viewer_with_beads(make_napari_viewer):
     from microscope_qc.samples import napari_coregistration
-    from microscope_qc.widgets.coregistration import CoregistrationWidget
 
     viewer = make_napari_viewer()
     data, kwargs, _ = napari_coregistration()[0]
     layer = viewer.add_image(data, **kwargs)
-    w = CoregistrationWidget(viewer)
-    assert w.layers_select.value == [layer]
+    return viewer, layer, data
+
+
+def test_measure_vectors_appear_and_update_in_place(viewer_with_beads, qtbot, tmp_path, ui):
+    viewer, layer, data = viewer_with_beads
+    _, w = ui.open_dock(viewer, NAME)
+    assert [lyr.name for lyr in w.layers_select.value] == [layer.name]
     assert w.microscope.wavelength_em_nm.value == "520, 610"
-    w.measure()
+    ui.click(qtbot, w.run_button)
     assert w.task.running
-    _wait(qtbot, w)
+    ui.wait_idle(qtbot, w)
     assert w.result is not None, w.status.text()
-    names = [lyr.name for lyr in viewer.layers]
-    assert "co-registration beads ch0" in names and "co-registration beads ch1" in names
-    vec = viewer.layers["co-registration shifts ×50"]
-    assert vec.data.shape == (30, 2, 2)
-    # exaggeration: the vectors are 50 × the shift in pixels
+    assert w.layers.find("beads ch0") is not None and w.layers.find("beads ch1") is not None
+    vec = w.layers.find("shifts")
+    assert vec is not None and vec.name in [lyr.name for lyr in viewer.layers], "no shift vectors after Measure"
+    assert vec.data.shape == (30, 2, 2) and vec.visible
+    assert w.layers.find("residuals") is not None
     sh = w.result.tables["shifts"]
     np.testing.assert_allclose(vec.data[:, 1, 1], sh.shift_x_um / 0.065 * 50, rtol=1e-6)
+    # a new exaggeration redraws the same layer, keeping the user's colour
+    vec.edge_color = "red"
+    uid = vec.unique_id
     w.exaggeration.value = 100.0
-    assert "co-registration shifts ×100" in [lyr.name for lyr in viewer.layers]
-    assert "co-registration shifts ×50" not in [lyr.name for lyr in viewer.layers]
+    vec = w.layers.find("shifts")
+    assert vec.unique_id == uid and "×100" in vec.name
+    np.testing.assert_allclose(vec.data[:, 1, 1], sh.shift_x_um / 0.065 * 100, rtol=1e-6)
+    assert tuple(np.round(vec.edge_color[0][:3], 2)) == (1.0, 0.0, 0.0)
     assert w.table.rowCount() == 1
-    # correction
-    w.apply_correction()
-    _wait(qtbot, w)
-    assert "corrected channel 1" in [lyr.name for lyr in viewer.layers]
-    assert viewer.layers["corrected channel 1"].data.shape == data.shape[1:]
+    headers = w.table.headers()
+    assert not any("_" in h.replace("MetroloJ_QC", "") for h in headers), headers
+    # correction, drawn as tagged layers
+    ui.click(qtbot, w.correct_button)
+    ui.wait_idle(qtbot, w)
+    corrected = w.layers.find("corrected ch1")
+    assert corrected is not None and corrected.data.shape == data.shape[1:]
+    # a re-run keeps every layer object
+    ids = [lyr.unique_id for lyr in viewer.layers]
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert [lyr.unique_id for lyr in viewer.layers] == ids
     # export
     paths = w.export(tmp_path / "out")
     assert json.loads(paths["json"].read_text())["measurement"] == "coregistration"
@@ -53,18 +69,32 @@ def test_measure_vectors_correct_export(make_napari_viewer, qtbot, tmp_path):
     assert w.export(tmp_path / "out") is None
 
 
-def test_single_channel_is_refused(make_napari_viewer, qtbot):
-    from microscope_qc.widgets.coregistration import CoregistrationWidget
+def test_edited_positions_are_measured(viewer_with_beads, qtbot, ui):
+    viewer, layer, _ = viewer_with_beads
+    _, w = ui.open_dock(viewer, NAME)
+    ui.click(qtbot, w.detect_button)
+    ui.wait_idle(qtbot, w)
+    pts = w.layers.find("positions")
+    assert pts is not None and len(pts.data) >= 25, w.status.text()
+    pts.data = pts.data[:10]  # the user keeps ten beads
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    pair = w.result.tables["pairs"].iloc[0]
+    assert pair["n_matched"] <= 10
+    truth = layer.metadata["truth"].pivot(index="bead", columns="channel", values="x_um")
+    expected = float((truth[1] - truth[0]).mean())  # 0.1 % magnification spreads it by ~10 nm over the field
+    assert w.result.metric("shift_x_um", 1).value == pytest.approx(expected, abs=0.015)
 
+
+def test_single_channel_is_refused_in_the_widgets_words(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
     viewer.add_image(
-        np.random.default_rng(0).poisson(10, (20, 64, 64)).astype(np.uint16),
-        name="one",
-        scale=(0.2, 0.1, 0.1),
+        np.random.default_rng(0).poisson(10, (20, 64, 64)).astype(np.uint16), name="one", scale=(0.2, 0.1, 0.1)
     )
-    w = CoregistrationWidget(viewer)
+    _, w = ui.open_dock(viewer, NAME)
     w.layers_select.value = [viewer.layers["one"]]
-    w.measure()
-    _wait(qtbot, w)
-    assert "single channel" in w.status.text() or "two channels" in w.status.text()
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert "single channel" in w.status.text() and "'image(s)'" in w.status.text()
     assert w.result is None

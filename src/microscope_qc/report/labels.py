@@ -247,6 +247,7 @@ _FIELD: dict[str, Label] = {
     "model_r2": _L("Illumination model R²"),
     **_xyz("illumination_fwhm_{a}_px", "Illumination FWHM {a} (Gaussian model)", "px", "xy"),
     "defect_count": _L("Dust and defects"),
+    "analysed_fraction_percent": _L("Analysed share of the field", "percent"),
     "defect_area_percent": _L("Dust and defect area", "percent"),
     "residual_cv_percent": _L("Coefficient of variation after flat-field correction", "percent"),
     # profiles table
@@ -284,6 +285,8 @@ _COREG: dict[str, Label] = {
     "bead_ref": _L("Reference bead"),
     "bead_moving": _L("Moving bead"),
     "n_matched": _L("Matched beads"),
+    "origin": _L("Position from", description="'detected' automatically or given by the 'user'"),
+    "position_index": _L("Given position (row)", description="row of the given positions; −1 when detected"),
     "match_gate_um": _L("Matching distance limit", "um"),
     **_xyz("shift_{a}_um", "Shift {a}", "um"),
     **_xyz("shift_{a}_se_um", "Shift {a} standard error", "um"),

@@ -1,61 +1,138 @@
-"""The skeleton every measurement dock widget shares: form on top, action buttons with Cancel and
-Export, progress, status, summary, a results table, and the QC-history options."""
+"""The skeleton every measurement dock widget shares.
+
+Layout, top to bottom, in a vertical splitter the user can drag: the form in a scroll area (so
+the dock fits a small screen whatever is ticked), then the action buttons with Cancel and
+Export, progress, the status line and the results in tabs (summary, table, plots).
+
+Behaviour: runs in a worker with progress and cancel; results are drawn in steps by a
+:class:`DrawQueue`; a failed run clears the previous result (summary, table, Export) and marks
+its layers as not current; messages name the widget's own fields (``field_names``).
+"""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from typing import Any
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from microscope_qc.widgets._common import BackgroundTask, HistoryOptions, ask_overwrite, is_cancel
+from microscope_qc.widgets._common import (
+    BackgroundTask,
+    HistoryOptions,
+    ask_overwrite,
+    is_cancel,
+    user_message,
+)
+from microscope_qc.widgets._layers import DrawQueue, ResultLayers, warm_up
 
-__all__ = ["MeasurementDock"]
+__all__ = ["MeasurementDock", "user_message", "scrolling"]
+
+
+def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    area.setMinimumHeight(min_height)
+    return area
 
 
 class MeasurementDock(QWidget):
     """Base of the measurement widgets; subclasses build their form and implement ``_on_done``."""
 
+    #: tag owner of this widget's layers (one per measurement)
+    owner = "measurement"
+    #: setting name → how this widget names the field that holds it (for error messages)
+    field_names: dict[str, str] = {}
+
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None, hint: str = ""):
         super().__init__(parent)
         self.viewer = napari_viewer
         self.result: Any = None
+        self.hint = hint
+        warm_up()
+        self.layers = ResultLayers(napari_viewer, self.owner)
         #: called with a message when an export would replace files; returns True to replace
-        self.confirm_overwrite = lambda message: ask_overwrite(self, message)
+        self.confirm_overwrite: Callable[[str], bool] = lambda message: ask_overwrite(self, message)
         self.cancel_button = QPushButton("Cancel")
         self.export_button = QPushButton("Export…")
         self.cancel_button.setEnabled(False)
         self.export_button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
+        self.progress.setMaximumHeight(14)
         self.status = QLabel(hint)
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.RichText)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget()
         self.history_options = HistoryOptions()
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
+        self.drawing = DrawQueue(self, on_error=self._on_draw_error)
         self._action_buttons: list[QPushButton] = []
         self.cancel_button.clicked.connect(self.cancel)
         # subclasses define export(folder=None); looked up when clicked
         self.export_button.clicked.connect(lambda: self.export())
 
-    def _build(self, top: list[QWidget], actions: list[QPushButton], bottom: list[QWidget]) -> None:
-        """Lay out: ``top`` widgets, a row of ``actions`` + Cancel + Export, progress, status,
-        summary, ``bottom`` widgets (the last one stretches), history options."""
+    # ------------------------------------------------------------------ layout
+    def _build(
+        self, top: list[QWidget], actions: list[QPushButton], tabs: list[tuple[str, QWidget]]
+    ) -> None:
+        """Lay out ``top`` (the form) in a scroll area; ``actions`` + Cancel + Export; progress,
+        status; the summary and ``tabs`` in a tab widget; all in a draggable vertical splitter."""
         self._action_buttons = list(actions)
-        layout = QVBoxLayout(self)
+        form = QWidget()
+        form_layout = QVBoxLayout(form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
         for w in top:
-            layout.addWidget(w)
+            form_layout.addWidget(w)
+        form_layout.addWidget(self.history_options.container.native)
+        form_layout.addStretch(1)
+        self.form_area = scrolling(form, min_height=120)
+
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         for b in (*actions, self.cancel_button, self.export_button):
             row.addWidget(b)
-        layout.addLayout(row)
-        for w in (self.progress, self.status, self.summary):
-            layout.addWidget(w)
-        for k, w in enumerate(bottom):
-            layout.addWidget(w, stretch=1 if k == len(bottom) - 1 else 0)
-        layout.addWidget(self.history_options.container.native)
+        lower_layout.addLayout(row)
+        lower_layout.addWidget(self.progress)
+        lower_layout.addWidget(self.status)
+        self.tabs.addTab(scrolling(self.summary), "Summary")
+        for title, w in tabs:
+            self.tabs.addTab(w, title)
+        lower_layout.addWidget(self.tabs, stretch=1)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.form_area)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.splitter)
+        self.setMinimumWidth(340)
 
     def _watch_layers(self, callback) -> None:
         events = self.viewer.layers.events
@@ -63,10 +140,38 @@ class MeasurementDock(QWidget):
             ev.connect(callback)
         callback()
 
+    # ------------------------------------------------------------------ state
+    @property
+    def busy(self) -> bool:
+        """True while a computation runs or its results are being drawn."""
+        return self.task.running or self.drawing.busy
+
+    def say(self, text: str) -> None:
+        """Status line, as plain text (messages may hold '<' or '&')."""
+        self.status.setText(html.escape(text, quote=False))
+
+    def error(self, text: str) -> None:
+        self.status.setText(f"<span style='color:#f55'><b>{html.escape(text, quote=False)}</b></span>")
+
+    def clear_result(self, note: str | None = "not current") -> None:
+        """Forget the shown result: summary, table, Export; with a ``note``, its layers are hidden
+        and renamed with it (they no longer show the current result)."""
+        self.result = None
+        self.summary.setText("")
+        self.export_button.setEnabled(False)
+        self._clear_tables()
+        if note:
+            self.layers.mark_stale(None, note)
+
+    def _clear_tables(self) -> None:
+        """Subclasses empty their result tables."""
+
+    # ------------------------------------------------------------------ running
     def _start(self, work, message: str) -> None:
         """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends."""
-        self.status.setText(message)
+        self.say(message)
         self.progress.setValue(0)
+        self.drawing.cancel()
         for b in self._action_buttons:
             b.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -74,12 +179,12 @@ class MeasurementDock(QWidget):
 
     def cancel(self) -> None:
         self.task.cancel()
-        self.status.setText("Cancelling…")
+        self.say("Cancelling…")
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(1000 * fraction))
         if message:
-            self.status.setText(message)
+            self.say(message)
 
     def _on_finished(self) -> None:
         for b in self._action_buttons:
@@ -88,9 +193,15 @@ class MeasurementDock(QWidget):
 
     def _on_error(self, exc: BaseException) -> None:
         self.progress.setValue(0)
-        self.status.setText(
-            "Cancelled; nothing was changed." if is_cancel(exc) else f"<b>Could not analyse:</b> {exc}"
-        )
+        if is_cancel(exc):
+            self.say("Cancelled; nothing was changed.")
+            return
+        self.clear_result("failed run")
+        self.error(f"Could not analyse: {user_message(exc, self.field_names)}")
+
+    def _on_draw_error(self, exc: BaseException) -> None:
+        self.clear_result("drawing failed")
+        self.error(f"The result could not be drawn: {exc}")
 
     def _on_done(self, value: Any) -> None:
         """Subclasses draw overlays here; the base only keeps the result."""

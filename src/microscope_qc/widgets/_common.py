@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -19,7 +22,6 @@ from microscope_qc.results import AnalysisCancelled
 
 __all__ = [
     "BackgroundTask",
-    "set_layer",
     "input_info_for_layer",
     "export_with_confirmation",
     "parse_optional_float",
@@ -80,29 +82,15 @@ class BackgroundTask:
             self._on_finished()
 
 
+def user_message(exc: BaseException, field_names: dict[str, str]) -> str:
+    """An error's text in a widget's words: settings named as the widget's fields, not CLI flags."""
+    render = getattr(exc, "render", None)
+    text = render(field_names) if callable(render) else str(exc)
+    return text or type(exc).__name__
+
+
 def is_cancel(exc: BaseException) -> bool:
     return isinstance(exc, AnalysisCancelled)
-
-
-def set_layer(viewer, name: str, data: Any, kind: str, **kwargs: Any):
-    """Update the layer called ``name`` in place if it exists with the same kind, else add it.
-
-    Re-running an analysis then refreshes its overlays instead of piling up new layers.
-    """
-    if name in viewer.layers:
-        layer = viewer.layers[name]
-        # shapes keep per-shape types that a data assignment would reset: replace them instead
-        if type(layer).__name__.lower() == kind and kind != "shapes":
-            layer.data = data
-            # features first: per-point colours and text refer to them; keep the user's visibility choice
-            ordered = sorted(kwargs, key=lambda k: k != "features")
-            for key in ordered:
-                if key != "visible":
-                    setattr(layer, key, kwargs[key])
-            return layer
-        viewer.layers.remove(name)
-    add = getattr(viewer, f"add_{kind}")
-    return add(data, name=name, **kwargs)
 
 
 def input_info_for_layer(layer) -> InputInfo:
@@ -138,40 +126,80 @@ def export_with_confirmation(
     try:
         return export_result(result, folder, info, figures, title)
     except ExportExistsError as exc:
-        if not confirm(str(exc)):
+        if not confirm(user_message(exc, {"overwrite": "answer Yes to replace them"})):
             return None
         return export_result(result, folder, info, figures, title, overwrite=True)
 
 
-def parse_optional_float(text: str) -> float | None:
-    """'' → None; a number → float; anything else raises ValueError with the text."""
+def parse_optional_float(text: str, field: str = "") -> float | None:
+    """'' → None; a number → float; anything else raises ValueError naming ``field``."""
     text = text.strip().replace(",", ".")
     if not text:
         return None
-    return float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        where = f"'{field}'" if field else "This field"
+        raise ValueError(f"{where} must be a number; '{text}' is not.") from None
+    if not math.isfinite(value):
+        raise ValueError(f"'{field or 'This field'}' must be a finite number, not '{text}'.")
+    return value
 
 
-def fill_metrics_table(table, result) -> None:
-    """Show a result's metrics as rows: metric, channel, value, ± uncertainty, unit."""
-    from qtpy.QtWidgets import QTableWidgetItem
+def verdict_lines(measurement: str, verdicts) -> str:
+    """PASS/FAIL lines with human metric names and the limit (≤/≥ as text rich labels keep)."""
+    from microscope_qc.report.labels import display_unit, label
 
-    headers = ["metric", "channel", "value", "±", "unit"]
-    table.setColumnCount(len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setRowCount(len(result.metrics))
-    for r, m in enumerate(result.metrics):
-        cells = [
-            m.name,
-            "" if m.channel is None else str(m.channel),
-            f"{m.value:.5g}",
-            "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f"{m.uncertainty:.2g}",
-            m.unit or "",
-        ]
-        for k, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setToolTip(m.description)
-            table.setItem(r, k, item)
-    table.resizeColumnsToContents()
+    lines = []
+    for v in verdicts:
+        lab = label(measurement, v.metric)
+        unit = display_unit(lab.unit)
+        unit = f" {unit}" if unit and unit not in ("%", "°") else unit
+        sign = {"<=": "≤", ">=": "≥"}.get(v.comparison, v.comparison)
+        colour = "#3c3" if v.passed else "#f55"
+        chan = "" if v.channel is None else f" (channel {v.channel})"
+        lines.append(
+            f"<span style='color:{colour}'>{'PASS' if v.passed else 'FAIL'}: {html.escape(lab.text)}{chan} "
+            f"{v.value:.3g}{unit} (limit {sign} {v.threshold:g}{unit}, {html.escape(v.source)})</span>"
+        )
+    return "<br>".join(lines)
+
+
+def metrics_frame(result) -> pd.DataFrame:
+    """A result's metrics as a table: label, channel, value, uncertainty, unit, metric name."""
+    from microscope_qc.report.labels import display_unit, label
+
+    rows = []
+    for m in result.metrics:
+        lab = label(result.measurement, m.name)
+        unc = m.uncertainty if m.uncertainty is not None and np.isfinite(m.uncertainty) else None
+        rows.append(
+            {
+                "quantity": lab.text,
+                "channel": m.channel,
+                "value": m.value,
+                "uncertainty": unc,
+                "unit": display_unit(m.unit),
+                "metric": m.name,
+            }
+        )
+    return pd.DataFrame(rows, columns=["quantity", "channel", "value", "uncertainty", "unit", "metric"])
+
+
+METRIC_HEADERS = {
+    "quantity": ("quantity", "What was measured"),
+    "channel": ("channel", "Channel index"),
+    "value": ("value", "The measured value"),
+    "uncertainty": ("±", "Standard error or spread; empty where it cannot be estimated"),
+    "unit": ("unit", "Unit of value and ±"),
+    "metric": ("name in results.json", "The metric's name in the exported files"),
+}
+
+
+def open_features_table(viewer, layer) -> None:
+    """Open napari's own features-table dock and point it at ``layer``."""
+    viewer.layers.selection.active = layer
+    viewer.window.add_plugin_dock_widget("napari", "Features table widget")
 
 
 class HistoryOptions:

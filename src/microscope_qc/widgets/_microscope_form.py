@@ -52,7 +52,21 @@ class MicroscopeForm:
     value for every channel or a comma-separated value per channel.
     """
 
+    #: setting name → the field(s) holding it, for messages in the widget's own words
+    FIELD_NAMES = {
+        "voxel_size_um": "the 'voxel z/y/x (µm)' fields",
+        "na": "the 'NA' field",
+        "immersion_index": "the 'immersion n' field",
+        "modality": "the 'modality' field",
+        "wavelength_ex_nm": "the 'λ excitation (nm)' field",
+        "wavelength_em_nm": "the 'λ emission (nm)' field",
+        "bead_diameter_um": "the 'bead diameter (µm)' field",
+        "overwrite": "answer Yes to replace them",
+        "history": "the 'history' field",
+    }
+
     def __init__(self, with_bead: bool = True):
+        self.with_bead = with_bead
         self.voxel_z = LineEdit(label="voxel z (µm)")
         self.voxel_y = LineEdit(label="voxel y (µm)")
         self.voxel_x = LineEdit(label="voxel x (µm)")
@@ -208,23 +222,29 @@ class MicroscopeForm:
 
     def microscope_settings(self) -> MicroscopeSettings:
         """The settings typed or pre-filled, each with its source (ValueError on text that is not a number)."""
-        vox = [parse_optional_float(w.value) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
+        def number(w) -> float | None:
+            return parse_optional_float(w.value, w.label)
+
+        vox = [number(w) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
+        if any(v is not None for v in vox) and not all(v is not None for v in vox):
+            empty = [w.label for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True) if v is None]
+            raise ValueError(f"Give all three voxel sizes: {', '.join(repr(e) for e in empty)} is empty.")
         values: dict[str, Any] = {
             "voxel_size_um": tuple(vox) if all(v is not None for v in vox) else None,
-            "na": parse_optional_float(self.na.value),
-            "immersion_index": parse_optional_float(self.immersion_index.value),
-            "bead_diameter_um": parse_optional_float(self.bead_diameter_um.value),
+            "na": number(self.na),
+            "immersion_index": number(self.immersion_index),
+            "bead_diameter_um": number(self.bead_diameter_um) if self.with_bead else None,
             "modality": self.modality.value or None,
         }
         ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in self.channel_names))
         ms = ms.with_values(Source.USER, **values)
         ex = (
-            [parse_optional_float(v) for v in self.wavelength_ex_nm.value.split(",")]
+            [parse_optional_float(v, self.wavelength_ex_nm.label) for v in self.wavelength_ex_nm.value.split(",")]
             if self.wavelength_ex_nm.value.strip()
             else None
         )
         em = (
-            [parse_optional_float(v) for v in self.wavelength_em_nm.value.split(",")]
+            [parse_optional_float(v, self.wavelength_em_nm.label) for v in self.wavelength_em_nm.value.split(",")]
             if self.wavelength_em_nm.value.strip()
             else None
         )

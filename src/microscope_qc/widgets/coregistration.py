@@ -1,8 +1,10 @@
 """Chromatic co-registration dock widget (Layers ▸ Measure ▸ Chromatic co-registration).
 
-Pick one multichannel layer (C, Z, Y, X) / (C, Y, X) or one layer per channel; *Measure* localises
-and matches the beads in a worker; the shifts appear as exaggerated vectors (and the residuals
-after the registration model); *Apply correction* resamples the other channels onto the reference.
+Pick one multichannel layer (C, Z, Y, X) / (C, Y, X) or one layer per channel; *Detect beads*
+puts editable bead positions in a points layer (shared by all channels, or per channel through
+its ``channel`` feature); *Measure* localises and matches the beads in a worker; the shifts
+appear as exaggerated vectors (and the residuals after the registration model); *Apply
+correction* resamples the other channels onto the reference.
 """
 
 from __future__ import annotations
@@ -13,12 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, Select, SpinBox
-from qtpy.QtWidgets import (
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QWidget,
-)
+from qtpy.QtWidgets import QPushButton, QWidget
 
 from microscope_qc.analysis.coregistration import (
     CoregistrationResult,
@@ -26,14 +23,14 @@ from microscope_qc.analysis.coregistration import (
     analyze_coregistration,
     correct_image,
 )
+from microscope_qc.analysis.psf import PSFSettings, find_beads
 from microscope_qc.report.coregistration import coregistration_figures, write_models
+from microscope_qc.report.labels import heading, label
 from microscope_qc.widgets._base import MeasurementDock
-from microscope_qc.widgets._common import (
-    export_from_widget,
-    parse_optional_float,
-    set_layer,
-)
+from microscope_qc.widgets._common import export_from_widget, parse_optional_float, verdict_lines
+from microscope_qc.widgets._layers import LayerSpec, image_layers, layer_key
 from microscope_qc.widgets._microscope_form import MicroscopeForm
+from microscope_qc.widgets._table import ResultsTable
 
 if TYPE_CHECKING:
     import napari
@@ -45,17 +42,80 @@ PAIR_COLUMNS = [
     "channel_ref", "channel_moving", "n_matched", "shift_x_um", "shift_y_um", "shift_z_um",
     "shift_x_se_um", "distance_3d_um", "ratio", "model", "magnification_percent", "rotation_deg",
 ]  # fmt: skip
+VECTOR_KINDS = (
+    ("shifts", "co-registration shifts", ("shift_y_um", "shift_x_um"), "orange"),
+    ("residuals", "co-registration residuals after the model", ("residual_y_um", "residual_x_um"), "cyan"),
+)
+
+
+def _header(name: str) -> tuple[str, str]:
+    lab = label("coregistration", name)
+    return heading("coregistration", name), f"{lab.description or lab.text} — column '{name}' in pairs.csv"
+
+
+def vector_specs(result: CoregistrationResult, factor: float) -> list[LayerSpec]:
+    """Shift and residual vectors, exaggerated by ``factor``, one layer per kind."""
+    dz, dy, dx = result.voxel_size_um
+    sh = result.tables["shifts"]
+    specs = []
+    if sh.empty:
+        return specs
+    origin = np.column_stack([sh.y_um / dy, sh.x_um / dx])
+    for role, name, cols, colour in VECTOR_KINDS:
+        if not set(cols) <= set(sh.columns):
+            continue
+        vec = np.column_stack([sh[cols[0]] / dy, sh[cols[1]] / dx]) * factor
+        ok = np.isfinite(vec).all(axis=1) & np.isfinite(origin).all(axis=1)
+        specs.append(
+            LayerSpec(
+                role,
+                "vectors",
+                f"{name} (×{factor:g})",
+                np.stack([origin[ok], vec[ok]], axis=1),
+                update={"scale": (dy, dx)},
+                style={"edge_color": colour, "edge_width": 2},
+            )
+        )
+    return specs
+
+
+def bead_specs(result: CoregistrationResult) -> list[LayerSpec]:
+    dz, dy, dx = result.voxel_size_um
+    beads = result.beads
+    specs = []
+    for c, cname in enumerate(result.channel_names):
+        sel = beads[(beads.channel == c) & beads.x_um.notna()].reset_index(drop=True)
+        pos = np.column_stack([sel.y_um / dy, sel.x_um / dx]) if len(sel) else np.zeros((0, 2))
+        specs.append(
+            LayerSpec(
+                f"beads ch{c}",
+                "points",
+                f"co-registration beads: {cname}",
+                pos,
+                update={"features": sel, "scale": (dy, dx)},
+                style={
+                    "size": 8,
+                    "face_color": "transparent",
+                    "border_color": CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],
+                },
+            )
+        )
+    return specs
 
 
 class CoregistrationWidget(MeasurementDock):
     """Measure and correct chromatic shifts from multi-colour beads."""
 
+    owner = "coregistration"
+    field_names = {**MicroscopeForm.FIELD_NAMES, "match_gate_um": "the 'match gate (µm)' field"}
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(napari_viewer, parent, "Pick a multichannel bead image, or one layer per channel.")
+        super().__init__(
+            napari_viewer, parent, "Pick a multichannel bead image, or one layer per channel, in 'image(s)'."
+        )
         self.result: CoregistrationResult | None = None
         self._layers: list = []
-        self._voxel = (1.0, 1.0, 1.0)
-        self._pending = ""
+        self._selection_key: tuple = ()
 
         self.layers_select = Select(label="image(s)", choices=self._image_layers)
         self.microscope = MicroscopeForm()
@@ -64,6 +124,7 @@ class CoregistrationWidget(MeasurementDock):
         self.model = ComboBox(label="model", choices=["auto", "translation", "affine", "poly2"], value="auto")
         self.tolerance = FloatSpinBox(label="pass if ratio ≤", value=1.0, min=0.01, max=10.0, step=0.1)
         self.single_bead = CheckBox(text="one large bead (MetroloJ_QC co-alignment)", value=False)
+        self.use_positions = CheckBox(text="measure the beads in 'co-registration bead positions'", value=True)
         self.exaggeration = FloatSpinBox(
             label="vector exaggeration ×", value=50.0, min=1.0, max=10000.0, step=10.0
         )
@@ -76,237 +137,244 @@ class CoregistrationWidget(MeasurementDock):
                 self.model,
                 self.tolerance,
                 self.single_bead,
+                self.use_positions,
                 self.exaggeration,
             ]
         )
+        self.detect_button = QPushButton("Detect beads")
         self.run_button = QPushButton("Measure")
         self.correct_button = QPushButton("Apply correction")
-        self.table = QTableWidget(0, len(PAIR_COLUMNS))
-        self.table.setHorizontalHeaderLabels(PAIR_COLUMNS)
+        self.table = ResultsTable()
         self._build(
             [self.form.native, self.microscope.sources_label],
-            [self.run_button, self.correct_button],
-            [self.table],
+            [self.detect_button, self.run_button, self.correct_button],
+            [("Channel pairs", self.table)],
         )
         self.correct_button.setEnabled(False)
+        self.detect_button.clicked.connect(self.detect)
         self.run_button.clicked.connect(self.measure)
         self.correct_button.clicked.connect(self.apply_correction)
-        self.layers_select.changed.connect(self._prefill)
-        self.exaggeration.changed.connect(self._draw_vectors)
+        self.layers_select.changed.connect(self._selection_changed)
+        self.exaggeration.changed.connect(self._redraw_vectors)
         self._watch_layers(self._refresh_layers)
 
     # ------------------------------------------------------------------ inputs
     def _image_layers(self, *_: Any) -> list:
-        return [
-            lyr
-            for lyr in self.viewer.layers
-            if type(lyr).__name__ == "Image" and not lyr.name.startswith("corrected ")
-        ]
+        return image_layers(self.viewer)
 
     def _refresh_layers(self, *_: Any) -> None:
-        current = [lyr for lyr in (self.layers_select.value or []) if lyr in self._image_layers()]
+        keys = {layer_key(lyr) for lyr in self._image_layers()}
+        current = [lyr for lyr in (self.layers_select.value or []) if layer_key(lyr) in keys]
         self.layers_select.reset_choices()
         if not current:
             multi = [lyr for lyr in self._image_layers() if lyr.ndim == 4]
             current = multi[-1:] if multi else []
         self.layers_select.value = current
-        self._prefill()
+        self._selection_changed()
 
     def _selected(self) -> list:
         return list(self.layers_select.value or [])
 
-    def _prefill(self, *_: Any) -> None:
+    def _selection_changed(self, *_: Any) -> None:
         layers = self._selected()
-        if not layers:
+        key = tuple(layer_key(lyr) for lyr in layers)
+        if key == self._selection_key:
             return
-        first = layers[0]
-        n_ch = (
-            first.data.shape[0] if len(layers) == 1 and first.ndim >= 3 and first.ndim == 4 else len(layers)
-        )
-        problem = self.microscope.prefill(first, max(n_ch, 1))
+        first = not self._selection_key
+        self._selection_key = key
+        if not layers:
+            self.say(self.hint)
+            return
+        if not first:  # results and positions of other images must not pass for these
+            self.clear_result(note=None)
+            self.layers.mark_stale(layers[0])
+            self.correct_button.setEnabled(False)
+        lead = layers[0]
+        n_ch = lead.data.shape[0] if len(layers) == 1 and lead.ndim == 4 else len(layers)
+        problem = self.microscope.prefill(lead, max(n_ch, 1))
         if problem:
-            self.status.setText(problem)
+            self.error(problem)
+        else:
+            self.say(f"{n_ch} channel(s) from {', '.join(repr(lyr.name) for lyr in layers)}: Detect beads or Measure.")
+
+    _prefill = _selection_changed
 
     def _data(self) -> tuple[np.ndarray, Any]:
         layers = self._selected()
         if len(layers) == 1:
             data = np.asarray(layers[0].data)
-            if data.ndim == 3 and data.shape[0] > 8:
+            if data.ndim == 2 or (data.ndim == 3 and data.shape[0] > 8):
                 raise ValueError(
-                    "one 3D layer is a single channel: pick the multichannel layer or one layer per channel"
+                    f"'{layers[0].name}' is a single channel: in 'image(s)' pick the multichannel layer "
+                    "or one layer per channel (Ctrl/Cmd-click)"
                 )
             return data, layers[0]
         if len(layers) < 2:
-            raise ValueError("pick the multichannel layer, or at least two layers (one per channel)")
+            raise ValueError("in 'image(s)' pick the multichannel layer, or at least two layers (one per channel)")
+        shapes = {lyr.data.shape for lyr in layers}
+        if len(shapes) > 1:
+            raise ValueError(f"the layers picked in 'image(s)' differ in size ({sorted(shapes)}); pick one field")
         return np.stack([np.asarray(lyr.data) for lyr in layers]), layers[0]
 
     def settings(self) -> CoregistrationSettings:
         return CoregistrationSettings(
             microscope=self.microscope.microscope_settings(),
             reference_channel=int(self.reference.value),
-            match_gate_um=parse_optional_float(self.gate.value),
+            match_gate_um=parse_optional_float(self.gate.value, self.gate.label),
             model=str(self.model.value),
             tolerance_ratio=float(self.tolerance.value),
             single_bead=bool(self.single_bead.value),
         )
 
+    def _positions(self, lead) -> tuple[Any, str]:
+        """The edited positions: shared (channel −1) and per channel, as voxel indices; and a note."""
+        pts = self.layers.find("positions")
+        if pts is None or not self.use_positions.value:
+            return None, ""
+        if not self.layers.is_current("positions", lead):
+            return None, "the bead positions belong to another image: detecting afresh"
+        if len(pts.data) == 0:
+            return None, "no bead positions left: detecting afresh"
+        world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
+        idx = (world - np.asarray(lead.translate)[-3:]) / np.asarray(lead.scale)[-3:]
+        chans = np.asarray(pts.features["channel"]) if "channel" in pts.features else np.full(len(idx), -1)
+        shared = idx[chans < 0]
+        own = {int(c): idx[chans == c] for c in np.unique(chans[chans >= 0])}
+        if not own:
+            return shared, ""
+        n_ch = self._data()[0].shape[0]
+        return {c: np.vstack([shared, own.get(c, np.zeros((0, 3)))]) for c in range(n_ch)}, ""
+
     # ------------------------------------------------------------------ run
-    def _run(self, work, message: str, kind: str) -> None:
-        self._pending = kind
-        self._start(work, message)
+    def detect(self) -> None:
+        """Detect beads on the reference channel into an editable points layer (shared by all channels)."""
+        if self.busy:
+            return
+        try:
+            data, lead = self._data()
+            settings = self.settings()
+        except ValueError as exc:
+            self.error(f"Cannot detect: {exc}.")
+            return
+        ref = int(self.reference.value)
+        if data.ndim != 4 or data.shape[1] < 2:
+            self.error("Detect beads works on z-stacks; on a single plane, Measure (automatic) or click beads in.")
+            return
+        ms = settings.microscope
+        channel_ms = ms.channels[min(ref, len(ms.channels) - 1)]
+        stack = data[min(ref, data.shape[0] - 1)]
+        scale, translate = tuple(lead.scale[-3:]), tuple(lead.translate[-3:])
+
+        def work(progress, cancel):
+            from dataclasses import replace
+
+            ps = PSFSettings(microscope=replace(ms, channels=(channel_ms,)))
+            pos = find_beads(stack, ps)
+            spec = LayerSpec(
+                "positions",
+                "points",
+                "co-registration bead positions",
+                pos.astype(float),
+                update={"scale": scale, "translate": translate, "features": {"channel": np.full(len(pos), -1)}},
+                style={"size": 8, "face_color": "transparent", "border_color": "yellow", "feature_defaults": {"channel": -1}},
+            )
+            return "detect", len(pos), [spec]
+
+        self._layers = self._selected()
+        self._start(work, "Detecting beads…")
 
     def measure(self) -> None:
         """Localise, match and model in the background."""
-        if self.task.running:
+        if self.busy:
             return
         try:
-            data, layer = self._data()
+            data, lead = self._data()
             settings = self.settings()
+            positions, note = self._positions(lead)
         except ValueError as exc:
-            self.status.setText(f"Cannot measure: {exc}.")
+            self.error(f"Cannot measure: {exc}.")
             return
         self._layers = self._selected()
-        self._voxel = settings.microscope.voxel_size_um or (1.0, 1.0, 1.0)
+        factor = float(self.exaggeration.value)
 
         def work(progress, cancel):
-            return analyze_coregistration(data, settings, progress=progress, cancel=cancel)
+            result = analyze_coregistration(data, settings, positions=positions, progress=progress, cancel=cancel)
+            return "measure", result, bead_specs(result) + vector_specs(result, factor)
 
-        self._run(work, "Measuring…", "measure")
+        self._start(work, "Measuring…" + (f" ({note})" if note else ""))
 
     def apply_correction(self) -> None:
         """Resample every channel with a model onto the reference channel's grid (in the background)."""
-        if self.result is None or not self.result.models or self.task.running:
+        if self.result is None or not self.result.models or self.busy:
             return
-        data, _ = self._data()
+        data, lead = self._data()
         if data.ndim == 3:
             data = data[:, None]
         models = dict(self.result.models)
         ref = int(self.reference.value)
         voxel = self.result.voxel_size_um
+        scale = tuple(lead.scale[-3:])
 
         def work(progress, cancel):
             # a model (i, j) maps reference channel i onto channel j: resample j onto i's grid
             todo = [(j, m) for (i, j), m in models.items() if i == ref]
-            out = {}
+            specs = [
+                LayerSpec(
+                    "corrected reference", "image", f"corrected: reference channel {ref}", np.asarray(data[ref]),
+                    update={"scale": scale}, style={"colormap": "green", "blending": "additive"},
+                )  # fmt: skip
+            ]
             for k, (j, model) in enumerate(todo):
                 progress(k / max(len(todo), 1), f"correcting channel {j}")
-                out[j] = correct_image(data[j], model, voxel)
-            return out
+                img = correct_image(data[j], model, voxel)
+                specs.append(
+                    LayerSpec(
+                        f"corrected ch{j}", "image", f"corrected: channel {j}", img if img.shape[0] > 1 else img[0],
+                        update={"scale": scale}, style={"colormap": "magenta", "blending": "additive"},
+                    )  # fmt: skip
+                )
+            return "correct", len(todo), specs
 
-        self._run(work, "Correcting…", "correct")
+        self._start(work, "Correcting…")
 
     def _on_finished(self) -> None:
         super()._on_finished()
         self.correct_button.setEnabled(bool(self.result is not None and self.result.models))
 
     def _on_done(self, value: Any) -> None:
+        kind, payload, specs = value
         self.progress.setValue(1000)
-        if self._pending == "correct":
-            scale = self._layers[0].scale[-3:]
-            data, _ = self._data()
-            ref = int(self.reference.value)
-            set_layer(
-                self.viewer,
-                f"corrected reference (channel {ref})",
-                np.asarray(data[ref]),
-                "image",
-                scale=scale,
-                colormap="green",
-                blending="additive",
-            )
-            for ch, img in value.items():
-                set_layer(
-                    self.viewer,
-                    f"corrected channel {ch}",
-                    img if img.shape[0] > 1 else img[0],
-                    "image",
-                    scale=scale,
-                    colormap="magenta",
-                    blending="additive",
-                )
-            self.status.setText(
-                "Corrected channels added: compare them with the originals (green = reference)."
-            )
+        lead = self._layers[0] if self._layers else None
+        steps = [lambda s=s: self.layers.apply(s, lead) for s in specs]
+        if kind == "detect":
+            self.drawing.run(steps, lambda: self.say(
+                f"{payload} beads found on the reference channel. Edit them in 'co-registration bead positions' "
+                "(add, move, delete); set a point's 'channel' feature to use it for one channel only; then Measure."
+            ))  # fmt: skip
             return
-        if self.microscope.profile is not None:
-            from microscope_qc.profiles import apply_tolerances
+        if kind == "correct":
+            self.drawing.run(steps, lambda: self.say(
+                "Corrected channels drawn: compare them with the originals (green = reference)."
+            ))  # fmt: skip
+            return
+        self.result = payload
+        self.summary.setText(_summary_html(payload))
+        self.drawing.run(steps, lambda: self._measured(payload))
 
-            apply_tolerances(value, self.microscope.profile)
-        self.result = value
-        self._show(value)
+    def _measured(self, result: CoregistrationResult) -> None:
+        self.table.set_frame(result.tables["pairs"], PAIR_COLUMNS, _header)
         self.export_button.setEnabled(True)
+        self.correct_button.setEnabled(bool(result.models))
+        self.say("Done. Vectors are exaggerated by the factor above; Apply correction to see the improvement.")
 
-    # ------------------------------------------------------------------ overlays
-    def _show(self, result: CoregistrationResult) -> None:
-        dz, dy, dx = result.voxel_size_um
-        beads = result.beads
-        scale = np.array([dz, dy, dx])
-        for c in range(len(result.channel_names)):
-            sel = beads[(beads.channel == c) & beads.x_um.notna()]
-            pos = (
-                np.column_stack([sel.z_um / dz, sel.y_um / dy, sel.x_um / dx])
-                if len(sel)
-                else np.zeros((0, 3))
-            )
-            set_layer(
-                self.viewer,
-                f"co-registration beads ch{c}",
-                pos[:, 1:],
-                "points",
-                features=sel.reset_index(drop=True),
-                scale=scale[1:],
-                size=8,
-                face_color="transparent",
-                border_color=CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],
-            )
-        self._draw_vectors()
-        self._fill_table(result.tables["pairs"])
-        self.summary.setText(_summary_html(result))
-        self.status.setText(
-            "Done. Vectors are exaggerated by the factor above; Apply correction to see the improvement."
-        )
-
-    def _draw_vectors(self, *_: Any) -> None:
-        result = self.result
-        if result is None:
+    def _redraw_vectors(self, *_: Any) -> None:
+        if self.result is None or not self._layers:
             return
-        dz, dy, dx = result.voxel_size_um
-        f = float(self.exaggeration.value)
-        sh = result.tables["shifts"]
-        if sh.empty:
-            return
-        origin = np.column_stack([sh.y_um / dy, sh.x_um / dx])
-        for name, cols, colour in (
-            ("co-registration shifts", ("shift_y_um", "shift_x_um"), "orange"),
-            ("co-registration residuals", ("residual_y_um", "residual_x_um"), "cyan"),
-        ):
-            vec = np.column_stack([sh[cols[0]] / dy, sh[cols[1]] / dx]) * f
-            if not np.isfinite(vec).all():
-                continue
-            data = np.stack([origin, vec], axis=1)
-            layer = set_layer(
-                self.viewer,
-                f"{name} ×{f:g}",
-                data,
-                "vectors",
-                scale=(dy, dx),
-                edge_color=colour,
-                edge_width=2,
-            )
-            # keep one layer per kind: drop those drawn with another factor
-            for other in [
-                lyr for lyr in self.viewer.layers if lyr.name.startswith(name) and lyr is not layer
-            ]:
-                self.viewer.layers.remove(other)
+        for spec in vector_specs(self.result, float(self.exaggeration.value)):
+            self.layers.apply(spec, self._layers[0])
 
-    def _fill_table(self, pairs) -> None:
-        self.table.setRowCount(len(pairs))
-        for r, (_, row) in enumerate(pairs.iterrows()):
-            for k, col in enumerate(PAIR_COLUMNS):
-                v = row.get(col, "")
-                text = f"{v:.4g}" if isinstance(v, float | np.floating) else str(v)
-                self.table.setItem(r, k, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+    def _clear_tables(self) -> None:
+        self.table.clear()
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
@@ -327,27 +395,24 @@ class CoregistrationWidget(MeasurementDock):
         return export_from_widget(self, folder, layer, coregistration_figures, title, extra)
 
 
+_SUMMARY_METRICS = (
+    "shift_x_um", "shift_y_um", "shift_z_um", "distance_3d_um", "ratio", "magnification_percent", "rotation_deg",
+)  # fmt: skip
+
+
 def _summary_html(result: CoregistrationResult) -> str:
     parts = []
     for m in result.metrics:
-        if m.name in (
-            "shift_x_um",
-            "shift_y_um",
-            "shift_z_um",
-            "distance_3d_um",
-            "ratio",
-            "magnification_percent",
-            "rotation_deg",
-        ):
-            unit = {"um": " µm", "percent": " %", "deg": "°"}.get(m.unit or "", "")
-            value = m.value * 1000 if m.unit == "um" else m.value
-            unc = (m.uncertainty or 0) * (1000 if m.unit == "um" else 1)
-            unit = " nm" if m.unit == "um" else unit
-            parts.append(f"ch{m.channel} {m.name.replace('_um', '')}: <b>{value:.3g} ± {unc:.2g}{unit}</b>")
+        if m.name not in _SUMMARY_METRICS:
+            continue
+        scale, unit = (1000.0, " nm") if m.unit == "um" else (1.0, {"percent": " %", "deg": "°"}.get(m.unit or "", ""))
+        unc = "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f" ± {m.uncertainty * scale:.2g}"
+        name = html.escape(label("coregistration", m.name).text)
+        parts.append(f"ch{m.channel} {name}: <b>{m.value * scale:.3g}{unc}{unit}</b>")
     text = " · ".join(parts)
-    for v in result.verdicts:
-        colour = "#3c3" if v.passed else "#f55"
-        text += f"<br><span style='color:{colour}'>{'PASS' if v.passed else 'FAIL'}: ch{v.channel} ratio {v.value:.2f} (limit ≤ {v.threshold:g})</span>"
+    lines = verdict_lines("coregistration", result.verdicts)
+    if lines:
+        text += "<br>" + lines
     for w in result.warnings:
         text += f"<br><span style='color:#e8a33d'>⚠ {html.escape(w)}</span>"
     return text

@@ -1,68 +1,60 @@
 """Field illumination dock widget (Layers ▸ Measure ▸ Field illumination / flatness).
 
-Changing σ, the step or the model re-runs the analysis in a worker after a short pause
-(debounced), so the overlays follow the controls live without ever blocking the viewer.
+Changing σ, the step, the model or a drawn region re-runs the analysis in a worker after a short
+pause (debounced), so the overlays follow the controls live without blocking the viewer. The
+overlays are built in the worker and updated in place, keeping the user's display choices.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.figure import Figure
-from napari.utils.colormaps import DirectLabelColormap
-from qtpy.QtCore import QTimer
-from qtpy.QtWidgets import QPushButton, QTableWidget, QWidget
+from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_field
+from microscope_qc.analysis.masks import describe_shapes, mask_from_shapes, polygon_from_shape
 from microscope_qc.report.field import field_figures, write_flat_field
-from microscope_qc.widgets._base import MeasurementDock
+from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
+    METRIC_HEADERS,
     export_from_widget,
-    fill_metrics_table,
-    set_layer,
+    metrics_frame,
+    verdict_lines,
 )
+from microscope_qc.widgets._field_layers import (
+    ROI_ROLES,
+    field_specs,
+    legend_html,
+    profile_plot_rgba,
+    roi_spec,
+)
+from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, same_layer
+from microscope_qc.widgets._table import ResultsTable
+from microscope_qc.widgets._views import ColourScale, ImageStrip
 
 if TYPE_CHECKING:
     import napari
 
-#: comparison signs as text that rich-text labels do not mistake for tags
-_SYMBOL = {"<=": "≤", ">=": "≥"}
-
 __all__ = ["FieldWidget"]
-
-CENTRE_COLOURS = {
-    "image centre": "white",
-    "reference zone centroid": "orange",
-    "fitted illumination centre": "cyan",
-    "centre of intensity": "magenta",
-    "maximum": "yellow",
-}
-
-
-def _iso_colormap(step: float) -> DirectLabelColormap:
-    """Label k + 1 ↔ class k·step %, coloured from dark blue (0 %) to dark red (100 %)."""
-    from matplotlib import colormaps
-
-    n = int(round(100 / step)) + 1
-    turbo = colormaps["turbo"]
-    colours = {k + 1: turbo(k / max(n - 1, 1)) for k in range(n)}
-    colours[None] = (0, 0, 0, 0)
-    colours[0] = (0, 0, 0, 0)
-    return DirectLabelColormap(color_dict=colours)
 
 
 class FieldWidget(MeasurementDock):
     """Measure flatness of a fluorescent-slide image, with live overlays."""
 
+    owner = "field"
+    field_names = {"overwrite": "answer Yes to replace them", "history": "the 'history' field"}
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(napari_viewer, parent, "Pick the image of a homogeneous fluorescent slide.")
+        super().__init__(napari_viewer, parent, "Pick the image of a homogeneous fluorescent slide in 'flat image'.")
         self.result: FieldResult | None = None
         self._layer = None
+        self._image_key = None
         self._rerun = False
 
         self.layer_combo = ComboBox(label="flat image", choices=self._image_layers, nullable=True)
@@ -91,12 +83,40 @@ class FieldWidget(MeasurementDock):
                 self.write_flat,
             ]
         )
+        self.include_button = QPushButton("Draw region to analyse")
+        self.exclude_button = QPushButton("Draw region to exclude")
+        for b, kind in ((self.include_button, "include"), (self.exclude_button, "exclude")):
+            b.setToolTip(
+                "Adds a shapes layer for this image: draw rectangles or polygons; the analysis follows."
+            )
+            b.clicked.connect(lambda *_, k=kind: self.draw_region(k))
+        roi_row = QWidget()
+        roi_layout = QHBoxLayout(roi_row)
+        roi_layout.setContentsMargins(0, 0, 0, 0)
+        roi_layout.addWidget(self.include_button)
+        roi_layout.addWidget(self.exclude_button)
         self.run_button = QPushButton("Measure")
-        self.figure = Figure(figsize=(4, 2.4), tight_layout=True)
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(200)
-        self.table = QTableWidget(0, 5)
-        self._build([self.form.native], [self.run_button], [self.canvas, self.table])
+        self.profiles = ImageStrip()
+        self.table = ResultsTable()
+        self.legend = QLabel(legend_html(10.0, True))
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.model_scale, self.residual_scale = ColourScale(), ColourScale()
+        legend_tab = QWidget()
+        legend_layout = QVBoxLayout(legend_tab)
+        for w in (self.legend, self.model_scale, self.residual_scale):
+            legend_layout.addWidget(w)
+        legend_layout.addStretch(1)
+        self._build(
+            [self.form.native, roi_row],
+            [self.run_button],
+            [
+                ("Metrics", self.table),
+                ("Profiles", scrolling(self.profiles)),
+                ("Legend", scrolling(legend_tab)),
+            ],
+        )
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -105,27 +125,77 @@ class FieldWidget(MeasurementDock):
         self.run_button.clicked.connect(self.measure)
         for w in (self.blur, self.sigma, self.step, self.model, self.tolerance_u, self.tolerance_ca):
             w.changed.connect(self._schedule)
+        self.dark_combo.changed.connect(self._dark_changed)
+        self.layer_combo.changed.connect(self._image_changed)
         self._watch_layers(self._refresh_layers)
 
     # ------------------------------------------------------------------ inputs
     def _image_layers(self, *_: Any) -> list:
-        return [
-            lyr
-            for lyr in self.viewer.layers
-            if type(lyr).__name__ == "Image" and not lyr.name.startswith("field ") and lyr.ndim >= 2
-        ]
+        return image_layers(self.viewer)
+
+    @property
+    def busy(self) -> bool:
+        return super().busy or self._debounce.isActive()
 
     def _refresh_layers(self, *_: Any) -> None:
         current, dark = self.layer_combo.value, self.dark_combo.value
         self.layer_combo.reset_choices()
         self.dark_combo.reset_choices()
         choices = self._image_layers()
-        if current not in choices:
+        keys = {layer_key(c) for c in choices}
+        if layer_key(current) not in keys:
             flats = [lyr for lyr in choices if "dark" not in lyr.name.lower()]
             self.layer_combo.value = flats[0] if flats else None
-        if dark not in choices:
-            darks = [lyr for lyr in choices if "dark" in lyr.name.lower()]
-            self.dark_combo.value = darks[0] if darks else None
+        if dark is not None and layer_key(dark) not in keys:
+            self.dark_combo.value = None
+        if self.layer_combo.value is not None and layer_key(self.layer_combo.value) != self._image_key:
+            self._image_changed()
+
+    def _matching_dark(self, flat) -> Any | None:
+        """The dark image that goes with ``flat``: same shape, named after it ('X (dark)', 'X_dark')."""
+        for lyr in self._image_layers():
+            rest = lyr.name.lower().replace(flat.name.lower(), "", 1)
+            if (
+                rest != lyr.name.lower()
+                and re.sub(r"[\W_]+", "", rest) in ("dark", "darkframe", "darkimage")
+                and not same_layer(lyr, flat)
+                and lyr.data.shape == flat.data.shape
+            ):
+                return lyr
+        return None
+
+    def _image_changed(self, *_: Any) -> None:
+        layer = self.layer_combo.value
+        if layer_key(layer) == self._image_key:
+            return
+        first = self._image_key is None
+        self._image_key = layer_key(layer)
+        self._debounce.stop()
+        if layer is None:
+            self.say(self.hint)
+            return
+        # a dark frame belongs to one flat: never carry it over to another image silently
+        self.dark_combo.value = self._matching_dark(layer)
+        if not first:
+            self.clear_result(note=None)
+            self.layers.mark_stale(layer)
+        dark = self.dark_combo.value
+        self.say(
+            f"'{layer.name}': dark image "
+            + (f"'{dark.name}'" if dark is not None else "none (pick one in 'dark image' if you have it)")
+            + ". Measure, or draw a region first."
+        )
+
+    def _dark_changed(self, *_: Any) -> None:
+        dark, flat = self.dark_combo.value, self.layer_combo.value
+        if dark is not None and flat is not None and dark.data.shape != flat.data.shape:
+            self.error(
+                f"'dark image' '{dark.name}' is {dark.data.shape}, the flat image is {flat.data.shape}: "
+                "pick a dark image of the same size."
+            )
+            self.dark_combo.value = None
+            return
+        self._schedule()
 
     def settings(self) -> FieldSettings:
         return FieldSettings(
@@ -141,113 +211,112 @@ class FieldWidget(MeasurementDock):
         if self.live.value and self.result is not None:
             self._debounce.start()
 
+    # ------------------------------------------------------------------ regions
+    def draw_region(self, kind: str) -> None:
+        """Add (or select) the shapes layer for regions to analyse (``include``) or to exclude."""
+        layer = self.layer_combo.value
+        if layer is None:
+            self.error("Pick the 'flat image' first: a region belongs to one image.")
+            return
+        role = ROI_ROLES[kind]
+        shapes = self.layers.find(role)
+        if shapes is None or not self.layers.is_current(role, layer):
+            shapes = self.layers.apply(roi_spec(kind, layer.scale[-2:], layer.translate[-2:]), layer)
+            shapes.events.data.connect(self._schedule)
+        self.viewer.layers.selection.active = shapes
+        shapes.mode = "add_rectangle"
+        self.say(
+            f"Draw in '{shapes.name}' (rectangle, or pick the polygon tool); "
+            + ("only what lies inside is analysed." if kind == "include" else "what lies inside is left out.")
+        )
+
+    def _regions(self, layer) -> tuple[list[tuple], list[tuple]]:
+        """Drawn regions of this image as ((y, x) pixel vertices, shape type): (include, exclude)."""
+        out: dict[str, list[tuple]] = {"include": [], "exclude": []}
+        scale, translate = np.asarray(layer.scale[-2:]), np.asarray(layer.translate[-2:])
+        for kind, role in ROI_ROLES.items():
+            shapes = self.layers.find(role)
+            if shapes is None or not self.layers.is_current(role, layer):
+                continue
+            s_scale, s_translate = np.asarray(shapes.scale[-2:]), np.asarray(shapes.translate[-2:])
+            for poly, shape_type in zip(shapes.data, shapes.shape_type, strict=True):
+                world = np.asarray(poly)[:, -2:] * s_scale + s_translate
+                out[kind].append(((world - translate) / scale, shape_type))
+        return out["include"], out["exclude"]
+
     # ------------------------------------------------------------------ run
     def measure(self) -> None:
         """Analyse in the background (or, if a run is in progress, once more when it ends)."""
         layer = self.layer_combo.value
         if layer is None:
-            self.status.setText("Pick the flat-field image layer first.")
+            self.error("Pick the 'flat image' first.")
             return
-        if self.task.running:
+        if self.task.running or self.drawing.busy:
             self._rerun = True
             return
         settings = self.settings()
         data = np.asarray(layer.data)
         dark_layer = self.dark_combo.value
-        dark = np.asarray(dark_layer.data) if dark_layer is not None and dark_layer is not layer else None
+        dark = np.asarray(dark_layer.data) if dark_layer is not None and not same_layer(dark_layer, layer) else None
+        include, exclude = self._regions(layer)
+        scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
+        name = layer.name
+        step = settings.step_percent
+        existing = self.layers.roles()
 
         def work(progress, cancel):
-            return analyze_field(
-                data, settings, dark=dark, channel_names=[layer.name], progress=progress, cancel=cancel
-            )
+            mask, described = None, None
+            if include or exclude:
+                inc = [polygon_from_shape(v, t) for v, t in include]
+                exc = [polygon_from_shape(v, t) for v, t in exclude]
+                mask = mask_from_shapes(data.shape[-2:], inc, exc)
+                described = f"drawn in napari: {describe_shapes(inc, exc)}"
+            result = analyze_field(
+                data, settings, dark=dark, mask=mask, channel_names=[name], progress=progress,
+                cancel=cancel, mask_description=described,
+            )  # fmt: skip
+            specs = field_specs(result, scale, translate, step)
+            prebuild(specs, existing)
+            return result, specs, profile_plot_rgba(result)
 
         self._layer = layer
         self._start(work, "Measuring…")
 
     def _on_finished(self) -> None:
         super()._on_finished()
-        if self._rerun:  # the controls changed while the last run was busy
+        self._maybe_rerun()
+
+    def _maybe_rerun(self) -> None:
+        if self._rerun and not self.busy:  # the controls changed while the last run was busy
             self._rerun = False
             self.measure()
 
-    def _on_done(self, result: FieldResult) -> None:
+    def _on_done(self, value: Any) -> None:
+        result, specs, plot = value
         super()._on_done(result)
-        self._show(result)
-        self.export_button.setEnabled(True)
-        self.status.setText("Done. Change σ, step or model to update; Export… to save.")
-
-    # ------------------------------------------------------------------ overlays
-    def _show(self, result: FieldResult) -> None:
         layer = self._layer
-        scale, translate = np.asarray(layer.scale[-2:]), np.asarray(layer.translate[-2:])
-        chan = result.channels[0]
-        step = self.settings().step_percent
-        labels = (chan.iso_map.astype(np.int32) // int(round(step)) + 1).astype(np.int32)
-        geo = {"scale": scale, "translate": translate}
-        set_layer(
-            self.viewer,
-            "field iso-intensity",
-            labels,
-            "labels",
-            opacity=0.45,
-            colormap=_iso_colormap(step),
-            **geo,
-        )
-        zone = set_layer(
-            self.viewer, "field reference zone", chan.reference_zone.astype(np.int32), "labels", **geo
-        )
-        zone.contour = 2
-        set_layer(self.viewer, "field model", chan.model, "image", colormap="viridis", visible=False, **geo)
-        lim = float(np.percentile(np.abs(chan.residual), 99.5)) or 0.01
-        set_layer(
-            self.viewer,
-            "field residual",
-            chan.residual,
-            "image",
-            colormap="PiYG",
-            contrast_limits=(-lim, lim),
-            visible=False,
-            **geo,
-        )
-        names = list(chan.centres)
-        pts = np.array([chan.centres[n] for n in names], dtype=float)
-        set_layer(
-            self.viewer,
-            "field centres",
-            pts,
-            "points",
-            features={"name": names},
-            face_color=[CENTRE_COLOURS.get(n, "white") for n in names],
-            size=max(layer.data.shape[-2:]) / 60,
-            text={"string": "{name}", "size": 9, "color": "white", "anchor": "upper_left"},
-            **geo,
-        )
-        lines = [np.array([p["start"], p["end"]]) for p in chan.profiles.values()]
-        set_layer(
-            self.viewer,
-            "field profiles",
-            lines,
-            "shapes",
-            shape_type="line",
-            edge_color="cyan",
-            edge_width=max(layer.data.shape[-2:]) / 300,
-            **geo,
-        )
-        self._plot_profiles(chan)
-        fill_metrics_table(self.table, result)
         self.summary.setText(_summary_html(result))
-        self.viewer.layers.selection.active = layer
+        self.drawing.run(
+            [lambda s=s: self.layers.apply(s, layer) for s in specs], lambda: self._drawn(result, plot)
+        )
 
-    def _plot_profiles(self, chan) -> None:
-        self.figure.clear()
-        ax = self.figure.add_subplot()
-        for name, p in chan.profiles.items():
-            x = p["distance_px"] / max(p["distance_px"][-1], 1)
-            ax.plot(x, p["blurred"] / chan.blurred.max(), label=name.replace("_", " "), lw=1)
-        ax.set_xlabel("position along profile (fraction)")
-        ax.set_ylabel("intensity / max")
-        ax.legend(fontsize=6)
-        self.canvas.draw_idle()
+    def _drawn(self, result: FieldResult, plot: np.ndarray) -> None:
+        chan = result.channels[0]
+        self.profiles.show_images([("MetroloJ_QC profiles (blurred image)", plot)])
+        self.model_scale.follow(self.layers.find("model"), "Illumination model (counts)")
+        self.residual_scale.follow(self.layers.find("residual"), "Residual: image / model − 1")
+        self.table.set_frame(metrics_frame(result), header=METRIC_HEADERS.get)
+        self.legend.setText(legend_html(self.settings().step_percent, chan.model is not None))
+        self.export_button.setEnabled(True)
+        self.say("Done. Change σ, the step, the model or a region to update; Export… to save.")
+        self.viewer.layers.selection.active = self._layer
+        self._maybe_rerun()
+
+    def _clear_tables(self) -> None:
+        self.table.clear()
+        self.profiles.show_images([])
+        self.model_scale.follow(None, "")
+        self.residual_scale.follow(None, "")
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
@@ -271,18 +340,15 @@ def _summary_html(result: FieldResult) -> str:
     def m(name: str) -> float:
         return result.metric(name).value
 
-    verdicts = "<br>".join(
-        f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
-        f"{v.value:.3g} (limit {_SYMBOL[v.comparison]} {v.threshold:g})</span>"
-        for v in result.verdicts
-    )
     centre = result.metric("illumination_centre_offset_percent")
+    unc = "" if centre.uncertainty is None or not np.isfinite(centre.uncertainty) else f" ± {centre.uncertainty:.2g}"
     text = (
-        f"U <b>{m('uniformity_percent'):.1f} %</b> · FU <b>{m('field_uniformity_percent'):.1f} %</b> · "
-        f"CA <b>{m('centering_accuracy_percent'):.1f} %</b><br>illumination centre off by "
-        f"<b>{centre.value:.1f} ± {centre.uncertainty:.2g} %</b> of the half diagonal · corner fall-off "
+        f"Uniformity U <b>{m('uniformity_percent'):.1f} %</b> · field uniformity FU "
+        f"<b>{m('field_uniformity_percent'):.1f} %</b> · centring accuracy CA "
+        f"<b>{m('centering_accuracy_percent'):.1f} %</b><br>illumination centre off by "
+        f"<b>{centre.value:.1f}{unc} %</b> of the half diagonal · corner fall-off "
         f"<b>{m('corner_falloff_percent'):.1f} %</b> · {int(m('defect_count'))} dust/defects · CV after "
-        f"correction {m('residual_cv_percent'):.2f} %<br>{verdicts}"
+        f"correction {m('residual_cv_percent'):.2f} %<br>{verdict_lines('field', result.verdicts)}"
     )
     for w in result.warnings:
         text += f"<br><span style='color:#e8a33d'>⚠ {html.escape(w)}</span>"

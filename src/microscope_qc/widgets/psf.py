@@ -2,46 +2,48 @@
 
 Thin by design: it snapshots the layer and the form on the GUI thread, calls
 :func:`microscope_qc.analysis.psf.analyze_psf` (the function the CLI calls) in a worker
-thread, and turns the result into layers, a table and exports.
+thread, builds the result layers there too, and applies them on the GUI thread in steps.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
-from qtpy.QtCore import Qt
-from qtpy.QtWidgets import (
-    QAbstractItemView,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QWidget,
-)
+from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads, render_model
+from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads
+from microscope_qc.report.labels import heading, label
 from microscope_qc.report.psf import psf_figures
-from microscope_qc.widgets._base import MeasurementDock
-from microscope_qc.widgets._common import (
-    export_from_widget,
-    set_layer,
-)
+from microscope_qc.widgets._base import MeasurementDock, scrolling
+from microscope_qc.widgets._common import export_from_widget, open_features_table, verdict_lines
+from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, tag_of
 from microscope_qc.widgets._microscope_form import MicroscopeForm
+from microscope_qc.widgets._psf_layers import (
+    DEFAULT_MAP,
+    POSITIONS_NAME,
+    SELECTED_COLOUR,
+    STATUS_COLOURS,
+    Geometry,
+    bead_box,
+    map_limits,
+    map_spec,
+    positions_spec,
+    psf_specs,
+)
+from microscope_qc.widgets._table import ResultsTable
+from microscope_qc.widgets._views import ColourScale, ImageStrip, montage_rgba
 
 if TYPE_CHECKING:
     import napari
 
-#: comparison signs as text that rich-text labels do not mistake for tags
-_SYMBOL = {"<=": "≤", ">=": "≥"}
+__all__ = ["PSFWidget", "POSITIONS_LAYER"]
 
-__all__ = ["PSFWidget"]
-
-STATUS_COLOURS = {"accepted": [0.10, 0.75, 0.35, 1.0], "rejected": [0.95, 0.25, 0.20, 1.0]}
-POSITIONS_LAYER = "PSF bead positions"
+#: name of the editable bead-positions layer (found again by its tag, not by this name)
+POSITIONS_LAYER = POSITIONS_NAME
 TABLE_COLUMNS = [
     "bead_id", "channel", "status", "reason", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um",
     "fwhm_x_se_um", "fwhm_z_se_um", "lateral_asymmetry", "sbr", "r2_xy", "r2_z", "reason_detail",
@@ -52,19 +54,28 @@ _FORM_FIELDS = (
 )  # fmt: skip
 
 
+def _header(name: str) -> tuple[str, str]:
+    lab = label("psf", name)
+    return heading("psf", name), f"{lab.description or lab.text} — column '{name}' in beads.csv"
+
+
 class PSFWidget(MeasurementDock):
     """Measure lateral and axial resolution from a bead z-stack.
 
     Workflow: pick the image layer → check the pre-filled settings (from the file's metadata
-    or the sample; every field editable) → *Detect beads* (editable points layer: add or delete
-    beads) → *Measure* → inspect overlays and the table → *Export*.
+    or the sample; every field editable) → *Detect beads* (editable points layer: add, move or
+    delete beads) → *Measure* → inspect overlays and the table → *Export*.
     """
 
+    owner = "psf"
+    field_names = MicroscopeForm.FIELD_NAMES
+
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(napari_viewer, parent, "Pick a bead z-stack.")
+        super().__init__(napari_viewer, parent, "Pick a bead z-stack in 'image'.")
         self.result: PSFResult | None = None
         self._result_layer = None
-        self._pending: str | None = None
+        self._geometry: Geometry | None = None
+        self._image_key = None
 
         self.layer_combo = ComboBox(label="image", choices=self._image_layers, nullable=True)
         self.microscope = MicroscopeForm()
@@ -77,7 +88,7 @@ class PSFWidget(MeasurementDock):
         self.threshold = FloatSpinBox(
             label="detection threshold (SD)", value=6.0, min=1.0, max=100.0, step=0.5
         )
-        self.use_positions = CheckBox(text=f"use the '{POSITIONS_LAYER}' layer", value=True)
+        self.use_positions = CheckBox(text=f"measure the beads in '{POSITIONS_LAYER}'", value=True)
         self.form = Container(
             widgets=[
                 self.layer_combo,
@@ -93,48 +104,82 @@ class PSFWidget(MeasurementDock):
         self.sources_label = self.microscope.sources_label
         self.detect_button = QPushButton("Detect beads")
         self.measure_button = QPushButton("Measure")
-        self.table = QTableWidget(0, len(TABLE_COLUMNS))
-        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSortingEnabled(True)
+        self.table = ResultsTable()
+        self.features_button = QPushButton("Show in napari's features table")
+        self.features_button.setToolTip("The same per-bead values, in napari's own table for the beads layer")
+        beads_tab = QWidget()
+        beads_layout = QVBoxLayout(beads_tab)
+        beads_layout.setContentsMargins(0, 0, 0, 0)
+        beads_layout.addWidget(self.table, stretch=1)
+        beads_layout.addWidget(self.features_button)
+        self.map_choice = ComboBox(label="map shown", choices=[], nullable=False)
+        self.colour_scale = ColourScale()
+        self.map_note = QLabel(
+            "<small>The map layer is hidden at first: tick its eye in the layer list. Values between beads "
+            "are interpolated linearly; outside the beads' hull there is no value.</small>"
+        )
+        self.map_note.setWordWrap(True)
+        maps_tab = QWidget()
+        maps_layout = QVBoxLayout(maps_tab)
+        maps_layout.addWidget(self.map_choice.native)
+        maps_layout.addWidget(self.colour_scale)
+        maps_layout.addWidget(self.map_note)
+        maps_layout.addStretch(1)
+        self.bead_views = ImageStrip()
         self._build(
-            [self.form.native, self.sources_label], [self.detect_button, self.measure_button], [self.table]
+            [self.form.native, self.sources_label],
+            [self.detect_button, self.measure_button],
+            [("Beads", beads_tab), ("Bead views", scrolling(self.bead_views)), ("Maps", maps_tab)],
         )
 
         self.microscope.profile_file.changed.connect(self._profile_to_history)
         self.microscope.objective.changed.connect(self._profile_to_history)
         self.detect_button.clicked.connect(self.detect)
         self.measure_button.clicked.connect(self.measure)
-        self.table.itemSelectionChanged.connect(self._on_row_selected)
-        self.layer_combo.changed.connect(self._prefill)
+        self.features_button.clicked.connect(self.show_features_table)
+        self.table.row_selected(self._on_row_selected)
+        self.map_choice.changed.connect(self._show_map)
+        self.layer_combo.changed.connect(self._image_changed)
         self._watch_layers(self._refresh_layers)
 
-    # ------------------------------------------------------------------ settings
+    # ------------------------------------------------------------------ inputs
     def _image_layers(self, *_: Any) -> list:
-        return [layer for layer in self.viewer.layers if type(layer).__name__ == "Image" and layer.ndim >= 2]
+        return image_layers(self.viewer)
 
     def _refresh_layers(self, *_: Any) -> None:
         current = self.layer_combo.value
         self.layer_combo.reset_choices()
         choices = self._image_layers()
-        if current not in choices:
-            # prefer a bead stack over our own overlays
-            candidates = [lyr for lyr in choices if not lyr.name.startswith("PSF ")]
-            self.layer_combo.value = candidates[-1] if candidates else None
-            self._prefill()
+        if not any(layer_key(c) == layer_key(current) for c in choices):
+            self.layer_combo.value = choices[-1] if choices else None
+        elif self.layer_combo.value is not None and layer_key(self.layer_combo.value) != self._image_key:
+            self._image_changed()
 
-    def _prefill(self, *_: Any) -> None:
+    def _image_changed(self, *_: Any) -> None:
         layer = self.layer_combo.value
-        if layer is None:
+        if layer_key(layer) == self._image_key:
             return
+        had_result = self._image_key is not None
+        self._image_key = layer_key(layer)
+        if layer is None:
+            self.say(self.hint)
+            return
+        if had_result:  # inputs and results of the earlier image must not pass for this one's
+            self.clear_result(note=None)
+            self.layers.mark_stale(layer)
         problem = self.microscope.prefill(layer, layer.data.shape[0] if layer.ndim == 4 else 1)
         if problem:
-            self.status.setText(problem)
+            self.error(problem)
+        elif had_result:
+            self.say(f"Image changed to '{layer.name}'. Detect beads or Measure.")
+        else:
+            self.say(f"'{layer.name}': check the settings, then Detect beads or Measure.")
+
+    # kept for scripts written against earlier versions
+    _prefill = _image_changed
 
     def settings(self) -> PSFSettings:
-        """The analysis settings from the form, with each value's source (raises ValueError on bad text)."""
+        """The analysis settings from the form, with each value's source (ValueError naming the field)."""
         ms = self.microscope.microscope_settings()
         return PSFSettings(
             microscope=ms,
@@ -149,173 +194,207 @@ class PSFWidget(MeasurementDock):
     def _snapshot(self) -> tuple[Any, PSFSettings] | None:
         layer = self.layer_combo.value
         if layer is None:
-            self.status.setText("Pick an image layer first.")
+            self.error("Pick a bead z-stack in 'image' first.")
             return None
         try:
             settings = self.settings()
         except ValueError as exc:
-            self.status.setText(f"A setting is not a number: {exc}")
+            self.error(str(exc))
             return None
         return layer, settings
 
     def detect(self) -> None:
         """Detect beads in the background and put them in an editable points layer."""
         snap = self._snapshot()
-        if snap is None or self.task.running:
+        if snap is None or self.busy:
             return
         layer, settings = snap
         data = layer.data
         stack = data[0] if layer.ndim == 4 else data
+        geo = Geometry.of(layer)
 
         def work(progress, cancel):
             progress(0.1, "detecting beads")
-            return find_beads(stack, settings)
+            pos = find_beads(stack, settings)
+            return "detect", pos, [positions_spec(pos, geo)]
 
-        self._pending = "detect"
         self._result_layer = layer
         self._start(work, "Detecting beads…")
 
     def measure(self) -> None:
         """Run the PSF analysis in the background; overlays and the table appear when it finishes."""
         snap = self._snapshot()
-        if snap is None or self.task.running:
+        if snap is None or self.busy:
             return
         layer, settings = snap
-        positions = self._positions_for(layer) if self.use_positions.value else None
+        positions, note = None, ""
+        if self.use_positions.value:
+            positions, note = self._positions_for(layer)
         data = layer.data
+        geo = Geometry.of(layer)
+        profile = self.microscope.profile
+        map_name = self.map_choice.value or DEFAULT_MAP
+        existing = self.layers.roles()
 
         def work(progress, cancel):
-            return analyze_psf(data, settings, positions=positions, progress=progress, cancel=cancel)
+            result = analyze_psf(data, settings, positions=positions, progress=progress, cancel=cancel)
+            if profile is not None:
+                from microscope_qc.profiles import apply_tolerances
 
-        self._pending = "measure"
+                apply_tolerances(result, profile)
+            progress(0.97, "preparing the overlays")
+            specs = psf_specs(result, geo, map_name)
+            prebuild(specs, existing)
+            return "measure", result, specs
+
         self._result_layer = layer
-        self._start(work, "Measuring…")
+        self._geometry = geo
+        self._start(work, "Measuring…" + (f" ({note})" if note else ""))
 
-    def _positions_for(self, layer) -> np.ndarray | None:
-        """User-edited bead positions in the image's voxel indices (z, y, x), or None."""
-        if POSITIONS_LAYER not in self.viewer.layers:
-            return None
-        pts = self.viewer.layers[POSITIONS_LAYER]
+    def _positions_for(self, layer) -> tuple[np.ndarray | None, str]:
+        """User-edited bead positions in the image's voxel indices (z, y, x), or None, and a note."""
+        pts = self.layers.find("positions")
+        if pts is None:
+            return None, ""
+        if not self.layers.is_current("positions", layer):
+            return None, "the bead positions were detected on another image: detecting afresh"
         if len(pts.data) == 0:
-            return None
+            return None, "no bead positions left: detecting afresh"
         world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
-        return (world - np.asarray(layer.translate)[-3:]) / np.asarray(layer.scale)[-3:]
+        return (world - np.asarray(layer.translate)[-3:]) / np.asarray(layer.scale)[-3:], ""
 
     # ------------------------------------------------------------------ results
     def _on_done(self, value: Any) -> None:
+        kind, payload, specs = value
         self.progress.setValue(1000)
         layer = self._result_layer
-        if self._pending == "detect":
-            pos = np.asarray(value, dtype=float)
-            set_layer(
-                self.viewer, POSITIONS_LAYER, pos, "points",
-                scale=layer.scale[-3:], translate=layer.translate[-3:], size=8,
-                face_color="transparent", border_color="yellow",
-            )  # fmt: skip
-            pts = self.viewer.layers[POSITIONS_LAYER]
-            pts.mode = "add"
-            self.status.setText(
-                f"{len(pos)} beads found. Add (click) or delete (select, Delete) beads in '{POSITIONS_LAYER}', then Measure."
-            )
+        steps = [lambda s=s: self.layers.apply(s, layer) for s in specs]
+        if kind == "detect":
+            self.drawing.run(steps, lambda: self._detected(len(payload)))
             return
-        if self.microscope.profile is not None:
-            from microscope_qc.profiles import apply_tolerances
+        self.result = payload
+        self.drawing.run(steps, lambda: self._measured(payload))
+        # text first: the numbers are there before the overlays finish drawing
+        self.summary.setText(_summary_html(payload))
+        self.say("Drawing the overlays…")
 
-            apply_tolerances(value, self.microscope.profile)
-        self.result = value
-        self._show_result(value, layer)
+    def _detected(self, n: int) -> None:
+        self.say(
+            f"{n} beads found. In '{POSITIONS_LAYER}' add (click), move (select mode, drag) or delete "
+            "(select, Delete) beads, then Measure."
+        )
 
-    def _show_result(self, result: PSFResult, layer) -> None:
+    def _measured(self, result: PSFResult) -> None:
         beads = result.beads
-        scale = np.asarray(layer.scale[-3:])
-        translate = np.asarray(layer.translate[-3:])
-        dz, dy, dx = result.voxel_size_um
-        for chan in result.channels:
-            c = chan.channel
-            tab = beads[beads["channel"] == c].reset_index(drop=True)
-            # 2D markers (y, x): visible in every plane, so no bead hides off-slice; z is in the features
-            fitted = np.column_stack([tab["y_um"] / dy, tab["x_um"] / dx])
-            detected = tab[["y_px", "x_px"]].to_numpy(float)
-            pos = np.where(np.isfinite(fitted), fitted, detected)
-            colours = np.array([STATUS_COLOURS[s] for s in tab["status"]]) if len(tab) else np.zeros((0, 4))
-            suffix = f" ch{c}" if len(result.channels) > 1 else ""
-            set_layer(
-                self.viewer,
-                f"PSF beads{suffix}",
-                pos,
-                "points",
-                features=tab,
-                scale=scale[-2:],
-                translate=translate[-2:],
-                size=2 * chan.box_shape[1] // 3,
-                face_color="transparent",
-                border_color=colours,
-                border_width=0.12,
-                text={"string": "{bead_id}", "size": 8, "color": "white", "anchor": "upper_left"},
-            )
-            shape = layer.data.shape[-3:]
-            set_layer(
-                self.viewer, f"PSF fit model{suffix}", render_model(result, shape, c), "image",
-                scale=scale, translate=translate, colormap="magma", blending="additive", visible=False,
-            )  # fmt: skip
-            for name, m in chan.maps.items():
-                set_layer(
-                    self.viewer, f"PSF map {name}{suffix}", m, "image",
-                    scale=chan.map_scale_um, translate=np.asarray(chan.map_translate_um) + translate[-2:],
-                    colormap="viridis", opacity=0.6, visible=False,
-                )  # fmt: skip
-            if chan.averaged_bead is not None:
-                set_layer(
-                    self.viewer, f"PSF averaged bead{suffix}", chan.averaged_bead, "image",
-                    scale=scale, translate=translate, colormap="magma", visible=False,
-                )  # fmt: skip
-        self._fill_table(beads)
-        self.summary.setText(_summary_html(result))
+        self.table.set_frame(beads, TABLE_COLUMNS, _header, sort_by="bead_id")
+        self._draw_bead_views(None)
+        maps = list(result.channels[0].maps) if result.channels else []
+        choices = [(heading("psf", m), m) for m in maps]
+        if [c[1] for c in choices] != list(self.map_choice.choices):
+            current = self.map_choice.value
+            self.map_choice.choices = choices
+            if current in maps:
+                self.map_choice.value = current
+        self._draw_colour_scale()
         n_acc = int((beads["status"] == "accepted").sum())
-        self.status.setText(f"Done: {n_acc} of {len(beads)} beads accepted. Select a row to go to its bead.")
+        self.say(f"Done: {n_acc} of {len(beads)} beads accepted. Select a table row to go to its bead.")
         self.export_button.setEnabled(True)
-        self.viewer.layers.selection.active = layer
+        self.viewer.layers.selection.active = self._result_layer
 
-    def _fill_table(self, beads) -> None:
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(beads))
-        for r, (_, row) in enumerate(beads.iterrows()):
-            for k, name in enumerate(TABLE_COLUMNS):
-                value = row.get(name, "")
-                item = QTableWidgetItem()
-                if isinstance(value, float | np.floating):
-                    item.setData(
-                        Qt.ItemDataRole.DisplayRole,
-                        None if not math.isfinite(value) else round(float(value), 4),
-                    )
-                elif isinstance(value, int | np.integer):
-                    item.setData(Qt.ItemDataRole.DisplayRole, int(value))
-                else:
-                    item.setText(str(value))
-                self.table.setItem(r, k, item)
-        self.table.setSortingEnabled(True)
-        self.table.sortItems(0, Qt.SortOrder.AscendingOrder)
-        self.table.resizeColumnsToContents()
-
-    def _on_row_selected(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows or self.result is None:
+    # ------------------------------------------------------------------ maps
+    def _show_map(self, *_: Any) -> None:
+        """Show the chosen quantity in each channel's map layer (in place; its own colour limits)."""
+        if self.result is None or self._result_layer is None:
             return
-        bead_id = int(self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.DisplayRole))
-        self.go_to_bead(bead_id)
+        name = self.map_choice.value
+        many = len(self.result.channels) > 1
+        for chan in self.result.channels:
+            if name not in chan.maps:
+                continue
+            spec = map_spec(chan, name, np.asarray(self._result_layer.translate[-3:]), f" ch{chan.channel}" if many else "")
+            layer = self.layers.apply(spec, self._result_layer)
+            layer.contrast_limits = map_limits(chan.maps[name])  # a new quantity: its own range
+        self._draw_colour_scale()
 
-    def go_to_bead(self, bead_id: int) -> None:
-        """Centre the view on a bead and move to its focal plane."""
-        layer = self._result_layer
+    def _draw_colour_scale(self, *_: Any) -> None:
+        """The map's colour scale (quantity and unit) in the dock, following the layer's colormap and limits."""
+        layer = self.layers.find("map ch0")
+        quantity = tag_of(layer).get("quantity", DEFAULT_MAP) if layer is not None else DEFAULT_MAP
+        self.colour_scale.follow(layer, heading("psf", quantity))
+
+    def _clear_tables(self) -> None:
+        self.table.clear()
+        self.colour_scale.follow(None, "")
+        self.bead_views.show_images([])
+
+    def _on_row_selected(self, frame_row: int) -> None:
+        if self.result is None:
+            return
+        self.go_to_bead(int(self.table.source.value(frame_row, "bead_id")))
+
+    def _bead_index(self, bead_id: int) -> np.ndarray:
         row = self.result.beads.set_index("bead_id").loc[bead_id]
         dz, dy, dx = self.result.voxel_size_um
         idx = np.array([row["z_um"] / dz, row["y_um"] / dy, row["x_um"] / dx])
         if not np.isfinite(idx).all():
             idx = np.array([row["z_px"], row["y_px"], row["x_px"]], dtype=float)
+        return idx
+
+    def go_to_bead(self, bead_id: int) -> None:
+        """Centre the view on a bead, move to its focal plane, highlight it and show its projections."""
+        layer = self._result_layer
+        idx = self._bead_index(bead_id)
         world = idx * np.asarray(layer.scale[-3:]) + np.asarray(layer.translate[-3:])
         n = self.viewer.dims.ndim
         self.viewer.dims.set_point(n - 3, float(world[0]))
         self.viewer.scene.camera.center = tuple(world[-self.viewer.dims.ndisplay :])
+        self._highlight(bead_id)
+        self._draw_bead_views(bead_id)
+
+    def _highlight(self, bead_id: int) -> None:
+        """Mark the selected bead in its channel's points layer: cyan and larger (in place, no new layer)."""
+        for chan in self.result.channels:
+            points = self.layers.find(f"beads ch{chan.channel}")
+            if points is None or "bead_id" not in points.features:
+                continue
+            ids = np.asarray(points.features["bead_id"])
+            status = np.asarray(points.features["status"])
+            colours = np.array([STATUS_COLOURS.get(s, STATUS_COLOURS["rejected"]) for s in status]).reshape(-1, 4)
+            sizes = np.full(len(ids), max(2 * chan.box_shape[1] // 3, 4), dtype=float)
+            hit = ids == bead_id
+            colours[hit] = SELECTED_COLOUR
+            sizes[hit] *= 1.6
+            points.border_color = colours
+            points.size = sizes
+            points.selected_data = set(np.flatnonzero(hit).tolist())
+
+    def _draw_bead_views(self, bead_id: int | None) -> None:
+        """Maximum projections (XY, XZ, YZ) of the selected bead above those of the averaged bead."""
+        result, layer = self.result, self._result_layer
+        items = []
+        if result is not None and layer is not None and result.channels:
+            chan = result.channels[0]
+            voxel = result.voxel_size_um
+            if bead_id is not None:
+                stack = layer.data[0] if layer.ndim == 4 else layer.data
+                box = bead_box(stack, self._bead_index(bead_id), chan.box_shape)
+                items.append((f"bead {bead_id}: XY | XZ | YZ maximum projections (bar 1 µm)", montage_rgba(box, voxel)))
+            if chan.averaged_bead is not None:
+                items.append(
+                    (
+                        f"average of {chan.averaged_bead_count} beads: XY | XZ | YZ maximum projections (bar 1 µm)",
+                        montage_rgba(chan.averaged_bead, voxel),
+                    )
+                )
+        self.bead_views.show_images(items)
+
+    def show_features_table(self) -> None:
+        """Open napari's features table on the beads layer."""
+        beads = self.layers.find("beads ch0")
+        if beads is None:
+            self.error("Measure first: the features table shows the beads layer's values.")
+            return
+        open_features_table(self.viewer, beads)
 
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, beads.csv and report.html (the CLI's files) to ``folder``; never overwrites silently."""
@@ -340,16 +419,13 @@ def _summary_html(result: PSFResult) -> str:
         for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um"):
             try:
                 m = result.metric(name, c)
-                cells.append(f"{name[:6].replace('_', ' ')}: <b>{m.value:.3f} ± {m.uncertainty:.3f} µm</b>")
             except KeyError:
-                cells.append(f"{name}: —")
-        verdicts = [v for v in result.verdicts if v.channel == c]
-        vtext = "<br>".join(
-            f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{'PASS' if v.passed else 'FAIL'}: {v.metric} "
-            f"{v.value:.2f} (limit {_SYMBOL[v.comparison]} {v.threshold:g})</span>"
-            for v in verdicts
-        )
-        parts.append(f"<b>{chan.name}</b>: " + " · ".join(cells) + (f"<br>{vtext}" if vtext else ""))
+                cells.append(f"{label('psf', name).text}: —")
+                continue
+            unc = "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f" ± {m.uncertainty:.3f}"
+            cells.append(f"{label('psf', name).text}: <b>{m.value:.3f}{unc} µm</b>")
+        lines = verdict_lines("psf", [v for v in result.verdicts if v.channel == c])
+        parts.append(f"<b>{html.escape(chan.name)}</b>: " + " · ".join(cells) + (f"<br>{lines}" if lines else ""))
     for w in result.warnings:
         parts.append(f"<span style='color:#e8a33d'>⚠ {html.escape(w)}</span>")
     return "<br>".join(parts)

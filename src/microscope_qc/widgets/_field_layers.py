@@ -1,0 +1,225 @@
+"""What the field-illumination widget draws, built off the GUI thread, and its legend."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from napari.utils.colormaps import Colormap
+
+from microscope_qc.analysis.field import FieldResult
+from microscope_qc.widgets._layers import LayerSpec
+
+__all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_plot_rgba"]
+
+CENTRE_COLOURS = {
+    "image centre": "#ffffff",
+    "reference zone centroid": "#ffa500",
+    "fitted illumination centre": "#00ffff",
+    "centre of intensity": "#ff00ff",
+    "maximum": "#ffff00",
+}
+ROI_ROLES = {"include": "roi include", "exclude": "roi exclude"}
+ROI_NAMES = {"include": "field: analyse only inside", "exclude": "field: exclude"}
+ROI_COLOURS = {"include": "#40e0d0", "exclude": "#ff4040"}
+
+
+def iso_colours(step: float) -> list[tuple[float, float, float, float]]:
+    """One colour per iso-intensity class (0 %, step, ..., 100 %), dark blue to dark red."""
+    from matplotlib import colormaps
+
+    n = int(round(100 / step)) + 1
+    turbo = colormaps["turbo"]
+    return [tuple(float(v) for v in turbo(k / max(n - 1, 1))) for k in range(n)]
+
+
+def _iso_colormap() -> Colormap:
+    """One fixed colormap for every step (a new colormap would cost a shader rebuild on each live
+    update): −1 (excluded pixels) transparent, then turbo from 0 % to 100 %. Class k·step % is drawn
+    at value k·step, so its colour is the legend's ``iso_colours(step)[k]``."""
+    from matplotlib import colormaps
+
+    turbo = colormaps["turbo"](np.linspace(0, 1, 64))
+    first = 1.0 / 101.0  # value 0 within contrast limits (−1, 100)
+    colours = np.vstack([[0.0, 0.0, 0.0, 0.0], turbo])
+    controls = np.concatenate([[0.0], first + (1 - first) * np.linspace(0, 1, 64)])
+    return Colormap(colors=colours, controls=controls, interpolation="linear", name="iso-intensity classes")
+
+
+ISO_COLORMAP = _iso_colormap()
+ISO_LIMITS = (-1.0, 100.0)
+
+
+def iso_classes(iso_map: np.ndarray) -> np.ndarray:
+    """The class of each pixel in percent (its lower bound), excluded pixels −1, as float32."""
+    iso = np.asarray(iso_map)
+    valid = (
+        (np.isfinite(iso) if iso.dtype.kind == "f" else np.ones(iso.shape, bool)) & (iso >= 0) & (iso <= 100)
+    )
+    return np.where(valid, iso, -1).astype(np.float32)
+
+
+def zone_outline(zone: np.ndarray, width: int = 2) -> np.ndarray:
+    """The reference zone's boundary, ``width`` pixels wide, as 0/1 float32."""
+    from scipy import ndimage
+
+    z = np.asarray(zone, bool)
+    return (z & ~ndimage.binary_erosion(z, iterations=width)).astype(np.float32)
+
+
+OUTLINE_COLORMAP = Colormap(
+    colors=[(0, 0, 0, 0), (1, 1, 1, 1)], controls=[0.0, 0.5, 1.0], interpolation="zero", name="outline"
+)
+
+
+def field_specs(result: FieldResult, scale, translate, step: float) -> list[LayerSpec]:
+    """Every overlay; images and labels first so that centres and profiles are drawn on top."""
+    chan = result.channels[0]
+    geo = {"scale": tuple(scale), "translate": tuple(translate)}
+    size = max(chan.blurred.shape) / 50
+    specs = [
+        LayerSpec(
+            "iso",
+            "image",
+            f"field iso-intensity classes ({step:g} % steps)",
+            iso_classes(chan.iso_map),
+            update=geo,
+            style={
+                "opacity": 0.45,
+                "interpolation2d": "nearest",
+                "colormap": ISO_COLORMAP,
+                "contrast_limits": ISO_LIMITS,
+            },
+            meta={"step": step},
+        ),
+        LayerSpec(
+            "zone",
+            "image",
+            f"field reference zone ({100 - step:g}–100 %), outlined",
+            zone_outline(chan.reference_zone, max(1, int(round(max(chan.blurred.shape) / 256)))),
+            update={**geo, "colormap": OUTLINE_COLORMAP, "contrast_limits": (0.0, 1.0)},
+            style={"interpolation2d": "nearest", "blending": "translucent"},
+        ),
+    ]
+    if chan.model is not None:
+        specs.append(
+            LayerSpec(
+                "model",
+                "image",
+                "field illumination model",
+                chan.model,
+                update=geo,
+                style={"colormap": "viridis", "visible": False},
+            )  # fmt: skip
+        )
+    if chan.residual is not None:
+        lim = float(np.nanpercentile(np.abs(chan.residual), 99.5)) or 0.01
+        specs.append(
+            LayerSpec(
+                "residual",
+                "image",
+                "field residual (image / model − 1)",
+                chan.residual,
+                update=geo,
+                style={"colormap": "PiYG", "contrast_limits": (-lim, lim), "visible": False},
+            )  # fmt: skip
+        )
+    names = list(chan.centres)
+    pts = np.array([chan.centres[n] for n in names], dtype=float).reshape(-1, 2)
+    specs.append(
+        LayerSpec(
+            "centres",
+            "points",
+            "field centres (colours: see the widget's legend)",
+            pts,
+            update={
+                **geo,
+                "features": {"name": names},
+                "face_color": [CENTRE_COLOURS.get(n, "#ffffff") for n in names],
+                "size": size,
+            },
+            style={"border_color": "black", "border_width": 0.1},
+        )
+    )
+    lines = [np.array([p["start"], p["end"]], dtype=float) for p in chan.profiles.values()]
+    specs.append(
+        LayerSpec(
+            "profiles",
+            "shapes",
+            "field profiles",
+            lines,
+            update={**geo, "edge_width": max(chan.blurred.shape) / 300},
+            style={"shape_type": "line", "edge_color": "cyan"},
+        )
+    )
+    return specs
+
+
+def profile_plot_rgba(result: FieldResult) -> np.ndarray:
+    """The four MetroloJ_QC profiles as a picture, drawn with Agg in the worker."""
+    from matplotlib.figure import Figure
+
+    from microscope_qc.report.labels import label
+    from microscope_qc.widgets._views import figure_rgba
+
+    chan = result.channels[0]
+    fig = Figure(figsize=(3.6, 2.3), layout="constrained")
+    ax = fig.add_subplot()
+    peak = float(np.nanmax(chan.blurred)) or 1.0
+    for name, p in chan.profiles.items():
+        x = p["distance_px"] / max(p["distance_px"][-1], 1)
+        ax.plot(x, p["blurred"] / peak, label=label("field", name).text, lw=1)
+    ax.set_xlabel("position along the profile (fraction of its length)", fontsize=7)
+    ax.set_ylabel("intensity / maximum", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=5.5)
+    return figure_rgba(fig)
+
+
+def roi_spec(kind: str, scale, translate) -> LayerSpec:
+    """An empty Shapes layer the user draws rectangles or polygons in (``kind`` include/exclude)."""
+
+    def ready(layer) -> None:
+        layer.mode = "add_rectangle"
+
+    return LayerSpec(
+        ROI_ROLES[kind],
+        "shapes",
+        ROI_NAMES[kind],
+        [],
+        update={"scale": tuple(scale), "translate": tuple(translate)},
+        style={"edge_color": ROI_COLOURS[kind], "face_color": ROI_COLOURS[kind] + "33", "edge_width": 2},
+        after=ready,
+    )
+
+
+def legend_html(step: float, has_model: bool) -> str:
+    """What the colours mean: iso classes, centres, regions."""
+    swatch = "<span style='color:{c}'>■</span> {t}"
+    classes = []
+    for k, c in enumerate(iso_colours(step)):
+        lo = k * step
+        hi = min(lo + step, 100)
+        rgb = "#{:02x}{:02x}{:02x}".format(*(int(255 * v) for v in c[:3]))
+        text = "100 %" if lo >= 100 else f"{lo:g}–{hi:g} %"
+        classes.append(swatch.format(c=rgb, t=text))
+    centres = [swatch.format(c=c, t=html.escape(n)) for n, c in CENTRE_COLOURS.items()]
+    regions = [
+        swatch.format(c=ROI_COLOURS["include"], t="analysed region (if drawn)"),
+        swatch.format(c=ROI_COLOURS["exclude"], t="excluded region (if drawn)"),
+    ]
+    extra = (
+        "<br><small>Hidden layers: the fitted illumination model and the residual (image / model − 1; "
+        "dust and defects stand out); tick their eye in the layer list. Their colour scales are below.</small>"
+        if has_model
+        else ""
+    )
+    return (
+        "<b>Iso-intensity classes</b> (share of the maximum)<br>"
+        + " &nbsp; ".join(classes)
+        + "<br><b>Centres</b><br>"
+        + "<br>".join(centres)
+        + "<br><b>Regions</b><br>"
+        + "<br>".join(regions)
+        + extra
+    )
