@@ -35,7 +35,9 @@ def test_measure_vectors_appear_and_update_in_place(viewer_with_beads, qtbot, tm
     assert w.result is not None, w.status.text()
     assert w.layers.find("beads ch0") is not None and w.layers.find("beads ch1") is not None
     vec = w.layers.find("shifts")
-    assert vec is not None and vec.name in [lyr.name for lyr in viewer.layers], "no shift vectors after Measure"
+    assert vec is not None and vec.name in [lyr.name for lyr in viewer.layers], (
+        "no shift vectors after Measure"
+    )
     assert vec.data.shape == (30, 2, 2) and vec.visible
     assert w.layers.find("residuals") is not None
     sh = w.result.tables["shifts"]
@@ -90,7 +92,9 @@ def test_edited_positions_are_measured(viewer_with_beads, qtbot, ui):
 def test_single_channel_is_refused_in_the_widgets_words(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
     viewer.add_image(
-        np.random.default_rng(0).poisson(10, (20, 64, 64)).astype(np.uint16), name="one", scale=(0.2, 0.1, 0.1)
+        np.random.default_rng(0).poisson(10, (20, 64, 64)).astype(np.uint16),
+        name="one",
+        scale=(0.2, 0.1, 0.1),
     )
     _, w = ui.open_dock(viewer, NAME)
     w.layers_select.value = [viewer.layers["one"]]

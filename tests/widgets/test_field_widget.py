@@ -60,7 +60,11 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     paths = w.export(tmp_path / "out")
     doc = json.loads(paths["json"].read_text())
     assert doc["measurement"] == "field"
-    assert doc["settings"]["step_percent"] == {**doc["settings"]["step_percent"], "value": 20.0, "source": "user"}
+    assert doc["settings"]["step_percent"] == {
+        **doc["settings"]["step_percent"],
+        "value": 20.0,
+        "source": "user",
+    }
     assert (tmp_path / "out" / "flat_field.tif").exists() and (tmp_path / "out" / "profiles.csv").exists()
     w.confirm_overwrite = lambda msg: False
     before = paths["json"].read_bytes()
@@ -133,5 +137,9 @@ def test_no_event_loop_stall_while_measuring_and_redrawing(viewer_with_flat, qtb
         w.step.value = 5.0  # a live re-run: new iso classes, same layers
         ui.wait_idle(qtbot, w)
     assert set(np.unique(w.layers.find("iso").data)) <= {k * 5.0 for k in range(21)}
-    assert first.longest_stall_ms <= 100, f"the viewer froze for {first.longest_stall_ms:.0f} ms during the analysis"
-    assert live.longest_stall_ms <= 100, f"the viewer froze for {live.longest_stall_ms:.0f} ms on a live re-run"
+    assert first.longest_stall_ms <= 100, (
+        f"the viewer froze for {first.longest_stall_ms:.0f} ms during the analysis"
+    )
+    assert live.longest_stall_ms <= 100, (
+        f"the viewer froze for {live.longest_stall_ms:.0f} ms on a live re-run"
+    )

@@ -234,7 +234,9 @@ def test_no_event_loop_stall_while_measuring_and_redrawing(viewer_with_sample, q
         ui.click(qtbot, w.measure_button)
         ui.wait_idle(qtbot, w)
     assert w.result is not None and w.result.settings["detection_threshold_sigma"].value == 8.0
-    assert first.longest_stall_ms <= 100, f"the viewer froze for {first.longest_stall_ms:.0f} ms during the analysis"
+    assert first.longest_stall_ms <= 100, (
+        f"the viewer froze for {first.longest_stall_ms:.0f} ms during the analysis"
+    )
     assert rerun.longest_stall_ms <= 100, f"the viewer froze for {rerun.longest_stall_ms:.0f} ms on a re-run"
 
 

@@ -94,9 +94,7 @@ class MeasurementDock(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
 
     # ------------------------------------------------------------------ layout
-    def _build(
-        self, top: list[QWidget], actions: list[QPushButton], tabs: list[tuple[str, QWidget]]
-    ) -> None:
+    def _build(self, top: list[QWidget], actions: list[QPushButton], tabs: list[tuple[str, QWidget]]) -> None:
         """Lay out ``top`` (the form) in a scroll area; ``actions`` + Cancel + Export; progress,
         status; the summary and ``tabs`` in a tab widget; all in a draggable vertical splitter."""
         self._action_buttons = list(actions)

@@ -22,7 +22,17 @@ import napari.layers
 import numpy as np
 from qtpy.QtCore import QObject, QTimer
 
-__all__ = ["TAG", "LayerSpec", "prebuild", "warm_up", "ResultLayers", "DrawQueue", "layer_key", "same_layer", "image_layers"]
+__all__ = [
+    "TAG",
+    "LayerSpec",
+    "prebuild",
+    "warm_up",
+    "ResultLayers",
+    "DrawQueue",
+    "layer_key",
+    "same_layer",
+    "image_layers",
+]
 
 #: metadata key of every layer this package draws
 TAG = "microscope_qc_result"
@@ -194,7 +204,9 @@ class ResultLayers:
             changed = not _same(layer.data, spec.data)
             if changed:
                 layer.data = spec.data
-            if "features" in spec.update and (changed or not _same_frame(layer.features, spec.update["features"])):
+            if "features" in spec.update and (
+                changed or not _same_frame(layer.features, spec.update["features"])
+            ):
                 layer.features = spec.update["features"]
             for key, value in spec.update.items():
                 if key != "features":
@@ -241,8 +253,10 @@ def _same(a: Any, b: Any) -> bool:
     try:
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             a_, b_ = np.asarray(a), np.asarray(b)
-            return a_.shape == b_.shape and a_.dtype.kind == b_.dtype.kind and bool(
-                np.array_equal(a_, b_, equal_nan=a_.dtype.kind == "f")
+            return (
+                a_.shape == b_.shape
+                and a_.dtype.kind == b_.dtype.kind
+                and bool(np.array_equal(a_, b_, equal_nan=a_.dtype.kind == "f"))
             )
         return bool(a == b)
     except (TypeError, ValueError):

@@ -222,12 +222,17 @@ class MicroscopeForm:
 
     def microscope_settings(self) -> MicroscopeSettings:
         """The settings typed or pre-filled, each with its source (ValueError on text that is not a number)."""
+
         def number(w) -> float | None:
             return parse_optional_float(w.value, w.label)
 
         vox = [number(w) for w in (self.voxel_z, self.voxel_y, self.voxel_x)]
         if any(v is not None for v in vox) and not all(v is not None for v in vox):
-            empty = [w.label for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True) if v is None]
+            empty = [
+                w.label
+                for w, v in zip((self.voxel_z, self.voxel_y, self.voxel_x), vox, strict=True)
+                if v is None
+            ]
             raise ValueError(f"Give all three voxel sizes: {', '.join(repr(e) for e in empty)} is empty.")
         values: dict[str, Any] = {
             "voxel_size_um": tuple(vox) if all(v is not None for v in vox) else None,
@@ -239,12 +244,18 @@ class MicroscopeForm:
         ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in self.channel_names))
         ms = ms.with_values(Source.USER, **values)
         ex = (
-            [parse_optional_float(v, self.wavelength_ex_nm.label) for v in self.wavelength_ex_nm.value.split(",")]
+            [
+                parse_optional_float(v, self.wavelength_ex_nm.label)
+                for v in self.wavelength_ex_nm.value.split(",")
+            ]
             if self.wavelength_ex_nm.value.strip()
             else None
         )
         em = (
-            [parse_optional_float(v, self.wavelength_em_nm.label) for v in self.wavelength_em_nm.value.split(",")]
+            [
+                parse_optional_float(v, self.wavelength_em_nm.label)
+                for v in self.wavelength_em_nm.value.split(",")
+            ]
             if self.wavelength_em_nm.value.strip()
             else None
         )

@@ -15,7 +15,15 @@ from microscope_qc.analysis.psf import PSFResult, render_model
 from microscope_qc.report.labels import heading
 from microscope_qc.widgets._layers import LayerSpec
 
-__all__ = ["Geometry", "STATUS_COLOURS", "psf_specs", "positions_spec", "mip_montage", "bead_box", "SELECTED_COLOUR"]
+__all__ = [
+    "Geometry",
+    "STATUS_COLOURS",
+    "psf_specs",
+    "positions_spec",
+    "mip_montage",
+    "bead_box",
+    "SELECTED_COLOUR",
+]
 
 STATUS_COLOURS = {"accepted": [0.10, 0.75, 0.35, 1.0], "rejected": [0.95, 0.25, 0.20, 1.0]}
 POSITIONS_NAME = "PSF bead positions"

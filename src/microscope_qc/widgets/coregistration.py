@@ -124,7 +124,9 @@ class CoregistrationWidget(MeasurementDock):
         self.model = ComboBox(label="model", choices=["auto", "translation", "affine", "poly2"], value="auto")
         self.tolerance = FloatSpinBox(label="pass if ratio ≤", value=1.0, min=0.01, max=10.0, step=0.1)
         self.single_bead = CheckBox(text="one large bead (MetroloJ_QC co-alignment)", value=False)
-        self.use_positions = CheckBox(text="measure the beads in 'co-registration bead positions'", value=True)
+        self.use_positions = CheckBox(
+            text="measure the beads in 'co-registration bead positions'", value=True
+        )
         self.exaggeration = FloatSpinBox(
             label="vector exaggeration ×", value=50.0, min=1.0, max=10000.0, step=10.0
         )
@@ -195,7 +197,9 @@ class CoregistrationWidget(MeasurementDock):
         if problem:
             self.error(problem)
         else:
-            self.say(f"{n_ch} channel(s) from {', '.join(repr(lyr.name) for lyr in layers)}: Detect beads or Measure.")
+            self.say(
+                f"{n_ch} channel(s) from {', '.join(repr(lyr.name) for lyr in layers)}: Detect beads or Measure."
+            )
 
     _prefill = _selection_changed
 
@@ -210,10 +214,14 @@ class CoregistrationWidget(MeasurementDock):
                 )
             return data, layers[0]
         if len(layers) < 2:
-            raise ValueError("in 'image(s)' pick the multichannel layer, or at least two layers (one per channel)")
+            raise ValueError(
+                "in 'image(s)' pick the multichannel layer, or at least two layers (one per channel)"
+            )
         shapes = {lyr.data.shape for lyr in layers}
         if len(shapes) > 1:
-            raise ValueError(f"the layers picked in 'image(s)' differ in size ({sorted(shapes)}); pick one field")
+            raise ValueError(
+                f"the layers picked in 'image(s)' differ in size ({sorted(shapes)}); pick one field"
+            )
         return np.stack([np.asarray(lyr.data) for lyr in layers]), layers[0]
 
     def settings(self) -> CoregistrationSettings:
@@ -258,7 +266,9 @@ class CoregistrationWidget(MeasurementDock):
             return
         ref = int(self.reference.value)
         if data.ndim != 4 or data.shape[1] < 2:
-            self.error("Detect beads works on z-stacks; on a single plane, Measure (automatic) or click beads in.")
+            self.error(
+                "Detect beads works on z-stacks; on a single plane, Measure (automatic) or click beads in."
+            )
             return
         ms = settings.microscope
         channel_ms = ms.channels[min(ref, len(ms.channels) - 1)]
@@ -275,8 +285,17 @@ class CoregistrationWidget(MeasurementDock):
                 "points",
                 "co-registration bead positions",
                 pos.astype(float),
-                update={"scale": scale, "translate": translate, "features": {"channel": np.full(len(pos), -1)}},
-                style={"size": 8, "face_color": "transparent", "border_color": "yellow", "feature_defaults": {"channel": -1}},
+                update={
+                    "scale": scale,
+                    "translate": translate,
+                    "features": {"channel": np.full(len(pos), -1)},
+                },
+                style={
+                    "size": 8,
+                    "face_color": "transparent",
+                    "border_color": "yellow",
+                    "feature_defaults": {"channel": -1},
+                },
             )
             return "detect", len(pos), [spec]
 
@@ -298,7 +317,9 @@ class CoregistrationWidget(MeasurementDock):
         factor = float(self.exaggeration.value)
 
         def work(progress, cancel):
-            result = analyze_coregistration(data, settings, positions=positions, progress=progress, cancel=cancel)
+            result = analyze_coregistration(
+                data, settings, positions=positions, progress=progress, cancel=cancel
+            )
             return "measure", result, bead_specs(result) + vector_specs(result, factor)
 
         self._start(work, "Measuring…" + (f" ({note})" if note else ""))
@@ -320,8 +341,12 @@ class CoregistrationWidget(MeasurementDock):
             todo = [(j, m) for (i, j), m in models.items() if i == ref]
             specs = [
                 LayerSpec(
-                    "corrected reference", "image", f"corrected: reference channel {ref}", np.asarray(data[ref]),
-                    update={"scale": scale}, style={"colormap": "green", "blending": "additive"},
+                    "corrected reference",
+                    "image",
+                    f"corrected: reference channel {ref}",
+                    np.asarray(data[ref]),
+                    update={"scale": scale},
+                    style={"colormap": "green", "blending": "additive"},
                 )  # fmt: skip
             ]
             for k, (j, model) in enumerate(todo):
@@ -329,8 +354,12 @@ class CoregistrationWidget(MeasurementDock):
                 img = correct_image(data[j], model, voxel)
                 specs.append(
                     LayerSpec(
-                        f"corrected ch{j}", "image", f"corrected: channel {j}", img if img.shape[0] > 1 else img[0],
-                        update={"scale": scale}, style={"colormap": "magenta", "blending": "additive"},
+                        f"corrected ch{j}",
+                        "image",
+                        f"corrected: channel {j}",
+                        img if img.shape[0] > 1 else img[0],
+                        update={"scale": scale},
+                        style={"colormap": "magenta", "blending": "additive"},
                     )  # fmt: skip
                 )
             return "correct", len(todo), specs
@@ -365,7 +394,9 @@ class CoregistrationWidget(MeasurementDock):
         self.table.set_frame(result.tables["pairs"], PAIR_COLUMNS, _header)
         self.export_button.setEnabled(True)
         self.correct_button.setEnabled(bool(result.models))
-        self.say("Done. Vectors are exaggerated by the factor above; Apply correction to see the improvement.")
+        self.say(
+            "Done. Vectors are exaggerated by the factor above; Apply correction to see the improvement."
+        )
 
     def _redraw_vectors(self, *_: Any) -> None:
         if self.result is None or not self._layers:
@@ -405,8 +436,14 @@ def _summary_html(result: CoregistrationResult) -> str:
     for m in result.metrics:
         if m.name not in _SUMMARY_METRICS:
             continue
-        scale, unit = (1000.0, " nm") if m.unit == "um" else (1.0, {"percent": " %", "deg": "°"}.get(m.unit or "", ""))
-        unc = "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f" ± {m.uncertainty * scale:.2g}"
+        scale, unit = (
+            (1000.0, " nm") if m.unit == "um" else (1.0, {"percent": " %", "deg": "°"}.get(m.unit or "", ""))
+        )
+        unc = (
+            ""
+            if m.uncertainty is None or not np.isfinite(m.uncertainty)
+            else f" ± {m.uncertainty * scale:.2g}"
+        )
         name = html.escape(label("coregistration", m.name).text)
         parts.append(f"ch{m.channel} {name}: <b>{m.value * scale:.3g}{unc}{unit}</b>")
     text = " · ".join(parts)

@@ -51,7 +51,9 @@ class FieldWidget(MeasurementDock):
     field_names = {"overwrite": "answer Yes to replace them", "history": "the 'history' field"}
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
-        super().__init__(napari_viewer, parent, "Pick the image of a homogeneous fluorescent slide in 'flat image'.")
+        super().__init__(
+            napari_viewer, parent, "Pick the image of a homogeneous fluorescent slide in 'flat image'."
+        )
         self.result: FieldResult | None = None
         self._layer = None
         self._image_key = None
@@ -257,7 +259,11 @@ class FieldWidget(MeasurementDock):
         settings = self.settings()
         data = np.asarray(layer.data)
         dark_layer = self.dark_combo.value
-        dark = np.asarray(dark_layer.data) if dark_layer is not None and not same_layer(dark_layer, layer) else None
+        dark = (
+            np.asarray(dark_layer.data)
+            if dark_layer is not None and not same_layer(dark_layer, layer)
+            else None
+        )
         include, exclude = self._regions(layer)
         scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
         name = layer.name
@@ -341,7 +347,11 @@ def _summary_html(result: FieldResult) -> str:
         return result.metric(name).value
 
     centre = result.metric("illumination_centre_offset_percent")
-    unc = "" if centre.uncertainty is None or not np.isfinite(centre.uncertainty) else f" ± {centre.uncertainty:.2g}"
+    unc = (
+        ""
+        if centre.uncertainty is None or not np.isfinite(centre.uncertainty)
+        else f" ± {centre.uncertainty:.2g}"
+    )
     text = (
         f"Uniformity U <b>{m('uniformity_percent'):.1f} %</b> · field uniformity FU "
         f"<b>{m('field_uniformity_percent'):.1f} %</b> · centring accuracy CA "

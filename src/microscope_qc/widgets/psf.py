@@ -311,7 +311,12 @@ class PSFWidget(MeasurementDock):
         for chan in self.result.channels:
             if name not in chan.maps:
                 continue
-            spec = map_spec(chan, name, np.asarray(self._result_layer.translate[-3:]), f" ch{chan.channel}" if many else "")
+            spec = map_spec(
+                chan,
+                name,
+                np.asarray(self._result_layer.translate[-3:]),
+                f" ch{chan.channel}" if many else "",
+            )
             layer = self.layers.apply(spec, self._result_layer)
             layer.contrast_limits = map_limits(chan.maps[name])  # a new quantity: its own range
         self._draw_colour_scale()
@@ -359,7 +364,9 @@ class PSFWidget(MeasurementDock):
                 continue
             ids = np.asarray(points.features["bead_id"])
             status = np.asarray(points.features["status"])
-            colours = np.array([STATUS_COLOURS.get(s, STATUS_COLOURS["rejected"]) for s in status]).reshape(-1, 4)
+            colours = np.array([STATUS_COLOURS.get(s, STATUS_COLOURS["rejected"]) for s in status]).reshape(
+                -1, 4
+            )
             sizes = np.full(len(ids), max(2 * chan.box_shape[1] // 3, 4), dtype=float)
             hit = ids == bead_id
             colours[hit] = SELECTED_COLOUR
@@ -378,7 +385,9 @@ class PSFWidget(MeasurementDock):
             if bead_id is not None:
                 stack = layer.data[0] if layer.ndim == 4 else layer.data
                 box = bead_box(stack, self._bead_index(bead_id), chan.box_shape)
-                items.append((f"bead {bead_id}: XY | XZ | YZ maximum projections (bar 1 µm)", montage_rgba(box, voxel)))
+                items.append(
+                    (f"bead {bead_id}: XY | XZ | YZ maximum projections (bar 1 µm)", montage_rgba(box, voxel))
+                )
             if chan.averaged_bead is not None:
                 items.append(
                     (
@@ -425,7 +434,9 @@ def _summary_html(result: PSFResult) -> str:
             unc = "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f" ± {m.uncertainty:.3f}"
             cells.append(f"{label('psf', name).text}: <b>{m.value:.3f}{unc} µm</b>")
         lines = verdict_lines("psf", [v for v in result.verdicts if v.channel == c])
-        parts.append(f"<b>{html.escape(chan.name)}</b>: " + " · ".join(cells) + (f"<br>{lines}" if lines else ""))
+        parts.append(
+            f"<b>{html.escape(chan.name)}</b>: " + " · ".join(cells) + (f"<br>{lines}" if lines else "")
+        )
     for w in result.warnings:
         parts.append(f"<span style='color:#e8a33d'>⚠ {html.escape(w)}</span>")
     return "<br>".join(parts)
