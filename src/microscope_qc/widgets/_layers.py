@@ -253,6 +253,8 @@ def _same(a: Any, b: Any) -> bool:
     try:
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             a_, b_ = np.asarray(a), np.asarray(b)
+            if a_.size > 1 << 20:  # comparing costs as much as assigning
+                return False
             return (
                 a_.shape == b_.shape
                 and a_.dtype.kind == b_.dtype.kind
@@ -284,6 +286,8 @@ class DrawQueue(QObject):
 
     #: pause between steps: lets timers, input and repaints run (zero-delay chains would starve them)
     PAUSE_MS = 10
+    #: steps run back to back within one turn until this much time is spent
+    BUDGET_MS = 30
 
     def __init__(self, parent: QObject | None = None, on_error: Callable[[BaseException], Any] | None = None):
         super().__init__(parent)
@@ -306,7 +310,10 @@ class DrawQueue(QObject):
         self._steps, self._done = [], None
 
     def _next(self) -> None:
-        if self._steps:
+        """Run steps until this turn's budget is spent (cheap in-place updates share one repaint),
+        then hand the event loop back."""
+        turn = time.perf_counter()
+        while self._steps:
             step = self._steps.pop(0)
             t0 = time.perf_counter()
             try:
@@ -318,8 +325,9 @@ class DrawQueue(QObject):
                 return
             finally:
                 self.durations.append(time.perf_counter() - t0)
-            QTimer.singleShot(self.PAUSE_MS, self._next)
-            return
+            if self._steps and (time.perf_counter() - turn) * 1000 > self.BUDGET_MS:
+                QTimer.singleShot(self.PAUSE_MS, self._next)
+                return
         done, self._done = self._done, None
         if done is not None:
             done()
