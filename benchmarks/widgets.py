@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import numpy as np
 import napari
+import numpy as np
 from qtpy.QtCore import QTimer
 
 PLUGIN = "napari-microscope-qc"

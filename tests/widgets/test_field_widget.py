@@ -130,7 +130,7 @@ def test_no_event_loop_stall_while_measuring_and_redrawing(viewer_with_flat, qtb
     for why the very first draw is reported by benchmarks/widgets.py, and for the three tries)."""
     _, w = ui.open_dock(viewer_with_flat, NAME)
     analysing, live = [], []
-    for k, step in enumerate((5.0, 20.0, 10.0)):
+    for step in (5.0, 20.0, 10.0):
         with ui.Heartbeat() as beat:
             ui.click(qtbot, w.run_button)
             qtbot.waitUntil(lambda: not w.task.running, timeout=90000)
