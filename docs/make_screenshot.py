@@ -1,64 +1,114 @@
-"""Regenerate the README screenshots (run under a display: ``xvfb-run -a python docs/make_screenshot.py``)."""
+"""Regenerate the screenshots in README.md and docs/workshop.md from a real napari window.
+
+Run under a display: ``xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_screenshot.py``.
+Widgets are opened the way napari's menu opens them (``add_plugin_dock_widget``) and driven by
+clicking their buttons.
+"""
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 import napari
-from qtpy.QtWidgets import QApplication
-
-from microscope_qc.samples import napari_flat_field_misaligned, napari_psf_aberrated
-from microscope_qc.widgets.field import FieldWidget
-from microscope_qc.widgets.psf import PSFWidget
+import numpy as np
 
 IMAGES = Path(__file__).parent / "images"
+PLUGIN = "napari-microscope-qc"
 
 
-def _wait(widget) -> None:
-    app = QApplication.instance()
-    while widget.task.running:
+def _pump(widget=None, seconds: float = 0.6) -> None:
+    app = napari.qt.get_qapp()
+    while widget is not None and widget.busy:
         app.processEvents()
-    for _ in range(20):
+        time.sleep(0.005)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
         app.processEvents()
+        time.sleep(0.005)
 
 
-def psf() -> None:
+def _viewer() -> napari.Viewer:
     viewer = napari.Viewer(show=True)
-    viewer.window._qt_window.resize(1500, 950)  # window size only; there is no public API for it
-    data, kwargs, _ = napari_psf_aberrated()[0]
-    layer = viewer.add_image(data, **kwargs)
-    widget = PSFWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="PSF / resolution", area="right")
-    widget.measure()
-    _wait(widget)
-    viewer.layers["PSF map fwhm_x_um"].visible = True
-    viewer.layers["PSF map fwhm_x_um"].opacity = 0.45
-    viewer.layers.selection.active = layer
-    viewer.dims.set_point(0, float(widget.result.beads["z_um"].median()))
-    layer.contrast_limits = (100, 300)
+    viewer.window.resize(1600, 1000)
+    return viewer
+
+
+def _shot(viewer, name: str) -> None:
+    _pump()
+    viewer.screenshot(str(IMAGES / name), canvas_only=False)
+    print("wrote", IMAGES / name)
+
+
+def psf_workshop() -> None:
+    """The workshop sequence: open the sample, detect, measure, select a bead, export."""
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "psf-aberrated")
+    image = viewer.layers[-1]
+    dock, w = viewer.window.add_plugin_dock_widget(PLUGIN, "PSF / resolution (beads)")
+    image.contrast_limits = (100, 300)
+    _shot(viewer, "workshop_1_open.png")
+    w.detect_button.click()
+    _pump(w)
+    viewer.layers.selection.active = image
+    _shot(viewer, "workshop_2_detect.png")
+    w.measure_button.click()
+    _pump(w)
+    viewer.dims.set_point(0, float(w.result.beads["z_um"].median()))
+    _shot(viewer, "workshop_3_measure.png")
+    w.tabs.setCurrentIndex(1)  # the bead table
+    w.table.selectRow(5)
+    viewer.camera.zoom = viewer.camera.zoom * 3
+    _pump(w)
+    w.tabs.setCurrentIndex(2)  # its projections beside the average
+    _shot(viewer, "workshop_4_select.png")
+    w.tabs.setCurrentIndex(0)
+    with tempfile.TemporaryDirectory() as folder:
+        w.export(Path(folder) / "psf results")
+        _shot(viewer, "workshop_5_export.png")
+    # the README picture: the FWHM map shown under the beads, its colour scale in the dock
     viewer.reset_view()
-    _wait(widget)
-    viewer.screenshot(str(IMAGES / "psf_widget.png"), canvas_only=False)
+    fwhm = w.layers.find("map ch0")
+    fwhm.visible = True
+    fwhm.opacity = 0.5
+    w.tabs.setCurrentIndex(4)
+    viewer.layers.selection.active = image
+    _shot(viewer, "psf_widget.png")
     viewer.close()
 
 
 def field() -> None:
-    viewer = napari.Viewer(show=True)
-    viewer.window._qt_window.resize(1500, 950)
-    for data, kwargs, _ in napari_flat_field_misaligned():
-        viewer.add_image(data, **kwargs)
-    widget = FieldWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Field illumination", area="right")
-    widget.measure()
-    _wait(widget)
-    viewer.reset_view()
-    _wait(widget)
-    viewer.screenshot(str(IMAGES / "field_widget.png"), canvas_only=False)
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "flat-field-misaligned")
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Field illumination / flatness")
+    w.run_button.click()
+    _pump(w)
+    w.exclude_button.click()
+    h, wd = viewer.layers["synthetic flat (misaligned)"].data.shape
+    w.layers.find("roi exclude").add_rectangles(np.array([[h * 0.78, wd * 0.02], [h * 0.98, wd * 0.3]]))
+    _pump(w, 1.0)
+    _pump(w)
+    w.tabs.setCurrentIndex(3)  # legend
+    viewer.layers.selection.active = viewer.layers["synthetic flat (misaligned)"]
+    _shot(viewer, "field_widget.png")
+    viewer.close()
+
+
+def coregistration() -> None:
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "two-colour-beads")
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Chromatic co-registration")
+    w.run_button.click()
+    _pump(w)
+    w.tabs.setCurrentIndex(1)
+    _pump(w)
+    _shot(viewer, "coregistration_widget.png")
     viewer.close()
 
 
 if __name__ == "__main__":
     IMAGES.mkdir(parents=True, exist_ok=True)
-    psf()
+    psf_workshop()
     field()
-    print(f"wrote screenshots to {IMAGES}")
+    coregistration()

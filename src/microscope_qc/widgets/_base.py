@@ -131,6 +131,16 @@ class MeasurementDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
         self.setMinimumWidth(340)
+        self._sized = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """On first show, give the form what it needs (at most 60 %) and the results the rest."""
+        super().showEvent(event)
+        if not self._sized and self.splitter.height() > 0:
+            self._sized = True
+            total = sum(self.splitter.sizes()) or self.splitter.height()
+            form = min(self.form_area.widget().sizeHint().height() + 8, int(0.6 * total))
+            self.splitter.setSizes([form, max(total - form, 1)])
 
     def _watch_layers(self, callback) -> None:
         events = self.viewer.layers.events

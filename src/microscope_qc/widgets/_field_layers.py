@@ -201,7 +201,7 @@ def legend_html(step: float, has_model: bool) -> str:
         lo = k * step
         hi = min(lo + step, 100)
         rgb = "#{:02x}{:02x}{:02x}".format(*(int(255 * v) for v in c[:3]))
-        text = "100 %" if lo >= 100 else f"{lo:g}–{hi:g} %"
+        text = "100\u00a0%" if lo >= 100 else f"{lo:g}–{hi:g}\u00a0%"
         classes.append(swatch.format(c=rgb, t=text))
     centres = [swatch.format(c=c, t=html.escape(n)) for n, c in CENTRE_COLOURS.items()]
     regions = [

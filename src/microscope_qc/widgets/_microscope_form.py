@@ -54,13 +54,13 @@ class MicroscopeForm:
 
     #: setting name → the field(s) holding it, for messages in the widget's own words
     FIELD_NAMES = {
-        "voxel_size_um": "the 'voxel z/y/x (µm)' fields",
-        "na": "the 'NA' field",
-        "immersion_index": "the 'immersion n' field",
-        "modality": "the 'modality' field",
-        "wavelength_ex_nm": "the 'λ excitation (nm)' field",
-        "wavelength_em_nm": "the 'λ emission (nm)' field",
-        "bead_diameter_um": "the 'bead diameter (µm)' field",
+        "voxel_size_um": "the voxel size in the 'voxel z/y/x (µm)' fields",
+        "na": "the numerical aperture in the 'NA' field",
+        "immersion_index": "the immersion refractive index in the 'immersion n' field",
+        "modality": "the modality in the 'modality' field",
+        "wavelength_ex_nm": "the excitation wavelength in the 'λ excitation (nm)' field",
+        "wavelength_em_nm": "the emission wavelength in the 'λ emission (nm)' field",
+        "bead_diameter_um": "the bead diameter in the 'bead diameter (µm)' field",
         "overwrite": "answer Yes to replace them",
         "history": "the 'history' field",
     }

@@ -139,6 +139,10 @@ class ResultsTable(QTableView):
 
     def set_frame(self, frame: pd.DataFrame, columns=None, header=None, sort_by: str | None = None) -> None:
         self.source.set_frame(frame, columns, header)
+        if len(frame) <= 300:  # measuring every cell is cheap for a few hundred rows
+            self.resizeColumnsToContents()
+        else:
+            self.horizontalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
         if sort_by in self.source.columns:
             self.sortByColumn(self.source.columns.index(sort_by), Qt.SortOrder.AscendingOrder)
 

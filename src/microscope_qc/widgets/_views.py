@@ -46,10 +46,12 @@ def _lut(name: str = "magma") -> np.ndarray:
 
 
 def montage_rgba(
-    volume: np.ndarray, voxel: tuple[float, float, float], zoom: int = 4, bar_um: float = 1.0
+    volume: np.ndarray, voxel: tuple[float, float, float], width: int = 300, bar_um: float = 1.0
 ) -> np.ndarray:
-    """XY | XZ | YZ maximum projections, magnified ``zoom`` times, with a ``bar_um`` scale bar."""
+    """XY | XZ | YZ maximum projections, magnified by a whole factor to about ``width`` pixels (to fit
+    the dock), with a ``bar_um`` scale bar."""
     m = mip_montage(volume, voxel)
+    zoom = max(1, width // max(m.shape[1], 1))
     rgba = _lut()[np.clip(np.nan_to_num(m) * 255, 0, 255).astype(np.uint8)]
     rgba = np.repeat(np.repeat(rgba, zoom, axis=0), zoom, axis=1)
     bar = int(round(bar_um / voxel[1] * zoom))

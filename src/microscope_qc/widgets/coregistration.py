@@ -118,6 +118,7 @@ class CoregistrationWidget(MeasurementDock):
         self._selection_key: tuple = ()
 
         self.layers_select = Select(label="image(s)", choices=self._image_layers)
+        self.layers_select.native.setMaximumHeight(90)
         self.microscope = MicroscopeForm()
         self.reference = SpinBox(label="reference channel", value=0, min=0, max=16)
         self.gate = LineEdit(label="match gate (µm)", value="")
