@@ -224,6 +224,16 @@ class MicroscopeSettings:
                 raise SettingsError(
                     f"Voxel size must be three positive numbers (z, y, x) in µm, got {self.voxel_size_um}."
                 )
+        if self.bead_diameter_um is not None and not (
+            0 <= self.bead_diameter_um < 50 and math.isfinite(self.bead_diameter_um)
+        ):
+            raise SettingsError(
+                f"The bead diameter is given in µm, from 0 (point-like) to below 50; got {self.bead_diameter_um}."
+            )
+        if self.pinhole_au is not None and not (0 < self.pinhole_au < 100 and math.isfinite(self.pinhole_au)):
+            raise SettingsError(
+                f"The pinhole is given in Airy units, above 0 and below 100; got {self.pinhole_au}."
+            )
         for ch in self.channels:
             for w in (ch.wavelength_ex_nm, ch.wavelength_em_nm):
                 if w is not None and not (200 <= w <= 2000):

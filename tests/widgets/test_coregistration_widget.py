@@ -50,9 +50,10 @@ def test_measure_vectors_appear_and_update_in_place(viewer_with_beads, qtbot, tm
     assert vec.unique_id == uid and "×100" in vec.name
     np.testing.assert_allclose(vec.data[:, 1, 1], sh.shift_x_um / 0.065 * 100, rtol=1e-6)
     assert tuple(np.round(vec.edge_color[0][:3], 2)) == (1.0, 0.0, 0.0)
-    assert w.table.rowCount() == 1
-    headers = w.table.headers()
-    assert not any("_" in h.replace("MetroloJ_QC", "") for h in headers), headers
+    assert w.table.headers() == ["Quantity", "channel 1 → 0"]  # one pair: shown as a tall table
+    quantities = list(w.table.source.frame["quantity"])
+    assert "Shift x (µm)" in quantities and not any("_" in q.replace("MetroloJ_QC", "") for q in quantities)
+    assert "Vectors" in w.legend.text()
     # correction, drawn as tagged layers
     ui.click(qtbot, w.correct_button)
     ui.wait_idle(qtbot, w)

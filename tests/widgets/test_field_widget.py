@@ -40,7 +40,7 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     centres = w.layers.find("centres")
     assert "fitted illumination centre" in list(centres.features["name"])
     assert set(np.atleast_1d(centres.text.values)) <= {""}  # a legend in the dock, no piled-up labels
-    assert "Iso-intensity classes" in w.legend.text() and "90–100 %" in w.legend.text()
+    assert "Iso-intensity classes" in w.legend.text() and "90–100\u00a0%" in w.legend.text()
     assert "Illumination model" in w.model_scale.title.text() and w.model_scale.limits_text[1]
     assert w.profiles.titles  # the profile plot, rendered in the worker
     truth = viewer.layers["synthetic flat"].metadata["truth"]
@@ -95,6 +95,8 @@ def test_dark_frame_is_not_carried_to_another_image(viewer_with_flat, qtbot, ui)
     viewer.add_image(np.zeros((10, 10), np.uint16), name="tiny dark")
     w.dark_combo.value = viewer.layers["tiny dark"]
     assert w.dark_combo.value is None and "'dark image'" in w.status.text()
+    qtbot.wait(600)  # no live re-run wipes the message away
+    assert not w.busy and "'dark image'" in w.status.text()
 
 
 def test_drawn_exclusion_is_honoured_and_recorded(viewer_with_flat, qtbot, tmp_path, ui):
@@ -123,6 +125,11 @@ def test_bad_input_is_reported(make_napari_viewer, qtbot, ui):
     ui.click(qtbot, w.run_button)
     ui.wait_idle(qtbot, w)
     assert "constant" in w.status.text() and w.result is None
+    viewer.add_image(np.random.default_rng(1).poisson(100, (30, 64, 64)).astype(np.uint16), name="a stack")
+    w.layer_combo.value = viewer.layers["a stack"]
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert "z-stack or time series" in w.status.text() and "index" not in w.status.text()
 
 
 def test_no_event_loop_stall_while_measuring_and_redrawing(viewer_with_flat, qtbot, ui):

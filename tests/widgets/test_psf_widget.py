@@ -169,6 +169,17 @@ def test_another_image_does_not_reuse_positions_or_results(make_napari_viewer, q
     accepted = (w.result.beads["status"] == "accepted").sum()
     assert accepted >= 0.8 * len(second.metadata["truth"]), w.status.text()
     assert w.layers.find("beads ch0").visible and w.layers.find("beads ch0").name.startswith("PSF beads")
+    # the results are drawn above the image they now belong to, not hidden under it
+    order = [lyr.unique_id for lyr in viewer.layers]
+    for role in ("beads ch0", "map ch0"):
+        assert order.index(w.layers.find(role).unique_id) > order.index(second.unique_id), role
+    # the map's colour range follows the new numbers (the user had not changed it)
+    from microscope_qc.widgets._psf_layers import map_limits
+
+    fwhm_map = w.layers.find("map ch0")
+    assert tuple(fwhm_map.contrast_limits) == pytest.approx(
+        map_limits(w.result.channels[0].maps["fwhm_x_um"])
+    )
 
 
 def test_failed_run_clears_the_previous_result_and_names_the_field(viewer_with_sample, qtbot, ui):
@@ -207,12 +218,23 @@ def test_bad_input_reports_error(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
     viewer.add_image(np.zeros((64, 64), dtype=np.uint16), name="flat 2D")
     _, w = ui.open_dock(viewer, NAME)
+    for button in (w.detect_button, w.measure_button):  # with or without voxel sizes: the real problem
+        ui.click(qtbot, button)
+        ui.wait_idle(qtbot, w)
+        assert "'flat 2D' is a single plane" in w.status.text() and "find_beads" not in w.status.text()
     for f in (w.voxel_z, w.voxel_y, w.voxel_x):
         f.value = "0.1"
     ui.click(qtbot, w.measure_button)
     ui.wait_idle(qtbot, w)
     assert "z-stack" in w.status.text()
     assert w.result is None
+    w.bead_diameter_um.value = "-1"
+    viewer.add_image(np.zeros((8, 64, 64), dtype=np.uint16), name="stack", scale=(0.2, 0.1, 0.1))
+    w.layer_combo.value = viewer.layers["stack"]
+    w.bead_diameter_um.value = "-1"
+    ui.click(qtbot, w.measure_button)
+    ui.wait_idle(qtbot, w)
+    assert "bead diameter" in w.status.text() and "µm" in w.status.text()
 
 
 def test_no_event_loop_stall_while_measuring_and_redrawing(viewer_with_sample, qtbot, ui):

@@ -187,13 +187,25 @@ def metrics_frame(result) -> pd.DataFrame:
 
 
 METRIC_HEADERS = {
-    "quantity": ("quantity", "What was measured"),
-    "channel": ("channel", "Channel index"),
-    "value": ("value", "The measured value"),
+    "quantity": (
+        "Quantity",
+        "What was measured (hover a row's name in the exported files: the 'metric' column)",
+    ),
+    "channel": ("Channel", "Channel index"),
+    "value": ("Value", "The measured value"),
     "uncertainty": ("±", "Standard error or spread; empty where it cannot be estimated"),
-    "unit": ("unit", "Unit of value and ±"),
-    "metric": ("name in results.json", "The metric's name in the exported files"),
+    "unit": ("Unit", "Unit of value and ±"),
 }
+#: the columns of a metrics table shown in a dock (the metric's file name stays in the frame)
+METRIC_COLUMNS = ["quantity", "value", "uncertainty", "unit", "channel"]
+
+
+def transpose_for_display(frame: pd.DataFrame, columns: list[str], header, name_of_row) -> pd.DataFrame:
+    """A few wide rows (e.g. one channel pair) as a tall table: one row per quantity, one column per row."""
+    out = {"quantity": [header(c)[0] for c in columns]}
+    for _, row in frame.iterrows():
+        out[name_of_row(row)] = [row.get(c) for c in columns]
+    return pd.DataFrame(out)
 
 
 def open_features_table(viewer, layer) -> None:

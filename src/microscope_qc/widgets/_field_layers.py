@@ -7,7 +7,7 @@ import html
 import numpy as np
 from napari.utils.colormaps import Colormap
 
-from microscope_qc.analysis.field import FieldResult
+from microscope_qc.analysis.field import PROFILE_NAMES, FieldResult
 from microscope_qc.widgets._layers import LayerSpec
 
 __all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_plot_rgba"]
@@ -22,6 +22,8 @@ CENTRE_COLOURS = {
 ROI_ROLES = {"include": "roi include", "exclude": "roi exclude"}
 ROI_NAMES = {"include": "field: analyse only inside", "exclude": "field: exclude"}
 ROI_COLOURS = {"include": "#40e0d0", "exclude": "#ff4040"}
+#: the four profiles, the same colours on the canvas and in the plot
+PROFILE_COLOURS = ["#4e9fff", "#ff9f1c", "#7bd957", "#f25cbc"]
 
 
 def iso_colours(step: float) -> list[tuple[float, float, float, float]]:
@@ -72,6 +74,12 @@ OUTLINE_COLORMAP = Colormap(
 )
 
 
+def _limits(image: np.ndarray) -> tuple[float, float]:
+    finite = image[np.isfinite(image)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
+
+
 def field_specs(result: FieldResult, scale, translate, step: float) -> list[LayerSpec]:
     """Every overlay; images and labels first so that centres and profiles are drawn on top."""
     chan = result.channels[0]
@@ -85,7 +93,7 @@ def field_specs(result: FieldResult, scale, translate, step: float) -> list[Laye
             iso_classes(chan.iso_map),
             update=geo,
             style={
-                "opacity": 0.45,
+                "opacity": 0.55,
                 "interpolation2d": "nearest",
                 "colormap": ISO_COLORMAP,
                 "contrast_limits": ISO_LIMITS,
@@ -110,6 +118,7 @@ def field_specs(result: FieldResult, scale, translate, step: float) -> list[Laye
                 chan.model,
                 update=geo,
                 style={"colormap": "viridis", "visible": False},
+                auto={"contrast_limits": _limits(chan.model)},
             )  # fmt: skip
         )
     if chan.residual is not None:
@@ -121,9 +130,25 @@ def field_specs(result: FieldResult, scale, translate, step: float) -> list[Laye
                 "field residual (image / model − 1)",
                 chan.residual,
                 update=geo,
-                style={"colormap": "PiYG", "contrast_limits": (-lim, lim), "visible": False},
+                style={"colormap": "PiYG", "visible": False},
+                auto={"contrast_limits": (-lim, lim)},
             )  # fmt: skip
         )
+    lines = [np.array([p["start"], p["end"]], dtype=float) for p in chan.profiles.values()]
+    specs.append(
+        LayerSpec(
+            "profiles",
+            "shapes",
+            "field profiles",
+            lines,
+            update={
+                **geo,
+                "edge_width": max(chan.blurred.shape) / 300,
+                "edge_color": PROFILE_COLOURS[: len(lines)],
+            },
+            style={"shape_type": "line"},
+        )
+    )
     names = list(chan.centres)
     pts = np.array([chan.centres[n] for n in names], dtype=float).reshape(-1, 2)
     specs.append(
@@ -139,17 +164,6 @@ def field_specs(result: FieldResult, scale, translate, step: float) -> list[Laye
                 "size": size,
             },
             style={"border_color": "black", "border_width": 0.1},
-        )
-    )
-    lines = [np.array([p["start"], p["end"]], dtype=float) for p in chan.profiles.values()]
-    specs.append(
-        LayerSpec(
-            "profiles",
-            "shapes",
-            "field profiles",
-            lines,
-            update={**geo, "edge_width": max(chan.blurred.shape) / 300},
-            style={"shape_type": "line", "edge_color": "cyan"},
         )
     )
     return specs
@@ -168,7 +182,8 @@ def profile_plot_rgba(result: FieldResult) -> np.ndarray:
     peak = float(np.nanmax(chan.blurred)) or 1.0
     for name, p in chan.profiles.items():
         x = p["distance_px"] / max(p["distance_px"][-1], 1)
-        ax.plot(x, p["blurred"] / peak, label=label("field", name).text, lw=1)
+        colour = PROFILE_COLOURS[list(chan.profiles).index(name) % len(PROFILE_COLOURS)]
+        ax.plot(x, p["blurred"] / peak, label=label("field", name).text, lw=1.2, color=colour)
     ax.set_xlabel("position along the profile (fraction of its length)", fontsize=7)
     ax.set_ylabel("intensity / maximum", fontsize=7)
     ax.tick_params(labelsize=6)
@@ -195,7 +210,7 @@ def roi_spec(kind: str, scale, translate) -> LayerSpec:
 
 def legend_html(step: float, has_model: bool) -> str:
     """What the colours mean: iso classes, centres, regions."""
-    swatch = "<span style='color:{c}'>■</span> {t}"
+    swatch = "<span style='white-space:nowrap'><span style='color:{c}'>■</span>&nbsp;{t}</span>"
     classes = []
     for k, c in enumerate(iso_colours(step)):
         lo = k * step
@@ -204,6 +219,12 @@ def legend_html(step: float, has_model: bool) -> str:
         text = "100\u00a0%" if lo >= 100 else f"{lo:g}–{hi:g}\u00a0%"
         classes.append(swatch.format(c=rgb, t=text))
     centres = [swatch.format(c=c, t=html.escape(n)) for n, c in CENTRE_COLOURS.items()]
+    from microscope_qc.report.labels import FIELD_PROFILE_LABELS
+
+    profiles = [
+        swatch.format(c=c, t=html.escape(FIELD_PROFILE_LABELS.get(n, n)))
+        for n, c in zip(PROFILE_NAMES, PROFILE_COLOURS, strict=True)
+    ]
     regions = [
         swatch.format(c=ROI_COLOURS["include"], t="analysed region (if drawn)"),
         swatch.format(c=ROI_COLOURS["exclude"], t="excluded region (if drawn)"),
@@ -215,10 +236,12 @@ def legend_html(step: float, has_model: bool) -> str:
         else ""
     )
     return (
-        "<b>Iso-intensity classes</b> (share of the maximum)<br>"
+        "<b>Iso-intensity classes</b> (share of the maximum; drawn at 55 % opacity over the image)<br>"
         + " &nbsp; ".join(classes)
         + "<br><b>Centres</b><br>"
         + "<br>".join(centres)
+        + "<br><b>Profiles</b><br>"
+        + "<br>".join(profiles)
         + "<br><b>Regions</b><br>"
         + "<br>".join(regions)
         + extra

@@ -86,6 +86,8 @@ class LayerSpec:
     style: dict[str, Any] = field(default_factory=dict)
     #: extra entries for the layer's tag (e.g. which quantity a map shows)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: display values that follow the data (e.g. contrast limits) until the user changes them
+    auto: dict[str, Any] = field(default_factory=dict)
     #: called with the layer after every draw (e.g. set a mode); keep it cheap
     after: Callable[[Any], None] | None = None
     #: called with the layer once, when it is created (style that is not a constructor argument)
@@ -95,7 +97,7 @@ class LayerSpec:
 
     def build(self) -> Any:
         """Make the napari layer object (pure model, no Qt): done in the worker, where it costs nothing."""
-        self.built = _KINDS[self.kind](self.data, name=self.name, **self.update, **self.style)
+        self.built = _KINDS[self.kind](self.data, name=self.name, **self.update, **self.style, **self.auto)
         if self.on_create is not None:
             self.on_create(self.built)
         return self.built
@@ -163,6 +165,7 @@ class ResultLayers:
             "source": layer_key(source),
             "source_name": getattr(source, "name", ""),
             "name": spec.name,
+            "auto": {k: _plain(v) for k, v in spec.auto.items()},
             **spec.meta,
         }
         layer = self.find(spec.role)
@@ -176,20 +179,37 @@ class ResultLayers:
                 self.viewer.add_layer(layer)
             else:
                 add = getattr(self.viewer, f"add_{spec.kind}")
-                layer = add(spec.data, name=spec.name, metadata={TAG: tag}, **spec.update, **spec.style)
+                layer = add(
+                    spec.data, name=spec.name, metadata={TAG: tag}, **spec.update, **spec.style, **spec.auto
+                )
                 if spec.on_create is not None:
                     spec.on_create(layer)
         else:
-            was_stale = tag_of(layer).get("stale", False)
+            old = tag_of(layer)
             self._set_data(layer, spec)
+            for key, value in spec.auto.items():
+                # follows the data unless the user changed it since we last set it
+                if _same(_plain(getattr(layer, key)), old.get("auto", {}).get(key)):
+                    setattr(layer, key, value)
+                else:
+                    tag["auto"][key] = old.get("auto", {}).get(key)
             layer.metadata[TAG] = tag
             if layer.name != spec.name:
                 layer.name = spec.name
-            if was_stale:  # hidden when its image was left; current again
+            if old.get("stale", False):  # hidden when its image was left; current again
                 layer.visible = spec.style.get("visible", True)
+            if old.get("source") != tag["source"]:
+                self._raise_above(layer, source)
         if spec.after is not None:
             spec.after(layer)
         return layer
+
+    def _raise_above(self, layer: Any, source: Any) -> None:
+        """Move a result layer that now belongs to ``source`` above it (else the image hides it)."""
+        ids = [lyr.unique_id for lyr in self.viewer.layers]
+        key = layer_key(source)
+        if key in ids and ids.index(layer.unique_id) < ids.index(key):
+            self.viewer.layers.move(ids.index(layer.unique_id), len(ids))
 
     @staticmethod
     def _set_data(layer: Any, spec: LayerSpec) -> None:
@@ -246,6 +266,14 @@ class ResultLayers:
     def is_current(self, role: str, source: Any) -> bool:
         lyr = self.find(role)
         return lyr is not None and tag_of(lyr).get("source") == layer_key(source)
+
+
+def _plain(value: Any) -> Any:
+    """A display value as plain Python (tuples of floats), to remember and compare."""
+    try:
+        return tuple(float(v) for v in value)
+    except TypeError:
+        return value
 
 
 def _same(a: Any, b: Any) -> bool:

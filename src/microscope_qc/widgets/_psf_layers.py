@@ -130,7 +130,8 @@ def map_spec(chan: Any, name: str, translate: np.ndarray, suffix: str = "") -> L
             "scale": chan.map_scale_um,
             "translate": np.asarray(chan.map_translate_um) + np.asarray(translate)[-2:],
         },
-        style={"colormap": "viridis", "opacity": 0.7, "visible": False, "contrast_limits": map_limits(m)},
+        style={"colormap": "viridis", "opacity": 0.7, "visible": False},
+        auto={"contrast_limits": map_limits(m)},
         meta={"quantity": name},
     )
 
@@ -147,14 +148,16 @@ def psf_specs(result: PSFResult, geo: Geometry, map_name: str = DEFAULT_MAP) -> 
         sfx = f" ch{c}" if many else ""
         if chan.maps:
             images.append(map_spec(chan, map_name, translate, sfx))
+        model = render_model(result, geo.shape, c)
         images.append(
             LayerSpec(
                 f"model ch{c}",
                 "image",
                 f"PSF fitted model{sfx}",
-                render_model(result, geo.shape, c),
+                model,
                 update={"scale": scale, "translate": translate},
                 style={"colormap": "magma", "blending": "additive", "visible": False},
+                auto={"contrast_limits": map_limits(model)},
             )
         )
         tab = beads[beads["channel"] == c].reset_index(drop=True)
@@ -168,7 +171,7 @@ def psf_specs(result: PSFResult, geo: Geometry, map_name: str = DEFAULT_MAP) -> 
             LayerSpec(
                 f"beads ch{c}",
                 "points",
-                f"PSF beads{sfx} (green accepted, red rejected)",
+                f"PSF beads{sfx}",
                 pos,
                 update={
                     "features": tab,

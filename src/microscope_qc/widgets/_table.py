@@ -131,7 +131,6 @@ class ResultsTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setDefaultSectionSize(84)
         self.verticalHeader().setDefaultSectionSize(20)
@@ -145,6 +144,9 @@ class ResultsTable(QTableView):
             self.horizontalHeader().resizeSections(QHeaderView.ResizeMode.ResizeToContents)
         if sort_by in self.source.columns:
             self.sortByColumn(self.source.columns.index(sort_by), Qt.SortOrder.AscendingOrder)
+        else:  # the order given, until the user clicks a header
+            self.proxy.sort(-1)
+            self.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
 
     def clear(self) -> None:
         self.source.set_frame(pd.DataFrame())

@@ -46,7 +46,7 @@ def _lut(name: str = "magma") -> np.ndarray:
 
 
 def montage_rgba(
-    volume: np.ndarray, voxel: tuple[float, float, float], width: int = 300, bar_um: float = 1.0
+    volume: np.ndarray, voxel: tuple[float, float, float], width: int = 260, bar_um: float = 1.0
 ) -> np.ndarray:
     """XY | XZ | YZ maximum projections, magnified by a whole factor to about ``width`` pixels (to fit
     the dock), with a ``bar_um`` scale bar."""
@@ -126,12 +126,13 @@ class ImageStrip(QWidget):
     def show_images(self, items: list[tuple[str, np.ndarray]]) -> None:
         while self._layout.count():
             w = self._layout.takeAt(0).widget()
-            if w is not None:
+            if w is not None:  # hide and detach now: deleteLater alone leaves it painted until then
+                w.hide()
+                w.setParent(None)
                 w.deleteLater()
         self.titles = [t for t, _ in items]
         for title, rgba in items:
             caption = QLabel(f"<small>{title}</small>")
-            caption.setWordWrap(True)
             picture = QLabel()
             picture.setPixmap(rgba_pixmap(rgba))
             self._layout.addWidget(caption)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, Select, SpinBox
-from qtpy.QtWidgets import QPushButton, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QLabel, QPushButton, QWidget
 
 from microscope_qc.analysis.coregistration import (
     CoregistrationResult,
@@ -26,8 +27,13 @@ from microscope_qc.analysis.coregistration import (
 from microscope_qc.analysis.psf import PSFSettings, find_beads
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.report.labels import heading, label
-from microscope_qc.widgets._base import MeasurementDock
-from microscope_qc.widgets._common import export_from_widget, parse_optional_float, verdict_lines
+from microscope_qc.widgets._base import MeasurementDock, scrolling
+from microscope_qc.widgets._common import (
+    export_from_widget,
+    parse_optional_float,
+    transpose_for_display,
+    verdict_lines,
+)
 from microscope_qc.widgets._layers import LayerSpec, image_layers, layer_key
 from microscope_qc.widgets._microscope_form import MicroscopeForm
 from microscope_qc.widgets._table import ResultsTable
@@ -103,6 +109,32 @@ def bead_specs(result: CoregistrationResult) -> list[LayerSpec]:
     return specs
 
 
+def lead_channels(layers: list) -> int:
+    """How many channels the picked layers hold: a (C, Z, Y, X) layer's C, else one per layer."""
+    if not layers:
+        return 0
+    lead = layers[0]
+    if len(layers) == 1:
+        return (
+            int(lead.data.shape[0]) if lead.ndim == 4 or (lead.ndim == 3 and lead.data.shape[0] <= 8) else 1
+        )
+    return len(layers)
+
+
+_LEGEND = (
+    "<b>Beads</b>: rings in each channel's colour — "
+    + ", ".join(
+        f"<span style='color:{c}'>■</span>&nbsp;channel&nbsp;{k}" for k, c in enumerate(CHANNEL_COLOURS)
+    )
+    + "<br><b>Vectors</b>, from each reference bead, exaggerated by the factor in the form:<br>"
+    "<span style='color:orange'>■</span> shift of the bead in the other channel<br>"
+    "<span style='color:cyan'>■</span> what is left after the registration model (residual)<br>"
+    "<small>Vectors show the lateral (x, y) part; the axial shift z is in the summary and the table. "
+    "After <i>Apply correction</i>, the corrected channels are drawn in green (reference) and magenta: "
+    "white where they overlap.</small>"
+)
+
+
 class CoregistrationWidget(MeasurementDock):
     """Measure and correct chromatic shifts from multi-colour beads."""
 
@@ -122,7 +154,16 @@ class CoregistrationWidget(MeasurementDock):
         self.microscope = MicroscopeForm()
         self.reference = SpinBox(label="reference channel", value=0, min=0, max=16)
         self.gate = LineEdit(label="match gate (µm)", value="")
-        self.model = ComboBox(label="model", choices=["auto", "translation", "affine", "poly2"], value="auto")
+        self.model = ComboBox(
+            label="model",
+            choices=[
+                ("best by BIC", "auto"),
+                ("translation", "translation"),
+                ("affine", "affine"),
+                ("quadratic polynomial", "poly2"),
+            ],
+            value="auto",
+        )
         self.tolerance = FloatSpinBox(label="pass if ratio ≤", value=1.0, min=0.01, max=10.0, step=0.1)
         self.single_bead = CheckBox(text="one large bead (MetroloJ_QC co-alignment)", value=False)
         self.use_positions = CheckBox(
@@ -148,10 +189,14 @@ class CoregistrationWidget(MeasurementDock):
         self.run_button = QPushButton("Measure")
         self.correct_button = QPushButton("Apply correction")
         self.table = ResultsTable()
+        self.legend = QLabel(_LEGEND)
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._build(
             [self.form.native, self.microscope.sources_label],
             [self.detect_button, self.run_button, self.correct_button],
-            [("Channel pairs", self.table)],
+            [("Channel pairs", self.table), ("Legend", scrolling(self.legend))],
         )
         self.correct_button.setEnabled(False)
         self.detect_button.clicked.connect(self.detect)
@@ -188,6 +233,8 @@ class CoregistrationWidget(MeasurementDock):
         if not layers:
             self.say(self.hint)
             return
+        n_ch = lead_channels(layers)
+        self.reference.max = max(n_ch - 1, 0)
         if not first:  # results and positions of other images must not pass for these
             self.clear_result(note=None)
             self.layers.mark_stale(layers[0])
@@ -263,7 +310,7 @@ class CoregistrationWidget(MeasurementDock):
             data, lead = self._data()
             settings = self.settings()
         except ValueError as exc:
-            self.error(f"Cannot detect: {exc}.")
+            self.error(f"Cannot detect: {str(exc).rstrip('.')}.")
             return
         ref = int(self.reference.value)
         if data.ndim != 4 or data.shape[1] < 2:
@@ -312,7 +359,7 @@ class CoregistrationWidget(MeasurementDock):
             settings = self.settings()
             positions, note = self._positions(lead)
         except ValueError as exc:
-            self.error(f"Cannot measure: {exc}.")
+            self.error(f"Cannot measure: {str(exc).rstrip('.')}.")
             return
         self._layers = self._selected()
         factor = float(self.exaggeration.value)
@@ -392,7 +439,14 @@ class CoregistrationWidget(MeasurementDock):
         self.drawing.run(steps, lambda: self._measured(payload))
 
     def _measured(self, result: CoregistrationResult) -> None:
-        self.table.set_frame(result.tables["pairs"], PAIR_COLUMNS, _header)
+        pairs = result.tables["pairs"]
+        columns = [
+            c for c in PAIR_COLUMNS if c in pairs.columns and c not in ("channel_ref", "channel_moving")
+        ]
+        tall = transpose_for_display(
+            pairs, columns, _header, lambda r: f"channel {r['channel_moving']} → {r['channel_ref']}"
+        )
+        self.table.set_frame(tall, header=lambda c: (c if c != "quantity" else "Quantity", c))
         self.export_button.setEnabled(True)
         self.correct_button.setEnabled(bool(result.models))
         self.say(

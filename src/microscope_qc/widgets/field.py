@@ -22,6 +22,7 @@ from microscope_qc.analysis.masks import describe_shapes, mask_from_shapes, poly
 from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
+    METRIC_COLUMNS,
     METRIC_HEADERS,
     export_from_widget,
     metrics_frame,
@@ -58,6 +59,7 @@ class FieldWidget(MeasurementDock):
         self._layer = None
         self._image_key = None
         self._rerun = False
+        self._refusing_dark = False
 
         self.layer_combo = ComboBox(label="flat image", choices=self._image_layers, nullable=True)
         self.dark_combo = ComboBox(label="dark image", choices=self._image_layers, nullable=True, value=None)
@@ -65,12 +67,21 @@ class FieldWidget(MeasurementDock):
         self.sigma = FloatSpinBox(label="blur σ (px)", value=2.0, min=0.0, max=50.0, step=0.5)
         self.step = FloatSpinBox(label="iso step (%)", value=10.0, min=1.0, max=50.0, step=1.0)
         self.model = ComboBox(
-            label="illumination model", choices=["gaussian", "poly2", "poly4"], value="gaussian"
+            label="illumination model",
+            choices=[
+                ("2D Gaussian", "gaussian"),
+                ("polynomial, 2nd order", "poly2"),
+                ("polynomial, 4th order", "poly4"),
+            ],
+            value="gaussian",
         )
         self.tolerance_u = FloatSpinBox(label="pass if U ≥ (%)", value=50.0, min=0.0, max=100.0)
         self.tolerance_ca = FloatSpinBox(label="pass if CA ≥ (%)", value=50.0, min=0.0, max=100.0)
         self.live = CheckBox(text="update live", value=True)
-        self.write_flat = CheckBox(text="export also flat_field.tif", value=False)
+        self.write_flat = CheckBox(text="export also the flat-field correction image", value=False)
+        self.write_flat.tooltip = (
+            "Writes flat_field.tif beside the results: divide images by it to correct them."
+        )
         self.form = Container(
             widgets=[
                 self.layer_combo,
@@ -189,13 +200,19 @@ class FieldWidget(MeasurementDock):
         )
 
     def _dark_changed(self, *_: Any) -> None:
+        if self._refusing_dark:
+            return
         dark, flat = self.dark_combo.value, self.layer_combo.value
         if dark is not None and flat is not None and dark.data.shape != flat.data.shape:
+            self._refusing_dark = True
+            try:
+                self.dark_combo.value = None  # nothing re-runs: the message stays until the user acts
+            finally:
+                self._refusing_dark = False
             self.error(
                 f"'dark image' '{dark.name}' is {dark.data.shape}, the flat image is {flat.data.shape}: "
-                "pick a dark image of the same size."
+                "pick a dark image of the same size (or none)."
             )
-            self.dark_combo.value = None
             return
         self._schedule()
 
@@ -266,7 +283,7 @@ class FieldWidget(MeasurementDock):
         )
         include, exclude = self._regions(layer)
         scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
-        name = layer.name
+        names = [layer.name] if data.ndim == 2 else None
         step = settings.step_percent
         existing = self.layers.roles()
 
@@ -278,7 +295,7 @@ class FieldWidget(MeasurementDock):
                 mask = mask_from_shapes(data.shape[-2:], inc, exc)
                 described = f"drawn in napari: {describe_shapes(inc, exc)}"
             result = analyze_field(
-                data, settings, dark=dark, mask=mask, channel_names=[name], progress=progress,
+                data, settings, dark=dark, mask=mask, channel_names=names, progress=progress,
                 cancel=cancel, mask_description=described,
             )  # fmt: skip
             specs = field_specs(result, scale, translate, step)
@@ -311,7 +328,7 @@ class FieldWidget(MeasurementDock):
         self.profiles.show_images([("MetroloJ_QC profiles (blurred image)", plot)])
         self.model_scale.follow(self.layers.find("model"), "Illumination model (counts)")
         self.residual_scale.follow(self.layers.find("residual"), "Residual: image / model − 1")
-        self.table.set_frame(metrics_frame(result), header=METRIC_HEADERS.get)
+        self.table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
         self.legend.setText(legend_html(self.settings().step_percent, chan.model is not None))
         self.export_button.setEnabled(True)
         self.say("Done. Change σ, the step, the model or a region to update; Export… to save.")

@@ -52,6 +52,15 @@ if TYPE_CHECKING:
 __all__ = ["HistoryWidget"]
 
 RUN_COLUMNS = ["acquired_at", "measurement", "objective", "channel", "passed", "analysed_at", "uuid"]
+RUN_HEADERS = {
+    "acquired_at": "Acquired",
+    "measurement": "Measurement",
+    "objective": "Objective",
+    "channel": "Channel",
+    "passed": "Verdict",
+    "analysed_at": "Analysed",
+    "uuid": "Run id",
+}
 
 #: the labels of the form fields, used in the messages that point at them
 HISTORY_FIELD = "history"
@@ -67,11 +76,10 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _metric_text(name: str) -> str:
-    """The text shown for a metric in the metric list (the value stays the raw metric name).
+    """The text shown for a metric in the metric list (the value stays the raw metric name)."""
+    from microscope_qc.report.labels import heading
 
-    The one place to plug in human labels (name and unit) once the report has a label table.
-    """
-    return name
+    return heading(None, name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -175,7 +183,7 @@ class HistoryWidget(QWidget):
         self.report_button = QPushButton("Open run's report")
         self.period_button = QPushButton("Period report…")
         self.table = QTableWidget(0, len(RUN_COLUMNS))
-        self.table.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.table.setHorizontalHeaderLabels([RUN_HEADERS.get(c, c) for c in RUN_COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -340,7 +348,7 @@ class HistoryWidget(QWidget):
             return
         drift = detect_drift(series, int(self.last_n.value))
         limits = self.store.thresholds(self.instrument.value, self.metric.value)
-        draw_trend(self.figure.add_subplot(), series, _metric_text(self.metric.value), limits, drift)
+        draw_trend(self.figure.add_subplot(), series, self.metric.value, limits, drift)
         self.drift_label.setText(drift.text)
         self.canvas.draw_idle()
 

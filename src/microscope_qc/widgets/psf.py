@@ -16,7 +16,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads
-from microscope_qc.report.labels import heading, label
+from microscope_qc.report.labels import display_unit, heading, label
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import export_from_widget, open_features_table, verdict_lines
@@ -29,7 +29,6 @@ from microscope_qc.widgets._psf_layers import (
     STATUS_COLOURS,
     Geometry,
     bead_box,
-    map_limits,
     map_spec,
     positions_spec,
     psf_specs,
@@ -81,7 +80,11 @@ class PSFWidget(MeasurementDock):
         self.microscope = MicroscopeForm()
         for name in _FORM_FIELDS:  # the form's fields as attributes of the widget, for scripts and tests
             setattr(self, name, getattr(self.microscope, name))
-        self.method = ComboBox(label="method", choices=["quarep", "metroloj"], value="quarep")
+        self.method = ComboBox(
+            label="method",
+            choices=[("QUAREP: rotated 2D + axial fits", "quarep"), ("MetroloJ_QC: line fits", "metroloj")],
+            value="quarep",
+        )
         self.fit_3d = CheckBox(text="also fit 3D Gaussians", value=False)
         self.tolerance_xy = FloatSpinBox(label="tolerance xy ratio", value=1.5, min=1.0, max=10.0, step=0.1)
         self.tolerance_z = FloatSpinBox(label="tolerance z ratio", value=2.0, min=1.0, max=10.0, step=0.1)
@@ -196,6 +199,11 @@ class PSFWidget(MeasurementDock):
         if layer is None:
             self.error("Pick a bead z-stack in 'image' first.")
             return None
+        if layer.ndim < 3 or layer.data.shape[-3] < 2:
+            self.error(
+                f"'{layer.name}' is a single plane: the PSF needs a bead z-stack (Z, Y, X); pick one in 'image'."
+            )
+            return None
         try:
             settings = self.settings()
         except ValueError as exc:
@@ -297,7 +305,14 @@ class PSFWidget(MeasurementDock):
                 self.map_choice.value = current
         self._draw_colour_scale()
         n_acc = int((beads["status"] == "accepted").sum())
-        self.say(f"Done: {n_acc} of {len(beads)} beads accepted. Select a table row to go to its bead.")
+        positions = self.layers.find("positions")
+        if positions is not None and positions.visible:
+            positions.visible = False  # the rings show the beads now; the input stays editable
+        self.say(
+            f"Done: {n_acc} of {len(beads)} beads accepted (green ring: accepted, red: rejected, reason in the "
+            "table). Select a table row to go to its bead."
+            + (" The positions layer is hidden; show it to edit the beads." if positions is not None else "")
+        )
         self.export_button.setEnabled(True)
         self.viewer.layers.selection.active = self._result_layer
 
@@ -317,8 +332,7 @@ class PSFWidget(MeasurementDock):
                 np.asarray(self._result_layer.translate[-3:]),
                 f" ch{chan.channel}" if many else "",
             )
-            layer = self.layers.apply(spec, self._result_layer)
-            layer.contrast_limits = map_limits(chan.maps[name])  # a new quantity: its own range
+            self.layers.apply(spec, self._result_layer)
         self._draw_colour_scale()
 
     def _draw_colour_scale(self, *_: Any) -> None:
@@ -391,7 +405,7 @@ class PSFWidget(MeasurementDock):
             if chan.averaged_bead is not None:
                 items.append(
                     (
-                        f"average of {chan.averaged_bead_count} beads: XY | XZ | YZ maximum projections (bar 1 µm)",
+                        f"average of {chan.averaged_bead_count} beads — XY | XZ | YZ (bar: 1 µm)",
                         montage_rgba(chan.averaged_bead, voxel),
                     )
                 )
@@ -425,14 +439,22 @@ def _summary_html(result: PSFResult) -> str:
     for chan in result.channels:
         c = chan.channel
         cells = []
-        for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um"):
+        for name in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "focal_tilt_deg", "field_curvature_um"):
             try:
                 m = result.metric(name, c)
             except KeyError:
-                cells.append(f"{label('psf', name).text}: —")
+                if name.startswith("fwhm"):
+                    cells.append(f"{label('psf', name).text}: —")
                 continue
-            unc = "" if m.uncertainty is None or not np.isfinite(m.uncertainty) else f" ± {m.uncertainty:.3f}"
-            cells.append(f"{label('psf', name).text}: <b>{m.value:.3f}{unc} µm</b>")
+            unit = display_unit(m.unit)
+            digits = 3 if unit == "µm" else 2
+            unc = (
+                ""
+                if m.uncertainty is None or not np.isfinite(m.uncertainty)
+                else f" ± {m.uncertainty:.{digits}f}"
+            )
+            sep = "" if unit == "°" else " "
+            cells.append(f"{label('psf', name).text}: <b>{m.value:.{digits}f}{unc}{sep}{unit}</b>")
         lines = verdict_lines("psf", [v for v in result.verdicts if v.channel == c])
         parts.append(
             f"<b>{html.escape(chan.name)}</b>: " + " · ".join(cells) + (f"<br>{lines}" if lines else "")
