@@ -62,8 +62,10 @@ def psf_workshop() -> None:
     viewer.camera.zoom = viewer.camera.zoom * 3
     _pump(w)
     w.tabs.setCurrentIndex(2)  # its projections beside the average
+    w.splitter.setSizes([250, 750])  # the user drags the splitter to give the results room
     _shot(viewer, "workshop_4_select.png")
     w.tabs.setCurrentIndex(0)
+    w.splitter.setSizes([550, 450])
     with tempfile.TemporaryDirectory() as folder:
         w.export(Path(folder) / "psf results")
         _shot(viewer, "workshop_5_export.png")

@@ -263,6 +263,22 @@ class ResultLayers:
             n += 1
         return n
 
+    def edited_positions(self, role: str, image: Any) -> tuple[Any, np.ndarray | None, str]:
+        """The points a user edited for ``image``, in its voxel indices (z, y, x).
+
+        Returns (layer, indices, note): indices None with a note saying why when the layer is
+        missing, belongs to another image or is empty (the caller then detects afresh).
+        """
+        pts = self.find(role)
+        if pts is None:
+            return None, None, ""
+        if not self.is_current(role, image):
+            return pts, None, "the bead positions belong to another image: detecting afresh"
+        if len(pts.data) == 0:
+            return pts, None, "no bead positions left: detecting afresh"
+        world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
+        return pts, (world - np.asarray(image.translate)[-3:]) / np.asarray(image.scale)[-3:], ""
+
     def is_current(self, role: str, source: Any) -> bool:
         lyr = self.find(role)
         return lyr is not None and tag_of(lyr).get("source") == layer_key(source)

@@ -284,15 +284,11 @@ class CoregistrationWidget(MeasurementDock):
 
     def _positions(self, lead) -> tuple[Any, str]:
         """The edited positions: shared (channel −1) and per channel, as voxel indices; and a note."""
-        pts = self.layers.find("positions")
-        if pts is None or not self.use_positions.value:
+        if not self.use_positions.value:
             return None, ""
-        if not self.layers.is_current("positions", lead):
-            return None, "the bead positions belong to another image: detecting afresh"
-        if len(pts.data) == 0:
-            return None, "no bead positions left: detecting afresh"
-        world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
-        idx = (world - np.asarray(lead.translate)[-3:]) / np.asarray(lead.scale)[-3:]
+        pts, idx, note = self.layers.edited_positions("positions", lead)
+        if idx is None:
+            return None, note
         chans = np.asarray(pts.features["channel"]) if "channel" in pts.features else np.full(len(idx), -1)
         shared = idx[chans < 0]
         own = {int(c): idx[chans == c] for c in np.unique(chans[chans >= 0])}

@@ -261,15 +261,8 @@ class PSFWidget(MeasurementDock):
 
     def _positions_for(self, layer) -> tuple[np.ndarray | None, str]:
         """User-edited bead positions in the image's voxel indices (z, y, x), or None, and a note."""
-        pts = self.layers.find("positions")
-        if pts is None:
-            return None, ""
-        if not self.layers.is_current("positions", layer):
-            return None, "the bead positions were detected on another image: detecting afresh"
-        if len(pts.data) == 0:
-            return None, "no bead positions left: detecting afresh"
-        world = np.asarray(pts.data)[:, -3:] * np.asarray(pts.scale)[-3:] + np.asarray(pts.translate)[-3:]
-        return (world - np.asarray(layer.translate)[-3:]) / np.asarray(layer.scale)[-3:], ""
+        _, idx, note = self.layers.edited_positions("positions", layer)
+        return idx, note
 
     # ------------------------------------------------------------------ results
     def _on_done(self, value: Any) -> None:
@@ -400,7 +393,7 @@ class PSFWidget(MeasurementDock):
                 stack = layer.data[0] if layer.ndim == 4 else layer.data
                 box = bead_box(stack, self._bead_index(bead_id), chan.box_shape)
                 items.append(
-                    (f"bead {bead_id}: XY | XZ | YZ maximum projections (bar 1 µm)", montage_rgba(box, voxel))
+                    (f"bead {bead_id} — XY | XZ | YZ maximum projections", montage_rgba(box, voxel))
                 )
             if chan.averaged_bead is not None:
                 items.append(
