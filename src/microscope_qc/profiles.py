@@ -23,6 +23,7 @@ from microscope_qc.instrument import (
     SettingsError,
     Source,
 )
+from microscope_qc.results import Limit, Limits
 
 __all__ = [
     "Objective",
@@ -300,18 +301,15 @@ def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSet
     return replace(out, channels=tuple(channels), sources=sources)
 
 
+def limits_of(profile: InstrumentProfile) -> Limits:
+    """The profile's tolerances as the :class:`~microscope_qc.results.Limits` an analysis applies."""
+    return Limits(
+        tuple(Limit(t.metric, t.min, t.max) for t in profile.tolerances),
+        source=f"instrument {profile.name!r}",
+    )
+
+
 def apply_tolerances(result, profile: InstrumentProfile) -> None:
     """Judge a result against the facility's tolerances: one verdict per limit, replacing the
     default verdict of the same metric and channel, with the instrument named as the source."""
-    from microscope_qc.results import Verdict
-
-    source = f"instrument {profile.name!r}"
-    for tol in profile.tolerances:
-        for m in [m for m in result.metrics if m.name == tol.metric]:
-            result.verdicts = [
-                v for v in result.verdicts if not (v.metric == tol.metric and v.channel == m.channel)
-            ]
-            if tol.min is not None:
-                result.verdicts.append(Verdict.check(tol.metric, m.value, tol.min, ">=", source, m.channel))
-            if tol.max is not None:
-                result.verdicts.append(Verdict.check(tol.metric, m.value, tol.max, "<=", source, m.channel))
+    limits_of(profile).apply(result)

@@ -21,6 +21,8 @@ __all__ = [
     "Metric",
     "Verdict",
     "Result",
+    "Limit",
+    "Limits",
     "AnalysisError",
     "AnalysisCancelled",
     "ProgressCallback",
@@ -133,6 +135,40 @@ class Verdict:
                 "channel": self.channel,
             }
         )
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A facility's limit on one metric: pass if ``min <= value <= max`` (either may be absent)."""
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits an analysis judges its metrics against, replacing its default verdicts for
+    those metrics, and where they come from (e.g. ``"instrument 'Scope A'"``)."""
+
+    items: tuple[Limit, ...] = ()
+    source: str = "user"
+
+    def apply(self, result: Result) -> None:
+        """One verdict per limit and channel, replacing the default verdict of that metric and channel."""
+        for lim in self.items:
+            for m in [m for m in result.metrics if m.name == lim.metric]:
+                result.verdicts = [
+                    v for v in result.verdicts if not (v.metric == lim.metric and v.channel == m.channel)
+                ]
+                if lim.min is not None:
+                    result.verdicts.append(
+                        Verdict.check(lim.metric, m.value, lim.min, ">=", self.source, m.channel)
+                    )
+                if lim.max is not None:
+                    result.verdicts.append(
+                        Verdict.check(lim.metric, m.value, lim.max, "<=", self.source, m.channel)
+                    )
 
 
 @dataclass
