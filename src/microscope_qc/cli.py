@@ -28,6 +28,7 @@ from microscope_qc.measurements import (
     MEASUREMENTS,
     add_common_arguments,
     add_instrument_arguments,
+    all_samples,
     get_measurement,
     profile_from_args,
 )
@@ -88,13 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", "-q", action="store_true", help="print only the summary table and errors")
         add_common_arguments(p)
         add_instrument_arguments(p)
-        m.add_arguments(p)
+        m.cli.add_arguments(p)
         p.set_defaults(measurement=m.name)
     s = sub.add_parser(
         "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
     )
+    known = all_samples()
     s.add_argument(
-        "kind", choices=["psf-beads", "psf-aberrated", "flat", "flat-misaligned", "two-colour-beads"]
+        "kind",
+        choices=list(known),
+        metavar="KIND",
+        help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
     )
     s.add_argument("path", type=Path, help="output .ome.tif")
     s.add_argument("--seed", type=int, default=None)
@@ -186,13 +191,13 @@ def _record(result, args: argparse.Namespace, profile, image, info: InputInfo, r
 
 def _run_measurement(args: argparse.Namespace) -> int:
     m = get_measurement(args.measurement)
-    if m.check_args is not None:
+    if m.cli.check_args is not None:
         try:
-            m.check_args(args)
+            m.cli.check_args(args)
         except AnalysisError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    groups = m.jobs(args) if m.jobs is not None else [[f] for f in args.files]
+    groups = m.cli.jobs(args) if m.cli.jobs is not None else [[f] for f in args.files]
     rows, failures, failed_verdicts = [], 0, 0
     for paths, stem in zip(groups, _out_dirs(groups), strict=True):
         label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
@@ -206,7 +211,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
 
             profile = profile_from_args(args)
-            result = m.run(images, args, progress)
+            result = m.cli.run(images, args, progress)
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
             if profile is not None:
@@ -216,8 +221,8 @@ def _run_measurement(args: argparse.Namespace) -> int:
             out_dir = args.out / stem
             info = _input_info(paths, images)
             written = export_result(result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite)
-            if m.after_export is not None:
-                written.update(m.after_export(result, out_dir, args))
+            if m.cli.after_export is not None:
+                written.update(m.cli.after_export(result, out_dir, args))
             if args.record:
                 _record(result, args, profile, images[0], info, written["html"])
         except (
@@ -237,11 +242,11 @@ def _run_measurement(args: argparse.Namespace) -> int:
         for w in result.warnings:
             print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
-        rows.extend(_summary_rows(paths[0], result, m.table_columns))
+        rows.extend(_summary_rows(paths[0], result, m.cli.summary_columns))
         if not args.quiet:
             print(f"  {label}: {time.perf_counter() - t0:.2f} s → {out_dir}", file=sys.stderr)
     if rows:
-        _print_table(["file", "ch", *m.table_columns, "verdict"], rows)
+        _print_table(["file", "ch", *m.cli.summary_columns, "verdict"], rows)
     if failures:
         print(f"{failures} of {len(groups)} analyses could not be done.", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -251,77 +256,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
 
 
 def _write_sample(args: argparse.Namespace) -> int:
-    import json
-
-    from microscope_qc import samples
-    from microscope_qc.io import write_ome_tiff
-
-    stem = args.path.name.split(".")[0]
+    _, sample = all_samples()[args.kind]
     try:
-        if args.kind.startswith("psf"):
-            make = {"psf-beads": samples.psf_beads_sample, "psf-aberrated": samples.psf_aberrated_sample}[
-                args.kind
-            ]
-            sample = make() if args.seed is None else make(seed=args.seed)
-            md = sample.metadata
-            write_ome_tiff(
-                args.path,
-                sample.data[None],
-                voxel_size_um=md["voxel_size_um"],
-                channel_names=["beads"],
-                wavelength_ex_nm=md["wavelength_ex_nm"],
-                wavelength_em_nm=md["wavelength_em_nm"],
-                na=md["na"],
-                immersion="oil",
-                immersion_index=md["immersion_index"],
-                modality=md["modality"],
-                overwrite=args.overwrite,
-            )
-            truth = args.path.with_name(stem + "_truth.csv")
-            sample.truth.to_csv(truth, index=False)
-            written = [args.path, truth]
-        elif args.kind == "two-colour-beads":
-            sample = (
-                samples.coregistration_sample()
-                if args.seed is None
-                else samples.coregistration_sample(seed=args.seed)
-            )
-            sp = sample.spec
-            write_ome_tiff(
-                args.path,
-                sample.data,
-                voxel_size_um=sp.voxel_size_um,
-                channel_names=[t.name for t in sample.transforms],
-                wavelength_ex_nm=[t.wavelength_ex_nm for t in sample.transforms],
-                wavelength_em_nm=[t.wavelength_em_nm for t in sample.transforms],
-                na=sp.na,
-                immersion="oil",
-                immersion_index=sp.immersion_index,
-                modality=sp.modality,
-                overwrite=args.overwrite,
-            )
-            truth = args.path.with_name(stem + "_truth.csv")
-            sample.truth.to_csv(truth, index=False)
-            written = [args.path, truth]
-        else:
-            make = {
-                "flat": samples.flat_field_sample,
-                "flat-misaligned": samples.flat_field_misaligned_sample,
-            }[args.kind]
-            sample = make() if args.seed is None else make(seed=args.seed)
-            write_ome_tiff(
-                args.path, sample.data[None, None], channel_names=["flat"], overwrite=args.overwrite
-            )
-            written = [args.path]
-            if sample.dark is not None:
-                dark = args.path.with_name(stem + "_dark.ome.tif")
-                write_ome_tiff(
-                    dark, sample.dark[None, None], channel_names=["dark"], overwrite=args.overwrite
-                )
-                written.append(dark)
-            truth = args.path.with_name(stem + "_truth.json")
-            truth.write_text(json.dumps({**sample.truth, "dust_yx_radius": sample.dust}, indent=2))
-            written.append(truth)
+        written = sample.write(sample.make(args.seed), args.path, args.overwrite)
     except FileExistsError as exc:
         print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

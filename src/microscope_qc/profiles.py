@@ -313,3 +313,35 @@ def apply_tolerances(result, profile: InstrumentProfile) -> None:
     """Judge a result against the facility's tolerances: one verdict per limit, replacing the
     default verdict of the same metric and channel, with the instrument named as the source."""
     limits_of(profile).apply(result)
+
+
+#: the scalar settings a user may override (wavelengths are per channel, handled apart)
+_OVERRIDABLE = ("voxel_size_um", "na", "immersion_index", "modality", "pinhole_au", "bead_diameter_um")
+
+
+def resolve_settings(
+    from_file: MicroscopeSettings,
+    profile: InstrumentProfile | None = None,
+    objective: str | None = None,
+    channel_presets: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> MicroscopeSettings:
+    """The one settings resolution the command line and the widgets share.
+
+    File metadata first; the instrument profile's objective and channel presets fill what the
+    file lacks; the user's overrides go on top; each value keeps its source (file, instrument,
+    user). ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
+    bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (one value or one per channel);
+    ``None`` values are ignored.
+    """
+    ms = from_file
+    if profile is not None and objective:
+        ms = merge_settings(ms, profile.settings_for(objective, channel_presets))
+    overrides = overrides or {}
+    scalar = {k: overrides.get(k) for k in _OVERRIDABLE}
+    if any(v is not None for v in scalar.values()):
+        ms = ms.with_values(Source.USER, **scalar)
+    ex, em = overrides.get("wavelength_ex_nm"), overrides.get("wavelength_em_nm")
+    if ex is not None or em is not None:
+        ms = ms.with_wavelengths(ex, em, Source.USER)
+    return ms

@@ -13,8 +13,11 @@ from microscope_qc.analysis.coregistration import (
     analyze_coregistration,
 )
 from microscope_qc.io import ImageData
-from microscope_qc.measurements import Measurement, microscope_settings, overrides_from_args, register
+from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.options import microscope_settings, overrides_from_args
+from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
 from microscope_qc.report.coregistration import coregistration_figures, write_models
+from microscope_qc.report.labels import COREGISTRATION_LABELS
 from microscope_qc.results import AnalysisError, ProgressCallback
 
 __all__ = ["run_coregistration", "read_positions_csv"]
@@ -167,16 +170,23 @@ def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, 
     return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}
 
 
-COREGISTRATION = register(
-    Measurement(
-        name="coregistration",
-        title="Chromatic co-registration (QUAREP WG4)",
-        summary="Shifts between channels from multi-colour beads, MetroloJ_QC ratio, field-dependent registration model.",
+COREGISTRATION = Measurement(
+    name="coregistration",
+    title="Chromatic co-registration (QUAREP WG4)",
+    summary="Shifts between channels from multi-colour beads, MetroloJ_QC ratio, field-dependent registration model.",
+    analyze=analyze_coregistration,
+    settings_type=CoregistrationSettings,
+    inputs=(InputKind.MULTICHANNEL, InputKind.ZSTACK, InputKind.IMAGE_2D),
+    item_table="beads",
+    figures=coregistration_figures,
+    labels=COREGISTRATION_LABELS,
+    cli=CommandLine(
         add_arguments=add_arguments,
         run=run_coregistration,
-        figures=coregistration_figures,
-        table_columns=("n_matched", "shift_x_um", "shift_y_um", "shift_z_um", "distance_3d_um", "ratio"),
+        summary_columns=("n_matched", "shift_x_um", "shift_y_um", "shift_z_um", "distance_3d_um", "ratio"),
         jobs=_jobs,
         after_export=_after_export,
-    )
+    ),
+    extra_outputs={"registration.json": "the registration models, to correct images"},
+    samples=MULTICOLOUR_SAMPLES,
 )

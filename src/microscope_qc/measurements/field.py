@@ -21,8 +21,10 @@ from microscope_qc.analysis.field import (
 )
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.io import ImageData, read_image
-from microscope_qc.measurements import Measurement, register
+from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.sample_files import FLAT_SAMPLES
 from microscope_qc.report.field import field_figures, write_flat_field
+from microscope_qc.report.labels import FIELD_LABELS
 from microscope_qc.results import AnalysisError, ProgressCallback
 
 __all__ = ["field_settings_from_args", "run_field", "parse_region_spec", "read_shapes_csv"]
@@ -247,15 +249,20 @@ def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, 
     return {"flat_field": write_flat_field(result, out_dir / "flat_field.tif", overwrite=args.overwrite)}
 
 
-FIELD = register(
-    Measurement(
-        name="field",
-        title="Field illumination / flatness (QUAREP WG3)",
-        summary="MetroloJ_QC and microscope-metrics compatible flatness, illumination model, dust map, flat-field image.",
+FIELD = Measurement(
+    name="field",
+    title="Field illumination / flatness (QUAREP WG3)",
+    summary="MetroloJ_QC and microscope-metrics compatible flatness, illumination model, dust map, flat-field image.",
+    analyze=analyze_field,
+    settings_type=FieldSettings,
+    inputs=(InputKind.IMAGE_2D, InputKind.MULTICHANNEL),
+    item_table="profiles",
+    figures=field_figures,
+    labels=FIELD_LABELS,
+    cli=CommandLine(
         add_arguments=add_arguments,
         run=run_field,
-        figures=field_figures,
-        table_columns=(
+        summary_columns=(
             "uniformity_percent",
             "field_uniformity_percent",
             "centering_accuracy_percent",
@@ -265,5 +272,7 @@ FIELD = register(
         jobs=_jobs,
         after_export=_after_export,
         check_args=check_field_args,
-    )
+    ),
+    extra_outputs={"flat_field.tif": "the flat-field correction image (--flat-field; the widget's checkbox)"},
+    samples=FLAT_SAMPLES,
 )

@@ -11,7 +11,10 @@ import numpy as np
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
 from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.io import ImageData
-from microscope_qc.measurements import Measurement, microscope_settings, overrides_from_args, register
+from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.options import microscope_settings, overrides_from_args
+from microscope_qc.measurements.sample_files import BEAD_SAMPLES
+from microscope_qc.report.labels import PSF_LABELS
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.results import AnalysisError, ProgressCallback
 
@@ -105,14 +108,20 @@ def _renumber_channels(result: PSFResult, channels: list[int]) -> PSFResult:
     return result
 
 
-PSF = register(
-    Measurement(
-        name="psf",
-        title="PSF / resolution from beads (QUAREP WG5)",
-        summary="Lateral and axial FWHM of sub-resolution beads, field maps, tilt and curvature.",
+PSF = Measurement(
+    name="psf",
+    title="PSF / resolution from beads (QUAREP WG5)",
+    summary="Lateral and axial FWHM of sub-resolution beads, field maps, tilt and curvature.",
+    analyze=analyze_psf,
+    settings_type=PSFSettings,
+    inputs=(InputKind.ZSTACK,),
+    item_table="beads",
+    figures=psf_figures,
+    labels=PSF_LABELS,
+    cli=CommandLine(
         add_arguments=add_arguments,
         run=run_psf,
-        figures=psf_figures,
-        table_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
-    )
+        summary_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
+    ),
+    samples=BEAD_SAMPLES,
 )

@@ -17,7 +17,7 @@ from microscope_qc.instrument import (
     settings_from_metadata,
 )
 from microscope_qc.io import read_metadata
-from microscope_qc.profiles import InstrumentProfile, ProfileError, load_profile, merge_settings
+from microscope_qc.profiles import InstrumentProfile, ProfileError, load_profile, resolve_settings
 from microscope_qc.widgets._common import parse_optional_float
 
 __all__ = ["MicroscopeForm"]
@@ -174,9 +174,8 @@ class MicroscopeForm:
                     ms = settings_from_metadata(read_metadata(path), n_channels)
                 except OSError as exc:
                     problem = f"Could not read the metadata of {path}: {exc}"
-            if self.profile is not None and self.objective.value:
-                presets = [self.channel_preset.value] * n_channels if self.channel_preset.value else None
-                ms = merge_settings(ms, self.profile.settings_for(self.objective.value, presets))
+            presets = [self.channel_preset.value] * n_channels if self.channel_preset.value else None
+            ms = resolve_settings(ms, self.profile, self.objective.value or None, presets)
             if ms.voxel_size_um is None and layer.ndim >= 3 and tuple(layer.scale[-3:]) != (1.0, 1.0, 1.0):
                 ms = ms.with_values(Source.FILE, voxel_size_um=tuple(float(v) for v in layer.scale[-3:]))
                 ms.sources["voxel_size_um"] = Setting(

@@ -1,0 +1,101 @@
+"""Writing the synthetic samples as files (``microscope-qc sample KEY PATH``): the image as
+OME-TIFF with its acquisition metadata, and its truth beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from microscope_qc import samples
+from microscope_qc.io import write_ome_tiff
+from microscope_qc.measurements.entry import Sample
+
+__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES"]
+
+
+def _stem(path: Path) -> str:
+    return path.name.split(".")[0]
+
+
+def write_beads(sample: samples.BeadSample, path: Path, overwrite: bool) -> list[Path]:
+    md = sample.metadata
+    write_ome_tiff(
+        path,
+        sample.data[None],
+        voxel_size_um=md["voxel_size_um"],
+        channel_names=["beads"],
+        wavelength_ex_nm=md["wavelength_ex_nm"],
+        wavelength_em_nm=md["wavelength_em_nm"],
+        na=md["na"],
+        immersion="oil",
+        immersion_index=md["immersion_index"],
+        modality=md["modality"],
+        overwrite=overwrite,
+    )
+    truth = path.with_name(_stem(path) + "_truth.csv")
+    sample.truth.to_csv(truth, index=False)
+    return [path, truth]
+
+
+def write_multicolour(sample: samples.MulticolourSample, path: Path, overwrite: bool) -> list[Path]:
+    sp = sample.spec
+    write_ome_tiff(
+        path,
+        sample.data,
+        voxel_size_um=sp.voxel_size_um,
+        channel_names=[t.name for t in sample.transforms],
+        wavelength_ex_nm=[t.wavelength_ex_nm for t in sample.transforms],
+        wavelength_em_nm=[t.wavelength_em_nm for t in sample.transforms],
+        na=sp.na,
+        immersion="oil",
+        immersion_index=sp.immersion_index,
+        modality=sp.modality,
+        overwrite=overwrite,
+    )
+    truth = path.with_name(_stem(path) + "_truth.csv")
+    sample.truth.to_csv(truth, index=False)
+    return [path, truth]
+
+
+def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[Path]:
+    write_ome_tiff(path, sample.data[None, None], channel_names=["flat"], overwrite=overwrite)
+    written = [path]
+    if sample.dark is not None:
+        dark = path.with_name(_stem(path) + "_dark.ome.tif")
+        write_ome_tiff(dark, sample.dark[None, None], channel_names=["dark"], overwrite=overwrite)
+        written.append(dark)
+    truth = path.with_name(_stem(path) + "_truth.json")
+    truth.write_text(json.dumps({**sample.truth, "dust_yx_radius": sample.dust}, indent=2))
+    return [*written, truth]
+
+
+def _seeded(make):
+    return lambda seed: make() if seed is None else make(seed=seed)
+
+
+BEAD_SAMPLES = (
+    Sample("psf-beads", "Bead z-stack with a known PSF (24 beads)", _seeded(samples.psf_beads_sample), write_beads),
+    Sample(
+        "psf-aberrated",
+        "Aberrated bead z-stack: astigmatism, tilt, field curvature",
+        _seeded(samples.psf_aberrated_sample),
+        write_beads,
+    ),
+)
+FLAT_SAMPLES = (
+    Sample("flat", "Flat field with dark image, known illumination and dust", _seeded(samples.flat_field_sample), write_flat),
+    Sample(
+        "flat-misaligned",
+        "Flat field, badly misaligned illumination",
+        _seeded(samples.flat_field_misaligned_sample),
+        write_flat,
+    ),
+)
+MULTICOLOUR_SAMPLES = (
+    Sample(
+        "two-colour-beads",
+        "Two-colour beads with known chromatic shifts, magnification and rotation",
+        _seeded(samples.coregistration_sample),
+        write_multicolour,
+    ),
+)

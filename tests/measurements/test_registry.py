@@ -1,0 +1,60 @@
+"""The registry: one plain-data entry per measurement, and everything that enumerates measurements uses it."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from microscope_qc.measurements import MEASUREMENTS, REGISTRY, all_samples, get_measurement
+from microscope_qc.measurements.entry import InputKind, Measurement
+from microscope_qc.report.labels import LABELS
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
+
+
+def test_every_entry_declares_what_a_measurement_is():
+    assert [m.name for m in REGISTRY] == list(MEASUREMENTS) == ["psf", "field", "coregistration"]
+    for m in REGISTRY:
+        assert isinstance(m, Measurement)
+        assert callable(m.analyze) and m.analyze.__name__ == f"analyze_{m.name}"
+        assert dataclasses.is_dataclass(m.settings_type)
+        assert m.inputs and all(isinstance(k, InputKind) for k in m.inputs)
+        assert m.labels is LABELS[m.name]
+        assert m.samples, f"{m.name} has no synthetic sample with known truth"
+        assert callable(m.cli.run) and callable(m.cli.add_arguments)
+    with pytest.raises(KeyError, match="known: coregistration, field, psf"):
+        get_measurement("nope")
+
+
+def test_the_entry_type_knows_no_argparse_and_no_gui():
+    tree = ast.parse((SRC / "measurements" / "entry.py").read_text())
+    imported = {
+        (n.module or "") if isinstance(n, ast.ImportFrom) else a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+    }
+    assert not {m for m in imported if m.split(".")[0] in {"argparse", "qtpy", "napari", "magicgui"}}
+
+
+def test_measurements_do_not_register_by_import_side_effect():
+    init = (SRC / "measurements" / "__init__.py").read_text()
+    assert "register(" not in init and "noqa: E402" not in init
+    for m in REGISTRY:
+        assert f"{m.name.upper()}" in init or m.name in init  # one line each in REGISTRY
+
+
+def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
+    from microscope_qc.cli import main
+
+    keys = set(all_samples())
+    assert keys == {"psf-beads", "psf-aberrated", "flat", "flat-misaligned", "two-colour-beads"}
+    for key in sorted(keys):
+        path = tmp_path / f"{key}.ome.tif"
+        assert main(["sample", key, str(path)]) == 0
+        assert path.exists() and any(p.name.startswith(f"{key}_truth") for p in tmp_path.iterdir())
+    assert main(["sample", "psf-beads", str(tmp_path / "psf-beads.ome.tif")]) == 2  # never overwrites
+    assert "exists" in capsys.readouterr().err
