@@ -177,14 +177,8 @@ def _record(result, args: argparse.Namespace, profile, image, info: InputInfo, r
     if not name:
         raise HistoryError("--record needs an instrument: --instrument PROFILE or --instrument-name NAME.")
     acquired = image.metadata.acquisition_date.value
-    record = RunRecord(
-        instrument=name,
-        objective=args.objective or "",
-        channel=" + ".join(args.channel_preset or []),
-        acquired_at=acquired,
-        input_path=info.path,
-        input_sha256=info.sha256,
-        report_path=str(Path(report).resolve()),
+    record = RunRecord.for_export(
+        name, info, report, args.objective or "", " + ".join(args.channel_preset or []), acquired
     )
     return HistoryStore(args.history).record(result, record)
 

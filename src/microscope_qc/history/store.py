@@ -182,6 +182,32 @@ class RunRecord:
     analysed_at: str | None = None
     uuid: str | None = None
 
+    @classmethod
+    def for_export(
+        cls,
+        instrument: str,
+        info: Any,
+        report_path: str | Path,
+        objective: str = "",
+        channel: str = "",
+        acquired_at: str | None = None,
+    ) -> RunRecord:
+        """The record of an exported run, the same from the command line and from a widget.
+
+        ``info`` is the export's :class:`~microscope_qc.report.InputInfo` (file path and checksum).
+        """
+        if not instrument or not instrument.strip():
+            raise HistoryError("Give the instrument's name to record the run in the QC history.")
+        return cls(
+            instrument=instrument.strip(),
+            objective=(objective or "").strip(),
+            channel=(channel or "").strip(),
+            acquired_at=acquired_at,
+            input_path=info.path,
+            input_sha256=info.sha256,
+            report_path=str(Path(report_path).resolve()),
+        )
+
 
 # -------------------------------------------------------------------------------- migrations
 

@@ -241,20 +241,12 @@ class HistoryOptions:
         self, result, info: InputInfo, report_path: Path, acquired_at: str | None = None
     ) -> str | None:
         """Store the run if recording is on; returns its uuid (raises HistoryError with the reason)."""
-        from microscope_qc.history import HistoryError, HistoryStore, RunRecord
+        from microscope_qc.history import HistoryStore, RunRecord
 
         if not self.record.value:
             return None
-        if not self.instrument.value.strip():
-            raise HistoryError("Give the instrument's name to record the run in the QC history.")
-        record = RunRecord(
-            instrument=self.instrument.value.strip(),
-            objective=self.objective.value.strip(),
-            channel=self.channel.value.strip(),
-            acquired_at=acquired_at,
-            input_path=info.path,
-            input_sha256=info.sha256,
-            report_path=str(Path(report_path).resolve()),
+        record = RunRecord.for_export(
+            self.instrument.value, info, report_path, self.objective.value, self.channel.value, acquired_at
         )
         return HistoryStore(self.location.value).record(result, record)
 
