@@ -20,6 +20,7 @@ def sample_file(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_psf_results_contract(sample_file, tmp_path, capsys):
     assert main(["psf", str(sample_file), "--out", str(tmp_path), "--bead-diameter", "0.1", "-q"]) == 0
     out = capsys.readouterr().out
@@ -51,6 +52,7 @@ def test_psf_results_contract(sample_file, tmp_path, capsys):
     assert "<img" in html and "data:image/png;base64," in html and "Profiles with fits" in html
 
 
+@pytest.mark.slow
 def test_never_overwrites_silently(sample_file, tmp_path, capsys):
     assert main(["psf", str(sample_file), "--out", str(tmp_path), "-q"]) == 0
     before = (tmp_path / "beads" / "results.json").read_bytes()
@@ -97,6 +99,7 @@ def test_missing_voxel_size_is_asked_for(tmp_path, capsys):
     assert "--voxel-size" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_strict_exit_code_on_failed_verdict(sample_file, tmp_path):
     assert (
         main(["psf", str(sample_file), "--out", str(tmp_path), "-q", "--strict", "--tolerance-xy", "1.05"])
@@ -109,6 +112,7 @@ def test_channel_option(sample_file, tmp_path, capsys):
     assert "do not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_runs():
     out = subprocess.run(
         [sys.executable, "-m", "microscope_qc.cli", "list"], capture_output=True, text=True, check=True
@@ -116,6 +120,7 @@ def test_console_script_runs():
     assert "psf" in out.stdout
 
 
+@pytest.mark.slow
 def test_field_results_contract(tmp_path, capsys):
     flat = tmp_path / "flat.ome.tif"
     assert main(["sample", "flat", str(flat)]) == 0
@@ -158,6 +163,7 @@ def test_field_results_contract(tmp_path, capsys):
     assert main(["field", str(flat), "--dark", str(dark), "--out", str(out), "--flat-field", "-q"]) == 2
 
 
+@pytest.mark.slow
 def test_field_combine_and_zstack_error(tmp_path, capsys):
     a, b = tmp_path / "a.ome.tif", tmp_path / "b.ome.tif"
     main(["sample", "flat-misaligned", str(a), "--seed", "1"])
@@ -176,6 +182,7 @@ def test_field_combine_and_zstack_error(tmp_path, capsys):
     assert "z-stack" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_coregistration_results_contract(tmp_path, capsys):
     path = tmp_path / "tc.ome.tif"
     assert main(["sample", "two-colour-beads", str(path)]) == 0
@@ -209,6 +216,7 @@ def test_coregistration_needs_two_channels(sample_file, tmp_path, capsys):
     assert "at least two channels" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_instrument_record_history_report(sample_file, tmp_path, capsys):
     prof = tmp_path / "scope.yaml"
     assert (
@@ -335,6 +343,7 @@ def scratched_flat(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_field_exclude_rectangle_and_napari_csv(scratched_flat, tmp_path, capsys):
     csv = _napari_shapes_csv(
         tmp_path / "dust.csv", [("rectangle", [(100, 90), (100, 130), (140, 130), (140, 90)])]
@@ -371,6 +380,7 @@ def test_field_exclude_rectangle_and_napari_csv(scratched_flat, tmp_path, capsys
     assert "Analysed area: exclude 2 rectangles" in html and "Analysed area: the whole image" not in html
 
 
+@pytest.mark.slow
 def test_field_roi_rectangle_and_ellipse_csv(scratched_flat, tmp_path, capsys):
     import numpy as np
 
@@ -431,6 +441,7 @@ def test_field_bad_region_specs(scratched_flat, tmp_path, capsys, option, spec, 
     assert not out.exists()  # refused before any file was read or written
 
 
+@pytest.mark.slow
 def test_coregistration_positions_round_trip(tmp_path, capsys):
     path = tmp_path / "tc.ome.tif"
     assert main(["sample", "two-colour-beads", str(path)]) == 0
@@ -483,6 +494,7 @@ def two_colour_file(tmp_path_factory):
         (None, "does not exist"),
     ],
 )
+@pytest.mark.slow
 def test_coregistration_bad_positions_file(two_colour_file, tmp_path, capsys, content, expected):
     path = two_colour_file
     csv = tmp_path / "pos.csv"

@@ -36,6 +36,7 @@ def test_no_gui_imports_outside_widgets():
     assert not offenders, f"GUI imports outside widgets/: {offenders}"
 
 
+@pytest.mark.slow
 def test_importing_the_core_loads_no_gui_module():
     code = (
         "import sys, microscope_qc.cli, microscope_qc.analysis.psf, microscope_qc.report.psf, microscope_qc.samples;"

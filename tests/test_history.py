@@ -92,6 +92,7 @@ def _writer(path: str, k: int, n: int) -> None:
         )
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(tmp_path):
     path = str(tmp_path / "shared.sqlite")
     HistoryStore(path)
@@ -194,6 +195,7 @@ def test_drift_found_and_noise_not():
     assert not detect_drift(_series([0.2, 0.21])).significant  # too few runs
 
 
+@pytest.mark.slow
 def test_period_report_lists_exactly_the_runs_in_range(tmp_path):
     store = HistoryStore(tmp_path / "h.sqlite")
     dates = ["2026-01-05", "2026-02-10", "2026-03-15", "2026-04-20", "2026-05-25"]
@@ -303,6 +305,7 @@ def test_unreachable_server_gives_one_clear_line(monkeypatch):
     assert "\n" not in text and "secret" not in text
 
 
+@pytest.mark.slow
 def test_period_report_refuses_to_overwrite(tmp_path):
     from microscope_qc.history.report import period_report_paths
 

@@ -21,6 +21,7 @@ def _manifest() -> dict:
     return yaml.safe_load(MANIFEST.read_text())
 
 
+@pytest.mark.slow
 def test_npe2_validate_with_imports():
     npe2 = shutil.which("npe2") or str(Path(sys.executable).with_name("npe2"))
     out = subprocess.run(

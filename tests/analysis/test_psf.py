@@ -153,6 +153,7 @@ def test_metroloj_mode(bead_sample):
     )
 
 
+@pytest.mark.slow
 def test_3d_fit(bead_sample):
     r = analyze_psf(bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample), fit_3d=True))
     acc = r.beads[r.beads["status"] == "accepted"]
@@ -314,6 +315,7 @@ def _real(path, voxel, **optics):
     return img, ms
 
 
+@pytest.mark.slow
 def test_real_widefield_na095_consistent_with_theory():
     path = shared_file("psf-beads-widefield-na095/beads_zstack_34z.tif")
     img, ms = _real(path, None, na=0.95, immersion_index=1.0, modality="widefield", bead_diameter_um=0.2)

@@ -47,6 +47,7 @@ def test_measurements_do_not_register_by_import_side_effect():
         assert f"{m.name.upper()}" in init or m.name in init  # one line each in REGISTRY
 
 
+@pytest.mark.slow
 def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
     from microscope_qc.cli import main
 

@@ -16,6 +16,9 @@ HAS_DISPLAY = not sys.platform.startswith("linux") or bool(
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # widget tests drive a real napari window: slow for a quick `-m "not slow"` run
+        if "tests/widgets/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.slow)
     if HAS_DISPLAY:
         return
     skip = pytest.mark.skip(reason="no display: run the widget tests under `xvfb-run -a` (see README)")
@@ -89,3 +92,4 @@ def ui():
     import types
 
     return types.SimpleNamespace(open_dock=open_dock, click=click, wait_idle=wait_idle, Heartbeat=Heartbeat)
+
