@@ -221,7 +221,11 @@ def render_model(result: PSFResult, shape: tuple[int, int, int], channel: int = 
     Each fitted bead is drawn as ``b + A·g_z(z)·g_xy(y, x)`` (its 1D axial Gaussian times its
     2D lateral Gaussian) inside its fit box; elsewhere the value is the median background.
     """
-    chan = result.channels[channel]
+    chan = next((ch for ch in result.channels if ch.channel == channel), None)
+    if chan is None:
+        raise ValueError(
+            f"Channel {channel} was not analysed; the result has channels {[ch.channel for ch in result.channels]}."
+        )
     mp = chan.model_params
     bg = result.beads.loc[result.beads["channel"] == channel, "background"].median()
     out = np.full(shape, np.nan_to_num(bg, nan=0.0), dtype=np.float32)
