@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -288,6 +289,24 @@ def test_limits_replace_the_default_verdicts(bead_sample):
     # metrics without a limit keep their default verdict
     (z,) = by_metric["fwhm_z_ratio"]
     assert z.threshold == 2.0 and z.source.startswith("default")
+
+
+def test_settings_sources_default_and_user():
+    s = PSFSettings(method="metroloj")
+    table = s.analysis_settings()
+    assert table["method"].source == "user" and table["tolerance_xy_ratio"].source == "default"
+    assert "microscope" not in table
+
+
+def test_settings_source_of_a_field_with_a_default_factory():
+    # The default was compared with ``dataclasses.field`` instead of ``dataclasses.MISSING``, so a
+    # field whose default comes from a factory was always reported as given by the user.
+    @dataclasses.dataclass
+    class Extended(PSFSettings):
+        extra: list[int] = dataclasses.field(default_factory=lambda: [1, 2])
+
+    assert Extended().analysis_settings()["extra"].source == "default"
+    assert Extended(extra=[3]).analysis_settings()["extra"].source == "user"
 
 
 def test_progress_and_cancel(bead_sample):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from operator import index
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ from microscope_qc.analysis.psf.maps import _fourier_shift as _fourier_shift
 from microscope_qc.analysis.psf.maps import _representative_profiles as _representative_profiles
 from microscope_qc.analysis.psf.maps import render_model
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
-from microscope_qc.analysis.psf.settings import PSFSettings
+from microscope_qc.analysis.psf.settings import Method, PSFSettings
 from microscope_qc.analysis.psf.summary import _summarise as _summarise
 from microscope_qc.fitting import box_coordinates as box_coordinates
 from microscope_qc.instrument import Setting, SettingsError, Source
@@ -147,7 +147,7 @@ def analyze_psf(
             "The voxel size is not in the file metadata: give {voxel_size_um}. It is never guessed."
         )
     ms.validate()
-    if settings.method not in ("quarep", "metroloj"):
+    if settings.method not in get_args(Method):
         raise AnalysisError(f"method must be 'quarep' or 'metroloj', not {settings.method!r}.")
     czyx, n_channels = _as_czyx(data)
     if czyx.shape[1] == 1:

@@ -18,11 +18,7 @@ from microscope_qc.instrument import (
     metroloj_resolution,
     physical_resolution,
 )
-from microscope_qc.results import (
-    AnalysisCancelled,
-    AnalysisError,
-    CancelCheck,
-)
+from microscope_qc.results import AnalysisCancelled, AnalysisError, CancelCheck
 
 #: Rejection reasons (the ``reason`` column of the bead table).
 REASONS = {
@@ -180,10 +176,22 @@ def _detect(
 def position_indices(
     positions: np.ndarray, shape: tuple[int, int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Integer voxel indices (z, y, x) of given (N, 3) z, y, x or (N, 2) y, x positions in a (Z, Y, X) stack,
-    and which are outside it (non-finite ones included; their indices are set to 0).
+    """Integer voxel indices of given positions in a (Z, Y, X) stack, and which are outside it.
 
-    For (N, 2) positions z is 0: the caller finds the focal plane.
+    Parameters
+    ----------
+    positions : numpy.ndarray
+        (N, 3) z, y, x or (N, 2) y, x positions in voxels (rounded to the nearest voxel).
+    shape : tuple of int
+        (Z, Y, X) shape of the stack.
+
+    Returns
+    -------
+    zs, ys, xs : numpy.ndarray
+        Integer indices; 0 for positions outside the stack, and ``zs`` is 0 for (N, 2)
+        positions (the caller finds the focal plane).
+    outside : numpy.ndarray
+        Boolean, True for positions outside the stack (non-finite ones included).
     """
     pos = np.asarray(positions, dtype=float)
     nz, h, w = shape
@@ -198,10 +206,32 @@ def position_indices(
 
 
 def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarray:
-    """Bead candidates of one (Z, Y, X) stack as (N, 3) voxel indices (z, y, x), as :func:`analyze_psf` finds them.
+    """Bead candidates of one (Z, Y, X) stack, as :func:`analyze_psf` finds them.
 
     For interactive use: detect, let the user add or remove beads, then pass the edited
     positions to :func:`analyze_psf`.
+
+    Parameters
+    ----------
+    stack : array-like
+        One (Z, Y, X) stack.
+    settings : PSFSettings
+        Settings; ``settings.microscope.voxel_size_um`` is required.
+    channel : int
+        Which of ``settings.microscope.channels`` describes this stack (its wavelength sizes
+        the detector); the last one if there are fewer.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 3) integer voxel indices (z, y, x) of the candidates.
+
+    Raises
+    ------
+    SettingsError
+        The voxel size is missing.
+    AnalysisError
+        Not a (Z, Y, X) stack, or empty, constant, NaN or non-numeric data.
     """
     if settings.microscope.voxel_size_um is None:
         raise SettingsError("The voxel size is needed to size the bead detector; give it first.")

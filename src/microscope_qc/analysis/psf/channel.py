@@ -19,22 +19,15 @@ from microscope_qc.analysis.psf.candidates import (
     _validate_stack,
     position_indices,
 )
-from microscope_qc.analysis.psf.fits import _fit_3d, _fit_metroloj, _fit_quarep
+from microscope_qc.analysis.psf.fits import FitBatch, _fit_3d, _fit_metroloj, _fit_quarep
 from microscope_qc.analysis.psf.maps import _average_bead, _field_maps, _representative_profiles
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.analysis.psf.summary import _summarise
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
-from microscope_qc.instrument import (
-    MicroscopeSettings,
-    Setting,
-    Source,
-    bead_fwhm_um,
-)
-from microscope_qc.results import (
-    AnalysisError,
-)
+from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
+from microscope_qc.results import AnalysisError
 
 
 def _analyze_channel(
@@ -161,48 +154,16 @@ def _analyze_channel(
             cols[name] = np.full(n, np.nan)
         return cols[name]
 
-    chan = ChannelPSF(c, ch_name, theory, theory_phys, (2 * hz + 1, L, L))
+    chan = ChannelPSF(c, ch_name, theory, (2 * hz + 1, L, L))
+    batch = FitBatch(stack, fit_idx, zs, ys, xs, hz, hxy, voxel, sigma_xy_px, sigma_z_px)
     if s.method == "metroloj":
-        _fit_metroloj(
-            stack,
-            fit_idx,
-            zs,
-            ys,
-            xs,
-            hz,
-            hxy,
-            voxel,
-            sigma_xy_px,
-            sigma_z_px,
-            col,
-            reason,
-            detail,
-            progress,
-            cancel,
-        )
+        _fit_metroloj(batch, col, reason, detail, progress)
     else:
-        _fit_quarep(
-            stack,
-            fit_idx,
-            zs,
-            ys,
-            xs,
-            hz,
-            hxy,
-            voxel,
-            sigma_xy_px,
-            sigma_z_px,
-            col,
-            reason,
-            detail,
-            chan,
-            progress,
-            cancel,
-        )
+        _fit_quarep(batch, col, reason, detail, chan, progress, cancel)
         if s.fit_3d:
             _check(cancel)
             progress(0.65, "3D fits")
-            _fit_3d(stack, fit_idx, reason, col, hz, hxy, voxel, sigma_xy_px, sigma_z_px)
+            _fit_3d(batch, reason, col)
 
     # 4. post-fit checks ------------------------------------------------------------------
     min_r2_xy = s.min_r2_xy if s.min_r2_xy is not None else (0.95 if s.method == "metroloj" else 0.9)

@@ -3,21 +3,56 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from microscope_qc.analysis.psf.candidates import REASONS, _check
+from microscope_qc.analysis.psf.result import ChannelPSF
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import gather as _gather
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
-from microscope_qc.instrument import (
-    FWHM_PER_SIGMA,
-)
+from microscope_qc.instrument import FWHM_PER_SIGMA
+from microscope_qc.results import CancelCheck, ProgressCallback
+
+#: ``col(name)`` returns the per-candidate column ``name`` (created full of NaN) to fill in place.
+Column = Callable[[str], np.ndarray]
+
+
+@dataclass(frozen=True)
+class FitBatch:
+    """The candidates of one channel to fit, and how: positions, box half-sizes, voxel, start widths.
+
+    ``zs``, ``ys``, ``xs`` are the voxel indices of every candidate; ``idx`` selects the ones
+    to fit (those that passed the pre-fit checks). The fit box is (2·hz + 1, 2·hxy + 1, 2·hxy + 1).
+    """
+
+    stack: np.ndarray
+    idx: np.ndarray
+    zs: np.ndarray
+    ys: np.ndarray
+    xs: np.ndarray
+    hz: int
+    hxy: int
+    voxel: tuple[float, float, float]
+    sigma_xy_px: float
+    sigma_z_px: float
 
 
 def _fit_quarep(
-    stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, chan, progress, cancel
-):
+    batch: FitBatch,
+    col: Column,
+    reason: np.ndarray,
+    detail: np.ndarray,
+    chan: ChannelPSF,
+    progress: ProgressCallback,
+    cancel: CancelCheck | None,
+) -> None:
+    """QUAREP WG5: a 1D Gaussian along z through each bead (its centre is the focal plane), then a
+    rotated 2D Gaussian in that plane; fills the bead columns and ``chan.model_params``."""
+    stack, idx, zs, ys, xs = batch.stack, batch.idx, batch.zs, batch.ys, batch.xs
+    hz, hxy, voxel, sig_xy, sig_z = batch.hz, batch.hxy, batch.voxel, batch.sigma_xy_px, batch.sigma_z_px
     dz, dy, dx = voxel
     nz = stack.shape[0]
     if idx.size == 0:
@@ -111,7 +146,10 @@ def _fit_quarep(
     }
 
 
-def _fit_3d(stack, idx, reason, col, hz, hxy, voxel, sig_xy, sig_z):
+def _fit_3d(batch: FitBatch, reason: np.ndarray, col: Column) -> None:
+    """A full-covariance 3D Gaussian per bead still accepted, around the focus the 1D/2D fits found."""
+    stack, idx = batch.stack, batch.idx
+    hz, hxy, voxel, sig_xy, sig_z = batch.hz, batch.hxy, batch.voxel, batch.sigma_xy_px, batch.sigma_z_px
     idx = idx[reason[idx] == ""]
     if idx.size == 0:
         return
@@ -159,9 +197,15 @@ def _fit_3d(stack, idx, reason, col, hz, hxy, voxel, sig_xy, sig_z):
 
 
 def _fit_metroloj(
-    stack, idx, zs, ys, xs, hz, hxy, voxel, sig_xy, sig_z, col, reason, detail, progress, cancel
-):
+    batch: FitBatch,
+    col: Column,
+    reason: np.ndarray,
+    detail: np.ndarray,
+    progress: ProgressCallback,
+) -> None:
     """MetroloJ_QC PSF profiler: unweighted 1D Gaussians along x, y (brightest slice) and z through the brightest voxel."""
+    stack, idx, zs, ys, xs = batch.stack, batch.idx, batch.zs, batch.ys, batch.xs
+    hz, hxy, voxel, sig_xy, sig_z = batch.hz, batch.hxy, batch.voxel, batch.sigma_xy_px, batch.sigma_z_px
     dz, dy, dx = voxel
     if idx.size == 0:
         return

@@ -10,9 +10,7 @@ import pandas as pd
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.fitting import GaussianModel, box_coordinates
-from microscope_qc.results import (
-    Metric,
-)
+from microscope_qc.results import Metric
 
 
 def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shape_yx, size: int) -> None:
@@ -220,6 +218,25 @@ def render_model(result: PSFResult, shape: tuple[int, int, int], channel: int = 
 
     Each fitted bead is drawn as ``b + A·g_z(z)·g_xy(y, x)`` (its 1D axial Gaussian times its
     2D lateral Gaussian) inside its fit box; elsewhere the value is the median background.
+
+    Parameters
+    ----------
+    result : PSFResult
+        A result of :func:`analyze_psf` (``method="quarep"``; other methods give the background only).
+    shape : tuple of int
+        (Z, Y, X) shape of the analysed stack.
+    channel : int
+        The file's channel number, as in ``ChannelPSF.channel``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (Z, Y, X) float32 model.
+
+    Raises
+    ------
+    ValueError
+        ``channel`` was not analysed.
     """
     chan = next((ch for ch in result.channels if ch.channel == channel), None)
     if chan is None:

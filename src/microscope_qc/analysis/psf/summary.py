@@ -5,14 +5,8 @@ from __future__ import annotations
 import math
 
 from microscope_qc.analysis.psf.settings import PSFSettings
-from microscope_qc.instrument import (
-    nyquist_sampling,
-)
-from microscope_qc.results import (
-    Metric,
-    Verdict,
-    robust_summary,
-)
+from microscope_qc.instrument import nyquist_sampling
+from microscope_qc.results import Metric, Verdict, robust_summary
 
 
 def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
