@@ -22,8 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microscope_qc.instrument import FWHM_PER_SIGMA
-
 __all__ = [
     "GaussianModel",
     "FitResult",
@@ -481,8 +479,3 @@ def delta_method(
         grad[:, :, j] = (func(up) - func(dn)) / (2 * h[:, None])
     var = np.einsum("bkp,bpq,bkq->bk", grad, covariance, grad)
     return values, np.sqrt(np.clip(var, 0, None))
-
-
-def sigma_to_fwhm(sigma: np.ndarray | float) -> np.ndarray:
-    """FWHM of a Gaussian of standard deviation ``sigma``."""
-    return np.asarray(sigma) * FWHM_PER_SIGMA

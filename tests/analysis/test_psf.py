@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from tests.conftest import microscope_for, shared_file
 
 from microscope_qc.analysis.psf import PSFSettings, analyze_psf, find_beads, render_model
 from microscope_qc.instrument import MicroscopeSettings, SettingsError
-from microscope_qc.results import AnalysisCancelled, AnalysisError
+from microscope_qc.results import AnalysisCancelled, AnalysisError, Limit, Limits
 from microscope_qc.samples import BeadSampleSpec, make_bead_stack
 
 
@@ -227,6 +228,86 @@ def test_multichannel(bead_sample):
     assert set(r.beads["channel"]) == {0, 1}
     assert r.metric("theoretical_fwhm_xy_um", 1).value > r.metric("theoretical_fwhm_xy_um", 0).value
     assert r.metric("fwhm_x_um", 0).value == pytest.approx(r.metric("fwhm_x_um", 1).value)
+
+
+def test_channel_selection_reports_the_files_channel_numbers(bead_sample):
+    data = np.stack([np.flip(bead_sample.data, axis=2), bead_sample.data])
+    ms = microscope_for(bead_sample).with_wavelengths([488, 561], [520, 600])
+    seen = []
+    r = analyze_psf(data, PSFSettings(microscope=ms), channels=[1], progress=lambda f, m: seen.append(m))
+    alone_ms = microscope_for(bead_sample).with_wavelengths([561], [600])
+    alone = analyze_psf(bead_sample.data, PSFSettings(microscope=alone_ms))
+    # labelled with the file's channel number everywhere
+    assert [ch.channel for ch in r.channels] == [1]
+    assert r.channels[0].name == ms.channels[1].name
+    assert set(r.beads["channel"]) == {1}
+    assert {m.channel for m in r.metrics} == {1} and {v.channel for v in r.verdicts} == {1}
+    assert set(r.images) == {"mip@ch1"}
+    assert "box_xy_px@ch1" in r.settings and "box_xy_px@ch0" not in r.settings
+    assert r.settings["channels"].value == [1]
+    assert all(m.startswith("channel 1:") for m in seen[:-1])
+    # the same numbers as analysing that channel alone
+    assert [(m.name, m.unit) for m in r.metrics] == [(m.name, m.unit) for m in alone.metrics]
+    for m, a in zip(r.metrics, alone.metrics, strict=True):
+        assert m.value == pytest.approx(a.value, nan_ok=True), m.name
+    assert [(v.metric, v.passed, v.threshold, v.source) for v in r.verdicts] == [
+        (v.metric, v.passed, v.threshold, v.source) for v in alone.verdicts
+    ]
+    pd.testing.assert_frame_equal(r.beads.drop(columns="channel"), alone.beads.drop(columns="channel"))
+    assert r.warnings == [w.replace("Channel 0", "Channel 1") for w in alone.warnings]
+    np.testing.assert_array_equal(
+        render_model(r, bead_sample.data.shape, 1), render_model(alone, bead_sample.data.shape, 0)
+    )
+
+
+def test_channel_selection_out_of_range(bead_sample):
+    ms = microscope_for(bead_sample)
+    data = np.stack([bead_sample.data, bead_sample.data])
+    with pytest.raises(AnalysisError, match=r"\[2\] do not exist.*channels 0–1"):
+        analyze_psf(data, PSFSettings(microscope=ms), channels=[0, 2])
+    with pytest.raises(AnalysisError, match=r"\[-1\] do not exist"):
+        analyze_psf(data, PSFSettings(microscope=ms), channels=[-1])
+    with pytest.raises(AnalysisError, match=r"\[1\] do not exist.*channel 0"):
+        analyze_psf(bead_sample.data, PSFSettings(microscope=ms), channels=[1])
+    with pytest.raises(AnalysisError, match="more than once"):
+        analyze_psf(data, PSFSettings(microscope=ms), channels=[1, 1])
+    with pytest.raises(AnalysisError, match="No channel selected"):
+        analyze_psf(data, PSFSettings(microscope=ms), channels=[])
+
+
+def test_limits_replace_the_default_verdicts(bead_sample):
+    source = "instrument 'Scope A'"
+    limits = Limits((Limit("fwhm_x_ratio", max=1.25), Limit("n_accepted", min=5)), source=source)
+    r = analyze_psf(bead_sample.data, PSFSettings(microscope=microscope_for(bead_sample)), limits=limits)
+    by_metric: dict[str, list] = {}
+    for v in r.verdicts:
+        by_metric.setdefault(v.metric, []).append(v)
+    (x,) = by_metric["fwhm_x_ratio"]  # the default verdict (threshold 1.5) is gone
+    assert (x.threshold, x.comparison, x.source, x.channel) == (1.25, "<=", source, 0)
+    assert x.passed  # 0.22 / 0.189 = 1.16
+    (n,) = by_metric["n_accepted"]
+    assert (n.threshold, n.comparison, n.source, n.passed) == (5, ">=", source, True)
+    # metrics without a limit keep their default verdict
+    (z,) = by_metric["fwhm_z_ratio"]
+    assert z.threshold == 2.0 and z.source.startswith("default")
+
+
+def test_settings_sources_default_and_user():
+    s = PSFSettings(method="metroloj")
+    table = s.analysis_settings()
+    assert table["method"].source == "user" and table["tolerance_xy_ratio"].source == "default"
+    assert "microscope" not in table
+
+
+def test_settings_source_of_a_field_with_a_default_factory():
+    # The default was compared with ``dataclasses.field`` instead of ``dataclasses.MISSING``, so a
+    # field whose default comes from a factory was always reported as given by the user.
+    @dataclasses.dataclass
+    class Extended(PSFSettings):
+        extra: list[int] = dataclasses.field(default_factory=lambda: [1, 2])
+
+    assert Extended().analysis_settings()["extra"].source == "default"
+    assert Extended(extra=[3]).analysis_settings()["extra"].source == "user"
 
 
 def test_progress_and_cancel(bead_sample):

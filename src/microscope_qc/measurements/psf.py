@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
 from microscope_qc.instrument import MicroscopeSettings
@@ -16,7 +13,7 @@ from microscope_qc.measurements.options import microscope_settings, overrides_fr
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
 from microscope_qc.report.psf import psf_figures
-from microscope_qc.results import AnalysisError, ProgressCallback
+from microscope_qc.results import ProgressCallback
 
 __all__ = ["psf_settings", "run_psf"]
 
@@ -63,15 +60,7 @@ def run_psf(
 ) -> PSFResult:
     """Resolve settings from the file and the options, then analyse (the CLI entry point)."""
     image = images[0]
-    n_channels = image.shape[0]
-    channels = args.channel or list(range(n_channels))
-    bad = [c for c in channels if not 0 <= c < n_channels]
-    if bad:
-        raise AnalysisError(
-            f"Channel(s) {bad} do not exist; the image has {n_channels} channel(s) (0–{n_channels - 1})."
-        )
-    ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args), args)
-    ms = replace(ms, channels=tuple(ms.channels[c] for c in channels))
+    ms = microscope_settings(image.metadata, image.shape[0], overrides_from_args(args), args)
     settings = psf_settings(
         ms,
         method=args.method,
@@ -85,27 +74,7 @@ def run_psf(
     )
     if args.no_outliers:
         settings.outlier_fence = None
-    if channels == list(range(n_channels)):
-        return analyze_psf(image.data, settings, progress=progress)
-    result = analyze_psf(image.data[np.asarray(channels)], settings, progress=progress)
-    return _renumber_channels(result, channels)
-
-
-def _renumber_channels(result: PSFResult, channels: list[int]) -> PSFResult:
-    """Report the file's channel numbers, not positions in the selection."""
-    result.metrics = [
-        replace(m, channel=channels[m.channel]) if m.channel is not None else m for m in result.metrics
-    ]
-    result.verdicts = [
-        replace(v, channel=channels[v.channel]) if v.channel is not None else v for v in result.verdicts
-    ]
-    result.tables["beads"]["channel"] = [channels[c] for c in result.tables["beads"]["channel"]]
-    for chan in result.channels:
-        mip = result.images.pop(f"mip@ch{chan.channel}", None)
-        chan.channel = channels[chan.channel]
-        if mip is not None:
-            result.images[f"mip@ch{chan.channel}"] = mip
-    return result
+    return analyze_psf(image.data, settings, channels=args.channel or None, progress=progress)
 
 
 PSF = Measurement(
