@@ -19,6 +19,7 @@ __all__ = [
     "profile_from_args",
     "microscope_settings",
     "overrides_from_args",
+    "limits_from_args",
 ]
 
 
@@ -109,6 +110,14 @@ def microscope_settings(
         getattr(args, "channel_preset", None),
         overrides,
     )
+
+
+def limits_from_args(args: argparse.Namespace):
+    """The facility limits of the instrument profile named on the command line, or None."""
+    from microscope_qc.profiles import limits_of
+
+    profile = profile_from_args(args)
+    return limits_of(profile) if profile is not None else None
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
 from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
-from microscope_qc.measurements.options import microscope_settings, overrides_from_args
+from microscope_qc.measurements.options import limits_from_args, microscope_settings, overrides_from_args
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
 from microscope_qc.report.psf import psf_figures
@@ -74,7 +74,9 @@ def run_psf(
     )
     if args.no_outliers:
         settings.outlier_fence = None
-    return analyze_psf(image.data, settings, channels=args.channel or None, progress=progress)
+    return analyze_psf(
+        image.data, settings, channels=args.channel or None, limits=limits_from_args(args), progress=progress
+    )
 
 
 PSF = Measurement(

@@ -16,6 +16,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads
+from microscope_qc.profiles import limits_of
 from microscope_qc.report.labels import display_unit, heading, label
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._base import MeasurementDock, scrolling
@@ -240,16 +241,14 @@ class PSFWidget(MeasurementDock):
             positions, note = self._positions_for(layer)
         data = layer.data
         geo = Geometry.of(layer)
-        profile = self.microscope.profile
+        limits = limits_of(self.microscope.profile) if self.microscope.profile is not None else None
         map_name = self.map_choice.value or DEFAULT_MAP
         existing = self.layers.roles()
 
         def work(progress, cancel):
-            result = analyze_psf(data, settings, positions=positions, progress=progress, cancel=cancel)
-            if profile is not None:
-                from microscope_qc.profiles import apply_tolerances
-
-                apply_tolerances(result, profile)
+            result = analyze_psf(
+                data, settings, positions=positions, limits=limits, progress=progress, cancel=cancel
+            )
             progress(0.97, "preparing the overlays")
             specs = psf_specs(result, geo, map_name)
             prebuild(specs, existing)
