@@ -27,10 +27,12 @@ ImageJ-based tools report 0.5 px more.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from microscope_qc.analysis._common import select_channels
 from microscope_qc.analysis.field.channel import _analyze_channel, _check
 from microscope_qc.analysis.field.masks import (
     MIN_ANALYSED_PERCENT,
@@ -50,7 +52,7 @@ from microscope_qc.analysis.field.metroloj import (
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings
 from microscope_qc.instrument import Setting, Source
-from microscope_qc.results import AnalysisError, CancelCheck, ProgressCallback
+from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 
 __all__ = [
     "FieldSettings",
@@ -125,8 +127,12 @@ def analyze_field(
     mask: Any = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
-    channel_names: list[str] | None = None,
+    channel_names: Sequence[str] | None = None,
     mask_description: str | None = None,
+    *,
+    channels: Sequence[int] | None = None,
+    limits: Limits | None = None,
+    mask_detail: str | None = None,
 ) -> FieldResult:
     """Measure field illumination of flat-field images.
 
@@ -145,15 +151,34 @@ def analyze_field(
     progress, cancel
         ``progress(fraction, message)``; ``cancel()`` returning True stops with :class:`AnalysisCancelled`.
     channel_names
-        Names for the report.
+        Names of the image's channels (indexed by channel number), for the report.
     mask_description
         How the mask was made, for the ``roi`` setting (e.g. :func:`describe_shapes`); default "user mask".
+    channels
+        Analyse only these channels of a (C, Y, X) image (channel numbers); ``None`` = every channel.
+        Metrics, verdicts, warnings and :attr:`FieldResult.channels` carry the image's channel
+        numbers, and the numbers of a channel are those of analysing it alone. A (C, Y, X) dark
+        image is taken channel by channel alike.
+    limits
+        A facility's limits (e.g. :func:`microscope_qc.profiles.limits_of` of an instrument
+        profile), replacing the default verdicts of the metrics they name.
+    mask_detail
+        Detail of how the mask was made (e.g. the command-line options), for the ``roi`` setting.
+
+    Returns
+    -------
+    FieldResult
+        Metrics per channel (MetroloJ_QC, microscope-metrics ``mm_*``, model-based), verdicts,
+        the ``profiles`` table, and per-channel maps in :attr:`FieldResult.channels`.
 
     Raises
     ------
     AnalysisError
         z-stacks, constant images, NaNs, an image that is entirely saturated, a dark brighter than the flat,
-        a mask of the wrong shape or type, a mask leaving fewer than 100 pixels or 1 % of the field.
+        a mask of the wrong shape or type, a mask leaving fewer than 100 pixels or 1 % of the field,
+        a channel that does not exist.
+    AnalysisCancelled
+        When ``cancel()`` returned True.
     """
     s = settings or FieldSettings()
     raw = _as_cyx(data)
@@ -170,6 +195,7 @@ def analyze_field(
         raise AnalysisError(
             f"The image is {raw.shape[-2]} × {raw.shape[-1]} pixels; field illumination needs at least 16 × 16."
         )
+    selected = select_channels(channels, raw.shape[0])
     analysed = None if mask is None else check_mask(mask, raw.shape[-2:])
     dk = None
     if dark is not None:
@@ -201,7 +227,10 @@ def analyze_field(
     else:
         fraction = 100.0 * float(analysed.mean())
         result.settings["roi"] = Setting(
-            f"{mask_description or 'user mask'}; {fraction:.3g} % of the field analysed", None, Source.USER
+            f"{mask_description or 'user mask'}; {fraction:.3g} % of the field analysed",
+            None,
+            Source.USER,
+            mask_detail,
         )
         result.warnings.append(
             f"Analysis restricted by a mask ({result.settings['roi'].value}): the MetroloJ_QC and model-based "
@@ -209,15 +238,18 @@ def analyze_field(
             f"~{4 * s.sigma_px:g} px still influence the blurred values next to them); the microscope-metrics "
             "numbers (mm_*) are computed on the whole image, as microscope-metrics has no mask."
         )
-    n_ch = raw.shape[0]
-    names = list(channel_names or [f"channel {c}" for c in range(n_ch)])
-    for c in range(n_ch):
+    names = list(channel_names or [])
+    for k, c in enumerate(selected):
         _check(cancel)
         if progress:
-            progress(c / n_ch, f"channel {c}")
+            progress(k / len(selected), f"channel {c}")
         d = None if dk is None else dk[0 if dk.shape[0] == 1 else c]
-        result.channels.append(_analyze_channel(raw[c], d, c, names[c], s, sat, result, cancel, analysed))
+        name = names[c] if c < len(names) else f"channel {c}"
+        chan = _analyze_channel(raw[c], d, c, name, s, sat, result, cancel, analysed, first=k == 0)
+        result.channels.append(chan)
     result.tables["profiles"] = _profiles_table(result.channels)
+    if limits is not None:
+        limits.apply(result)
     if progress:
         progress(1.0, "done")
     return result

@@ -8,21 +8,32 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import ndimage
 
+from microscope_qc.analysis._common import check_cancel
 from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
-from microscope_qc.analysis.field.model import _fit_model
+from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings, _src
-from microscope_qc.results import AnalysisCancelled, AnalysisError, CancelCheck, Metric, Verdict
+from microscope_qc.results import AnalysisError, CancelCheck, Metric, Verdict
 
 
 def _check(cancel: CancelCheck | None) -> None:
-    if cancel is not None and cancel():
-        raise AnalysisCancelled("Field illumination analysis cancelled.")
+    check_cancel(cancel, "Field illumination analysis")
 
 
 def _analyze_channel(
-    raw, dark, c, name, s: FieldSettings, sat, result: FieldResult, cancel, analysed: np.ndarray | None = None
+    raw: np.ndarray,
+    dark: np.ndarray | None,
+    c: int,
+    name: str,
+    s: FieldSettings,
+    sat: float,
+    result: FieldResult,
+    cancel: CancelCheck | None,
+    analysed: np.ndarray | None = None,
+    first: bool = True,
 ) -> ChannelField:
+    """Analyse one channel (``c``: the file's channel number) into ``result``; ``first``: the first
+    channel analysed, which reports the mask's warnings (they hold for every channel)."""
     lo_v, hi_v = raw.min(), raw.max()
     if lo_v == hi_v:
         raise AnalysisError(
@@ -57,15 +68,12 @@ def _analyze_channel(
     if zero_pct > 0:
         result.warnings.append(f"Channel {c}: {zero_pct:.3g} % of pixels clipped at zero (offset too low?).")
     h, w = img.shape
-    img32 = img
-    mm_input = img32 if dark is not None else raw
+    mm_input = img if dark is not None else raw
     # the two large blurs are independent; scipy releases the GIL, so the second core takes one
     with ThreadPoolExecutor(max_workers=1) as pool:
         mm_blurred = pool.submit(mm_blur, mm_input, s.mm_sigma_px) if s.mm_sigma_px else None
         blurred = (
-            ndimage.gaussian_filter(img32, s.sigma_px, mode="nearest", truncate=4.0)
-            if s.blur
-            else img32.copy()
+            ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
         )
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
         mm_proc = mm_blurred.result() if mm_blurred is not None else None
@@ -73,44 +81,10 @@ def _analyze_channel(
     mm = microscope_metrics_field(mm_input, s.mm_sigma_px, s.mm_corner_fraction, blurred=mm_proc)
     _check(cancel)
     ok = ~(saturated | zero) & inside
-    fit = _fit_model(img, s, ok)
-    yy, xx = np.ogrid[0:h, 0:w]
-    model = np.broadcast_to(fit["evaluate"](yy, xx), (h, w)).astype(np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        residual = img32 / model - 1.0
-    residual[~np.isfinite(residual)] = 0.0
-    residual[~inside] = 0.0  # excluded pixels show no residual (and cannot hold a defect)
-    peak_model = float(model.max())
-    # Dust and defects: residuals in units of the local shot noise (∝ sqrt(model)), so dim corners
-    # with larger relative noise do not fill with false specks; then a robust threshold.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (img32 - model) / np.sqrt(np.maximum(model, 1e-6 * peak_model + 1e-12))
-    z = np.nan_to_num(z, copy=False)
-    if analysed is not None:
-        z[~analysed] = 0.0  # excluded dust must not spread into the analysed pixels with the smoothing
-    z = ndimage.gaussian_filter(z, 1.0, truncate=2.5)  # specks span several pixels
-    ky, kx = max(1, z.shape[0] // 512), max(1, z.shape[1] // 512)  # robust statistics need no more pixels
-    sub = z[::ky, ::kx] if analysed is None else z[::ky, ::kx][analysed[::ky, ::kx]]
-    med = float(np.median(sub))
-    mad = float(1.4826 * np.median(np.abs(sub - med))) or float(sub.std()) or 1e-6
-    defects_mask = np.abs(z - med) > s.dust_threshold_sigma * mad
-    if analysed is not None:
-        defects_mask &= analysed
-    defects, n_defects = ndimage.label(defects_mask)
-    flat_field = (model / float(model.mean())).astype(np.float32)
-    corrected = img32[ok] / flat_field[ok]
-    residual_cv = 100.0 * float(corrected.std(dtype=np.float64) / corrected.mean(dtype=np.float64))
-    cv = 100.0 * float(img32[ok].std(dtype=np.float64) / img32[ok].mean(dtype=np.float64))
-    corners = [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1)]
-    cy, cx = fit["centre"]
-    # the model's own peak (the centre may lie outside the image for a misaligned lamp)
-    peak_value = float(fit["evaluate"](np.array([[cy]]), np.array([[cx]]))[0, 0])
-    peak_value = max(peak_value, peak_model)
-    falloff = [100.0 * (1 - float(model[p]) / peak_value) for p in corners]
-    half_diag = math.hypot(h - 1, w - 1) / 2
-    offset = math.hypot(cy - (h - 1) / 2, cx - (w - 1) / 2)
-    gy, gx = (cy - (h - 1) / 2) / max(offset, 1e-12), (cx - (w - 1) / 2) / max(offset, 1e-12)
-    offset_se = math.hypot(gy * fit["centre_se"][0], gx * fit["centre_se"][1])
+    fit = fit_illumination_model(img, s, ok)
+    maps = illumination_maps(img, fit, ok, analysed, s.dust_threshold_sigma)
+    cy, cx = (float(v) for v in fit.centre)
+    offset, offset_se, half_diag = maps.centre_offset_px, maps.centre_offset_se_px, maps.half_diagonal_px
 
     def add(
         metric: str,
@@ -166,7 +140,7 @@ def _analyze_channel(
             None,
             "blurred intensity / max at this corner or edge midpoint (MetroloJ_QC)",
         )
-    add("cv_percent", cv, "percent", "coefficient of variation of the (dark-subtracted) image")
+    add("cv_percent", maps.cv_percent, "percent", "coefficient of variation of the (dark-subtracted) image")
     add("saturated_percent", sat_pct, "percent", f"analysed pixels at or above {sat:g}")
     add("zero_clipped_percent", zero_pct, "percent", "analysed pixels at zero")
     add(
@@ -219,14 +193,14 @@ def _analyze_channel(
         cy,
         "px",
         f"centre of the fitted {s.model} illumination model",
-        fit["centre_se"][0],
+        fit.centre_se[0],
     )
     add(
         "illumination_centre_x_px",
         cx,
         "px",
         f"centre of the fitted {s.model} illumination model",
-        fit["centre_se"][1],
+        fit.centre_se[1],
     )
     add(
         "illumination_centre_offset_percent",
@@ -237,38 +211,43 @@ def _analyze_channel(
     )
     add(
         "corner_falloff_percent",
-        float(np.mean(falloff)),
+        float(np.mean(maps.falloff_percent)),
         "percent",
         "mean over the 4 corners of 1 − model(corner)/model peak",
     )
-    add("corner_falloff_max_percent", float(np.max(falloff)), "percent", "worst corner")
-    add("model_r2", fit["r2"], None, "R² of the illumination model on the binned image")
-    if fit["fwhm_px"] is not None:
+    add("corner_falloff_max_percent", float(np.max(maps.falloff_percent)), "percent", "worst corner")
+    add("model_r2", fit.r2, None, "R² of the illumination model on the binned image")
+    if fit.fwhm_px is not None:
         add(
             "illumination_fwhm_y_px",
-            fit["fwhm_px"][0],
+            fit.fwhm_px[0],
             "px",
             "FWHM of the Gaussian illumination model along y",
         )
         add(
             "illumination_fwhm_x_px",
-            fit["fwhm_px"][1],
+            fit.fwhm_px[1],
             "px",
             "FWHM of the Gaussian illumination model along x",
         )
     add(
         "defect_count",
-        n_defects,
+        maps.n_defects,
         None,
         f"dust specks / slide defects: residual beyond {s.dust_threshold_sigma:g} robust SD",
     )
     add(
         "defect_area_percent",
-        100.0 * int(defects_mask.sum()) / n_inside,
+        100.0 * maps.defect_pixels / n_inside,
         "percent",
         "area of dust and defects (share of the analysed area)",
     )
-    add("residual_cv_percent", residual_cv, "percent", "CV after flat-field correction with the model")
+    add(
+        "residual_cv_percent",
+        maps.residual_cv_percent,
+        "percent",
+        "CV after flat-field correction with the model",
+    )
     if s.pixel_size_um:
         add(
             "illumination_centre_offset_um",
@@ -310,8 +289,8 @@ def _analyze_channel(
         "centre of intensity": mj["centre_of_intensity"],
         "maximum": mj["max_position"],
     }
-    profiles = _profiles(img, blurred.astype(np.float32), model, analysed)
-    if analysed is not None and c == 0:
+    profiles = _profiles(img, blurred.astype(np.float32), maps.model, analysed)
+    if analysed is not None and first:
         if mj["excluded_points"]:
             result.warnings.append(
                 "The mask excludes "
@@ -334,10 +313,10 @@ def _analyze_channel(
         blurred=blurred.astype(np.float32),
         iso_map=mj["iso_map"],
         reference_zone=mj["reference_zone"],
-        model=model,
-        residual=residual,
-        defects=defects.astype(np.int32),
-        flat_field=flat_field,
+        model=maps.model,
+        residual=maps.residual,
+        defects=maps.defects,
+        flat_field=maps.flat_field,
         profiles=profiles,
         centres=centres,
         mm_regions=mm["regions"],

@@ -55,17 +55,11 @@ def _centroid(mask: np.ndarray) -> tuple[float, float]:
 
 
 def _edge_points(shape: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """The pixel (y, x) of each of :data:`EDGE_POINTS`: the 4 corners and 4 edge midpoints."""
     h, w = shape
-    return {
-        "top_left": (0, 0),
-        "top_centre": (0, w // 2),
-        "top_right": (0, w - 1),
-        "middle_left": (h // 2, 0),
-        "middle_right": (h // 2, w - 1),
-        "bottom_left": (h - 1, 0),
-        "bottom_centre": (h - 1, w // 2),
-        "bottom_right": (h - 1, w - 1),
-    }
+    rows = {"top": 0, "middle": h // 2, "bottom": h - 1}
+    cols = {"left": 0, "centre": w // 2, "right": w - 1}
+    return {name: (rows[name.split("_")[0]], cols[name.split("_")[1]]) for name in EDGE_POINTS}
 
 
 def metroloj_field_metrics(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Literal
 
 import numpy as np
 
@@ -21,7 +22,7 @@ class FieldSettings:
     step_percent: float = 10.0  # iso-intensity step
     mm_sigma_px: float = 5.0  # microscope-metrics blur σ
     mm_corner_fraction: float = 0.1
-    model: str = "gaussian"  # "gaussian", "poly2" or "poly4"
+    model: Literal["gaussian", "poly2", "poly4"] = "gaussian"  # the illumination model
     fit_size: int = 128  # the model is fitted on the image binned to at most this many pixels per side
     tolerance_uniformity_percent: float = 50.0
     tolerance_centering_percent: float = 50.0
