@@ -13,7 +13,14 @@ from microscope_qc.analysis.coregistration import (
     analyze_coregistration,
 )
 from microscope_qc.io import ImageData
-from microscope_qc.measurements import Measurement, microscope_settings, overrides_from_args, register
+from microscope_qc.measurements import (
+    Measurement,
+    microscope_settings,
+    overrides_from_args,
+    profile_from_args,
+    register,
+)
+from microscope_qc.profiles import limits_of
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.results import AnalysisError, ProgressCallback
 
@@ -61,8 +68,8 @@ def read_positions_csv(
     """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
 
     Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
-    a dict {channel: array}. ``channels`` are the file's channel numbers being analysed, in order:
-    channel numbers in the CSV are mapped onto positions in that selection.
+    a dict {channel: array} keyed by the file's channel numbers. ``channels`` are the file's
+    channel numbers being analysed: a CSV row for another channel is refused.
     """
     import pandas as pd
 
@@ -112,7 +119,6 @@ def read_positions_csv(
                     f"The positions file {path} gives positions for channel {ch}, which is not analysed "
                     f"(channels {', '.join(map(str, channels))})."
                 )
-            ch = channels.index(ch)
         out[ch] = xyz[table.index.get_indexer(rows)]
     return out
 
@@ -135,11 +141,11 @@ def run_coregistration(
     else:
         data = np.asarray(images[0].data)
         names = images[0].metadata.channel_names.value
-    if args.channel:
-        data = data[np.asarray(args.channel)]
+    channels = sorted(set(args.channel)) if args.channel else None
     positions = None
     if getattr(args, "positions", None) is not None:
-        positions = read_positions_csv(args.positions, list(args.channel or range(data.shape[0])))
+        positions = read_positions_csv(args.positions, channels or list(range(data.shape[0])))
+    # settings for every channel of the file; the analysis takes those of the channels it analyses
     ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args), args)
     if names and len(names) == data.shape[0]:
         from dataclasses import replace
@@ -154,7 +160,15 @@ def run_coregistration(
         single_bead=args.single_bead,
         detection_threshold_sigma=args.threshold,
     )
-    return analyze_coregistration(data, settings, positions=positions, progress=progress)
+    profile = profile_from_args(args)
+    return analyze_coregistration(
+        data,
+        settings,
+        positions=positions,
+        progress=progress,
+        channels=channels,
+        limits=None if profile is None else limits_of(profile),
+    )
 
 
 def _jobs(args: argparse.Namespace) -> list[list[Path]]:

@@ -19,13 +19,14 @@ Coordinates: µm, (x, y, z), origin at the centre of voxel (0, 0, 0) (numpy/napa
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
+from microscope_qc.analysis._common import as_czyx, check_cancel, select_channels
 from microscope_qc.analysis.coregistration.localisation import (
     _LOCALISATION_COLUMNS,
     _localise_2d,
@@ -33,7 +34,12 @@ from microscope_qc.analysis.coregistration.localisation import (
     _localise_single_bead,
     _positions_per_channel,
 )
-from microscope_qc.analysis.coregistration.matching import _pair_metrics, _pair_summary, metroloj_ratio
+from microscope_qc.analysis.coregistration.matching import (
+    _pair_metrics,
+    _pair_summary,
+    metroloj_ratio,
+    mutual_nearest,
+)
 from microscope_qc.analysis.coregistration.model import (
     MODELS,
     RegistrationModel,
@@ -48,8 +54,15 @@ from microscope_qc.analysis.coregistration.result import (
     Positions,
 )
 from microscope_qc.analysis.psf import REASONS
-from microscope_qc.instrument import FWHM_PER_SIGMA, Setting, SettingsError, Source, metroloj_resolution
-from microscope_qc.results import AnalysisCancelled, AnalysisError, CancelCheck, ProgressCallback
+from microscope_qc.instrument import (
+    FWHM_PER_SIGMA,
+    Setting,
+    SettingsError,
+    Source,
+    TheoreticalResolution,
+    metroloj_resolution,
+)
+from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 
 __all__ = [
     "CoregistrationSettings",
@@ -65,30 +78,13 @@ __all__ = [
 
 
 def _check(cancel: CancelCheck | None) -> None:
-    if cancel is not None and cancel():
-        raise AnalysisCancelled("Co-registration analysis cancelled.")
+    check_cancel(cancel, "Co-registration analysis")
 
 
-def _as_czyx(data: Any) -> np.ndarray:
-    if isinstance(data, (list, tuple)):
-        shapes = {np.shape(d) for d in data}
-        if len(shapes) != 1:
-            raise AnalysisError(
-                f"The channels have different shapes {sorted(shapes)}; co-registration needs images of the same field "
-                "with the same size (crop or bin them alike)."
-            )
-        data = np.stack([np.asarray(d) for d in data])
-    arr = np.asarray(data)
-    if arr.ndim == 3:
-        arr = arr[:, None]
-    if arr.ndim != 4:
-        raise AnalysisError(f"Co-registration takes (C, Z, Y, X) or (C, Y, X) data; got shape {arr.shape}.")
-    if arr.shape[0] < 2:
-        raise AnalysisError(
-            "Co-registration needs at least two channels; this image has one. Open the multichannel file, or give "
-            "one image per channel."
-        )
-    return arr
+_ONE_CHANNEL = (
+    "Co-registration needs at least two channels; this image has one. Open the multichannel file, or give "
+    "one image per channel."
+)
 
 
 def analyze_coregistration(
@@ -97,6 +93,9 @@ def analyze_coregistration(
     positions: Positions = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
+    *,
+    channels: Sequence[int] | None = None,
+    limits: Limits | None = None,
 ) -> CoregistrationResult:
     """Measure chromatic shifts between channels from multi-colour beads.
 
@@ -133,29 +132,53 @@ def analyze_coregistration(
             "The voxel size is not in the file metadata: give {voxel_size_um}; it is never guessed."
         )
     ms.validate()
-    czyx = _as_czyx(data)
-    n_ch = czyx.shape[0]
+    dz_um, dy_um, dx_um = ms.voxel_size_um
+    voxel = (float(dz_um), float(dy_um), float(dx_um))
+    czyx, n_file = as_czyx(
+        data, "Co-registration", three_d="cyx", plane_message=_ONE_CHANNEL.replace("this image", "a 2D image")
+    )
+    if n_file < 2:
+        raise AnalysisError(_ONE_CHANNEL)
+    selected = sorted(select_channels(channels, n_file))
+    if len(selected) < 2:
+        raise AnalysisError(
+            f"Co-registration needs at least two channels; only channel {selected[0]} is selected."
+        )
+    n_ch = len(selected)
+    # the microscope settings per analysed channel, in the order of `selected`
     if len(ms.channels) == 1:
         ms = replace(ms, channels=ms.channels * n_ch)
-    if len(ms.channels) != n_ch:
-        raise SettingsError(f"Settings describe {len(ms.channels)} channels but the image has {n_ch}.")
-    if not 0 <= s.reference_channel < n_ch:
-        raise AnalysisError(f"Reference channel {s.reference_channel} does not exist (0–{n_ch - 1}).")
-    voxel = tuple(float(v) for v in ms.voxel_size_um)
+    elif len(ms.channels) == n_file:
+        ms = replace(ms, channels=tuple(ms.channels[c] for c in selected))
+    elif len(ms.channels) != n_ch:
+        raise SettingsError(f"Settings describe {len(ms.channels)} channels but the image has {n_file}.")
+    if s.reference_channel not in selected:
+        raise AnalysisError(
+            f"Reference channel {s.reference_channel} "
+            + (
+                f"does not exist (0–{n_file - 1})."
+                if not 0 <= s.reference_channel < n_file
+                else f"is not among the analysed channels {selected}."
+            )
+        )
     is_3d = czyx.shape[1] > 1
     if is_3d and czyx.shape[1] < 5 and not s.single_bead:
         raise AnalysisError(
             f"A z-stack of {czyx.shape[1]} planes is too thin for axial fits; give ≥ 5 planes or one plane."
         )
-    per_channel, mode = _positions_per_channel(positions, n_ch, is_3d)
+    per_channel, mode = _positions_per_channel(positions, selected, n_file, is_3d)
     if s.single_bead and mode != "automatic":
         raise AnalysisError(
             "Bead positions are not used in single-bead mode (the bead is the largest bright object); "
             "leave them out, or switch single-bead mode off."
         )
     result = CoregistrationResult(measurement="coregistration", voxel_size_um=voxel)
-    result.channel_names = [c.name for c in ms.channels]
+    names = dict(zip(selected, (c.name for c in ms.channels), strict=True))
+    result.channel_names = [names.get(c, f"channel {c}") for c in range(n_file)]
+    result.channels = list(selected)
     result.settings = {**ms.settings_table(), **s.analysis_settings()}
+    if channels is not None:
+        result.settings["channels"] = Setting(list(selected), None, Source.USER, "channels analysed")
     n_given = [None if p is None else len(p) for p in per_channel]
     result.settings["positions"] = Setting(
         mode,
@@ -173,47 +196,46 @@ def analyze_coregistration(
         Source.DEFAULT if mode == "automatic" else Source.USER,
         "given per channel; null = detected",
     )
-    theory = []
-    for c in range(n_ch):
-        ch = ms.channels[c]
-        try:
-            t = (
-                metroloj_resolution(
+    # theoretical resolution of each analysed channel (by position in `selected`)
+    theory: list[TheoreticalResolution | None] = []
+    for ch in ms.channels:
+        resolution: TheoreticalResolution | None = None
+        if ms.modality and ms.na and ms.immersion_index:
+            try:
+                resolution = metroloj_resolution(
                     ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
                 )
-                if ms.modality and ms.na and ms.immersion_index
-                else None
-            )
-        except SettingsError:
-            t = None
-        theory.append(t)
-    if any(t is None for t in theory):
+            except SettingsError:
+                resolution = None
+        theory.append(resolution)
+    if any(r is None for r in theory):
         result.warnings.append(
             "No theoretical resolution for every channel (give modality, NA, immersion index and wavelengths): "
             "the match gate falls back to 1 µm and MetroloJ_QC's ratio is not computed."
         )
 
     # 1. localise --------------------------------------------------------------------------
-    tables = []
-    for c in range(n_ch):
+    tables: list[pd.DataFrame] = []
+    for k, c in enumerate(selected):  # k: position among the analysed channels, c: the image's number
         _check(cancel)
         if progress:
-            progress(0.7 * c / n_ch, f"localising beads in channel {c}")
+            progress(0.7 * k / n_ch, f"localising beads in channel {c}")
         stack = np.asarray(czyx[c])
         if stack.min() == stack.max():
             raise AnalysisError(f"Channel {c} is constant: no beads.")
+        theory_c = theory[k]
         if s.single_bead:
             t = _localise_single_bead(stack, voxel)
         elif is_3d:
             try:
-                t = _localise_3d(stack, ms, c, s, per_channel[c], theory[c])
+                t = _localise_3d(stack, ms, k, s, per_channel[k], theory_c)
             except AnalysisError as exc:
                 raise AnalysisError(f"Channel {c}: {exc.template}") from exc
         else:
-            lat = theory[c].lateral_um if theory[c] else 0.3
+            lat = theory_c.lateral_um if theory_c is not None else 0.3
             sigma = max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:]))
-            t = _localise_2d(stack[0], ms, c, s, sigma, per_channel[c])
-        if per_channel[c] is not None:
+            t = _localise_2d(stack[0], ms, k, s, sigma, per_channel[k])
+        if per_channel[k] is not None:
             t.insert(len(_LOCALISATION_COLUMNS), "position_index", np.arange(len(t)))
             n_out = int((t.reason == REASONS["outside"]).sum())
             if n_out:
@@ -237,13 +259,14 @@ def analyze_coregistration(
     shift_tables: list[pd.DataFrame] = []
     matches: list[pd.DataFrame] = []  # (bead, "i-j:partner") for every matched bead of every pair
     ref = s.reference_channel
-    pairs = [(i, j) for i in range(n_ch) for j in range(i + 1, n_ch)]
-    for k, (i, j) in enumerate(pairs):
+    pairs = [(ki, kj) for ki in range(n_ch) for kj in range(ki + 1, n_ch)]
+    for n_done, (ki, kj) in enumerate(pairs):
+        i, j = selected[ki], selected[kj]
         _check(cancel)
         if progress:
-            progress(0.7 + 0.3 * k / len(pairs), f"matching channels {i} and {j}")
-        longer = i if (ms.channels[i].wavelength_em_nm or 0) >= (ms.channels[j].wavelength_em_nm or 0) else j
-        t_long = theory[longer]
+            progress(0.7 + 0.3 * n_done / len(pairs), f"matching channels {i} and {j}")
+        em_i, em_j = ms.channels[ki].wavelength_em_nm or 0, ms.channels[kj].wavelength_em_nm or 0
+        t_long = theory[ki if em_i >= em_j else kj]
         gate = s.match_gate_um or (2.0 * t_long.lateral_um if t_long else 1.0)
         if s.single_bead:
             gate = math.inf
@@ -251,11 +274,7 @@ def analyze_coregistration(
         b = beads[(beads.channel == j) & (beads.status == "accepted")]
         if len(a) == 0 or len(b) == 0:
             raise AnalysisError(f"No accepted beads in channel {i if len(a) == 0 else j}; nothing to match.")
-        pa, pb = a[["x_um", "y_um"]].to_numpy(), b[["x_um", "y_um"]].to_numpy()
-        da, ia = cKDTree(pb).query(pa)
-        _, ib = cKDTree(pa).query(pb)
-        mutual = (ib[ia] == np.arange(len(pa))) & (da <= gate)
-        ai, bi = np.flatnonzero(mutual), ia[mutual]
+        ai, bi = mutual_nearest(a[["x_um", "y_um"]].to_numpy(), b[["x_um", "y_um"]].to_numpy(), gate)
         n_match = len(ai)
         ids_a, ids_b = a.bead_id.to_numpy()[ai], b.bead_id.to_numpy()[bi]
         matches.append(
@@ -302,8 +321,8 @@ def analyze_coregistration(
                     "bead_ref": ids_a,
                     "bead_moving": ids_b,
                     **{f"{ax}_um": A[f"{ax}_um"].to_numpy(float) for ax in "xyz"},
-                    **{f"shift_{ax}_um": shift[:, k] for k, ax in enumerate("xyz")},
-                    **{f"shift_{ax}_se_um": shift_se[:, k] for k, ax in enumerate("xyz")},
+                    **{f"shift_{ax}_um": shift[:, n] for n, ax in enumerate("xyz")},
+                    **{f"shift_{ax}_se_um": shift_se[:, n] for n, ax in enumerate("xyz")},
                     "residual_x_um": resid["x"],
                     "residual_y_um": resid["y"],
                     "residual_z_um": resid["z"] if is_3d else np.nan,
@@ -322,6 +341,8 @@ def analyze_coregistration(
     result.tables["beads"] = beads
     result.tables["pairs"] = pd.DataFrame(pairs_rows)
     result.tables["shifts"] = pd.concat(shift_tables, ignore_index=True)
+    if limits is not None:
+        limits.apply(result)
     if progress:
         progress(1.0, "done")
     return result

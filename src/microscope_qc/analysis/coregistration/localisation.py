@@ -89,6 +89,7 @@ def _localise_2d(
 ) -> pd.DataFrame:
     """Bead centres of one 2D channel: shared detector (or given (N, 2) y, x positions moved to this
     channel's peak nearby), 2D Gaussian fits, outside/edge/saturation/fit checks."""
+    assert ms.voxel_size_um is not None  # checked by analyze_coregistration
     _, dy, dx = ms.voxel_size_um
     stack = img[None]
     h, w = img.shape
@@ -206,19 +207,25 @@ def _one_positions_array(pos: Any, what: str, is_3d: bool) -> np.ndarray:
 
 
 def _positions_per_channel(
-    positions: Positions, n_ch: int, is_3d: bool
+    positions: Positions, selected: list[int], n_file: int, is_3d: bool
 ) -> tuple[list[np.ndarray | None], str]:
-    """One positions array (or None: detect) per channel, and the mode: automatic, shared or per-channel."""
+    """One positions array (or None: detect) per analysed channel (in the order of ``selected``), and
+    the mode: automatic, shared or per-channel. Dict keys are the image's channel numbers."""
     if positions is None:
-        return [None] * n_ch, "automatic"
+        return [None] * len(selected), "automatic"
     if isinstance(positions, Mapping):
-        out: list[np.ndarray | None] = [None] * n_ch
+        out: list[np.ndarray | None] = [None] * len(selected)
         for key, pos in positions.items():
-            if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_ch:
+            if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_file:
                 raise AnalysisError(
-                    f"Bead positions are given for channel {key!r}, which does not exist (0–{n_ch - 1})."
+                    f"Bead positions are given for channel {key!r}, which does not exist (0–{n_file - 1})."
                 )
-            out[int(key)] = _one_positions_array(pos, f"for channel {key}", is_3d)
+            if int(key) not in selected:
+                raise AnalysisError(
+                    f"Bead positions are given for channel {key}, which is not analysed "
+                    f"(channels {', '.join(map(str, selected))})."
+                )
+            out[selected.index(int(key))] = _one_positions_array(pos, f"for channel {key}", is_3d)
         return out, "per-channel"
     shared = _one_positions_array(positions, "for every channel", is_3d)
-    return [shared] * n_ch, "shared"
+    return [shared] * len(selected), "shared"

@@ -6,11 +6,33 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from microscope_qc.analysis.coregistration.result import CoregistrationResult, CoregistrationSettings
 from microscope_qc.results import Metric, Verdict
 
-__all__ = ["metroloj_ratio"]
+__all__ = ["metroloj_ratio", "mutual_nearest"]
+
+
+def mutual_nearest(pa: np.ndarray, pb: np.ndarray, gate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of points that are each other's nearest neighbour within ``gate``.
+
+    Parameters
+    ----------
+    pa, pb
+        (N, 2) and (M, 2) positions (µm).
+    gate
+        Largest distance of a pair (µm); ``math.inf`` for no limit.
+
+    Returns
+    -------
+    ia, ib
+        Indices into ``pa`` and ``pb`` of the matched pairs, in the order of ``pa``.
+    """
+    da, ia = cKDTree(pb).query(pa)
+    _, ib = cKDTree(pa).query(pb)
+    mutual = (ib[ia] == np.arange(len(pa))) & (da <= gate)
+    return np.flatnonzero(mutual), ia[mutual]
 
 
 def metroloj_ratio(dx: float, dy: float, dz: float, rx: float, ry: float, rz: float) -> tuple[float, float]:

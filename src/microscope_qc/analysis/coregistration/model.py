@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import ndimage
@@ -14,7 +14,10 @@ from microscope_qc.results import AnalysisError
 
 __all__ = ["MODELS", "RegistrationModel", "fit_registration", "correct_image"]
 
-MODELS = ("translation", "affine", "poly2")
+ModelKind = Literal["translation", "affine", "poly2"]
+ModelChoice = Literal["auto", "translation", "affine", "poly2"]
+#: the registration models, simplest first.
+MODELS: tuple[ModelKind, ...] = ("translation", "affine", "poly2")
 
 
 def _design(kind: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -38,7 +41,7 @@ class RegistrationModel:
     matrix ``A`` and translation ``t`` of p_moving = A·(p − c) + c + t.
     """
 
-    kind: str
+    kind: ModelKind
     terms: list[str]
     centre_xy_um: tuple[float, float]
     coefficients: dict[str, np.ndarray]
@@ -116,20 +119,45 @@ def fit_registration(
     ref_xyz: np.ndarray,
     shift_xyz: np.ndarray,
     shift_se: np.ndarray,
-    kind: str,
+    kind: ModelChoice,
     centre_xy: tuple[float, float],
     has_z: bool,
-) -> tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float], dict[str, np.ndarray]]:
+) -> tuple[ModelKind, dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float], dict[str, np.ndarray]]:
     """Weighted least squares of the displacement per axis; ``kind="auto"`` picks the lowest total BIC.
 
-    Returns (kind, coefficients, covariances, BIC per candidate model, residuals per axis).
+    Parameters
+    ----------
+    ref_xyz
+        (N, 3) reference positions x, y, z (µm).
+    shift_xyz, shift_se
+        (N, 3) displacements moving − reference and their standard errors (µm).
+    kind
+        "translation", "affine", "poly2", or "auto" for the lowest BIC among those the beads allow.
+    centre_xy
+        The lateral centre (µm) the model's terms are centred on.
+    has_z
+        Fit the axial displacement too.
+
+    Returns
+    -------
+    kind, coefficients, covariances, bic, residuals
+        The model chosen; per axis its coefficients and their covariance (scaled by the reduced
+        χ² when the scatter exceeds the localisation errors); the BIC of every candidate fitted;
+        per-bead residuals per axis.
+
+    Raises
+    ------
+    AnalysisError
+        An unknown model, or too few beads for the model asked for.
     """
     n = len(ref_xyz)
     x = ref_xyz[:, 0] - centre_xy[0]
     y = ref_xyz[:, 1] - centre_xy[1]
     axes = ("x", "y", "z") if has_z else ("x", "y")
-    candidates = MODELS if kind == "auto" else (kind,)
-    fits: dict[str, tuple] = {}
+    if kind != "auto" and kind not in MODELS:
+        raise AnalysisError(f"model must be one of auto, {', '.join(MODELS)}; not {kind!r}.")
+    candidates: tuple[ModelKind, ...] = MODELS if kind == "auto" else (kind,)
+    fits: dict[ModelKind, tuple] = {}
     bic: dict[str, float] = {}
     for k in candidates:
         X, _ = _design(k, x, y)
@@ -152,7 +180,7 @@ def fit_registration(
         fits[k] = (coef, cov, resid)
     if not fits:
         raise AnalysisError(f"{n} matched beads are too few for a {kind} registration model.")
-    best = min(bic, key=bic.get)
+    best = min(fits, key=lambda name: bic[name])
     coef, cov, resid = fits[best]
     return best, coef, cov, bic, resid
 
@@ -163,6 +191,22 @@ def correct_image(
     """Resample a moving channel ((Z, Y, X) or (Y, X)) onto the reference channel's grid.
 
     Each output voxel at reference position p takes the moving image's value at p + Δ(p).
+
+    Parameters
+    ----------
+    image
+        The moving channel, (Z, Y, X) or (Y, X).
+    model
+        The pair's registration model (:attr:`CoregistrationResult.models`).
+    voxel_size_um
+        (z, y, x) voxel size in µm.
+    order
+        Spline order of the interpolation (1: linear).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 image of the same shape, registered to the reference channel.
     """
     img = np.asarray(image, dtype=np.float32)
     squeeze = img.ndim == 2

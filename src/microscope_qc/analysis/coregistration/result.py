@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ class CoregistrationSettings:
     match_gate_um: float | None = (
         None  # default: 2 × theoretical lateral FWHM of the longer wavelength (PSFj)
     )
-    model: str = "auto"  # "auto" (lowest BIC), "translation", "affine" or "poly2"
+    model: Literal["auto", "translation", "affine", "poly2"] = "auto"  # "auto": the lowest BIC
     tolerance_ratio: float = 1.0
     single_bead: bool = False
     detection_threshold_sigma: float = 6.0
@@ -55,7 +55,8 @@ class CoregistrationResult(Result):
 
     models: dict[tuple[int, int], RegistrationModel] = field(default_factory=dict)
     voxel_size_um: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    channel_names: list[str] = field(default_factory=list)
+    channel_names: list[str] = field(default_factory=list)  # indexed by the image's channel number
+    channels: list[int] = field(default_factory=list)  # the channels analysed (the image's numbers)
 
     @property
     def beads(self) -> pd.DataFrame:
