@@ -40,7 +40,19 @@ def metroloj_ratio(dx: float, dy: float, dz: float, rx: float, ry: float, rz: fl
 
     r_ref = rx·ry·rz / sqrt((ry·rz·cosφ·sinθ)² + (rx·rz·sinφ·sinθ)² + (rx·ry·cosθ)²), with
     φ = acos(Δx/sqrt(Δx² + Δy²)) and θ = acos(Δz/d): the radius of the resolution ellipsoid along
-    the shift. Returns (ratio, r_ref). A zero shift has ratio 0.
+    the shift. A zero shift has ratio 0.
+
+    Parameters
+    ----------
+    dx, dy, dz
+        The shift (µm).
+    rx, ry, rz
+        Resolution along x, y, z (µm) of the longer wavelength.
+
+    Returns
+    -------
+    ratio, r_ref
+        d / r_ref and the reference distance r_ref (µm).
     """
     d = math.sqrt(dx * dx + dy * dy + dz * dz)
     if d == 0:

@@ -81,7 +81,25 @@ __all__ = [
 
 def combine_flats(images: list[np.ndarray], method: str = "mean") -> np.ndarray:
     """Combine several flats: ``mean`` for repeats of one field (less noise), ``median`` for
-    different fields of the slide (dust and slide defects average out)."""
+    different fields of the slide (dust and slide defects average out).
+
+    Parameters
+    ----------
+    images
+        Images of one shape.
+    method
+        ``"mean"`` or ``"median"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The combined image (float32 for the mean).
+
+    Raises
+    ------
+    AnalysisError
+        No images, images of different shapes, an unknown method.
+    """
     if len(images) == 0:
         raise AnalysisError("No images to combine.")
     shapes = {np.shape(i) for i in images}

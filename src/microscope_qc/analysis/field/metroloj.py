@@ -36,6 +36,25 @@ def iso_intensity_map(
 
     With a mask (True = analysed), max is taken over the analysed pixels and excluded pixels get
     no class: −1.
+
+    Parameters
+    ----------
+    image
+        2D image (MetroloJ_QC blurs it first).
+    step_percent
+        Width of a class in percent of the maximum.
+    mask
+        Optional boolean (Y, X), True = analysed pixel.
+
+    Returns
+    -------
+    numpy.ndarray
+        int16 classes 0, step, ..., 100; −1 outside the mask.
+
+    Raises
+    ------
+    AnalysisError
+        No positive intensity.
     """
     peak = float(image.max() if mask is None else image[mask].max())
     if peak <= 0:
@@ -77,6 +96,28 @@ def metroloj_field_metrics(
     reference-zone area is a share of the analysed area; a corner or edge midpoint that is excluded
     has a relative intensity of NaN, and FU (defined on all eight) is then NaN too. The names of
     excluded points are returned under ``excluded_points``.
+
+    Parameters
+    ----------
+    image
+        2D image, already blurred as MetroloJ_QC does.
+    step_percent
+        Iso-intensity step in percent.
+    mask
+        Optional boolean (Y, X), True = analysed pixel.
+
+    Returns
+    -------
+    dict
+        ``uniformity_percent``, ``field_uniformity_percent``, ``centering_accuracy_percent``,
+        ``reference_zone_centroid``, ``reference_zone_area_percent``, ``centre_of_intensity``,
+        ``max_position``, ``relative_intensity`` (per :data:`EDGE_POINTS`), ``excluded_points``,
+        ``iso_map``, ``reference_zone``.
+
+    Raises
+    ------
+    AnalysisError
+        No positive intensity.
     """
     img = np.asarray(image)
     if img.dtype.kind != "f":

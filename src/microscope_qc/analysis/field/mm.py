@@ -44,6 +44,23 @@ def microscope_metrics_field(
     microscope-metrics' start values) to the maximum projection of the raw image along each axis.
     Regions: squares of side int(fraction·(h + w)/2) at the corners, edge centres and centre,
     sliced exactly as microscope-metrics does (its "bottom"/"right" slices stop one pixel short).
+
+    Parameters
+    ----------
+    image
+        2D image (dark-subtracted when a dark was given).
+    sigma
+        Blur σ in pixels (0: no blur).
+    corner_fraction
+        Region side as a fraction of the mean image side.
+    blurred
+        The image already blurred with :func:`mm_blur` (saves recomputing it).
+
+    Returns
+    -------
+    dict
+        microscope-metrics' key values (``center_of_mass``, ``center_fitted``,
+        ``max_intensity_pos``, ``region_mean``, ``region_ratio``, ...) and the ``regions`` slices.
     """
     img = np.asarray(image)
     h, w = img.shape
