@@ -208,10 +208,6 @@ def _run_measurement(args: argparse.Namespace) -> int:
             result = m.cli.run(images, args, progress)
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
-            if profile is not None:
-                from microscope_qc.profiles import apply_tolerances
-
-                apply_tolerances(result, profile)
             out_dir = args.out / stem
             info = _input_info(paths, images)
             written = export_result(result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite)

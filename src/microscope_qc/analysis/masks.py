@@ -1,18 +1,13 @@
-"""Analysis masks from shapes: which pixels an analysis uses (True = analysed).
+"""Analysis masks from shapes; they live in :mod:`microscope_qc.analysis.field.masks` (kept importable here)."""
 
-Pure geometry, no Qt: the CLI builds masks from ``--roi``/``--exclude`` rectangles and napari Shapes
-CSV files, a widget from a Shapes layer, both through :func:`mask_from_shapes`.
-"""
-
-from __future__ import annotations
-
-import math
-from typing import Any
-
-import numpy as np
-from skimage.draw import polygon2mask
-
-from microscope_qc.results import AnalysisError
+from microscope_qc.analysis.field.masks import (
+    MIN_ANALYSED_PERCENT,
+    MIN_ANALYSED_PIXELS,
+    check_mask,
+    describe_shapes,
+    mask_from_shapes,
+    polygon_from_shape,
+)
 
 __all__ = [
     "MIN_ANALYSED_PIXELS",
@@ -22,117 +17,3 @@ __all__ = [
     "mask_from_shapes",
     "polygon_from_shape",
 ]
-
-#: a mask must leave at least this many pixels and this share of the field to analyse.
-MIN_ANALYSED_PIXELS = 100
-MIN_ANALYSED_PERCENT = 1.0
-
-
-def polygon_from_shape(vertices: Any, shape_type: str = "polygon", n_points: int = 128) -> np.ndarray:
-    """The (N, 2) (y, x) polygon of one napari shape, in pixels.
-
-    ``rectangle`` and ``polygon`` are their vertices; an ``ellipse`` (napari stores the four corners
-    of its, possibly rotated, bounding box) becomes an inscribed polygon of ``n_points`` vertices.
-    ``line`` and ``path`` enclose no area and are refused. Only the last two axes are used, so shapes
-    drawn on a (C, Y, X) or (Z, Y, X) layer work as well.
-    """
-    v = np.asarray(vertices, dtype=np.float64)
-    if v.ndim != 2 or v.shape[1] < 2:
-        raise AnalysisError(f"A shape needs an (N, 2) array of (y, x) vertices; got shape {v.shape}.")
-    v = v[:, -2:]
-    kind = str(shape_type).lower()
-    if kind in ("line", "path"):
-        raise AnalysisError(f"A {kind} encloses no area; draw a rectangle, ellipse or polygon instead.")
-    if not np.isfinite(v).all():
-        raise AnalysisError("A shape has NaN or infinite vertices.")
-    if kind == "ellipse":
-        if len(v) != 4:
-            raise AnalysisError(
-                f"An ellipse is given by the 4 corners of its bounding box, not {len(v)} vertices."
-            )
-        centre = v.mean(axis=0)
-        u, w = (v[1] - v[0]) / 2, (v[2] - v[1]) / 2  # half the two sides of the box
-        t = np.linspace(0, 2 * np.pi, n_points, endpoint=False)[:, None]
-        return centre + np.cos(t) * u + np.sin(t) * w
-    if kind not in ("rectangle", "polygon"):
-        raise AnalysisError(f"Unknown shape type {shape_type!r}; use rectangle, ellipse or polygon.")
-    if len(v) < 3:
-        raise AnalysisError(f"A {kind} needs at least 3 vertices, not {len(v)}.")
-    return v
-
-
-def mask_from_shapes(
-    shape_yx: tuple[int, int],
-    include: list[np.ndarray] | None = None,
-    exclude: list[np.ndarray] | None = None,
-) -> np.ndarray:
-    """The analysis mask (True = analysed) from include and exclude polygons.
-
-    Each polygon is an (N, 2) array of (y, x) vertices in pixels (a rectangle is a 4-vertex polygon;
-    see :func:`polygon_from_shape` for ellipses). A pixel belongs to a polygon when its centre (its
-    integer index) lies inside or on the boundary (``skimage.draw.polygon2mask``): the rectangle with
-    vertices (y0, x0) and (y1, x1) covers rows y0..y1 and columns x0..x1, both ends included. The mask
-    is the union of the include polygons (every pixel when there are none) minus the union of the
-    exclude polygons. Parts of polygons outside the image are ignored.
-    """
-    shape = (int(shape_yx[-2]), int(shape_yx[-1]))
-    inc = [polygon_from_shape(p) for p in include or []]
-    exc = [polygon_from_shape(p) for p in exclude or []]
-    mask = np.zeros(shape, bool) if inc else np.ones(shape, bool)
-    for poly in inc:
-        mask |= polygon2mask(shape, poly)
-    for poly in exc:
-        mask &= ~polygon2mask(shape, poly)
-    return mask
-
-
-def _is_rectangle(poly: np.ndarray) -> bool:
-    if len(poly) != 4:
-        return False
-    ys, xs = np.unique(np.round(poly[:, 0], 6)), np.unique(np.round(poly[:, 1], 6))
-    return len(ys) == 2 and len(xs) == 2
-
-
-def describe_shapes(include: list[np.ndarray] | None = None, exclude: list[np.ndarray] | None = None) -> str:
-    """A short description of include/exclude polygons for the results, e.g. "include 1 rectangle;
-    exclude 2 polygons"."""
-
-    def count(polys: list[np.ndarray]) -> str:
-        rect = sum(_is_rectangle(np.asarray(p, dtype=float)[:, -2:]) for p in polys)
-        other = len(polys) - rect
-        parts = [
-            f"{n} {word}{'s' if n > 1 else ''}" for n, word in ((rect, "rectangle"), (other, "polygon")) if n
-        ]
-        return " + ".join(parts)
-
-    parts = []
-    if include:
-        parts.append("include " + count(include))
-    if exclude:
-        parts.append("exclude " + count(exclude))
-    return "; ".join(parts) or "no shapes"
-
-
-def check_mask(mask: Any, shape_yx: tuple[int, int]) -> np.ndarray:
-    """Validate a user mask: (Y, X) like the image, boolean (or 0/1 integers), enough analysed pixels."""
-    m = np.asarray(mask)
-    if m.shape != tuple(shape_yx):
-        raise AnalysisError(
-            f"The mask has shape {m.shape} but the image's (Y, X) is {tuple(shape_yx)}; "
-            "draw the mask on the image itself (one (Y, X) mask serves every channel)."
-        )
-    if m.dtype != bool:
-        if m.dtype.kind not in "ui" or not np.isin(m, (0, 1)).all():
-            raise AnalysisError(
-                f"The mask must be boolean (True = analysed pixel), not {m.dtype} with values other than 0 and 1."
-            )
-        m = m.astype(bool)
-    n, total = int(m.sum()), m.size
-    need = max(MIN_ANALYSED_PIXELS, math.ceil(MIN_ANALYSED_PERCENT / 100 * total))
-    if n < need:
-        raise AnalysisError(
-            f"The mask leaves only {n} pixels ({100 * n / total:.2g} % of the field) to analyse; at least {need} "
-            f"(≥ {MIN_ANALYSED_PERCENT:g} % of the field and ≥ {MIN_ANALYSED_PIXELS} pixels) are needed. "
-            "Include a larger region or exclude less."
-        )
-    return m

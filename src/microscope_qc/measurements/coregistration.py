@@ -14,7 +14,7 @@ from microscope_qc.analysis.coregistration import (
 )
 from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
-from microscope_qc.measurements.options import microscope_settings, overrides_from_args
+from microscope_qc.measurements.options import limits_from_args, microscope_settings, overrides_from_args
 from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.report.labels import COREGISTRATION_LABELS
@@ -64,8 +64,8 @@ def read_positions_csv(
     """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
 
     Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
-    a dict {channel: array}. ``channels`` are the file's channel numbers being analysed, in order:
-    channel numbers in the CSV are mapped onto positions in that selection.
+    a dict {channel: array} keyed by the file's channel numbers. ``channels`` are the file's
+    channel numbers being analysed: a CSV row for another channel is refused.
     """
     import pandas as pd
 
@@ -115,7 +115,6 @@ def read_positions_csv(
                     f"The positions file {path} gives positions for channel {ch}, which is not analysed "
                     f"(channels {', '.join(map(str, channels))})."
                 )
-            ch = channels.index(ch)
         out[ch] = xyz[table.index.get_indexer(rows)]
     return out
 
@@ -138,11 +137,11 @@ def run_coregistration(
     else:
         data = np.asarray(images[0].data)
         names = images[0].metadata.channel_names.value
-    if args.channel:
-        data = data[np.asarray(args.channel)]
+    channels = sorted(set(args.channel)) if args.channel else None
     positions = None
     if getattr(args, "positions", None) is not None:
-        positions = read_positions_csv(args.positions, list(args.channel or range(data.shape[0])))
+        positions = read_positions_csv(args.positions, channels or list(range(data.shape[0])))
+    # settings for every channel of the file; the analysis takes those of the channels it analyses
     ms = microscope_settings(images[0].metadata, data.shape[0], overrides_from_args(args), args)
     if names and len(names) == data.shape[0]:
         from dataclasses import replace
@@ -157,7 +156,14 @@ def run_coregistration(
         single_bead=args.single_bead,
         detection_threshold_sigma=args.threshold,
     )
-    return analyze_coregistration(data, settings, positions=positions, progress=progress)
+    return analyze_coregistration(
+        data,
+        settings,
+        positions=positions,
+        progress=progress,
+        channels=channels,
+        limits=limits_from_args(args),
+    )
 
 
 def _jobs(args: argparse.Namespace) -> list[list[Path]]:

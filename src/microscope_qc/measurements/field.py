@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from microscope_qc.analysis.field import (
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.io import ImageData, read_image
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.options import limits_from_args
 from microscope_qc.measurements.sample_files import FLAT_SAMPLES
 from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.report.labels import FIELD_LABELS
@@ -192,34 +192,21 @@ def _mask_from_args(
     return mask_from_shapes(shape_yx, include, exclude), describe_shapes(include, exclude), detail
 
 
-def _plane_data(image: ImageData, args: argparse.Namespace) -> np.ndarray:
-    data = image.data
-    if args.channel:
-        bad = [c for c in args.channel if not 0 <= c < image.shape[0]]
-        if bad:
-            raise AnalysisError(f"Channel(s) {bad} do not exist; the image has {image.shape[0]} channel(s).")
-        data = data[np.asarray(args.channel)]
-    return np.asarray(data)
-
-
 def run_field(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> FieldResult:
-    """Read dark and flats as the options say, then analyse (the CLI entry point)."""
-    planes = [_plane_data(im, args) for im in images]
+    """Read dark and flats as the options say, then analyse (the CLI entry point): one call of
+    :func:`analyze_field` with the channel selection and the instrument profile's limits."""
+    planes = [np.asarray(im.data) for im in images]
     data = planes[0] if len(planes) == 1 else combine_flats(planes, args.combine or "mean")
     dark = None
     if args.dark is not None:
-        dark_image = read_image(args.dark)
-        dark = _plane_data(dark_image, args)
+        dark = np.asarray(read_image(args.dark).data)
     settings = field_settings_from_args(args)
     if settings.pixel_size_um is None:
         vox = images[0].metadata.voxel_size_um
         if not vox.missing and vox.value[2]:
             settings.pixel_size_um = float(vox.value[2])
-    names = images[0].metadata.channel_names.value
-    if names and args.channel:
-        names = [names[c] for c in args.channel]
     mask, description, detail = _mask_from_args(args, np.shape(data)[-2:])
     result = analyze_field(
         data,
@@ -227,11 +214,12 @@ def run_field(
         dark=dark,
         mask=mask,
         progress=progress,
-        channel_names=names,
+        channel_names=images[0].metadata.channel_names.value,
         mask_description=description or None,
+        channels=args.channel or None,
+        limits=limits_from_args(args),
+        mask_detail=detail or None,
     )
-    if mask is not None:
-        result.settings["roi"] = dataclasses.replace(result.settings["roi"], detail=detail)
     if len(images) > 1:
         result.warnings.append(f"{len(images)} images combined by {args.combine or 'mean'} before analysis.")
     if args.dark is not None:

@@ -1,0 +1,348 @@
+"""Chromatic co-registration from multi-colour beads (QUAREP-LiMi WG4, ISO 21073).
+
+Beads are localised in every channel with the PSF pipeline (the shared detector and fitting
+engine: sub-voxel centres with standard errors, every candidate's status), matched between
+channels, and each channel pair is summarised:
+
+* shifts Δx, Δy, Δz with standard errors, the 3D distance, the ISO lateral and axial distances, and
+  MetroloJ_QC's ratio d / r_ref with the corrected (2024) ellipsoid reference radius (METRICS.md §4);
+* a field-dependent registration model — translation, affine (magnification difference, rotation,
+  shear; axial offset and tilt) or second-order polynomial — chosen by the Bayesian information
+  criterion, with per-bead residuals and the significance of each term; the model is exportable
+  and can be applied to correct an image.
+
+``single_bead=True`` reproduces MetroloJ_QC's co-alignment on one large multi-labelled bead.
+
+Coordinates: µm, (x, y, z), origin at the centre of voxel (0, 0, 0) (numpy/napari convention).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from microscope_qc.analysis._common import as_czyx, check_cancel, select_channels
+from microscope_qc.analysis.coregistration.localisation import (
+    _LOCALISATION_COLUMNS,
+    _localise_2d,
+    _localise_3d,
+    _localise_single_bead,
+    _positions_per_channel,
+)
+from microscope_qc.analysis.coregistration.matching import (
+    _pair_metrics,
+    _pair_summary,
+    metroloj_ratio,
+    mutual_nearest,
+)
+from microscope_qc.analysis.coregistration.model import (
+    MODELS,
+    RegistrationModel,
+    _design,
+    _model_summary,
+    correct_image,
+    fit_registration,
+)
+from microscope_qc.analysis.coregistration.result import (
+    CoregistrationResult,
+    CoregistrationSettings,
+    Positions,
+)
+from microscope_qc.analysis.psf import REASONS
+from microscope_qc.instrument import (
+    FWHM_PER_SIGMA,
+    Setting,
+    SettingsError,
+    Source,
+    TheoreticalResolution,
+    metroloj_resolution,
+)
+from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
+
+__all__ = [
+    "CoregistrationSettings",
+    "CoregistrationResult",
+    "RegistrationModel",
+    "analyze_coregistration",
+    "metroloj_ratio",
+    "fit_registration",
+    "correct_image",
+    "Positions",
+    "MODELS",
+]
+
+
+def _check(cancel: CancelCheck | None) -> None:
+    check_cancel(cancel, "Co-registration analysis")
+
+
+_ONE_CHANNEL = (
+    "Co-registration needs at least two channels; this image has one. Open the multichannel file, or give "
+    "one image per channel."
+)
+
+
+def analyze_coregistration(
+    data: Any,
+    settings: CoregistrationSettings,
+    positions: Positions = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    *,
+    channels: Sequence[int] | None = None,
+    limits: Limits | None = None,
+) -> CoregistrationResult:
+    """Measure chromatic shifts between channels from multi-colour beads.
+
+    Parameters
+    ----------
+    data
+        (C, Z, Y, X) or (C, Y, X) array, or a list of per-channel (Z, Y, X) / (Y, X) arrays of the same field.
+    settings
+        Microscope settings (voxel size required; NA, immersion, wavelengths and modality for the
+        match gate and MetroloJ_QC's ratio) and analysis options.
+    positions
+        ``None``: beads are detected in every channel. An (N, 3) array of (z, y, x) voxel indices:
+        the same beads for every channel (e.g. edited in a napari Points layer). A dict
+        ``{channel: (N_c, 3) array}``: positions per channel; channels left out are detected.
+        (N, 2) (y, x) positions are accepted too (the focal plane is then found per bead); for 2D
+        data z is ignored. Each channel moves each position to its own bead's peak within one
+        theoretical FWHM and fits it with the PSF pipeline; positions outside the image (or too
+        near its border) are rejected in the bead table with their reason, not raised.
+    progress
+        ``progress(fraction, message)`` callback.
+    cancel
+        Called between steps; returning True raises :class:`AnalysisCancelled`.
+
+    Raises
+    ------
+    AnalysisError
+        One channel only, channels of different shapes, no beads found, no bead matched, empty or
+        malformed positions, positions in single-bead mode.
+    """
+    s = settings
+    ms = s.microscope
+    if ms.voxel_size_um is None:
+        raise SettingsError(
+            "The voxel size is not in the file metadata: give {voxel_size_um}; it is never guessed."
+        )
+    ms.validate()
+    dz_um, dy_um, dx_um = ms.voxel_size_um
+    voxel = (float(dz_um), float(dy_um), float(dx_um))
+    czyx, n_file = as_czyx(
+        data, "Co-registration", three_d="cyx", plane_message=_ONE_CHANNEL.replace("this image", "a 2D image")
+    )
+    if n_file < 2:
+        raise AnalysisError(_ONE_CHANNEL)
+    selected = sorted(select_channels(channels, n_file))
+    if len(selected) < 2:
+        raise AnalysisError(
+            f"Co-registration needs at least two channels; only channel {selected[0]} is selected."
+        )
+    n_ch = len(selected)
+    # the microscope settings per analysed channel, in the order of `selected`
+    if len(ms.channels) == 1:
+        ms = replace(ms, channels=ms.channels * n_ch)
+    elif len(ms.channels) == n_file:
+        ms = replace(ms, channels=tuple(ms.channels[c] for c in selected))
+    elif len(ms.channels) != n_ch:
+        raise SettingsError(f"Settings describe {len(ms.channels)} channels but the image has {n_file}.")
+    if s.reference_channel not in selected:
+        raise AnalysisError(
+            f"Reference channel {s.reference_channel} "
+            + (
+                f"does not exist (0–{n_file - 1})."
+                if not 0 <= s.reference_channel < n_file
+                else f"is not among the analysed channels {selected}."
+            )
+        )
+    is_3d = czyx.shape[1] > 1
+    if is_3d and czyx.shape[1] < 5 and not s.single_bead:
+        raise AnalysisError(
+            f"A z-stack of {czyx.shape[1]} planes is too thin for axial fits; give ≥ 5 planes or one plane."
+        )
+    per_channel, mode = _positions_per_channel(positions, selected, n_file, is_3d)
+    if s.single_bead and mode != "automatic":
+        raise AnalysisError(
+            "Bead positions are not used in single-bead mode (the bead is the largest bright object); "
+            "leave them out, or switch single-bead mode off."
+        )
+    result = CoregistrationResult(measurement="coregistration", voxel_size_um=voxel)
+    names = dict(zip(selected, (c.name for c in ms.channels), strict=True))
+    result.channel_names = [names.get(c, f"channel {c}") for c in range(n_file)]
+    result.channels = list(selected)
+    result.settings = {**ms.settings_table(), **s.analysis_settings()}
+    if channels is not None:
+        result.settings["channels"] = Setting(list(selected), None, Source.USER, "channels analysed")
+    n_given = [None if p is None else len(p) for p in per_channel]
+    result.settings["positions"] = Setting(
+        mode,
+        None,
+        Source.DEFAULT if mode == "automatic" else Source.USER,
+        {
+            "automatic": "beads detected in every channel",
+            "shared": "the same given positions for every channel",
+            "per-channel": "given positions per channel; channels without them detected",
+        }[mode],
+    )
+    result.settings["n_positions"] = Setting(
+        n_given,
+        None,
+        Source.DEFAULT if mode == "automatic" else Source.USER,
+        "given per channel; null = detected",
+    )
+    # theoretical resolution of each analysed channel (by position in `selected`)
+    theory: list[TheoreticalResolution | None] = []
+    for ch in ms.channels:
+        resolution: TheoreticalResolution | None = None
+        if ms.modality and ms.na and ms.immersion_index:
+            try:
+                resolution = metroloj_resolution(
+                    ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
+                )
+            except SettingsError:
+                resolution = None
+        theory.append(resolution)
+    if any(r is None for r in theory):
+        result.warnings.append(
+            "No theoretical resolution for every channel (give modality, NA, immersion index and wavelengths): "
+            "the match gate falls back to 1 µm and MetroloJ_QC's ratio is not computed."
+        )
+
+    # 1. localise --------------------------------------------------------------------------
+    tables: list[pd.DataFrame] = []
+    for k, c in enumerate(selected):  # k: position among the analysed channels, c: the image's number
+        _check(cancel)
+        if progress:
+            progress(0.7 * k / n_ch, f"localising beads in channel {c}")
+        stack = np.asarray(czyx[c])
+        if stack.min() == stack.max():
+            raise AnalysisError(f"Channel {c} is constant: no beads.")
+        theory_c = theory[k]
+        if s.single_bead:
+            t = _localise_single_bead(stack, voxel)
+        elif is_3d:
+            try:
+                t = _localise_3d(stack, ms, k, s, per_channel[k], theory_c)
+            except AnalysisError as exc:
+                raise AnalysisError(f"Channel {c}: {exc.template}") from exc
+        else:
+            lat = theory_c.lateral_um if theory_c is not None else 0.3
+            sigma = max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:]))
+            t = _localise_2d(stack[0], ms, k, s, sigma, per_channel[k])
+        if per_channel[k] is not None:
+            t.insert(len(_LOCALISATION_COLUMNS), "position_index", np.arange(len(t)))
+            n_out = int((t.reason == REASONS["outside"]).sum())
+            if n_out:
+                result.warnings.append(
+                    f"Channel {c}: {n_out} of {len(t)} given bead positions are outside the image (rejected)."
+                )
+        else:
+            t.insert(len(_LOCALISATION_COLUMNS), "position_index", -1)
+        if len(t) == 0:
+            raise AnalysisError(
+                f"No beads found in channel {c}; check focus and exposure, or lower the detection threshold."
+            )
+        t.insert(0, "channel", c)
+        t.insert(1, "channel_bead", np.arange(len(t)))
+        tables.append(t)
+    beads = pd.concat(tables, ignore_index=True)
+    beads.insert(0, "bead_id", np.arange(len(beads)))
+
+    # 2. match and summarise each pair -------------------------------------------------------
+    pairs_rows: list[dict[str, Any]] = []
+    shift_tables: list[pd.DataFrame] = []
+    matches: list[pd.DataFrame] = []  # (bead, "i-j:partner") for every matched bead of every pair
+    ref = s.reference_channel
+    pairs = [(ki, kj) for ki in range(n_ch) for kj in range(ki + 1, n_ch)]
+    for n_done, (ki, kj) in enumerate(pairs):
+        i, j = selected[ki], selected[kj]
+        _check(cancel)
+        if progress:
+            progress(0.7 + 0.3 * n_done / len(pairs), f"matching channels {i} and {j}")
+        em_i, em_j = ms.channels[ki].wavelength_em_nm or 0, ms.channels[kj].wavelength_em_nm or 0
+        t_long = theory[ki if em_i >= em_j else kj]
+        gate = s.match_gate_um or (2.0 * t_long.lateral_um if t_long else 1.0)
+        if s.single_bead:
+            gate = math.inf
+        a = beads[(beads.channel == i) & (beads.status == "accepted")]
+        b = beads[(beads.channel == j) & (beads.status == "accepted")]
+        if len(a) == 0 or len(b) == 0:
+            raise AnalysisError(f"No accepted beads in channel {i if len(a) == 0 else j}; nothing to match.")
+        ai, bi = mutual_nearest(a[["x_um", "y_um"]].to_numpy(), b[["x_um", "y_um"]].to_numpy(), gate)
+        n_match = len(ai)
+        ids_a, ids_b = a.bead_id.to_numpy()[ai], b.bead_id.to_numpy()[bi]
+        matches.append(
+            pd.DataFrame(
+                {"bead_id": np.r_[ids_a, ids_b], "tag": [f"{i}-{j}:{p}" for p in np.r_[ids_b, ids_a]]}
+            )
+        )
+        if n_match == 0:
+            raise AnalysisError(
+                f"No bead of channel {i} has a partner in channel {j} within {gate:.2f} µm. Check that the channels show "
+                "the same beads, or widen {match_gate_um} if the shift is larger."
+            )
+        if n_match < min(len(a), len(b)):
+            result.warnings.append(
+                f"Channels {i}–{j}: {min(len(a), len(b)) - n_match} accepted beads have no partner within {gate:.2f} µm."
+            )
+        A, B = a.iloc[ai], b.iloc[bi]
+        cols_p = ["x_um", "y_um", "z_um"]
+        cols_se = ["x_se_um", "y_se_um", "z_se_um"]
+        shift = B[cols_p].to_numpy() - A[cols_p].to_numpy()
+        shift_se = np.sqrt(B[cols_se].to_numpy(float) ** 2 + A[cols_se].to_numpy(float) ** 2)
+        summary = _pair_summary(shift, shift_se, t_long, is_3d or s.single_bead)
+        centre = ((czyx.shape[3] - 1) * voxel[2] / 2, (czyx.shape[2] - 1) * voxel[1] / 2)
+        model = None
+        resid = {a_: np.full(n_match, np.nan) for a_ in ("x", "y", "z")}
+        if not s.single_bead and n_match >= 2:
+            kind, coef, cov, bic, res = fit_registration(
+                A[cols_p].to_numpy(), shift, np.maximum(shift_se, 1e-6), s.model, centre, is_3d
+            )
+            terms = _design(kind, np.zeros(1), np.zeros(1))[1]
+            rms = {ax: float(np.sqrt(np.mean(r * r))) for ax, r in res.items()}
+            model = RegistrationModel(kind, terms, centre, coef, cov, n_match, bic, rms, i, j, is_3d)
+            result.models[(i, j)] = model
+            resid.update(res)
+        row = {"channel_ref": i, "channel_moving": j, "n_matched": n_match, "match_gate_um": gate, **summary}
+        if model is not None:
+            row.update(_model_summary(model))
+        pairs_rows.append(row)
+        shift_tables.append(
+            pd.DataFrame(
+                {
+                    "channel_ref": i,
+                    "channel_moving": j,
+                    "bead_ref": ids_a,
+                    "bead_moving": ids_b,
+                    **{f"{ax}_um": A[f"{ax}_um"].to_numpy(float) for ax in "xyz"},
+                    **{f"shift_{ax}_um": shift[:, n] for n, ax in enumerate("xyz")},
+                    **{f"shift_{ax}_se_um": shift_se[:, n] for n, ax in enumerate("xyz")},
+                    "residual_x_um": resid["x"],
+                    "residual_y_um": resid["y"],
+                    "residual_z_um": resid["z"] if is_3d else np.nan,
+                }
+            )
+        )
+        if ref in (i, j):
+            _pair_metrics(result, row, j if i == ref else i, s)
+    tags = pd.concat(matches).groupby("bead_id")["tag"].agg(" ".join)
+    beads["matched_pairs"] = beads["bead_id"].map(tags).fillna("")
+    beads["status"] = beads["status"].astype(object)
+    unmatched = (beads.status == "accepted") & (beads.matched_pairs == "")
+    beads.loc[unmatched, "status"] = "rejected"
+    beads.loc[unmatched, "reason"] = "unmatched"
+    beads.loc[unmatched, "reason_detail"] = "no partner bead in another channel within the match gate"
+    result.tables["beads"] = beads
+    result.tables["pairs"] = pd.DataFrame(pairs_rows)
+    result.tables["shifts"] = pd.concat(shift_tables, ignore_index=True)
+    if limits is not None:
+        limits.apply(result)
+    if progress:
+        progress(1.0, "done")
+    return result

@@ -1,0 +1,218 @@
+"""MetroloJ_QC-compatible field-illumination numbers: iso-intensity map, U, FU, CA, centres, profiles."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from microscope_qc.analysis.field.result import ChannelField
+from microscope_qc.results import AnalysisError
+
+__all__ = ["PROFILE_NAMES", "EDGE_POINTS", "iso_intensity_map", "metroloj_field_metrics"]
+
+#: MetroloJ_QC's four profiles.
+PROFILE_NAMES = ("diagonal_tl_br", "diagonal_bl_tr", "horizontal_centre", "vertical_centre")
+#: corner and edge-midpoint names for the relative intensities (MetroloJ_QC).
+EDGE_POINTS = (
+    "top_left",
+    "top_centre",
+    "top_right",
+    "middle_left",
+    "middle_right",
+    "bottom_left",
+    "bottom_centre",
+    "bottom_right",
+)
+
+
+def iso_intensity_map(
+    image: np.ndarray, step_percent: float = 10.0, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """MetroloJ_QC iso-intensity classes: floor(floor(100·I/max/step)·step), in percent (int16).
+
+    With a mask (True = analysed), max is taken over the analysed pixels and excluded pixels get
+    no class: −1.
+
+    Parameters
+    ----------
+    image
+        2D image (MetroloJ_QC blurs it first).
+    step_percent
+        Width of a class in percent of the maximum.
+    mask
+        Optional boolean (Y, X), True = analysed pixel.
+
+    Returns
+    -------
+    numpy.ndarray
+        int16 classes 0, step, ..., 100; −1 outside the mask.
+
+    Raises
+    ------
+    AnalysisError
+        No positive intensity.
+    """
+    peak = float(image.max() if mask is None else image[mask].max())
+    if peak <= 0:
+        raise AnalysisError("The image has no positive intensity (after dark subtraction).")
+    classes = np.floor(np.floor(100.0 * image / peak / step_percent) * step_percent)
+    iso = np.clip(classes, 0, 100).astype(np.int16)
+    if mask is not None:
+        iso[~mask] = -1
+    return iso
+
+
+def _centroid(mask: np.ndarray) -> tuple[float, float]:
+    """Unweighted centroid (y, x) of a boolean mask, from its row and column counts (no index arrays)."""
+    rows, cols = mask.sum(axis=1), mask.sum(axis=0)
+    n = float(rows.sum())
+    return float(rows @ np.arange(mask.shape[0]) / n), float(cols @ np.arange(mask.shape[1]) / n)
+
+
+def _edge_points(shape: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """The pixel (y, x) of each of :data:`EDGE_POINTS`: the 4 corners and 4 edge midpoints."""
+    h, w = shape
+    rows = {"top": 0, "middle": h // 2, "bottom": h - 1}
+    cols = {"left": 0, "centre": w // 2, "right": w - 1}
+    return {name: (rows[name.split("_")[0]], cols[name.split("_")[1]]) for name in EDGE_POINTS}
+
+
+def metroloj_field_metrics(
+    image: np.ndarray, step_percent: float = 10.0, mask: np.ndarray | None = None
+) -> dict[str, Any]:
+    """MetroloJ_QC field-illumination numbers of an (already blurred) 2D image.
+
+    U = 100·min/max; FU = 100 − 100·SD₈/max (population SD of the 4 corner and 4 edge-midpoint
+    pixels); CA = 100 − 200·d/sqrt(w² + h²), d the distance from the image centre to the centroid
+    of the reference (top-step) zone. Positions (y, x) in pixels, numpy convention.
+
+    With a mask (True = analysed pixel): min, max, the iso-intensity classes, the reference zone,
+    the centre of intensity and the maximum use analysed pixels only; the image centre and diagonal
+    in CA stay those of the whole image (the optical axis does not move with the mask); the
+    reference-zone area is a share of the analysed area; a corner or edge midpoint that is excluded
+    has a relative intensity of NaN, and FU (defined on all eight) is then NaN too. The names of
+    excluded points are returned under ``excluded_points``.
+
+    Parameters
+    ----------
+    image
+        2D image, already blurred as MetroloJ_QC does.
+    step_percent
+        Iso-intensity step in percent.
+    mask
+        Optional boolean (Y, X), True = analysed pixel.
+
+    Returns
+    -------
+    dict
+        ``uniformity_percent``, ``field_uniformity_percent``, ``centering_accuracy_percent``,
+        ``reference_zone_centroid``, ``reference_zone_area_percent``, ``centre_of_intensity``,
+        ``max_position``, ``relative_intensity`` (per :data:`EDGE_POINTS`), ``excluded_points``,
+        ``iso_map``, ``reference_zone``.
+
+    Raises
+    ------
+    AnalysisError
+        No positive intensity.
+    """
+    img = np.asarray(image)
+    if img.dtype.kind != "f":
+        img = img.astype(np.float64)
+    h, w = img.shape
+    if mask is None:
+        peak, low = float(img.max()), float(img.min())
+        weights = img
+        n_analysed = img.size
+        argmax = int(np.argmax(img))
+    else:
+        inside = img[mask]
+        peak, low = float(inside.max()), float(inside.min())
+        weights = np.where(mask, img, 0)
+        n_analysed = int(mask.sum())
+        argmax = int(np.argmax(np.where(mask, img, -np.inf)))
+    iso = iso_intensity_map(img, step_percent, mask)
+    ref = iso >= 100 - step_percent
+    ref_centroid = _centroid(ref)
+    centre = ((h - 1) / 2, (w - 1) / 2)  # MetroloJ_QC's (w/2, h/2) in ImageJ's +0.5 convention
+    d = math.hypot(ref_centroid[0] - centre[0], ref_centroid[1] - centre[1])
+    points = _edge_points((h, w))
+    excluded = [] if mask is None else [name for name, p in points.items() if not mask[p]]
+    values = np.array([img[p] for p in points.values()], dtype=np.float64)
+    rows, cols = weights.sum(axis=1, dtype=np.float64), weights.sum(axis=0, dtype=np.float64)
+    total = rows.sum()
+    return {
+        "uniformity_percent": 100.0 * low / peak,
+        "field_uniformity_percent": (math.nan if excluded else 100.0 - 100.0 * float(values.std()) / peak),
+        "centering_accuracy_percent": 100.0 - 200.0 * d / math.hypot(w, h),
+        "reference_zone_centroid": ref_centroid,
+        "reference_zone_area_percent": 100.0 * float(ref.sum()) / n_analysed,
+        "centre_of_intensity": (float(rows @ np.arange(h) / total), float(cols @ np.arange(w) / total)),
+        "max_position": tuple(float(v) for v in np.unravel_index(argmax, img.shape)),
+        "relative_intensity": {
+            name: math.nan if name in excluded else float(img[p]) / peak for name, p in points.items()
+        },
+        "excluded_points": excluded,
+        "iso_map": iso,
+        "reference_zone": ref,
+    }
+
+
+def _profiles(
+    image: np.ndarray, blurred: np.ndarray, model: np.ndarray | None, mask: np.ndarray | None = None
+) -> dict[str, dict[str, np.ndarray]]:
+    """Four profiles (two diagonals, two centre lines), sampled once per pixel of length (linear interpolation).
+
+    With a mask, the raw and blurred values are NaN at samples whose interpolation touches an
+    excluded pixel (the model, defined everywhere, is kept).
+    """
+    h, w = image.shape
+    lines = {
+        "diagonal_tl_br": ((0.0, 0.0), (h - 1.0, w - 1.0)),
+        "diagonal_bl_tr": ((h - 1.0, 0.0), (0.0, w - 1.0)),
+        "horizontal_centre": (((h - 1) / 2, 0.0), ((h - 1) / 2, w - 1.0)),
+        "vertical_centre": ((0.0, (w - 1) / 2), (h - 1.0, (w - 1) / 2)),
+    }
+    out = {}
+    for name, (a, b) in lines.items():
+        n = int(math.ceil(math.hypot(b[0] - a[0], b[1] - a[1]))) + 1
+        t = np.linspace(0.0, 1.0, n)
+        coords = np.vstack([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])])
+        entry = {
+            "start": np.array(a),
+            "end": np.array(b),
+            "distance_px": t * math.hypot(b[0] - a[0], b[1] - a[1]),
+            "raw": ndimage.map_coordinates(np.asarray(image, dtype=np.float32), coords, order=1),
+            "blurred": ndimage.map_coordinates(blurred, coords, order=1),
+        }
+        if model is not None:
+            entry["model"] = ndimage.map_coordinates(model, coords, order=1)
+        if mask is not None:
+            outside = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1) < 0.999
+            entry["raw"][outside] = np.nan
+            entry["blurred"][outside] = np.nan
+        out[name] = entry
+    return out
+
+
+def _profiles_table(channels: list[ChannelField]) -> pd.DataFrame:
+    """The four profiles of every channel in long form: channel, profile, distance, raw, blurred, model."""
+    parts = []
+    for chan in channels:
+        for name, p in chan.profiles.items():
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "channel": chan.channel,
+                        "profile": name,
+                        "distance_px": p["distance_px"],
+                        "raw": p["raw"],
+                        "blurred": p["blurred"],
+                        "model": p.get("model", np.full(len(p["raw"]), np.nan)),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
