@@ -25,6 +25,7 @@ from microscope_qc.analysis.coregistration import (
     correct_image,
 )
 from microscope_qc.analysis.psf import PSFSettings, find_beads
+from microscope_qc.profiles import limits_of
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.report.labels import heading, label
 from microscope_qc.widgets._base import MeasurementDock, scrolling
@@ -359,10 +360,11 @@ class CoregistrationWidget(MeasurementDock):
             return
         self._layers = self._selected()
         factor = float(self.exaggeration.value)
+        limits = limits_of(self.microscope.profile) if self.microscope.profile is not None else None
 
         def work(progress, cancel):
             result = analyze_coregistration(
-                data, settings, positions=positions, progress=progress, cancel=cancel
+                data, settings, positions=positions, limits=limits, progress=progress, cancel=cancel
             )
             return "measure", result, bead_specs(result) + vector_specs(result, factor)
 
