@@ -59,7 +59,7 @@ def psf_workshop() -> None:
     _shot(viewer, "workshop_3_measure.png")
     w.tabs.setCurrentIndex(1)  # the bead table
     w.table.selectRow(5)
-    viewer.camera.zoom = viewer.camera.zoom * 3
+    viewer.scene.camera.zoom = viewer.scene.camera.zoom * 3
     _pump(w)
     w.tabs.setCurrentIndex(2)  # its projections beside the average
     w.splitter.setSizes([250, 750])  # the user drags the splitter to give the results room

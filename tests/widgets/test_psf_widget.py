@@ -73,7 +73,7 @@ def test_detect_edit_measure_select_export(viewer_with_sample, qtbot, tmp_path, 
     w.table.selectRow(3)
     bead_id = int(w.table.source.value(w.table.frame_row(3), "bead_id"))
     bead = w.result.beads.set_index("bead_id").loc[bead_id]
-    assert viewer.camera.center[-1] == pytest.approx(bead["x_um"], abs=1e-6)
+    assert viewer.scene.camera.center[-1] == pytest.approx(bead["x_um"], abs=1e-6)
     assert viewer.dims.point[0] == pytest.approx(bead["z_um"], abs=0.2)
     points = w.layers.find("beads ch0")
     hit = int(np.flatnonzero(points.features["bead_id"] == bead_id)[0])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from microscope_qc.analysis._common import as_czyx, check_cancel
 from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.detection import DetectionSettings, detect_beads
 from microscope_qc.instrument import (
@@ -18,7 +19,7 @@ from microscope_qc.instrument import (
     metroloj_resolution,
     physical_resolution,
 )
-from microscope_qc.results import AnalysisCancelled, AnalysisError, CancelCheck
+from microscope_qc.results import AnalysisError, CancelCheck
 
 #: Rejection reasons (the ``reason`` column of the bead table).
 REASONS = {
@@ -34,24 +35,18 @@ REASONS = {
 
 
 def _check(cancel: CancelCheck | None) -> None:
-    if cancel is not None and cancel():
-        raise AnalysisCancelled("PSF analysis cancelled.")
+    check_cancel(cancel, "PSF analysis")
 
 
 def _as_czyx(data: Any) -> tuple[Any, int]:
     shape = tuple(getattr(data, "shape", ()))
-    if len(shape) == 2:
-        raise AnalysisError(
+    return as_czyx(
+        data,
+        "PSF analysis",
+        plane_message=(
             f"PSF analysis needs a z-stack through the beads (Z, Y, X), but got a 2D image {shape}. "
             "Acquire a stack that extends at least 2 µm above and below the beads."
-        )
-    if len(shape) == 3:
-        return data[None], 1
-    if len(shape) == 4:
-        return data, shape[0]
-    raise AnalysisError(
-        f"PSF analysis takes (Z, Y, X) or (C, Z, Y, X) data; got {len(shape)} dimensions {shape}. "
-        "Pick one time point / position first."
+        ),
     )
 
 
