@@ -25,6 +25,17 @@ import sqlalchemy as sa
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
+from microscope_qc.history.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    metrics,
+    runs,
+    schema_info,
+    verdicts,
+)
+from microscope_qc.history.schema import (
+    metadata as _meta,
+)
 from microscope_qc.results import Result
 
 __all__ = [
@@ -35,55 +46,6 @@ __all__ = [
     "RunRecord",
     "default_history_url",
 ]
-
-#: Version of the schema this code writes. Older databases are migrated forward on open.
-SCHEMA_VERSION = 2
-
-_meta = sa.MetaData()
-schema_info = sa.Table("schema_info", _meta, sa.Column("version", sa.Integer, nullable=False))
-runs = sa.Table(
-    "runs",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
-    sa.Column("measurement", sa.String(64), nullable=False, index=True),
-    sa.Column("instrument", sa.String(200), nullable=False, index=True),
-    sa.Column("objective", sa.String(200), nullable=False, default=""),
-    sa.Column("channel", sa.String(200), nullable=False, default=""),
-    sa.Column("acquired_at", sa.String(40), nullable=True),
-    sa.Column("analysed_at", sa.String(40), nullable=False),
-    sa.Column("software_version", sa.String(40), nullable=False),
-    sa.Column("input_path", sa.Text, nullable=True),
-    sa.Column("input_sha256", sa.String(64), nullable=True),
-    sa.Column("report_path", sa.Text, nullable=True),
-    sa.Column("passed", sa.Boolean, nullable=False),
-    sa.Column("settings_json", sa.Text, nullable=False, default="{}"),
-    sa.Column("warnings_json", sa.Text, nullable=False, default="[]"),
-)
-metrics = sa.Table(
-    "metrics",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
-    sa.Column("name", sa.String(120), nullable=False, index=True),
-    sa.Column("channel", sa.Integer, nullable=True),
-    sa.Column("value", sa.Float, nullable=True),
-    sa.Column("unit", sa.String(40), nullable=True),
-    sa.Column("uncertainty", sa.Float, nullable=True),
-)
-verdicts = sa.Table(
-    "verdicts",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
-    sa.Column("metric", sa.String(120), nullable=False),
-    sa.Column("channel", sa.Integer, nullable=True),
-    sa.Column("passed", sa.Boolean, nullable=False),
-    sa.Column("value", sa.Float, nullable=True),
-    sa.Column("threshold", sa.Float, nullable=True),
-    sa.Column("comparison", sa.String(4), nullable=False),
-    sa.Column("source", sa.String(200), nullable=False),
-)
 
 
 class HistoryError(QCError, RuntimeError):
@@ -207,18 +169,6 @@ class RunRecord:
             input_sha256=info.sha256,
             report_path=str(Path(report_path).resolve()),
         )
-
-
-# -------------------------------------------------------------------------------- migrations
-
-
-def _migrate_1_to_2(conn: sa.Connection) -> None:
-    """Version 2 added the report path and the warnings of each run."""
-    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN report_path TEXT"))
-    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'"))
-
-
-MIGRATIONS = {1: _migrate_1_to_2}
 
 
 class HistoryStore:
