@@ -12,9 +12,7 @@ import base64
 import html
 import io as _io
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ import pandas as pd
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
+from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.results import Result, _clean
 
@@ -116,24 +115,6 @@ def planned_files(out_dir: str | Path, result: Result) -> list[Path]:
     return [out / "results.json", *[out / f"{name}.csv" for name in result.tables], out / "report.html"]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; exports are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_result(
     result: Result,
     out_dir: str | Path,
@@ -174,14 +155,14 @@ def export_result(
     out.mkdir(parents=True, exist_ok=True)
     doc = results_document(result, info)
     paths: dict[str, Path] = {}
-    _atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
+    atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
     paths["json"] = out / "results.json"
     for name, table in result.tables.items():
-        _atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
+        atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
         paths[name] = out / f"{name}.csv"
     figs = list(figures(result)) if figures is not None else []
     page = render_html(doc, result, figs, title or f"{result.measurement} QC report")
-    _atomic_write(out / "report.html", page.encode())
+    atomic_write(out / "report.html", page.encode())
     paths["html"] = out / "report.html"
     return paths
 
