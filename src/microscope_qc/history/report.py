@@ -28,6 +28,7 @@ from microscope_qc.history.trends import DriftResult, detect_drift
 from microscope_qc.io import atomic_write
 from microscope_qc.report import figure_to_png
 from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
+from microscope_qc.report.verdicts import limit_text
 
 __all__ = [
     "PeriodReport",
@@ -104,8 +105,14 @@ def draw_trend(
                 color="#c51b7d",
                 alpha=0.06,
             )
-        sign = {"<=": "≤", ">=": "≥"}.get(comparison, comparison)
-        ax.text(t.iloc[0], value, f" limit {sign} {value:g}", va="bottom", fontsize=7, color="#666")
+        ax.text(
+            t.iloc[0],
+            value,
+            f" limit {limit_text(measurement, metric, comparison, value)}",
+            va="bottom",
+            fontsize=7,
+            color="#666",
+        )
     if drift is not None and drift.n >= 3 and math.isfinite(drift.slope_per_day):
         tail = series.dropna(subset=["value"]).tail(drift.n)
         tt = tail["time"]

@@ -26,6 +26,7 @@ from microscope_qc import __version__
 from microscope_qc.errors import QCError
 from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
+from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
 
 __all__ = [
@@ -226,11 +227,11 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         )
         for v in doc["verdicts"]:
             cls = "pass" if v["passed"] else "fail"
-            unit = label(meas, v["metric"]).unit_text
-            unit = f" {e(unit)}" if unit else ""
+            unit = e(unit_suffix(meas, v["metric"]))
             parts.append(
-                f"<tr>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td><td>{_fmt(v['value'])}{unit}</td>"
-                f"<td>{e(_comparison(v['comparison']))} {_fmt(v['threshold'])}{unit}</td><td>{e(v['source'])}</td>"
+                f"<tr title='{e(verdict_text(meas, v))}'>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td>"
+                f"<td>{_fmt(v['value'])}{unit if v['value'] is not None else ''}</td>"
+                f"<td>{e(limit_text(meas, v['metric'], v['comparison'], v['threshold']))}</td><td>{e(v['source'])}</td>"
                 f"<td class='{cls}'>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
             )
         parts.append("</table>")
@@ -271,10 +272,6 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         parts.append("</div>")
     parts.append("</body></html>")
     return "".join(parts)
-
-
-def _comparison(sign: str) -> str:
-    return {"<=": "≤", ">=": "≥"}.get(sign, sign)
 
 
 def _table_html(table: pd.DataFrame, measurement: str) -> str:
