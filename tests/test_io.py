@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -91,3 +94,47 @@ def test_real_imagej_stack_metadata():
     md = read_metadata(shared_file("psf-beads-widefield-na095/beads_zstack_34z.tif"))
     assert md.voxel_size_um.value == pytest.approx((0.3, 0.108, 0.108))
     assert md.na.missing and md.modality.missing
+
+
+def test_atomic_write_writes_bytes_and_text_with_ordinary_permissions(tmp_path):
+    from microscope_qc.io import atomic_write
+
+    assert atomic_write(tmp_path / "a.bin", b"\x00\x01") == tmp_path / "a.bin"
+    assert (tmp_path / "a.bin").read_bytes() == b"\x00\x01"
+    atomic_write(tmp_path / "a.txt", "µm ≤ 1")
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "µm ≤ 1"
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "a.txt"]
+
+
+@pytest.mark.parametrize("failing", ["fsync", "replace"])
+def test_atomic_write_failure_leaves_no_temporary_and_no_half_file(tmp_path, monkeypatch, failing):
+    """Fails after the bytes reached the temporary file (fsync: disk full) or at the rename."""
+    from microscope_qc import io as qc_io
+
+    def boom(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    old.write_text("the user's file")
+    monkeypatch.setattr(qc_io.os, failing, boom)
+    for target in (new, old):
+        with pytest.raises(OSError, match="No space"):
+            qc_io.atomic_write(target, "x" * 100_000)
+    monkeypatch.undo()
+    assert not new.exists()
+    assert old.read_text() == "the user's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.json"]  # no .part left behind
+
+
+def test_every_writer_goes_through_atomic_write():
+    """One atomic-write routine: nothing else in the package makes temporary files or renames them."""
+    pkg = Path(__file__).resolve().parents[1] / "src" / "microscope_qc"
+    offenders = [
+        str(p.relative_to(pkg))
+        for p in pkg.rglob("*.py")
+        if p.name != "io.py" and any(s in p.read_text() for s in ("mkstemp", "os.replace(", "os.rename("))
+    ]
+    assert not offenders, offenders

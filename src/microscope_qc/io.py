@@ -11,8 +11,12 @@ is a placeholder, not a measurement. Such pixel sizes are reported missing here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io as _io
 import logging
+import os
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,7 @@ __all__ = [
     "read_metadata",
     "write_ome_tiff",
     "sha256_file",
+    "atomic_write",
 ]
 
 #: Nominal refractive index of OME immersion media (used when the file names the medium only).
@@ -418,12 +423,47 @@ def write_ome_tiff(
         image_kw["instrument_ref"] = om.InstrumentRef(id="Instrument:0")
     ome = om.OME(images=[om.Image(**image_kw)], instruments=instruments, creator="napari-microscope-qc")
     path.parent.mkdir(parents=True, exist_ok=True)
+    buf = _io.BytesIO()
     tifffile.imwrite(
-        path,
+        buf,
         data,
         description=ome.to_xml(),
         photometric="minisblack",
         compression="zlib",
         metadata=None,
     )
+    return atomic_write(path, buf.getvalue())
+
+
+@functools.cache
+def _file_mode() -> int:
+    """Permissions of an ordinary new file under this process's umask (read once: os.umask can only be
+    read by setting it, which must not race with other threads)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: str | Path, data: bytes | str, encoding: str = "utf-8") -> Path:
+    """Write ``data`` (bytes, or text encoded with ``encoding``) to ``path`` all at once.
+
+    The bytes go to a temporary file in the same folder (``.<name>.<random>.part``), are flushed to
+    disk, and the temporary file is renamed over ``path`` only then. Readers see the old file or the
+    whole new one, never half a file; on any error (disk full, interrupted) the temporary file is
+    removed, ``path`` is left as it was, and the error propagates. The folder must exist; deciding
+    whether ``path`` may be replaced is the caller's business. Returns ``path``.
+    """
+    path = Path(path)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())  # mkstemp creates 0600; outputs are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

@@ -9,8 +9,6 @@ the image file still win, and the result records which source each value came fr
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from microscope_qc.instrument import (
     SettingsError,
     Source,
 )
+from microscope_qc.io import atomic_write
 from microscope_qc.results import Limit, Limits
 
 __all__ = [
@@ -263,12 +262,7 @@ def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool =
         else yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, text)
 
 
 def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSettings) -> MicroscopeSettings:

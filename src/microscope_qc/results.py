@@ -186,7 +186,6 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     images: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str, channel: int | None = 0) -> Metric:
         """Look a metric up by name (and channel)."""
@@ -194,11 +193,6 @@ class Result:
             if m.name == name and (m.channel == channel or channel is None):
                 return m
         raise KeyError(f"No metric {name!r} for channel {channel}.")
-
-    def add_metric(self, *args: Any, **kwargs: Any) -> Metric:
-        m = Metric(*args, **kwargs)
-        self.metrics.append(m)
-        return m
 
     @property
     def passed(self) -> bool:
@@ -212,20 +206,6 @@ class Result:
             key = m.name if len(channels) <= 1 or m.channel is None else f"{m.name}@ch{m.channel}"
             out[key] = m.to_dict()
         return out
-
-    def summary_frame(self) -> pd.DataFrame:
-        """Metrics as a table: name, channel, value, uncertainty, unit."""
-        rows = [
-            {
-                "metric": m.name,
-                "channel": m.channel,
-                "value": m.value,
-                "uncertainty": m.uncertainty,
-                "unit": m.unit,
-            }
-            for m in self.metrics
-        ]
-        return pd.DataFrame(rows, columns=["metric", "channel", "value", "uncertainty", "unit"])
 
     def to_dict(self) -> dict[str, Any]:
         """The part of ``results.json`` that comes from the analysis (software and input are added on export)."""

@@ -9,7 +9,7 @@ offset and Gaussian read noise, and a few hot pixels.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -241,11 +241,6 @@ def psf_aberrated_sample(seed: int = 1) -> BeadSample:
             background_gradient=0.5,
         )
     )
-
-
-def spec_dict(spec: BeadSampleSpec) -> dict:
-    """The spec as plain data, for provenance records."""
-    return asdict(spec)
 
 
 def _layer_data(sample: BeadSample, name: str) -> list[tuple]:

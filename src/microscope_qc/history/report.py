@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import math
 import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,10 @@ from matplotlib.figure import Figure
 from microscope_qc import __version__
 from microscope_qc.history.store import HistoryError, HistoryStore
 from microscope_qc.history.trends import DriftResult, detect_drift
+from microscope_qc.io import atomic_write
 from microscope_qc.report import figure_to_png
 from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
+from microscope_qc.report.verdicts import limit_text
 
 __all__ = [
     "PeriodReport",
@@ -102,8 +105,14 @@ def draw_trend(
                 color="#c51b7d",
                 alpha=0.06,
             )
-        sign = {"<=": "≤", ">=": "≥"}.get(comparison, comparison)
-        ax.text(t.iloc[0], value, f" limit {sign} {value:g}", va="bottom", fontsize=7, color="#666")
+        ax.text(
+            t.iloc[0],
+            value,
+            f" limit {limit_text(measurement, metric, comparison, value)}",
+            va="bottom",
+            fontsize=7,
+            color="#666",
+        )
     if drift is not None and drift.n >= 3 and math.isfinite(drift.slope_per_day):
         tail = series.dropna(subset=["value"]).tail(drift.n)
         tt = tail["time"]
@@ -264,8 +273,9 @@ class PeriodReport:
         p.append("</table></body></html>")
         return "".join(p)
 
-    def pdf(self, path: Path) -> None:
-        """The same sections as the HTML page, as a PDF (text page, then one page per trend)."""
+    def pdf(self, path: Path | BinaryIO) -> None:
+        """The same sections as the HTML page, as a PDF (text page, then one page per trend), written to a
+        path or a binary file object."""
         from matplotlib.backends.backend_pdf import PdfPages
 
         with PdfPages(path) as pdf:
@@ -323,11 +333,13 @@ class PeriodReport:
                 f"{folder} already holds {', '.join(existing)}; choose another folder or allow overwriting."
             )
         folder.mkdir(parents=True, exist_ok=True)
-        paths["html"].write_text(self.html(), encoding="utf-8")
-        self.pdf(paths["pdf"])
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+        atomic_write(paths["html"], self.html())
+        pdf = io.BytesIO()
+        self.pdf(pdf)
+        atomic_write(paths["pdf"], pdf.getvalue())
+        atomic_write(paths["json"], json.dumps(self.to_dict(), indent=2))
         if ome_companion:
-            paths["ome"].write_text(self.ome_xml(), encoding="utf-8")
+            atomic_write(paths["ome"], self.ome_xml())
         return paths
 
     def ome_xml(self) -> str:

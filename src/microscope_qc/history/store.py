@@ -10,6 +10,7 @@ by the database (SQLite: WAL journal and a busy timeout).
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -36,6 +37,7 @@ from microscope_qc.history.schema import (
 from microscope_qc.history.schema import (
     metadata as _meta,
 )
+from microscope_qc.io import atomic_write
 from microscope_qc.results import Result
 
 __all__ = [
@@ -503,14 +505,16 @@ class HistoryStore:
         }
         for name, df in tables.items():
             if fmt == "csv":
-                df.to_csv(targets[name], index=False)
+                atomic_write(targets[name], df.to_csv(index=False))
             else:
+                buf = io.BytesIO()
                 try:
-                    df.to_parquet(targets[name], index=False)
+                    df.to_parquet(buf, index=False)
                 except ImportError as exc:
                     raise HistoryError(
                         "Parquet export needs pyarrow: pip install 'napari-microscope-qc[parquet]'."
                     ) from exc
+                atomic_write(targets[name], buf.getvalue())
         return targets
 
     def import_(self, folder: str | Path) -> int:

@@ -12,9 +12,7 @@ import base64
 import html
 import io as _io
 import json
-import os
 import platform
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +24,9 @@ import pandas as pd
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
+from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
+from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
 
 __all__ = [
@@ -116,24 +116,6 @@ def planned_files(out_dir: str | Path, result: Result) -> list[Path]:
     return [out / "results.json", *[out / f"{name}.csv" for name in result.tables], out / "report.html"]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; exports are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_result(
     result: Result,
     out_dir: str | Path,
@@ -174,14 +156,14 @@ def export_result(
     out.mkdir(parents=True, exist_ok=True)
     doc = results_document(result, info)
     paths: dict[str, Path] = {}
-    _atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
+    atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
     paths["json"] = out / "results.json"
     for name, table in result.tables.items():
-        _atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
+        atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
         paths[name] = out / f"{name}.csv"
     figs = list(figures(result)) if figures is not None else []
     page = render_html(doc, result, figs, title or f"{result.measurement} QC report")
-    _atomic_write(out / "report.html", page.encode())
+    atomic_write(out / "report.html", page.encode())
     paths["html"] = out / "report.html"
     return paths
 
@@ -245,11 +227,11 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         )
         for v in doc["verdicts"]:
             cls = "pass" if v["passed"] else "fail"
-            unit = label(meas, v["metric"]).unit_text
-            unit = f" {e(unit)}" if unit else ""
+            unit = e(unit_suffix(meas, v["metric"]))
             parts.append(
-                f"<tr>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td><td>{_fmt(v['value'])}{unit}</td>"
-                f"<td>{e(_comparison(v['comparison']))} {_fmt(v['threshold'])}{unit}</td><td>{e(v['source'])}</td>"
+                f"<tr title='{e(verdict_text(meas, v))}'>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td>"
+                f"<td>{_fmt(v['value'])}{unit if v['value'] is not None else ''}</td>"
+                f"<td>{e(limit_text(meas, v['metric'], v['comparison'], v['threshold']))}</td><td>{e(v['source'])}</td>"
                 f"<td class='{cls}'>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
             )
         parts.append("</table>")
@@ -290,10 +272,6 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         parts.append("</div>")
     parts.append("</body></html>")
     return "".join(parts)
-
-
-def _comparison(sign: str) -> str:
-    return {"<=": "≤", ">=": "≥"}.get(sign, sign)
 
 
 def _table_html(table: pd.DataFrame, measurement: str) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
 
+from microscope_qc.io import atomic_write
 from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import heading, label
 
@@ -63,9 +62,4 @@ def write_models(result, path: str | Path, overwrite: bool = False) -> Path:
             f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(result.models_document(), fh, indent=2)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(result.models_document(), indent=2))

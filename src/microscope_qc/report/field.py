@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +11,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure as MplFigure
 from scipy import ndimage
 
+from microscope_qc.io import atomic_write
 from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
 
@@ -170,15 +170,7 @@ def write_flat_field(result, path: str | Path, overwrite: bool = False) -> Path:
     stack = np.stack([c.flat_field for c in result.channels]).astype(np.float32)
     data = stack[0] if len(stack) == 1 else stack
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        tifffile.imwrite(
-            tmp, data, description="napari-microscope-qc flat field: divide (image - dark) by this"
-        )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, data, description="napari-microscope-qc flat field: divide (image - dark) by this")
+    atomic_write(path, buf.getvalue())
     return path

@@ -147,22 +147,13 @@ def parse_optional_float(text: str, field: str = "") -> float | None:
 
 
 def verdict_lines(measurement: str, verdicts) -> str:
-    """PASS/FAIL lines with human metric names and the limit (≤/≥ as text rich labels keep)."""
-    from microscope_qc.report.labels import display_unit, label
+    """PASS/FAIL lines (green/red rich text) worded by ``report.verdicts.verdict_text``."""
+    from microscope_qc.report.verdicts import verdict_text
 
-    lines = []
-    for v in verdicts:
-        lab = label(measurement, v.metric)
-        unit = display_unit(lab.unit)
-        unit = f" {unit}" if unit and unit not in ("%", "°") else unit
-        sign = {"<=": "≤", ">=": "≥"}.get(v.comparison, v.comparison)
-        colour = "#3c3" if v.passed else "#f55"
-        chan = "" if v.channel is None else f" (channel {v.channel})"
-        lines.append(
-            f"<span style='color:{colour}'>{'PASS' if v.passed else 'FAIL'}: {html.escape(lab.text)}{chan} "
-            f"{v.value:.3g}{unit} (limit {sign} {v.threshold:g}{unit}, {html.escape(v.source)})</span>"
-        )
-    return "<br>".join(lines)
+    return "<br>".join(
+        f"<span style='color:{'#3c3' if v.passed else '#f55'}'>{html.escape(verdict_text(measurement, v))}</span>"
+        for v in verdicts
+    )
 
 
 def metrics_frame(result) -> pd.DataFrame:
