@@ -138,3 +138,18 @@ def test_every_writer_goes_through_atomic_write():
         if p.name != "io.py" and any(s in p.read_text() for s in ("mkstemp", "os.replace(", "os.rename("))
     ]
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_write_ome_tiff_float_pixels_round_trip(tmp_path, dtype):
+    # OME names float pixels "float"/"double"; passing numpy's name ("float32") used to fail validation
+    data = np.linspace(0, 1, 2 * 3 * 4 * 5, dtype=dtype).reshape(2, 3, 4, 5)
+    path = write_ome_tiff(tmp_path / f"{dtype}.ome.tif", data, voxel_size_um=(0.5, 0.1, 0.1))
+    img = read_image(path)
+    assert img.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(np.asarray(img.data), data)
+
+
+def test_write_ome_tiff_refuses_pixel_types_ome_cannot_hold(tmp_path):
+    with pytest.raises(ValueError, match="int64"):
+        write_ome_tiff(tmp_path / "x.ome.tif", np.zeros((1, 1, 2, 2), np.int64))

@@ -10,9 +10,11 @@ noise threshold become candidates. Each candidate's focal plane is the maximum o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 __all__ = [
@@ -52,7 +54,7 @@ class DetectionSettings:
     background_block_px: int = 32
 
 
-def _tile_map(image: np.ndarray, block: int, statistic) -> np.ndarray:
+def _tile_map(image: np.ndarray, block: int, statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """A smooth map of ``statistic`` over ``block``-sized tiles, upsampled to the image (one pass)."""
     h, w = image.shape
     block = int(max(2, min(block, h, w)))
@@ -67,7 +69,7 @@ def _tile_map(image: np.ndarray, block: int, statistic) -> np.ndarray:
         values = ndimage.median_filter(values, size=3, mode="nearest")
     smooth = ndimage.gaussian_filter(values, 1.0, mode="nearest")
     zoom = (padded.shape[0] / smooth.shape[0], padded.shape[1] / smooth.shape[1])
-    up = ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)
+    up: np.ndarray = ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)
     return up[:h, :w]
 
 
@@ -77,6 +79,18 @@ def estimate_background(image: np.ndarray, block: int) -> np.ndarray:
     Robust to beads (a tile's minimum ignores them) and to uneven illumination at scales
     above ``block``. Minima sit below the true level by a few noise SDs; the detector
     removes that offset with a local median afterwards.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D image.
+    block : int
+        Tile size in pixels.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        The background, of the image's shape.
     """
     return _tile_map(image, block, lambda t: t.min(axis=-1))
 
@@ -91,7 +105,8 @@ def _robust_sd(tiles: np.ndarray) -> np.ndarray:
     med = np.median(tiles, axis=-1, keepdims=True)
     mad = 1.4826 * np.median(np.abs(tiles - med), axis=-1)
     p10, p90 = np.percentile(tiles, [10, 90], axis=-1)
-    return np.maximum(mad, (p90 - p10) / 2.563)
+    sd: np.ndarray = np.maximum(mad, (p90 - p10) / 2.563)
+    return sd
 
 
 def _local_noise(image: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +121,14 @@ def detect_beads(
 ) -> dict[str, np.ndarray]:
     """Find bead candidates in a (Z, Y, X) or (Y, X) array.
 
-    ``projection`` may pass a precomputed maximum projection along z (saves one pass).
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) or (Y, X) image.
+    settings : DetectionSettings
+        Detector parameters.
+    projection : numpy.ndarray, optional
+        A precomputed maximum projection along z (saves one pass).
 
     Returns
     -------
@@ -148,8 +170,21 @@ def detect_beads(
     return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": significance}
 
 
-def refine_z(stack: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Focal plane of each lateral position: peak of the 3×3-averaged axial profile, smoothed over 3 planes."""
+def refine_z(stack: np.ndarray, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.int_]:
+    """Focal plane of each lateral position: peak of the 3×3-averaged axial profile, smoothed over 3 planes.
+
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) image.
+    ys, xs : array_like of int
+        Lateral positions (pixel indices).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        The z index of each position.
+    """
     ys = np.asarray(ys, dtype=int)
     xs = np.asarray(xs, dtype=int)
     if ys.size == 0:
@@ -162,17 +197,33 @@ def refine_z(stack: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     xx = np.clip(xs[:, None] + offs[None, :, 1], 0, w - 1)
     profiles = stack[:, yy, xx].astype(np.float32).mean(axis=2)  # (Z, B)
     profiles = ndimage.uniform_filter1d(profiles, 3, axis=0, mode="nearest")
-    return np.argmax(profiles, axis=0).astype(int)
+    z: npt.NDArray[np.int_] = np.argmax(profiles, axis=0).astype(int)
+    return z
 
 
 def snap_to_peaks(
     stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray, radius: tuple[int, int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Move each given voxel (z, y, x) to the brightest voxel of the 3×3×3-smoothed stack within
-    ``radius`` (z, y, x) voxels: a clicked position becomes this channel's own bead peak.
+    """Move each voxel (z, y, x) to the brightest voxel of the smoothed stack within ``radius``.
 
-    Positions outside the stack are returned unchanged (the caller rejects them); positions near
-    an edge search only the part of the window inside the stack.
+    The stack is smoothed over 3×3×3 voxels; ``radius`` is in (z, y, x) voxels. A clicked
+    position becomes this channel's own bead peak. Positions outside the stack are returned
+    unchanged (the caller rejects them); positions near an edge search only the part of the
+    window inside the stack.
+
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) image.
+    z, y, x : numpy.ndarray of int
+        The positions to move.
+    radius : tuple of 3 int
+        Search half-width along z, y and x in voxels.
+
+    Returns
+    -------
+    z, y, x : numpy.ndarray of int
+        The moved positions.
     """
     z, y, x = (np.asarray(a, dtype=int) for a in (z, y, x))
     if z.size == 0:
@@ -193,7 +244,22 @@ def snap_to_peaks(
 
 
 def gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """stack[z, y, x] for broadcastable index arrays, with out-of-range indices masked (value 0)."""
+    """``stack[z, y, x]`` for broadcastable index arrays, with out-of-range indices masked (value 0).
+
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) image.
+    z, y, x : numpy.ndarray of int
+        Broadcastable index arrays.
+
+    Returns
+    -------
+    values : numpy.ndarray of float
+        The voxel values, 0 where out of range.
+    valid : numpy.ndarray of bool
+        False where an index is out of range.
+    """
     nz, h, w = stack.shape
     valid = (z >= 0) & (z < nz) & (y >= 0) & (y < h) & (x >= 0) & (x < w)
     vals = stack[np.clip(z, 0, nz - 1), np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)].astype(float)
@@ -206,12 +272,30 @@ def extract_boxes(
     y: np.ndarray,
     x: np.ndarray,
     half: tuple[int, int, int],
-    dtype=np.float32,
-) -> tuple[np.ndarray, np.ndarray]:
+    dtype: npt.DTypeLike = np.float32,
+) -> tuple[np.ndarray, npt.NDArray[np.bool_]]:
     """Boxes of ``2·half + 1`` voxels centred on (z, y, x), as (B, Z, Y, X) plus a validity mask.
 
     Copies contiguous slices (memcpy speed; fancy indexing of millions of voxels is ~30× slower);
     parts outside the stack are zero and masked.
+
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) image.
+    z, y, x : numpy.ndarray of int
+        Box centres.
+    half : tuple of 3 int
+        Half-size of the box along z, y and x.
+    dtype : data-type, optional
+        Pixel type of the boxes.
+
+    Returns
+    -------
+    boxes : numpy.ndarray
+        (B, Z, Y, X) boxes of ``dtype``.
+    valid : numpy.ndarray of bool
+        (B, Z, Y, X), False where a box reaches outside the stack.
     """
     shape = tuple(2 * h + 1 for h in half)
     out = np.zeros((len(z), *shape), dtype=dtype)

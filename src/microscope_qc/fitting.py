@@ -18,9 +18,11 @@ standard errors follow by the delta method.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "GaussianModel",
@@ -29,10 +31,20 @@ __all__ = [
     "fit_gaussians",
     "box_coordinates",
     "delta_method",
+    "FloatArray",
+    "BoolArray",
+    "IntArray",
 ]
 
+#: Array of float64 (parameters, data, coordinates, covariances).
+FloatArray = npt.NDArray[np.float64]
+#: Array of bool (masks, flags).
+BoolArray = npt.NDArray[np.bool_]
+#: Array of platform integers (counts, indices).
+IntArray = npt.NDArray[np.intp]
 
-def box_coordinates(shape: tuple[int, ...]) -> np.ndarray:
+
+def box_coordinates(shape: tuple[int, ...]) -> FloatArray:
     """Pixel coordinates (N, ndim) of every element of a box of ``shape``, in C order."""
     grids = np.meshgrid(*[np.arange(s, dtype=float) for s in shape], indexing="ij")
     return np.stack([g.ravel() for g in grids], axis=1)
@@ -61,25 +73,27 @@ class GaussianModel:
 
     @property
     def param_names(self) -> list[str]:
+        """Names of the parameters in vector order: amplitude, background, ``c<i>``, ``L<r><c>``."""
         names = ["amplitude", "background"] + [f"c{i}" for i in range(self.ndim)]
         return names + [f"L{r}{c}" for r, c in zip(self.rows, self.cols, strict=True)]
 
-    def cholesky(self, params: np.ndarray) -> np.ndarray:
+    def cholesky(self, params: FloatArray) -> FloatArray:
         """L as (B, d, d) from parameters (B, P)."""
         b = params.shape[0]
         L = np.zeros((b, self.ndim, self.ndim))
         L[:, self.rows, self.cols] = params[:, 2 + self.ndim :]
         return L
 
-    def covariance(self, params: np.ndarray) -> np.ndarray:
+    def covariance(self, params: FloatArray) -> FloatArray:
         """Σ = (L Lᵀ)⁻¹ as (B, d, d), in pixel² of the fitted coordinates."""
         L = self.cholesky(params)
         Linv = np.linalg.inv(L)
-        return np.einsum("bki,bkj->bij", Linv, Linv)
+        cov: FloatArray = np.einsum("bki,bkj->bij", Linv, Linv)
+        return cov
 
     def params_from_sigma(
-        self, amplitude: np.ndarray, background: np.ndarray, centre: np.ndarray, sigma: np.ndarray
-    ) -> np.ndarray:
+        self, amplitude: FloatArray, background: FloatArray, centre: FloatArray, sigma: FloatArray
+    ) -> FloatArray:
         """Axis-aligned parameters from σ per axis (B, d): L = diag(1/σ)."""
         b = amplitude.shape[0]
         p = np.zeros((b, self.n_params))
@@ -89,7 +103,7 @@ class GaussianModel:
         p[:, self.diag_index] = 1.0 / sigma
         return p
 
-    def value_and_jacobian(self, coords: np.ndarray, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def value_and_jacobian(self, coords: FloatArray, params: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Model (B, N) and analytic Jacobian (B, N, P) at ``coords`` (N, d) for ``params`` (B, P)."""
         d = self.ndim
         b = params.shape[0]
@@ -97,16 +111,17 @@ class GaussianModel:
         # Explicit sums over the few dimensions: numpy's einsum is slow for tiny contracted axes.
         diff = [coords[None, :, i] - params[:, 2 + i, None] for i in range(d)]  # d × (B, N)
         lvals = {
-            (r, c): params[:, 2 + d + k, None]
+            (int(r), int(c)): params[:, 2 + d + k, None]
             for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))
         }
-        w = []  # w_k = Σ_{i≥k} L_ik d_i  (Lᵀ d)
+        w: list[FloatArray] = []  # w_k = Σ_{i≥k} L_ik d_i  (Lᵀ d)
         for k in range(d):
-            acc = None
+            acc: FloatArray | None = None
             for i in range(k, d):
                 if (i, k) in lvals:
                     term = lvals[(i, k)] * diff[i]
                     acc = term if acc is None else acc + term
+            assert acc is not None  # L_kk is a parameter of every model
             w.append(acc)
         q = w[0] * w[0]
         for k in range(1, d):
@@ -124,26 +139,28 @@ class GaussianModel:
                 if (m, k) in lvals:
                     term = lvals[(m, k)] * w[k]
                     acc = term if acc is None else acc + term
+            assert acc is not None  # L_mm is a parameter of every model
             jac[..., 2 + m] = Ag * acc
         for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True)):  # ∂f/∂L_rc = −A g w_c d_r
             jac[..., 2 + d + k] = -Ag * w[c] * diff[r]
         return value, jac
 
-    def value(self, coords: np.ndarray, params: np.ndarray) -> np.ndarray:
+    def value(self, coords: FloatArray, params: FloatArray) -> FloatArray:
         """Model values (B, N) only: no Jacobian, for rendering fitted models on large grids."""
         d = self.ndim
         L = self.cholesky(params)
-        q = 0.0
+        q: FloatArray | float = 0.0
         for k in range(d):
-            w = 0.0
+            w: FloatArray | float = 0.0
             for i in range(k, d):
                 w = w + L[:, i, k, None] * (coords[None, :, i] - params[:, 2 + i, None])
             q = q + w * w
-        return params[:, 1, None] + params[:, 0, None] * np.exp(-0.5 * q)
+        out: FloatArray = params[:, 1, None] + params[:, 0, None] * np.exp(-0.5 * q)
+        return out
 
     def bounds(
         self, shape: tuple[int, ...], n: int, sigma_min: float = 0.2, sigma_max: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[FloatArray, FloatArray]:
         """Box constraints (B, P) for spots inside a box of ``shape`` (pixels)."""
         lo = np.full((n, self.n_params), -np.inf)
         hi = np.full((n, self.n_params), np.inf)
@@ -162,11 +179,11 @@ class GaussianModel:
 
     def initial_guess(
         self,
-        data: np.ndarray,
+        data: FloatArray,
         shape: tuple[int, ...],
-        sigma_guess: np.ndarray | float,
-        weights: np.ndarray | None = None,
-    ) -> np.ndarray:
+        sigma_guess: FloatArray | float,
+        weights: FloatArray | None = None,
+    ) -> FloatArray:
         """Start values: background = 10th percentile, centre = intensity centroid above half maximum."""
         b = data.shape[0]
         if weights is not None:
@@ -202,21 +219,22 @@ class NoiseModel:
     Poisson maximum-likelihood estimate.
     """
 
-    offset: np.ndarray  # (B,)
-    gain: np.ndarray  # (B,)
-    floor: np.ndarray  # (B,) smallest variance allowed
+    offset: FloatArray  # (B,)
+    gain: FloatArray  # (B,)
+    floor: FloatArray  # (B,) smallest variance allowed
 
-    def variance(self, model: np.ndarray) -> np.ndarray:
+    def variance(self, model: FloatArray) -> FloatArray:
+        """Pixel variance (B, N) for fitted values ``model`` (B, N), never below ``floor``."""
         v = self.offset[:, None] + self.gain[:, None] * model
         return np.maximum(v, self.floor[:, None])
 
     @classmethod
     def from_residuals(
         cls,
-        residuals: np.ndarray,
-        model: np.ndarray,
-        mask: np.ndarray,
-        leverage: np.ndarray | None = None,
+        residuals: FloatArray,
+        model: FloatArray,
+        mask: BoolArray,
+        leverage: FloatArray | None = None,
         pooled: bool = True,
     ) -> NoiseModel:
         """Least-squares regression of squared residuals on the model, pooled over spots or per spot.
@@ -248,33 +266,34 @@ class NoiseModel:
 class FitResult:
     """Outcome of :func:`fit_gaussians` for a batch of B spots."""
 
-    params: np.ndarray  # (B, P)
-    covariance: np.ndarray  # (B, P, P), scaled by the reduced chi-square
-    fisher_inverse: np.ndarray  # (B, P, P), unscaled (J' W J)^-1
-    success: np.ndarray  # (B,) converged to finite parameters
-    at_bound: np.ndarray  # (B,) a shape parameter ended on its bound
-    r2: np.ndarray  # (B,) coefficient of determination (unweighted)
-    chi2_reduced: np.ndarray  # (B,)
-    iterations: np.ndarray  # (B,)
-    model: np.ndarray  # (B, N) fitted values
+    params: FloatArray  # (B, P)
+    covariance: FloatArray  # (B, P, P), scaled by the reduced chi-square
+    fisher_inverse: FloatArray  # (B, P, P), unscaled (J' W J)^-1
+    success: BoolArray  # (B,) converged to finite parameters
+    at_bound: BoolArray  # (B,) a shape parameter ended on its bound
+    r2: FloatArray  # (B,) coefficient of determination (unweighted)
+    chi2_reduced: FloatArray  # (B,)
+    iterations: IntArray  # (B,)
+    model: FloatArray  # (B, N) fitted values
     noise: NoiseModel | None = None
 
     @property
-    def stderr(self) -> np.ndarray:
+    def stderr(self) -> FloatArray:
+        """Standard errors (B, P) of the parameters: square roots of the covariance diagonal."""
         return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=1, axis2=2), 0, None))
 
 
 def _lm(
     model: GaussianModel,
-    coords: np.ndarray,
-    data: np.ndarray,
-    weights: np.ndarray,
-    p0: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
+    coords: FloatArray,
+    data: FloatArray,
+    weights: FloatArray,
+    p0: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
     max_iter: int,
     tol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]:
     """Batched, bounded Levenberg–Marquardt. Returns params, model, jacobian, iterations, converged."""
     b, p_count = p0.shape
     p = np.clip(p0, lo, hi)
@@ -324,12 +343,12 @@ def _lm(
 
 def fit_gaussians(
     model: GaussianModel,
-    data: np.ndarray,
+    data: npt.ArrayLike,
     shape: tuple[int, ...],
-    sigma_guess: np.ndarray | float,
-    mask: np.ndarray | None = None,
-    p0: np.ndarray | None = None,
-    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    sigma_guess: FloatArray | float,
+    mask: BoolArray | None = None,
+    p0: FloatArray | None = None,
+    bounds: tuple[FloatArray, FloatArray] | None = None,
     weighted: bool = True,
     max_iter: int = 60,
     tol: float = 1e-9,
@@ -364,6 +383,7 @@ def fit_gaussians(
     Returns
     -------
     FitResult
+        Parameters, covariances, fit quality and convergence flags per spot.
     """
     data = np.asarray(data, dtype=float)
     b, n = data.shape
@@ -434,7 +454,7 @@ def fit_gaussians(
     return FitResult(p, cov, finv, success, at_bound, r2, chi2, iters, f, noise)
 
 
-def _rows(x: np.ndarray | float, i: int, n: int) -> np.ndarray | float:
+def _rows(x: FloatArray | float, i: int, n: int) -> FloatArray | float:
     x = np.asarray(x)
     return x[i : i + n] if x.ndim == 2 else x
 
@@ -460,12 +480,28 @@ def _concat(parts: list[FitResult]) -> FitResult:
 
 
 def delta_method(
-    func, params: np.ndarray, covariance: np.ndarray, eps: float = 1e-6
-) -> tuple[np.ndarray, np.ndarray]:
+    func: Callable[[FloatArray], FloatArray], params: FloatArray, covariance: FloatArray, eps: float = 1e-6
+) -> tuple[FloatArray, FloatArray]:
     """Values and standard errors of derived quantities ``func(params) -> (B, K)``.
 
     The gradient is taken by central differences (vectorised over the batch); the variance
     is ``g Σ gᵀ`` per quantity.
+
+    Parameters
+    ----------
+    func : callable
+        Maps parameters (B, P) to derived quantities (B, K).
+    params : numpy.ndarray
+        (B, P) fitted parameters.
+    covariance : numpy.ndarray
+        (B, P, P) covariance of the parameters.
+    eps : float, optional
+        Relative step of the central differences.
+
+    Returns
+    -------
+    values, stderr : numpy.ndarray
+        (B, K) derived quantities and their standard errors.
     """
     values = func(params)
     b, p_count = params.shape

@@ -11,9 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microscope_qc.errors import QCError, placeholder
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from microscope_qc.io import AcquisitionMetadata
 
 __all__ = [
     "FWHM_PER_SIGMA",
@@ -38,8 +44,10 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
 class SettingsError(QCError):
-    """Microscope settings that are missing or impossible (e.g. NA larger than the immersion index);
-    a :class:`QCError`, so its message names settings by placeholder."""
+    """Microscope settings that are missing or impossible (e.g. NA larger than the immersion index).
+
+    A :class:`QCError`, so its message names settings by placeholder.
+    """
 
 
 class Modality(StrEnum):
@@ -99,6 +107,7 @@ class Setting:
     detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The setting for ``results.json``: ``value`` (tuples as lists), ``unit``, ``source``, ``detail``."""
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         out: dict[str, Any] = {"value": value, "unit": self.unit, "source": str(self.source)}
         if self.detail:
@@ -304,7 +313,29 @@ def metroloj_resolution(
     wavelength_ex_nm: float | None,
     wavelength_em_nm: float | None,
 ) -> TheoreticalResolution:
-    """Theoretical FWHM with the MetroloJ_QC v1.3 formulas (METRICS.md §1, first table)."""
+    """Theoretical FWHM with the MetroloJ_QC v1.3 formulas (METRICS.md §1, first table).
+
+    Parameters
+    ----------
+    modality : Modality or str
+        The imaging modality (any spelling :meth:`Modality.parse` accepts).
+    na : float
+        Numerical aperture of the objective.
+    n : float
+        Refractive index of the immersion medium.
+    wavelength_ex_nm, wavelength_em_nm : float or None
+        Excitation and emission wavelengths in nm; only the one the modality needs is required.
+
+    Returns
+    -------
+    TheoreticalResolution
+        Lateral and axial FWHM in µm.
+
+    Raises
+    ------
+    SettingsError
+        If the modality is unknown or the wavelength it needs is missing.
+    """
     modality = Modality.parse(modality)
     if modality is Modality.WIDEFIELD:
         lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
@@ -334,6 +365,29 @@ def physical_resolution(
     Confocal: the open-pinhole (≥ 1 AU) and closed-pinhole (≤ 0.25 AU) limits, linearly
     interpolated in pinhole size between them (the exact value needs a numerical PSF).
     Multiphoton: Zipfel et al. 2003.
+
+    Parameters
+    ----------
+    modality : Modality or str
+        The imaging modality (any spelling :meth:`Modality.parse` accepts).
+    na : float
+        Numerical aperture of the objective.
+    n : float
+        Refractive index of the immersion medium.
+    wavelength_ex_nm, wavelength_em_nm : float or None
+        Excitation and emission wavelengths in nm; only those the modality needs are required.
+    pinhole_au : float or None, optional
+        Confocal pinhole diameter in Airy units; ``None`` is taken as 1 AU.
+
+    Returns
+    -------
+    TheoreticalResolution
+        Lateral and axial FWHM in µm and the name of the formula used.
+
+    Raises
+    ------
+    SettingsError
+        If the modality is unknown or a wavelength it needs is missing.
     """
     modality = Modality.parse(modality)
     denom = _axial_denominator(na, n)
@@ -373,7 +427,29 @@ def nyquist_sampling(
     wavelength_ex_nm: float | None,
     wavelength_em_nm: float | None,
 ) -> tuple[float, float]:
-    """Nyquist voxel size (lateral, axial) in µm, MetroloJ_QC definition (METRICS.md §1)."""
+    """Nyquist voxel size (lateral, axial) in µm, MetroloJ_QC definition (METRICS.md §1).
+
+    Parameters
+    ----------
+    modality : Modality or str
+        The imaging modality (any spelling :meth:`Modality.parse` accepts).
+    na : float
+        Numerical aperture of the objective.
+    n : float
+        Refractive index of the immersion medium.
+    wavelength_ex_nm, wavelength_em_nm : float or None
+        Excitation and emission wavelengths in nm; only the one the modality needs is required.
+
+    Returns
+    -------
+    lateral_um, axial_um : float
+        The largest voxel sizes that still sample the PSF at Nyquist.
+
+    Raises
+    ------
+    SettingsError
+        If the modality is unknown or the wavelength it needs is missing.
+    """
     modality = Modality.parse(modality)
     cos_a = math.cos(math.asin(na / n))
     if modality in (Modality.WIDEFIELD, Modality.SPINNING_DISK):
@@ -402,12 +478,28 @@ def bead_fwhm_um(diameter_um: float, shell: bool = False) -> float:
     return (math.sqrt(1 / 12) if shell else math.sqrt(1 / 20)) * FWHM_PER_SIGMA * diameter_um
 
 
-def correct_for_bead(fwhm_um, diameter_um: float | None, shell: bool = False):
+def correct_for_bead(
+    fwhm_um: npt.ArrayLike, diameter_um: float | None, shell: bool = False
+) -> npt.NDArray[np.float64]:
     """Remove the bead's size in quadrature: sqrt(FWHM² − FWHM_bead²); NaN where the bead is larger.
 
     Works on floats and numpy arrays alike.
+
+    Parameters
+    ----------
+    fwhm_um : array_like of float
+        Measured FWHM in µm.
+    diameter_um : float or None
+        Bead diameter in µm; ``None`` or 0 leaves the FWHM as it is.
+    shell : bool, optional
+        True for beads stained only in a shell, False for filled beads.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        The corrected FWHM, of the shape of ``fwhm_um`` (0-d for a scalar).
     """
-    import numpy as np
+    import numpy as np  # kept local: importing the settings module needs no numpy
 
     fwhm = np.asarray(fwhm_um, dtype=float)
     if not diameter_um:
@@ -417,11 +509,28 @@ def correct_for_bead(fwhm_um, diameter_um: float | None, shell: bool = False):
         return np.where(diff > 0, np.sqrt(np.clip(diff, 0, None)), np.nan)
 
 
-def settings_from_metadata(metadata: Any, n_channels: int) -> MicroscopeSettings:
+def settings_from_metadata(metadata: AcquisitionMetadata, n_channels: int) -> MicroscopeSettings:
     """Microscope settings pre-filled from a file's :class:`~microscope_qc.io.AcquisitionMetadata`.
 
     Values found in the file get source ``file`` and name the metadata field they came from;
     values the file lacks stay ``None`` (reported as missing, never defaulted).
+
+    Parameters
+    ----------
+    metadata : AcquisitionMetadata
+        What the reader found in the file.
+    n_channels : int
+        The number of channels of the image.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The settings, with a ``file`` :class:`Setting` in ``sources`` for each value found.
+
+    Raises
+    ------
+    SettingsError
+        If the file names a modality :meth:`Modality.parse` does not know.
     """
     sources: dict[str, Setting] = {}
     values: dict[str, Any] = {}

@@ -20,9 +20,14 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from bioio import BioImage
+    from ome_types import OME
 
 __all__ = [
     "MetadataValue",
@@ -68,6 +73,7 @@ class MetadataValue:
 
     @property
     def missing(self) -> bool:
+        """True when the file did not have the value."""
         return self.value is None
 
 
@@ -122,11 +128,14 @@ class ImageData:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """Shape of the (C, Z, Y, X) data."""
         return tuple(self.data.shape)
 
     @property
-    def dtype(self) -> np.dtype:
-        return np.dtype(self.data.dtype)
+    def dtype(self) -> np.dtype[Any]:
+        """Pixel type of the data."""
+        dtype: np.dtype[Any] = np.dtype(self.data.dtype)
+        return dtype
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -138,7 +147,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _open(path: Path):
+def _open(path: Path) -> BioImage:
     from bioio import BioImage
 
     if not path.exists():
@@ -201,7 +210,7 @@ def read_metadata(path: str | Path) -> AcquisitionMetadata:
     return _metadata(_open(path), path)
 
 
-def _metadata(img, path: Path) -> AcquisitionMetadata:
+def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
     meta = AcquisitionMetadata()
     reader = type(img.reader).__module__
     ome = None
@@ -227,7 +236,7 @@ def _metadata(img, path: Path) -> AcquisitionMetadata:
     return meta
 
 
-def _from_ome(meta: AcquisitionMetadata, ome, scene: int) -> None:
+def _from_ome(meta: AcquisitionMetadata, ome: OME, scene: int) -> None:
     image = ome.images[min(scene, len(ome.images) - 1)]
     px = image.pixels
     sizes = []
@@ -290,6 +299,8 @@ def _from_tiff(meta: AcquisitionMetadata, path: Path) -> None:
     try:
         with tifffile.TiffFile(path) as tif:
             page = tif.pages[0]
+            if not isinstance(page, tifffile.TiffPage):  # the first page is always a full page
+                return
             ij = tif.imagej_metadata or {}
             xres = page.tags.get("XResolution")
             yres = page.tags.get("YResolution")
@@ -323,7 +334,7 @@ def _from_tiff(meta: AcquisitionMetadata, path: Path) -> None:
         meta.voxel_size_um = MetadataValue((z, y, x), detail)
 
 
-def _to_um(value, unit) -> float | None:
+def _to_um(value: float | None, unit: object) -> float | None:
     if value is None:
         return None
     factor = {"µm": 1.0, "um": 1.0, "nm": 1e-3, "mm": 1e3, "m": 1e6, "Å": 1e-4, "pm": 1e-6, "cm": 1e4}
@@ -331,7 +342,7 @@ def _to_um(value, unit) -> float | None:
     return float(value) * factor.get(name, 1.0)
 
 
-def _to_nm(value, unit) -> float | None:
+def _to_nm(value: float | None, unit: object) -> float | None:
     if value is None:
         return None
     factor = {"nm": 1.0, "µm": 1e3, "um": 1e3, "m": 1e9, "Å": 0.1, "pm": 1e-3}
@@ -341,7 +352,7 @@ def _to_nm(value, unit) -> float | None:
 
 def write_ome_tiff(
     path: str | Path,
-    data: np.ndarray,
+    data: npt.ArrayLike,
     voxel_size_um: tuple[float, float, float] | None = None,
     channel_names: list[str] | None = None,
     wavelength_ex_nm: list[float | None] | None = None,
@@ -356,6 +367,42 @@ def write_ome_tiff(
 
     ``modality`` uses this package's names (widefield, confocal, spinning_disk, multiphoton).
     Refuses to overwrite an existing file unless ``overwrite`` is True.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write; its folder is created if needed.
+    data : array_like
+        (C, Z, Y, X) pixels of a type OME-TIFF can hold: (u)int8/16/32, float32/64, complex64/128
+        or bool.
+    voxel_size_um : tuple of 3 float, optional
+        (z, y, x) voxel size in µm.
+    channel_names : list of str, optional
+        One name per channel.
+    wavelength_ex_nm, wavelength_em_nm : list of float or None, optional
+        Excitation and emission wavelength per channel in nm (``None`` where unknown).
+    na : float, optional
+        Numerical aperture of the objective.
+    immersion : str, optional
+        Immersion medium by OME name (oil, water, air, glycerol, ...).
+    immersion_index : float, optional
+        Refractive index of the immersion medium.
+    modality : {"widefield", "confocal", "spinning_disk", "multiphoton"}, optional
+        Imaging modality, written as each channel's acquisition mode.
+    overwrite : bool, optional
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``data`` is not 4-D, its pixel type has no OME equivalent, or ``modality`` is unknown.
     """
     import tifffile
     from ome_types import model as om
@@ -375,15 +422,22 @@ def write_ome_tiff(
     }
     if modality is not None and modality not in mode_names:
         raise ValueError(f"modality must be one of {', '.join(mode_names)}, not {modality!r}.")
+    pixel_type = _OME_PIXEL_TYPE.get(data.dtype.name)
+    if pixel_type is None:
+        raise ValueError(
+            f"write_ome_tiff cannot store {data.dtype} pixels; use one of {', '.join(_OME_PIXEL_TYPE)}."
+        )
     channels = []
     for i in range(c):
         kw: dict[str, Any] = {"id": f"Channel:0:{i}", "samples_per_pixel": 1}
         if channel_names:
             kw["name"] = channel_names[i]
-        if wavelength_ex_nm and wavelength_ex_nm[i] is not None:
-            kw["excitation_wavelength"] = float(wavelength_ex_nm[i])
-        if wavelength_em_nm and wavelength_em_nm[i] is not None:
-            kw["emission_wavelength"] = float(wavelength_em_nm[i])
+        ex_i = wavelength_ex_nm[i] if wavelength_ex_nm else None
+        em_i = wavelength_em_nm[i] if wavelength_em_nm else None
+        if ex_i is not None:
+            kw["excitation_wavelength"] = float(ex_i)
+        if em_i is not None:
+            kw["emission_wavelength"] = float(em_i)
         if modality:
             kw["acquisition_mode"] = mode_names[modality]
         channels.append(om.Channel(**kw))
@@ -396,8 +450,8 @@ def write_ome_tiff(
         )
     pixels = om.Pixels(
         id="Pixels:0",
-        dimension_order="XYZCT",
-        type=str(data.dtype),
+        dimension_order=om.Pixels_DimensionOrder.XYZCT,
+        type=om.PixelType(pixel_type),
         size_c=c,
         size_z=z,
         size_y=y,
@@ -435,10 +489,28 @@ def write_ome_tiff(
     return atomic_write(path, buf.getvalue())
 
 
+#: OME pixel type of each numpy dtype OME-TIFF can hold (OME names floats "float" and "double").
+_OME_PIXEL_TYPE = {
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "float32": "float",
+    "float64": "double",
+    "complex64": "complex",
+    "complex128": "double-complex",
+    "bool": "bit",
+}
+
+
 @functools.cache
 def _file_mode() -> int:
-    """Permissions of an ordinary new file under this process's umask (read once: os.umask can only be
-    read by setting it, which must not race with other threads)."""
+    """Permissions of an ordinary new file under this process's umask.
+
+    Read once: os.umask can only be read by setting it, which must not race with other threads.
+    """
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask

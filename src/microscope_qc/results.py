@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,11 @@ __all__ = [
     "ProgressCallback",
     "CancelCheck",
     "robust_summary",
+    "Comparison",
 ]
+
+#: How a verdict compares a value with its threshold.
+Comparison = Literal["<=", ">="]
 
 #: ``progress(fraction, message)`` with fraction in [0, 1].
 ProgressCallback = Callable[[float, str], None]
@@ -73,16 +77,25 @@ class Metric:
     uncertainty_kind: str = "standard error"
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(
-            {
+        """The metric as JSON-safe values (NaN and infinities become ``None``).
+
+        Returns
+        -------
+        dict of str to object
+            ``value``, ``unit``, ``uncertainty``, ``uncertainty_kind``, ``channel`` and
+            ``description``.
+        """
+        return {
+            k: _clean(v)
+            for k, v in {
                 "value": self.value,
                 "unit": self.unit,
                 "uncertainty": self.uncertainty,
                 "uncertainty_kind": self.uncertainty_kind,
                 "channel": self.channel,
                 "description": self.description,
-            }
-        )
+            }.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,7 @@ class Verdict:
     passed: bool
     value: float
     threshold: float
-    comparison: str  # "<=" or ">="
+    comparison: Comparison
     source: str  # e.g. "default (MetroloJ_QC)" or "user"
     channel: int | None = None
 
@@ -103,10 +116,37 @@ class Verdict:
         metric: str,
         value: float,
         threshold: float,
-        comparison: str,
+        comparison: Comparison,
         source: str,
         channel: int | None = None,
     ) -> Verdict:
+        """Judge ``value`` against ``threshold``; a non-finite value always fails.
+
+        Parameters
+        ----------
+        metric : str
+            Name of the metric judged.
+        value : float
+            The measured value.
+        threshold : float
+            The limit it is compared with.
+        comparison : {"<=", ">="}
+            Pass when ``value <= threshold`` or ``value >= threshold``.
+        source : str
+            Where the threshold came from, e.g. ``"default (MetroloJ_QC)"`` or ``"user"``.
+        channel : int or None, optional
+            The channel the metric belongs to.
+
+        Returns
+        -------
+        Verdict
+            The verdict, with ``value`` and ``threshold`` as Python floats.
+
+        Raises
+        ------
+        ValueError
+            If ``comparison`` is neither ``"<="`` nor ``">="``.
+        """
         if comparison == "<=":
             passed = bool(value <= threshold)
         elif comparison == ">=":
@@ -119,13 +159,22 @@ class Verdict:
 
     @property
     def text(self) -> str:
+        """One line for logs and the terminal, e.g. ``PASS fwhm_x [ch 0] = 0.21 (limit <= 0.3, user)``."""
         state = "PASS" if self.passed else "FAIL"
         ch = f" [ch {self.channel}]" if self.channel is not None else ""
         return f"{state} {self.metric}{ch} = {self.value:.3g} (limit {self.comparison} {self.threshold:g}, {self.source})"
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(
-            {
+        """The verdict as JSON-safe values (a non-finite value becomes ``None``).
+
+        Returns
+        -------
+        dict of str to object
+            ``metric``, ``passed``, ``value``, ``threshold``, ``comparison``, ``source`` and ``channel``.
+        """
+        return {
+            k: _clean(v)
+            for k, v in {
                 "metric": self.metric,
                 "passed": self.passed,
                 "value": self.value,
@@ -133,8 +182,8 @@ class Verdict:
                 "comparison": self.comparison,
                 "source": self.source,
                 "channel": self.channel,
-            }
-        )
+            }.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -148,14 +197,23 @@ class Limit:
 
 @dataclass(frozen=True)
 class Limits:
-    """The limits an analysis judges its metrics against, replacing its default verdicts for
-    those metrics, and where they come from (e.g. ``"instrument 'Scope A'"``)."""
+    """The limits an analysis judges its metrics against, and where they come from.
+
+    They replace the analysis' default verdicts for those metrics; ``source`` names their
+    origin (e.g. ``"instrument 'Scope A'"``).
+    """
 
     items: tuple[Limit, ...] = ()
     source: str = "user"
 
     def apply(self, result: Result) -> None:
-        """One verdict per limit and channel, replacing the default verdict of that metric and channel."""
+        """One verdict per limit and channel, replacing the default verdict of that metric and channel.
+
+        Parameters
+        ----------
+        result : Result
+            The result whose ``verdicts`` are updated in place.
+        """
         for lim in self.items:
             for m in [m for m in result.metrics if m.name == lim.metric]:
                 result.verdicts = [
@@ -188,7 +246,25 @@ class Result:
     images: dict[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str, channel: int | None = 0) -> Metric:
-        """Look a metric up by name (and channel)."""
+        """Look a metric up by name (and channel).
+
+        Parameters
+        ----------
+        name : str
+            The metric's name.
+        channel : int or None, optional
+            The channel; ``None`` matches any channel (the first metric of that name).
+
+        Returns
+        -------
+        Metric
+            The first matching metric.
+
+        Raises
+        ------
+        KeyError
+            If no metric matches.
+        """
         for m in self.metrics:
             if m.name == name and (m.channel == channel or channel is None):
                 return m
@@ -196,6 +272,7 @@ class Result:
 
     @property
     def passed(self) -> bool:
+        """True when every verdict passed (and when there are none)."""
         return all(v.passed for v in self.verdicts)
 
     def metrics_dict(self) -> dict[str, dict[str, Any]]:
@@ -223,6 +300,18 @@ def robust_summary(values: Iterable[float]) -> tuple[float, float, float, int]:
     """Median, robust SD (1.4826·MAD), standard error of the median and count of finite values.
 
     The standard error uses the large-sample 1.2533·SD/sqrt(n) for a median.
+
+    Parameters
+    ----------
+    values : iterable of float
+        The values; NaN and infinities are left out.
+
+    Returns
+    -------
+    median, robust_sd, se_median : float
+        NaN when there are no finite values (the spreads also when there is only one).
+    n : int
+        The number of finite values.
     """
     x = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
     x = x[np.isfinite(x)]

@@ -1,0 +1,1 @@
+"""Analyses: PSF, field illumination and channel co-registration (Qt-free)."""

@@ -1,5 +1,8 @@
-"""Small helpers every analysis shares: the cancel check, the (C, Z, Y, X) view of the input and
-the channel selection. One copy each, so every measurement words these errors alike."""
+"""Small helpers every analysis shares.
+
+The cancel check, the (C, Z, Y, X) view of the input and the channel selection: one copy each,
+so every measurement words these errors alike.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from microscope_qc.analysis.coregistration.result import CoregistrationSettings,
 from microscope_qc.analysis.psf import REASONS, PSFSettings, analyze_psf, position_indices
 from microscope_qc.detection import DetectionSettings, detect_beads, extract_boxes, snap_to_peaks
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
-from microscope_qc.instrument import FWHM_PER_SIGMA, MicroscopeSettings
+from microscope_qc.instrument import FWHM_PER_SIGMA, MicroscopeSettings, TheoreticalResolution
 from microscope_qc.results import AnalysisError
 
 #: what every localisation table has, whichever way the beads were found
@@ -33,7 +33,9 @@ _LOCALISATION_COLUMNS = (
 )
 
 
-def _snap_radius(theory, voxel) -> tuple[int, int, int]:
+def _snap_radius(
+    theory: TheoreticalResolution | None, voxel: tuple[float, float, float]
+) -> tuple[int, int, int]:
     """How far (z, y, x voxels) a given position may move to this channel's bead peak: one theoretical FWHM."""
     dz, dy, dx = voxel
     lat = theory.lateral_um if theory else 0.3
@@ -47,7 +49,7 @@ def _localise_3d(
     c: int,
     s: CoregistrationSettings,
     positions: np.ndarray | None = None,
-    theory=None,
+    theory: TheoreticalResolution | None = None,
 ) -> pd.DataFrame:
     """Bead centres of one channel with the full PSF pipeline (its checks and statuses).
 
@@ -56,6 +58,7 @@ def _localise_3d(
     """
     if positions is not None:
         zs, ys, xs, outside = position_indices(positions, stack.shape)
+        assert ms.voxel_size_um is not None  # checked by analyze_coregistration
         rz, ry, rx = _snap_radius(theory, ms.voxel_size_um)
         if positions.shape[1] == 2:
             _, ys, xs = snap_to_peaks(stack.max(axis=0)[None], np.zeros_like(ys), ys, xs, (0, ry, rx))
@@ -87,8 +90,11 @@ def _localise_2d(
     sigma_px: float,
     positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Bead centres of one 2D channel: shared detector (or given (N, 2) y, x positions moved to this
-    channel's peak nearby), 2D Gaussian fits, outside/edge/saturation/fit checks."""
+    """Bead centres of one 2D channel: shared detector, 2D Gaussian fits and checks.
+
+    Given (N, 2) y, x positions are moved to this channel's peak nearby instead of detecting;
+    the checks are outside, edge, saturation and fit.
+    """
     assert ms.voxel_size_um is not None  # checked by analyze_coregistration
     _, dy, dx = ms.voxel_size_um
     stack = img[None]
@@ -146,7 +152,7 @@ def _localise_2d(
     return out
 
 
-def _localise_single_bead(stack: np.ndarray, voxel) -> pd.DataFrame:
+def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) -> pd.DataFrame:
     """Centre of one large bead, as MetroloJ_QC's co-alignment takes it: the centroid of the bead object.
 
     The object is the largest connected region above half the bead's maximum over the background
@@ -209,8 +215,11 @@ def _one_positions_array(pos: Any, what: str, is_3d: bool) -> np.ndarray:
 def _positions_per_channel(
     positions: Positions, selected: list[int], n_file: int, is_3d: bool
 ) -> tuple[list[np.ndarray | None], str]:
-    """One positions array (or None: detect) per analysed channel (in the order of ``selected``), and
-    the mode: automatic, shared or per-channel. Dict keys are the image's channel numbers."""
+    """One positions array (or None: detect) per analysed channel, and the mode.
+
+    The arrays are in the order of ``selected``; the mode is automatic, shared or per-channel.
+    Dict keys are the image's channel numbers.
+    """
     if positions is None:
         return [None] * len(selected), "automatic"
     if isinstance(positions, Mapping):

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from microscope_qc.analysis.coregistration.result import CoregistrationResult, CoregistrationSettings
+from microscope_qc.instrument import TheoreticalResolution
 from microscope_qc.results import Metric, Verdict
 
 __all__ = ["metroloj_ratio", "mutual_nearest"]
@@ -69,7 +70,9 @@ def metroloj_ratio(dx: float, dy: float, dz: float, rx: float, ry: float, rz: fl
     return d / r_ref, r_ref
 
 
-def _pair_summary(shift: np.ndarray, se: np.ndarray, theory, has_z: bool) -> dict[str, float]:
+def _pair_summary(
+    shift: np.ndarray, se: np.ndarray, theory: TheoreticalResolution | None, has_z: bool
+) -> dict[str, float]:
     n = len(shift)
     out: dict[str, float] = {}
     mean = shift.mean(axis=0)

@@ -33,8 +33,10 @@ def _design(kind: str, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[s
 
 @dataclass
 class RegistrationModel:
-    """p_moving = f(p_reference) for one channel pair, per axis a weighted least-squares polynomial
-    of the lateral reference position (centred on ``centre_xy_um``): Δ_axis = Σ c·term(x, y).
+    """p_moving = f(p_reference) for one channel pair.
+
+    Per axis a weighted least-squares polynomial of the lateral reference position (centred on
+    ``centre_xy_um``): Δ_axis = Σ c·term(x, y).
 
     ``coefficients[axis]`` are for the *displacement* (moving − reference) along x, y, z in µm;
     terms as named in ``terms``. For an affine model the lateral part is also given as the 2 × 2
@@ -54,6 +56,18 @@ class RegistrationModel:
     has_z: bool
 
     def displacement(self, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """Displacement Δ (moving − reference, µm) along each axis at reference positions ``x``, ``y``.
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray
+            Lateral reference positions in µm.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Δ per axis name (``"x"``, ``"y"`` and, for 3D data, ``"z"``).
+        """
         X, _ = _design(
             self.kind,
             np.asarray(x, float) - self.centre_xy_um[0],
@@ -72,6 +86,7 @@ class RegistrationModel:
         return A, np.array([cx[0], cy[0]])
 
     def to_dict(self) -> dict[str, Any]:
+        """The model for ``results.json``: convention, terms, coefficients and their standard errors."""
         out: dict[str, Any] = {
             "kind": self.kind,
             "convention": (
@@ -96,6 +111,7 @@ class RegistrationModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RegistrationModel:
+        """Rebuild a model from :meth:`to_dict` output (covariances from the standard errors only)."""
         coeffs = {k: np.asarray(v, float) for k, v in d["coefficients"].items()}
         ses = d.get("standard_errors", {})
         return cls(
@@ -157,13 +173,16 @@ def fit_registration(
     if kind != "auto" and kind not in MODELS:
         raise AnalysisError(f"model must be one of auto, {', '.join(MODELS)}; not {kind!r}.")
     candidates: tuple[ModelKind, ...] = MODELS if kind == "auto" else (kind,)
-    fits: dict[ModelKind, tuple] = {}
+    fits: dict[ModelKind, tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
     bic: dict[str, float] = {}
     for k in candidates:
         X, _ = _design(k, x, y)
         if n < X.shape[1] + 2 and k != "translation":
             continue
-        coef, cov, resid, chi2 = {}, {}, {}, 0.0
+        coef: dict[str, np.ndarray] = {}
+        cov: dict[str, np.ndarray] = {}
+        resid: dict[str, np.ndarray] = {}
+        chi2 = 0.0
         for a, axis in enumerate(axes):
             w = 1.0 / np.maximum(shift_se[:, a], 1e-6) ** 2
             Xw = X * np.sqrt(w)[:, None]

@@ -36,6 +36,13 @@ class CoregistrationSettings:
     box_xy_um: float | None = None
 
     def analysis_settings(self) -> dict[str, Setting]:
+        """The analysis' own fields (not the microscope) as provenance records.
+
+        Returns
+        -------
+        dict of str to Setting
+            One record per field; source ``default`` when it has its default value, else ``user``.
+        """
         out = {}
         for f in fields(self):
             if f.name == "microscope":
@@ -60,6 +67,7 @@ class CoregistrationResult(Result):
 
     @property
     def beads(self) -> pd.DataFrame:
+        """The bead table of every analysed channel (``tables["beads"]``)."""
         return self.tables["beads"]
 
     def models_document(self) -> dict[str, Any]:

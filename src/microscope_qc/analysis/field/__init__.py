@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -79,9 +79,11 @@ __all__ = [
 # ------------------------------------------------------------------------------------ inputs
 
 
-def combine_flats(images: list[np.ndarray], method: str = "mean") -> np.ndarray:
-    """Combine several flats: ``mean`` for repeats of one field (less noise), ``median`` for
-    different fields of the slide (dust and slide defects average out).
+def combine_flats(images: list[np.ndarray], method: Literal["mean", "median"] = "mean") -> np.ndarray:
+    """Combine several flats into one image.
+
+    ``mean`` for repeats of one field (less noise), ``median`` for different fields of the
+    slide (dust and slide defects average out).
 
     Parameters
     ----------
@@ -107,7 +109,8 @@ def combine_flats(images: list[np.ndarray], method: str = "mean") -> np.ndarray:
         raise AnalysisError(f"Images to combine have different shapes: {sorted(shapes)}.")
     stack = np.stack([np.asarray(i, dtype=np.float32) for i in images])
     if method == "mean":
-        return stack.mean(axis=0)
+        mean: np.ndarray = stack.mean(axis=0)
+        return mean
     if method == "median":
         return np.median(stack, axis=0)
     raise AnalysisError(f"combine method must be 'mean' or 'median', not {method!r}.")

@@ -32,8 +32,11 @@ def _analyze_channel(
     analysed: np.ndarray | None = None,
     first: bool = True,
 ) -> ChannelField:
-    """Analyse one channel (``c``: the file's channel number) into ``result``; ``first``: the first
-    channel analysed, which reports the mask's warnings (they hold for every channel)."""
+    """Analyse one channel (``c``: the file's channel number) into ``result``.
+
+    ``first`` marks the first channel analysed, which reports the mask's warnings (they hold
+    for every channel).
+    """
     lo_v, hi_v = raw.min(), raw.max()
     if lo_v == hi_v:
         raise AnalysisError(

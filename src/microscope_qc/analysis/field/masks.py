@@ -53,7 +53,8 @@ def polygon_from_shape(vertices: Any, shape_type: str = "polygon", n_points: int
         centre = v.mean(axis=0)
         u, w = (v[1] - v[0]) / 2, (v[2] - v[1]) / 2  # half the two sides of the box
         t = np.linspace(0, 2 * np.pi, n_points, endpoint=False)[:, None]
-        return centre + np.cos(t) * u + np.sin(t) * w
+        ellipse: np.ndarray = centre + np.cos(t) * u + np.sin(t) * w
+        return ellipse
     if kind not in ("rectangle", "polygon"):
         raise AnalysisError(f"Unknown shape type {shape_type!r}; use rectangle, ellipse or polygon.")
     if len(v) < 3:
@@ -94,8 +95,20 @@ def _is_rectangle(poly: np.ndarray) -> bool:
 
 
 def describe_shapes(include: list[np.ndarray] | None = None, exclude: list[np.ndarray] | None = None) -> str:
-    """A short description of include/exclude polygons for the results, e.g. "include 1 rectangle;
-    exclude 2 polygons"."""
+    """A short description of include/exclude polygons for the results.
+
+    E.g. "include 1 rectangle; exclude 2 polygons".
+
+    Parameters
+    ----------
+    include, exclude : list of numpy.ndarray, optional
+        Polygons as (N, 2) or (N, D) vertex arrays (the last two columns are y, x).
+
+    Returns
+    -------
+    str
+        The description, or "no shapes".
+    """
 
     def count(polys: list[np.ndarray]) -> str:
         rect = sum(_is_rectangle(np.asarray(p, dtype=float)[:, -2:]) for p in polys)

@@ -29,7 +29,10 @@ MM_REGIONS = (
 
 def mm_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """microscope-metrics' blur: scikit-image's gaussian (edges extended, truncate 4), in single precision."""
-    return ndimage.gaussian_filter(np.asarray(image, dtype=np.float32), sigma, mode="nearest", truncate=4.0)
+    out: np.ndarray = ndimage.gaussian_filter(
+        np.asarray(image, dtype=np.float32), sigma, mode="nearest", truncate=4.0
+    )
+    return out
 
 
 def microscope_metrics_field(

@@ -134,7 +134,8 @@ def _fit_gaussian(binned: np.ndarray, b: int, mask: np.ndarray) -> IlluminationF
         dy = (np.asarray(yy, dtype=np.float32) - off) / b - c0
         dx = (np.asarray(xx, dtype=np.float32) - off) / b - c1
         q = prec[0, 0] * dy * dy + 2 * prec[0, 1] * dy * dx + prec[1, 1] * dx * dx
-        return back + amp * np.exp(-0.5 * q)
+        out: np.ndarray = back + amp * np.exp(-0.5 * q)
+        return out
 
     return IlluminationFit(
         kind="gaussian",
@@ -201,13 +202,13 @@ def _fit_polynomial(
     )
 
 
-def _poly_grad(c, terms, u, v):
+def _poly_grad(c: np.ndarray, terms: list[tuple[int, int]], u: float, v: float) -> tuple[float, float]:
     gu = sum(ci * i * u ** (i - 1) * v**j for ci, (i, j) in zip(c, terms, strict=True) if i > 0)
     gv = sum(ci * j * u**i * v ** (j - 1) for ci, (i, j) in zip(c, terms, strict=True) if j > 0)
     return gu, gv
 
 
-def _poly_hess(c, terms, u, v):
+def _poly_hess(c: np.ndarray, terms: list[tuple[int, int]], u: float, v: float) -> tuple[float, float, float]:
     huu = sum(ci * i * (i - 1) * u ** (i - 2) * v**j for ci, (i, j) in zip(c, terms, strict=True) if i > 1)
     hvv = sum(ci * j * (j - 1) * u**i * v ** (j - 2) for ci, (i, j) in zip(c, terms, strict=True) if j > 1)
     huv = sum(

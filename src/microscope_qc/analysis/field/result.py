@@ -33,6 +33,13 @@ class FieldSettings:
     pixel_size_um: float | None = None  # optional: distances also in µm
 
     def analysis_settings(self) -> dict[str, Setting]:
+        """The analysis' own fields as provenance records.
+
+        Returns
+        -------
+        dict of str to Setting
+            One record per field; source ``default`` when it has its default value, else ``user``.
+        """
         out = {}
         for f in fields(self):
             value = getattr(self, f.name)

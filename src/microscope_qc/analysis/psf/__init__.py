@@ -142,7 +142,8 @@ def analyze_psf(
         ``cancel()`` returned True.
     """
     ms = settings.microscope
-    if ms.voxel_size_um is None:
+    voxel_um = ms.voxel_size_um
+    if voxel_um is None:
         raise SettingsError(
             "The voxel size is not in the file metadata: give {voxel_size_um}. It is never guessed."
         )
@@ -167,7 +168,7 @@ def analyze_psf(
         )
     if len(ms.channels) == 1 and n_channels > 1:
         ms = replace(ms, channels=ms.channels * n_channels)
-    voxel = tuple(float(v) for v in ms.voxel_size_um)
+    voxel = (float(voxel_um[0]), float(voxel_um[1]), float(voxel_um[2]))
     result = PSFResult(measurement="psf", voxel_size_um=voxel)
     result.settings = {**ms.settings_table(), **settings.analysis_settings()}
     if channels is not None:

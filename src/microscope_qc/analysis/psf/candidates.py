@@ -77,32 +77,27 @@ def _tukey_outliers(values: np.ndarray, k: float) -> np.ndarray:
         return np.zeros(values.shape, dtype=bool)
     q1, q3 = np.percentile(values[finite], [25, 75])
     iqr = q3 - q1
-    return finite & ((values < q1 - k * iqr) | (values > q3 + k * iqr))
+    out: np.ndarray = finite & ((values < q1 - k * iqr) | (values > q3 + k * iqr))
+    return out
 
 
 def _theory(
     ms: MicroscopeSettings, channel: int
 ) -> tuple[TheoreticalResolution | None, TheoreticalResolution | None, list[str]]:
     ch = ms.channels[channel]
-    missing = [
-        n
-        for n, v in (("modality", ms.modality), ("NA", ms.na), ("immersion index", ms.immersion_index))
-        if v is None
-    ]
+    modality, na, n = ms.modality, ms.na, ms.immersion_index
+    missing = [name for name, v in (("modality", modality), ("NA", na), ("immersion index", n)) if v is None]
     if ch.wavelength_em_nm is None and ch.wavelength_ex_nm is None:
         missing.append("wavelength")
-    if missing:
+    if missing or modality is None or na is None or n is None:
         return None, None, missing
     try:
-        t1 = metroloj_resolution(
-            ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
-        )
+        t1 = metroloj_resolution(modality, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm)
     except SettingsError as exc:
         return None, None, [str(exc)]
+    t2: TheoreticalResolution | None
     try:
-        t2 = physical_resolution(
-            ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm, ms.pinhole_au
-        )
+        t2 = physical_resolution(modality, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm, ms.pinhole_au)
     except SettingsError:
         t2 = None
     return t1, t2, []
@@ -124,7 +119,13 @@ class _Geometry:
     bead_d: float
 
 
-def _geometry(ms: MicroscopeSettings, s: PSFSettings, voxel, theory, dtype) -> _Geometry:
+def _geometry(
+    ms: MicroscopeSettings,
+    s: PSFSettings,
+    voxel: tuple[float, float, float],
+    theory: TheoreticalResolution | None,
+    dtype: np.dtype[Any],
+) -> _Geometry:
     dz, dy, dx = voxel
     lat_t = theory.lateral_um if theory else None
     ax_t = theory.axial_um if theory else None
@@ -228,7 +229,8 @@ def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarra
     AnalysisError
         Not a (Z, Y, X) stack, or empty, constant, NaN or non-numeric data.
     """
-    if settings.microscope.voxel_size_um is None:
+    voxel = settings.microscope.voxel_size_um
+    if voxel is None:
         raise SettingsError("The voxel size is needed to size the bead detector; give it first.")
     stack = np.asarray(stack)
     if stack.ndim != 3:
@@ -236,6 +238,7 @@ def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarra
     _validate_stack(stack, channel)
     ms = settings.microscope
     theory, _, _ = _theory(ms, min(channel, len(ms.channels) - 1))
-    g = _geometry(ms, settings, tuple(ms.voxel_size_um), theory, stack.dtype)
+    g = _geometry(ms, settings, voxel, theory, stack.dtype)
     det = _detect(stack, g, settings)
-    return np.column_stack([det["z"], det["y"], det["x"]]).astype(int)
+    out: np.ndarray = np.column_stack([det["z"], det["y"], det["x"]]).astype(int)
+    return out

@@ -27,7 +27,7 @@ from microscope_qc.analysis.psf.summary import _summarise
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
-from microscope_qc.results import AnalysisError
+from microscope_qc.results import AnalysisError, CancelCheck, ProgressCallback
 
 
 def _analyze_channel(
@@ -38,8 +38,8 @@ def _analyze_channel(
     voxel: tuple[float, float, float],
     positions: np.ndarray | None,
     result: PSFResult,
-    progress,
-    cancel,
+    progress: ProgressCallback,
+    cancel: CancelCheck | None,
 ) -> tuple[pd.DataFrame, ChannelPSF]:
     _validate_stack(stack, c)
     mip = stack.max(axis=0)

@@ -49,8 +49,11 @@ def _fit_quarep(
     progress: ProgressCallback,
     cancel: CancelCheck | None,
 ) -> None:
-    """QUAREP WG5: a 1D Gaussian along z through each bead (its centre is the focal plane), then a
-    rotated 2D Gaussian in that plane; fills the bead columns and ``chan.model_params``."""
+    """QUAREP WG5 fits: a 1D Gaussian along z, then a rotated 2D Gaussian in the focal plane.
+
+    The centre of the z fit through each bead is its focal plane. Fills the bead columns and
+    ``chan.model_params``.
+    """
     stack, idx, zs, ys, xs = batch.stack, batch.idx, batch.zs, batch.ys, batch.xs
     hz, hxy, voxel, sig_xy, sig_z = batch.hz, batch.hxy, batch.voxel, batch.sigma_xy_px, batch.sigma_z_px
     dz, dy, dx = voxel
@@ -177,7 +180,8 @@ def _fit_3d(batch: FitBatch, reason: np.ndarray, col: Column) -> None:
         cov = m3.covariance(p) * np.outer(scale, scale)[None]
         eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 0, None), axis=1)[:, ::-1]
         d = np.diagonal(cov, axis1=1, axis2=2)
-        return FWHM_PER_SIGMA * np.sqrt(np.column_stack([d[:, 2], d[:, 1], d[:, 0], eig]))
+        out: np.ndarray = FWHM_PER_SIGMA * np.sqrt(np.column_stack([d[:, 2], d[:, 1], d[:, 0], eig]))
+        return out
 
     vals, se = delta_method(derived, f3.params, f3.covariance)
     for j, name in enumerate(
@@ -255,9 +259,19 @@ def _fit_metroloj(
             reason[i], detail[i] = REASONS["fit_failed"], "a line fit did not converge or ended on a bound"
 
 
-def _sbr(stack, zf, y_um, x_um, fwhm_um, voxel) -> np.ndarray:
-    """MetroloJ_QC signal-to-background: mean inside the bead (radius FWHM/2) over the mean of an
-    annulus from 0.5 to 1.5 µm outside it, in the focal plane."""
+def _sbr(
+    stack: np.ndarray,
+    zf: np.ndarray,
+    y_um: np.ndarray,
+    x_um: np.ndarray,
+    fwhm_um: np.ndarray,
+    voxel: tuple[float, float, float],
+) -> np.ndarray:
+    """MetroloJ_QC signal-to-background, in the focal plane.
+
+    The mean inside the bead (radius FWHM/2) over the mean of an annulus from 0.5 to 1.5 µm
+    outside it.
+    """
     _, dy, dx = voxel
     r_in = np.nan_to_num(fwhm_um / 2, nan=0.1)
     r_out = r_in + 1.5
@@ -277,11 +291,15 @@ def _sbr(stack, zf, y_um, x_um, fwhm_um, voxel) -> np.ndarray:
     inner = valid & (r <= r_in[:, None, None])
     ring = valid & (r >= (r_in + 0.5)[:, None, None]) & (r <= r_out[:, None, None])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (win * inner).sum((1, 2)) / inner.sum((1, 2)) / ((win * ring).sum((1, 2)) / ring.sum((1, 2)))
+        sbr: np.ndarray = (
+            (win * inner).sum((1, 2)) / inner.sum((1, 2)) / ((win * ring).sum((1, 2)) / ring.sum((1, 2)))
+        )
+    return sbr
 
 
 def _line_r2(data: np.ndarray, model: np.ndarray) -> np.ndarray:
     ss_res = ((data - model) ** 2).sum(-1)
     ss_tot = ((data - data.mean(-1, keepdims=True)) ** 2).sum(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 1 - ss_res / ss_tot
+        r2: np.ndarray = 1 - ss_res / ss_tot
+    return r2

@@ -13,7 +13,15 @@ from microscope_qc.fitting import GaussianModel, box_coordinates
 from microscope_qc.results import Metric
 
 
-def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shape_yx, size: int) -> None:
+def _field_maps(
+    result: PSFResult,
+    chan: ChannelPSF,
+    acc: pd.DataFrame,
+    c: int,
+    voxel: tuple[float, float, float],
+    shape_yx: tuple[int, int],
+    size: int,
+) -> None:
     """Interpolated maps over the field and the focal surface (tilt + curvature)."""
     from scipy.interpolate import griddata
 
@@ -113,7 +121,15 @@ def _field_maps(result, chan: ChannelPSF, acc: pd.DataFrame, c: int, voxel, shap
     }
 
 
-def _average_bead(stack, chan: ChannelPSF, table, accepted, hz, hxy, voxel) -> None:
+def _average_bead(
+    stack: np.ndarray,
+    chan: ChannelPSF,
+    table: pd.DataFrame,
+    accepted: pd.Series[bool],
+    hz: int,
+    hxy: int,
+    voxel: tuple[float, float, float],
+) -> None:
     """Sub-voxel aligned average of accepted beads (background removed, normalised), via Fourier shifts."""
     dz, dy, dx = voxel
     acc = table[accepted]
@@ -164,18 +180,27 @@ def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np
     return out
 
 
-def _representative_profiles(stack, chan: ChannelPSF, table, accepted, hz, hxy, voxel) -> None:
+def _representative_profiles(
+    stack: np.ndarray,
+    chan: ChannelPSF,
+    table: pd.DataFrame,
+    accepted: pd.Series[bool],
+    hz: int,
+    hxy: int,
+    voxel: tuple[float, float, float],
+) -> None:
     """Data and fitted profiles along x, y, z of the bead whose FWHMs are closest to the medians (for the report)."""
     mp = chan.model_params
     if not mp or not accepted.any():
         return
-    acc = table[accepted]
-    score = sum(
-        ((acc[f"fwhm_{a}_um"] - acc[f"fwhm_{a}_um"].median()) / acc[f"fwhm_{a}_um"].median()) ** 2
-        for a in "xyz"
-    )
-    row = acc.loc[score.idxmin()]
-    i = int(np.flatnonzero(mp["index"] == table.index.get_loc(row.name))[0])
+    fwhm = table.loc[accepted, [f"fwhm_{a}_um" for a in "xyz"]]
+    score = (((fwhm - fwhm.median()) / fwhm.median()) ** 2).sum(axis=1, skipna=False)
+    pos = table.index.get_loc(score.idxmin())
+    if not isinstance(pos, (int, np.integer)):
+        raise ValueError("the bead table's index must be unique")
+    pos = int(pos)
+    row = table.iloc[pos]
+    i = int(np.flatnonzero(mp["index"] == pos)[0])
     dz, dy, dx = voxel
     zp, xyp = mp["z_params"][i], mp["xy_params"][i]
     oy, ox = mp["xy_origin"][i]
@@ -196,7 +221,7 @@ def _representative_profiles(stack, chan: ChannelPSF, table, accepted, hz, hxy, 
     zfine = np.linspace(0, 2 * hz, 8 * (2 * hz + 1))
     fit_z = m1.value(zfine[:, None], zp[None])[0]
     chan.profiles = {
-        "bead_id_row": int(table.index.get_loc(row.name)),
+        "bead_id_row": pos,
         "x_um": (ox + np.arange(L)) * dx,
         "x_data": img[min(max(cy, 0), L - 1), :],
         "x_fit_um": (ox + fine) * dx,

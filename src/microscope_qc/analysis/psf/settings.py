@@ -70,7 +70,7 @@ class PSFSettings:
     average_bead: bool = True
 
     def analysis_settings(self) -> dict[str, Setting]:
-        """This object's own fields (not the microscope) as provenance records.
+        """The analysis' own fields (not the microscope) as provenance records.
 
         Returns
         -------

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
+from microscope_qc.analysis.psf.result import PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
-from microscope_qc.instrument import nyquist_sampling
+from microscope_qc.instrument import MicroscopeSettings, TheoreticalResolution, nyquist_sampling
 from microscope_qc.results import Metric, Verdict, robust_summary
 
 
-def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
+def _summarise(
+    result: PSFResult,
+    table: pd.DataFrame,
+    c: int,
+    theory: TheoreticalResolution | None,
+    theory_phys: TheoreticalResolution | None,
+    ms: MicroscopeSettings,
+    s: PSFSettings,
+    voxel: tuple[float, float, float],
+) -> None:
     acc = table[table["status"] == "accepted"]
     n_acc = len(acc)
     result.metrics.append(Metric("n_candidates", len(table), None, None, c, "beads found or given"))
@@ -88,6 +100,8 @@ def _summarise(result, table, c, theory, theory_phys, ms, s, voxel) -> None:
             default = PSFSettings.tolerance_z_ratio if ax == "z" else PSFSettings.tolerance_xy_ratio
             src = "default (MetroloJ_QC)" if tol == default else "user"
             result.verdicts.append(Verdict.check(f"fwhm_{ax}_ratio", med / t, tol, "<=", src, c))
+        # a theory exists only when these are known (see ``_theory``)
+        assert ms.modality is not None and ms.na is not None and ms.immersion_index is not None
         nxy, nzq = nyquist_sampling(
             ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
         )
