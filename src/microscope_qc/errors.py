@@ -36,7 +36,18 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
 
 def placeholder(name: str) -> str:
-    """``"{name}"`` for a known field name, else the name itself (for messages built from field names)."""
+    """``"{name}"`` for a known field name, else the name itself (for messages built from field names).
+
+    Parameters
+    ----------
+    name : str
+        A setting's field name.
+
+    Returns
+    -------
+    str
+        The placeholder, or ``name`` when :data:`DEFAULT_NAMES` does not know it.
+    """
     return f"{{{name}}}" if name in DEFAULT_NAMES else name
 
 
@@ -61,7 +72,18 @@ class QCError(ValueError):
         return seen
 
     def render(self, names: Mapping[str, str] | None = None) -> str:
-        """The message with each placeholder replaced by ``names[field]`` (neutral wording for the rest)."""
+        """The message with each placeholder replaced by ``names[field]`` (neutral wording for the rest).
+
+        Parameters
+        ----------
+        names : mapping of str to str, optional
+            A front-end's wording per placeholder name.
+
+        Returns
+        -------
+        str
+            The message.
+        """
         table = {**DEFAULT_NAMES, **(names or {})}
 
         def sub(m: re.Match[str]) -> str:

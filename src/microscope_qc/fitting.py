@@ -45,7 +45,18 @@ IntArray = npt.NDArray[np.intp]
 
 
 def box_coordinates(shape: tuple[int, ...]) -> FloatArray:
-    """Pixel coordinates (N, ndim) of every element of a box of ``shape``, in C order."""
+    """Pixel coordinates (N, ndim) of every element of a box of ``shape``, in C order.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The box shape.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (N, ndim) coordinates, N the number of elements of the box.
+    """
     grids = np.meshgrid(*[np.arange(s, dtype=float) for s in shape], indexing="ij")
     return np.stack([g.ravel() for g in grids], axis=1)
 
@@ -78,14 +89,36 @@ class GaussianModel:
         return names + [f"L{r}{c}" for r, c in zip(self.rows, self.cols, strict=True)]
 
     def cholesky(self, params: FloatArray) -> FloatArray:
-        """L as (B, d, d) from parameters (B, P)."""
+        """L as (B, d, d) from parameters (B, P).
+
+        Parameters
+        ----------
+        params : numpy.ndarray of float64
+            (B, P) parameter vectors.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            (B, d, d) lower-triangular Cholesky factors of the precision matrices.
+        """
         b = params.shape[0]
         L = np.zeros((b, self.ndim, self.ndim))
         L[:, self.rows, self.cols] = params[:, 2 + self.ndim :]
         return L
 
     def covariance(self, params: FloatArray) -> FloatArray:
-        """Σ = (L Lᵀ)⁻¹ as (B, d, d), in pixel² of the fitted coordinates."""
+        """Σ = (L Lᵀ)⁻¹ as (B, d, d), in pixel² of the fitted coordinates.
+
+        Parameters
+        ----------
+        params : numpy.ndarray of float64
+            (B, P) parameter vectors.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            (B, d, d) covariance matrices of the Gaussians' shapes.
+        """
         L = self.cholesky(params)
         Linv = np.linalg.inv(L)
         cov: FloatArray = np.einsum("bki,bkj->bij", Linv, Linv)
@@ -94,7 +127,20 @@ class GaussianModel:
     def params_from_sigma(
         self, amplitude: FloatArray, background: FloatArray, centre: FloatArray, sigma: FloatArray
     ) -> FloatArray:
-        """Axis-aligned parameters from σ per axis (B, d): L = diag(1/σ)."""
+        """Axis-aligned parameters from σ per axis (B, d): L = diag(1/σ).
+
+        Parameters
+        ----------
+        amplitude, background : numpy.ndarray of float64
+            (B,) amplitude and background per spot.
+        centre, sigma : numpy.ndarray of float64
+            (B, d) centre and σ per axis, in pixels.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            (B, P) parameter vectors.
+        """
         b = amplitude.shape[0]
         p = np.zeros((b, self.n_params))
         p[:, 0] = amplitude
@@ -104,7 +150,22 @@ class GaussianModel:
         return p
 
     def value_and_jacobian(self, coords: FloatArray, params: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Model (B, N) and analytic Jacobian (B, N, P) at ``coords`` (N, d) for ``params`` (B, P)."""
+        """Model (B, N) and analytic Jacobian (B, N, P) at ``coords`` (N, d) for ``params`` (B, P).
+
+        Parameters
+        ----------
+        coords : numpy.ndarray of float64
+            (N, d) coordinates.
+        params : numpy.ndarray of float64
+            (B, P) parameter vectors.
+
+        Returns
+        -------
+        value : numpy.ndarray of float64
+            (B, N) model values.
+        jacobian : numpy.ndarray of float64
+            (B, N, P) derivatives with respect to each parameter.
+        """
         d = self.ndim
         b = params.shape[0]
         n = coords.shape[0]
@@ -146,7 +207,20 @@ class GaussianModel:
         return value, jac
 
     def value(self, coords: FloatArray, params: FloatArray) -> FloatArray:
-        """Model values (B, N) only: no Jacobian, for rendering fitted models on large grids."""
+        """Model values (B, N) only: no Jacobian, for rendering fitted models on large grids.
+
+        Parameters
+        ----------
+        coords : numpy.ndarray of float64
+            (N, d) coordinates.
+        params : numpy.ndarray of float64
+            (B, P) parameter vectors.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            (B, N) model values.
+        """
         d = self.ndim
         L = self.cholesky(params)
         q: FloatArray | float = 0.0
@@ -161,7 +235,24 @@ class GaussianModel:
     def bounds(
         self, shape: tuple[int, ...], n: int, sigma_min: float = 0.2, sigma_max: float | None = None
     ) -> tuple[FloatArray, FloatArray]:
-        """Box constraints (B, P) for spots inside a box of ``shape`` (pixels)."""
+        """Box constraints (B, P) for spots inside a box of ``shape`` (pixels).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The fit box.
+        n : int
+            Number of spots B.
+        sigma_min : float, optional
+            Smallest σ allowed, in pixels.
+        sigma_max : float or None, optional
+            Largest σ allowed, in pixels (default: the box's largest side).
+
+        Returns
+        -------
+        lower, upper : numpy.ndarray of float64
+            (B, P) bounds; the amplitude is non-negative, the centre inside the box.
+        """
         lo = np.full((n, self.n_params), -np.inf)
         hi = np.full((n, self.n_params), np.inf)
         lo[:, 0] = 0.0
@@ -184,7 +275,24 @@ class GaussianModel:
         sigma_guess: FloatArray | float,
         weights: FloatArray | None = None,
     ) -> FloatArray:
-        """Start values: background = 10th percentile, centre = intensity centroid above half maximum."""
+        """Start values: background = 10th percentile, centre = intensity centroid above half maximum.
+
+        Parameters
+        ----------
+        data : numpy.ndarray of float64
+            (B, N) box values, flattened in C order of ``shape``.
+        shape : tuple of int
+            The fit box.
+        sigma_guess : numpy.ndarray of float64 or float
+            Starting σ per axis in pixels (scalar, (d,) or (B, d)).
+        weights : numpy.ndarray of float64 or None, optional
+            (B, N) weights; elements with weight 0 are ignored.
+
+        Returns
+        -------
+        numpy.ndarray of float64
+            (B, P) start parameters (axis-aligned).
+        """
         b = data.shape[0]
         if weights is not None:
             masked = np.where(weights > 0, data, np.nan)
@@ -242,6 +350,22 @@ class NoiseModel:
         Squared residuals are divided by ``1 − h`` (``h`` the leverage of each point) because a
         fit pulls itself towards high-leverage points — the bright centre of a spot — whose
         residuals would otherwise understate the noise there.
+
+        Parameters
+        ----------
+        residuals, model : numpy.ndarray of float64
+            (B, N) fit residuals and fitted values.
+        mask : numpy.ndarray of bool
+            (B, N), False for elements to leave out.
+        leverage : numpy.ndarray of float64 or None, optional
+            (B, N) leverage of each element.
+        pooled : bool, optional
+            One noise model for all spots (True) or one per spot.
+
+        Returns
+        -------
+        NoiseModel
+            Offset, gain and floor per spot (equal for every spot when pooled).
         """
         r2 = residuals**2
         if leverage is not None:

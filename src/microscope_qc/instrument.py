@@ -60,7 +60,23 @@ class Modality(StrEnum):
 
     @classmethod
     def parse(cls, text: str | Modality) -> Modality:
-        """Accept common spellings ("wide-field", "Spinning disk", "2p", "LSM", OME's names)."""
+        """Accept common spellings ("wide-field", "Spinning disk", "2p", "LSM", OME's names).
+
+        Parameters
+        ----------
+        text : str or Modality
+            The modality's name, in any case, with or without spaces, hyphens or underscores.
+
+        Returns
+        -------
+        Modality
+            The modality.
+
+        Raises
+        ------
+        SettingsError
+            If the name is not known.
+        """
         if isinstance(text, Modality):
             return text
         key = str(text).strip().lower().replace("-", "").replace(" ", "").replace("_", "")
@@ -151,7 +167,25 @@ class MicroscopeSettings:
     sources: dict[str, Setting] = field(default_factory=dict)
 
     def with_values(self, source: Source = Source.USER, **values: Any) -> MicroscopeSettings:
-        """Return a copy with ``values`` set, recording ``source`` for each (``None`` values are ignored)."""
+        """Return a copy with ``values`` set, recording ``source`` for each (``None`` values are ignored).
+
+        Parameters
+        ----------
+        source : Source, optional
+            Where the values come from.
+        **values
+            Field names and values; ``modality`` is parsed, ``voxel_size_um`` made a tuple of floats.
+
+        Returns
+        -------
+        MicroscopeSettings
+            The updated copy.
+
+        Raises
+        ------
+        SettingsError
+            If ``modality`` is not a known modality.
+        """
         values = {k: v for k, v in values.items() if v is not None}
         if "modality" in values:
             values["modality"] = Modality.parse(values["modality"])
@@ -171,6 +205,24 @@ class MicroscopeSettings:
         """Set per-channel wavelengths (a single value applies to every channel).
 
         Settings that describe one channel grow to as many channels as wavelengths are given.
+
+        Parameters
+        ----------
+        ex_nm, em_nm : list of float or None, or None
+            Excitation and emission wavelengths in nm per channel (one value: every channel);
+            ``None`` entries keep a channel's current wavelength.
+        source : Source, optional
+            Where the wavelengths come from.
+
+        Returns
+        -------
+        MicroscopeSettings
+            The updated copy.
+
+        Raises
+        ------
+        SettingsError
+            If the number of wavelengths matches neither 1 nor the number of channels.
         """
         n = len(self.channels)
         channels_in = self.channels
@@ -198,7 +250,18 @@ class MicroscopeSettings:
         return replace(self, channels=channels, sources=sources)
 
     def source_of(self, name: str) -> Setting:
-        """The provenance record of field ``name``."""
+        """The provenance record of field ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A field name, e.g. ``"na"``.
+
+        Returns
+        -------
+        Setting
+            The recorded source, or ``missing`` / ``user`` for fields without a record.
+        """
         if name in self.sources:
             return self.sources[name]
         value = getattr(self, name, None)
@@ -460,7 +523,22 @@ def nyquist_sampling(
 
 
 def gaussian_psf_sigma(na: float, n: float, wavelength_nm: float) -> tuple[float, float]:
-    """Best Gaussian approximation (σ_xy, σ_z) in µm of a widefield PSF (Zhang et al., Appl Opt 2007)."""
+    """Best Gaussian approximation (σ_xy, σ_z) in µm of a widefield PSF (Zhang et al., Appl Opt 2007).
+
+    Parameters
+    ----------
+    na : float
+        Numerical aperture.
+    n : float
+        Refractive index of the immersion medium.
+    wavelength_nm : float
+        Emission wavelength in nm.
+
+    Returns
+    -------
+    sigma_xy_um, sigma_z_um : float
+        Lateral and axial standard deviations in µm.
+    """
     k = 2 * math.pi / (wavelength_nm / 1000)
     c = math.cos(math.asin(na / n))
     s_xy = ((4 - 7 * c**1.5 + 3 * c**3.5) / (7 * (1 - c**1.5))) ** -0.5 / (n * k)
@@ -474,7 +552,20 @@ def gaussian_psf_sigma(na: float, n: float, wavelength_nm: float) -> tuple[float
 
 
 def bead_fwhm_um(diameter_um: float, shell: bool = False) -> float:
-    """FWHM of the Gaussian that a bead adds in quadrature: 0.527·d (filled) or 0.680·d (shell)."""
+    """FWHM of the Gaussian that a bead adds in quadrature: 0.527·d (filled) or 0.680·d (shell).
+
+    Parameters
+    ----------
+    diameter_um : float
+        Bead diameter in µm.
+    shell : bool, optional
+        True for beads stained only in a shell.
+
+    Returns
+    -------
+    float
+        The FWHM in µm.
+    """
     return (math.sqrt(1 / 12) if shell else math.sqrt(1 / 20)) * FWHM_PER_SIGMA * diameter_um
 
 

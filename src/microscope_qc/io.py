@@ -139,7 +139,20 @@ class ImageData:
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
+    """SHA-256 of a file's bytes, read in chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    chunk : int, optional
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        The hexadecimal digest.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -205,7 +218,23 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
 
 
 def read_metadata(path: str | Path) -> AcquisitionMetadata:
-    """Acquisition metadata only (the pixels are not read)."""
+    """Acquisition metadata only (the pixels are not read).
+
+    Parameters
+    ----------
+    path : str or Path
+        Any file a bioio reader understands.
+
+    Returns
+    -------
+    AcquisitionMetadata
+        What the file says about the acquisition, each value with its origin.
+
+    Raises
+    ------
+    ImageReadError
+        When the file does not exist or no reader can open it.
+    """
     path = Path(path)
     return _metadata(_open(path), path)
 
@@ -523,7 +552,26 @@ def atomic_write(path: str | Path, data: bytes | str, encoding: str = "utf-8") -
     disk, and the temporary file is renamed over ``path`` only then. Readers see the old file or the
     whole new one, never half a file; on any error (disk full, interrupted) the temporary file is
     removed, ``path`` is left as it was, and the error propagates. The folder must exist; deciding
-    whether ``path`` may be replaced is the caller's business. Returns ``path``.
+    whether ``path`` may be replaced is the caller's business.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write; its folder must exist.
+    data : bytes or str
+        The content.
+    encoding : str, optional
+        Encoding of ``data`` when it is text.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        Any error writing, flushing or renaming (``path`` is then left as it was).
     """
     path = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else data

@@ -111,7 +111,18 @@ class RegistrationModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RegistrationModel:
-        """Rebuild a model from :meth:`to_dict` output (covariances from the standard errors only)."""
+        """Rebuild a model from :meth:`to_dict` output (covariances from the standard errors only).
+
+        Parameters
+        ----------
+        d : dict of str to object
+            A model as :meth:`to_dict` wrote it.
+
+        Returns
+        -------
+        RegistrationModel
+            The model.
+        """
         coeffs = {k: np.asarray(v, float) for k, v in d["coefficients"].items()}
         ses = d.get("standard_errors", {})
         return cls(

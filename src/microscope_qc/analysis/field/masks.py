@@ -7,9 +7,9 @@ CSV files, a widget from a Shapes layer, both through :func:`mask_from_shapes`.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from skimage.draw import polygon2mask
 
 from microscope_qc.results import AnalysisError
@@ -28,13 +28,35 @@ MIN_ANALYSED_PIXELS = 100
 MIN_ANALYSED_PERCENT = 1.0
 
 
-def polygon_from_shape(vertices: Any, shape_type: str = "polygon", n_points: int = 128) -> np.ndarray:
+def polygon_from_shape(
+    vertices: npt.ArrayLike, shape_type: str = "polygon", n_points: int = 128
+) -> npt.NDArray[np.float64]:
     """The (N, 2) (y, x) polygon of one napari shape, in pixels.
 
     ``rectangle`` and ``polygon`` are their vertices; an ``ellipse`` (napari stores the four corners
     of its, possibly rotated, bounding box) becomes an inscribed polygon of ``n_points`` vertices.
     ``line`` and ``path`` enclose no area and are refused. Only the last two axes are used, so shapes
     drawn on a (C, Y, X) or (Z, Y, X) layer work as well.
+
+    Parameters
+    ----------
+    vertices : array_like
+        (N, D) vertices, D ≥ 2; the last two columns are y, x.
+    shape_type : str, optional
+        napari's shape type: ``rectangle``, ``polygon`` or ``ellipse`` (any case).
+    n_points : int, optional
+        Vertices of the polygon an ellipse becomes.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        (N, 2) y, x vertices.
+
+    Raises
+    ------
+    AnalysisError
+        Vertices that are not (N, ≥2) or not finite, a line or path, an unknown shape type, an
+        ellipse without 4 corners, or a polygon of fewer than 3 vertices.
     """
     v = np.asarray(vertices, dtype=np.float64)
     if v.ndim != 2 or v.shape[1] < 2:
@@ -53,7 +75,7 @@ def polygon_from_shape(vertices: Any, shape_type: str = "polygon", n_points: int
         centre = v.mean(axis=0)
         u, w = (v[1] - v[0]) / 2, (v[2] - v[1]) / 2  # half the two sides of the box
         t = np.linspace(0, 2 * np.pi, n_points, endpoint=False)[:, None]
-        ellipse: np.ndarray = centre + np.cos(t) * u + np.sin(t) * w
+        ellipse: npt.NDArray[np.float64] = centre + np.cos(t) * u + np.sin(t) * w
         return ellipse
     if kind not in ("rectangle", "polygon"):
         raise AnalysisError(f"Unknown shape type {shape_type!r}; use rectangle, ellipse or polygon.")
@@ -66,7 +88,7 @@ def mask_from_shapes(
     shape_yx: tuple[int, int],
     include: list[np.ndarray] | None = None,
     exclude: list[np.ndarray] | None = None,
-) -> np.ndarray:
+) -> npt.NDArray[np.bool_]:
     """The analysis mask (True = analysed) from include and exclude polygons.
 
     Each polygon is an (N, 2) array of (y, x) vertices in pixels (a rectangle is a 4-vertex polygon;
@@ -75,6 +97,23 @@ def mask_from_shapes(
     vertices (y0, x0) and (y1, x1) covers rows y0..y1 and columns x0..x1, both ends included. The mask
     is the union of the include polygons (every pixel when there are none) minus the union of the
     exclude polygons. Parts of polygons outside the image are ignored.
+
+    Parameters
+    ----------
+    shape_yx : tuple of int
+        Image shape; its last two entries are (Y, X).
+    include, exclude : list of array_like, optional
+        Polygons as accepted by :func:`polygon_from_shape`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        (Y, X) mask.
+
+    Raises
+    ------
+    AnalysisError
+        A polygon :func:`polygon_from_shape` refuses.
     """
     shape = (int(shape_yx[-2]), int(shape_yx[-1]))
     inc = [polygon_from_shape(p) for p in include or []]
@@ -126,8 +165,27 @@ def describe_shapes(include: list[np.ndarray] | None = None, exclude: list[np.nd
     return "; ".join(parts) or "no shapes"
 
 
-def check_mask(mask: Any, shape_yx: tuple[int, int]) -> np.ndarray:
-    """Validate a user mask: (Y, X) like the image, boolean (or 0/1 integers), enough analysed pixels."""
+def check_mask(mask: npt.ArrayLike, shape_yx: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """Validate a user mask: (Y, X) like the image, boolean (or 0/1 integers), enough analysed pixels.
+
+    Parameters
+    ----------
+    mask : array_like
+        The mask, True (or 1) where pixels are analysed.
+    shape_yx : tuple of int
+        (Y, X) shape of the image.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The mask as booleans.
+
+    Raises
+    ------
+    AnalysisError
+        A mask of another shape, of values other than booleans or 0/1, or leaving fewer than
+        :data:`MIN_ANALYSED_PIXELS` pixels or :data:`MIN_ANALYSED_PERCENT` % of the field.
+    """
     m = np.asarray(mask)
     if m.shape != tuple(shape_yx):
         raise AnalysisError(

@@ -28,7 +28,20 @@ MM_REGIONS = (
 
 
 def mm_blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """microscope-metrics' blur: scikit-image's gaussian (edges extended, truncate 4), in single precision."""
+    """microscope-metrics' blur: scikit-image's gaussian (edges extended, truncate 4), in single precision.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        The image.
+    sigma : float
+        Standard deviation of the Gaussian in pixels.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        The blurred image.
+    """
     out: np.ndarray = ndimage.gaussian_filter(
         np.asarray(image, dtype=np.float32), sigma, mode="nearest", truncate=4.0
     )
