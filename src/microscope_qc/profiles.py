@@ -9,9 +9,10 @@ the image file still win, and the result records which source each value came fr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from microscope_qc.instrument import (
     ChannelSettings,
@@ -22,7 +23,7 @@ from microscope_qc.instrument import (
     Source,
 )
 from microscope_qc.io import atomic_write
-from microscope_qc.results import Limit, Limits
+from microscope_qc.results import Limit, Limits, Result
 
 __all__ = [
     "Objective",
@@ -137,13 +138,50 @@ class InstrumentProfile:
                 raise ProfileError(f"Tolerance for {t.metric!r} needs a min or a max.")
 
     def objective(self, name: str) -> Objective:
+        """Return the objective called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The objective's name.
+
+        Returns
+        -------
+        Objective
+            The objective.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no objective of that name (the message lists those it has).
+        """
         return _find(self.objectives, name, "objective", self.name)
 
     def channel(self, name: str) -> ChannelPreset:
+        """Return the channel preset called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The preset's name.
+
+        Returns
+        -------
+        ChannelPreset
+            The preset.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no channel of that name (the message lists those it has).
+        """
         return _find(self.channels, name, "channel", self.name)
 
     def settings_for(
-        self, objective: str, channels: list[str] | str | None = None, voxel_size_um=None
+        self,
+        objective: str,
+        channels: list[str] | str | None = None,
+        voxel_size_um: tuple[float, float, float] | None = None,
     ) -> MicroscopeSettings:
         """Microscope settings from this profile, each recorded with source ``instrument``."""
         obj = self.objective(objective)
@@ -155,7 +193,7 @@ class InstrumentProfile:
             na=obj.na,
             immersion_index=obj.immersion_index,
             pinhole_au=self.pinhole_au,
-            voxel_size_um=tuple(voxel_size_um) if voxel_size_um else None,
+            voxel_size_um=voxel_size_um or None,
             channels=tuple(ChannelSettings(p.name, p.wavelength_ex_nm, p.wavelength_em_nm) for p in presets),
         )
         sources = {
@@ -222,7 +260,15 @@ class InstrumentProfile:
         return profile
 
 
-def _find(items, name: str, kind: str, instrument: str):
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_NamedT = TypeVar("_NamedT", bound=_Named)
+
+
+def _find(items: Sequence[_NamedT], name: str, kind: str, instrument: str) -> _NamedT:
     for item in items:
         if item.name == name:
             return item
@@ -303,7 +349,7 @@ def limits_of(profile: InstrumentProfile) -> Limits:
     )
 
 
-def apply_tolerances(result, profile: InstrumentProfile) -> None:
+def apply_tolerances(result: Result, profile: InstrumentProfile) -> None:
     """Judge a result against the facility's tolerances: one verdict per limit, replacing the
     default verdict of the same metric and channel, with the instrument named as the source."""
     limits_of(profile).apply(result)

@@ -5,6 +5,7 @@ Qt-free: it returns napari layer-data tuples; napari calls it through the manife
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ __all__ = ["napari_get_reader", "read_layers"]
 
 _SUFFIXES = (".ome.tif", ".ome.tiff")
 
+#: A napari layer-data tuple: (data, layer keyword arguments, layer type); data is a dask array.
+LayerDataTuple = tuple[Any, dict[str, Any], str]
 
-def napari_get_reader(path: str | list[str]) -> Any:
+
+def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
     """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader)."""
     paths = [path] if isinstance(path, str) else list(path)
     if paths and all(str(p).lower().endswith(_SUFFIXES) for p in paths):
@@ -23,7 +27,7 @@ def napari_get_reader(path: str | list[str]) -> Any:
     return None
 
 
-def read_layers(path: str | list[str]) -> list[tuple]:
+def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
     """One image layer per file and channel, lazily, with the voxel size as scale and the file's
     acquisition metadata (and where each value came from) in ``layer.metadata``."""
     paths = [path] if isinstance(path, str) else list(path)

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import textwrap
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from microscope_qc import __version__
@@ -55,7 +57,7 @@ KEY_METRICS: dict[str, tuple[str, ...]] = {
 
 
 def draw_trend(
-    ax,
+    ax: Axes,
     series: pd.DataFrame,
     metric: str,
     thresholds: list[tuple[str, float]] | None = None,
@@ -391,14 +393,14 @@ def _fmt(v: Any) -> str:
     return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
 
 
-def _clean_row(d: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def _clean_row(d: Mapping[Hashable, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, float) and not math.isfinite(v):
             v = None
         elif hasattr(v, "item"):
             v = v.item()
-        out[k] = v
+        out[str(k)] = v
     return out
 
 

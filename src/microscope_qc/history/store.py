@@ -263,7 +263,7 @@ class HistoryStore:
         engine = sa.create_engine(self.url, connect_args={"timeout": 60})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # the DB-API connection is untyped
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
@@ -305,18 +305,21 @@ class HistoryStore:
         except sa.exc.DBAPIError as exc:
             if self.is_sqlite:
                 raise HistoryError(
-                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig)}); "
+                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig or exc)}); "
                     "it was left untouched."
                 ) from exc
             raise HistoryError(
-                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig)}. Check the server "
+                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig or exc)}. Check the server "
                 "name, port, database, user and password, and that the server is reachable."
             ) from exc
 
     @property
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(schema_info.c.version)).scalar())
+            version = conn.execute(sa.select(schema_info.c.version)).scalar()
+        if version is None:
+            raise HistoryError(f"{self.display_url}: the schema version is missing.")
+        return int(version)
 
     # ------------------------------------------------------------------ writing
     def record(self, result: Result, record: RunRecord) -> str:
@@ -366,9 +369,14 @@ class HistoryStore:
         self._insert(row, metric_rows, verdict_rows)
         return run_uuid
 
-    def _insert(self, row: dict, metric_rows: list[dict], verdict_rows: list[dict]) -> None:
+    def _insert(
+        self, row: dict[str, Any], metric_rows: list[dict[str, Any]], verdict_rows: list[dict[str, Any]]
+    ) -> None:
         with self.engine.begin() as conn:
-            run_id = conn.execute(runs.insert().values(**row)).inserted_primary_key[0]
+            key = conn.execute(runs.insert().values(**row)).inserted_primary_key
+            if key is None:  # pragma: no cover - every supported database returns the new key
+                raise HistoryError(f"{self.display_url} did not return the new run's id.")
+            run_id = key[0]
             if metric_rows:
                 conn.execute(metrics.insert(), [{**m, "run_id": run_id} for m in metric_rows])
             if verdict_rows:

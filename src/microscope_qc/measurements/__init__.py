@@ -9,6 +9,8 @@ registers itself by being imported.
 
 from __future__ import annotations
 
+from typing import Any
+
 from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
@@ -38,12 +40,12 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement, ...] = (PSF, FIELD, COREGISTRATION)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION)
 
-MEASUREMENTS: dict[str, Measurement] = {m.name: m for m in REGISTRY}
+MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 
 
-def get_measurement(name: str) -> Measurement:
+def get_measurement(name: str) -> Measurement[Any]:
     """The registered measurement called ``name`` (KeyError listing the known ones)."""
     try:
         return MEASUREMENTS[name]
@@ -51,6 +53,6 @@ def get_measurement(name: str) -> Measurement:
         raise KeyError(f"Unknown measurement {name!r}; known: {', '.join(sorted(MEASUREMENTS))}.") from None
 
 
-def all_samples() -> dict[str, tuple[Measurement, Sample]]:
+def all_samples() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
     """Every synthetic sample by key, with the measurement it is for."""
     return {s.key: (m, s) for m in REGISTRY for s in m.samples}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from microscope_qc.analysis.coregistration import (
     CoregistrationResult,
@@ -60,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_positions_csv(
     path: str | Path, channels: list[int] | None = None
-) -> np.ndarray | dict[int, np.ndarray]:
+) -> npt.NDArray[np.float64] | dict[int, npt.NDArray[np.float64]]:
     """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
 
     Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
@@ -106,9 +108,10 @@ def read_positions_csv(
     xyz = table[cols].to_numpy(float)
     if "channel" not in table.columns:
         return xyz
-    out: dict[int, np.ndarray] = {}
-    for ch, rows in table.groupby("channel").groups.items():
-        ch = int(ch)
+    out: dict[int, npt.NDArray[np.float64]] = {}
+    for key, rows in table.groupby("channel").groups.items():
+        # pandas types group keys as Hashable; the values were checked above to be whole numbers
+        ch = int(cast(SupportsInt, key))
         if channels is not None:
             if ch not in channels:
                 raise AnalysisError(
@@ -170,7 +173,7 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
     return [list(args.files)] if args.separate_channels else [[f] for f in args.files]
 
 
-def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+def _after_export(result: CoregistrationResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not result.models:
         return {}
     return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}

@@ -231,7 +231,7 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
     return [list(args.files)] if args.combine and len(args.files) > 1 else [[f] for f in args.files]
 
 
-def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+def _after_export(result: FieldResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not args.flat_field:
         return {}
     return {"flat_field": write_flat_field(result, out_dir / "flat_field.tif", overwrite=args.overwrite)}

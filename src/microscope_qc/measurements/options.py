@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import MicroscopeSettings, settings_from_metadata
 from microscope_qc.io import AcquisitionMetadata
+
+if TYPE_CHECKING:
+    from microscope_qc.profiles import InstrumentProfile
+    from microscope_qc.results import Limits
 
 __all__ = [
     "add_common_arguments",
@@ -73,7 +77,7 @@ def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--instrument-name", help="instrument name to record under when no profile is given")
 
 
-def profile_from_args(args: argparse.Namespace):
+def profile_from_args(args: argparse.Namespace) -> InstrumentProfile | None:
     """The instrument profile named on the command line, or None."""
     from microscope_qc.profiles import ProfileError, load_profile
 
@@ -112,7 +116,7 @@ def microscope_settings(
     )
 
 
-def limits_from_args(args: argparse.Namespace):
+def limits_from_args(args: argparse.Namespace) -> Limits | None:
     """The facility limits of the instrument profile named on the command line, or None."""
     from microscope_qc.profiles import limits_of
 
