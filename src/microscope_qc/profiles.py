@@ -1,5 +1,7 @@
-"""Instrument profiles: a microscope's objectives, light sources, detectors, channels and the
-facility's tolerances, stored as a readable YAML (or JSON) file that users can version.
+"""Instrument profiles, stored as a readable YAML (or JSON) file that users can version.
+
+A profile holds a microscope's objectives, light sources, detectors, channels and the facility's
+tolerances.
 
 Choosing an instrument + objective + channel pre-fills a measurement's settings; values found in
 the image file still win, and the result records which source each value came from
@@ -46,6 +48,8 @@ class ProfileError(ValueError):
 
 @dataclass
 class Objective:
+    """An objective: magnification, NA and immersion."""
+
     name: str
     magnification: float
     na: float
@@ -56,6 +60,8 @@ class Objective:
 
 @dataclass
 class LightSource:
+    """A light source and its wavelength (nm)."""
+
     name: str
     wavelength_nm: float
     kind: str = "laser"  # laser, LED, lamp
@@ -63,6 +69,8 @@ class LightSource:
 
 @dataclass
 class Detector:
+    """A camera or point detector."""
+
     name: str
     kind: str = "sCMOS"  # sCMOS, CCD, EMCCD, PMT, HyD, SPAD
     pixel_size_um: float | None = None  # physical pixel size on the chip
@@ -106,6 +114,14 @@ class InstrumentProfile:
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> None:
+        """Check the profile for consistency.
+
+        Raises
+        ------
+        ProfileError
+            If a name is missing or repeated, the modality is unknown, or a value is out of range (NA, refractive
+            index, wavelengths, tolerances without a limit); the message says which.
+        """
         if not self.name.strip():
             raise ProfileError("The instrument needs a name.")
         try:
@@ -223,10 +239,37 @@ class InstrumentProfile:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
+        """Return the profile as plain data, as written to YAML or JSON.
+
+        Returns
+        -------
+        dict
+            Every field, the lists as lists of dicts.
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "profile") -> InstrumentProfile:
+        """Build a profile from plain data and validate it.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returns (as read from YAML or JSON).
+        origin : str
+            Where the data came from, for the messages.
+
+        Returns
+        -------
+        InstrumentProfile
+            The validated profile.
+
+        Raises
+        ------
+        ProfileError
+            If the data is not a mapping, has unknown or malformed fields, or fails
+            :meth:`validate`.
+        """
         if not isinstance(data, dict):
             raise ProfileError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}.")
         known = {f.name for f in fields(cls)}
@@ -350,8 +393,18 @@ def limits_of(profile: InstrumentProfile) -> Limits:
 
 
 def apply_tolerances(result: Result, profile: InstrumentProfile) -> None:
-    """Judge a result against the facility's tolerances: one verdict per limit, replacing the
-    default verdict of the same metric and channel, with the instrument named as the source."""
+    """Judge a result against the facility's tolerances.
+
+    One verdict per limit, replacing the default verdict of the same metric and channel, with
+    the instrument named as the source.
+
+    Parameters
+    ----------
+    result : Result
+        The result to judge; its verdicts are changed in place.
+    profile : InstrumentProfile
+        The instrument whose tolerances apply.
+    """
     limits_of(profile).apply(result)
 
 

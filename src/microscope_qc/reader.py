@@ -28,8 +28,22 @@ def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list
 
 
 def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
-    """One image layer per file and channel, lazily, with the voxel size as scale and the file's
-    acquisition metadata (and where each value came from) in ``layer.metadata``."""
+    """Read OME-TIFF files as napari layer data.
+
+    One image layer per file and channel, lazily, with the voxel size as scale and the file's
+    acquisition metadata (and where each value came from) in ``layer.metadata``.
+
+    Parameters
+    ----------
+    path : str or list of str
+        One or more OME-TIFF files.
+
+    Returns
+    -------
+    list of tuple
+        napari layer-data tuples ``(data, kwargs, "image")``; empty if a file cannot be read
+        (napari then reports that no reader could open it).
+    """
     paths = [path] if isinstance(path, str) else list(path)
     layers = []
     for p in paths:

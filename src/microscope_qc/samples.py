@@ -289,12 +289,12 @@ def _layer_data(sample: BeadSample, name: str) -> list[LayerDataTuple]:
 
 
 def napari_psf_beads() -> list[LayerDataTuple]:
-    """napari sample: synthetic beads with known truth (File ▸ Open Sample)."""
+    """The napari sample: synthetic beads with known truth (File ▸ Open Sample)."""
     return _layer_data(psf_beads_sample(), "synthetic beads")
 
 
 def napari_psf_aberrated() -> list[LayerDataTuple]:
-    """napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
+    """The napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
     return _layer_data(psf_aberrated_sample(), "synthetic beads (aberrated)")
 
 
@@ -412,12 +412,12 @@ def _flat_layers(sample: FlatSample, name: str) -> list[LayerDataTuple]:
 
 
 def napari_flat_field() -> list[LayerDataTuple]:
-    """napari sample: a flat-field image with known illumination, and its dark image."""
+    """The napari sample: a flat-field image with known illumination, and its dark image."""
     return _flat_layers(flat_field_sample(), "synthetic flat")
 
 
 def napari_flat_field_misaligned() -> list[LayerDataTuple]:
-    """napari sample: a badly misaligned illumination (teaching)."""
+    """The napari sample: a badly misaligned illumination (teaching)."""
     return _flat_layers(flat_field_misaligned_sample(), "synthetic flat (misaligned)")
 
 
@@ -563,7 +563,7 @@ def coregistration_sample(seed: int = 0) -> MulticolourSample:
 
 
 def napari_coregistration() -> list[LayerDataTuple]:
-    """napari sample: a two-colour bead stack with known chromatic shifts (File ▸ Open Sample)."""
+    """The napari sample: a two-colour bead stack with known chromatic shifts (File ▸ Open Sample)."""
     s = coregistration_sample()
     meta = {
         "microscope_qc": {

@@ -165,6 +165,14 @@ class PeriodReport:
 
     # ------------------------------------------------------------------ machine-readable
     def to_dict(self) -> dict[str, Any]:
+        """Return the report as the JSON document (schema :data:`PERIOD_SCHEMA`).
+
+        Returns
+        -------
+        dict
+            The period, the summary per metric, the drift tests and every run with its metrics
+            and verdicts; non-finite numbers become None.
+        """
         runs = []
         for _, r in self.runs.iterrows():
             ms = self.store_metrics.get(r["uuid"])
@@ -218,11 +226,25 @@ class PeriodReport:
         return fig
 
     def figures(self) -> list[tuple[str, bytes]]:
+        """Draw one trend figure per key metric and channel.
+
+        Returns
+        -------
+        list of tuple of (str, bytes)
+            Each figure's title and PNG bytes.
+        """
         return [
             (_title(m, k), figure_to_png(self._trend_figure(m, k, (7, 3)), dpi=80)) for m, k in self.series
         ]
 
     def html(self) -> str:
+        """Render the report as a self-contained HTML page.
+
+        Returns
+        -------
+        str
+            The page, with the figures embedded.
+        """
         e = html.escape
         p = [
             f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>QC {e(self.instrument)}</title>"
@@ -276,8 +298,13 @@ class PeriodReport:
         return "".join(p)
 
     def pdf(self, path: Path | BinaryIO) -> None:
-        """The same sections as the HTML page, as a PDF (text page, then one page per trend), written to a
-        path or a binary file object."""
+        """Write the same sections as the HTML page as a PDF: a text page, then one page per trend.
+
+        Parameters
+        ----------
+        path : Path or binary file object
+            Where to write the PDF.
+        """
         from matplotlib.backends.backend_pdf import PdfPages
 
         with PdfPages(path) as pdf:

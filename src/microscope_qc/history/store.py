@@ -315,6 +315,13 @@ class HistoryStore:
 
     @property
     def schema_version(self) -> int:
+        """The schema version of the open history.
+
+        Raises
+        ------
+        HistoryError
+            If the database holds no schema version.
+        """
         with self.engine.connect() as conn:
             version = conn.execute(sa.select(schema_info.c.version)).scalar()
         if version is None:
@@ -384,6 +391,13 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ reading
     def instruments(self) -> list[str]:
+        """Return the names of every instrument with recorded runs, sorted.
+
+        Returns
+        -------
+        list of str
+            The instrument names.
+        """
         with self.engine.connect() as conn:
             return [
                 r[0]
@@ -397,8 +411,11 @@ class HistoryStore:
         start: str | None = None,
         end: str | None = None,
     ) -> pd.DataFrame:
-        """Runs as a table, oldest first; ``start``/``end`` (ISO dates, inclusive) filter on the
-        acquisition date, or the analysis date when the acquisition date is unknown."""
+        """Return the runs as a table, oldest first.
+
+        ``start``/``end`` (ISO dates, inclusive) filter on the acquisition date, or the analysis
+        date when the acquisition date is unknown.
+        """
         when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)
         q = sa.select(runs).order_by(when, runs.c.id)
         if instrument:
@@ -476,6 +493,18 @@ class HistoryStore:
             return sorted((c, float(t)) for c, t in conn.execute(q) if t is not None)
 
     def metric_names(self, instrument: str | None = None) -> list[str]:
+        """Return the names of every recorded metric, sorted.
+
+        Parameters
+        ----------
+        instrument : str, optional
+            Only metrics recorded for this instrument; None: any instrument.
+
+        Returns
+        -------
+        list of str
+            The metric names.
+        """
         q = (
             sa.select(metrics.c.name)
             .distinct()

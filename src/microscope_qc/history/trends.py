@@ -25,6 +25,7 @@ class DriftResult:
 
     @property
     def text(self) -> str:
+        """The drift test in one line, e.g. ``"no significant drift: +0.001 ± 0.002 per day ..."``."""
         if self.n < 3:
             return f"too few runs ({self.n}) for a trend"
         state = "significant drift" if self.significant else "no significant drift"

@@ -1,5 +1,7 @@
-"""The registry of measurements: what the CLI, the ``sample`` command, reports, the history and
-the widgets enumerate.
+"""The registry of measurements.
+
+The registry is what the CLI, the ``sample`` command, reports, the history and the widgets
+enumerate.
 
 Each measurement is one package or module that defines a :class:`~.entry.Measurement` (plain
 data: name, title, analysis function, settings type, inputs, item table, figures, labels,
@@ -46,7 +48,23 @@ MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 
 
 def get_measurement(name: str) -> Measurement[Any]:
-    """The registered measurement called ``name`` (KeyError listing the known ones)."""
+    """Return the registered measurement called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The measurement's name, e.g. ``"psf"``.
+
+    Returns
+    -------
+    Measurement
+        Its registry entry.
+
+    Raises
+    ------
+    KeyError
+        If no measurement has that name (the message lists the known ones).
+    """
     try:
         return MEASUREMENTS[name]
     except KeyError:
@@ -54,5 +72,11 @@ def get_measurement(name: str) -> Measurement[Any]:
 
 
 def all_samples() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
-    """Every synthetic sample by key, with the measurement it is for."""
+    """Return every synthetic sample by key, with the measurement it is for.
+
+    Returns
+    -------
+    dict
+        ``{key: (measurement, sample)}`` in registry order.
+    """
     return {s.key: (m, s) for m in REGISTRY for s in m.samples}

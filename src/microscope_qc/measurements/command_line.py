@@ -1,5 +1,8 @@
-"""How ``microscope-qc <name>`` adds its options and runs a file: the one part of a registry
-entry that knows argparse, kept beside :mod:`~microscope_qc.measurements.entry`, not in it."""
+"""How ``microscope-qc <name>`` adds its options and runs a file.
+
+This is the one part of a registry entry that knows argparse, kept beside
+:mod:`~microscope_qc.measurements.entry`, not in it.
+"""
 
 from __future__ import annotations
 

@@ -125,6 +125,28 @@ def read_positions_csv(
 def run_coregistration(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> CoregistrationResult:
+    """Run the co-registration analysis for the command line.
+
+    Parameters
+    ----------
+    images : list of ImageData
+        One multichannel image, or one file per channel (``--separate-channels``).
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    CoregistrationResult
+        The analysis result, judged against the instrument profile's limits when one is given.
+
+    Raises
+    ------
+    AnalysisError
+        If the channel files differ in shape, the positions file is unusable, or the analysis
+        cannot be done.
+    """
     if len(images) > 1:
         shapes = {im.shape[1:] for im in images}
         if len(shapes) != 1:

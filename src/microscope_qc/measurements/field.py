@@ -83,6 +83,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
+    """Build the field analysis settings from the command-line options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+
+    Returns
+    -------
+    FieldSettings
+        The settings; the pixel size (for distances in µm) is the lateral ``--voxel-size``.
+    """
     return FieldSettings(
         blur=not args.no_blur,
         sigma_px=args.sigma,
@@ -195,8 +207,30 @@ def _mask_from_args(
 def run_field(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> FieldResult:
-    """Read dark and flats as the options say, then analyse (the CLI entry point): one call of
-    :func:`analyze_field` with the channel selection and the instrument profile's limits."""
+    """Read dark and flats as the options say, then analyse (the CLI entry point).
+
+    One call of :func:`analyze_field` with the channel selection and the instrument profile's
+    limits.
+
+    Parameters
+    ----------
+    images : list of ImageData
+        The flat-field images; several are combined (``--combine``) into one.
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    FieldResult
+        The analysis result.
+
+    Raises
+    ------
+    AnalysisError
+        If the options, the dark image, the mask or the data cannot be used.
+    """
     planes = [np.asarray(im.data) for im in images]
     data = planes[0] if len(planes) == 1 else combine_flats(planes, args.combine or "mean")
     dark = None

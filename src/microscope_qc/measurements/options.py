@@ -98,11 +98,32 @@ def microscope_settings(
     overrides: dict[str, Any],
     args: argparse.Namespace | None = None,
 ) -> MicroscopeSettings:
-    """File metadata first, then the instrument profile fills what the file lacks, then user overrides
-    on top; each value keeps its source (file, instrument, user).
+    """Resolve the microscope settings of one image.
 
-    ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
-    bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (lists); ``None`` values are ignored.
+    File metadata first, then the instrument profile fills what the file lacks, then user
+    overrides on top; each value keeps its source (file, instrument, user).
+
+    Parameters
+    ----------
+    metadata : AcquisitionMetadata
+        What the file says.
+    n_channels : int
+        The image's number of channels.
+    overrides : dict
+        Keys voxel_size_um, na, immersion_index, modality, pinhole_au, bead_diameter_um,
+        wavelength_ex_nm, wavelength_em_nm (lists); ``None`` values are ignored.
+    args : argparse.Namespace, optional
+        The parsed options naming the instrument profile, objective and channel presets.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The resolved settings, each with its source.
+
+    Raises
+    ------
+    ProfileError
+        If the named profile cannot be read, or has no such objective or channel.
     """
     from microscope_qc.profiles import resolve_settings
 
@@ -125,6 +146,18 @@ def limits_from_args(args: argparse.Namespace) -> Limits | None:
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Collect the settings the user gave on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+
+    Returns
+    -------
+    dict
+        The overrides :func:`microscope_settings` takes; options not given are None.
+    """
     return {
         "voxel_size_um": tuple(args.voxel_size) if args.voxel_size else None,
         "na": args.na,

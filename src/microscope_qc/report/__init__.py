@@ -42,8 +42,10 @@ __all__ = [
 
 
 class ExportExistsError(QCError, FileExistsError):
-    """An export would replace existing files; the message lists them (a :class:`QCError` and a
-    :class:`FileExistsError`)."""
+    """An export would replace existing files; the message lists them.
+
+    It is both a :class:`QCError` and a :class:`FileExistsError`.
+    """
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class InputInfo:
     combined_from: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the input's provenance as written to ``results.json``."""
         out: dict[str, Any] = {
             "path": self.path,
             "sha256": self.sha256,

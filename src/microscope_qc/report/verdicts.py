@@ -40,8 +40,9 @@ def limit_text(measurement: str | None, metric: str, comparison: str, threshold:
 
 
 def verdict_text(measurement: str | None, verdict: Any) -> str:
-    """One verdict as a sentence with the metric's human label:
-    ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
+    """Render one verdict as a sentence with the metric's human label.
+
+    For example ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
 
     ``verdict`` is a :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
     Plain text: escape it for HTML.
