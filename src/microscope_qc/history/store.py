@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,6 +39,9 @@ from microscope_qc.history.schema import (
 )
 from microscope_qc.io import atomic_write
 from microscope_qc.results import Result
+
+if TYPE_CHECKING:
+    from microscope_qc.report import InputInfo
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -150,7 +153,7 @@ class RunRecord:
     def for_export(
         cls,
         instrument: str,
-        info: Any,
+        info: InputInfo,
         report_path: str | Path,
         objective: str = "",
         channel: str = "",
@@ -517,7 +520,9 @@ class HistoryStore:
             return [r[0] for r in conn.execute(q)]
 
     # ------------------------------------------------------------------ export / import
-    def export(self, folder: str | Path, fmt: str = "csv", overwrite: bool = False) -> dict[str, Path]:
+    def export(
+        self, folder: str | Path, fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False
+    ) -> dict[str, Path]:
         """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid)."""
         folder = Path(folder)
         ext = {"csv": ".csv", "parquet": ".parquet"}.get(fmt)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = [
     "InputInfo",
@@ -85,8 +88,21 @@ class Figure:
     caption: str = ""
 
 
-def figure_to_png(fig: Any, dpi: int = 90) -> bytes:
-    """PNG bytes of a matplotlib Figure (created with ``matplotlib.figure.Figure``, no pyplot state)."""
+def figure_to_png(fig: MplFigure, dpi: int = 90) -> bytes:
+    """Render a matplotlib Figure as PNG.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, created with ``matplotlib.figure.Figure`` (no pyplot state).
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+    """
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()

@@ -7,9 +7,11 @@ sign, the number format and the unit come from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from microscope_qc.report.labels import display_unit, label
+from microscope_qc.results import Verdict
 
 __all__ = ["comparison_sign", "unit_suffix", "limit_text", "verdict_text"]
 
@@ -39,7 +41,7 @@ def limit_text(measurement: str | None, metric: str, comparison: str, threshold:
     return f"{comparison_sign(comparison)} {_number(threshold, '.4g')}{unit_suffix(measurement, metric)}"
 
 
-def verdict_text(measurement: str | None, verdict: Any) -> str:
+def verdict_text(measurement: str | None, verdict: Verdict | Mapping[str, Any]) -> str:
     """Render one verdict as a sentence with the metric's human label.
 
     For example ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
@@ -47,7 +49,7 @@ def verdict_text(measurement: str | None, verdict: Any) -> str:
     ``verdict`` is a :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
     Plain text: escape it for HTML.
     """
-    v = verdict.to_dict() if hasattr(verdict, "to_dict") else verdict
+    v = verdict.to_dict() if isinstance(verdict, Verdict) else verdict
     metric, channel = v["metric"], v.get("channel")
     chan = "" if channel is None else f" (channel {channel})"
     value = v.get("value")
