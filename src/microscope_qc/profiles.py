@@ -199,7 +199,27 @@ class InstrumentProfile:
         channels: list[str] | str | None = None,
         voxel_size_um: tuple[float, float, float] | None = None,
     ) -> MicroscopeSettings:
-        """Microscope settings from this profile, each recorded with source ``instrument``."""
+        """Build microscope settings from this profile, each recorded with source ``instrument``.
+
+        Parameters
+        ----------
+        objective : str
+            The objective's name.
+        channels : str or list of str, optional
+            Channel preset names, one per image channel; None: one unnamed channel.
+        voxel_size_um : tuple of float, optional
+            (z, y, x) voxel size; profiles do not know it.
+
+        Returns
+        -------
+        MicroscopeSettings
+            The settings, with their sources.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no such objective or channel preset.
+        """
         obj = self.objective(objective)
         names = [channels] if isinstance(channels, str) else list(channels or [])
         presets = [self.channel(n) for n in names] or [ChannelPreset("channel 0")]
@@ -320,7 +340,23 @@ def _find(items: Sequence[_NamedT], name: str, kind: str, instrument: str) -> _N
 
 
 def load_profile(path: str | Path) -> InstrumentProfile:
-    """Read a profile from YAML (``.yaml``/``.yml``) or JSON."""
+    """Read a profile from YAML (``.yaml``/``.yml``) or JSON.
+
+    Parameters
+    ----------
+    path : str or Path
+        The profile file; ``.json`` is read as JSON, anything else as YAML.
+
+    Returns
+    -------
+    InstrumentProfile
+        The validated profile.
+
+    Raises
+    ------
+    ProfileError
+        If the file does not exist, cannot be parsed, or is not a valid profile.
+    """
     import yaml
 
     path = Path(path)
@@ -337,7 +373,32 @@ def load_profile(path: str | Path) -> InstrumentProfile:
 
 
 def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool = False) -> Path:
-    """Write a profile as YAML or JSON (by suffix); validated first, written atomically, never overwritten silently."""
+    """Write a profile as YAML or JSON (by suffix).
+
+    The profile is validated first and written atomically; an existing file is never
+    overwritten silently.
+
+    Parameters
+    ----------
+    profile : InstrumentProfile
+        The profile to write.
+    path : str or Path
+        The file; ``.json`` writes JSON, anything else YAML.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ProfileError
+        If the profile is not valid.
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
+    """
     import yaml
 
     profile.validate()
@@ -355,7 +416,22 @@ def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool =
 
 
 def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSettings) -> MicroscopeSettings:
-    """File metadata wins; the instrument fills what the file lacks; each value keeps its source."""
+    """Merge the settings from a file with those from an instrument profile.
+
+    File metadata wins; the instrument fills what the file lacks; each value keeps its source.
+
+    Parameters
+    ----------
+    from_file : MicroscopeSettings
+        What the image file says.
+    from_instrument : MicroscopeSettings
+        What the instrument profile says.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The merged settings.
+    """
     from dataclasses import replace
 
     out = from_file
@@ -385,7 +461,18 @@ def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSet
 
 
 def limits_of(profile: InstrumentProfile) -> Limits:
-    """The profile's tolerances as the :class:`~microscope_qc.results.Limits` an analysis applies."""
+    """Return the profile's tolerances as the limits an analysis applies.
+
+    Parameters
+    ----------
+    profile : InstrumentProfile
+        The instrument.
+
+    Returns
+    -------
+    Limits
+        One :class:`~microscope_qc.results.Limit` per tolerance, with the instrument as source.
+    """
     return Limits(
         tuple(Limit(t.metric, t.min, t.max) for t in profile.tolerances),
         source=f"instrument {profile.name!r}",
@@ -423,9 +510,32 @@ def resolve_settings(
 
     File metadata first; the instrument profile's objective and channel presets fill what the
     file lacks; the user's overrides go on top; each value keeps its source (file, instrument,
-    user). ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
-    bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (one value or one per channel);
-    ``None`` values are ignored.
+    user).
+
+    Parameters
+    ----------
+    from_file : MicroscopeSettings
+        The settings read from the image file.
+    profile : InstrumentProfile, optional
+        The instrument; None: no instrument values.
+    objective : str, optional
+        The profile's objective to use (needed with a profile).
+    channel_presets : list of str, optional
+        The profile's channel presets, one per channel.
+    overrides : dict, optional
+        Keys voxel_size_um, na, immersion_index, modality, pinhole_au, bead_diameter_um,
+        wavelength_ex_nm, wavelength_em_nm (one value or one per channel); ``None`` values
+        are ignored.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The resolved settings, each with its source.
+
+    Raises
+    ------
+    ProfileError
+        If the profile has no such objective or channel preset.
     """
     ms = from_file
     if profile is not None and objective:

@@ -20,7 +20,18 @@ LayerDataTuple = tuple[Any, dict[str, Any], str]
 
 
 def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
-    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader)."""
+    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader).
+
+    Parameters
+    ----------
+    path : str or list of str
+        What napari wants to open.
+
+    Returns
+    -------
+    callable or None
+        :func:`read_layers`, or None if any path is not an OME-TIFF.
+    """
     paths = [path] if isinstance(path, str) else list(path)
     if paths and all(str(p).lower().endswith(_SUFFIXES) for p in paths):
         return read_layers

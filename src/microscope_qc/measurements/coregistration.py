@@ -28,6 +28,13 @@ _POSITIONS_EXAMPLE = "e.g. a header line 'z,y,x,channel' then rows like '20,105.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the co-registration options to the measurement's sub-command.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command parser.
+    """
     g = parser.add_argument_group("co-registration")
     g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm")
     g.add_argument(
@@ -63,11 +70,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def read_positions_csv(
     path: str | Path, channels: list[int] | None = None
 ) -> npt.NDArray[np.float64] | dict[int, npt.NDArray[np.float64]]:
-    """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
+    """Read bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
 
-    Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
-    a dict {channel: array} keyed by the file's channel numbers. ``channels`` are the file's
-    channel numbers being analysed: a CSV row for another channel is refused.
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    channels : list of int, optional
+        The file's channel numbers being analysed: a CSV row for another channel is refused.
+
+    Returns
+    -------
+    ndarray or dict of int to ndarray
+        Without a channel column, the positions for every channel ((N, 3) or (N, 2) array);
+        with one, ``{channel: array}`` keyed by the file's channel numbers.
+
+    Raises
+    ------
+    AnalysisError
+        If the file is missing, unreadable, empty, lacks y and x columns, holds a value that
+        is not a number (or not a whole channel number), or a channel not analysed.
     """
     import pandas as pd
 

@@ -28,7 +28,13 @@ __all__ = [
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options every measurement shares (DESIGN.md results contract)."""
+    """Add the options every measurement shares (DESIGN.md results contract).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The measurement's sub-command parser.
+    """
     g = parser.add_argument_group("microscope settings (override the file's metadata)")
     g.add_argument("--voxel-size", nargs=3, type=float, metavar=("Z", "Y", "X"), help="voxel size in µm")
     g.add_argument("--na", type=float, help="objective numerical aperture")
@@ -53,7 +59,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that tie a run to an instrument profile and the QC history."""
+    """Add the options that tie a run to an instrument profile and the QC history.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The measurement's sub-command parser.
+    """
     g = parser.add_argument_group("instrument and QC history")
     g.add_argument(
         "--instrument",
@@ -78,7 +90,23 @@ def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def profile_from_args(args: argparse.Namespace) -> InstrumentProfile | None:
-    """The instrument profile named on the command line, or None."""
+    """Load the instrument profile named on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``--instrument``, ``--objective``).
+
+    Returns
+    -------
+    InstrumentProfile or None
+        The profile, or None when ``--instrument`` was not given.
+
+    Raises
+    ------
+    ProfileError
+        If the profile cannot be read, or ``--objective`` is missing.
+    """
     from microscope_qc.profiles import ProfileError, load_profile
 
     path = getattr(args, "instrument", None)
@@ -138,7 +166,23 @@ def microscope_settings(
 
 
 def limits_from_args(args: argparse.Namespace) -> Limits | None:
-    """The facility limits of the instrument profile named on the command line, or None."""
+    """Return the facility limits of the instrument profile named on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options.
+
+    Returns
+    -------
+    Limits or None
+        The profile's tolerances, or None without ``--instrument``.
+
+    Raises
+    ------
+    ProfileError
+        If the profile cannot be read, or ``--objective`` is missing.
+    """
     from microscope_qc.profiles import limits_of
 
     profile = profile_from_args(args)
