@@ -256,12 +256,34 @@ def make_bead_stack(
 
 
 def psf_beads_sample(seed: int = 0) -> BeadSample:
-    """The standard teaching sample: 24 beads, NA 1.4 oil, 65 nm pixels, clean PSF."""
+    """Build the standard teaching sample: 24 beads, NA 1.4 oil, 65 nm pixels, clean PSF.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    BeadSample
+        The sample with its truth.
+    """
     return make_bead_stack(BeadSampleSpec(seed=seed))
 
 
 def psf_aberrated_sample(seed: int = 1) -> BeadSample:
-    """An aberrated instrument: astigmatic (1.4:1 at 30°), tilted focal plane and field curvature."""
+    """Build an aberrated instrument: astigmatic (1.4:1 at 30°), tilted focal plane and field curvature.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    BeadSample
+        The sample with its truth.
+    """
     return make_bead_stack(
         BeadSampleSpec(
             seed=seed,
@@ -357,7 +379,19 @@ def _gauss2(
 
 
 def make_flat_field(spec: FlatSampleSpec = FlatSampleSpec()) -> FlatSample:
-    """Render a synthetic flat with known illumination centre and fall-off."""
+    """Render a synthetic flat with known illumination centre and fall-off.
+
+    Parameters
+    ----------
+    spec : FlatSampleSpec
+        Shape, illumination, dust, noise and data type.
+
+    Returns
+    -------
+    FlatSample
+        The image, its dark image when ``spec.dark_adu`` is set, the noiseless illumination
+        and the dust specks.
+    """
     rng = np.random.default_rng(spec.seed)
     h, w = spec.shape
     yy, xx = np.indices(spec.shape, dtype=np.float64)
@@ -386,12 +420,34 @@ def make_flat_field(spec: FlatSampleSpec = FlatSampleSpec()) -> FlatSample:
 
 
 def flat_field_sample(seed: int = 0) -> FlatSample:
-    """A typical widefield flat: centre 20 px off, ~25 % corner fall-off, dust, a 100 ADU dark offset."""
+    """Build a typical widefield flat: centre 20 px off, ~25 % corner fall-off, dust, a 100 ADU dark offset.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    FlatSample
+        The sample with its truth.
+    """
     return make_flat_field(FlatSampleSpec(seed=seed, dark_adu=100.0))
 
 
 def flat_field_misaligned_sample(seed: int = 1) -> FlatSample:
-    """A badly misaligned lamp for teaching: the illumination centre near a corner, strong fall-off."""
+    """Build a badly misaligned lamp for teaching: the illumination centre near a corner, strong fall-off.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    FlatSample
+        The sample with its truth.
+    """
     return make_flat_field(
         FlatSampleSpec(
             seed=seed, centre_yx=(90.0, 430.0), sigma_yx=(260.0, 300.0), peak_photons=4000.0, dust_specks=3
@@ -558,7 +614,18 @@ def make_multicolour_beads(
 
 
 def coregistration_sample(seed: int = 0) -> MulticolourSample:
-    """Two colours, 45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification, 0.05° rotation."""
+    """Build two-colour beads: 45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification, 0.05° rotation.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    MulticolourSample
+        The sample with its truth.
+    """
     return make_multicolour_beads(BeadSampleSpec(shape=(40, 384, 384), n_beads=30, hot_pixels=0, seed=seed))
 
 

@@ -66,8 +66,22 @@ def draw_trend(
 ) -> None:
     """Values over time with uncertainty bars, tolerance lines, failed runs in red, the drift line.
 
-    The y axis shows the metric's human label and unit (report.labels); ``measurement`` picks
-    the label table (None: any table that knows the metric).
+    The y axis shows the metric's human label and unit (report.labels).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    series : pandas.DataFrame
+        What :meth:`HistoryStore.metric_series` returns.
+    metric : str
+        The metric's name.
+    thresholds : list of tuple of (str, float), optional
+        (comparison, threshold) limits drawn as lines.
+    drift : DriftResult, optional
+        The drift test, drawn as its regression line.
+    measurement : str, optional
+        Picks the label table (None: any table that knows the metric).
     """
     if series.empty:
         ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
@@ -351,8 +365,28 @@ class PeriodReport:
     ) -> dict[str, Path]:
         """Write ``<stem>.html``, ``<stem>.pdf``, ``<stem>.json`` (and ``<stem>.companion.ome``).
 
-        Never overwrites silently: when any of them exists and ``overwrite`` is false, raises
-        FileExistsError and writes nothing (:func:`period_report_paths` names the files beforehand).
+        Never overwrites silently: :func:`period_report_paths` names the files beforehand.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The output folder.
+        stem : str
+            The files' common name.
+        overwrite : bool
+            Replace existing files.
+        ome_companion : bool
+            Also write the summary as an OME companion file.
+
+        Returns
+        -------
+        dict of str to Path
+            The files written, by kind.
+
+        Raises
+        ------
+        FileExistsError
+            If any of the files exists and ``overwrite`` is False (nothing is written).
         """
         folder = Path(folder)
         paths = period_report_paths(folder, stem, ome_companion)
@@ -372,7 +406,13 @@ class PeriodReport:
         return paths
 
     def ome_xml(self) -> str:
-        """The summary as an OME companion: one MapAnnotation of key-value pairs (namespace of the schema)."""
+        """Render the summary as an OME companion.
+
+        Returns
+        -------
+        str
+            OME-XML with one MapAnnotation of key-value pairs (namespace of the schema).
+        """
         from ome_types import model as om
 
         pairs = [
@@ -400,7 +440,22 @@ class PeriodReport:
 def period_report_paths(
     folder: str | Path, stem: str = "qc_period_report", ome_companion: bool = False
 ) -> dict[str, Path]:
-    """The files :meth:`PeriodReport.write` writes into ``folder`` (to look for existing ones first)."""
+    """Return the files :meth:`PeriodReport.write` writes into ``folder`` (to look for existing ones first).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder.
+    stem : str
+        The files' common name.
+    ome_companion : bool
+        Include the OME companion file.
+
+    Returns
+    -------
+    dict of str to Path
+        The paths by kind (html, pdf, json and ome).
+    """
     folder = Path(folder)
     paths = {
         "html": folder / f"{stem}.html",
@@ -434,7 +489,29 @@ def _clean_row(d: Mapping[Hashable, Any]) -> dict[str, Any]:
 def period_report(
     store: HistoryStore, instrument: str, start: str, end: str, last_n: int = 10
 ) -> PeriodReport:
-    """Gather every run of ``instrument`` acquired between ``start`` and ``end`` (ISO dates, inclusive)."""
+    """Gather every run of ``instrument`` acquired between ``start`` and ``end`` (ISO dates, inclusive).
+
+    Parameters
+    ----------
+    store : HistoryStore
+        The history.
+    instrument : str
+        The instrument's name.
+    start, end : str
+        The period, ISO dates, inclusive.
+    last_n : int
+        The number of most recent runs in each drift test.
+
+    Returns
+    -------
+    PeriodReport
+        The report, ready to write.
+
+    Raises
+    ------
+    HistoryError
+        If the period starts after it ends, or the instrument has no runs in the history.
+    """
     if start > end:
         raise HistoryError(f"The period starts ({start}) after it ends ({end}).")
     runs = store.runs(instrument, start=start, end=end)

@@ -114,7 +114,14 @@ def _first_missing_folder(path: Path) -> Path | None:
 
 
 def default_history_url() -> str:
-    """``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the user data folder."""
+    """Return where the history lives unless told otherwise.
+
+    Returns
+    -------
+    str
+        ``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the
+        user data folder.
+    """
     env = os.environ.get("MICROSCOPE_QC_HISTORY")
     if env:
         return env
@@ -161,7 +168,30 @@ class RunRecord:
     ) -> RunRecord:
         """The record of an exported run, the same from the command line and from a widget.
 
-        ``info`` is the export's :class:`~microscope_qc.report.InputInfo` (file path and checksum).
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        info : InputInfo
+            The export's input (file path and checksum).
+        report_path : str or Path
+            The HTML report written.
+        objective : str
+            The objective's name, if known.
+        channel : str
+            The channel preset(s), if known.
+        acquired_at : str, optional
+            The acquisition date (ISO), if the file has one.
+
+        Returns
+        -------
+        RunRecord
+            The record to pass to :meth:`HistoryStore.record`.
+
+        Raises
+        ------
+        HistoryError
+            If the instrument name is empty.
         """
         if not instrument or not instrument.strip():
             raise HistoryError("Give the instrument's name to record the run in the QC history.")
@@ -333,7 +363,25 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ writing
     def record(self, result: Result, record: RunRecord) -> str:
-        """Store one run (all metrics and verdicts) in one transaction; returns the run's uuid."""
+        """Store one run (all metrics and verdicts) in one transaction.
+
+        Parameters
+        ----------
+        result : Result
+            The analysis result.
+        record : RunRecord
+            Where the run came from (instrument, input, report, dates).
+
+        Returns
+        -------
+        str
+            The run's uuid.
+
+        Raises
+        ------
+        HistoryError
+            If the record names no instrument.
+        """
         if not record.instrument:
             raise HistoryError("A run needs an instrument name to be recorded.")
         run_uuid = record.uuid or str(uuid.uuid4())
@@ -439,7 +487,23 @@ class HistoryStore:
         return df
 
     def run(self, run_uuid: str) -> dict[str, Any]:
-        """One run with its metrics and verdicts."""
+        """Return one run with its metrics and verdicts.
+
+        Parameters
+        ----------
+        run_uuid : str
+            The run's uuid.
+
+        Returns
+        -------
+        dict
+            ``{"run": dict of the run's fields, "metrics": DataFrame, "verdicts": DataFrame}``.
+
+        Raises
+        ------
+        HistoryError
+            If there is no run with that uuid.
+        """
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.uuid == run_uuid)).mappings().first()
             if row is None:
@@ -455,7 +519,29 @@ class HistoryStore:
     def metric_series(
         self, instrument: str, metric: str, channel: int | None = None, measurement: str | None = None
     ) -> pd.DataFrame:
-        """Values of one metric over time for one instrument: time, value, uncertainty, passed, run uuid."""
+        """Return the values of one metric over time for one instrument.
+
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        metric : str
+            The metric's name.
+        channel : int, optional
+            Only this channel; None: every channel.
+        measurement : str, optional
+            Only this measurement; None: any.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns time, value, uncertainty, unit, passed and run uuid, oldest first.
+
+        Raises
+        ------
+        HistoryError
+            If the instrument has no runs in the history.
+        """
         when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at).label("time")
         q = (
             sa.select(
@@ -485,7 +571,20 @@ class HistoryStore:
         return df
 
     def thresholds(self, instrument: str, metric: str) -> list[tuple[str, float]]:
-        """The distinct limits (comparison, threshold) this metric was judged against for an instrument."""
+        """Return the distinct limits this metric was judged against for an instrument.
+
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        metric : str
+            The metric's name.
+
+        Returns
+        -------
+        list of tuple of (str, float)
+            (comparison, threshold) pairs, sorted.
+        """
         q = (
             sa.select(verdicts.c.comparison, verdicts.c.threshold)
             .distinct()
@@ -523,7 +622,29 @@ class HistoryStore:
     def export(
         self, folder: str | Path, fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False
     ) -> dict[str, Path]:
-        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid)."""
+        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid).
+
+        Parameters
+        ----------
+        folder : str or Path
+            Where to write ``runs``, ``metrics`` and ``verdicts``.
+        fmt : {"csv", "parquet"}
+            The file format.
+        overwrite : bool
+            Replace existing files.
+
+        Returns
+        -------
+        dict of str to Path
+            The files written, by table.
+
+        Raises
+        ------
+        HistoryError
+            If the format is neither csv nor parquet.
+        FileExistsError
+            If a file exists and ``overwrite`` is False.
+        """
         folder = Path(folder)
         ext = {"csv": ".csv", "parquet": ".parquet"}.get(fmt)
         if ext is None:
@@ -560,7 +681,23 @@ class HistoryStore:
         return targets
 
     def import_(self, folder: str | Path) -> int:
-        """Read an export back; runs already present (same uuid) are skipped. Returns the number of runs added."""
+        """Read an export back; runs already present (same uuid) are skipped.
+
+        Parameters
+        ----------
+        folder : str or Path
+            A folder written by :meth:`export`.
+
+        Returns
+        -------
+        int
+            The number of runs added.
+
+        Raises
+        ------
+        HistoryError
+            If files of the export are missing.
+        """
         folder = Path(folder)
         ext = ".parquet" if (folder / "runs.parquet").exists() else ".csv"
         paths = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}
