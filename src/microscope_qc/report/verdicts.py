@@ -19,12 +19,36 @@ _SIGNS = {"<=": "≤", ">=": "≥"}
 
 
 def comparison_sign(comparison: str) -> str:
-    """``"<="`` → ``"≤"``, ``">="`` → ``"≥"`` (anything else unchanged)."""
+    """Return a comparison's sign: ``"<="`` → ``"≤"``, ``">="`` → ``"≥"`` (anything else unchanged).
+
+    Parameters
+    ----------
+    comparison : str
+        The comparison as stored in a verdict.
+
+    Returns
+    -------
+    str
+        The sign.
+    """
     return _SIGNS.get(comparison, comparison)
 
 
 def unit_suffix(measurement: str | None, metric: str) -> str:
-    """The metric's unit as written after a number: ``" µm"``, ``"%"``, ``"°"``, or ``""``."""
+    """Return the metric's unit as written after a number: ``" µm"``, ``"%"``, ``"°"``, or ``""``.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    metric : str
+        The metric's name.
+
+    Returns
+    -------
+    str
+        The suffix.
+    """
     unit = display_unit(label(measurement, metric).unit)
     return f" {unit}" if unit and unit not in ("%", "°") else unit
 
@@ -37,7 +61,24 @@ def _number(value: Any, fmt: str) -> str:
 
 
 def limit_text(measurement: str | None, metric: str, comparison: str, threshold: float) -> str:
-    """The limit a metric is judged against: ``"≤ 0.2534 µm"``."""
+    """Render the limit a metric is judged against: ``"≤ 0.2534 µm"``.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    metric : str
+        The metric's name.
+    comparison : str
+        ``"<="`` or ``">="``.
+    threshold : float
+        The limit.
+
+    Returns
+    -------
+    str
+        The limit as text.
+    """
     return f"{comparison_sign(comparison)} {_number(threshold, '.4g')}{unit_suffix(measurement, metric)}"
 
 
@@ -46,8 +87,19 @@ def verdict_text(measurement: str | None, verdict: Verdict | Mapping[str, Any]) 
 
     For example ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
 
-    ``verdict`` is a :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
     Plain text: escape it for HTML.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    verdict : Verdict or mapping
+        A :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
+
+    Returns
+    -------
+    str
+        The sentence.
     """
     v = verdict.to_dict() if isinstance(verdict, Verdict) else verdict
     metric, channel = v["metric"], v.get("channel")
