@@ -320,3 +320,13 @@ def test_period_report_refuses_to_overwrite(tmp_path):
     assert paths["json"].read_text() == "mine"
     rep.write(tmp_path / "out", ome_companion=True, overwrite=True)
     assert json.loads(paths["json"].read_text())["instrument"] == "scope"
+
+
+def test_schema_version_missing_is_a_history_error(tmp_path):
+    # schema_version used to call int(None) (TypeError) when the version row had gone
+    path = tmp_path / "h.sqlite"
+    store = HistoryStore(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM schema_info")
+    with pytest.raises(HistoryError, match="schema version is missing"):
+        _ = store.schema_version

@@ -17,7 +17,9 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
@@ -35,6 +37,12 @@ from microscope_qc.measurements import (
 from microscope_qc.profiles import ProfileError
 from microscope_qc.report import ExportExistsError, InputInfo, export_result
 from microscope_qc.results import AnalysisError, Result
+
+if TYPE_CHECKING:
+    from microscope_qc.io import ImageData
+    from microscope_qc.profiles import InstrumentProfile
+
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
 
@@ -57,7 +65,19 @@ CLI_NAMES: dict[str, str] = {
 
 
 def error_message(exc: BaseException) -> str:
-    """An error as the command line shows it: core placeholders become the CLI's option names."""
+    """Render an error as the command line shows it.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error; a :class:`~microscope_qc.errors.QCError`'s placeholders become the CLI's
+        option names (:data:`CLI_NAMES`).
+
+    Returns
+    -------
+    str
+        The message.
+    """
     return exc.render(CLI_NAMES) if isinstance(exc, QCError) else str(exc)
 
 
@@ -66,6 +86,14 @@ EXIT_FAILED_VERDICT = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``microscope-qc`` argument parser: one sub-command per measurement, and more.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with the measurements' sub-commands and ``sample``, ``list``, ``history``
+        and ``instrument``.
+    """
     parser = argparse.ArgumentParser(
         prog="microscope-qc",
         description="Light-microscope quality control (QUAREP-LiMi): the napari-microscope-qc analyses, headless.",
@@ -110,9 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _summary_rows(path: Path, result: Result, columns) -> list[list[str]]:
+def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[list[str]]:
     rows = []
-    channels = sorted({m.channel for m in result.metrics if m.channel is not None}) or [None]
+    channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [None]
     for c in channels:
         row = [path.name, "" if c is None else str(c)]
         for name in columns:
@@ -147,7 +175,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 def _out_dirs(groups: list[list[Path]]) -> list[str]:
     """One output folder name per analysis: the file stem, made unique when stems collide."""
     names = [g[0].name.split(".")[0] + ("_combined" if len(g) > 1 else "") for g in groups]
-    out = []
+    out: list[str] = []
     for name, g in zip(names, groups, strict=True):
         if names.count(name) > 1 and g[0].exists():
             name = f"{name}_{sha256_file(g[0])[:8]}"
@@ -155,7 +183,7 @@ def _out_dirs(groups: list[list[Path]]) -> list[str]:
     return out
 
 
-def _input_info(paths: list[Path], images) -> InputInfo:
+def _input_info(paths: list[Path], images: list[ImageData]) -> InputInfo:
     first = images[0]
     combined = None
     if len(paths) > 1:
@@ -170,7 +198,14 @@ def _input_info(paths: list[Path], images) -> InputInfo:
     )
 
 
-def _record(result, args: argparse.Namespace, profile, image, info: InputInfo, report: Path) -> str:
+def _record(
+    result: Result,
+    args: argparse.Namespace,
+    profile: InstrumentProfile | None,
+    image: ImageData,
+    info: InputInfo,
+    report: Path,
+) -> str:
     from microscope_qc.history import HistoryStore, RunRecord
 
     name = profile.name if profile is not None else args.instrument_name
@@ -205,7 +240,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
 
             profile = profile_from_args(args)
-            result = m.cli.run(images, args, progress)
+            result: Result = m.cli.run(images, args, progress)
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
             out_dir = args.out / stem
@@ -248,7 +283,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
 def _write_sample(args: argparse.Namespace) -> int:
     _, sample = all_samples()[args.kind]
     try:
-        written = sample.write(sample.make(args.seed), args.path, args.overwrite)
+        written = sample.write_new(args.path, args.seed, args.overwrite)
     except FileExistsError as exc:
         print(f"error: {error_message(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -259,7 +294,7 @@ def _write_sample(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------- history
 
 
-def _add_history_commands(sub) -> None:
+def _add_history_commands(sub: _SubParsers) -> None:
     h = sub.add_parser("history", help="the QC history: list, show, trend, report, export, import")
     h.add_argument(
         "--history", metavar="LOCATION", help="database file or SQLAlchemy URL (default: user data folder)"
@@ -373,7 +408,7 @@ def _run_history(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------- instruments
 
 
-def _add_instrument_commands(sub) -> None:
+def _add_instrument_commands(sub: _SubParsers) -> None:
     ins = sub.add_parser("instrument", help="instrument profiles: new, show, edit")
     isub = ins.add_subparsers(dest="instrument_command", required=True, metavar="ACTION")
     new = isub.add_parser("new", help="create a profile (YAML or JSON by suffix)")
@@ -401,7 +436,7 @@ def _add_instrument_commands(sub) -> None:
     _add_edit_options(edit)
 
 
-def _add_edit_options(p) -> None:
+def _add_edit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--objective",
         action="append",
@@ -419,7 +454,7 @@ def _add_edit_options(p) -> None:
     )
 
 
-def _apply_edits(profile, args: argparse.Namespace) -> None:
+def _apply_edits(profile: InstrumentProfile, args: argparse.Namespace) -> None:
     from microscope_qc.profiles import ChannelPreset, Objective, Tolerance
 
     def parts(text: str, n: int, what: str) -> list[str]:
@@ -480,7 +515,19 @@ def _run_instrument(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``microscope-qc`` console script."""
+    """Run the ``microscope-qc`` console script.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when every file was analysed, 2 when any could not be, 3 with
+        ``--strict`` when a verdict failed.
+    """
     logging.getLogger("bioio").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="bioio.*")
     warnings.filterwarnings("ignore", module="bioio_tifffile.*")

@@ -1,5 +1,7 @@
-"""Instrument profiles: a microscope's objectives, light sources, detectors, channels and the
-facility's tolerances, stored as a readable YAML (or JSON) file that users can version.
+"""Instrument profiles, stored as a readable YAML (or JSON) file that users can version.
+
+A profile holds a microscope's objectives, light sources, detectors, channels and the facility's
+tolerances.
 
 Choosing an instrument + objective + channel pre-fills a measurement's settings; values found in
 the image file still win, and the result records which source each value came from
@@ -9,9 +11,10 @@ the image file still win, and the result records which source each value came fr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from microscope_qc.instrument import (
     ChannelSettings,
@@ -22,7 +25,7 @@ from microscope_qc.instrument import (
     Source,
 )
 from microscope_qc.io import atomic_write
-from microscope_qc.results import Limit, Limits
+from microscope_qc.results import Limit, Limits, Result
 
 __all__ = [
     "Objective",
@@ -45,6 +48,8 @@ class ProfileError(ValueError):
 
 @dataclass
 class Objective:
+    """An objective: magnification, NA and immersion."""
+
     name: str
     magnification: float
     na: float
@@ -55,6 +60,8 @@ class Objective:
 
 @dataclass
 class LightSource:
+    """A light source and its wavelength (nm)."""
+
     name: str
     wavelength_nm: float
     kind: str = "laser"  # laser, LED, lamp
@@ -62,6 +69,8 @@ class LightSource:
 
 @dataclass
 class Detector:
+    """A camera or point detector."""
+
     name: str
     kind: str = "sCMOS"  # sCMOS, CCD, EMCCD, PMT, HyD, SPAD
     pixel_size_um: float | None = None  # physical pixel size on the chip
@@ -105,6 +114,14 @@ class InstrumentProfile:
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> None:
+        """Check the profile for consistency.
+
+        Raises
+        ------
+        ProfileError
+            If a name is missing or repeated, the modality is unknown, or a value is out of range (NA, refractive
+            index, wavelengths, tolerances without a limit); the message says which.
+        """
         if not self.name.strip():
             raise ProfileError("The instrument needs a name.")
         try:
@@ -137,15 +154,72 @@ class InstrumentProfile:
                 raise ProfileError(f"Tolerance for {t.metric!r} needs a min or a max.")
 
     def objective(self, name: str) -> Objective:
+        """Return the objective called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The objective's name.
+
+        Returns
+        -------
+        Objective
+            The objective.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no objective of that name (the message lists those it has).
+        """
         return _find(self.objectives, name, "objective", self.name)
 
     def channel(self, name: str) -> ChannelPreset:
+        """Return the channel preset called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The preset's name.
+
+        Returns
+        -------
+        ChannelPreset
+            The preset.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no channel of that name (the message lists those it has).
+        """
         return _find(self.channels, name, "channel", self.name)
 
     def settings_for(
-        self, objective: str, channels: list[str] | str | None = None, voxel_size_um=None
+        self,
+        objective: str,
+        channels: list[str] | str | None = None,
+        voxel_size_um: tuple[float, float, float] | None = None,
     ) -> MicroscopeSettings:
-        """Microscope settings from this profile, each recorded with source ``instrument``."""
+        """Build microscope settings from this profile, each recorded with source ``instrument``.
+
+        Parameters
+        ----------
+        objective : str
+            The objective's name.
+        channels : str or list of str, optional
+            Channel preset names, one per image channel; None: one unnamed channel.
+        voxel_size_um : tuple of float, optional
+            (z, y, x) voxel size; profiles do not know it.
+
+        Returns
+        -------
+        MicroscopeSettings
+            The settings, with their sources.
+
+        Raises
+        ------
+        ProfileError
+            If the profile has no such objective or channel preset.
+        """
         obj = self.objective(objective)
         names = [channels] if isinstance(channels, str) else list(channels or [])
         presets = [self.channel(n) for n in names] or [ChannelPreset("channel 0")]
@@ -155,7 +229,7 @@ class InstrumentProfile:
             na=obj.na,
             immersion_index=obj.immersion_index,
             pinhole_au=self.pinhole_au,
-            voxel_size_um=tuple(voxel_size_um) if voxel_size_um else None,
+            voxel_size_um=voxel_size_um or None,
             channels=tuple(ChannelSettings(p.name, p.wavelength_ex_nm, p.wavelength_em_nm) for p in presets),
         )
         sources = {
@@ -185,10 +259,37 @@ class InstrumentProfile:
 
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
+        """Return the profile as plain data, as written to YAML or JSON.
+
+        Returns
+        -------
+        dict
+            Every field, the lists as lists of dicts.
+        """
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "profile") -> InstrumentProfile:
+        """Build a profile from plain data and validate it.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returns (as read from YAML or JSON).
+        origin : str
+            Where the data came from, for the messages.
+
+        Returns
+        -------
+        InstrumentProfile
+            The validated profile.
+
+        Raises
+        ------
+        ProfileError
+            If the data is not a mapping, has unknown or malformed fields, or fails
+            :meth:`validate`.
+        """
         if not isinstance(data, dict):
             raise ProfileError(f"{origin}: expected a mapping at the top level, got {type(data).__name__}.")
         known = {f.name for f in fields(cls)}
@@ -222,7 +323,15 @@ class InstrumentProfile:
         return profile
 
 
-def _find(items, name: str, kind: str, instrument: str):
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_NamedT = TypeVar("_NamedT", bound=_Named)
+
+
+def _find(items: Sequence[_NamedT], name: str, kind: str, instrument: str) -> _NamedT:
     for item in items:
         if item.name == name:
             return item
@@ -231,7 +340,23 @@ def _find(items, name: str, kind: str, instrument: str):
 
 
 def load_profile(path: str | Path) -> InstrumentProfile:
-    """Read a profile from YAML (``.yaml``/``.yml``) or JSON."""
+    """Read a profile from YAML (``.yaml``/``.yml``) or JSON.
+
+    Parameters
+    ----------
+    path : str or Path
+        The profile file; ``.json`` is read as JSON, anything else as YAML.
+
+    Returns
+    -------
+    InstrumentProfile
+        The validated profile.
+
+    Raises
+    ------
+    ProfileError
+        If the file does not exist, cannot be parsed, or is not a valid profile.
+    """
     import yaml
 
     path = Path(path)
@@ -248,7 +373,32 @@ def load_profile(path: str | Path) -> InstrumentProfile:
 
 
 def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool = False) -> Path:
-    """Write a profile as YAML or JSON (by suffix); validated first, written atomically, never overwritten silently."""
+    """Write a profile as YAML or JSON (by suffix).
+
+    The profile is validated first and written atomically; an existing file is never
+    overwritten silently.
+
+    Parameters
+    ----------
+    profile : InstrumentProfile
+        The profile to write.
+    path : str or Path
+        The file; ``.json`` writes JSON, anything else YAML.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ProfileError
+        If the profile is not valid.
+    FileExistsError
+        If the file exists and ``overwrite`` is False.
+    """
     import yaml
 
     profile.validate()
@@ -266,7 +416,22 @@ def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool =
 
 
 def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSettings) -> MicroscopeSettings:
-    """File metadata wins; the instrument fills what the file lacks; each value keeps its source."""
+    """Merge the settings from a file with those from an instrument profile.
+
+    File metadata wins; the instrument fills what the file lacks; each value keeps its source.
+
+    Parameters
+    ----------
+    from_file : MicroscopeSettings
+        What the image file says.
+    from_instrument : MicroscopeSettings
+        What the instrument profile says.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The merged settings.
+    """
     from dataclasses import replace
 
     out = from_file
@@ -296,16 +461,37 @@ def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSet
 
 
 def limits_of(profile: InstrumentProfile) -> Limits:
-    """The profile's tolerances as the :class:`~microscope_qc.results.Limits` an analysis applies."""
+    """Return the profile's tolerances as the limits an analysis applies.
+
+    Parameters
+    ----------
+    profile : InstrumentProfile
+        The instrument.
+
+    Returns
+    -------
+    Limits
+        One :class:`~microscope_qc.results.Limit` per tolerance, with the instrument as source.
+    """
     return Limits(
         tuple(Limit(t.metric, t.min, t.max) for t in profile.tolerances),
         source=f"instrument {profile.name!r}",
     )
 
 
-def apply_tolerances(result, profile: InstrumentProfile) -> None:
-    """Judge a result against the facility's tolerances: one verdict per limit, replacing the
-    default verdict of the same metric and channel, with the instrument named as the source."""
+def apply_tolerances(result: Result, profile: InstrumentProfile) -> None:
+    """Judge a result against the facility's tolerances.
+
+    One verdict per limit, replacing the default verdict of the same metric and channel, with
+    the instrument named as the source.
+
+    Parameters
+    ----------
+    result : Result
+        The result to judge; its verdicts are changed in place.
+    profile : InstrumentProfile
+        The instrument whose tolerances apply.
+    """
     limits_of(profile).apply(result)
 
 
@@ -324,9 +510,32 @@ def resolve_settings(
 
     File metadata first; the instrument profile's objective and channel presets fill what the
     file lacks; the user's overrides go on top; each value keeps its source (file, instrument,
-    user). ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
-    bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (one value or one per channel);
-    ``None`` values are ignored.
+    user).
+
+    Parameters
+    ----------
+    from_file : MicroscopeSettings
+        The settings read from the image file.
+    profile : InstrumentProfile, optional
+        The instrument; None: no instrument values.
+    objective : str, optional
+        The profile's objective to use (needed with a profile).
+    channel_presets : list of str, optional
+        The profile's channel presets, one per channel.
+    overrides : dict, optional
+        Keys voxel_size_um, na, immersion_index, modality, pinhole_au, bead_diameter_um,
+        wavelength_ex_nm, wavelength_em_nm (one value or one per channel); ``None`` values
+        are ignored.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The resolved settings, each with its source.
+
+    Raises
+    ------
+    ProfileError
+        If the profile has no such objective or channel preset.
     """
     ms = from_file
     if profile is not None and objective:

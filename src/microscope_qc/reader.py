@@ -5,6 +5,7 @@ Qt-free: it returns napari layer-data tuples; napari calls it through the manife
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,46 @@ __all__ = ["napari_get_reader", "read_layers"]
 
 _SUFFIXES = (".ome.tif", ".ome.tiff")
 
+#: A napari layer-data tuple: (data, layer keyword arguments, layer type); data is a dask array.
+LayerDataTuple = tuple[Any, dict[str, Any], str]
 
-def napari_get_reader(path: str | list[str]) -> Any:
-    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader)."""
+
+def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
+    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader).
+
+    Parameters
+    ----------
+    path : str or list of str
+        What napari wants to open.
+
+    Returns
+    -------
+    callable or None
+        :func:`read_layers`, or None if any path is not an OME-TIFF.
+    """
     paths = [path] if isinstance(path, str) else list(path)
     if paths and all(str(p).lower().endswith(_SUFFIXES) for p in paths):
         return read_layers
     return None
 
 
-def read_layers(path: str | list[str]) -> list[tuple]:
-    """One image layer per file and channel, lazily, with the voxel size as scale and the file's
-    acquisition metadata (and where each value came from) in ``layer.metadata``."""
+def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
+    """Read OME-TIFF files as napari layer data.
+
+    One image layer per file and channel, lazily, with the voxel size as scale and the file's
+    acquisition metadata (and where each value came from) in ``layer.metadata``.
+
+    Parameters
+    ----------
+    path : str or list of str
+        One or more OME-TIFF files.
+
+    Returns
+    -------
+    list of tuple
+        napari layer-data tuples ``(data, kwargs, "image")``; empty if a file cannot be read
+        (napari then reports that no reader could open it).
+    """
     paths = [path] if isinstance(path, str) else list(path)
     layers = []
     for p in paths:

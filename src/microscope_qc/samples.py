@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from microscope_qc.instrument import FWHM_PER_SIGMA
@@ -37,7 +39,24 @@ __all__ = [
     "coregistration_sample",
     "transform_points",
     "napari_coregistration",
+    "BeadMetadata",
+    "LayerDataTuple",
 ]
+
+#: A napari layer-data tuple: (data, layer keyword arguments, layer type).
+LayerDataTuple = tuple[npt.NDArray[Any], dict[str, Any], str]
+
+
+class BeadMetadata(TypedDict):
+    """The acquisition settings of a synthetic bead stack, as written into its metadata."""
+
+    voxel_size_um: tuple[float, float, float]
+    na: float
+    immersion_index: float
+    wavelength_ex_nm: list[float | None]
+    wavelength_em_nm: list[float | None]
+    modality: str
+    bead_diameter_um: float
 
 
 @dataclass(frozen=True)
@@ -77,12 +96,13 @@ class BeadSampleSpec:
 class BeadSample:
     """A synthetic stack (Z, Y, X) and its truth table (one row per bead, µm and pixels)."""
 
-    data: np.ndarray
+    data: npt.NDArray[np.uint16]
     truth: pd.DataFrame
     spec: BeadSampleSpec
 
     @property
-    def metadata(self) -> dict:
+    def metadata(self) -> BeadMetadata:
+        """The acquisition settings of the stack (voxel size, NA, wavelengths, modality, ...)."""
         s = self.spec
         return {
             "voxel_size_um": s.voxel_size_um,
@@ -95,7 +115,7 @@ class BeadSample:
         }
 
 
-def _positions(spec: BeadSampleSpec, rng: np.random.Generator) -> np.ndarray:
+def _positions(spec: BeadSampleSpec, rng: np.random.Generator) -> npt.NDArray[np.float64]:
     """Lateral bead positions (µm) with a minimum separation (dart throwing, vectorised per batch)."""
     _, h, w = spec.shape
     dz, dy, dx = spec.voxel_size_um
@@ -123,13 +143,18 @@ def _positions(spec: BeadSampleSpec, rng: np.random.Generator) -> np.ndarray:
 
 def make_bead_stack(
     spec: BeadSampleSpec = BeadSampleSpec(),
-    positions_um: tuple[np.ndarray, np.ndarray] | None = None,
+    positions_um: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> BeadSample:
     """Render a synthetic bead stack with known truth.
 
-    ``positions_um`` = ((N, 2) lateral (y, x), (N,) axial) places the beads exactly (multicolour
-    samples render the same beads, transformed, in every channel); otherwise positions are drawn
-    at random with the spec's separation, tilt and curvature.
+    Parameters
+    ----------
+    spec : BeadSampleSpec
+        The stack's shape, voxel size, PSF, noise and acquisition settings.
+    positions_um : tuple of ndarray, optional
+        ((N, 2) lateral (y, x), (N,) axial) positions in µm: places the beads exactly
+        (multicolour samples render the same beads, transformed, in every channel). If None,
+        positions are drawn at random with the spec's separation, tilt and curvature.
 
     Returns
     -------
@@ -137,6 +162,12 @@ def make_bead_stack(
         ``data`` is uint16 (Z, Y, X) in ADU; ``truth`` has per bead ``z_px, y_px, x_px``
         (float voxel indices), ``x_um, y_um, z_um``, ``fwhm_x_um, fwhm_y_um, fwhm_z_um`` (along
         the image axes), ``fwhm_major_um, fwhm_minor_um, theta_deg`` and ``photons``.
+
+    Raises
+    ------
+    ValueError
+        If the beads do not fit: the image is too small for the margin or separation, or the
+        tilt and curvature move beads outside the stack.
     """
     rng = np.random.default_rng(spec.seed)
     nz, h, w = spec.shape
@@ -225,12 +256,34 @@ def make_bead_stack(
 
 
 def psf_beads_sample(seed: int = 0) -> BeadSample:
-    """The standard teaching sample: 24 beads, NA 1.4 oil, 65 nm pixels, clean PSF."""
+    """Build the standard teaching sample: 24 beads, NA 1.4 oil, 65 nm pixels, clean PSF.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    BeadSample
+        The sample with its truth.
+    """
     return make_bead_stack(BeadSampleSpec(seed=seed))
 
 
 def psf_aberrated_sample(seed: int = 1) -> BeadSample:
-    """An aberrated instrument: astigmatic (1.4:1 at 30°), tilted focal plane and field curvature."""
+    """Build an aberrated instrument: astigmatic (1.4:1 at 30°), tilted focal plane and field curvature.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    BeadSample
+        The sample with its truth.
+    """
     return make_bead_stack(
         BeadSampleSpec(
             seed=seed,
@@ -243,22 +296,27 @@ def psf_aberrated_sample(seed: int = 1) -> BeadSample:
     )
 
 
-def _layer_data(sample: BeadSample, name: str) -> list[tuple]:
+def _layer_data(sample: BeadSample, name: str) -> list[LayerDataTuple]:
     meta = {
         "microscope_qc": {"settings": sample.metadata, "source": f"synthetic sample '{name}'"},
         "truth": sample.truth,
     }
-    kwargs = {"name": name, "scale": sample.spec.voxel_size_um, "metadata": meta, "colormap": "gray"}
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "scale": sample.spec.voxel_size_um,
+        "metadata": meta,
+        "colormap": "gray",
+    }
     return [(sample.data, kwargs, "image")]
 
 
-def napari_psf_beads() -> list[tuple]:
-    """napari sample: synthetic beads with known truth (File ▸ Open Sample)."""
+def napari_psf_beads() -> list[LayerDataTuple]:
+    """The napari sample: synthetic beads with known truth (File ▸ Open Sample)."""
     return _layer_data(psf_beads_sample(), "synthetic beads")
 
 
-def napari_psf_aberrated() -> list[tuple]:
-    """napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
+def napari_psf_aberrated() -> list[LayerDataTuple]:
+    """The napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
     return _layer_data(psf_aberrated_sample(), "synthetic beads (aberrated)")
 
 
@@ -284,14 +342,17 @@ class FlatSampleSpec:
 
 @dataclass
 class FlatSample:
-    data: np.ndarray
-    dark: np.ndarray | None
-    illumination: np.ndarray  # noiseless, dust-free illumination (photons)
+    """A synthetic flat-field image, its dark image (if any) and its true illumination."""
+
+    data: npt.NDArray[np.integer[Any]]
+    dark: npt.NDArray[np.integer[Any]] | None
+    illumination: npt.NDArray[np.float64]  # noiseless, dust-free illumination (photons)
     spec: FlatSampleSpec
     dust: list[tuple[float, float, float]] = field(default_factory=list)  # (y, x, radius) of each speck
 
     @property
-    def truth(self) -> dict:
+    def truth(self) -> dict[str, float]:
+        """The true illumination centre (pixels) and mean corner fall-off (percent)."""
         s = self.spec
         h, w = s.shape
         peak = float(
@@ -308,7 +369,9 @@ class FlatSample:
         }
 
 
-def _gauss2(yy: np.ndarray, xx: np.ndarray, s: FlatSampleSpec) -> np.ndarray:
+def _gauss2(
+    yy: npt.NDArray[np.float64], xx: npt.NDArray[np.float64], s: FlatSampleSpec
+) -> npt.NDArray[np.float64]:
     return s.peak_photons * np.exp(
         -((yy - s.centre_yx[0]) ** 2) / (2 * s.sigma_yx[0] ** 2)
         - (xx - s.centre_yx[1]) ** 2 / (2 * s.sigma_yx[1] ** 2)
@@ -316,13 +379,25 @@ def _gauss2(yy: np.ndarray, xx: np.ndarray, s: FlatSampleSpec) -> np.ndarray:
 
 
 def make_flat_field(spec: FlatSampleSpec = FlatSampleSpec()) -> FlatSample:
-    """Render a synthetic flat with known illumination centre and fall-off."""
+    """Render a synthetic flat with known illumination centre and fall-off.
+
+    Parameters
+    ----------
+    spec : FlatSampleSpec
+        Shape, illumination, dust, noise and data type.
+
+    Returns
+    -------
+    FlatSample
+        The image, its dark image when ``spec.dark_adu`` is set, the noiseless illumination
+        and the dust specks.
+    """
     rng = np.random.default_rng(spec.seed)
     h, w = spec.shape
     yy, xx = np.indices(spec.shape, dtype=np.float64)
     illum = _gauss2(yy, xx, spec)
     transmission = np.ones(spec.shape)
-    dust = []
+    dust: list[tuple[float, float, float]] = []
     for _ in range(spec.dust_specks):
         cy, cx = rng.uniform(0.1, 0.9) * h, rng.uniform(0.1, 0.9) * w
         r = rng.uniform(2.0, 6.0)
@@ -336,7 +411,7 @@ def make_flat_field(spec: FlatSampleSpec = FlatSampleSpec()) -> FlatSample:
     )
     info = np.iinfo(spec.dtype)
     data = np.clip(np.rint(adu), 0, info.max).astype(spec.dtype)
-    dark = None
+    dark: npt.NDArray[np.integer[Any]] | None = None
     if spec.dark_adu:
         dark = np.clip(
             np.rint(spec.dark_adu + rng.normal(0, spec.read_noise_e, spec.shape)), 0, info.max
@@ -345,12 +420,34 @@ def make_flat_field(spec: FlatSampleSpec = FlatSampleSpec()) -> FlatSample:
 
 
 def flat_field_sample(seed: int = 0) -> FlatSample:
-    """A typical widefield flat: centre 20 px off, ~25 % corner fall-off, dust, a 100 ADU dark offset."""
+    """Build a typical widefield flat: centre 20 px off, ~25 % corner fall-off, dust, a 100 ADU dark offset.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    FlatSample
+        The sample with its truth.
+    """
     return make_flat_field(FlatSampleSpec(seed=seed, dark_adu=100.0))
 
 
 def flat_field_misaligned_sample(seed: int = 1) -> FlatSample:
-    """A badly misaligned lamp for teaching: the illumination centre near a corner, strong fall-off."""
+    """Build a badly misaligned lamp for teaching: the illumination centre near a corner, strong fall-off.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    FlatSample
+        The sample with its truth.
+    """
     return make_flat_field(
         FlatSampleSpec(
             seed=seed, centre_yx=(90.0, 430.0), sigma_yx=(260.0, 300.0), peak_photons=4000.0, dust_specks=3
@@ -358,9 +455,11 @@ def flat_field_misaligned_sample(seed: int = 1) -> FlatSample:
     )
 
 
-def _flat_layers(sample: FlatSample, name: str) -> list[tuple]:
+def _flat_layers(sample: FlatSample, name: str) -> list[LayerDataTuple]:
     meta = {"microscope_qc": {"source": f"synthetic sample '{name}'"}, "truth": sample.truth}
-    layers = [(sample.data, {"name": name, "metadata": meta, "colormap": "gray"}, "image")]
+    layers: list[LayerDataTuple] = [
+        (sample.data, {"name": name, "metadata": meta, "colormap": "gray"}, "image")
+    ]
     if sample.dark is not None:
         layers.append(
             (sample.dark, {"name": f"{name} (dark)", "colormap": "gray", "visible": False}, "image")
@@ -368,13 +467,13 @@ def _flat_layers(sample: FlatSample, name: str) -> list[tuple]:
     return layers
 
 
-def napari_flat_field() -> list[tuple]:
-    """napari sample: a flat-field image with known illumination, and its dark image."""
+def napari_flat_field() -> list[LayerDataTuple]:
+    """The napari sample: a flat-field image with known illumination, and its dark image."""
     return _flat_layers(flat_field_sample(), "synthetic flat")
 
 
-def napari_flat_field_misaligned() -> list[tuple]:
-    """napari sample: a badly misaligned illumination (teaching)."""
+def napari_flat_field_misaligned() -> list[LayerDataTuple]:
+    """The napari sample: a badly misaligned illumination (teaching)."""
     return _flat_layers(flat_field_misaligned_sample(), "synthetic flat (misaligned)")
 
 
@@ -402,16 +501,38 @@ class ChannelTransform:
 class MulticolourSample:
     """A (C, Z, Y, X) bead stack and, per channel, every bead's true position (µm)."""
 
-    data: np.ndarray
+    data: npt.NDArray[np.uint16]
     truth: pd.DataFrame  # bead, channel, x_um, y_um, z_um
     spec: BeadSampleSpec
     transforms: tuple[ChannelTransform, ...]
 
 
 def transform_points(
-    t: ChannelTransform, yx_um: np.ndarray, z_um: np.ndarray, centre_yx: tuple[float, float]
-):
-    """Apply a channel transform to reference positions: returns (yx', z')."""
+    t: ChannelTransform,
+    yx_um: npt.ArrayLike,
+    z_um: npt.ArrayLike,
+    centre_yx: tuple[float, float],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Apply a channel transform to reference positions.
+
+    Parameters
+    ----------
+    t : ChannelTransform
+        The channel's shift, magnification and rotation.
+    yx_um : array_like
+        (N, 2) lateral reference positions (y, x), µm.
+    z_um : array_like
+        (N,) axial reference positions, µm.
+    centre_yx : tuple of float
+        The field centre (y, x) the magnification and rotation act about, µm.
+
+    Returns
+    -------
+    yx : ndarray
+        (N, 2) transformed lateral positions, µm.
+    z : ndarray
+        (N,) transformed axial positions, µm.
+    """
     th = math.radians(t.rotation_deg)
     rot = np.array([[math.cos(th), math.sin(th)], [-math.sin(th), math.cos(th)]])  # acts on (y, x)
     c = np.asarray(centre_yx)
@@ -423,8 +544,29 @@ def make_multicolour_beads(
     spec: BeadSampleSpec = BeadSampleSpec(shape=(40, 384, 384), n_beads=30, hot_pixels=0),
     transforms: tuple[ChannelTransform, ...] | None = None,
 ) -> MulticolourSample:
-    """Multi-colour (TetraSpeck-like) beads: the same beads in every channel, moved by each channel's
-    transform; widths scale with the emission wavelength."""
+    """Render multi-colour (TetraSpeck-like) beads with known per-channel positions.
+
+    The same beads appear in every channel, moved by each channel's transform; widths scale with
+    the emission wavelength.
+
+    Parameters
+    ----------
+    spec : BeadSampleSpec
+        The stack's shape, voxel size, PSF and noise (of the reference channel).
+    transforms : tuple of ChannelTransform, optional
+        One per channel, the first the reference; None: green (488/520) and red (561/610) with a
+        45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification and 0.05° rotation.
+
+    Returns
+    -------
+    MulticolourSample
+        The (C, Z, Y, X) uint16 stack and every bead's true position per channel.
+
+    Raises
+    ------
+    ValueError
+        If the beads do not fit in the image with the spec's margin and separation.
+    """
     if transforms is None:
         transforms = (
             ChannelTransform("green", 488, 520),
@@ -444,7 +586,8 @@ def make_multicolour_beads(
     yx = _positions(spec, rng)
     z = (nz - 1) * dz / 2 + rng.uniform(-0.5, 0.5, len(yx)) * dz
     centre = ((h - 1) * dy / 2, (w - 1) * dx / 2)
-    channels, rows = [], []
+    channels: list[npt.NDArray[np.uint16]] = []
+    rows: list[pd.DataFrame] = []
     ref_em = transforms[0].wavelength_em_nm
     for k, t in enumerate(transforms):
         yx_k, z_k = transform_points(t, yx, z, centre)
@@ -471,12 +614,23 @@ def make_multicolour_beads(
 
 
 def coregistration_sample(seed: int = 0) -> MulticolourSample:
-    """Two colours, 45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification, 0.05° rotation."""
+    """Build two-colour beads: 45/−60 nm lateral and 180 nm axial shift, 0.1 % magnification, 0.05° rotation.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed (the default is the documented sample).
+
+    Returns
+    -------
+    MulticolourSample
+        The sample with its truth.
+    """
     return make_multicolour_beads(BeadSampleSpec(shape=(40, 384, 384), n_beads=30, hot_pixels=0, seed=seed))
 
 
-def napari_coregistration() -> list[tuple]:
-    """napari sample: a two-colour bead stack with known chromatic shifts (File ▸ Open Sample)."""
+def napari_coregistration() -> list[LayerDataTuple]:
+    """The napari sample: a two-colour bead stack with known chromatic shifts (File ▸ Open Sample)."""
     s = coregistration_sample()
     meta = {
         "microscope_qc": {
@@ -492,7 +646,7 @@ def napari_coregistration() -> list[tuple]:
         },
         "truth": s.truth,
     }
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "name": "two-colour beads",
         "scale": s.spec.voxel_size_um,
         "metadata": meta,

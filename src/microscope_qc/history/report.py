@@ -13,6 +13,7 @@ import io
 import json
 import math
 import textwrap
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from microscope_qc import __version__
@@ -55,7 +57,7 @@ KEY_METRICS: dict[str, tuple[str, ...]] = {
 
 
 def draw_trend(
-    ax,
+    ax: Axes,
     series: pd.DataFrame,
     metric: str,
     thresholds: list[tuple[str, float]] | None = None,
@@ -64,8 +66,22 @@ def draw_trend(
 ) -> None:
     """Values over time with uncertainty bars, tolerance lines, failed runs in red, the drift line.
 
-    The y axis shows the metric's human label and unit (report.labels); ``measurement`` picks
-    the label table (None: any table that knows the metric).
+    The y axis shows the metric's human label and unit (report.labels).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    series : pandas.DataFrame
+        What :meth:`HistoryStore.metric_series` returns.
+    metric : str
+        The metric's name.
+    thresholds : list of tuple of (str, float), optional
+        (comparison, threshold) limits drawn as lines.
+    drift : DriftResult, optional
+        The drift test, drawn as its regression line.
+    measurement : str, optional
+        Picks the label table (None: any table that knows the metric).
     """
     if series.empty:
         ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes)
@@ -163,6 +179,14 @@ class PeriodReport:
 
     # ------------------------------------------------------------------ machine-readable
     def to_dict(self) -> dict[str, Any]:
+        """Return the report as the JSON document (schema :data:`PERIOD_SCHEMA`).
+
+        Returns
+        -------
+        dict
+            The period, the summary per metric, the drift tests and every run with its metrics
+            and verdicts; non-finite numbers become None.
+        """
         runs = []
         for _, r in self.runs.iterrows():
             ms = self.store_metrics.get(r["uuid"])
@@ -216,11 +240,25 @@ class PeriodReport:
         return fig
 
     def figures(self) -> list[tuple[str, bytes]]:
+        """Draw one trend figure per key metric and channel.
+
+        Returns
+        -------
+        list of tuple of (str, bytes)
+            Each figure's title and PNG bytes.
+        """
         return [
             (_title(m, k), figure_to_png(self._trend_figure(m, k, (7, 3)), dpi=80)) for m, k in self.series
         ]
 
     def html(self) -> str:
+        """Render the report as a self-contained HTML page.
+
+        Returns
+        -------
+        str
+            The page, with the figures embedded.
+        """
         e = html.escape
         p = [
             f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>QC {e(self.instrument)}</title>"
@@ -274,8 +312,13 @@ class PeriodReport:
         return "".join(p)
 
     def pdf(self, path: Path | BinaryIO) -> None:
-        """The same sections as the HTML page, as a PDF (text page, then one page per trend), written to a
-        path or a binary file object."""
+        """Write the same sections as the HTML page as a PDF: a text page, then one page per trend.
+
+        Parameters
+        ----------
+        path : Path or binary file object
+            Where to write the PDF.
+        """
         from matplotlib.backends.backend_pdf import PdfPages
 
         with PdfPages(path) as pdf:
@@ -322,8 +365,28 @@ class PeriodReport:
     ) -> dict[str, Path]:
         """Write ``<stem>.html``, ``<stem>.pdf``, ``<stem>.json`` (and ``<stem>.companion.ome``).
 
-        Never overwrites silently: when any of them exists and ``overwrite`` is false, raises
-        FileExistsError and writes nothing (:func:`period_report_paths` names the files beforehand).
+        Never overwrites silently: :func:`period_report_paths` names the files beforehand.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The output folder.
+        stem : str
+            The files' common name.
+        overwrite : bool
+            Replace existing files.
+        ome_companion : bool
+            Also write the summary as an OME companion file.
+
+        Returns
+        -------
+        dict of str to Path
+            The files written, by kind.
+
+        Raises
+        ------
+        FileExistsError
+            If any of the files exists and ``overwrite`` is False (nothing is written).
         """
         folder = Path(folder)
         paths = period_report_paths(folder, stem, ome_companion)
@@ -343,7 +406,13 @@ class PeriodReport:
         return paths
 
     def ome_xml(self) -> str:
-        """The summary as an OME companion: one MapAnnotation of key-value pairs (namespace of the schema)."""
+        """Render the summary as an OME companion.
+
+        Returns
+        -------
+        str
+            OME-XML with one MapAnnotation of key-value pairs (namespace of the schema).
+        """
         from ome_types import model as om
 
         pairs = [
@@ -371,7 +440,22 @@ class PeriodReport:
 def period_report_paths(
     folder: str | Path, stem: str = "qc_period_report", ome_companion: bool = False
 ) -> dict[str, Path]:
-    """The files :meth:`PeriodReport.write` writes into ``folder`` (to look for existing ones first)."""
+    """Return the files :meth:`PeriodReport.write` writes into ``folder`` (to look for existing ones first).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder.
+    stem : str
+        The files' common name.
+    ome_companion : bool
+        Include the OME companion file.
+
+    Returns
+    -------
+    dict of str to Path
+        The paths by kind (html, pdf, json and ome).
+    """
     folder = Path(folder)
     paths = {
         "html": folder / f"{stem}.html",
@@ -391,21 +475,43 @@ def _fmt(v: Any) -> str:
     return "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4g}"
 
 
-def _clean_row(d: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+def _clean_row(d: Mapping[Hashable, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, float) and not math.isfinite(v):
             v = None
         elif hasattr(v, "item"):
             v = v.item()
-        out[k] = v
+        out[str(k)] = v
     return out
 
 
 def period_report(
     store: HistoryStore, instrument: str, start: str, end: str, last_n: int = 10
 ) -> PeriodReport:
-    """Gather every run of ``instrument`` acquired between ``start`` and ``end`` (ISO dates, inclusive)."""
+    """Gather every run of ``instrument`` acquired between ``start`` and ``end`` (ISO dates, inclusive).
+
+    Parameters
+    ----------
+    store : HistoryStore
+        The history.
+    instrument : str
+        The instrument's name.
+    start, end : str
+        The period, ISO dates, inclusive.
+    last_n : int
+        The number of most recent runs in each drift test.
+
+    Returns
+    -------
+    PeriodReport
+        The report, ready to write.
+
+    Raises
+    ------
+    HistoryError
+        If the period starts after it ends, or the instrument has no runs in the history.
+    """
     if start > end:
         raise HistoryError(f"The period starts ({start}) after it ends ({end}).")
     runs = store.runs(instrument, start=start, end=end)

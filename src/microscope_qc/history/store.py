@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -39,6 +39,9 @@ from microscope_qc.history.schema import (
 )
 from microscope_qc.io import atomic_write
 from microscope_qc.results import Result
+
+if TYPE_CHECKING:
+    from microscope_qc.report import InputInfo
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -111,7 +114,14 @@ def _first_missing_folder(path: Path) -> Path | None:
 
 
 def default_history_url() -> str:
-    """``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the user data folder."""
+    """Return where the history lives unless told otherwise.
+
+    Returns
+    -------
+    str
+        ``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the
+        user data folder.
+    """
     env = os.environ.get("MICROSCOPE_QC_HISTORY")
     if env:
         return env
@@ -150,7 +160,7 @@ class RunRecord:
     def for_export(
         cls,
         instrument: str,
-        info: Any,
+        info: InputInfo,
         report_path: str | Path,
         objective: str = "",
         channel: str = "",
@@ -158,7 +168,30 @@ class RunRecord:
     ) -> RunRecord:
         """The record of an exported run, the same from the command line and from a widget.
 
-        ``info`` is the export's :class:`~microscope_qc.report.InputInfo` (file path and checksum).
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        info : InputInfo
+            The export's input (file path and checksum).
+        report_path : str or Path
+            The HTML report written.
+        objective : str
+            The objective's name, if known.
+        channel : str
+            The channel preset(s), if known.
+        acquired_at : str, optional
+            The acquisition date (ISO), if the file has one.
+
+        Returns
+        -------
+        RunRecord
+            The record to pass to :meth:`HistoryStore.record`.
+
+        Raises
+        ------
+        HistoryError
+            If the instrument name is empty.
         """
         if not instrument or not instrument.strip():
             raise HistoryError("Give the instrument's name to record the run in the QC history.")
@@ -263,7 +296,7 @@ class HistoryStore:
         engine = sa.create_engine(self.url, connect_args={"timeout": 60})
 
         @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # the DB-API connection is untyped
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=60000")
@@ -305,22 +338,50 @@ class HistoryStore:
         except sa.exc.DBAPIError as exc:
             if self.is_sqlite:
                 raise HistoryError(
-                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig)}); "
+                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig or exc)}); "
                     "it was left untouched."
                 ) from exc
             raise HistoryError(
-                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig)}. Check the server "
+                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig or exc)}. Check the server "
                 "name, port, database, user and password, and that the server is reachable."
             ) from exc
 
     @property
     def schema_version(self) -> int:
+        """The schema version of the open history.
+
+        Raises
+        ------
+        HistoryError
+            If the database holds no schema version.
+        """
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(schema_info.c.version)).scalar())
+            version = conn.execute(sa.select(schema_info.c.version)).scalar()
+        if version is None:
+            raise HistoryError(f"{self.display_url}: the schema version is missing.")
+        return int(version)
 
     # ------------------------------------------------------------------ writing
     def record(self, result: Result, record: RunRecord) -> str:
-        """Store one run (all metrics and verdicts) in one transaction; returns the run's uuid."""
+        """Store one run (all metrics and verdicts) in one transaction.
+
+        Parameters
+        ----------
+        result : Result
+            The analysis result.
+        record : RunRecord
+            Where the run came from (instrument, input, report, dates).
+
+        Returns
+        -------
+        str
+            The run's uuid.
+
+        Raises
+        ------
+        HistoryError
+            If the record names no instrument.
+        """
         if not record.instrument:
             raise HistoryError("A run needs an instrument name to be recorded.")
         run_uuid = record.uuid or str(uuid.uuid4())
@@ -366,9 +427,14 @@ class HistoryStore:
         self._insert(row, metric_rows, verdict_rows)
         return run_uuid
 
-    def _insert(self, row: dict, metric_rows: list[dict], verdict_rows: list[dict]) -> None:
+    def _insert(
+        self, row: dict[str, Any], metric_rows: list[dict[str, Any]], verdict_rows: list[dict[str, Any]]
+    ) -> None:
         with self.engine.begin() as conn:
-            run_id = conn.execute(runs.insert().values(**row)).inserted_primary_key[0]
+            key = conn.execute(runs.insert().values(**row)).inserted_primary_key
+            if key is None:  # pragma: no cover - every supported database returns the new key
+                raise HistoryError(f"{self.display_url} did not return the new run's id.")
+            run_id = key[0]
             if metric_rows:
                 conn.execute(metrics.insert(), [{**m, "run_id": run_id} for m in metric_rows])
             if verdict_rows:
@@ -376,6 +442,13 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ reading
     def instruments(self) -> list[str]:
+        """Return the names of every instrument with recorded runs, sorted.
+
+        Returns
+        -------
+        list of str
+            The instrument names.
+        """
         with self.engine.connect() as conn:
             return [
                 r[0]
@@ -389,8 +462,11 @@ class HistoryStore:
         start: str | None = None,
         end: str | None = None,
     ) -> pd.DataFrame:
-        """Runs as a table, oldest first; ``start``/``end`` (ISO dates, inclusive) filter on the
-        acquisition date, or the analysis date when the acquisition date is unknown."""
+        """Return the runs as a table, oldest first.
+
+        ``start``/``end`` (ISO dates, inclusive) filter on the acquisition date, or the analysis
+        date when the acquisition date is unknown.
+        """
         when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)
         q = sa.select(runs).order_by(when, runs.c.id)
         if instrument:
@@ -411,7 +487,23 @@ class HistoryStore:
         return df
 
     def run(self, run_uuid: str) -> dict[str, Any]:
-        """One run with its metrics and verdicts."""
+        """Return one run with its metrics and verdicts.
+
+        Parameters
+        ----------
+        run_uuid : str
+            The run's uuid.
+
+        Returns
+        -------
+        dict
+            ``{"run": dict of the run's fields, "metrics": DataFrame, "verdicts": DataFrame}``.
+
+        Raises
+        ------
+        HistoryError
+            If there is no run with that uuid.
+        """
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(runs).where(runs.c.uuid == run_uuid)).mappings().first()
             if row is None:
@@ -427,7 +519,29 @@ class HistoryStore:
     def metric_series(
         self, instrument: str, metric: str, channel: int | None = None, measurement: str | None = None
     ) -> pd.DataFrame:
-        """Values of one metric over time for one instrument: time, value, uncertainty, passed, run uuid."""
+        """Return the values of one metric over time for one instrument.
+
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        metric : str
+            The metric's name.
+        channel : int, optional
+            Only this channel; None: every channel.
+        measurement : str, optional
+            Only this measurement; None: any.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns time, value, uncertainty, unit, passed and run uuid, oldest first.
+
+        Raises
+        ------
+        HistoryError
+            If the instrument has no runs in the history.
+        """
         when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at).label("time")
         q = (
             sa.select(
@@ -457,7 +571,20 @@ class HistoryStore:
         return df
 
     def thresholds(self, instrument: str, metric: str) -> list[tuple[str, float]]:
-        """The distinct limits (comparison, threshold) this metric was judged against for an instrument."""
+        """Return the distinct limits this metric was judged against for an instrument.
+
+        Parameters
+        ----------
+        instrument : str
+            The instrument's name.
+        metric : str
+            The metric's name.
+
+        Returns
+        -------
+        list of tuple of (str, float)
+            (comparison, threshold) pairs, sorted.
+        """
         q = (
             sa.select(verdicts.c.comparison, verdicts.c.threshold)
             .distinct()
@@ -468,6 +595,18 @@ class HistoryStore:
             return sorted((c, float(t)) for c, t in conn.execute(q) if t is not None)
 
     def metric_names(self, instrument: str | None = None) -> list[str]:
+        """Return the names of every recorded metric, sorted.
+
+        Parameters
+        ----------
+        instrument : str, optional
+            Only metrics recorded for this instrument; None: any instrument.
+
+        Returns
+        -------
+        list of str
+            The metric names.
+        """
         q = (
             sa.select(metrics.c.name)
             .distinct()
@@ -480,8 +619,32 @@ class HistoryStore:
             return [r[0] for r in conn.execute(q)]
 
     # ------------------------------------------------------------------ export / import
-    def export(self, folder: str | Path, fmt: str = "csv", overwrite: bool = False) -> dict[str, Path]:
-        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid)."""
+    def export(
+        self, folder: str | Path, fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False
+    ) -> dict[str, Path]:
+        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid).
+
+        Parameters
+        ----------
+        folder : str or Path
+            Where to write ``runs``, ``metrics`` and ``verdicts``.
+        fmt : {"csv", "parquet"}
+            The file format.
+        overwrite : bool
+            Replace existing files.
+
+        Returns
+        -------
+        dict of str to Path
+            The files written, by table.
+
+        Raises
+        ------
+        HistoryError
+            If the format is neither csv nor parquet.
+        FileExistsError
+            If a file exists and ``overwrite`` is False.
+        """
         folder = Path(folder)
         ext = {"csv": ".csv", "parquet": ".parquet"}.get(fmt)
         if ext is None:
@@ -518,7 +681,23 @@ class HistoryStore:
         return targets
 
     def import_(self, folder: str | Path) -> int:
-        """Read an export back; runs already present (same uuid) are skipped. Returns the number of runs added."""
+        """Read an export back; runs already present (same uuid) are skipped.
+
+        Parameters
+        ----------
+        folder : str or Path
+            A folder written by :meth:`export`.
+
+        Returns
+        -------
+        int
+            The number of runs added.
+
+        Raises
+        ------
+        HistoryError
+            If files of the export are missing.
+        """
         folder = Path(folder)
         ext = ".parquet" if (folder / "runs.parquet").exists() else ".csv"
         paths = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}

@@ -25,6 +25,7 @@ class DriftResult:
 
     @property
     def text(self) -> str:
+        """The drift test in one line, e.g. ``"no significant drift: +0.001 ± 0.002 per day ..."``."""
         if self.n < 3:
             return f"too few runs ({self.n}) for a trend"
         state = "significant drift" if self.significant else "no significant drift"
@@ -39,6 +40,20 @@ def detect_drift(series: pd.DataFrame, last_n: int = 10, alpha: float = 0.01) ->
     the uncertainties do not cover is not mistaken for a drift). A drift is *significant* when the
     two-sided t-test of a zero slope gives p < ``alpha`` (default 0.01: one false alarm in 100
     checks of a stable instrument).
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        What :meth:`HistoryStore.metric_series` returns.
+    last_n : int
+        The number of most recent runs tested.
+    alpha : float
+        The significance level.
+
+    Returns
+    -------
+    DriftResult
+        The slope per day, its standard error, the p-value and whether the drift is significant.
     """
     df = series.dropna(subset=["value"]).sort_values("time").tail(last_n)
     n = len(df)

@@ -1,5 +1,7 @@
-"""The registry of measurements: what the CLI, the ``sample`` command, reports, the history and
-the widgets enumerate.
+"""The registry of measurements.
+
+The registry is what the CLI, the ``sample`` command, reports, the history and the widgets
+enumerate.
 
 Each measurement is one package or module that defines a :class:`~.entry.Measurement` (plain
 data: name, title, analysis function, settings type, inputs, item table, figures, labels,
@@ -8,6 +10,8 @@ registers itself by being imported.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
@@ -38,19 +42,41 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement, ...] = (PSF, FIELD, COREGISTRATION)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION)
 
-MEASUREMENTS: dict[str, Measurement] = {m.name: m for m in REGISTRY}
+MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 
 
-def get_measurement(name: str) -> Measurement:
-    """The registered measurement called ``name`` (KeyError listing the known ones)."""
+def get_measurement(name: str) -> Measurement[Any]:
+    """Return the registered measurement called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The measurement's name, e.g. ``"psf"``.
+
+    Returns
+    -------
+    Measurement
+        Its registry entry.
+
+    Raises
+    ------
+    KeyError
+        If no measurement has that name (the message lists the known ones).
+    """
     try:
         return MEASUREMENTS[name]
     except KeyError:
         raise KeyError(f"Unknown measurement {name!r}; known: {', '.join(sorted(MEASUREMENTS))}.") from None
 
 
-def all_samples() -> dict[str, tuple[Measurement, Sample]]:
-    """Every synthetic sample by key, with the measurement it is for."""
+def all_samples() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
+    """Return every synthetic sample by key, with the measurement it is for.
+
+    Returns
+    -------
+    dict
+        ``{key: (measurement, sample)}`` in registry order.
+    """
     return {s.key: (m, s) for m in REGISTRY for s in m.samples}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from microscope_qc.analysis.coregistration import (
     CoregistrationResult,
@@ -26,6 +28,13 @@ _POSITIONS_EXAMPLE = "e.g. a header line 'z,y,x,channel' then rows like '20,105.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the co-registration options to the measurement's sub-command.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command parser.
+    """
     g = parser.add_argument_group("co-registration")
     g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm")
     g.add_argument(
@@ -60,12 +69,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_positions_csv(
     path: str | Path, channels: list[int] | None = None
-) -> np.ndarray | dict[int, np.ndarray]:
-    """Bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
+) -> npt.NDArray[np.float64] | dict[int, npt.NDArray[np.float64]]:
+    """Read bead positions from a CSV file with columns z, y, x (voxel indices; z optional) and optionally channel.
 
-    Without a channel column the positions serve every channel ((N, 3) or (N, 2) array); with one,
-    a dict {channel: array} keyed by the file's channel numbers. ``channels`` are the file's
-    channel numbers being analysed: a CSV row for another channel is refused.
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    channels : list of int, optional
+        The file's channel numbers being analysed: a CSV row for another channel is refused.
+
+    Returns
+    -------
+    ndarray or dict of int to ndarray
+        Without a channel column, the positions for every channel ((N, 3) or (N, 2) array);
+        with one, ``{channel: array}`` keyed by the file's channel numbers.
+
+    Raises
+    ------
+    AnalysisError
+        If the file is missing, unreadable, empty, lacks y and x columns, holds a value that
+        is not a number (or not a whole channel number), or a channel not analysed.
     """
     import pandas as pd
 
@@ -106,9 +130,10 @@ def read_positions_csv(
     xyz = table[cols].to_numpy(float)
     if "channel" not in table.columns:
         return xyz
-    out: dict[int, np.ndarray] = {}
-    for ch, rows in table.groupby("channel").groups.items():
-        ch = int(ch)
+    out: dict[int, npt.NDArray[np.float64]] = {}
+    for key, rows in table.groupby("channel").groups.items():
+        # pandas types group keys as Hashable; the values were checked above to be whole numbers
+        ch = int(cast(SupportsInt, key))
         if channels is not None:
             if ch not in channels:
                 raise AnalysisError(
@@ -122,6 +147,28 @@ def read_positions_csv(
 def run_coregistration(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> CoregistrationResult:
+    """Run the co-registration analysis for the command line.
+
+    Parameters
+    ----------
+    images : list of ImageData
+        One multichannel image, or one file per channel (``--separate-channels``).
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    CoregistrationResult
+        The analysis result, judged against the instrument profile's limits when one is given.
+
+    Raises
+    ------
+    AnalysisError
+        If the channel files differ in shape, the positions file is unusable, or the analysis
+        cannot be done.
+    """
     if len(images) > 1:
         shapes = {im.shape[1:] for im in images}
         if len(shapes) != 1:
@@ -170,7 +217,7 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
     return [list(args.files)] if args.separate_channels else [[f] for f in args.files]
 
 
-def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+def _after_export(result: CoregistrationResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not result.models:
         return {}
     return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}

@@ -11,13 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from microscope_qc.measurements.command_line import CommandLine, ResultT
 from microscope_qc.report import Figure
 from microscope_qc.report.labels import Label
-from microscope_qc.results import Result
 
 __all__ = ["InputKind", "Sample", "CommandLine", "Measurement"]
+
+#: the type of a synthetic sample (e.g. :class:`~microscope_qc.samples.BeadSample`)
+SampleT = TypeVar("SampleT")
 
 
 class InputKind(StrEnum):
@@ -31,55 +34,78 @@ class InputKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Sample:
+class Sample(Generic[SampleT]):
     """A synthetic dataset with known truth.
 
     ``make(seed)`` builds it (seed None: the documented default); ``write(sample, path,
     overwrite)`` writes it as files (the image, and its truth beside it) and returns their paths.
+    The type parameter ties the two together: ``write`` accepts what ``make`` returns.
+
+    Parameters
+    ----------
+    key : str
+        The name the ``sample`` command and napari know it by, e.g. ``"psf-beads"``.
+    title : str
+        One line saying what it shows.
+    make : callable
+        ``make(seed) -> sample``.
+    write : callable
+        ``write(sample, path, overwrite) -> list of the paths written``.
     """
 
     key: str
     title: str
-    make: Callable[[int | None], Any]
-    write: Callable[[Any, Path, bool], list[Path]]
+    make: Callable[[int | None], SampleT]
+    write: Callable[[SampleT, Path, bool], list[Path]]
+
+    def write_new(self, path: Path, seed: int | None = None, overwrite: bool = False) -> list[Path]:
+        """Build the sample and write it as files.
+
+        Parameters
+        ----------
+        path : Path
+            The image file to write; the truth is written beside it.
+        seed : int, optional
+            Random seed; None: the sample's documented default.
+        overwrite : bool
+            Replace existing files.
+
+        Returns
+        -------
+        list of Path
+            Every file written, the image first.
+
+        Raises
+        ------
+        FileExistsError
+            If a file exists and ``overwrite`` is False.
+        """
+        return self.write(self.make(seed), path, overwrite)
 
 
 @dataclass(frozen=True)
-class CommandLine:
-    """How ``microscope-qc <name>`` adds its options and runs (argparse is only used by these)."""
+class Measurement(Generic[ResultT]):
+    """One QC measurement as the CLI, reports, the history and the widgets see it.
 
-    #: ``add_arguments(parser)``: the measurement's own options
-    add_arguments: Callable[[Any], None]
-    #: ``run(images, args, progress) -> Result``
-    run: Callable[..., Result]
-    #: metric names in the summary table printed after each file
-    summary_columns: Sequence[str]
-    #: how the input files group into analyses (default: one file each)
-    jobs: Callable[[Any], list[list[Path]]] | None = None
-    #: extra files written after the standard export (e.g. a flat-field image)
-    after_export: Callable[[Result, Path, Any], dict[str, Path]] | None = None
-    #: checks the options once, before any file is read (AnalysisError: one line, exit 2)
-    check_args: Callable[[Any], None] | None = None
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One QC measurement as the CLI, reports, the history and the widgets see it."""
+    The type parameter is the measurement's result type: its analysis returns it and its
+    figures and command-line hooks accept it.
+    """
 
     name: str
     title: str
     summary: str
     #: ``analyze(data, settings, ...) -> Result``: the function the CLI and the widget both call
-    analyze: Callable[..., Result]
+    analyze: Callable[..., ResultT]
     settings_type: type
     inputs: tuple[InputKind, ...]
     #: the per-item table (e.g. "beads"), written as ``<item_table>.csv``; None if there is none
     item_table: str | None
     #: report figures of a result
-    figures: Callable[[Result], Sequence[Figure]]
+    figures: Callable[[ResultT], Sequence[Figure]]
     #: human name and unit of every metric and item-table column
     labels: Mapping[str, Label]
-    cli: CommandLine
+    cli: CommandLine[ResultT]
     #: files written besides results.json, the CSVs and report.html (name → what it holds)
     extra_outputs: Mapping[str, str] = field(default_factory=dict)
-    samples: tuple[Sample, ...] = ()
+    #: synthetic samples for this measurement (each with its own sample type)
+    samples: tuple[Sample[Any], ...] = ()

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from microscope_qc.analysis.field import (
@@ -33,6 +34,13 @@ _SHAPES_COLUMNS = ("index", "shape-type", "vertex-index")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the field-illumination options to the measurement's sub-command.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command parser.
+    """
     g = parser.add_argument_group("field illumination")
     g.add_argument("--dark", type=Path, metavar="FILE", help="dark image (same shape), subtracted first")
     g.add_argument(
@@ -83,6 +91,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
+    """Build the field analysis settings from the command-line options.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+
+    Returns
+    -------
+    FieldSettings
+        The settings; the pixel size (for distances in µm) is the lateral ``--voxel-size``.
+    """
     return FieldSettings(
         blur=not args.no_blur,
         sigma_px=args.sigma,
@@ -98,11 +118,27 @@ def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
     )
 
 
-def read_shapes_csv(path: str | Path) -> list[np.ndarray]:
-    """Polygons ((N, 2) (y, x) arrays, pixels) from a CSV written by napari's Shapes layer "Save layer".
+def read_shapes_csv(path: str | Path) -> list[npt.NDArray[np.float64]]:
+    """Read polygons from a CSV written by napari's Shapes layer "Save layer".
 
     Columns ``index, shape-type, vertex-index, axis-0, axis-1[, ...]``; the last two axes are y and x.
     Rectangles and polygons keep their vertices, ellipses become polygons; lines and paths are refused.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+
+    Returns
+    -------
+    list of ndarray
+        One (N, 2) array of (y, x) vertices (pixels) per shape.
+
+    Raises
+    ------
+    AnalysisError
+        If the file cannot be read, holds no shapes, has non-numeric vertices, or a shape that
+        is not an area.
     """
     path = Path(path)
     try:
@@ -134,8 +170,26 @@ def read_shapes_csv(path: str | Path) -> list[np.ndarray]:
     return polygons
 
 
-def parse_region_spec(text: str, option: str = "--roi") -> list[np.ndarray]:
-    """The polygons of one ``--roi``/``--exclude`` SPEC: a rectangle ``y0,x0,y1,x1`` or a napari Shapes CSV."""
+def parse_region_spec(text: str, option: str = "--roi") -> list[npt.NDArray[np.float64]]:
+    """Parse one ``--roi``/``--exclude`` SPEC: a rectangle ``y0,x0,y1,x1`` or a napari Shapes CSV.
+
+    Parameters
+    ----------
+    text : str
+        The SPEC as given.
+    option : str
+        The option's name, for the messages.
+
+    Returns
+    -------
+    list of ndarray
+        The polygons, each (N, 2) (y, x) vertices in pixels.
+
+    Raises
+    ------
+    AnalysisError
+        If the SPEC is neither a valid rectangle nor a readable Shapes CSV.
+    """
     example = f"e.g. {option} 100,100,400,400 or {option} shapes.csv"
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) == 4:
@@ -168,7 +222,18 @@ def parse_region_spec(text: str, option: str = "--roi") -> list[np.ndarray]:
 
 
 def check_field_args(args: argparse.Namespace) -> None:
-    """Parse ``--roi`` and ``--exclude`` once (the CLI calls this before reading any file)."""
+    """Parse ``--roi`` and ``--exclude`` once (the CLI calls this before reading any file).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+
+    Raises
+    ------
+    AnalysisError
+        If a region SPEC cannot be used.
+    """
     args.roi_polygons = [
         p for spec in (getattr(args, "roi", None) or []) for p in parse_region_spec(spec, "--roi")
     ]
@@ -195,8 +260,30 @@ def _mask_from_args(
 def run_field(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> FieldResult:
-    """Read dark and flats as the options say, then analyse (the CLI entry point): one call of
-    :func:`analyze_field` with the channel selection and the instrument profile's limits."""
+    """Read dark and flats as the options say, then analyse (the CLI entry point).
+
+    One call of :func:`analyze_field` with the channel selection and the instrument profile's
+    limits.
+
+    Parameters
+    ----------
+    images : list of ImageData
+        The flat-field images; several are combined (``--combine``) into one.
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    FieldResult
+        The analysis result.
+
+    Raises
+    ------
+    AnalysisError
+        If the options, the dark image, the mask or the data cannot be used.
+    """
     planes = [np.asarray(im.data) for im in images]
     data = planes[0] if len(planes) == 1 else combine_flats(planes, args.combine or "mean")
     dark = None
@@ -231,7 +318,7 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
     return [list(args.files)] if args.combine and len(args.files) > 1 else [[f] for f in args.files]
 
 
-def _after_export(result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+def _after_export(result: FieldResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not args.flat_field:
         return {}
     return {"flat_field": write_flat_field(result, out_dir / "flat_field.tif", overwrite=args.overwrite)}

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import MicroscopeSettings, settings_from_metadata
 from microscope_qc.io import AcquisitionMetadata
+
+if TYPE_CHECKING:
+    from microscope_qc.profiles import InstrumentProfile
+    from microscope_qc.results import Limits
 
 __all__ = [
     "add_common_arguments",
@@ -24,7 +28,13 @@ __all__ = [
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options every measurement shares (DESIGN.md results contract)."""
+    """Add the options every measurement shares (DESIGN.md results contract).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The measurement's sub-command parser.
+    """
     g = parser.add_argument_group("microscope settings (override the file's metadata)")
     g.add_argument("--voxel-size", nargs=3, type=float, metavar=("Z", "Y", "X"), help="voxel size in µm")
     g.add_argument("--na", type=float, help="objective numerical aperture")
@@ -49,7 +59,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that tie a run to an instrument profile and the QC history."""
+    """Add the options that tie a run to an instrument profile and the QC history.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The measurement's sub-command parser.
+    """
     g = parser.add_argument_group("instrument and QC history")
     g.add_argument(
         "--instrument",
@@ -73,8 +89,24 @@ def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--instrument-name", help="instrument name to record under when no profile is given")
 
 
-def profile_from_args(args: argparse.Namespace):
-    """The instrument profile named on the command line, or None."""
+def profile_from_args(args: argparse.Namespace) -> InstrumentProfile | None:
+    """Load the instrument profile named on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``--instrument``, ``--objective``).
+
+    Returns
+    -------
+    InstrumentProfile or None
+        The profile, or None when ``--instrument`` was not given.
+
+    Raises
+    ------
+    ProfileError
+        If the profile cannot be read, or ``--objective`` is missing.
+    """
     from microscope_qc.profiles import ProfileError, load_profile
 
     path = getattr(args, "instrument", None)
@@ -94,11 +126,32 @@ def microscope_settings(
     overrides: dict[str, Any],
     args: argparse.Namespace | None = None,
 ) -> MicroscopeSettings:
-    """File metadata first, then the instrument profile fills what the file lacks, then user overrides
-    on top; each value keeps its source (file, instrument, user).
+    """Resolve the microscope settings of one image.
 
-    ``overrides`` keys: voxel_size_um, na, immersion_index, modality, pinhole_au,
-    bead_diameter_um, wavelength_ex_nm, wavelength_em_nm (lists); ``None`` values are ignored.
+    File metadata first, then the instrument profile fills what the file lacks, then user
+    overrides on top; each value keeps its source (file, instrument, user).
+
+    Parameters
+    ----------
+    metadata : AcquisitionMetadata
+        What the file says.
+    n_channels : int
+        The image's number of channels.
+    overrides : dict
+        Keys voxel_size_um, na, immersion_index, modality, pinhole_au, bead_diameter_um,
+        wavelength_ex_nm, wavelength_em_nm (lists); ``None`` values are ignored.
+    args : argparse.Namespace, optional
+        The parsed options naming the instrument profile, objective and channel presets.
+
+    Returns
+    -------
+    MicroscopeSettings
+        The resolved settings, each with its source.
+
+    Raises
+    ------
+    ProfileError
+        If the named profile cannot be read, or has no such objective or channel.
     """
     from microscope_qc.profiles import resolve_settings
 
@@ -112,8 +165,24 @@ def microscope_settings(
     )
 
 
-def limits_from_args(args: argparse.Namespace):
-    """The facility limits of the instrument profile named on the command line, or None."""
+def limits_from_args(args: argparse.Namespace) -> Limits | None:
+    """Return the facility limits of the instrument profile named on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options.
+
+    Returns
+    -------
+    Limits or None
+        The profile's tolerances, or None without ``--instrument``.
+
+    Raises
+    ------
+    ProfileError
+        If the profile cannot be read, or ``--objective`` is missing.
+    """
     from microscope_qc.profiles import limits_of
 
     profile = profile_from_args(args)
@@ -121,6 +190,18 @@ def limits_from_args(args: argparse.Namespace):
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Collect the settings the user gave on the command line.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command-line options.
+
+    Returns
+    -------
+    dict
+        The overrides :func:`microscope_settings` takes; options not given are None.
+    """
     return {
         "voxel_size_um": tuple(args.voxel_size) if args.voxel_size else None,
         "na": args.na,

@@ -19,6 +19,13 @@ __all__ = ["psf_settings", "run_psf"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the PSF analysis options to the measurement's sub-command.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command parser.
+    """
     g = parser.add_argument_group("PSF analysis")
     g.add_argument(
         "--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)"
@@ -51,14 +58,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings:
-    """PSFSettings from resolved microscope settings and analysis options (``None`` values = default)."""
+    """Build PSF settings from resolved microscope settings and analysis options.
+
+    Parameters
+    ----------
+    microscope : MicroscopeSettings
+        The resolved microscope settings.
+    **analysis
+        :class:`PSFSettings` fields; ``None`` values keep the default.
+
+    Returns
+    -------
+    PSFSettings
+        The settings.
+    """
     return PSFSettings(microscope=microscope, **{k: v for k, v in analysis.items() if v is not None})
 
 
 def run_psf(
     images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
 ) -> PSFResult:
-    """Resolve settings from the file and the options, then analyse (the CLI entry point)."""
+    """Resolve settings from the file and the options, then analyse (the CLI entry point).
+
+    Parameters
+    ----------
+    images : list of ImageData
+        The bead z-stack (the first image is analysed).
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    PSFResult
+        The analysis result.
+
+    Raises
+    ------
+    SettingsError
+        If a setting the analysis needs is missing.
+    AnalysisError
+        If the analysis cannot be done.
+    """
     image = images[0]
     ms = microscope_settings(image.metadata, image.shape[0], overrides_from_args(args), args)
     settings = psf_settings(

@@ -1,10 +1,14 @@
-"""Writing the synthetic samples as files (``microscope-qc sample KEY PATH``): the image as
-OME-TIFF with its acquisition metadata, and its truth beside it."""
+"""Writing the synthetic samples as files (``microscope-qc sample KEY PATH``).
+
+The image is written as OME-TIFF with its acquisition metadata, and its truth beside it.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from microscope_qc import samples
 from microscope_qc.io import write_ome_tiff
@@ -12,12 +16,39 @@ from microscope_qc.measurements.entry import Sample
 
 __all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES"]
 
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _SeededMaker(Protocol[_T_co]):
+    def __call__(self, seed: int = ...) -> _T_co: ...
+
 
 def _stem(path: Path) -> str:
     return path.name.split(".")[0]
 
 
 def write_beads(sample: samples.BeadSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a bead stack as OME-TIFF and its truth beside it.
+
+    Parameters
+    ----------
+    sample : BeadSample
+        The sample to write.
+    path : Path
+        The OME-TIFF to write; the truth goes to ``<stem>_truth.csv`` beside it.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of Path
+        Every file written, the image first.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``overwrite`` is False.
+    """
     md = sample.metadata
     write_ome_tiff(
         path,
@@ -38,6 +69,27 @@ def write_beads(sample: samples.BeadSample, path: Path, overwrite: bool) -> list
 
 
 def write_multicolour(sample: samples.MulticolourSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a multicolour bead stack as OME-TIFF and its truth beside it.
+
+    Parameters
+    ----------
+    sample : MulticolourSample
+        The sample to write.
+    path : Path
+        The OME-TIFF to write; the truth goes to ``<stem>_truth.csv`` beside it.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of Path
+        Every file written, the image first.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``overwrite`` is False.
+    """
     sp = sample.spec
     write_ome_tiff(
         path,
@@ -58,6 +110,27 @@ def write_multicolour(sample: samples.MulticolourSample, path: Path, overwrite: 
 
 
 def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a flat field (and its dark image) as OME-TIFF and its truth beside it.
+
+    Parameters
+    ----------
+    sample : FlatSample
+        The sample to write.
+    path : Path
+        The OME-TIFF to write; the dark image to ``<stem>_dark.ome.tif`` and the truth goes to ``<stem>_truth.json`` beside it.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of Path
+        Every file written, the image first.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``overwrite`` is False.
+    """
     write_ome_tiff(path, sample.data[None, None], channel_names=["flat"], overwrite=overwrite)
     written = [path]
     if sample.dark is not None:
@@ -69,11 +142,11 @@ def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[
     return [*written, truth]
 
 
-def _seeded(make):
+def _seeded(make: _SeededMaker[_T_co]) -> Callable[[int | None], _T_co]:
     return lambda seed: make() if seed is None else make(seed=seed)
 
 
-BEAD_SAMPLES = (
+BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
     Sample("psf-beads", "Bead z-stack with a known PSF (24 beads)", _seeded(samples.psf_beads_sample), write_beads),
     Sample(
         "psf-aberrated",
@@ -82,7 +155,7 @@ BEAD_SAMPLES = (
         write_beads,
     ),
 )
-FLAT_SAMPLES = (
+FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
     Sample("flat", "Flat field with dark image, known illumination and dust", _seeded(samples.flat_field_sample), write_flat),
     Sample(
         "flat-misaligned",
@@ -91,7 +164,7 @@ FLAT_SAMPLES = (
         write_flat,
     ),
 )
-MULTICOLOUR_SAMPLES = (
+MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
     Sample(
         "two-colour-beads",
         "Two-colour beads with known chromatic shifts, magnification and rotation",

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,11 @@ from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+_ResultT = TypeVar("_ResultT", bound=Result)
 
 __all__ = [
     "InputInfo",
@@ -42,8 +47,10 @@ __all__ = [
 
 
 class ExportExistsError(QCError, FileExistsError):
-    """An export would replace existing files; the message lists them (a :class:`QCError` and a
-    :class:`FileExistsError`)."""
+    """An export would replace existing files; the message lists them.
+
+    It is both a :class:`QCError` and a :class:`FileExistsError`.
+    """
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class InputInfo:
     combined_from: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the input's provenance as written to ``results.json``."""
         out: dict[str, Any] = {
             "path": self.path,
             "sha256": self.sha256,
@@ -82,15 +90,42 @@ class Figure:
     caption: str = ""
 
 
-def figure_to_png(fig: Any, dpi: int = 90) -> bytes:
-    """PNG bytes of a matplotlib Figure (created with ``matplotlib.figure.Figure``, no pyplot state)."""
+def figure_to_png(fig: MplFigure, dpi: int = 90) -> bytes:
+    """Render a matplotlib Figure as PNG.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, created with ``matplotlib.figure.Figure`` (no pyplot state).
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+    """
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
 
 def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
-    """The ``results.json`` content (results contract)."""
+    """Build the ``results.json`` content (results contract).
+
+    Parameters
+    ----------
+    result : Result
+        The analysis result.
+    info : InputInfo
+        Provenance of the input.
+
+    Returns
+    -------
+    dict
+        The document: measurement, software, input, settings, metrics, verdicts, overall
+        verdict and warnings.
+    """
     doc = result.to_dict()
     return {
         "measurement": doc["measurement"],
@@ -111,16 +146,29 @@ def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
 
 
 def planned_files(out_dir: str | Path, result: Result) -> list[Path]:
-    """The files :func:`export_result` would write for ``result``."""
+    """List the files :func:`export_result` would write for ``result``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder.
+    result : Result
+        The analysis result (its tables decide the CSV files).
+
+    Returns
+    -------
+    list of Path
+        ``results.json``, one CSV per table and ``report.html``.
+    """
     out = Path(out_dir)
     return [out / "results.json", *[out / f"{name}.csv" for name in result.tables], out / "report.html"]
 
 
 def export_result(
-    result: Result,
+    result: _ResultT,
     out_dir: str | Path,
     info: InputInfo,
-    figures: Callable[[Result], Sequence[Figure]] | None = None,
+    figures: Callable[[_ResultT], Sequence[Figure]] | None = None,
     title: str | None = None,
     overwrite: bool = False,
 ) -> dict[str, Path]:
@@ -128,21 +176,28 @@ def export_result(
 
     Parameters
     ----------
-    result
+    result : Result
         What an ``analyze_<stem>`` function returned.
-    out_dir
+    out_dir : str or Path
         Folder for this input (created if needed).
-    info
+    info : InputInfo
         Provenance of the input.
-    figures
-        Measurement-specific figure builder for the HTML report.
-    overwrite
+    figures : callable, optional
+        Measurement-specific figure builder for the HTML report; it accepts ``result``'s type.
+    title : str, optional
+        The report's title.
+    overwrite : bool
         Replace existing files; otherwise :class:`ExportExistsError` is raised before anything is written.
 
     Returns
     -------
     dict
         ``{"json": path, "<table>": path, ..., "html": path}``.
+
+    Raises
+    ------
+    ExportExistsError
+        If any of the files exists and ``overwrite`` is False (nothing is written).
     """
     out = Path(out_dir)
     targets = planned_files(out, result)
@@ -207,6 +262,22 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
 
     Metrics and table columns are shown by their human labels (report.labels) with units; the
     name used in results.json and the CSV files is shown beside each in small monospace.
+
+    Parameters
+    ----------
+    doc : dict
+        What :func:`results_document` returns.
+    result : Result
+        The analysis result (its tables).
+    figures : sequence of Figure
+        The measurement's figures.
+    title : str
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML page.
     """
     e = html.escape
     meas = result.measurement

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.io import atomic_write
 from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import heading, label
 
+if TYPE_CHECKING:
+    from microscope_qc.analysis.coregistration.result import CoregistrationResult
+
 __all__ = ["coregistration_figures", "write_models"]
 
 
-def _arrows(ax, x, y, u, v, colour: str) -> float:
+def _arrows(ax: Axes, x: pd.Series, y: pd.Series, u: pd.Series, v: pd.Series, colour: str) -> float:
     """Draw shift arrows exaggerated so the longest spans a tenth of the field; returns the factor."""
     length = np.hypot(u, v)
-    factor = 0.1 * max(np.ptp(x), np.ptp(y), 1e-6) / max(float(length.max()), 1e-9)
+    factor = 0.1 * max(float(np.ptp(x)), float(np.ptp(y)), 1e-6) / max(float(length.max()), 1e-9)
     ax.quiver(x, y, u * factor, v * factor, angles="xy", scale_units="xy", scale=1, color=colour, width=0.004)
     ax.set_aspect("equal")
     ax.invert_yaxis()
@@ -26,8 +32,21 @@ def _arrows(ax, x, y, u, v, colour: str) -> float:
     return factor
 
 
-def coregistration_figures(result) -> list[Figure]:
-    figs = []
+def coregistration_figures(result: CoregistrationResult) -> list[Figure]:
+    """Draw the co-registration report's figures.
+
+    Parameters
+    ----------
+    result : CoregistrationResult
+        The analysis result.
+
+    Returns
+    -------
+    list of Figure
+        For every channel pair with matched beads: the shift vectors and, when a model was
+        fitted, its residuals.
+    """
+    figs: list[Figure] = []
     shifts = result.tables["shifts"]
     pairs = result.tables["pairs"]
     for _, pair in pairs.iterrows():
@@ -54,8 +73,28 @@ def coregistration_figures(result) -> list[Figure]:
     return figs
 
 
-def write_models(result, path: str | Path, overwrite: bool = False) -> Path:
-    """Write every pair's registration model as JSON (``registration.json``); never overwrites silently."""
+def write_models(result: CoregistrationResult, path: str | Path, overwrite: bool = False) -> Path:
+    """Write every pair's registration model as JSON (``registration.json``).
+
+    Parameters
+    ----------
+    result : CoregistrationResult
+        The analysis result holding the models.
+    path : str or Path
+        The JSON file to write.
+    overwrite : bool
+        Replace an existing file; it is never overwritten silently.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ExportExistsError
+        If the file exists and ``overwrite`` is False.
+    """
     path = Path(path)
     if path.exists() and not overwrite:
         raise ExportExistsError(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure as MplFigure
 from scipy import ndimage
@@ -14,6 +17,9 @@ from scipy import ndimage
 from microscope_qc.io import atomic_write
 from microscope_qc.report import ExportExistsError, Figure, figure_to_png
 from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
+
+if TYPE_CHECKING:
+    from microscope_qc.analysis.field.result import ChannelField, FieldResult
 
 __all__ = ["field_figures", "write_flat_field"]
 
@@ -26,19 +32,21 @@ _CENTRE_STYLE = {
 }
 
 
-def _thumb(image: np.ndarray, size: int = 600) -> tuple[np.ndarray, int]:
+def _thumb(image: npt.NDArray[Any], size: int = 600) -> tuple[npt.NDArray[Any], int]:
     """Every k-th pixel so that the figure image has at most ``size`` pixels a side (figures need no more)."""
     k = max(1, int(np.ceil(max(image.shape) / size)))
     return image[::k, ::k], k
 
 
-def _outline(ax, mask: np.ndarray, k: int, colour: str, width: float, style: str = "solid") -> None:
+def _outline(
+    ax: Axes, mask: npt.NDArray[Any], k: int, colour: str, width: float, style: str = "solid"
+) -> None:
     """Contour of a (thumbnailed, every k-th pixel) boolean mask in full-image pixel coordinates."""
     ys, xs = np.arange(mask.shape[0]) * k, np.arange(mask.shape[1]) * k
     ax.contour(xs, ys, mask, levels=[0.5], colors=colour, linewidths=width, linestyles=style)
 
 
-def _analysed_outline(ax, chan, k: int) -> None:
+def _analysed_outline(ax: Axes, chan: ChannelField, k: int) -> None:
     """Dashed outline of the analysed area when a mask restricted the analysis (padded so that edges show)."""
     if chan.analysed is None:
         return
@@ -50,7 +58,7 @@ def _analysed_outline(ax, chan, k: int) -> None:
 _ANALYSED_COLOUR = "#ff00c8"
 
 
-def _analysed_text(result) -> str:
+def _analysed_text(result: FieldResult) -> str:
     """Which area was analysed, for the figure captions."""
     roi = result.settings.get("roi")
     if roi is None or roi.value in (None, "whole image"):
@@ -61,19 +69,32 @@ def _analysed_text(result) -> str:
     )
 
 
-def field_figures(result) -> list[Figure]:
-    figs = []
+def field_figures(result: FieldResult) -> list[Figure]:
+    """Draw the field-illumination report's figures.
+
+    Parameters
+    ----------
+    result : FieldResult
+        The analysis result.
+
+    Returns
+    -------
+    list of Figure
+        For every channel: the iso-intensity map with the illumination model, the profiles, and
+        the residual after the model when there is one.
+    """
+    figs: list[Figure] = []
     area = _analysed_text(result)
     for chan in result.channels:
         suffix = f" — channel {chan.channel} ({chan.name})" if len(result.channels) > 1 else ""
         figs.append(_map_figure(chan, suffix, area))
         figs.append(_profile_figure(chan, suffix))
         if chan.residual is not None:
-            figs.append(_residual_figure(chan, suffix, area))
+            figs.append(_residual_figure(chan, chan.residual, suffix, area))
     return figs
 
 
-def _map_figure(chan, suffix: str, area: str = "") -> Figure:
+def _map_figure(chan: ChannelField, suffix: str, area: str = "") -> Figure:
     fig = MplFigure(figsize=(11, 4.6))
     ax = fig.add_subplot(1, 2, 1)
     levels = np.arange(0, 111, 10)
@@ -94,13 +115,18 @@ def _map_figure(chan, suffix: str, area: str = "") -> Figure:
         im, ax=ax, fraction=0.046, pad=0.04, label=f"Intensity class ({display_unit('percent')} of max)"
     )
     ax2 = fig.add_subplot(1, 2, 2)
-    im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
-    _analysed_outline(ax2, chan, k)
-    ax2.set_title(
-        "Fitted illumination model" + (" (fitted on the analysed area)" if chan.analysed is not None else ""),
-        fontsize=9,
-    )
-    fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04, label=heading("field", "model"))
+    if chan.model is not None:
+        im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
+        _analysed_outline(ax2, chan, k)
+        ax2.set_title(
+            "Fitted illumination model"
+            + (" (fitted on the analysed area)" if chan.analysed is not None else ""),
+            fontsize=9,
+        )
+        fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04, label=heading("field", "model"))
+    else:
+        ax2.set_axis_off()
+        ax2.set_title("No illumination model", fontsize=9)
     fig.tight_layout()
     return Figure(
         "Iso-intensity map and centres" + suffix,
@@ -110,7 +136,7 @@ def _map_figure(chan, suffix: str, area: str = "") -> Figure:
     )
 
 
-def _profile_figure(chan, suffix: str) -> Figure:
+def _profile_figure(chan: ChannelField, suffix: str) -> Figure:
     fig = MplFigure(figsize=(11, 3.2))
     for k, (name, p) in enumerate(chan.profiles.items()):
         ax = fig.add_subplot(1, 4, k + 1)
@@ -129,11 +155,11 @@ def _profile_figure(chan, suffix: str) -> Figure:
     )
 
 
-def _residual_figure(chan, suffix: str, area: str = "") -> Figure:
+def _residual_figure(chan: ChannelField, residual: npt.NDArray[Any], suffix: str, area: str = "") -> Figure:
     fig = MplFigure(figsize=(5.5, 4.6))
     ax = fig.add_subplot()
-    res, k = _thumb(chan.residual)
-    h, w = chan.residual.shape
+    res, k = _thumb(residual)
+    h, w = residual.shape
     lim = float(np.percentile(np.abs(res), 99.5)) or 0.01
     im = ax.imshow(
         res * 100, cmap="RdBu_r", vmin=-100 * lim, vmax=100 * lim, extent=(-0.5, w - 0.5, h - 0.5, -0.5)
@@ -155,10 +181,31 @@ def _residual_figure(chan, suffix: str, area: str = "") -> Figure:
     )
 
 
-def write_flat_field(result, path: str | Path, overwrite: bool = False) -> Path:
-    """Write the normalised flat-field image(s) as a float32 TIFF ((Y, X) or (C, Y, X)); never overwrites silently.
+def write_flat_field(result: FieldResult, path: str | Path, overwrite: bool = False) -> Path:
+    """Write the normalised flat-field image(s) as a float32 TIFF ((Y, X) or (C, Y, X)).
 
     Correct an image of the same instrument with ``(image − dark) / flat_field``.
+
+    Parameters
+    ----------
+    result : FieldResult
+        The analysis result holding every channel's flat field.
+    path : str or Path
+        The TIFF to write.
+    overwrite : bool
+        Replace an existing file; it is never overwritten silently.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ExportExistsError
+        If the file exists and ``overwrite`` is False.
+    ValueError
+        If the result has no channel, or a channel without a flat field.
     """
     import tifffile
 
@@ -167,7 +214,10 @@ def write_flat_field(result, path: str | Path, overwrite: bool = False) -> Path:
         raise ExportExistsError(
             f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}})."
         )
-    stack = np.stack([c.flat_field for c in result.channels]).astype(np.float32)
+    flats = [c.flat_field for c in result.channels if c.flat_field is not None]
+    if not flats or len(flats) != len(result.channels):
+        raise ValueError("The result holds no flat-field image to write (every channel needs one).")
+    stack = np.stack(flats).astype(np.float32)
     data = stack[0] if len(stack) == 1 else stack
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()

@@ -102,6 +102,16 @@ def display_unit(unit: str | None) -> str:
     """The unit as a person reads it: ``"um"`` → ``"µm"``, ``"percent"`` → ``"%"``, ``"deg"`` → ``"°"``.
 
     Units without a special spelling are returned unchanged (``"nm"``, ``"px"``); None gives ``""``.
+
+    Parameters
+    ----------
+    unit : str or None
+        The unit as stored (results.json, CSV).
+
+    Returns
+    -------
+    str
+        The unit for display.
     """
     if unit is None:
         return ""
@@ -338,7 +348,18 @@ _SUFFIXES = ("per_um", "percent", "um2", "um3", "deg", "rad", "um", "nm", "mm", 
 
 
 def base_name(name: str) -> str:
-    """The metric name without the ``@ch<N>`` suffix results.json adds for multichannel results."""
+    """Strip the ``@ch<N>`` suffix results.json adds for multichannel results from a metric name.
+
+    Parameters
+    ----------
+    name : str
+        The metric name, with or without the suffix.
+
+    Returns
+    -------
+    str
+        The name without the suffix.
+    """
     return _CHANNEL_SUFFIX.sub("", name)
 
 
@@ -350,9 +371,19 @@ def _table(measurement: str | None, name: str) -> Mapping[str, Label]:
 
 
 def has_label(measurement: str | None, name: str) -> bool:
-    """True when ``name`` (``@ch<N>`` suffix ignored) has an explicit entry in the measurement's table.
+    """Tell whether ``name`` (``@ch<N>`` suffix ignored) has an explicit entry in the measurement's table.
 
-    ``measurement=None`` looks in every table.
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement; None looks in every table.
+    name : str
+        The metric or column name.
+
+    Returns
+    -------
+    bool
+        True when there is an entry.
     """
     name = base_name(str(name))
     return name in _table(measurement, name)
@@ -374,6 +405,18 @@ def label(measurement: str | None, name: str) -> Label:
     table (for callers that only know the metric name, such as a history trend). Names without
     an entry (or an unknown measurement) get a generic label derived from the name:
     ``fwhm_x_um`` → "fwhm x" in µm.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement; None looks in every table.
+    name : str
+        The metric or column name.
+
+    Returns
+    -------
+    Label
+        The human name and unit.
     """
     name = base_name(str(name))
     found = _table(measurement, name).get(name)
@@ -381,12 +424,31 @@ def label(measurement: str | None, name: str) -> Label:
 
 
 def heading(measurement: str | None, name: str) -> str:
-    """The label with its unit, e.g. ``"Lateral FWHM x (µm)"``: for table headers and axis labels."""
+    """Return the label with its unit, e.g. ``"Lateral FWHM x (µm)"``: for table headers and axis labels.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement; None looks in every table.
+    name : str
+        The metric or column name.
+
+    Returns
+    -------
+    str
+        The heading.
+    """
     return label(measurement, name).heading
 
 
 def markdown_tables() -> str:
-    """Every label table as Markdown; docs/labels.md is this text (a test keeps it up to date)."""
+    """Render every label table as Markdown; docs/labels.md is this text (a test keeps it up to date).
+
+    Returns
+    -------
+    str
+        The Markdown.
+    """
     lines = [
         "# Labels",
         "",

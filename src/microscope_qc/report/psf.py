@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.report import Figure, figure_to_png
 from microscope_qc.report.labels import display_unit, heading, label
+
+if TYPE_CHECKING:
+    from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 
 __all__ = ["psf_figures"]
 
 _STATUS_COLOURS = {"accepted": "#1a9850", "rejected": "#d73027"}
 
 
-def psf_figures(result) -> list[Figure]:
-    """Overview, profiles with fits, FWHM distributions and field maps for every channel."""
+def psf_figures(result: PSFResult) -> list[Figure]:
+    """Draw the PSF report's figures.
+
+    Parameters
+    ----------
+    result : PSFResult
+        The analysis result.
+
+    Returns
+    -------
+    list of Figure
+        For every channel: the overview, the profiles with fits, the FWHM distributions and the
+        field maps (each when there is something to draw).
+    """
     figs: list[Figure] = []
     beads = result.beads
     for chan in result.channels:
@@ -34,7 +53,9 @@ def psf_figures(result) -> list[Figure]:
     return figs
 
 
-def _overview(mip: np.ndarray, tab, voxel, suffix: str) -> Figure:
+def _overview(
+    mip: npt.NDArray[Any], tab: pd.DataFrame, voxel: tuple[float, float, float], suffix: str
+) -> Figure:
     _, dy, dx = voxel
     h, w = mip.shape
     fig = MplFigure(figsize=(6.5, 6.5 * h / w + 0.3))
@@ -70,7 +91,7 @@ def _overview(mip: np.ndarray, tab, voxel, suffix: str) -> Figure:
     )
 
 
-def _profiles(chan, suffix: str) -> Figure:
+def _profiles(chan: ChannelPSF, suffix: str) -> Figure:
     p = chan.profiles
     n_cols = 4 if chan.averaged_bead is not None else 3
     fig = MplFigure(figsize=(3.2 * n_cols, 3.0))
@@ -101,7 +122,7 @@ def _profiles(chan, suffix: str) -> Figure:
     )
 
 
-def _distributions(acc, chan, suffix: str) -> Figure:
+def _distributions(acc: pd.DataFrame, chan: ChannelPSF, suffix: str) -> Figure:
     fig = MplFigure(figsize=(10, 2.8))
     theory = chan.theory
     for k, ax_name in enumerate("xyz"):
@@ -122,7 +143,7 @@ def _distributions(acc, chan, suffix: str) -> Figure:
     )
 
 
-def _maps(chan, acc, suffix: str) -> Figure:
+def _maps(chan: ChannelPSF, acc: pd.DataFrame, suffix: str) -> Figure:
     names = [
         n for n in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "lateral_asymmetry", "z_um") if n in chan.maps
     ]

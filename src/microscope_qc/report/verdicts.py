@@ -7,9 +7,11 @@ sign, the number format and the unit come from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from microscope_qc.report.labels import display_unit, label
+from microscope_qc.results import Verdict
 
 __all__ = ["comparison_sign", "unit_suffix", "limit_text", "verdict_text"]
 
@@ -17,12 +19,36 @@ _SIGNS = {"<=": "≤", ">=": "≥"}
 
 
 def comparison_sign(comparison: str) -> str:
-    """``"<="`` → ``"≤"``, ``">="`` → ``"≥"`` (anything else unchanged)."""
+    """Return a comparison's sign: ``"<="`` → ``"≤"``, ``">="`` → ``"≥"`` (anything else unchanged).
+
+    Parameters
+    ----------
+    comparison : str
+        The comparison as stored in a verdict.
+
+    Returns
+    -------
+    str
+        The sign.
+    """
     return _SIGNS.get(comparison, comparison)
 
 
 def unit_suffix(measurement: str | None, metric: str) -> str:
-    """The metric's unit as written after a number: ``" µm"``, ``"%"``, ``"°"``, or ``""``."""
+    """Return the metric's unit as written after a number: ``" µm"``, ``"%"``, ``"°"``, or ``""``.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    metric : str
+        The metric's name.
+
+    Returns
+    -------
+    str
+        The suffix.
+    """
     unit = display_unit(label(measurement, metric).unit)
     return f" {unit}" if unit and unit not in ("%", "°") else unit
 
@@ -35,18 +61,47 @@ def _number(value: Any, fmt: str) -> str:
 
 
 def limit_text(measurement: str | None, metric: str, comparison: str, threshold: float) -> str:
-    """The limit a metric is judged against: ``"≤ 0.2534 µm"``."""
+    """Render the limit a metric is judged against: ``"≤ 0.2534 µm"``.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    metric : str
+        The metric's name.
+    comparison : str
+        ``"<="`` or ``">="``.
+    threshold : float
+        The limit.
+
+    Returns
+    -------
+    str
+        The limit as text.
+    """
     return f"{comparison_sign(comparison)} {_number(threshold, '.4g')}{unit_suffix(measurement, metric)}"
 
 
-def verdict_text(measurement: str | None, verdict: Any) -> str:
-    """One verdict as a sentence with the metric's human label:
-    ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
+def verdict_text(measurement: str | None, verdict: Verdict | Mapping[str, Any]) -> str:
+    """Render one verdict as a sentence with the metric's human label.
 
-    ``verdict`` is a :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
+    For example ``"PASS: Lateral FWHM x (channel 0) 0.221 µm (limit ≤ 0.2534 µm, theory)"``.
+
     Plain text: escape it for HTML.
+
+    Parameters
+    ----------
+    measurement : str or None
+        The measurement whose label table to use (None: any).
+    verdict : Verdict or mapping
+        A :class:`microscope_qc.results.Verdict` or its ``to_dict()`` (results.json).
+
+    Returns
+    -------
+    str
+        The sentence.
     """
-    v = verdict.to_dict() if hasattr(verdict, "to_dict") else verdict
+    v = verdict.to_dict() if isinstance(verdict, Verdict) else verdict
     metric, channel = v["metric"], v.get("channel")
     chan = "" if channel is None else f" (channel {channel})"
     value = v.get("value")

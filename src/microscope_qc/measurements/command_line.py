@@ -1,0 +1,39 @@
+"""How ``microscope-qc <name>`` adds its options and runs a file.
+
+This is the one part of a registry entry that knows argparse, kept beside
+:mod:`~microscope_qc.measurements.entry`, not in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from microscope_qc.io import ImageData
+from microscope_qc.results import ProgressCallback, Result
+
+__all__ = ["CommandLine", "ResultT"]
+
+#: the type of a measurement's result (e.g. :class:`~microscope_qc.analysis.psf.PSFResult`)
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+@dataclass(frozen=True)
+class CommandLine(Generic[ResultT]):
+    """How ``microscope-qc <name>`` adds its options and runs (argparse is only used by these)."""
+
+    #: ``add_arguments(parser)``: the measurement's own options
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    #: ``run(images, args, progress) -> Result``
+    run: Callable[[list[ImageData], argparse.Namespace, ProgressCallback | None], ResultT]
+    #: metric names in the summary table printed after each file
+    summary_columns: Sequence[str]
+    #: how the input files group into analyses (default: one file each)
+    jobs: Callable[[argparse.Namespace], list[list[Path]]] | None = None
+    #: extra files written after the standard export (e.g. a flat-field image)
+    after_export: Callable[[ResultT, Path, argparse.Namespace], dict[str, Path]] | None = None
+    #: checks the options once, before any file is read (AnalysisError: one line, exit 2)
+    check_args: Callable[[argparse.Namespace], None] | None = None
