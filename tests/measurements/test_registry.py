@@ -59,3 +59,25 @@ def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
         assert path.exists() and any(p.name.startswith(f"{key}_truth") for p in tmp_path.iterdir())
     assert main(["sample", "psf-beads", str(tmp_path / "psf-beads.ome.tif")]) == 2  # never overwrites
     assert "exists" in capsys.readouterr().err
+
+
+def test_cli_and_history_name_no_measurement_themselves():
+    """They enumerate measurements through the registry only: no literal measurement name in them."""
+    names = {m.name for m in REGISTRY}
+    files = [SRC / "cli.py", *sorted((SRC / "history").glob("*.py"))]
+    for path in files:
+        literals = {
+            n.value
+            for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+        assert not names & literals, f"{path.name} names {names & literals} itself"
+
+
+def test_period_reports_take_their_metrics_and_methods_from_the_registry():
+    from microscope_qc.history.report import KEY_METRICS
+
+    assert KEY_METRICS == {m.name: m.history_metrics for m in REGISTRY}
+    for m in REGISTRY:
+        assert m.history_metrics and all(k in m.labels for k in m.history_metrics)
+        assert m.methods_sentence is not None and m.methods_sentence({}) is None

@@ -28,6 +28,7 @@ from microscope_qc import __version__
 from microscope_qc.history.store import HistoryError, HistoryStore
 from microscope_qc.history.trends import DriftResult, detect_drift
 from microscope_qc.io import atomic_write
+from microscope_qc.measurements import REGISTRY
 from microscope_qc.report import figure_to_png
 from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
 from microscope_qc.report.verdicts import limit_text
@@ -44,16 +45,7 @@ __all__ = [
 PERIOD_SCHEMA = "napari-microscope-qc/qc-period/1"
 
 #: The metrics a period report summarises and plots, per measurement (others stay in the JSON).
-KEY_METRICS: dict[str, tuple[str, ...]] = {
-    "psf": ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
-    "field": (
-        "uniformity_percent",
-        "field_uniformity_percent",
-        "centering_accuracy_percent",
-        "corner_falloff_percent",
-    ),
-    "coregistration": ("distance_3d_um", "lateral_distance_um", "axial_distance_um", "ratio"),
-}
+KEY_METRICS: dict[str, tuple[str, ...]] = {m.name: m.history_metrics for m in REGISTRY}
 
 
 def draw_trend(
@@ -571,27 +563,11 @@ def _methods_text(rep: PeriodReport, store: HistoryStore) -> str:
         )
         + f" with napari-microscope-qc {__version__}."
     ]
-    s = rep.summary
-    if "psf" in s and all(k in s["psf"] for k in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um")):
-        p = s["psf"]
-        parts.append(
-            "Sub-resolution beads gave a median lateral FWHM of "
-            f"{1000 * p['fwhm_x_um']['median']:.0f} nm (x; range {1000 * p['fwhm_x_um']['min']:.0f}–{1000 * p['fwhm_x_um']['max']:.0f} nm) and "
-            f"{1000 * p['fwhm_y_um']['median']:.0f} nm (y), and an axial FWHM of {1000 * p['fwhm_z_um']['median']:.0f} nm "
-            f"(range {1000 * p['fwhm_z_um']['min']:.0f}–{1000 * p['fwhm_z_um']['max']:.0f} nm) over {p['fwhm_x_um']['n']} measurements "
-            "(1D Gaussian along z and 2D Gaussian in the focal plane, QUAREP-LiMi WG5)."
-        )
-    if "field" in s and "uniformity_percent" in s["field"]:
-        f = s["field"]
-        txt = f"Field illumination uniformity (MetroloJ_QC U) was {f['uniformity_percent']['median']:.0f} % (range {f['uniformity_percent']['min']:.0f}–{f['uniformity_percent']['max']:.0f} %)"
-        if "centering_accuracy_percent" in f:
-            txt += f", centring accuracy {f['centering_accuracy_percent']['median']:.0f} %"
-        parts.append(txt + ".")
-    if "coregistration" in s and "distance_3d_um" in s["coregistration"]:
-        c = s["coregistration"]["distance_3d_um"]
-        parts.append(
-            f"Chromatic co-registration: median 3D distance between channels {1000 * c['median']:.0f} nm (range {1000 * c['min']:.0f}–{1000 * c['max']:.0f} nm)."
-        )
+    for m in REGISTRY:  # one sentence per measurement with runs, from its registry entry
+        if m.name in rep.summary and m.methods_sentence is not None:
+            sentence = m.methods_sentence(rep.summary[m.name])
+            if sentence:
+                parts.append(sentence)
     failed = int((~runs["passed"].astype(bool)).sum())
     parts.append(
         "All checks passed their tolerances."

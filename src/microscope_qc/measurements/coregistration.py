@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
-from typing import SupportsInt, cast
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -223,6 +224,17 @@ def _after_export(result: CoregistrationResult, out_dir: Path, args: argparse.Na
     return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}
 
 
+def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The co-registration sentence of a period report's Methods paragraph."""
+    if "distance_3d_um" not in s:
+        return None
+    c = s["distance_3d_um"]
+    return (
+        f"Chromatic co-registration: median 3D distance between channels {1000 * c['median']:.0f} nm "
+        f"(range {1000 * c['min']:.0f}–{1000 * c['max']:.0f} nm)."
+    )
+
+
 COREGISTRATION = Measurement(
     name="coregistration",
     title="Chromatic co-registration (QUAREP WG4)",
@@ -242,4 +254,6 @@ COREGISTRATION = Measurement(
     ),
     extra_outputs={"registration.json": "the registration models, to correct images"},
     samples=MULTICOLOUR_SAMPLES,
+    history_metrics=("distance_3d_um", "lateral_distance_um", "axial_distance_um", "ratio"),
+    methods_sentence=methods_sentence,
 )

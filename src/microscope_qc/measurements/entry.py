@@ -109,3 +109,8 @@ class Measurement(Generic[ResultT]):
     extra_outputs: Mapping[str, str] = field(default_factory=dict)
     #: synthetic samples for this measurement (each with its own sample type)
     samples: tuple[Sample[Any], ...] = ()
+    #: the metrics a QC-history period report summarises and plots (others stay in its JSON)
+    history_metrics: tuple[str, ...] = ()
+    #: the Methods sentence of a period report, from the summary of those metrics
+    #: (``{metric: {"median", "min", "max", "n", ...}}``); None when it has nothing to say
+    methods_sentence: Callable[[Mapping[str, Mapping[str, Any]]], str | None] | None = None

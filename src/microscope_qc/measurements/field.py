@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -324,6 +326,17 @@ def _after_export(result: FieldResult, out_dir: Path, args: argparse.Namespace) 
     return {"flat_field": write_flat_field(result, out_dir / "flat_field.tif", overwrite=args.overwrite)}
 
 
+def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The field-illumination sentence of a period report's Methods paragraph."""
+    if "uniformity_percent" not in s:
+        return None
+    u = s["uniformity_percent"]
+    txt = f"Field illumination uniformity (MetroloJ_QC U) was {u['median']:.0f} % (range {u['min']:.0f}–{u['max']:.0f} %)"
+    if "centering_accuracy_percent" in s:
+        txt += f", centring accuracy {s['centering_accuracy_percent']['median']:.0f} %"
+    return txt + "."
+
+
 FIELD = Measurement(
     name="field",
     title="Field illumination / flatness (QUAREP WG3)",
@@ -350,4 +363,11 @@ FIELD = Measurement(
     ),
     extra_outputs={"flat_field.tif": "the flat-field correction image (--flat-field; the widget's checkbox)"},
     samples=FLAT_SAMPLES,
+    history_metrics=(
+        "uniformity_percent",
+        "field_uniformity_percent",
+        "centering_accuracy_percent",
+        "corner_falloff_percent",
+    ),
+    methods_sentence=methods_sentence,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
@@ -121,6 +122,20 @@ def run_psf(
     )
 
 
+def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The PSF sentence of a period report's Methods paragraph."""
+    if not all(k in s for k in ("fwhm_x_um", "fwhm_y_um", "fwhm_z_um")):
+        return None
+    x, y, z = s["fwhm_x_um"], s["fwhm_y_um"], s["fwhm_z_um"]
+    return (
+        "Sub-resolution beads gave a median lateral FWHM of "
+        f"{1000 * x['median']:.0f} nm (x; range {1000 * x['min']:.0f}–{1000 * x['max']:.0f} nm) and "
+        f"{1000 * y['median']:.0f} nm (y), and an axial FWHM of {1000 * z['median']:.0f} nm "
+        f"(range {1000 * z['min']:.0f}–{1000 * z['max']:.0f} nm) over {x['n']} measurements "
+        "(1D Gaussian along z and 2D Gaussian in the focal plane, QUAREP-LiMi WG5)."
+    )
+
+
 PSF = Measurement(
     name="psf",
     title="PSF / resolution from beads (QUAREP WG5)",
@@ -137,4 +152,6 @@ PSF = Measurement(
         summary_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     ),
     samples=BEAD_SAMPLES,
+    history_metrics=("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
+    methods_sentence=methods_sentence,
 )

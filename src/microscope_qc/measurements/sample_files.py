@@ -147,7 +147,12 @@ def _seeded(make: _SeededMaker[_T_co]) -> Callable[[int | None], _T_co]:
 
 
 BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
-    Sample("psf-beads", "Bead z-stack with a known PSF (24 beads)", _seeded(samples.psf_beads_sample), write_beads),
+    Sample(
+        "psf-beads",
+        "Bead z-stack with a known PSF (24 beads)",
+        _seeded(samples.psf_beads_sample),
+        write_beads,
+    ),
     Sample(
         "psf-aberrated",
         "Aberrated bead z-stack: astigmatism, tilt, field curvature",
@@ -156,7 +161,12 @@ BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
     ),
 )
 FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
-    Sample("flat", "Flat field with dark image, known illumination and dust", _seeded(samples.flat_field_sample), write_flat),
+    Sample(
+        "flat",
+        "Flat field with dark image, known illumination and dust",
+        _seeded(samples.flat_field_sample),
+        write_flat,
+    ),
     Sample(
         "flat-misaligned",
         "Flat field, badly misaligned illumination",
