@@ -81,3 +81,15 @@ def test_period_reports_take_their_metrics_and_methods_from_the_registry():
     for m in REGISTRY:
         assert m.history_metrics and all(k in m.labels for k in m.history_metrics)
         assert m.methods_sentence is not None and m.methods_sentence({}) is None
+
+
+def test_each_measurement_widget_is_tied_to_its_registry_entry():
+    pytest.importorskip("qtpy")
+    from microscope_qc.widgets.coregistration import CoregistrationWidget
+    from microscope_qc.widgets.field import FieldWidget
+    from microscope_qc.widgets.psf import PSFWidget
+
+    widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget)}
+    assert set(widgets) == set(MEASUREMENTS)
+    for name, widget in widgets.items():
+        assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it

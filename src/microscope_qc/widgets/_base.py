@@ -54,8 +54,13 @@ def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
 class MeasurementDock(QWidget):
     """Base of the measurement widgets; subclasses build their form and implement ``_on_done``."""
 
-    #: tag owner of this widget's layers (one per measurement)
-    owner = "measurement"
+    #: the registry entry of the measurement (title, analysis, figures, labels): set by subclasses
+    measurement: Any = None
+
+    @property
+    def owner(self) -> str:
+        """Tag owner of this widget's layers: the measurement's name."""
+        return self.measurement.name
     #: setting name → how this widget names the field that holds it (for error messages)
     field_names: dict[str, str] = {}
 

@@ -263,11 +263,12 @@ def record_after_export(widget, info: InputInfo, paths: dict) -> None:
         widget.status.setText(f"Exported and recorded in the QC history (run {run[:8]}).")
 
 
-def export_from_widget(
-    widget, folder, layer, figures, title: str, extra_files=None
-) -> dict[str, Path] | None:
+def export_from_widget(widget, folder, layer, extra_files=None) -> dict[str, Path] | None:
     """The export button of every measurement widget: the CLI's files, nothing overwritten without
     asking, optional extra files, then recording in the QC history if asked.
+
+    The report's figures and title come from the widget's registry entry (``widget.measurement``),
+    as the command line's do.
 
     ``extra_files(result, folder) -> {name: (target path, writer(path, overwrite))}`` adds files such
     as a flat-field image or a registration model.
@@ -279,7 +280,9 @@ def export_from_widget(
     if folder is None:
         return None
     info = input_info_for_layer(layer)
-    paths = export_with_confirmation(widget.result, folder, info, figures, title, widget.confirm_overwrite)
+    entry = widget.measurement
+    title = f"{entry.title}: {layer.name if layer is not None else ''}"
+    paths = export_with_confirmation(widget.result, folder, info, entry.figures, title, widget.confirm_overwrite)
     if paths is None:
         widget.status.setText("Export cancelled; existing files were kept.")
         return None

@@ -25,8 +25,9 @@ from microscope_qc.analysis.coregistration import (
     correct_image,
 )
 from microscope_qc.analysis.psf import PSFSettings, find_beads
+from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.profiles import limits_of
-from microscope_qc.report.coregistration import coregistration_figures, write_models
+from microscope_qc.report.coregistration import write_models
 from microscope_qc.report.labels import heading, label
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
@@ -139,7 +140,7 @@ _LEGEND = (
 class CoregistrationWidget(MeasurementDock):
     """Measure and correct chromatic shifts from multi-colour beads."""
 
-    owner = "coregistration"
+    measurement = COREGISTRATION
     field_names = {**MicroscopeForm.FIELD_NAMES, "match_gate_um": "the 'match gate (µm)' field"}
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
@@ -475,8 +476,7 @@ class CoregistrationWidget(MeasurementDock):
             }
 
         layer = self._layers[0] if self._layers else None
-        title = f"Chromatic co-registration: {layer.name if layer else ''}"
-        return export_from_widget(self, folder, layer, coregistration_figures, title, extra)
+        return export_from_widget(self, folder, layer, extra)
 
 
 _SUMMARY_METRICS = (

@@ -19,7 +19,8 @@ from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidge
 
 from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_field
 from microscope_qc.analysis.masks import describe_shapes, mask_from_shapes, polygon_from_shape
-from microscope_qc.report.field import field_figures, write_flat_field
+from microscope_qc.measurements.field import FIELD
+from microscope_qc.report.field import write_flat_field
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
     METRIC_COLUMNS,
@@ -48,7 +49,7 @@ __all__ = ["FieldWidget"]
 class FieldWidget(MeasurementDock):
     """Measure flatness of a fluorescent-slide image, with live overlays."""
 
-    owner = "field"
+    measurement = FIELD
     field_names = {"overwrite": "answer Yes to replace them", "history": "the 'history' field"}
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
@@ -355,8 +356,7 @@ class FieldWidget(MeasurementDock):
                 )
             }
 
-        title = f"Field illumination: {self._layer.name if self._layer else ''}"
-        return export_from_widget(self, folder, self._layer, field_figures, title, extra)
+        return export_from_widget(self, folder, self._layer, extra)
 
 
 def _summary_html(result: FieldResult) -> str:

@@ -16,9 +16,9 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
 from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads
+from microscope_qc.measurements.psf import PSF
 from microscope_qc.profiles import limits_of
 from microscope_qc.report.labels import display_unit, heading, label
-from microscope_qc.report.psf import psf_figures
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import export_from_widget, open_features_table, verdict_lines
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, tag_of
@@ -67,7 +67,7 @@ class PSFWidget(MeasurementDock):
     delete beads) → *Measure* → inspect overlays and the table → *Export*.
     """
 
-    owner = "psf"
+    measurement = PSF
     field_names = MicroscopeForm.FIELD_NAMES
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
@@ -414,9 +414,7 @@ class PSFWidget(MeasurementDock):
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, beads.csv and report.html (the CLI's files) to ``folder``; never overwrites silently."""
         layer = self._result_layer
-        return export_from_widget(
-            self, folder, layer, psf_figures, f"PSF / resolution: {layer.name if layer else ''}"
-        )
+        return export_from_widget(self, folder, layer)
 
     def _profile_to_history(self, *_: Any) -> None:
         profile = self.microscope.profile
