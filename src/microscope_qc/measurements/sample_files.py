@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+
+import pandas as pd
 
 from microscope_qc import samples
 from microscope_qc.io import write_ome_tiff
@@ -27,86 +29,58 @@ def _stem(path: Path) -> str:
     return path.name.split(".")[0]
 
 
+def _write_stack_with_truth(
+    path: Path, data: Any, truth: pd.DataFrame, overwrite: bool, **metadata: Any
+) -> list[Path]:
+    """An oil-immersion bead stack as OME-TIFF with its metadata, and its truth table beside it."""
+    write_ome_tiff(path, data, immersion="oil", overwrite=overwrite, **metadata)
+    truth_path = path.with_name(_stem(path) + "_truth.csv")
+    truth.to_csv(truth_path, index=False)
+    return [path, truth_path]
+
+
 def write_beads(sample: samples.BeadSample, path: Path, overwrite: bool) -> list[Path]:
-    """Write a bead stack as OME-TIFF and its truth beside it.
+    """Write a bead stack as OME-TIFF and its truth (``<stem>_truth.csv``) beside it.
 
-    Parameters
-    ----------
-    sample : BeadSample
-        The sample to write.
-    path : Path
-        The OME-TIFF to write; the truth goes to ``<stem>_truth.csv`` beside it.
-    overwrite : bool
-        Replace existing files.
-
-    Returns
-    -------
-    list of Path
-        Every file written, the image first.
-
-    Raises
-    ------
-    FileExistsError
-        If a file exists and ``overwrite`` is False.
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
     """
     md = sample.metadata
-    write_ome_tiff(
+    return _write_stack_with_truth(
         path,
         sample.data[None],
+        sample.truth,
+        overwrite,
         voxel_size_um=md["voxel_size_um"],
         channel_names=["beads"],
         wavelength_ex_nm=md["wavelength_ex_nm"],
         wavelength_em_nm=md["wavelength_em_nm"],
         na=md["na"],
-        immersion="oil",
         immersion_index=md["immersion_index"],
         modality=md["modality"],
-        overwrite=overwrite,
     )
-    truth = path.with_name(_stem(path) + "_truth.csv")
-    sample.truth.to_csv(truth, index=False)
-    return [path, truth]
 
 
 def write_multicolour(sample: samples.MulticolourSample, path: Path, overwrite: bool) -> list[Path]:
-    """Write a multicolour bead stack as OME-TIFF and its truth beside it.
+    """Write a multicolour bead stack as OME-TIFF and its truth (``<stem>_truth.csv``) beside it.
 
-    Parameters
-    ----------
-    sample : MulticolourSample
-        The sample to write.
-    path : Path
-        The OME-TIFF to write; the truth goes to ``<stem>_truth.csv`` beside it.
-    overwrite : bool
-        Replace existing files.
-
-    Returns
-    -------
-    list of Path
-        Every file written, the image first.
-
-    Raises
-    ------
-    FileExistsError
-        If a file exists and ``overwrite`` is False.
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
     """
     sp = sample.spec
-    write_ome_tiff(
+    return _write_stack_with_truth(
         path,
         sample.data,
+        sample.truth,
+        overwrite,
         voxel_size_um=sp.voxel_size_um,
         channel_names=[t.name for t in sample.transforms],
         wavelength_ex_nm=[t.wavelength_ex_nm for t in sample.transforms],
         wavelength_em_nm=[t.wavelength_em_nm for t in sample.transforms],
         na=sp.na,
-        immersion="oil",
         immersion_index=sp.immersion_index,
         modality=sp.modality,
-        overwrite=overwrite,
     )
-    truth = path.with_name(_stem(path) + "_truth.csv")
-    sample.truth.to_csv(truth, index=False)
-    return [path, truth]
 
 
 def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[Path]:
