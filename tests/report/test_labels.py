@@ -269,7 +269,7 @@ def test_docs_table_is_up_to_date():
 
     from microscope_qc.report.labels import markdown_tables
 
-    doc = Path(__file__).resolve().parents[1] / "docs" / "labels.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "labels.md"
     assert doc.read_text(encoding="utf-8") == markdown_tables(), (
         "docs/labels.md is stale; regenerate it with the command at its top"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from microscope_qc.report.verdicts import comparison_sign, limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Verdict
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "microscope_qc"
+SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 
 
 def test_signs_follow_the_comparison():
