@@ -10,11 +10,8 @@ by the database (SQLite: WAL journal and a busy timeout).
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +22,16 @@ import pandas as pd
 import sqlalchemy as sa
 
 from microscope_qc import __version__
-from microscope_qc.errors import QCError
+from microscope_qc.history.locations import (
+    DRIVER_PACKAGES,
+    HistoryError,
+    HistoryNotFound,
+    _first_line,
+    _first_missing_folder,
+    _hide_password,
+    _to_url,
+    default_history_url,
+)
 from microscope_qc.history.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -37,7 +43,6 @@ from microscope_qc.history.schema import (
 from microscope_qc.history.schema import (
     metadata as _meta,
 )
-from microscope_qc.io import atomic_write
 from microscope_qc.results import Result
 
 if TYPE_CHECKING:
@@ -51,88 +56,6 @@ __all__ = [
     "RunRecord",
     "default_history_url",
 ]
-
-
-class HistoryError(QCError, RuntimeError):
-    """The history store cannot be used (corrupted, newer schema, unknown run...); says what to do."""
-
-
-class HistoryNotFound(HistoryError):
-    """No QC history at the location, and it was opened with ``create=False``; nothing was created.
-
-    ``location`` is the file path (SQLite) or the database URL (password hidden);
-    ``missing_folder`` the first folder on the way to a SQLite file that does not exist, if any.
-    """
-
-    def __init__(self, location: str, missing_folder: Path | None = None):
-        self.location = location
-        self.missing_folder = missing_folder
-        text = f"No QC history at {location}"
-        if missing_folder is not None:
-            text += f" (the folder {missing_folder} does not exist)"
-        super().__init__(text + "; nothing was created.")
-
-
-#: pip package of each SQLAlchemy driver name, for the message when a driver is missing.
-DRIVER_PACKAGES = {
-    "psycopg": "psycopg[binary]",
-    "psycopg2": "psycopg2-binary",
-    "pg8000": "pg8000",
-    "asyncpg": "asyncpg",
-    "mysqldb": "mysqlclient",
-    "pymysql": "PyMySQL",
-    "mysqlconnector": "mysql-connector-python",
-    "mariadbconnector": "mariadb",
-    "oracledb": "oracledb",
-    "cx_oracle": "cx_Oracle",
-    "pyodbc": "pyodbc",
-    "pymssql": "pymssql",
-}
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first non-empty line of an exception's text (drivers write several, with hints and carets)."""
-    for line in str(exc).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(exc).__name__
-
-
-def _hide_password(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` for a text that may not parse as a URL."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text)
-
-
-def _first_missing_folder(path: Path) -> Path | None:
-    """The outermost folder on the way to ``path`` that does not exist (what creating it would create first)."""
-    missing = None
-    for folder in path.parents:
-        if folder.exists():
-            break
-        missing = folder
-    return missing
-
-
-def default_history_url() -> str:
-    """Return where the history lives unless told otherwise.
-
-    Returns
-    -------
-    str
-        ``$MICROSCOPE_QC_HISTORY`` (a path or an SQLAlchemy URL), else a SQLite file in the
-        user data folder.
-    """
-    env = os.environ.get("MICROSCOPE_QC_HISTORY")
-    if env:
-        return env
-    from platformdirs import user_data_dir
-
-    return str(Path(user_data_dir("napari-microscope-qc")) / "history.sqlite")
-
-
-def _to_url(location: str | Path) -> str:
-    text = str(location)
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
 
 
 def _num(v: Any) -> float | None:
@@ -622,135 +545,16 @@ class HistoryStore:
     def export(
         self, folder: str | Path, fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False
     ) -> dict[str, Path]:
-        """Write runs, metrics and verdicts as three CSV or Parquet files (linked by run uuid).
+        """Write runs, metrics and verdicts as three CSV or Parquet files (see :func:`.transfer.export_tables`)."""
+        from microscope_qc.history.transfer import export_tables
 
-        Parameters
-        ----------
-        folder : str or Path
-            Where to write ``runs``, ``metrics`` and ``verdicts``.
-        fmt : {"csv", "parquet"}
-            The file format.
-        overwrite : bool
-            Replace existing files.
-
-        Returns
-        -------
-        dict of str to Path
-            The files written, by table.
-
-        Raises
-        ------
-        HistoryError
-            If the format is neither csv nor parquet.
-        FileExistsError
-            If a file exists and ``overwrite`` is False.
-        """
-        folder = Path(folder)
-        ext = {"csv": ".csv", "parquet": ".parquet"}.get(fmt)
-        if ext is None:
-            raise HistoryError(f"Export format must be csv or parquet, not {fmt!r}.")
-        targets = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}
-        existing = [p.name for p in targets.values() if p.exists()]
-        if existing and not overwrite:
-            raise FileExistsError(
-                f"{folder} already holds {', '.join(existing)}; choose another folder or allow overwriting."
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        with self.engine.connect() as conn:
-            r = pd.read_sql(sa.select(runs), conn)
-            ids = dict(zip(r["id"], r["uuid"], strict=True))
-            m = pd.read_sql(sa.select(metrics), conn)
-            v = pd.read_sql(sa.select(verdicts), conn)
-        tables = {
-            "runs": r.drop(columns=["id"]),
-            "metrics": m.assign(run_uuid=m["run_id"].map(ids)).drop(columns=["id", "run_id"]),
-            "verdicts": v.assign(run_uuid=v["run_id"].map(ids)).drop(columns=["id", "run_id"]),
-        }
-        for name, df in tables.items():
-            if fmt == "csv":
-                atomic_write(targets[name], df.to_csv(index=False))
-            else:
-                buf = io.BytesIO()
-                try:
-                    df.to_parquet(buf, index=False)
-                except ImportError as exc:
-                    raise HistoryError(
-                        "Parquet export needs pyarrow: pip install 'napari-microscope-qc[parquet]'."
-                    ) from exc
-                atomic_write(targets[name], buf.getvalue())
-        return targets
+        return export_tables(self, folder, fmt, overwrite)
 
     def import_(self, folder: str | Path) -> int:
-        """Read an export back; runs already present (same uuid) are skipped.
+        """Read an export back, skipping runs already present (see :func:`.transfer.import_tables`)."""
+        from microscope_qc.history.transfer import import_tables
 
-        Parameters
-        ----------
-        folder : str or Path
-            A folder written by :meth:`export`.
-
-        Returns
-        -------
-        int
-            The number of runs added.
-
-        Raises
-        ------
-        HistoryError
-            If files of the export are missing.
-        """
-        folder = Path(folder)
-        ext = ".parquet" if (folder / "runs.parquet").exists() else ".csv"
-        paths = {name: folder / f"{name}{ext}" for name in ("runs", "metrics", "verdicts")}
-        missing = [str(p) for p in paths.values() if not p.exists()]
-        if missing:
-            raise HistoryError(f"Cannot import: missing {', '.join(missing)}.")
-        read = (
-            pd.read_parquet
-            if ext == ".parquet"
-            else (lambda p: pd.read_csv(p, keep_default_na=True, dtype={"uuid": str, "run_uuid": str}))
-        )
-        r, m, v = (read(paths[k]) for k in ("runs", "metrics", "verdicts"))
-        with self.engine.connect() as conn:
-            known = {row[0] for row in conn.execute(sa.select(runs.c.uuid))}
-        added = 0
-        for _, row in r.iterrows():
-            if row["uuid"] in known:
-                continue
-            run_row = {c.name: _clean(row.get(c.name)) for c in runs.columns if c.name != "id"}
-            run_row["passed"] = bool(run_row["passed"]) if run_row["passed"] is not None else False
-            for key in ("objective", "channel"):
-                run_row[key] = run_row[key] or ""
-            for key, default in (("settings_json", "{}"), ("warnings_json", "[]")):
-                run_row[key] = run_row[key] or default
-            ms = [
-                {c: _clean(x) for c, x in d.items() if c != "run_uuid"}
-                for d in m[m["run_uuid"] == row["uuid"]].to_dict("records")
-            ]
-            vs = [
-                {c: _clean(x) for c, x in d.items() if c != "run_uuid"}
-                for d in v[v["run_uuid"] == row["uuid"]].to_dict("records")
-            ]
-            for d in ms:
-                d["channel"] = None if d["channel"] is None else int(d["channel"])
-            for d in vs:
-                d["channel"] = None if d["channel"] is None else int(d["channel"])
-                d["passed"] = bool(d["passed"])
-            self._insert(run_row, ms, vs)
-            added += 1
-        return added
-
-
-def _clean(v: Any) -> Any:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):
-        return v.item()
-    return v
+        return import_tables(self, folder)
 
 
 def _end_of_day(end: str) -> str:
