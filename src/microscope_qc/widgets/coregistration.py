@@ -284,7 +284,7 @@ class CoregistrationWidget(MeasurementDock):
             single_bead=bool(self.single_bead.value),
         )
 
-    def _positions(self, lead) -> tuple[Any, str]:
+    def _positions(self, lead, n_ch: int) -> tuple[Any, str]:
         """The edited positions: shared (channel −1) and per channel, as voxel indices; and a note."""
         if not self.use_positions.value:
             return None, ""
@@ -296,7 +296,6 @@ class CoregistrationWidget(MeasurementDock):
         own = {int(c): idx[chans == c] for c in np.unique(chans[chans >= 0])}
         if not own:
             return shared, ""
-        n_ch = self._data()[0].shape[0]
         return {c: np.vstack([shared, own.get(c, np.zeros((0, 3)))]) for c in range(n_ch)}, ""
 
     # ------------------------------------------------------------------ run
@@ -355,7 +354,7 @@ class CoregistrationWidget(MeasurementDock):
         try:
             data, lead = self._data()
             settings = self.settings()
-            positions, note = self._positions(lead)
+            positions, note = self._positions(lead, data.shape[0])
         except ValueError as exc:
             self.error(f"Cannot measure: {str(exc).rstrip('.')}.")
             return
