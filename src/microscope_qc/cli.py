@@ -31,6 +31,7 @@ from microscope_qc.measurements import (
     add_common_arguments,
     add_instrument_arguments,
     all_samples,
+    find_sample,
     get_measurement,
     profile_from_args,
 )
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     known = all_samples()
     s.add_argument(
         "kind",
-        choices=list(known),
+        choices=[*known, *(a for _, sample in known.values() for a in sample.aliases)],
         metavar="KIND",
         help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
     )
@@ -140,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[list[str]]:
     rows = []
-    channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [None]
+    channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [
+        None
+    ]
     for c in channels:
         row = [path.name, "" if c is None else str(c)]
         for name in columns:
@@ -281,7 +284,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
 
 
 def _write_sample(args: argparse.Namespace) -> int:
-    _, sample = all_samples()[args.kind]
+    _, sample = find_sample(args.kind)
     try:
         written = sample.write_new(args.path, args.seed, args.overwrite)
     except FileExistsError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from microscope_qc.measurements import MEASUREMENTS, REGISTRY, all_samples, get_measurement
+from microscope_qc.measurements import MEASUREMENTS, REGISTRY, all_samples, find_sample, get_measurement
 from microscope_qc.measurements.entry import InputKind, Measurement
 from microscope_qc.report.labels import LABELS
 
@@ -52,7 +52,7 @@ def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
     from microscope_qc.cli import main
 
     keys = set(all_samples())
-    assert keys == {"psf-beads", "psf-aberrated", "flat", "flat-misaligned", "two-colour-beads"}
+    assert keys == {"psf-beads", "psf-aberrated", "flat-field", "flat-field-misaligned", "two-colour-beads"}
     for key in sorted(keys):
         path = tmp_path / f"{key}.ome.tif"
         assert main(["sample", key, str(path)]) == 0
@@ -93,3 +93,16 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
     assert set(widgets) == set(MEASUREMENTS)
     for name, widget in widgets.items():
         assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it
+
+
+def test_napari_and_the_command_line_know_the_samples_by_the_same_keys():
+    import yaml
+
+    manifest = yaml.safe_load((SRC / "napari.yaml").read_text())
+    napari_keys = [s["key"] for s in manifest["contributions"]["sample_data"]]
+    assert sorted(napari_keys) == sorted(all_samples())
+    # the keys earlier versions of the command line used still work
+    assert find_sample("flat")[1].key == "flat-field"
+    assert find_sample("flat-misaligned")[1].key == "flat-field-misaligned"
+    with pytest.raises(KeyError, match="known: psf-beads"):
+        find_sample("flats")

@@ -34,6 +34,7 @@ __all__ = [
     "MEASUREMENTS",
     "get_measurement",
     "all_samples",
+    "find_sample",
     "add_common_arguments",
     "add_instrument_arguments",
     "microscope_settings",
@@ -80,3 +81,28 @@ def all_samples() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
         ``{key: (measurement, sample)}`` in registry order.
     """
     return {s.key: (m, s) for m in REGISTRY for s in m.samples}
+
+
+def find_sample(key: str) -> tuple[Measurement[Any], Sample[Any]]:
+    """Return a synthetic sample by its key (or an earlier key it is still known by).
+
+    Parameters
+    ----------
+    key : str
+        The key, as napari's File ▸ Open Sample and ``microscope-qc sample`` name it.
+
+    Returns
+    -------
+    tuple
+        ``(measurement, sample)``.
+
+    Raises
+    ------
+    KeyError
+        If no sample has that key (the message lists the known ones).
+    """
+    for m in REGISTRY:
+        for s in m.samples:
+            if key == s.key or key in s.aliases:
+                return m, s
+    raise KeyError(f"Unknown sample {key!r}; known: {', '.join(all_samples())}.")

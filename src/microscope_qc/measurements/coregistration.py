@@ -17,7 +17,13 @@ from microscope_qc.analysis.coregistration import (
 )
 from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
-from microscope_qc.measurements.options import limits_from_args, microscope_settings, overrides_from_args
+from microscope_qc.measurements.options import (
+    add_settings_arguments,
+    limits_from_args,
+    microscope_settings,
+    overrides_from_args,
+    settings_values_from_args,
+)
 from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
 from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.report.labels import COREGISTRATION_LABELS
@@ -36,26 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The sub-command parser.
     """
-    g = parser.add_argument_group("co-registration")
+    g = parser.add_argument_group("co-registration inputs")
     g.add_argument("--bead-diameter", type=float, metavar="UM", help="bead diameter in µm")
-    g.add_argument(
-        "--reference-channel", type=int, default=0, help="channel the others are registered to (default 0)"
-    )
-    g.add_argument(
-        "--match-gate",
-        type=float,
-        metavar="UM",
-        help="largest distance of matched beads (default 2 × lateral FWHM)",
-    )
-    g.add_argument(
-        "--model",
-        choices=["auto", "translation", "affine", "poly2"],
-        default="auto",
-        help="registration model (default: lowest BIC)",
-    )
-    g.add_argument("--tolerance-ratio", type=float, default=1.0, help="pass if d / r_ref <= this (default 1)")
-    g.add_argument("--single-bead", action="store_true", help="MetroloJ_QC co-alignment mode: one large bead")
-    g.add_argument("--threshold", type=float, default=6.0, help="detection threshold in noise SDs")
     g.add_argument(
         "--positions",
         type=Path,
@@ -66,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--separate-channels", action="store_true", help="each FILE is one channel of the same field"
     )
+    add_settings_arguments(parser, CoregistrationSettings, "co-registration analysis")
 
 
 def read_positions_csv(
@@ -196,13 +185,7 @@ def run_coregistration(
 
         ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
     settings = CoregistrationSettings(
-        microscope=ms,
-        reference_channel=args.reference_channel,
-        match_gate_um=args.match_gate,
-        model=args.model,
-        tolerance_ratio=args.tolerance_ratio,
-        single_bead=args.single_bead,
-        detection_threshold_sigma=args.threshold,
+        microscope=ms, **settings_values_from_args(CoregistrationSettings, args)
     )
     return analyze_coregistration(
         data,

@@ -51,12 +51,15 @@ class Sample(Generic[SampleT]):
         ``make(seed) -> sample``.
     write : callable
         ``write(sample, path, overwrite) -> list of the paths written``.
+    aliases : tuple of str
+        Earlier keys the ``sample`` command still accepts.
     """
 
     key: str
     title: str
     make: Callable[[int | None], SampleT]
     write: Callable[[SampleT, Path, bool], list[Path]]
+    aliases: tuple[str, ...] = ()
 
     def write_new(self, path: Path, seed: int | None = None, overwrite: bool = False) -> list[Path]:
         """Build the sample and write it as files.

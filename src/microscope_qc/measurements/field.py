@@ -24,7 +24,11 @@ from microscope_qc.analysis.field import (
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.io import ImageData, read_image
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
-from microscope_qc.measurements.options import limits_from_args
+from microscope_qc.measurements.options import (
+    add_settings_arguments,
+    limits_from_args,
+    settings_values_from_args,
+)
 from microscope_qc.measurements.sample_files import FLAT_SAMPLES
 from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.report.labels import FIELD_LABELS
@@ -43,35 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The sub-command parser.
     """
-    g = parser.add_argument_group("field illumination")
+    g = parser.add_argument_group("field illumination inputs and outputs")
     g.add_argument("--dark", type=Path, metavar="FILE", help="dark image (same shape), subtracted first")
     g.add_argument(
         "--combine",
         choices=["mean", "median"],
         help="analyse all FILEs as one: mean (repeats of one field) or median (different fields: dust averages out)",
     )
-    g.add_argument(
-        "--sigma", type=float, default=2.0, help="MetroloJ_QC Gaussian blur σ in pixels (default 2)"
-    )
-    g.add_argument("--no-blur", action="store_true", help="MetroloJ_QC metrics on the unblurred image")
-    g.add_argument("--step", type=float, default=10.0, help="iso-intensity step in percent (default 10)")
-    g.add_argument("--mm-sigma", type=float, default=5.0, help="microscope-metrics blur σ (default 5)")
-    g.add_argument(
-        "--corner-fraction", type=float, default=0.1, help="microscope-metrics region size (default 0.1)"
-    )
-    g.add_argument(
-        "--model", choices=["gaussian", "poly2", "poly4"], default="gaussian", help="illumination model"
-    )
-    g.add_argument(
-        "--tolerance-uniformity", type=float, default=50.0, help="pass if U >= this (percent, default 50)"
-    )
-    g.add_argument(
-        "--tolerance-centering", type=float, default=50.0, help="pass if CA >= this (percent, default 50)"
-    )
-    g.add_argument(
-        "--saturation", type=float, metavar="COUNTS", help="saturation value (default: data type maximum)"
-    )
-    g.add_argument("--bit-depth", type=int, help="detector bit depth, if smaller than the data type's")
     g.add_argument(
         "--roi",
         action="append",
@@ -90,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write flat_field.tif (divide images by it to correct them)",
     )
+    add_settings_arguments(parser, FieldSettings, "field analysis")
 
 
 def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
@@ -106,16 +89,7 @@ def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
         The settings; the pixel size (for distances in µm) is the lateral ``--voxel-size``.
     """
     return FieldSettings(
-        blur=not args.no_blur,
-        sigma_px=args.sigma,
-        step_percent=args.step,
-        mm_sigma_px=args.mm_sigma,
-        mm_corner_fraction=args.corner_fraction,
-        model=args.model,
-        tolerance_uniformity_percent=args.tolerance_uniformity,
-        tolerance_centering_percent=args.tolerance_centering,
-        saturation_value=args.saturation,
-        bit_depth=args.bit_depth,
+        **settings_values_from_args(FieldSettings, args),
         pixel_size_um=(args.voxel_size[2] if args.voxel_size else None),
     )
 

@@ -10,8 +10,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from microscope_qc.instrument import MicroscopeSettings, settings_from_metadata
+from microscope_qc.instrument import MicroscopeSettings, Modality, settings_from_metadata
 from microscope_qc.io import AcquisitionMetadata
+from microscope_qc.setting_spec import UserSetting, check_value, user_settings
 
 if TYPE_CHECKING:
     from microscope_qc.profiles import InstrumentProfile
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_common_arguments",
+    "add_settings_arguments",
+    "settings_values_from_args",
     "add_instrument_arguments",
     "profile_from_args",
     "microscope_settings",
@@ -53,9 +56,106 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NM",
         help="excitation wavelength(s), nm, one per channel",
     )
-    g.add_argument("--modality", choices=["widefield", "confocal", "spinning_disk", "multiphoton"])
+    g.add_argument("--modality", choices=[m.value for m in Modality], help="imaging modality")
     g.add_argument("--pinhole", type=float, metavar="AU", help="confocal pinhole diameter in Airy units")
     g.add_argument("--channel", type=int, action="append", help="analyse only this channel (repeatable)")
+
+
+_METAVARS = {"um": "UM", "px": "PX", "percent": "PERCENT", "counts": "COUNTS", "SD": "SD"}
+
+
+def _parse_as(item: UserSetting) -> Any:
+    """An argparse ``type`` that converts one option's text and checks its range."""
+    convert = {"int": int, "float": float}.get(item.kind, str)
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'a whole number' if convert is int else 'a number'}"
+            ) from None
+        problem = check_value(item, value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(f"{item.spec.label} {problem}, not {text}")
+        return value
+
+    parse.__name__ = item.kind  # argparse names the type in its own messages
+    return parse
+
+
+def _help(item: UserSetting) -> str:
+    if item.default is None or item.kind == "bool":
+        return item.spec.help
+    shown = f"{item.default:g}" if isinstance(item.default, float) else str(item.default)
+    return f"{item.spec.help} (default {shown})"
+
+
+def add_settings_arguments(
+    parser: argparse.ArgumentParser, settings_type: type, title: str, skip: tuple[str, ...] = ()
+) -> None:
+    """Add one option per user setting of an analysis, generated from its settings type.
+
+    Every option's default is "not given" (the attribute is absent from the namespace), so the
+    settings dataclass keeps the one definition of each default.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The measurement's sub-command parser.
+    settings_type : type
+        The analysis settings dataclass, its user settings declared with
+        :func:`microscope_qc.setting_spec.setting`.
+    title : str
+        The heading of the option group in ``--help``.
+    skip : tuple of str
+        Settings the command line sets some other way.
+    """
+    g = parser.add_argument_group(title)
+    for item in user_settings(settings_type):
+        if item.name in skip:
+            continue
+        flag = f"--{item.flag}"
+        common: dict[str, Any] = {"dest": item.name, "default": argparse.SUPPRESS}
+        if item.kind == "bool":
+            # a switch that turns on what is off by default, or off what is on ("--no-blur")
+            text = f"do not {item.spec.help}" if item.default else item.spec.help
+            g.add_argument(flag, action="store_const", const=not item.default, help=text, **common)
+        elif item.kind == "choice":
+            g.add_argument(flag, choices=[v for v, _ in item.choices], help=_help(item), **common)
+        else:
+            metavar = _METAVARS.get(item.spec.unit or "", "N" if item.kind == "int" else "VALUE")
+            g.add_argument(flag, type=_parse_as(item), metavar=metavar, help=_help(item), **common)
+        if item.spec.off_flag:
+            g.add_argument(
+                f"--{item.spec.off_flag}",
+                action="store_const",
+                const=None,
+                help=f"no {item.spec.label}",
+                **common,
+            )
+
+
+def settings_values_from_args(settings_type: type, args: argparse.Namespace) -> dict[str, Any]:
+    """The user settings given on the command line, as keyword arguments of the settings type.
+
+    Parameters
+    ----------
+    settings_type : type
+        The analysis settings dataclass whose options :func:`add_settings_arguments` added.
+    args : argparse.Namespace
+        The parsed options.
+
+    Returns
+    -------
+    dict
+        Only the settings the user gave; the others keep the dataclass defaults.
+    """
+    return {
+        item.name: getattr(args, item.name)
+        for item in user_settings(settings_type)
+        if hasattr(args, item.name)
+    }
 
 
 def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,73 +7,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
-from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
-from microscope_qc.measurements.options import limits_from_args, microscope_settings, overrides_from_args
+from microscope_qc.measurements.options import (
+    add_settings_arguments,
+    limits_from_args,
+    microscope_settings,
+    overrides_from_args,
+    settings_values_from_args,
+)
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
 from microscope_qc.report.psf import psf_figures
 from microscope_qc.results import ProgressCallback
 
-__all__ = ["psf_settings", "run_psf"]
+__all__ = ["run_psf"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the PSF analysis options to the measurement's sub-command.
+    """Add the PSF options: the bead size, then one option per :class:`PSFSettings` user setting.
 
     Parameters
     ----------
     parser : argparse.ArgumentParser
         The sub-command parser.
     """
-    g = parser.add_argument_group("PSF analysis")
-    g.add_argument(
+    parser.add_argument_group("beads").add_argument(
         "--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)"
     )
-    g.add_argument(
-        "--method",
-        choices=["quarep", "metroloj"],
-        default="quarep",
-        help="quarep: 1D z + rotated 2D xy fits (default); metroloj: MetroloJ_QC's 1D line fits",
-    )
-    g.add_argument("--fit-3d", action="store_true", help="also fit a full-covariance 3D Gaussian per bead")
-    g.add_argument("--box-xy", type=float, metavar="UM", help="lateral fit box side in µm")
-    g.add_argument("--box-z", type=float, metavar="UM", help="axial fit window in µm")
-    g.add_argument(
-        "--threshold", type=float, default=6.0, help="detection threshold in noise SDs (default 6)"
-    )
-    g.add_argument(
-        "--tolerance-xy", type=float, default=1.5, help="pass if FWHM xy / theory <= this (default 1.5)"
-    )
-    g.add_argument(
-        "--tolerance-z", type=float, default=2.0, help="pass if FWHM z / theory <= this (default 2.0)"
-    )
-    g.add_argument("--no-outliers", action="store_true", help="keep beads outside the Tukey fences")
-    g.add_argument(
-        "--saturation",
-        type=float,
-        metavar="COUNTS",
-        help="saturation value (default: the data type's maximum)",
-    )
-
-
-def psf_settings(microscope: MicroscopeSettings, **analysis: Any) -> PSFSettings:
-    """Build PSF settings from resolved microscope settings and analysis options.
-
-    Parameters
-    ----------
-    microscope : MicroscopeSettings
-        The resolved microscope settings.
-    **analysis
-        :class:`PSFSettings` fields; ``None`` values keep the default.
-
-    Returns
-    -------
-    PSFSettings
-        The settings.
-    """
-    return PSFSettings(microscope=microscope, **{k: v for k, v in analysis.items() if v is not None})
+    add_settings_arguments(parser, PSFSettings, "PSF analysis")
 
 
 def run_psf(
@@ -104,19 +66,7 @@ def run_psf(
     """
     image = images[0]
     ms = microscope_settings(image.metadata, image.shape[0], overrides_from_args(args), args)
-    settings = psf_settings(
-        ms,
-        method=args.method,
-        fit_3d=args.fit_3d or None,
-        box_xy_um=args.box_xy,
-        box_z_um=args.box_z,
-        detection_threshold_sigma=args.threshold,
-        tolerance_xy_ratio=args.tolerance_xy,
-        tolerance_z_ratio=args.tolerance_z,
-        saturation_value=args.saturation,
-    )
-    if args.no_outliers:
-        settings.outlier_fence = None
+    settings = PSFSettings(microscope=ms, **settings_values_from_args(PSFSettings, args))
     return analyze_psf(
         image.data, settings, channels=args.channel or None, limits=limits_from_args(args), progress=progress
     )

@@ -136,16 +136,18 @@ BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
 )
 FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
     Sample(
-        "flat",
+        "flat-field",
         "Flat field with dark image, known illumination and dust",
         _seeded(samples.flat_field_sample),
         write_flat,
+        aliases=("flat",),
     ),
     Sample(
-        "flat-misaligned",
+        "flat-field-misaligned",
         "Flat field, badly misaligned illumination",
         _seeded(samples.flat_field_misaligned_sample),
         write_flat,
+        aliases=("flat-misaligned",),
     ),
 )
 MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (

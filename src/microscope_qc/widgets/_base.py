@@ -61,6 +61,7 @@ class MeasurementDock(QWidget):
     def owner(self) -> str:
         """Tag owner of this widget's layers: the measurement's name."""
         return self.measurement.name
+
     #: setting name → how this widget names the field that holds it (for error messages)
     field_names: dict[str, str] = {}
 

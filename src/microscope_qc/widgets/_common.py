@@ -282,7 +282,9 @@ def export_from_widget(widget, folder, layer, extra_files=None) -> dict[str, Pat
     info = input_info_for_layer(layer)
     entry = widget.measurement
     title = f"{entry.title}: {layer.name if layer is not None else ''}"
-    paths = export_with_confirmation(widget.result, folder, info, entry.figures, title, widget.confirm_overwrite)
+    paths = export_with_confirmation(
+        widget.result, folder, info, entry.figures, title, widget.confirm_overwrite
+    )
     if paths is None:
         widget.status.setText("Export cancelled; existing files were kept.")
         return None

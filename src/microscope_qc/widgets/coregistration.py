@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, LineEdit, Select, SpinBox
+from magicgui.widgets import CheckBox, Container, FloatSpinBox, Select
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QLabel, QPushButton, QWidget
 
@@ -32,12 +32,12 @@ from microscope_qc.report.labels import heading, label
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
     export_from_widget,
-    parse_optional_float,
     transpose_for_display,
     verdict_lines,
 )
 from microscope_qc.widgets._layers import LayerSpec, image_layers, layer_key
 from microscope_qc.widgets._microscope_form import MicroscopeForm
+from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
 
 if TYPE_CHECKING:
@@ -154,20 +154,15 @@ class CoregistrationWidget(MeasurementDock):
         self.layers_select = Select(label="image(s)", choices=self._image_layers)
         self.layers_select.native.setMaximumHeight(90)
         self.microscope = MicroscopeForm()
-        self.reference = SpinBox(label="reference channel", value=0, min=0, max=16)
-        self.gate = LineEdit(label="match gate (µm)", value="")
-        self.model = ComboBox(
-            label="model",
-            choices=[
-                ("best by BIC", "auto"),
-                ("translation", "translation"),
-                ("affine", "affine"),
-                ("quadratic polynomial", "poly2"),
-            ],
-            value="auto",
+        self.analysis = SettingsForm(
+            CoregistrationSettings,
+            ["reference_channel", "match_gate_um", "model", "tolerance_ratio", "single_bead"],
         )
-        self.tolerance = FloatSpinBox(label="pass if ratio ≤", value=1.0, min=0.01, max=10.0, step=0.1)
-        self.single_bead = CheckBox(text="one large bead (MetroloJ_QC co-alignment)", value=False)
+        # the main fields as attributes too, under the names scripts and tests know
+        self.reference, self.gate = self.analysis["reference_channel"], self.analysis["match_gate_um"]
+        self.model, self.tolerance = self.analysis["model"], self.analysis["tolerance_ratio"]
+        self.single_bead = self.analysis["single_bead"]
+        self.field_names = {**self.field_names, **self.analysis.field_names}
         self.use_positions = CheckBox(
             text="measure the beads in 'co-registration bead positions'", value=True
         )
@@ -178,11 +173,7 @@ class CoregistrationWidget(MeasurementDock):
             widgets=[
                 self.layers_select,
                 *self.microscope.widgets,
-                self.reference,
-                self.gate,
-                self.model,
-                self.tolerance,
-                self.single_bead,
+                *self.analysis.widgets,
                 self.use_positions,
                 self.exaggeration,
             ]
@@ -196,7 +187,7 @@ class CoregistrationWidget(MeasurementDock):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._build(
-            [self.form.native, self.microscope.sources_label],
+            [self.form.native, self.analysis.more_panel, self.microscope.sources_label],
             [self.detect_button, self.run_button, self.correct_button],
             [("Channel pairs", self.table), ("Legend", scrolling(self.legend))],
         )
@@ -277,11 +268,7 @@ class CoregistrationWidget(MeasurementDock):
     def settings(self) -> CoregistrationSettings:
         return CoregistrationSettings(
             microscope=self.microscope.microscope_settings(),
-            reference_channel=int(self.reference.value),
-            match_gate_um=parse_optional_float(self.gate.value, self.gate.label),
-            model=str(self.model.value),
-            tolerance_ratio=float(self.tolerance.value),
-            single_bead=bool(self.single_bead.value),
+            **self.analysis.values(),
         )
 
     def _positions(self, lead, n_ch: int) -> tuple[Any, str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -27,6 +27,7 @@ from microscope_qc.widgets._common import (
     METRIC_HEADERS,
     export_from_widget,
     metrics_frame,
+    user_message,
     verdict_lines,
 )
 from microscope_qc.widgets._field_layers import (
@@ -37,6 +38,7 @@ from microscope_qc.widgets._field_layers import (
     roi_spec,
 )
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, same_layer
+from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
 from microscope_qc.widgets._views import ColourScale, ImageStrip
 
@@ -64,20 +66,23 @@ class FieldWidget(MeasurementDock):
 
         self.layer_combo = ComboBox(label="flat image", choices=self._image_layers, nullable=True)
         self.dark_combo = ComboBox(label="dark image", choices=self._image_layers, nullable=True, value=None)
-        self.blur = CheckBox(text="Gaussian blur (MetroloJ_QC)", value=True)
-        self.sigma = FloatSpinBox(label="blur σ (px)", value=2.0, min=0.0, max=50.0, step=0.5)
-        self.step = FloatSpinBox(label="iso step (%)", value=10.0, min=1.0, max=50.0, step=1.0)
-        self.model = ComboBox(
-            label="illumination model",
-            choices=[
-                ("2D Gaussian", "gaussian"),
-                ("polynomial, 2nd order", "poly2"),
-                ("polynomial, 4th order", "poly4"),
+        self.analysis = SettingsForm(
+            FieldSettings,
+            [
+                "blur",
+                "sigma_px",
+                "step_percent",
+                "model",
+                "tolerance_uniformity_percent",
+                "tolerance_centering_percent",
             ],
-            value="gaussian",
         )
-        self.tolerance_u = FloatSpinBox(label="pass if U ≥ (%)", value=50.0, min=0.0, max=100.0)
-        self.tolerance_ca = FloatSpinBox(label="pass if CA ≥ (%)", value=50.0, min=0.0, max=100.0)
+        # the main fields as attributes too, under the names scripts and tests know
+        self.blur, self.sigma, self.step = (self.analysis[n] for n in ("blur", "sigma_px", "step_percent"))
+        self.model = self.analysis["model"]
+        self.tolerance_u = self.analysis["tolerance_uniformity_percent"]
+        self.tolerance_ca = self.analysis["tolerance_centering_percent"]
+        self.field_names = {**self.field_names, **self.analysis.field_names}
         self.live = CheckBox(text="update live", value=True)
         self.write_flat = CheckBox(text="export also the flat-field correction image", value=False)
         self.write_flat.tooltip = (
@@ -87,12 +92,7 @@ class FieldWidget(MeasurementDock):
             widgets=[
                 self.layer_combo,
                 self.dark_combo,
-                self.blur,
-                self.sigma,
-                self.step,
-                self.model,
-                self.tolerance_u,
-                self.tolerance_ca,
+                *self.analysis.widgets,
                 self.live,
                 self.write_flat,
             ]
@@ -123,7 +123,7 @@ class FieldWidget(MeasurementDock):
             legend_layout.addWidget(w)
         legend_layout.addStretch(1)
         self._build(
-            [self.form.native, roi_row],
+            [self.form.native, self.analysis.more_panel, roi_row],
             [self.run_button],
             [
                 ("Metrics", self.table),
@@ -137,7 +137,7 @@ class FieldWidget(MeasurementDock):
         self._debounce.setInterval(250)
         self._debounce.timeout.connect(self.measure)
         self.run_button.clicked.connect(self.measure)
-        for w in (self.blur, self.sigma, self.step, self.model, self.tolerance_u, self.tolerance_ca):
+        for w in self.analysis.all_widgets:
             w.changed.connect(self._schedule)
         self.dark_combo.changed.connect(self._dark_changed)
         self.layer_combo.changed.connect(self._image_changed)
@@ -218,14 +218,8 @@ class FieldWidget(MeasurementDock):
         self._schedule()
 
     def settings(self) -> FieldSettings:
-        return FieldSettings(
-            blur=bool(self.blur.value),
-            sigma_px=float(self.sigma.value),
-            step_percent=float(self.step.value),
-            model=str(self.model.value),
-            tolerance_uniformity_percent=float(self.tolerance_u.value),
-            tolerance_centering_percent=float(self.tolerance_ca.value),
-        )
+        """The analysis settings from the form (SettingsError naming the field)."""
+        return FieldSettings(**self.analysis.values())
 
     def _schedule(self, *_: Any) -> None:
         if self.live.value and self.result is not None:
@@ -274,7 +268,11 @@ class FieldWidget(MeasurementDock):
         if self.task.running or self.drawing.busy:
             self._rerun = True
             return
-        settings = self.settings()
+        try:
+            settings = self.settings()
+        except ValueError as exc:
+            self.error(user_message(exc, self.field_names))
+            return
         data = np.asarray(layer.data)
         dark_layer = self.dark_combo.value
         dark = (

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox
+from magicgui.widgets import CheckBox, ComboBox, Container
 from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find_beads
@@ -34,6 +34,7 @@ from microscope_qc.widgets._psf_layers import (
     positions_spec,
     psf_specs,
 )
+from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
 from microscope_qc.widgets._views import ColourScale, ImageStrip, montage_rgba
 
@@ -81,27 +82,24 @@ class PSFWidget(MeasurementDock):
         self.microscope = MicroscopeForm()
         for name in _FORM_FIELDS:  # the form's fields as attributes of the widget, for scripts and tests
             setattr(self, name, getattr(self.microscope, name))
-        self.method = ComboBox(
-            label="method",
-            choices=[("QUAREP: rotated 2D + axial fits", "quarep"), ("MetroloJ_QC: line fits", "metroloj")],
-            value="quarep",
+        self.analysis = SettingsForm(
+            PSFSettings,
+            ["method", "fit_3d", "tolerance_xy_ratio", "tolerance_z_ratio", "detection_threshold_sigma"],
         )
-        self.fit_3d = CheckBox(text="also fit 3D Gaussians", value=False)
-        self.tolerance_xy = FloatSpinBox(label="tolerance xy ratio", value=1.5, min=1.0, max=10.0, step=0.1)
-        self.tolerance_z = FloatSpinBox(label="tolerance z ratio", value=2.0, min=1.0, max=10.0, step=0.1)
-        self.threshold = FloatSpinBox(
-            label="detection threshold (SD)", value=6.0, min=1.0, max=100.0, step=0.5
+        # the main fields as attributes too, under the names scripts and tests know
+        self.method, self.fit_3d = self.analysis["method"], self.analysis["fit_3d"]
+        self.tolerance_xy, self.tolerance_z = (
+            self.analysis["tolerance_xy_ratio"],
+            self.analysis["tolerance_z_ratio"],
         )
+        self.threshold = self.analysis["detection_threshold_sigma"]
+        self.field_names = {**MicroscopeForm.FIELD_NAMES, **self.analysis.field_names}
         self.use_positions = CheckBox(text=f"measure the beads in '{POSITIONS_LAYER}'", value=True)
         self.form = Container(
             widgets=[
                 self.layer_combo,
                 *self.microscope.widgets,
-                self.method,
-                self.fit_3d,
-                self.tolerance_xy,
-                self.tolerance_z,
-                self.threshold,
+                *self.analysis.widgets,
                 self.use_positions,
             ]
         )
@@ -131,7 +129,7 @@ class PSFWidget(MeasurementDock):
         maps_layout.addStretch(1)
         self.bead_views = ImageStrip()
         self._build(
-            [self.form.native, self.sources_label],
+            [self.form.native, self.analysis.more_panel, self.sources_label],
             [self.detect_button, self.measure_button],
             [("Beads", beads_tab), ("Bead views", scrolling(self.bead_views)), ("Maps", maps_tab)],
         )
@@ -184,15 +182,7 @@ class PSFWidget(MeasurementDock):
 
     def settings(self) -> PSFSettings:
         """The analysis settings from the form, with each value's source (ValueError naming the field)."""
-        ms = self.microscope.microscope_settings()
-        return PSFSettings(
-            microscope=ms,
-            method=self.method.value,
-            fit_3d=bool(self.fit_3d.value),
-            tolerance_xy_ratio=float(self.tolerance_xy.value),
-            tolerance_z_ratio=float(self.tolerance_z.value),
-            detection_threshold_sigma=float(self.threshold.value),
-        )
+        return PSFSettings(microscope=self.microscope.microscope_settings(), **self.analysis.values())
 
     # ------------------------------------------------------------------ actions
     def _snapshot(self) -> tuple[Any, PSFSettings] | None:
@@ -391,9 +381,7 @@ class PSFWidget(MeasurementDock):
             if bead_id is not None:
                 stack = layer.data[0] if layer.ndim == 4 else layer.data
                 box = bead_box(stack, self._bead_index(bead_id), chan.box_shape)
-                items.append(
-                    (f"bead {bead_id} — XY | XZ | YZ maximum projections", montage_rgba(box, voxel))
-                )
+                items.append((f"bead {bead_id} — XY | XZ | YZ maximum projections", montage_rgba(box, voxel)))
             if chan.averaged_bead is not None:
                 items.append(
                     (

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from microscope_qc.analysis.coregistration.model import RegistrationModel
-from microscope_qc.instrument import MicroscopeSettings, Setting, Source
+from microscope_qc.instrument import MicroscopeSettings, Setting
 from microscope_qc.results import Result
+from microscope_qc.setting_spec import setting, settings_provenance
 
 __all__ = ["CoregistrationSettings", "CoregistrationResult", "Positions"]
 
@@ -25,15 +26,58 @@ class CoregistrationSettings:
     """Parameters of :func:`analyze_coregistration`; lengths in µm."""
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
-    reference_channel: int = 0
-    match_gate_um: float | None = (
-        None  # default: 2 × theoretical lateral FWHM of the longer wavelength (PSFj)
+    reference_channel: int = setting(
+        0, "reference channel", "the channel the others are registered to", minimum=0, maximum=64
     )
-    model: Literal["auto", "translation", "affine", "poly2"] = "auto"  # "auto": the lowest BIC
-    tolerance_ratio: float = 1.0
-    single_bead: bool = False
-    detection_threshold_sigma: float = 6.0
-    box_xy_um: float | None = None
+    match_gate_um: float | None = setting(
+        None,
+        "match gate",
+        "largest distance of beads matched between channels "
+        "(default: 2 × theoretical lateral FWHM of the longer wavelength, as PSFj)",
+        unit="um",
+        flag="match-gate",
+        minimum=0.0,
+    )
+    model: Literal["auto", "translation", "affine", "poly2"] = setting(
+        "auto",
+        "registration model",
+        "the model mapping one channel onto the reference (auto: the lowest BIC)",
+        choices=(
+            ("auto", "automatic (lowest BIC)"),
+            ("translation", "translation"),
+            ("affine", "affine"),
+            ("poly2", "polynomial, 2nd order"),
+        ),
+    )
+    tolerance_ratio: float = setting(
+        1.0,
+        "pass if ratio ≤",
+        "pass if the distance / the reference resolution is at most this",
+        minimum=0.01,
+        maximum=10.0,
+        step=0.1,
+    )
+    single_bead: bool = setting(
+        False, "one large bead (MetroloJ_QC co-alignment)", "MetroloJ_QC co-alignment mode: one large bead"
+    )
+    detection_threshold_sigma: float = setting(
+        6.0,
+        "detection threshold",
+        "bead detection threshold in noise standard deviations",
+        unit="SD",
+        flag="threshold",
+        minimum=1.0,
+        maximum=100.0,
+        step=0.5,
+    )
+    box_xy_um: float | None = setting(
+        None,
+        "lateral fit box",
+        "lateral fit box side (default: from the theoretical resolution)",
+        unit="um",
+        flag="box-xy",
+        minimum=0.05,
+    )
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields (not the microscope) as provenance records.
@@ -41,19 +85,9 @@ class CoregistrationSettings:
         Returns
         -------
         dict of str to Setting
-            One record per field; source ``default`` when it has its default value, else ``user``.
+            Each field's value, unit and source (see :func:`~microscope_qc.setting_spec.settings_provenance`).
         """
-        out = {}
-        for f in fields(self):
-            if f.name == "microscope":
-                continue
-            value = getattr(self, f.name)
-            out[f.name] = Setting(
-                value,
-                "um" if f.name.endswith("_um") else None,
-                Source.DEFAULT if value == f.default else Source.USER,
-            )
-        return out
+        return settings_provenance(self)
 
 
 @dataclass

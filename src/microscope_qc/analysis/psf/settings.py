@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-from microscope_qc.instrument import MicroscopeSettings, Setting, Source
+from microscope_qc.instrument import MicroscopeSettings, Setting
+from microscope_qc.setting_spec import setting, settings_provenance
 
 #: The fitting methods of :class:`PSFSettings`.
 Method = Literal["quarep", "metroloj"]
@@ -53,21 +54,112 @@ class PSFSettings:
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
-    method: Method = "quarep"
-    fit_3d: bool = False
-    box_xy_um: float | None = None
-    box_z_um: float | None = None
-    min_separation_um: float | None = None
-    z_margin_um: float | None = None
-    saturation_value: float | None = None
-    detection_threshold_sigma: float = 6.0
-    min_r2_xy: float | None = None
-    min_r2_z: float | None = None
-    outlier_fence: float | None = 3.0
-    tolerance_xy_ratio: float = 1.5
-    tolerance_z_ratio: float = 2.0
-    map_size: int = 64
-    average_bead: bool = True
+    method: Method = setting(
+        "quarep",
+        "method",
+        "quarep: a 1D fit along z and a rotated 2D fit in the focal plane (QUAREP WG5); "
+        "metroloj: MetroloJ_QC's 1D fits along lines through the brightest voxel",
+        choices=(("quarep", "QUAREP: rotated 2D + axial fits"), ("metroloj", "MetroloJ_QC: line fits")),
+    )
+    fit_3d: bool = setting(False, "also fit 3D Gaussians", "also fit a full-covariance 3D Gaussian per bead")
+    box_xy_um: float | None = setting(
+        None,
+        "lateral fit box",
+        "lateral fit box side (default: 8 × theoretical lateral FWHM, at least 2 µm)",
+        unit="um",
+        flag="box-xy",
+        minimum=0.05,
+    )
+    box_z_um: float | None = setting(
+        None,
+        "axial fit window",
+        "axial fit window (default: 6 × theoretical axial FWHM, at least 6 µm)",
+        unit="um",
+        flag="box-z",
+        minimum=0.05,
+    )
+    min_separation_um: float | None = setting(
+        None,
+        "minimum bead separation",
+        "beads closer than this to a neighbour are rejected (default: the box side)",
+        unit="um",
+        flag="min-separation",
+        minimum=0.0,
+    )
+    z_margin_um: float | None = setting(
+        None,
+        "z margin",
+        "beads focused closer than this to the first or last plane are rejected "
+        "(default: bead radius + 2 µm, as MetroloJ_QC)",
+        unit="um",
+        flag="z-margin",
+        minimum=0.0,
+    )
+    saturation_value: float | None = setting(
+        None,
+        "saturation value",
+        "intensity at which the detector saturates (default: the data type's maximum)",
+        unit="counts",
+        flag="saturation",
+        minimum=0.0,
+    )
+    detection_threshold_sigma: float = setting(
+        6.0,
+        "detection threshold",
+        "bead detection threshold in noise standard deviations",
+        unit="SD",
+        flag="threshold",
+        minimum=1.0,
+        maximum=100.0,
+        step=0.5,
+    )
+    min_r2_xy: float | None = setting(
+        None,
+        "minimum lateral R²",
+        "beads whose lateral fit explains less are rejected (default 0.9, 0.95 for MetroloJ_QC)",
+        flag="min-r2-xy",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    min_r2_z: float | None = setting(
+        None,
+        "minimum axial R²",
+        "beads whose axial fit explains less are rejected (default 0.8, 0.95 for MetroloJ_QC)",
+        flag="min-r2-z",
+        minimum=0.0,
+        maximum=1.0,
+    )
+    outlier_fence: float | None = setting(
+        3.0,
+        "outlier fence",
+        "Tukey fence multiple: beads outside the fences of the FWHM distribution are rejected",
+        off_flag="no-outliers",
+        minimum=0.5,
+    )
+    tolerance_xy_ratio: float = setting(
+        1.5,
+        "tolerance xy ratio",
+        "pass if lateral FWHM / theory is at most this",
+        flag="tolerance-xy",
+        minimum=1.0,
+        maximum=10.0,
+        step=0.1,
+    )
+    tolerance_z_ratio: float = setting(
+        2.0,
+        "tolerance z ratio",
+        "pass if axial FWHM / theory is at most this",
+        flag="tolerance-z",
+        minimum=1.0,
+        maximum=10.0,
+        step=0.1,
+    )
+    map_size: int = setting(
+        64, "map size", "field maps' longer side, in map pixels", unit="px", minimum=8, maximum=1024
+    )
+    average_bead: bool = setting(
+        True, "average the beads", "compute the aligned average of the accepted beads", flag="no-average-bead"
+    )
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields (not the microscope) as provenance records.
@@ -75,25 +167,6 @@ class PSFSettings:
         Returns
         -------
         dict of str to Setting
-            Each field's value, unit and source: ``"default"`` when it equals the field's
-            default (its default factory's value for fields that have one), else ``"user"``.
+            Each field's value, unit and source (see :func:`~microscope_qc.setting_spec.settings_provenance`).
         """
-        out = {}
-        units = {"box_xy_um": "um", "box_z_um": "um", "min_separation_um": "um", "z_margin_um": "um"}
-        for f in fields(self):
-            if f.name == "microscope":
-                continue
-            default = _default_of(f)
-            value = getattr(self, f.name)
-            source = Source.DEFAULT if value == default else Source.USER
-            out[f.name] = Setting(value, units.get(f.name), source)
-        return out
-
-
-def _default_of(f: Any) -> Any:
-    """A dataclass field's default value: its ``default``, else its ``default_factory()``, else None."""
-    if f.default is not MISSING:
-        return f.default
-    if f.default_factory is not MISSING:
-        return f.default_factory()
-    return None
+        return settings_provenance(self)
