@@ -15,7 +15,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -39,6 +39,10 @@ from microscope_qc.widgets._common import (
 from microscope_qc.widgets._layers import DrawQueue, ResultLayers, warm_up
 
 __all__ = ["MeasurementDock", "user_message", "scrolling"]
+
+
+#: shortest time between two progress updates on screen
+PROGRESS_INTERVAL_MS = 100
 
 
 def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
@@ -93,6 +97,14 @@ class MeasurementDock(QWidget):
         self.tabs = QTabWidget()
         self.history_options = HistoryOptions()
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
+        # progress is shown at most every PROGRESS_INTERVAL_MS: each shown step repaints the
+        # progress bar and status line synchronously, which an analysis sending many small steps
+        # would turn into a stalled viewer
+        self._pending_progress: tuple[float, str] | None = None
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
+        self._progress_timer.timeout.connect(self._show_pending_progress)
         self.drawing = DrawQueue(self, on_error=self._on_draw_error)
         self._action_buttons: list[QPushButton] = []
         self.cancel_button.clicked.connect(self.cancel)
@@ -196,9 +208,33 @@ class MeasurementDock(QWidget):
         self.say("Cancelling…")
 
     def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(int(1000 * fraction))
-        if message:
+        if self._progress_timer.isActive():
+            # keep the latest fraction, and the latest message that said something
+            last_message = self._pending_progress[1] if self._pending_progress else ""
+            self._pending_progress = (fraction, message or last_message)
+            return
+        self._pending_progress = None
+        self._show_progress(fraction, message)
+        self._progress_timer.start()
+
+    def _show_pending_progress(self) -> None:
+        if self._pending_progress is not None:
+            fraction, message = self._pending_progress
+            self._pending_progress = None
+            self._show_progress(fraction, message)
+            self._progress_timer.start()
+
+    def _show_progress(self, fraction: float, message: str) -> None:
+        value = int(1000 * fraction)
+        if value != self.progress.value():
+            self.progress.setValue(value)
+        if message and html.escape(message, quote=False) != self.status.text():
             self.say(message)
+
+    def _drop_pending_progress(self) -> None:
+        """A run ended: later progress of it must not overwrite its outcome."""
+        self._progress_timer.stop()
+        self._pending_progress = None
 
     def _on_finished(self) -> None:
         for b in self._action_buttons:
@@ -206,6 +242,7 @@ class MeasurementDock(QWidget):
         self.cancel_button.setEnabled(False)
 
     def _on_error(self, exc: BaseException) -> None:
+        self._drop_pending_progress()
         self.progress.setValue(0)
         if is_cancel(exc):
             self.say("Cancelled; nothing was changed.")
@@ -219,5 +256,6 @@ class MeasurementDock(QWidget):
 
     def _on_done(self, value: Any) -> None:
         """Subclasses draw overlays here; the base only keeps the result."""
+        self._drop_pending_progress()
         self.progress.setValue(1000)
         self.result = value
