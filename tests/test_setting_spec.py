@@ -126,3 +126,26 @@ def test_the_spec_module_knows_no_argparse_and_no_gui():
         for a in n.names
     }
     assert not {m for m in imported if m.split(".")[0] in {"argparse", "qtpy", "napari", "magicgui"}}
+
+
+@pytest.mark.parametrize(
+    ("measurement", "change", "message"),
+    [
+        ("psf", {"box_xy_um": -1.0}, r"lateral fit box \(box_xy_um\) must be at least 0.05 µm; got -1.0"),
+        ("field", {"step_percent": 0.0}, r"iso step \(step_percent\) must be at least 1 %"),
+        ("coregistration", {"model": "spline"}, r"registration model \(model\) must be one of auto"),
+    ],
+)
+def test_the_python_api_checks_settings_against_the_same_specs(measurement, change, message):
+    import numpy as np
+
+    from microscope_qc.instrument import MicroscopeSettings, SettingsError
+    from microscope_qc.measurements import get_measurement
+
+    m = get_measurement(measurement)
+    settings = m.settings_type(**change)
+    if hasattr(settings, "microscope"):
+        settings.microscope = MicroscopeSettings(voxel_size_um=(0.2, 0.1, 0.1))
+    data = np.random.default_rng(0).poisson(100, (1, 8, 64, 64) if measurement != "field" else (64, 64))
+    with pytest.raises(SettingsError, match=message):
+        m.analyze(data.astype(np.uint16), settings)

@@ -24,7 +24,15 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from microscope_qc.instrument import Setting, Source
 
-__all__ = ["SettingSpec", "setting", "UserSetting", "user_settings", "settings_provenance", "check_value"]
+__all__ = [
+    "SettingSpec",
+    "setting",
+    "UserSetting",
+    "user_settings",
+    "settings_provenance",
+    "check_value",
+    "validate_settings",
+]
 
 #: the key under which :func:`setting` stores its spec in a field's metadata
 METADATA_KEY = "microscope_qc.setting"
@@ -192,6 +200,31 @@ def check_value(item: UserSetting, value: Any) -> str | None:
         if hi is not None and value > hi:
             return f"must be at most {hi:g}{unit}"
     return None
+
+
+def validate_settings(settings: Any) -> None:
+    """Check every user setting of a settings object against its spec (the Python API's edge).
+
+    The command line and the widgets check values as they are typed; an analysis calls this so
+    that a script gets the same answer.
+
+    Parameters
+    ----------
+    settings : dataclass instance
+        The analysis settings.
+
+    Raises
+    ------
+    SettingsError
+        Naming the first setting that is not valid, with its valid range.
+    """
+    from microscope_qc.instrument import SettingsError
+
+    for item in user_settings(type(settings)):
+        value = getattr(settings, item.name)
+        problem = check_value(item, value)
+        if problem is not None:
+            raise SettingsError(f"The {item.spec.label} ({item.name}) {problem}; got {value!r}.")
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:

@@ -63,6 +63,7 @@ from microscope_qc.instrument import (
     metroloj_resolution,
 )
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
+from microscope_qc.setting_spec import validate_settings
 
 __all__ = [
     "CoregistrationSettings",
@@ -132,6 +133,7 @@ def analyze_coregistration(
             "The voxel size is not in the file metadata: give {voxel_size_um}; it is never guessed."
         )
     ms.validate()
+    validate_settings(s)
     dz_um, dy_um, dx_um = ms.voxel_size_um
     voxel = (float(dz_um), float(dy_um), float(dx_um))
     czyx, n_file = as_czyx(

@@ -53,6 +53,7 @@ from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
+from microscope_qc.setting_spec import validate_settings
 
 __all__ = [
     "FieldSettings",
@@ -202,6 +203,7 @@ def analyze_field(
         When ``cancel()`` returned True.
     """
     s = settings or FieldSettings()
+    validate_settings(s)
     raw = _as_cyx(data)
     if raw.size == 0:
         raise AnalysisError(f"The image is empty (shape {raw.shape}).")

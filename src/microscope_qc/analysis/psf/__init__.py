@@ -55,6 +55,7 @@ from microscope_qc.analysis.psf.summary import _summarise as _summarise
 from microscope_qc.fitting import box_coordinates as box_coordinates
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
+from microscope_qc.setting_spec import validate_settings
 
 __all__ = [
     "PSFSettings",
@@ -150,6 +151,7 @@ def analyze_psf(
     ms.validate()
     if settings.method not in get_args(Method):
         raise AnalysisError(f"method must be 'quarep' or 'metroloj', not {settings.method!r}.")
+    validate_settings(settings)
     czyx, n_channels = _as_czyx(data)
     if czyx.shape[1] == 1:
         raise AnalysisError(
