@@ -10,6 +10,9 @@ from microscope_qc.instrument import MicroscopeSettings, Setting, Source
 #: The fitting methods of :class:`PSFSettings`.
 Method = Literal["quarep", "metroloj"]
 
+#: How far MetroloJ_QC-compatible line fits reach (:attr:`PSFSettings.metroloj_lines`).
+MetroloJLines = Literal["auto", "image", "crop"]
+
 
 @dataclass
 class PSFSettings:
@@ -50,6 +53,11 @@ class PSFSettings:
         Field maps' longer side, in map pixels.
     average_bead : bool
         Compute the aligned average of the accepted beads.
+    metroloj_lines : {"auto", "image", "crop"}
+        ``method="metroloj"`` only: the x and y lines span the whole image (``"image"``,
+        MetroloJ_QC's single-bead mode) or MetroloJ_QC's multiple-beads crop around each bead
+        (``"crop"``); ``"auto"`` takes the whole image when exactly one bead is fitted, else
+        the crop.
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
@@ -68,6 +76,8 @@ class PSFSettings:
     tolerance_z_ratio: float = 2.0
     map_size: int = 64
     average_bead: bool = True
+    # MetroloJ_QC mode: lines across the whole image (its single-bead mode) or its crop (added for issue 10)
+    metroloj_lines: MetroloJLines = "auto"
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields (not the microscope) as provenance records.
