@@ -51,3 +51,56 @@ def test_detection_settings_scale_with_the_psf(sigma):
     data, truth = _stack()
     found = detect_beads(data, DetectionSettings(sigma_px=sigma, threshold_sigma=6.0))
     assert len(found["y"]) == len(truth)
+
+
+# ------------------------------------------------------------------ a bright bead's defocus halo
+VOXEL = (0.2, 0.1, 0.1)  # 63×/1.4 oil: 31 planes through ±3 µm
+SIGMA_PX = 0.51 * 0.52 / 1.4 / 2.3548 / 0.1  # the theoretical lateral PSF, as the PSF analysis sizes it
+
+
+@pytest.fixture(scope="module")
+def bright_bead():
+    from tests.widefield_psf import widefield_psf
+
+    return widefield_psf((31, 160, 160), VOXEL, (15.3, 80.2, 79.6))
+
+
+def _bead_stack(psf, peak, seed, extra=0.0):
+    return np.random.default_rng(seed).poisson(100 + peak * psf + extra).astype(np.uint16)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_bright_bead_s_halo_is_not_a_bead(bright_bead, seed):
+    """Widefield rings and cone light far from focus made local maxima 2–4 µm from the bead."""
+    data = _bead_stack(bright_bead, 40000, seed)
+    naive = detect_beads(data, DetectionSettings(sigma_px=SIGMA_PX, halo_sigma=0))
+    assert len(naive["y"]) > 1  # the case reproduces the halo candidates (the detector before the fix)
+    found = detect_beads(data, DetectionSettings(sigma_px=SIGMA_PX))
+    assert len(found["y"]) == 1
+    assert (found["z"][0], found["y"][0], found["x"][0]) == (15, 80, 80)
+
+
+def test_dim_beads_inside_the_halo_are_still_beads(bright_bead):
+    """A halo hides nothing: dim beads in the bright bead's cone, at other depths, are found."""
+    from tests.widefield_psf import widefield_psf
+
+    dims = [(10, 80, 105), (20, 50, 80), (15, 120, 60), (8, 110, 110)]  # 2.5–4.5 µm from the bright one
+    dim_psf = sum(widefield_psf((31, 160, 160), VOXEL, p) for p in dims)
+    for seed in range(3):
+        data = _bead_stack(bright_bead, 40000, seed, 300 * dim_psf)  # each 1/130 of the bright bead
+        found = detect_beads(data, DetectionSettings(sigma_px=SIGMA_PX))
+        pos = np.column_stack([found["z"], found["y"], found["x"]])
+        assert len(pos) == 5, pos
+        for t in [(15, 80, 80), *dims]:
+            assert np.abs(pos - t).max(axis=1).min() <= 1
+
+
+def test_two_close_beads_stay_two():
+    """Two beads 1 µm apart (one a fifth as bright) in focus: both are candidates, neither a halo."""
+    from tests.widefield_psf import widefield_psf
+
+    psf = widefield_psf((31, 96, 96), VOXEL, (15, 48, 43)) + 0.2 * widefield_psf(
+        (31, 96, 96), VOXEL, (15, 48, 53)
+    )
+    found = detect_beads(_bead_stack(psf, 20000, 0), DetectionSettings(sigma_px=SIGMA_PX))
+    assert sorted(zip(found["y"].tolist(), found["x"].tolist(), strict=True)) == [(48, 43), (48, 53)]

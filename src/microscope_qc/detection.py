@@ -6,6 +6,11 @@ estimate of the smooth background (block minima, smoothed) removes uneven illumi
 offsets, a Gaussian matched to the PSF suppresses noise, and local maxima above a robust
 noise threshold become candidates. Each candidate's focal plane is the maximum of its
 (lightly smoothed) axial profile.
+
+A bright bead's out-of-focus light (the widefield cone, its rings) spreads far into the
+projection, where noise on it makes local maxima. Such a candidate is dropped as that bead's
+halo unless it stands out, in its own focal plane, above the brighter bead's light at the same
+distance: a bead's halo is (nearly) rotationally symmetric about it, a second bead is not.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ __all__ = [
     "snap_to_peaks",
     "extract_boxes",
     "gather",
+    "halo_candidates",
 ]
 
 
@@ -45,6 +51,11 @@ class DetectionSettings:
         Two maxima closer than this are one bead (the brighter wins).
     background_block_px
         Block size for the background estimate; larger than a bead, smaller than illumination changes.
+    halo_sigma
+        A candidate at most :data:`HALO_MAX_RELATIVE_HEIGHT` as high as a brighter one is part of
+        that bead's out-of-focus halo unless, in its own focal plane, it exceeds the median of
+        the brighter bead's light at the same distance (a ring around it) by more than this many
+        robust SDs of that ring; 0 keeps every candidate.
     """
 
     sigma_px: float = 1.5
@@ -52,6 +63,17 @@ class DetectionSettings:
     min_relative_height: float = 0.0
     min_distance_px: int = 2
     background_block_px: int = 32
+    # drop candidates in a brighter bead's defocus halo (added for issue 10); 0 disables
+    halo_sigma: float = 5.0
+
+
+#: A candidate is tested as a brighter bead's halo only if its height is at most this fraction
+#: of that bead's: beyond its in-focus core a bead's light never reaches a quarter of its peak
+#: (an Airy ring holds 1.75 %, a defocused widefield PSF spreads over a growing disk).
+HALO_MAX_RELATIVE_HEIGHT = 0.25
+#: Points on the ring around the brighter bead, and how many must lie inside the image.
+RING_SAMPLES = 64
+MIN_RING_SAMPLES = 16
 
 
 def _tile_map(image: np.ndarray, block: int, statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -167,7 +189,95 @@ def detect_beads(
                 drop[j] = True
         ys, xs, heights, significance = ys[~drop], xs[~drop], heights[~drop], significance[~drop]
     zs = refine_z(stack, ys, xs)
+    if settings.halo_sigma > 0 and ys.size > 1:
+        keep = ~halo_candidates(stack, zs, ys, xs, heights, settings.halo_sigma)
+        zs, ys, xs, heights, significance = zs[keep], ys[keep], xs[keep], heights[keep], significance[keep]
     return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": significance}
+
+
+def _mean3x3(plane: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Mean of the 3×3 pixels around each (y, x) inside ``plane`` (the parts inside the image)."""
+    h, w = plane.shape
+    total = np.zeros(np.shape(ys))
+    count = np.zeros(np.shape(ys))
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            yy, xx = ys + dy, xs + dx
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            total += np.where(inside, plane[np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1)], 0.0)
+            count += inside
+    out: np.ndarray = total / np.maximum(count, 1)
+    return out
+
+
+def halo_candidates(
+    stack: np.ndarray,
+    z: np.ndarray,
+    y: np.ndarray,
+    x: np.ndarray,
+    height: np.ndarray,
+    halo_sigma: float = 5.0,
+) -> npt.NDArray[np.bool_]:
+    """Which candidates are part of a brighter candidate's out-of-focus halo.
+
+    Candidates are taken from the highest down; each is compared with every brighter candidate
+    already kept whose height is at least 1 / :data:`HALO_MAX_RELATIVE_HEIGHT` times its own.
+    In the candidate's own focal plane, :data:`RING_SAMPLES` points on the circle through the
+    candidate centred on the brighter bead sample that bead's light at the candidate's distance
+    (3×3 means, like the candidate's own value). A bead's halo is rotationally symmetric to a
+    good approximation, so a candidate on it lies within the ring's spread, while a second bead
+    stands above it. The candidate is halo if its excess over the ring's median is below
+    ``halo_sigma`` robust SDs of the ring (the larger of 1.4826·MAD and IQR/1.349, which also
+    absorb a halo's asymmetry) for any such bead. Rings with fewer than
+    :data:`MIN_RING_SAMPLES` points inside the image cannot judge and keep the candidate.
+
+    Parameters
+    ----------
+    stack : numpy.ndarray
+        (Z, Y, X) image.
+    z, y, x : numpy.ndarray of int
+        Focal plane and lateral peak of each candidate.
+    height : numpy.ndarray
+        Detection height of each candidate (any monotonic brightness measure).
+    halo_sigma : float, optional
+        Significance in ring SDs a second bead must reach.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for candidates that are a brighter bead's halo.
+    """
+    z, y, x = (np.asarray(a, dtype=int) for a in (z, y, x))
+    height = np.asarray(height, dtype=float)
+    n = len(z)
+    halo = np.zeros(n, dtype=bool)
+    if n < 2:
+        return halo
+    _, h, w = stack.shape
+    theta = 2 * np.pi * np.arange(RING_SAMPLES) / RING_SAMPLES
+    cos, sin = np.cos(theta), np.sin(theta)
+    kept: list[int] = []
+    for i in np.argsort(-height, kind="stable"):
+        js = np.array([j for j in kept if height[i] <= HALO_MAX_RELATIVE_HEIGHT * height[j]], dtype=int)
+        if js.size:
+            plane = stack[z[i]].astype(np.float64, copy=False)
+            r = np.hypot(y[i] - y[js], x[i] - x[js])[:, None]
+            ry = np.rint(y[js, None] + r * sin[None, :]).astype(int)
+            rx = np.rint(x[js, None] + r * cos[None, :]).astype(int)
+            inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
+            judged = inside.sum(axis=1) >= MIN_RING_SAMPLES
+            if judged.any():
+                ring = np.where(inside, _mean3x3(plane, ry, rx), np.nan)[judged]
+                med = np.nanmedian(ring, axis=1)
+                mad = 1.4826 * np.nanmedian(np.abs(ring - med[:, None]), axis=1)
+                q1, q3 = np.nanpercentile(ring, [25, 75], axis=1)
+                sd = np.maximum(np.maximum(mad, (q3 - q1) / 1.349), 1e-9 * np.maximum(np.abs(med), 1.0))
+                own = float(_mean3x3(plane, y[i : i + 1], x[i : i + 1])[0])
+                if np.any((own - med) / sd < halo_sigma):
+                    halo[i] = True
+                    continue
+        kept.append(int(i))
+    return halo
 
 
 def refine_z(stack: np.ndarray, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.int_]:

@@ -6,7 +6,10 @@ in (C, Z, Y, X) order. Acquisition settings come back as :class:`MetadataValue` 
 say where in the file each value was found, or that it is missing — never guessed.
 
 Plain TIFFs need care: bioio reports a 1 µm pixel for files with no resolution unit, which
-is a placeholder, not a measurement. Such pixel sizes are reported missing here.
+is a placeholder, not a measurement. Such pixel sizes are reported missing here; what TIFF
+writers do record (ImageJ, Micro-Manager, MetaMorph, tifffile, Amira-style bounding boxes,
+resolution tags with a unit, an acquisition log beside the file) is read by
+:mod:`microscope_qc.tiff_metadata`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from microscope_qc.tiff_metadata import read_settings_log, read_tiff_metadata
 
 if TYPE_CHECKING:
     from bioio import BioImage
@@ -254,7 +259,8 @@ def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
     if ome is not None:
         _from_ome(meta, ome, img.current_scene_index)
     else:
-        _from_tiff(meta, path)
+        dims = img.dims
+        _from_tiff(meta, path, (int(dims.Z), int(dims.Y), int(dims.X)))
     names = list(img.channel_names) if img.channel_names else None
     if names and meta.channel_names.missing:
         generic = all(n.startswith("Channel:") for n in names)
@@ -319,48 +325,19 @@ def _from_ome(meta: AcquisitionMetadata, ome: OME, scene: int) -> None:
         meta.bit_depth = MetadataValue(int(px.significant_bits), "OME Pixels.SignificantBits")
 
 
-def _from_tiff(meta: AcquisitionMetadata, path: Path) -> None:
-    """Pixel size from ImageJ metadata or TIFF resolution tags with a real unit; nothing else is trusted."""
+def _from_tiff(meta: AcquisitionMetadata, path: Path, sizes: tuple[int, int, int]) -> None:
+    """What a plain TIFF and its acquisition log record (:mod:`microscope_qc.tiff_metadata`)."""
     if path.suffix.lower() not in (".tif", ".tiff"):
         return
-    import tifffile
-
-    try:
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages[0]
-            if not isinstance(page, tifffile.TiffPage):  # the first page is always a full page
-                return
-            ij = tif.imagej_metadata or {}
-            xres = page.tags.get("XResolution")
-            yres = page.tags.get("YResolution")
-            unit_tag = page.tags.get("ResolutionUnit")
-            unit_value = int(unit_tag.value) if unit_tag is not None else 1
-    except Exception:
-        return
-    ij_unit = str(ij.get("unit", "")).strip().lower().replace("\\u00b5", "µ")
-    per_unit = {"um": 1.0, "µm": 1.0, "micron": 1.0, "microns": 1.0, "nm": 1e-3, "mm": 1e3}
-    scale = None
-    origin = None
-    if ij_unit in per_unit:
-        scale, origin = per_unit[ij_unit], f"ImageJ unit={ij_unit} with TIFF XResolution/YResolution"
-    elif unit_value == 3:  # centimetre
-        scale, origin = 1e4, "TIFF XResolution/YResolution (pixels per cm)"
-    elif unit_value == 2:  # inch: a DPI value is almost never a microscope pixel size; still, it is a unit
-        scale, origin = 25400.0, "TIFF XResolution/YResolution (pixels per inch)"
-    y = x = None
-    if scale is not None and xres is not None and yres is not None:
-        xn, xd = xres.value
-        yn, yd = yres.value
-        if xn > 0 and yn > 0:
-            x, y = scale * xd / xn, scale * yd / yn
-            if unit_value == 2 and x > 100:
-                x = y = None  # a screen DPI (e.g. 72 dpi = 353 µm), not a microscope pixel
-    z = None
-    if "spacing" in ij and ij_unit in per_unit:
-        z = float(ij["spacing"]) * per_unit[ij_unit]
-    if x is not None or z is not None:
-        detail = origin if z is None else f"{origin}; ImageJ spacing (z)"
-        meta.voxel_size_um = MetadataValue((z, y, x), detail)
+    found = read_tiff_metadata(path, sizes)
+    log = read_settings_log(path)
+    for name in ("voxel_size_um", "acquisition_date", "wavelength_ex_nm"):
+        value = found.get(name) or log.get(name)
+        if value is not None:
+            setattr(meta, name, MetadataValue(*value))
+    for name in ("detection_magnification", "camera_model"):
+        if name in log:
+            meta.extra[name] = MetadataValue(*log[name])
 
 
 def _to_um(value: float | None, unit: object) -> float | None:

@@ -40,7 +40,6 @@ from microscope_qc.analysis.psf.candidates import _validate_stack as _validate_s
 from microscope_qc.analysis.psf.candidates import position_indices as position_indices
 from microscope_qc.analysis.psf.channel import _analyze_channel
 from microscope_qc.analysis.psf.fits import _fit_3d as _fit_3d
-from microscope_qc.analysis.psf.fits import _fit_metroloj as _fit_metroloj
 from microscope_qc.analysis.psf.fits import _fit_quarep as _fit_quarep
 from microscope_qc.analysis.psf.fits import _line_r2 as _line_r2
 from microscope_qc.analysis.psf.fits import _sbr as _sbr
@@ -49,6 +48,7 @@ from microscope_qc.analysis.psf.maps import _field_maps as _field_maps
 from microscope_qc.analysis.psf.maps import _fourier_shift as _fourier_shift
 from microscope_qc.analysis.psf.maps import _representative_profiles as _representative_profiles
 from microscope_qc.analysis.psf.maps import render_model
+from microscope_qc.analysis.psf.metroloj import _fit_metroloj as _fit_metroloj
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import Method, PSFSettings
 from microscope_qc.analysis.psf.summary import _summarise as _summarise

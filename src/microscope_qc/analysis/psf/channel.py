@@ -19,8 +19,9 @@ from microscope_qc.analysis.psf.candidates import (
     _validate_stack,
     position_indices,
 )
-from microscope_qc.analysis.psf.fits import FitBatch, _fit_3d, _fit_metroloj, _fit_quarep
+from microscope_qc.analysis.psf.fits import FitBatch, _fit_3d, _fit_quarep
 from microscope_qc.analysis.psf.maps import _average_bead, _field_maps, _representative_profiles
+from microscope_qc.analysis.psf.metroloj import _fit_metroloj, crop_size_px
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.analysis.psf.summary import _summarise
@@ -157,7 +158,18 @@ def _analyze_channel(
     chan = ChannelPSF(c, ch_name, theory, (2 * hz + 1, L, L))
     batch = FitBatch(stack, fit_idx, zs, ys, xs, hz, hxy, voxel, sigma_xy_px, sigma_z_px)
     if s.method == "metroloj":
-        _fit_metroloj(batch, col, reason, detail, progress)
+        crop = crop_size_px(bead_d, dy)
+        whole = s.metroloj_lines == "image" or (s.metroloj_lines == "auto" and fit_idx.size == 1)
+        source = Source.DEFAULT if s.metroloj_lines == "auto" else Source.USER
+        result.settings[f"metroloj_lines@ch{c}"] = Setting(
+            "image" if whole else "crop",
+            None,
+            source,
+            f"x line {w} px, y line {h} px, z line {nz} planes"
+            if whole
+            else f"{crop} × {crop} px crop around each bead, z line {nz} planes",
+        )
+        _fit_metroloj(batch, col, reason, detail, progress, crop, whole)
     else:
         _fit_quarep(batch, col, reason, detail, chan, progress, cancel)
         if s.fit_3d:

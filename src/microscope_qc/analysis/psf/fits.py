@@ -1,4 +1,4 @@
-"""Per-bead fits, vectorised over beads: QUAREP WG5 (1D z + rotated 2D xy), MetroloJ_QC line fits, 3D Gaussian."""
+"""Per-bead fits, vectorised over beads: QUAREP WG5 (1D z + rotated 2D xy) and the 3D Gaussian (MetroloJ_QC's line fits: ``metroloj.py``)."""
 
 from __future__ import annotations
 
@@ -198,65 +198,6 @@ def _fit_3d(batch: FitBatch, reason: np.ndarray, col: Column) -> None:
         if j < 3:
             col(name.replace("_um", "_se_um"))[idx] = np.where(f3.success, se[:, j], np.nan)
     col("r2_3d")[idx] = f3.r2
-
-
-def _fit_metroloj(
-    batch: FitBatch,
-    col: Column,
-    reason: np.ndarray,
-    detail: np.ndarray,
-    progress: ProgressCallback,
-) -> None:
-    """MetroloJ_QC PSF profiler: unweighted 1D Gaussians along x, y (brightest slice) and z through the brightest voxel."""
-    stack, idx, zs, ys, xs = batch.stack, batch.idx, batch.zs, batch.ys, batch.xs
-    hz, hxy, voxel, sig_xy, sig_z = batch.hz, batch.hxy, batch.voxel, batch.sigma_xy_px, batch.sigma_z_px
-    dz, dy, dx = voxel
-    if idx.size == 0:
-        return
-    progress(0.2, f"MetroloJ_QC line fits of {idx.size} beads")
-    box, valid = _boxes(stack, zs[idx], ys[idx], xs[idx], (hz, hxy, hxy), dtype=np.float64)
-    flat = np.where(valid, box, -np.inf).reshape(len(idx), -1)
-    bz, by, bx = np.unravel_index(np.argmax(flat, axis=1), box.shape[1:])
-    b = np.arange(len(idx))
-    line_x = box[b, bz, by, :]
-    line_y = box[b, bz, :, bx]
-    line_z, vz = box[b, :, by, bx], valid[b, :, by, bx]
-    m1 = GaussianModel(1)
-    results = {}
-    for ax, line, mask, sg, scale in (
-        ("x", line_x, None, sig_xy, dx),
-        ("y", line_y, None, sig_xy, dy),
-        ("z", line_z, vz, sig_z, dz),
-    ):
-        f = fit_gaussians(m1, line, (line.shape[1],), sg, mask=mask, weighted=False)
-        vals, se = delta_method(
-            lambda p: np.column_stack([p[:, 2], FWHM_PER_SIGMA / p[:, 3]]), f.params, f.covariance
-        )
-        col(f"fwhm_{ax}_um")[idx] = vals[:, 1] * scale
-        col(f"fwhm_{ax}_se_um")[idx] = se[:, 1] * scale
-        col(f"{ax}_se_um")[idx] = se[:, 0] * scale
-        col(f"r2_{ax}")[idx] = f.r2
-        results[ax] = (f, vals)
-    col("x_um")[idx] = (xs[idx] - hxy + results["x"][1][:, 0]) * dx
-    col("y_um")[idx] = (ys[idx] - hxy + results["y"][1][:, 0]) * dy
-    col("z_um")[idx] = (zs[idx] - hz + results["z"][1][:, 0]) * dz
-    col("amplitude")[idx] = results["x"][0].params[:, 0]
-    col("background")[idx] = results["x"][0].params[:, 1]
-    zf = zs[idx] - hz + bz
-    col("sbr")[idx] = _sbr(
-        stack,
-        zf,
-        col("y_um")[idx],
-        col("x_um")[idx],
-        (col("fwhm_x_um")[idx] + col("fwhm_y_um")[idx]) / 2,
-        voxel,
-    )
-    failed = np.zeros(len(idx), dtype=bool)
-    for f, _ in results.values():
-        failed |= ~f.success | f.at_bound
-    for j, i in enumerate(idx):
-        if failed[j]:
-            reason[i], detail[i] = REASONS["fit_failed"], "a line fit did not converge or ended on a bound"
 
 
 def _sbr(

@@ -11,6 +11,9 @@ from microscope_qc.setting_spec import setting, settings_provenance
 #: The fitting methods of :class:`PSFSettings`.
 Method = Literal["quarep", "metroloj"]
 
+#: How far MetroloJ_QC-compatible line fits reach (:attr:`PSFSettings.metroloj_lines`).
+MetroloJLines = Literal["auto", "image", "crop"]
+
 
 @dataclass
 class PSFSettings:
@@ -51,6 +54,11 @@ class PSFSettings:
         Field maps' longer side, in map pixels.
     average_bead : bool
         Compute the aligned average of the accepted beads.
+    metroloj_lines : {"auto", "image", "crop"}
+        ``method="metroloj"`` only: the x and y lines span the whole image (``"image"``,
+        MetroloJ_QC's single-bead mode) or MetroloJ_QC's multiple-beads crop around each bead
+        (``"crop"``); ``"auto"`` takes the whole image when exactly one bead is fitted, else
+        the crop.
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
@@ -159,6 +167,14 @@ class PSFSettings:
     )
     average_bead: bool = setting(
         True, "average the beads", "compute the aligned average of the accepted beads", flag="no-average-bead"
+    )
+    metroloj_lines: MetroloJLines = setting(
+        "auto",
+        "MetroloJ_QC line extent",
+        "MetroloJ_QC-compatible fits: lines across the whole image (its single-bead mode), across its crop "
+        "around each bead (its multiple-beads mode), or auto: the whole image when exactly one bead is fitted",
+        choices=(("auto", "auto (as MetroloJ_QC)"), ("image", "whole image"), ("crop", "MetroloJ_QC crop")),
+        flag="metroloj-lines",
     )
 
     def analysis_settings(self) -> dict[str, Setting]:
