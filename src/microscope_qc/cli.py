@@ -130,9 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KIND",
         help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
     )
-    s.add_argument("path", type=Path, help="output .ome.tif")
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("path", type=Path, help="output file, .ome.tif (the truth is written beside it)")
+    s.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="N",
+        help="random seed, 0 or more (default: the documented one)",
+    )
+    s.add_argument("--overwrite", action="store_true", help="replace the files if they exist")
     sub.add_parser("list", help="list the measurements")
     _add_history_commands(sub)
     _add_instrument_commands(sub)
@@ -221,6 +227,21 @@ def _record(
     return HistoryStore(args.history).record(result, record)
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why results cannot be written into ``folder`` (checked before any analysis), or None."""
+    import tempfile
+
+    if folder.exists() and not folder.is_dir():
+        return "it is a file, not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".microscope-qc-probe-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     m = get_measurement(args.measurement)
     if m.cli.check_args is not None:
@@ -229,6 +250,10 @@ def _run_measurement(args: argparse.Namespace) -> int:
         except AnalysisError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    problem = _unwritable(args.out)
+    if problem is not None:
+        print(f"error: cannot write the results to --out {args.out}: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     groups = m.cli.jobs(args) if m.cli.jobs is not None else [[f] for f in args.files]
     rows, failures, failed_verdicts = [], 0, 0
     for paths, stem in zip(groups, _out_dirs(groups), strict=True):
@@ -248,7 +273,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
                 print(file=sys.stderr)
             out_dir = args.out / stem
             info = _input_info(paths, images)
-            written = export_result(result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite)
+            written = export_result(
+                result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs
+            )
             if m.cli.after_export is not None:
                 written.update(m.cli.after_export(result, out_dir, args))
             if args.record:
@@ -267,6 +294,21 @@ def _run_measurement(args: argparse.Namespace) -> int:
             print(f"error: {label}: {error_message(exc)}", file=sys.stderr)
             failures += 1
             continue
+        except OSError as exc:  # a file that cannot be read, a disk that fills up: this item only
+            print(
+                f"\nerror: {label}: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+                file=sys.stderr,
+            )
+            failures += 1
+            continue
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            print(
+                f"\nerror: {label}: unexpected {type(exc).__name__}: {exc} — this is a bug in microscope-qc; "
+                "please report it with the file. The other files are analysed.",
+                file=sys.stderr,
+            )
+            failures += 1
+            continue
         for w in result.warnings:
             print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
@@ -283,7 +325,25 @@ def _run_measurement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed is a whole number, not {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"the seed is from 0 to {2**32 - 1}, not {value}")
+    return value
+
+
 def _write_sample(args: argparse.Namespace) -> int:
+    name = args.path.name.lower()
+    if not name.endswith((".ome.tif", ".ome.tiff")):
+        print(
+            f"error: samples are written as OME-TIFF: name the file with .ome.tif, e.g. "
+            f"{args.path.with_name(args.path.name.split('.')[0] + '.ome.tif')}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     _, sample = find_sample(args.kind)
     try:
         written = sample.write_new(args.path, args.seed, args.overwrite)

@@ -13,7 +13,7 @@ import html
 import io as _io
 import json
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,6 +171,7 @@ def export_result(
     figures: Callable[[_ResultT], Sequence[Figure]] | None = None,
     title: str | None = None,
     overwrite: bool = False,
+    optional_files: Iterable[str] = (),
 ) -> dict[str, Path]:
     """Write ``results.json``, one CSV per table and ``report.html`` into ``out_dir``.
 
@@ -188,6 +189,9 @@ def export_result(
         The report's title.
     overwrite : bool
         Replace existing files; otherwise :class:`ExportExistsError` is raised before anything is written.
+    optional_files : iterable of str
+        Files the measurement writes only when asked (e.g. ``flat_field.tif``): when overwriting,
+        those of an earlier export are removed, so that none is left looking like part of this one.
 
     Returns
     -------
@@ -209,6 +213,9 @@ def export_result(
             "({overwrite})."
         )
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        for name in optional_files:
+            (out / name).unlink(missing_ok=True)
     doc = results_document(result, info)
     paths: dict[str, Path] = {}
     atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())

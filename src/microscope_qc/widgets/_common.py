@@ -120,15 +120,24 @@ def ask_overwrite(parent: QWidget, message: str) -> bool:
 
 
 def export_with_confirmation(
-    result, folder: Path, info: InputInfo, figures, title: str, confirm: Callable[[str], bool]
+    result,
+    folder: Path,
+    info: InputInfo,
+    figures,
+    title: str,
+    confirm: Callable[[str], bool],
+    optional_files: tuple[str, ...] = (),
 ):
-    """Export; when files exist, ask ``confirm`` and overwrite only on yes. Returns the paths or None."""
+    """Export; when files exist, ask ``confirm`` and overwrite only on yes (an earlier export's
+    optional files, e.g. a flat-field image, are then removed). Returns the paths or None."""
     try:
         return export_result(result, folder, info, figures, title)
     except ExportExistsError as exc:
         if not confirm(user_message(exc, {"overwrite": "answer Yes to replace them"})):
             return None
-        return export_result(result, folder, info, figures, title, overwrite=True)
+        return export_result(
+            result, folder, info, figures, title, overwrite=True, optional_files=optional_files
+        )
 
 
 def parse_optional_float(text: str, field: str = "") -> float | None:
@@ -283,7 +292,13 @@ def export_from_widget(widget, folder, layer, extra_files=None) -> dict[str, Pat
     entry = widget.measurement
     title = f"{entry.title}: {layer.name if layer is not None else ''}"
     paths = export_with_confirmation(
-        widget.result, folder, info, entry.figures, title, widget.confirm_overwrite
+        widget.result,
+        folder,
+        info,
+        entry.figures,
+        title,
+        widget.confirm_overwrite,
+        tuple(entry.extra_outputs),
     )
     if paths is None:
         widget.status.setText("Export cancelled; existing files were kept.")

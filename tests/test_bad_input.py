@@ -1,0 +1,194 @@
+"""Bad input, as users give it: a table of cases, each with its exit code and a phrase the message must hold.
+
+No case may end in a traceback, and nothing may be lost or overwritten silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from microscope_qc.cli import main
+from microscope_qc.measurements import REGISTRY
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: ``make(tmp)`` builds the files and returns the argv; the run must exit with
+    ``code`` and print ``phrase`` to stderr."""
+
+    name: str
+    make: Callable[[Path], list[str]]
+    code: int
+    phrase: str
+
+
+def _image(tmp: Path, name: str = "img.tif", shape=(8, 64, 64)) -> Path:
+    path = tmp / name
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(path, rng.poisson(100, shape).astype(np.uint16))
+    return path
+
+
+def _file(tmp: Path, name: str, content: bytes) -> Path:
+    path = tmp / name
+    path.write_bytes(content)
+    return path
+
+
+CASES = [
+    Case(
+        "out is a file",
+        lambda t: ["psf", str(_image(t)), "--out", str(_file(t, "taken", b"x"))],
+        2,
+        "it is a file, not a folder",
+    ),
+    Case(
+        "out cannot be created",
+        lambda t: ["field", str(_image(t, shape=(64, 64))), "--out", "/proc/microscope-qc-results"],
+        2,
+        "cannot write the results to --out /proc/microscope-qc-results",
+    ),
+    Case(
+        "sample under a PNG name",
+        lambda t: ["sample", "psf-beads", str(t / "x.png")],
+        2,
+        "name the file with .ome.tif",
+    ),
+    Case(
+        "negative seed",
+        lambda t: ["sample", "psf-beads", str(t / "x.ome.tif"), "--seed", "-1"],
+        2,
+        "the seed is from 0",
+    ),
+    Case(
+        "box below range",
+        lambda t: ["psf", str(_image(t)), "--out", str(t), "--box-xy", "-1"],
+        2,
+        "at least 0.05 µm",
+    ),
+    Case(
+        "iso step of zero",
+        lambda t: ["field", str(_image(t)), "--out", str(t), "--step", "0"],
+        2,
+        "at least 1 %",
+    ),
+    Case(
+        "corner fraction above one",
+        lambda t: ["field", str(_image(t)), "--out", str(t), "--corner-fraction", "2"],
+        2,
+        "at most 0.5",
+    ),
+    Case(
+        "threshold of zero",
+        lambda t: ["psf", str(_image(t)), "--out", str(t), "--threshold", "0"],
+        2,
+        "at least 1 SD",
+    ),
+    Case(
+        "bit depth of 40",
+        lambda t: ["field", str(_image(t)), "--out", str(t), "--bit-depth", "40"],
+        2,
+        "at most 32",
+    ),
+    Case(
+        "blur of −1",
+        lambda t: ["field", str(_image(t)), "--out", str(t), "--sigma", "-1"],
+        2,
+        "at least 0 px",
+    ),
+    Case(
+        "negative bead diameter",
+        lambda t: [
+            "psf",
+            str(_image(t)),
+            "--out",
+            str(t / "o"),
+            "--voxel-size",
+            "0.2",
+            "0.1",
+            "0.1",
+            "--bead-diameter",
+            "-0.1",
+        ],
+        2,
+        "bead diameter",
+    ),  # fmt: skip
+    Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_bad_input_gets_a_clear_error(case, tmp_path, capsys):
+    argv = case.make(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse refuses options before anything runs
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == case.code, err
+    assert case.phrase in err, err
+    assert "Traceback" not in err
+
+
+def test_every_measurement_refuses_an_unwritable_output_folder_before_reading_anything(tmp_path, capsys):
+    taken = _file(tmp_path, "taken", b"keep me")
+    for m in REGISTRY:
+        # the input does not even exist: the output folder is checked first, in one line
+        assert main([m.name, str(tmp_path / "never-read.tif"), "--out", str(taken)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "it is a file, not a folder" in err and "never-read" not in err
+    assert taken.read_bytes() == b"keep me"
+
+
+@pytest.mark.slow
+def test_a_failing_item_never_stops_a_batch(tmp_path, capsys):
+    from microscope_qc.measurements import get_measurement
+
+    good = tmp_path / "good.ome.tif"
+    assert main(["sample", "flat-field", str(good)]) == 0
+    empty = _file(tmp_path, "empty.tif", b"")
+    text = _file(tmp_path, "notes.tif", b"not an image at all\n")
+    assert main(["field", str(empty), str(text), str(good), "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "2 of 3 analyses could not be done" in err and (tmp_path / "out" / "good" / "results.json").exists()
+    )
+
+    # even a bug in one item (an unexpected exception) leaves the others analysed
+    field = get_measurement("field")
+    real_run = field.cli.run
+    calls = []
+
+    def flaky(images, args, progress):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ZeroDivisionError("boom")
+        return real_run(images, args, progress)
+
+    other = tmp_path / "other.ome.tif"
+    other.write_bytes(good.read_bytes())
+    object.__setattr__(field.cli, "run", flaky)  # the entry is frozen; put it back below
+    try:
+        assert main(["field", str(good), str(other), "--out", str(tmp_path / "out2"), "-q"]) == 2
+    finally:
+        object.__setattr__(field.cli, "run", real_run)
+    err = capsys.readouterr().err
+    assert "unexpected ZeroDivisionError: boom" in err and "this is a bug" in err and "Traceback" not in err
+    assert "1 of 2 analyses could not be done" in err
+
+
+@pytest.mark.slow
+def test_overwriting_removes_an_earlier_exports_optional_files(tmp_path, capsys):
+    flat = tmp_path / "flat.ome.tif"
+    assert main(["sample", "flat-field", str(flat)]) == 0
+    out = tmp_path / "out"
+    assert main(["field", str(flat), "--out", str(out), "--flat-field", "-q"]) == 0
+    assert (out / "flat" / "flat_field.tif").exists()
+    assert main(["field", str(flat), "--out", str(out), "--overwrite", "-q"]) == 0
+    assert not (out / "flat" / "flat_field.tif").exists(), "a stale flat-field image looks like this run's"
