@@ -119,6 +119,30 @@ CASES = [
         2,
         "bead diameter",
     ),  # fmt: skip
+    Case(
+        "date that is a number",
+        lambda t: ["history", "list", "--from", "1", "--to", "3"],
+        2,
+        "'1' is not a date",
+    ),
+    Case("date that does not exist", lambda t: ["history", "list", "--from", "2026-13-45"], 2, "YYYY-MM-DD"),
+    Case(
+        "date in words",
+        lambda t: [
+            "history",
+            "report",
+            "--instrument",
+            "x",
+            "--from",
+            "yesterday",
+            "--to",
+            "2026-01-01",
+            "--out",
+            str(t),
+        ],
+        2,
+        "'yesterday' is not a date",
+    ),  # fmt: skip
     Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
 ]
 
@@ -192,3 +216,16 @@ def test_overwriting_removes_an_earlier_exports_optional_files(tmp_path, capsys)
     assert (out / "flat" / "flat_field.tif").exists()
     assert main(["field", str(flat), "--out", str(out), "--overwrite", "-q"]) == 0
     assert not (out / "flat" / "flat_field.tif").exists(), "a stale flat-field image looks like this run's"
+
+
+def test_the_history_checks_its_period_at_the_python_api_too(tmp_path):
+    from microscope_qc.history import HistoryError, HistoryStore
+    from microscope_qc.periods import period_bound
+
+    store = HistoryStore(str(tmp_path / "h.sqlite"))
+    with pytest.raises(HistoryError, match="'2026-02-30' is not a date"):
+        store.runs(start="2026-02-30")
+    with pytest.raises(HistoryError, match="ends .* before it starts"):
+        store.runs(start="2026-03-02", end="2026-03-01")
+    assert store.runs(start="2026-03-01", end="2026-03-01").empty
+    assert period_bound("2026-03-01 14:30") == "2026-03-01T14:30:00"

@@ -357,6 +357,15 @@ def _write_sample(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------- history
 
 
+def _date(text: str) -> str:
+    from microscope_qc.periods import PeriodError, period_bound
+
+    try:
+        return period_bound(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_history_commands(sub: _SubParsers) -> None:
     h = sub.add_parser("history", help="the QC history: list, show, trend, report, export, import")
     h.add_argument(
@@ -366,8 +375,10 @@ def _add_history_commands(sub: _SubParsers) -> None:
     ls = hs.add_parser("list", help="list runs")
     ls.add_argument("--instrument")
     ls.add_argument("--measurement")
-    ls.add_argument("--from", dest="start", metavar="DATE")
-    ls.add_argument("--to", dest="end", metavar="DATE")
+    ls.add_argument(
+        "--from", dest="start", type=_date, metavar="DATE", help="first day (YYYY-MM-DD), inclusive"
+    )
+    ls.add_argument("--to", dest="end", type=_date, metavar="DATE", help="last day (YYYY-MM-DD), inclusive")
     sh = hs.add_parser("show", help="one run with its metrics and verdicts")
     sh.add_argument("uuid")
     tr = hs.add_parser("trend", help="a metric over time, with the drift indicator")
@@ -378,8 +389,17 @@ def _add_history_commands(sub: _SubParsers) -> None:
     tr.add_argument("--plot", type=Path, metavar="PNG", help="also draw the trend to this file")
     rp = hs.add_parser("report", help="performance across a period: HTML, PDF, JSON (and an OME companion)")
     rp.add_argument("--instrument", required=True)
-    rp.add_argument("--from", dest="start", required=True, metavar="DATE")
-    rp.add_argument("--to", dest="end", required=True, metavar="DATE")
+    rp.add_argument(
+        "--from",
+        dest="start",
+        type=_date,
+        required=True,
+        metavar="DATE",
+        help="first day (YYYY-MM-DD), inclusive",
+    )
+    rp.add_argument(
+        "--to", dest="end", type=_date, required=True, metavar="DATE", help="last day (YYYY-MM-DD), inclusive"
+    )
     rp.add_argument("--out", type=Path, required=True)
     rp.add_argument(
         "--ome-companion", action="store_true", help="also write the summary as OME key-value annotations"

@@ -43,6 +43,7 @@ from microscope_qc.history.schema import (
 from microscope_qc.history.schema import (
     metadata as _meta,
 )
+from microscope_qc.periods import PeriodError, check_period
 from microscope_qc.results import Result
 
 if TYPE_CHECKING:
@@ -390,6 +391,10 @@ class HistoryStore:
         ``start``/``end`` (ISO dates, inclusive) filter on the acquisition date, or the analysis
         date when the acquisition date is unknown.
         """
+        try:
+            start, end = check_period(start, end)
+        except PeriodError as exc:
+            raise HistoryError(str(exc)) from None
         when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)
         q = sa.select(runs).order_by(when, runs.c.id)
         if instrument:
