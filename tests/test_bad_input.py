@@ -41,6 +41,38 @@ def _file(tmp: Path, name: str, content: bytes) -> Path:
     return path
 
 
+def _png(tmp: Path) -> Path:
+    from PIL import Image
+
+    path = tmp / "picture.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)).save(path)
+    return path
+
+
+def _compressed(tmp: Path, name: str) -> tuple[Path, bytes]:
+    path = tmp / name
+    data = np.random.default_rng(0).poisson(500, (128, 128)).astype(np.uint16)
+    tifffile.imwrite(path, data, compression="zlib", rowsperstrip=16)
+    return path, path.read_bytes()
+
+
+def _truncated(tmp: Path) -> Path:
+    path, raw = _compressed(tmp, "truncated.tif")
+    path.write_bytes(raw[: len(raw) * 2 // 3])
+    return path
+
+
+def _corrupt_pixels(tmp: Path) -> Path:
+    """Valid header and strip table, damaged compressed data: fails only when pixels are decoded."""
+    path, raw = _compressed(tmp, "corrupt.tif")
+    with tifffile.TiffFile(path) as tif:
+        start = int(tif.pages[0].dataoffsets[0])
+    data = bytearray(raw)
+    data[start + 2 : start + 400] = bytes(398)
+    path.write_bytes(bytes(data))
+    return path
+
+
 CASES = [
     Case(
         "out is a file",
@@ -143,6 +175,37 @@ CASES = [
         2,
         "'yesterday' is not a date",
     ),  # fmt: skip
+    Case(
+        "empty file",
+        lambda t: ["field", str(_file(t, "e.tif", b"")), "--out", str(t / "o")],
+        2,
+        "it is empty (0 bytes)",
+    ),
+    Case(
+        "text file",
+        lambda t: ["psf", str(_file(t, "n.tif", b"x,y\n1,2\n")), "--out", str(t / "o")],
+        2,
+        "it is a text file",
+    ),
+    Case("PNG picture", lambda t: ["field", str(_png(t)), "--out", str(t / "o")], 2, "it is a PNG image"),
+    Case(
+        "junk under a CZI name",
+        lambda t: ["psf", str(_file(t, "j.czi", b"junk")), "--out", str(t / "o")],
+        2,
+        "it is a text file",
+    ),
+    Case(
+        "truncated TIFF",
+        lambda t: ["field", str(_truncated(t)), "--out", str(t / "o")],
+        2,
+        "it is a damaged TIFF (truncated",
+    ),
+    Case(
+        "corrupt compressed TIFF",
+        lambda t: ["field", str(_corrupt_pixels(t)), "--out", str(t / "o")],
+        2,
+        "the file is damaged",
+    ),
     Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
 ]
 

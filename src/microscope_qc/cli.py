@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
+from microscope_qc.file_check import is_damaged_data_error
 from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
 from microscope_qc.io import ImageReadError, read_image, sha256_file
@@ -302,6 +303,14 @@ def _run_measurement(args: argparse.Namespace) -> int:
             failures += 1
             continue
         except Exception as exc:  # a bug must not cost the rest of the batch
+            if is_damaged_data_error(exc):  # pixels are decoded lazily, so a damaged file fails here
+                print(
+                    f"\nerror: {label}: the file is damaged: its pixel data cannot be decoded "
+                    f"({type(exc).__name__}: {str(exc)[:120]}); copy it again or re-export it.",
+                    file=sys.stderr,
+                )
+                failures += 1
+                continue
             print(
                 f"\nerror: {label}: unexpected {type(exc).__name__}: {exc} — this is a bug in microscope-qc; "
                 "please report it with the file. The other files are analysed.",

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from microscope_qc.file_check import available_memory, describe_unreadable, tiff_truncation
 from microscope_qc.tiff_metadata import read_settings_log, read_tiff_metadata
 
 if TYPE_CHECKING:
@@ -181,10 +182,7 @@ def _open(path: Path) -> BioImage:
             warnings.simplefilter("ignore")
             return BioImage(path)
     except Exception as exc:  # bioio raises many types (UnsupportedFileFormatError, OSError...)
-        raise ImageReadError(
-            f"{path}: cannot be read as an image ({type(exc).__name__}: {exc}). "
-            "Supported: TIFF, OME-TIFF, and any format of an installed bioio reader plugin."
-        ) from exc
+        raise ImageReadError(describe_unreadable(path, f"{type(exc).__name__}: {exc}")) from exc
     finally:
         bioio_log.setLevel(level)
 
@@ -208,6 +206,10 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
     """
     path = Path(path)
     img = _open(path)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        truncated = tiff_truncation(path)
+        if truncated is not None:
+            raise ImageReadError(describe_unreadable(path, truncated))
     if scene is not None:
         img.set_scene(scene)
     dims = img.dims
@@ -216,10 +218,22 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("CZYX", T=timepoint)
+    _check_fits_in_memory(path, data.nbytes)
     meta = _metadata(img, path)
     if dims.T > 1:
         meta.extra["timepoints"] = dims.T
     return ImageData(data=data, metadata=meta, path=path, dims_in_file=str(img.dims.order))
+
+
+def _check_fits_in_memory(path: Path, nbytes: int) -> None:
+    """Refuse, before reading, an image that cannot be held in memory (e.g. a compressed "bomb")."""
+    free = available_memory()
+    if free is not None and nbytes > free:
+        raise ImageReadError(
+            f"{path.name} holds {nbytes / 2**30:.3g} GiB of pixels once decompressed, more than the "
+            f"{free / 2**30:.3g} GiB of memory available; analyse a crop or fewer channels "
+            "(save them from Fiji or napari), or use a machine with more memory."
+        )
 
 
 def read_metadata(path: str | Path) -> AcquisitionMetadata:

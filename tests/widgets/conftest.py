@@ -92,4 +92,3 @@ def ui():
     import types
 
     return types.SimpleNamespace(open_dock=open_dock, click=click, wait_idle=wait_idle, Heartbeat=Heartbeat)
-
