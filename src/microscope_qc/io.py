@@ -218,7 +218,7 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("CZYX", T=timepoint)
-    _check_fits_in_memory(path, data.nbytes)
+    _check_fits_in_memory(path, int(data.nbytes))
     meta = _metadata(img, path)
     if dims.T > 1:
         meta.extra["timepoints"] = dims.T
