@@ -182,6 +182,26 @@ def test_field_combine_and_zstack_error(tmp_path, capsys):
     assert "z-stack" in capsys.readouterr().err
 
 
+@pytest.mark.xfail(strict=True, reason="needs CLI wiring")
+def test_field_pixel_size_from_the_file_is_labelled_file(tmp_path, capsys):
+    """A pixel size read from the file's metadata is recorded with source "file" and where it was found."""
+    import tifffile
+
+    from microscope_qc.samples import flat_field_sample
+
+    path = tmp_path / "flat_px.tif"
+    tifffile.imwrite(
+        path, flat_field_sample().data, imagej=True, resolution=(1 / 0.65, 1 / 0.65), metadata={"unit": "um"}
+    )
+    assert main(["field", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
+    doc = json.loads((tmp_path / "out" / "flat_px" / "results.json").read_text())
+    record = doc["settings"]["pixel_size_um"]
+    assert record["value"] == pytest.approx(0.65)
+    assert "illumination_centre_offset_um" in doc["metrics"]
+    assert record["source"] == "file"
+    assert record["detail"] == doc["input"]["file_metadata"]["voxel_size_um"]["origin"]
+
+
 @pytest.mark.slow
 def test_coregistration_results_contract(tmp_path, capsys):
     path = tmp_path / "tc.ome.tif"

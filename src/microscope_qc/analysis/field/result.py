@@ -31,6 +31,9 @@ class FieldSettings:
     max_saturated_percent: float = 0.0
     dust_threshold_sigma: float = 5.0
     pixel_size_um: float | None = None  # optional: distances also in µm
+    # where pixel_size_um came from (its source and detail, e.g. Source.FILE and the metadata field);
+    # None: "user" when pixel_size_um is given
+    pixel_size_source: Setting | None = None
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields as provenance records.
@@ -38,13 +41,21 @@ class FieldSettings:
         Returns
         -------
         dict of str to Setting
-            One record per field; source ``default`` when it has its default value, else ``user``.
+            One record per field; source ``default`` when it has its default value, else ``user``;
+            ``pixel_size_um`` takes the source and detail of ``pixel_size_source`` when one is given.
         """
         out = {}
         for f in fields(self):
+            if f.name == "pixel_size_source":
+                continue
             value = getattr(self, f.name)
             unit = "px" if f.name.endswith("_px") else ("percent" if f.name.endswith("percent") else None)
+            if f.name.endswith("_um"):
+                unit = "um"
             out[f.name] = Setting(value, unit, Source.DEFAULT if value == f.default else Source.USER)
+        given = self.pixel_size_source
+        if self.pixel_size_um is not None and given is not None:
+            out["pixel_size_um"] = Setting(self.pixel_size_um, "um", Source(given.source), given.detail)
         return out
 
 
