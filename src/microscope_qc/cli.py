@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[list[str]]:
     rows = []
-    channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [None]
+    channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [
+        None
+    ]
     for c in channels:
         row = [path.name, "" if c is None else str(c)]
         for name in columns:
@@ -153,6 +155,8 @@ def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[li
                 row.append("—")
             elif m.uncertainty is not None and math.isfinite(m.uncertainty):
                 row.append(f"{m.value:.3f} ± {m.uncertainty:.3f}")
+            elif m.uncertainty is not None:  # NaN: not estimable (a warning says why), never "± 0"
+                row.append(f"{m.value:.3f} ± n/a")
             elif float(m.value).is_integer():
                 row.append(f"{int(m.value)}")
             else:
