@@ -166,6 +166,12 @@ def test_single_bead_uncertainties_are_not_estimable(tmp_path):
     ]
     html = page.read_text()
     assert "not estimable" in html and "± 0" not in html
+    # no ratio, so no verdict: the report points to the warning that names the missing excitation wavelength
+    assert (
+        "No verdicts: no metric could be compared with a threshold (the warnings below name what is missing)"
+        in html
+    )
+    assert "the excitation wavelength is missing" in html
 
 
 def test_2d_axial_uncertainty_is_not_zero():

@@ -324,9 +324,8 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
             )
         parts.append("</table>")
     else:
-        parts.append(
-            "<p class='muted'>No verdicts (missing settings prevented a comparison with theory).</p>"
-        )
+        why = " (the warnings below name what is missing)" if doc["warnings"] else ""
+        parts.append(f"<p class='muted'>No verdicts: no metric could be compared with a threshold{why}.</p>")
     for w in doc["warnings"]:
         parts.append(f"<div class='warn'>{e(w)}</div>")
     parts.append(

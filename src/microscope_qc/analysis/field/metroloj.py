@@ -204,19 +204,27 @@ def metroloj_report_centres(
         ``max_position`` (y, x), ``top_zone_centroid`` (y, x) and ``top_zone_pixels`` (how many
         pixels the 100 % zone holds).
     """
-    img = np.asarray(image, dtype=np.float64)
-    if integer:
-        img = np.floor(img + 0.5)
+    img = np.asarray(image)
+    if img.dtype.kind != "f":
+        img = img.astype(np.float64)
+    if integer:  # exact in float32 up to 2^23 counts
+        img = np.floor(img + img.dtype.type(0.5))
     values = img if mask is None else np.where(mask, img, -np.inf)
     flat = values.ravel()
-    if not np.isfinite(flat).any() or float(np.max(flat)) <= 0:
+    last = flat.size - 1 - int(np.argmax(flat[::-1]))  # the last pixel, in scan order, at the maximum
+    peak = float(flat[last])
+    if not math.isfinite(peak) or peak <= 0:
         return {
             "max_position": (math.nan, math.nan),
             "top_zone_centroid": (math.nan, math.nan),
             "top_zone_pixels": 0,
         }
-    last = flat.size - 1 - int(np.argmax(flat[::-1]))  # the last pixel, in scan order, at the maximum
-    zone = iso_intensity_map(img, step_percent, mask) >= 100
+    # MetroloJ_QC's class in its order of operations, (int)((int)(I / max · 100 / step) · step); only
+    # pixels within 1 % of the maximum can reach the 100 % class, so only they are classed
+    near = values >= 0.99 * peak
+    ratio = values[near].astype(np.float64) / peak
+    zone = np.zeros(img.shape, bool)
+    zone[near] = np.floor(np.floor(ratio * 100.0 / step_percent) * step_percent) >= 100
     n = int(zone.sum())
     return {
         "max_position": tuple(float(v) for v in np.unravel_index(last, img.shape)),

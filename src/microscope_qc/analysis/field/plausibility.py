@@ -44,7 +44,7 @@ MAX_CENTRE_SE_PERCENT = 10.0
 MIN_FWHM_FIELD_FRACTION = 0.5
 
 #: at most this many pixel differences enter the noise estimate (every k-th row beyond)
-_MAX_DIFFERENCES = 1 << 20
+_MAX_DIFFERENCES = 1 << 18
 
 
 def pixel_noise_sd(image: np.ndarray, valid: np.ndarray | None = None, integer: bool = False) -> float:
