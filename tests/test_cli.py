@@ -182,6 +182,25 @@ def test_field_combine_and_zstack_error(tmp_path, capsys):
     assert "z-stack" in capsys.readouterr().err
 
 
+def test_field_pixel_size_from_the_file_is_labelled_file(tmp_path, capsys):
+    """A pixel size read from the file's metadata is recorded with source "file" and where it was found."""
+    import tifffile
+
+    from microscope_qc.samples import flat_field_sample
+
+    path = tmp_path / "flat_px.tif"
+    tifffile.imwrite(
+        path, flat_field_sample().data, imagej=True, resolution=(1 / 0.65, 1 / 0.65), metadata={"unit": "um"}
+    )
+    assert main(["field", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
+    doc = json.loads((tmp_path / "out" / "flat_px" / "results.json").read_text())
+    record = doc["settings"]["pixel_size_um"]
+    assert record["value"] == pytest.approx(0.65)
+    assert "illumination_centre_offset_um" in doc["metrics"]
+    assert record["source"] == "file"
+    assert record["detail"] == doc["input"]["file_metadata"]["voxel_size_um"]["origin"]
+
+
 @pytest.mark.slow
 def test_coregistration_results_contract(tmp_path, capsys):
     path = tmp_path / "tc.ome.tif"
@@ -209,6 +228,37 @@ def test_coregistration_results_contract(tmp_path, capsys):
     doc = json.loads((folder / "results.json").read_text())
     assert doc["metrics"]["shift_z_um"]["value"] == pytest.approx(0.18, abs=0.01)
     assert doc["verdicts"][0]["metric"] == "ratio"
+
+
+def test_coregistration_one_large_bead(tmp_path, capsys):
+    """One large saturated bead: automatic mode falls back to single-bead mode; no uncertainty prints as ± 0."""
+    from tests.conftest import large_bead_stack
+
+    from microscope_qc.io import write_ome_tiff
+
+    path = write_ome_tiff(
+        tmp_path / "bead.ome.tif",
+        large_bead_stack(),
+        voxel_size_um=(0.2, 0.08, 0.08),
+        wavelength_em_nm=[450, 520, 610],
+        na=1.4,
+        immersion_index=1.515,
+        modality="confocal",
+    )
+    for extra in ([], ["--single-bead"]):
+        out = tmp_path / ("out" + "".join(extra))
+        assert main(["coregistration", str(path), "--out", str(out), "-q", *extra]) == 0
+        captured = capsys.readouterr()
+        assert "± 0.000" not in captured.out and "± n/a" in captured.out
+        assert "the excitation wavelength is missing" in captured.err
+        assert ("fell back to single-bead mode" in captured.err) is not extra
+        doc = json.loads((out / "bead" / "results.json").read_text())
+        assert doc["metrics"]["shift_x_um@ch1"]["uncertainty"] is None
+        assert doc["metrics"]["shift_x_um@ch1"]["uncertainty_kind"].startswith("not estimable")
+        pairs = pd.read_csv(out / "bead" / "pairs.csv")
+        assert pairs.shift_x_se_um.isna().all() and math.isinf(pairs.match_gate_um.iloc[0])
+        html = (out / "bead" / "report.html").read_text()
+        assert "Voxel size used (z × y × x): 0.2 × 0.08 × 0.08 µm (source: file" in html
 
 
 def test_coregistration_needs_two_channels(sample_file, tmp_path, capsys):

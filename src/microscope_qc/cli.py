@@ -163,6 +163,8 @@ def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[li
                 row.append("—")
             elif m.uncertainty is not None and math.isfinite(m.uncertainty):
                 row.append(f"{m.value:.3f} ± {m.uncertainty:.3f}")
+            elif m.uncertainty is not None:  # NaN: not estimable (a warning says why), never "± 0"
+                row.append(f"{m.value:.3f} ± n/a")
             elif float(m.value).is_integer():
                 row.append(f"{int(m.value)}")
             else:

@@ -270,6 +270,7 @@ def run_field(
         vox = images[0].metadata.voxel_size_um
         if not vox.missing and vox.value[2]:
             settings.pixel_size_um = float(vox.value[2])
+            settings.pixel_size_source = Setting(settings.pixel_size_um, "um", Source.FILE, vox.origin)
     mask, description, detail = _mask_from_args(args, np.shape(data)[-2:])
     result = analyze_field(
         data,

@@ -255,6 +255,22 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _uncertainty_cell(value: float | None, kind: str) -> str:
+    """The ± cell: the number; "not estimable" (with the reason on hover) when it is NaN; "—" when there is none."""
+    if value is not None and not np.isfinite(float(value)):
+        return f"<td title='{html.escape(kind)}'>not estimable</td>"
+    return f"<td>{_fmt(None if value is None else float(value))}</td>"
+
+
+def _voxel_line(setting: dict[str, Any] | None) -> str:
+    """The header line with the voxel size the analysis used and where it came from (empty without one)."""
+    if not setting or not setting.get("value"):
+        return ""
+    size = " × ".join("?" if v is None else f"{v:g}" for v in setting["value"])
+    detail = f", {setting['detail']}" if setting.get("detail") else ""
+    return f"Voxel size used (z × y × x): {html.escape(size)} µm (source: {html.escape(str(setting.get('source')))}{html.escape(detail)})<br>"
+
+
 def _name_cell(measurement: str, name: str, tag: str = "td") -> str:
     """A table cell with the human label on top and the file name (results.json key, CSV column) below it."""
     e = html.escape
@@ -295,6 +311,7 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     parts.append(
         f"<p class='muted'>Input: {e(str(inp.get('path') or 'in-memory layer'))} · shape {e(str(inp['shape']))} · "
         f"{e(inp['dtype'])} · sha256 {e(str(inp.get('sha256') or '—'))}<br>"
+        f"{_voxel_line(doc['settings'].get('voxel_size_um'))}"
         f"{e(doc['software']['name'])} {e(doc['software']['version'])} · {e(doc['created'])}</p>"
     )
     overall = "pass" if doc["passed"] else "fail"
@@ -314,9 +331,8 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
             )
         parts.append("</table>")
     else:
-        parts.append(
-            "<p class='muted'>No verdicts (missing settings prevented a comparison with theory).</p>"
-        )
+        why = " (the warnings below name what is missing)" if doc["warnings"] else ""
+        parts.append(f"<p class='muted'>No verdicts: no metric could be compared with a threshold{why}.</p>")
     for w in doc["warnings"]:
         parts.append(f"<div class='warn'>{e(w)}</div>")
     parts.append(
@@ -325,7 +341,7 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
     for m in result.metrics:
         parts.append(
             f"<tr>{_name_cell(meas, m.name)}<td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
-            f"<td>{_fmt(None if m.uncertainty is None else float(m.uncertainty))}</td><td>{e(display_unit(m.unit))}</td>"
+            f"{_uncertainty_cell(m.uncertainty, m.uncertainty_kind)}<td>{e(display_unit(m.unit))}</td>"
             f"<td style='text-align:left'>{e(m.description)}</td></tr>"
         )
     parts.append("</table>")

@@ -232,8 +232,13 @@ _FIELD: dict[str, Label] = {
     "reference_zone_area_percent": _L("Reference-zone area", "percent"),
     **_xyz("centre_of_intensity_{a}_px", "Centre of intensity {a}", "px", "xy"),
     **_xyz("max_position_{a}_px", "Position of the maximum {a}", "px", "xy"),
+    **_xyz("metroloj_max_{a}_px", "Last maximum pixel {a} (MetroloJ_QC report)", "px", "xy"),
+    **_xyz(
+        "metroloj_100pct_zone_centroid_{a}_px", "100 % zone centroid {a} (MetroloJ_QC report)", "px", "xy"
+    ),
     **{f"relative_intensity_{k}": _L(f"Relative intensity, {v}") for k, v in _CORNERS.items()},
     "cv_percent": _L("Coefficient of variation", "percent"),
+    "signal_to_noise": _L("Signal-to-noise ratio (median / pixel noise)"),
     "saturated_percent": _L("Saturated pixels", "percent"),
     "zero_clipped_percent": _L("Zero-clipped pixels", "percent"),
     # microscope-metrics

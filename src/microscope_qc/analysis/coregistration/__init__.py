@@ -27,8 +27,16 @@ import numpy as np
 import pandas as pd
 
 from microscope_qc.analysis._common import as_czyx, check_cancel, select_channels
+from microscope_qc.analysis.coregistration.checks import (
+    SINGLE_BEAD_NOT_ESTIMABLE,
+    rejections,
+    theory_per_channel,
+    theory_warning,
+    z_step_warnings,
+)
 from microscope_qc.analysis.coregistration.localisation import (
     _LOCALISATION_COLUMNS,
+    SINGLE_BEAD_MIN_SHARE,
     _localise_2d,
     _localise_3d,
     _localise_single_bead,
@@ -59,8 +67,6 @@ from microscope_qc.instrument import (
     Setting,
     SettingsError,
     Source,
-    TheoreticalResolution,
-    metroloj_resolution,
 )
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
@@ -86,6 +92,43 @@ _ONE_CHANNEL = (
     "Co-registration needs at least two channels; this image has one. Open the multichannel file, or give "
     "one image per channel."
 )
+
+
+def _numbered(t: pd.DataFrame, c: int, given: bool) -> pd.DataFrame:
+    """A channel's localisation table with its position index (−1: detected), channel and bead number."""
+    t = t.copy()
+    t.insert(len(_LOCALISATION_COLUMNS), "position_index", np.arange(len(t)) if given else -1)
+    t.insert(0, "channel", c)
+    t.insert(1, "channel_bead", np.arange(len(t)))
+    return t
+
+
+def _single_bead_fallback(
+    czyx: Any, selected: list[int], voxel: tuple[float, float, float], why: str
+) -> list[pd.DataFrame]:
+    """Every channel located in single-bead mode, or an error saying why nothing could be matched."""
+    tables, problems = [], []
+    for c in selected:
+        try:
+            t, share = _localise_single_bead(np.asarray(czyx[c]), voxel)
+        except AnalysisError as exc:
+            problems.append(f"channel {c}: {exc.template.rstrip('.')}")
+            continue
+        if share < SINGLE_BEAD_MIN_SHARE:
+            problems.append(
+                f"channel {c}: the largest bright object holds only {100 * share:.0f} % of the bright voxels "
+                "(several beads, not one)"
+            )
+        elif t.status.iloc[0] != "accepted":
+            problems.append(f"channel {c}: {t.reason_detail.iloc[0]}")
+        tables.append(_numbered(t, c, False))
+    if problems:
+        raise AnalysisError(
+            f"No bead could be matched. No sub-resolution bead was accepted ({why}); single-bead mode (one large "
+            f"bead) was tried instead, but {'; '.join(problems)}. Check focus and exposure (saturation), the "
+            "detection threshold, or give bead positions."
+        )
+    return tables
 
 
 def analyze_coregistration(
@@ -198,26 +241,12 @@ def analyze_coregistration(
         Source.DEFAULT if mode == "automatic" else Source.USER,
         "given per channel; null = detected",
     )
-    # theoretical resolution of each analysed channel (by position in `selected`)
-    theory: list[TheoreticalResolution | None] = []
-    for ch in ms.channels:
-        resolution: TheoreticalResolution | None = None
-        if ms.modality and ms.na and ms.immersion_index:
-            try:
-                resolution = metroloj_resolution(
-                    ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
-                )
-            except SettingsError:
-                resolution = None
-        theory.append(resolution)
-    if any(r is None for r in theory):
-        result.warnings.append(
-            "No theoretical resolution for every channel (give modality, NA, immersion index and wavelengths): "
-            "the match gate falls back to 1 µm and MetroloJ_QC's ratio is not computed."
-        )
+    # theoretical resolution of each analysed channel (by position in `selected`), or exactly why there is none
+    theory, why_no_theory = theory_per_channel(ms)
 
     # 1. localise --------------------------------------------------------------------------
     tables: list[pd.DataFrame] = []
+    failed: dict[int, str] = {}  # channel -> why the bead pipeline had nothing to offer
     for k, c in enumerate(selected):  # k: position among the analysed channels, c: the image's number
         _check(cancel)
         if progress:
@@ -227,32 +256,56 @@ def analyze_coregistration(
             raise AnalysisError(f"Channel {c} is constant: no beads.")
         theory_c = theory[k]
         if s.single_bead:
-            t = _localise_single_bead(stack, voxel)
+            t, share = _localise_single_bead(stack, voxel)
+            if share < SINGLE_BEAD_MIN_SHARE:
+                result.warnings.append(
+                    f"Channel {c}: the largest bright object holds only {100 * share:.0f} % of the bright voxels; "
+                    "single-bead mode used it, but the image seems to hold several beads."
+                )
         elif is_3d:
             try:
                 t = _localise_3d(stack, ms, k, s, per_channel[k], theory_c)
             except AnalysisError as exc:
-                raise AnalysisError(f"Channel {c}: {exc.template}") from exc
+                if mode != "automatic":
+                    raise AnalysisError(f"Channel {c}: {exc.template}") from exc
+                # the PSF pipeline saw one channel, its "channel 0"; its first sentence says what went wrong
+                failed[c] = exc.template.split(". ")[0].rstrip(".").replace(" in channel 0", "")
+                t = pd.DataFrame({name: [] for name in _LOCALISATION_COLUMNS})
         else:
             lat = theory_c.lateral_um if theory_c is not None else 0.3
             sigma = max(0.6, lat / FWHM_PER_SIGMA / max(voxel[1:]))
             t = _localise_2d(stack[0], ms, k, s, sigma, per_channel[k])
         if per_channel[k] is not None:
-            t.insert(len(_LOCALISATION_COLUMNS), "position_index", np.arange(len(t)))
             n_out = int((t.reason == REASONS["outside"]).sum())
             if n_out:
                 result.warnings.append(
                     f"Channel {c}: {n_out} of {len(t)} given bead positions are outside the image (rejected)."
                 )
-        else:
-            t.insert(len(_LOCALISATION_COLUMNS), "position_index", -1)
-        if len(t) == 0:
+        if len(t) == 0 and mode != "automatic":
             raise AnalysisError(
                 f"No beads found in channel {c}; check focus and exposure, or lower the detection threshold."
             )
-        t.insert(0, "channel", c)
-        t.insert(1, "channel_bead", np.arange(len(t)))
-        tables.append(t)
+        tables.append(_numbered(t, c, per_channel[k] is not None))
+    single_bead = s.single_bead
+    empty = [k for k, t in enumerate(tables) if not (t.status == "accepted").any()]
+    if empty and not s.single_bead:
+        why = "; ".join(
+            f"channel {selected[k]}: {failed.get(selected[k]) or rejections(tables[k])}" for k in empty
+        )
+        if mode != "automatic":
+            raise AnalysisError(
+                f"No accepted bead to match ({why}). Check the given positions, focus and exposure."
+            )
+        tables = _single_bead_fallback(czyx, selected, voxel, why)
+        single_bead = True
+        result.settings["single_bead"] = Setting(
+            True, None, Source.DEFAULT, "automatic fallback: no sub-resolution bead was accepted"
+        )
+        result.warnings.append(
+            f"No sub-resolution bead was accepted ({why}). The analysis fell back to single-bead mode "
+            "(MetroloJ_QC co-alignment): in each channel the bead is the largest bright object, centred by its "
+            "intensity-weighted centroid. Choose single-bead mode yourself for images of one large bead."
+        )
     beads = pd.concat(tables, ignore_index=True)
     beads.insert(0, "bead_id", np.arange(len(beads)))
 
@@ -260,6 +313,11 @@ def analyze_coregistration(
     pairs_rows: list[dict[str, Any]] = []
     shift_tables: list[pd.DataFrame] = []
     matches: list[pd.DataFrame] = []  # (bead, "i-j:partner") for every matched bead of every pair
+    no_ratio: list[tuple[int, int]] = []  # pairs without MetroloJ_QC's ratio (no theoretical resolution)
+    gate_fallback: list[tuple[int, int]] = []  # pairs whose match gate fell back to 1 µm
+    not_estimable = (
+        SINGLE_BEAD_NOT_ESTIMABLE if single_bead else "not estimable: a single plane holds no z information"
+    )
     ref = s.reference_channel
     pairs = [(ki, kj) for ki in range(n_ch) for kj in range(ki + 1, n_ch)]
     for n_done, (ki, kj) in enumerate(pairs):
@@ -270,12 +328,19 @@ def analyze_coregistration(
         em_i, em_j = ms.channels[ki].wavelength_em_nm or 0, ms.channels[kj].wavelength_em_nm or 0
         t_long = theory[ki if em_i >= em_j else kj]
         gate = s.match_gate_um or (2.0 * t_long.lateral_um if t_long else 1.0)
-        if s.single_bead:
-            gate = math.inf
+        if single_bead:
+            gate = math.inf  # one bead per channel: no gate
+        elif s.match_gate_um is None and t_long is None:
+            gate_fallback.append((i, j))
+        if t_long is None:
+            no_ratio.append((i, j))
         a = beads[(beads.channel == i) & (beads.status == "accepted")]
         b = beads[(beads.channel == j) & (beads.status == "accepted")]
         if len(a) == 0 or len(b) == 0:
-            raise AnalysisError(f"No accepted beads in channel {i if len(a) == 0 else j}; nothing to match.")
+            lost = i if len(a) == 0 else j
+            raise AnalysisError(
+                f"No accepted beads in channel {lost} ({rejections(beads[beads.channel == lost])}); nothing to match."
+            )
         ai, bi = mutual_nearest(a[["x_um", "y_um"]].to_numpy(), b[["x_um", "y_um"]].to_numpy(), gate)
         n_match = len(ai)
         ids_a, ids_b = a.bead_id.to_numpy()[ai], b.bead_id.to_numpy()[bi]
@@ -298,11 +363,11 @@ def analyze_coregistration(
         cols_se = ["x_se_um", "y_se_um", "z_se_um"]
         shift = B[cols_p].to_numpy() - A[cols_p].to_numpy()
         shift_se = np.sqrt(B[cols_se].to_numpy(float) ** 2 + A[cols_se].to_numpy(float) ** 2)
-        summary = _pair_summary(shift, shift_se, t_long, is_3d or s.single_bead)
+        summary = _pair_summary(shift, shift_se, t_long, is_3d or single_bead)
         centre = ((czyx.shape[3] - 1) * voxel[2] / 2, (czyx.shape[2] - 1) * voxel[1] / 2)
         model = None
         resid = {a_: np.full(n_match, np.nan) for a_ in ("x", "y", "z")}
-        if not s.single_bead and n_match >= 2:
+        if not single_bead and n_match >= 2:
             kind, coef, cov, bic, res = fit_registration(
                 A[cols_p].to_numpy(), shift, np.maximum(shift_se, 1e-6), s.model, centre, is_3d
             )
@@ -332,7 +397,7 @@ def analyze_coregistration(
             )
         )
         if ref in (i, j):
-            _pair_metrics(result, row, j if i == ref else i, s)
+            _pair_metrics(result, row, j if i == ref else i, s, not_estimable)
     tags = pd.concat(matches).groupby("bead_id")["tag"].agg(" ".join)
     beads["matched_pairs"] = beads["bead_id"].map(tags).fillna("")
     beads["status"] = beads["status"].astype(object)
@@ -342,6 +407,20 @@ def analyze_coregistration(
     beads.loc[unmatched, "reason_detail"] = "no partner bead in another channel within the match gate"
     result.tables["beads"] = beads
     result.tables["pairs"] = pd.DataFrame(pairs_rows)
+    warning = theory_warning(selected, why_no_theory, no_ratio, gate_fallback)
+    if warning:
+        result.warnings.append(warning)
+    if is_3d:
+        result.warnings += z_step_warnings(
+            beads, voxel[0], str(ms.source_of("voxel_size_um").source), single_bead, ms.bead_diameter_um
+        )
+    if single_bead:
+        result.warnings.append(
+            "Single-bead mode: the standard errors of the shifts, distances and ratio are not estimable (one "
+            "centroid per channel has no noise model, one bead shows no scatter). They are NaN in results.json "
+            "and pairs.csv, 'not estimable' in the report, 'n/a' in the summary, never 0. No match gate is used "
+            "(match_gate_um is inf in pairs.csv). Image several beads, or the same bead repeatedly, to estimate them."
+        )
     result.tables["shifts"] = pd.concat(shift_tables, ignore_index=True)
     if limits is not None:
         limits.apply(result)

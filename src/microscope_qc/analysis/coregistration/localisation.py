@@ -77,8 +77,15 @@ def _localise_3d(
         average_bead=False,
         min_separation_um=None,
     )
-    r = analyze_psf(stack, ps, positions=positions)
-    t = r.beads
+    try:
+        r = analyze_psf(stack, ps, positions=positions)
+    except KeyError as exc:  # the PSF pipeline's summaries assume at least one fitted bead
+        raise AnalysisError("no bead could be fitted: every candidate was rejected before fitting") from exc
+    t = r.beads.copy()
+    # when every candidate was rejected before fitting, the PSF table has no fitted columns at all
+    for name in (*_LOCALISATION_COLUMNS, "fwhm_x_um", "fwhm_z_um", "r2_xy", "peak_value"):
+        if name not in t.columns:
+            t[name] = np.nan
     return t[[*_LOCALISATION_COLUMNS, "fwhm_x_um", "fwhm_z_um", "r2_xy", "peak_value"]].copy()
 
 
@@ -140,7 +147,7 @@ def _localise_2d(
             "z_um": 0.0,
             "x_se_um": se[:, 0] * dx,
             "y_se_um": se[:, 1] * dy,
-            "z_se_um": 0.0,
+            "z_se_um": np.nan,  # one plane: z is not measured, its error not estimable
             "origin": origin,
             "fwhm_x_um": FWHM_PER_SIGMA * np.sqrt(cov[:, 1, 1]) * dx,
             "r2_xy": fit.r2,
@@ -152,11 +159,24 @@ def _localise_2d(
     return out
 
 
-def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) -> pd.DataFrame:
+#: in single-bead mode the largest bright object must hold at least this share of the bright voxels
+SINGLE_BEAD_MIN_SHARE = 0.5
+
+
+def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) -> tuple[pd.DataFrame, float]:
     """Centre of one large bead, as MetroloJ_QC's co-alignment takes it: the centroid of the bead object.
 
     The object is the largest connected region above half the bead's maximum over the background
-    (the median), lightly smoothed; the centroid is weighted by intensity above the background.
+    (the median), lightly smoothed; the centroid is weighted by intensity above the background. A
+    centroid has no noise model and one bead no scatter, so its standard errors are NaN (not
+    estimable), never 0. ``fwhm_x_um`` and ``fwhm_z_um`` are the object's extent at half maximum
+    (columns × dx, planes × dz).
+
+    Returns
+    -------
+    table, share
+        The one-row localisation table, and the share of all voxels above the threshold that the
+        largest object holds (1 for a single bead; small when the image holds many similar objects).
     """
     dz, dy, dx = voxel
     img = ndimage.gaussian_filter(stack.astype(np.float32), 1.0)
@@ -167,6 +187,7 @@ def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) 
         raise AnalysisError("No bead above the threshold: is the bead in the image?")
     sizes = ndimage.sum_labels(np.ones_like(img), labels, index=np.arange(1, n + 1))
     k = int(np.argmax(sizes)) + 1
+    share = float(sizes[k - 1] / sizes.sum())
     mask = labels == k
     wts = np.where(mask, img - background, 0.0)
     total = wts.sum()
@@ -174,7 +195,7 @@ def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) 
     wv = wts[mask]
     cz, cy, cx = (float((a * wv).sum() / total) for a in (zz, yy, xx))
     touches = bool(mask[:, 0, :].any() or mask[:, -1, :].any() or mask[:, :, 0].any() or mask[:, :, -1].any())
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "status": ["rejected" if touches else "accepted"],
             "reason": ["box outside XY edge" if touches else ""],
@@ -182,13 +203,16 @@ def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) 
             "x_um": [cx * dx],
             "y_um": [cy * dy],
             "z_um": [cz * dz if img.shape[0] > 1 else 0.0],
-            "x_se_um": [0.0],
-            "y_se_um": [0.0],
-            "z_se_um": [0.0],
+            "x_se_um": [np.nan],
+            "y_se_um": [np.nan],
+            "z_se_um": [np.nan],
             "origin": ["detected"],
+            "fwhm_x_um": [float(xx.max() - xx.min() + 1) * dx],
+            "fwhm_z_um": [float(zz.max() - zz.min() + 1) * dz if img.shape[0] > 1 else np.nan],
             "peak_value": [float(img[mask].max())],
         }
     )
+    return table, share
 
 
 def _one_positions_array(pos: Any, what: str, is_3d: bool) -> np.ndarray:

@@ -91,7 +91,8 @@ def _pair_summary(
     d = math.sqrt(mean[0] ** 2 + mean[1] ** 2 + dz**2)
     lat = math.hypot(mean[0], mean[1])
     grad = np.array([mean[0], mean[1], dz]) / d if d > 0 else np.zeros(3)
-    d_se = float(math.sqrt(((grad * sem) ** 2).sum()))
+    # an axis that does not enter the distance (z of one plane) adds nothing, even with an unknown error
+    d_se = float(math.sqrt((np.where(grad == 0, 0.0, grad * sem) ** 2).sum()))
     out["distance_3d_um"] = d
     out["distance_3d_se_um"] = d_se
     out["lateral_distance_um"] = lat
@@ -99,7 +100,7 @@ def _pair_summary(
         math.sqrt(((np.array([mean[0], mean[1]]) / max(lat, 1e-12) * sem[:2]) ** 2).sum())
     )
     out["axial_distance_um"] = abs(dz)
-    out["axial_distance_se_um"] = float(sem[2]) if has_z else 0.0
+    out["axial_distance_se_um"] = float(sem[2]) if has_z else math.nan  # one plane: z is not measured
     if theory is not None:
         rz = theory.axial_um if has_z else theory.lateral_um
         ratio, r_ref = metroloj_ratio(mean[0], mean[1], dz, theory.lateral_um, theory.lateral_um, rz)
@@ -110,9 +111,16 @@ def _pair_summary(
 
 
 def _pair_metrics(
-    result: CoregistrationResult, row: dict[str, Any], channel: int, s: CoregistrationSettings
+    result: CoregistrationResult,
+    row: dict[str, Any],
+    channel: int,
+    s: CoregistrationSettings,
+    not_estimable: str = "not estimable",
 ) -> None:
-    """Headline metrics of the pair (reference, channel), tagged with the moving channel."""
+    """Headline metrics of the pair (reference, channel), tagged with the moving channel.
+
+    A NaN uncertainty stays NaN (never 0) and its ``uncertainty_kind`` is ``not_estimable``, which says why.
+    """
     pair = f"channel {row['channel_ref']} → {row['channel_moving']}"
 
     def add(name: str, unit: str | None, unc_key: str | None = None, desc: str = "") -> None:
@@ -122,6 +130,7 @@ def _pair_metrics(
             and not (isinstance(row[name], float) and math.isnan(row[name]))
         ):
             unc = row.get(unc_key) if unc_key else None
+            known = unc is None or math.isfinite(float(unc))
             result.metrics.append(
                 Metric(
                     name,
@@ -130,6 +139,7 @@ def _pair_metrics(
                     None if unc is None else float(unc),
                     channel,
                     f"{desc} ({pair})",
+                    "standard error" if known else not_estimable,
                 )
             )
 

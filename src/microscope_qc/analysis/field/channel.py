@@ -9,15 +9,22 @@ import numpy as np
 from scipy import ndimage
 
 from microscope_qc.analysis._common import check_cancel
-from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics
+from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics, metroloj_report_centres
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
 from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
+from microscope_qc.analysis.field.plausibility import Plausibility, pixel_noise_sd, plausibility_warnings
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings, _src
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, Verdict
 
 
 def _check(cancel: CancelCheck | None) -> None:
     check_cancel(cancel, "Field illumination analysis")
+
+
+def _median(img: np.ndarray, valid: np.ndarray, most: int = 1 << 20) -> float:
+    """Median of the valid pixels; of a regular subsample (every k-th row and column) beyond ``most`` pixels."""
+    k = max(1, int(np.ceil(np.sqrt(img.size / most))))
+    return float(np.median(img[::k, ::k][valid[::k, ::k]]))
 
 
 def _analyze_channel(
@@ -79,6 +86,7 @@ def _analyze_channel(
             ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
         )
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
+        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=raw.dtype.kind in "ui")
         mm_proc = mm_blurred.result() if mm_blurred is not None else None
     _check(cancel)
     mm = microscope_metrics_field(mm_input, s.mm_sigma_px, s.mm_corner_fraction, blurred=mm_proc)
@@ -88,6 +96,22 @@ def _analyze_channel(
     maps = illumination_maps(img, fit, ok, analysed, s.dust_threshold_sigma)
     cy, cx = (float(v) for v in fit.centre)
     offset, offset_se, half_diag = maps.centre_offset_px, maps.centre_offset_se_px, maps.half_diagonal_px
+    plausible = Plausibility(
+        channel=c,
+        shape=(h, w),
+        model_r2=fit.r2,
+        residual_sd=fit.residual_sd,
+        bin_px=fit.bin_px,
+        noise_sd=pixel_noise_sd(img, ok, integer=raw.dtype.kind in "ui"),
+        centre=(cy, cx),
+        centre_offset_percent=100 * offset / half_diag,
+        centre_offset_se_percent=100 * offset_se / half_diag,
+        fwhm_px=fit.fwhm_px,
+        median_signal=_median(img, ok),
+        step_percent=s.step_percent,
+        dark_subtracted=dark is not None,
+    )
+    result.warnings += plausibility_warnings(plausible)
 
     def add(
         metric: str,
@@ -136,6 +160,24 @@ def _analyze_channel(
     add("centre_of_intensity_x_px", mj["centre_of_intensity"][1], "px", "intensity-weighted centre (blurred)")
     add("max_position_y_px", mj["max_position"][0], "px", "position of the maximum (blurred)")
     add("max_position_x_px", mj["max_position"][1], "px", "position of the maximum (blurred)")
+    whole = " (whole counts, as ImageJ blurs 8/16-bit images)" if raw.dtype.kind in "ui" else ""
+    for k, axis in enumerate("yx"):
+        add(
+            f"metroloj_max_{axis}_px",
+            mj_report["max_position"][k],
+            "px",
+            f"MetroloJ_QC's 'last maximum intensity pixel': the last pixel, row by row, at the maximum of the "
+            f"blurred image{whole}; MetroloJ_QC prints the same index",
+        )
+    for k, axis in enumerate("yx"):
+        add(
+            f"metroloj_100pct_zone_centroid_{axis}_px",
+            mj_report["top_zone_centroid"][k],
+            "px",
+            f"centroid of MetroloJ_QC's '100 %' reference zone ({mj_report['top_zone_pixels']} pixels at the maximum "
+            f"of the blurred image{whole}; the saturated plateau on a saturated image); MetroloJ_QC prints "
+            f"{axis} + 0.5 (ImageJ pixel centres)",
+        )
     for key, v in mj["relative_intensity"].items():
         add(
             f"relative_intensity_{key}",
@@ -144,6 +186,13 @@ def _analyze_channel(
             "blurred intensity / max at this corner or edge midpoint (MetroloJ_QC)",
         )
     add("cv_percent", maps.cv_percent, "percent", "coefficient of variation of the (dark-subtracted) image")
+    add(
+        "signal_to_noise",
+        plausible.signal_to_noise,
+        None,
+        "median signal / noise SD of one pixel (from neighbour differences; zero taken as black unless a dark "
+        "image was subtracted)",
+    )
     add("saturated_percent", sat_pct, "percent", f"analysed pixels at or above {sat:g}")
     add("zero_clipped_percent", zero_pct, "percent", "analysed pixels at zero")
     add(

@@ -12,7 +12,13 @@ from scipy import ndimage
 from microscope_qc.analysis.field.result import ChannelField
 from microscope_qc.results import AnalysisError
 
-__all__ = ["PROFILE_NAMES", "EDGE_POINTS", "iso_intensity_map", "metroloj_field_metrics"]
+__all__ = [
+    "PROFILE_NAMES",
+    "EDGE_POINTS",
+    "iso_intensity_map",
+    "metroloj_field_metrics",
+    "metroloj_report_centres",
+]
 
 #: MetroloJ_QC's four profiles.
 PROFILE_NAMES = ("diagonal_tl_br", "diagonal_bl_tr", "horizontal_centre", "vertical_centre")
@@ -158,6 +164,72 @@ def metroloj_field_metrics(
         "excluded_points": excluded,
         "iso_map": iso,
         "reference_zone": ref,
+    }
+
+
+def metroloj_report_centres(
+    image: np.ndarray, step_percent: float = 10.0, mask: np.ndarray | None = None, integer: bool = False
+) -> dict[str, Any]:
+    """The two centres MetroloJ_QC's field-illumination report prints, to its definitions.
+
+    MetroloJ_QC (``fieldIllumination.java``) blurs the image in its own pixel type, so an 8- or
+    16-bit image holds whole counts again after the blur (ImageJ rounds half up); ``integer=True``
+    does the same to the (already blurred) ``image``. Then:
+
+    * "Last maximum intensity pixel": it scans row by row (y outer, x inner) and keeps the *last*
+      pixel equal to the image maximum;
+    * "Centre of the 100% reference zone" (its zone without the 90–100 % option): the centroid of the
+      pixels whose iso-intensity class floor(floor(100·I/max/step)·step) reaches 100 — the pixels at the
+      maximum, which on a saturated image are the saturated plateau.
+
+    Positions are (y, x) in pixels, numpy convention (a pixel's centre at its index). MetroloJ_QC
+    prints the same numbers for the maximum (pixel indices) and x + 0.5, y + 0.5 for the zone
+    centroid (ImageJ measures centroids from pixel corners).
+
+    Parameters
+    ----------
+    image
+        2D image, already blurred as MetroloJ_QC does.
+    step_percent
+        Iso-intensity step in percent (a step that does not divide 100 leaves the 100 % zone empty,
+        as in MetroloJ_QC: its centroid is then NaN).
+    mask
+        Optional boolean (Y, X), True = analysed pixel: only analysed pixels count.
+    integer
+        Round the values to whole counts first (floor(I + 0.5)), as ImageJ does for 8/16-bit images.
+
+    Returns
+    -------
+    dict
+        ``max_position`` (y, x), ``top_zone_centroid`` (y, x) and ``top_zone_pixels`` (how many
+        pixels the 100 % zone holds).
+    """
+    img = np.asarray(image)
+    if img.dtype.kind != "f":
+        img = img.astype(np.float64)
+    if integer:  # exact in float32 up to 2^23 counts
+        img = np.floor(img + img.dtype.type(0.5))
+    values = img if mask is None else np.where(mask, img, -np.inf)
+    flat = values.ravel()
+    last = flat.size - 1 - int(np.argmax(flat[::-1]))  # the last pixel, in scan order, at the maximum
+    peak = float(flat[last])
+    if not math.isfinite(peak) or peak <= 0:
+        return {
+            "max_position": (math.nan, math.nan),
+            "top_zone_centroid": (math.nan, math.nan),
+            "top_zone_pixels": 0,
+        }
+    # MetroloJ_QC's class in its order of operations, (int)((int)(I / max · 100 / step) · step); only
+    # pixels within 1 % of the maximum can reach the 100 % class, so only they are classed
+    near = values >= 0.99 * peak
+    ratio = values[near].astype(np.float64) / peak
+    zone = np.zeros(img.shape, bool)
+    zone[near] = np.floor(np.floor(ratio * 100.0 / step_percent) * step_percent) >= 100
+    n = int(zone.sum())
+    return {
+        "max_position": tuple(float(v) for v in np.unravel_index(last, img.shape)),
+        "top_zone_centroid": _centroid(zone) if n else (math.nan, math.nan),
+        "top_zone_pixels": n,
     }
 
 

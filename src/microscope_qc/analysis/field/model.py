@@ -58,6 +58,8 @@ class IlluminationFit:
     r2: float
     fwhm_px: tuple[float, float] | None = None  # Gaussian only: (y, x)
     background: float | None = None  # Gaussian only
+    residual_sd: float = math.nan  # SD of (binned image − model) over the bins fitted, counts
+    bin_px: int = 1  # side of the square bins the model was fitted on, pixels
 
 
 def _n_params(kind: str) -> int:
@@ -103,6 +105,12 @@ def fit_illumination_model(img: np.ndarray, s: FieldSettings, valid: np.ndarray)
     return _fit_polynomial(binned, b, mask, img.shape, s.model)
 
 
+def _residual_sd(data: np.ndarray, model: np.ndarray) -> float:
+    """Population SD of the residuals of the fitted bins."""
+    r = np.asarray(data, dtype=np.float64) - np.asarray(model, dtype=np.float64)
+    return float(r.std()) if r.size else math.nan
+
+
 def _fit_gaussian(binned: np.ndarray, b: int, mask: np.ndarray) -> IlluminationFit:
     """2D Gaussian with offset on the binned image (shared engine)."""
     off = (b - 1) / 2  # full-resolution pixel coordinate of each bin's centre
@@ -145,6 +153,8 @@ def _fit_gaussian(binned: np.ndarray, b: int, mask: np.ndarray) -> IlluminationF
         r2=float(fit.r2[0]),
         fwhm_px=(FWHM_PER_SIGMA * math.sqrt(cov[0, 0]), FWHM_PER_SIGMA * math.sqrt(cov[1, 1])),
         background=float(fit.params[0, 1]),
+        residual_sd=_residual_sd(data[0][mask], fit.model[0][mask]),
+        bin_px=b,
     )
 
 
@@ -199,6 +209,8 @@ def _fit_polynomial(
         centre_se=centre_se[0],
         evaluate=polynomial_eval,
         r2=r2,
+        residual_sd=_residual_sd(resid, np.zeros_like(resid)),
+        bin_px=b,
     )
 
 

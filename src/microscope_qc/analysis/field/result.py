@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from microscope_qc.instrument import Setting
+from microscope_qc.instrument import Setting, Source
 from microscope_qc.results import Result
 from microscope_qc.setting_spec import setting, settings_provenance
 
@@ -133,6 +133,9 @@ class FieldSettings:
         maximum=100.0,
     )
     pixel_size_um: float | None = None  # from the microscope's voxel size: distances also in µm
+    # where pixel_size_um came from (its source and detail, e.g. Source.FILE and the metadata field);
+    # None: "user" when pixel_size_um is given
+    pixel_size_source: Setting | None = None
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields as provenance records.
@@ -140,9 +143,14 @@ class FieldSettings:
         Returns
         -------
         dict of str to Setting
-            Each field's value, unit and source (see :func:`~microscope_qc.setting_spec.settings_provenance`).
+            Each field's value, unit and source (see :func:`~microscope_qc.setting_spec.settings_provenance`);
+            ``pixel_size_um`` takes the source and detail of ``pixel_size_source`` when one is given.
         """
-        return settings_provenance(self)
+        out = settings_provenance(self, skip=("pixel_size_source",))
+        given = self.pixel_size_source
+        if self.pixel_size_um is not None and given is not None:
+            out["pixel_size_um"] = Setting(self.pixel_size_um, "um", Source(given.source), given.detail)
+        return out
 
 
 @dataclass
