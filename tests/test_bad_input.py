@@ -73,6 +73,19 @@ def _corrupt_pixels(tmp: Path) -> Path:
     return path
 
 
+PROFILE = """name: Scope A
+modality: widefield
+objectives:
+- {name: 63x oil, magnification: 63, na: 1.4, immersion: oil, immersion_index: 1.518}
+tolerances:
+- {metric: fwhm_x_ratio, max: 1.3}
+"""
+
+
+def _profile(tmp: Path, old: str = "", new: str = "", name: str = "scope.yaml") -> Path:
+    return _file(tmp, name, PROFILE.replace(old, new).encode())
+
+
 CASES = [
     Case(
         "out is a file",
@@ -205,6 +218,61 @@ CASES = [
         lambda t: ["field", str(_corrupt_pixels(t)), "--out", str(t / "o")],
         2,
         "the file is damaged",
+    ),
+    Case(
+        "profile NA as text",
+        lambda t: ["instrument", "show", str(_profile(t, "na: 1.4", 'na: "1.4x"'))],
+        2,
+        "na must be a number, got '1.4x'",
+    ),
+    Case(
+        "profile limit as a word",
+        lambda t: ["instrument", "show", str(_profile(t, "max: 1.3", "max: high"))],
+        2,
+        "max must be a number, got 'high'",
+    ),
+    Case(
+        "profile metric typo",
+        lambda t: ["instrument", "show", str(_profile(t, "fwhm_x_ratio", "fwhm_x_ration"))],
+        2,
+        "did you mean fwhm_x_ratio",
+    ),
+    Case("profile is a folder", lambda t: ["instrument", "show", str(t)], 2, "is a folder"),
+    Case(
+        "profile is binary",
+        lambda t: ["instrument", "show", str(_file(t, "p.yaml", bytes(range(256)) * 4))],
+        2,
+        "is not a text file",
+    ),
+    Case(
+        "profile with YAML aliases",
+        lambda t: [
+            "instrument",
+            "show",
+            str(_file(t, "bomb.yaml", b'name: &a ["lol", "lol"]\nfacility: &b [*a, *a, *a, *a]\n')),
+        ],
+        2,
+        "aliases",
+    ),
+    Case(
+        "pinhole as text",
+        lambda t: ["instrument", "edit", str(_profile(t)), "--set", "pinhole_au=abc"],
+        2,
+        "not 'abc'",
+    ),
+    Case(
+        "tolerance on an unknown metric",
+        lambda t: [
+            "instrument",
+            "new",
+            str(t / "n.yaml"),
+            "--name",
+            "X",
+            "--tolerance",
+            "uniformty_percent:50:",
+        ],
+        2,
+        "did you mean uniformity_percent",
     ),
     Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
 ]

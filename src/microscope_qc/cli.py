@@ -32,8 +32,10 @@ from microscope_qc.measurements import (
     add_common_arguments,
     add_instrument_arguments,
     all_samples,
+    check_tolerance_metrics,
     find_sample,
     get_measurement,
+    load_checked_profile,
     profile_from_args,
 )
 from microscope_qc.profiles import ProfileError
@@ -578,29 +580,41 @@ def _apply_edits(profile: InstrumentProfile, args: argparse.Namespace) -> None:
 
 
 def _run_instrument(args: argparse.Namespace) -> int:
-    from microscope_qc.profiles import InstrumentProfile, load_profile, save_profile
+    from microscope_qc.profiles import InstrumentProfile, save_profile
 
     try:
         if args.instrument_command == "new":
             profile = InstrumentProfile(name=args.name, modality=args.modality, facility=args.facility)
             _apply_edits(profile, args)
+            check_tolerance_metrics(profile, "--tolerance")
             print(f"wrote {save_profile(profile, args.path, overwrite=args.overwrite)}")
         elif args.instrument_command == "show":
             import yaml
 
-            print(yaml.safe_dump(load_profile(args.path).to_dict(), sort_keys=False, allow_unicode=True))
+            print(
+                yaml.safe_dump(load_checked_profile(args.path).to_dict(), sort_keys=False, allow_unicode=True)
+            )
         else:
-            profile = load_profile(args.path)
+            profile = load_checked_profile(args.path)
             for item in args.set:
                 key, _, value = item.partition("=")
                 if key not in ("name", "modality", "facility", "pinhole_au"):
                     raise ProfileError(
                         f"--set {key}: only name, modality, facility and pinhole_au can be set this way."
                     )
-                setattr(profile, key, float(value) if key == "pinhole_au" else value)
+                if key == "pinhole_au":
+                    try:
+                        setattr(profile, key, float(value) if value.strip() else None)
+                    except ValueError:
+                        raise ProfileError(
+                            f"--set pinhole_au: the pinhole is a number of Airy units, not {value!r}."
+                        ) from None
+                else:
+                    setattr(profile, key, value)
             profile.objectives = [o for o in profile.objectives if o.name not in args.remove_objective]
             profile.channels = [c for c in profile.channels if c.name not in args.remove_channel]
             _apply_edits(profile, args)
+            check_tolerance_metrics(profile, "--tolerance")
             print(f"wrote {save_profile(profile, args.path, overwrite=True)}")
     except (ProfileError, FileExistsError) as exc:
         print(f"error: {error_message(exc)}", file=sys.stderr)

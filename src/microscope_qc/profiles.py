@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, get_args, get_origin, get_type_hints
 
 from microscope_qc.instrument import (
     ChannelSettings,
@@ -308,19 +308,52 @@ class InstrumentProfile:
         kwargs = dict(data)
         for key, typ in kinds.items():
             items = kwargs.get(key) or []
+            if not isinstance(items, list):
+                raise ProfileError(f"{origin}: {key} must be a list, got {type(items).__name__}.")
             built = []
             for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    raise ProfileError(f"{origin}: {key}[{i}] must be a mapping, got {type(item).__name__}.")
                 try:
-                    built.append(typ(**item))
+                    built.append(_checked(typ(**item), f"{origin}: {key}[{i}]"))
                 except TypeError as exc:
                     raise ProfileError(f"{origin}: {key}[{i}]: {exc}") from None
             kwargs[key] = built
         try:
-            profile = cls(**kwargs)
+            profile = _checked(cls(**kwargs), origin)
         except TypeError as exc:
             raise ProfileError(f"{origin}: {exc}") from None
         profile.validate()
         return profile
+
+
+def _checked(item: _T, where: str) -> _T:
+    """Check that every scalar field of a profile part has its declared type (ints count as floats).
+
+    A YAML value such as ``na: "1.4x"`` or ``max: high`` is named with where it is, instead of
+    failing later in a comparison.
+    """
+    hints = get_type_hints(type(item))
+    for f in fields(item):  # type: ignore[arg-type]
+        value = getattr(item, f.name)
+        if get_origin(hints[f.name]) is list:  # the parts, checked one by one by the caller
+            continue
+        allowed = set(get_args(hints[f.name])) or {hints[f.name]}
+        if value is None and type(None) in allowed:
+            continue
+        if float in allowed and isinstance(value, int | float) and not isinstance(value, bool):
+            setattr(item, f.name, float(value))
+        elif int in allowed and isinstance(value, int) and not isinstance(value, bool):
+            pass
+        elif str in allowed and isinstance(value, str):
+            pass
+        else:
+            kind = "a number" if allowed & {float, int} else "text"
+            raise ProfileError(f"{where}: {f.name} must be {kind}, got {value!r}.")
+    return item
+
+
+_T = TypeVar("_T")
 
 
 class _Named(Protocol):
@@ -337,6 +370,42 @@ def _find(items: Sequence[_NamedT], name: str, kind: str, instrument: str) -> _N
             return item
     known = ", ".join(repr(i.name) for i in items) or "none"
     raise ProfileError(f"Instrument {instrument!r} has no {kind} {name!r}; it has: {known}.")
+
+
+#: an instrument profile is a few kB; anything far larger is not one
+_MAX_PROFILE_BYTES = 1_000_000
+
+
+def safe_yaml_load(text: str) -> Any:
+    """Parse YAML without aliases (``*name``), so that nested aliases cannot expand without bound.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+
+    Returns
+    -------
+    Any
+        The plain data.
+
+    Raises
+    ------
+    yaml.YAMLError
+        If the text is not YAML, or uses an alias.
+    """
+    import yaml
+
+    class _NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed in this file; write the value out", mark
+                )
+            return super().compose_node(parent, index)
+
+    return yaml.load(text, Loader=_NoAliases)  # noqa: S506 (a SafeLoader that also refuses aliases)
 
 
 def load_profile(path: str | Path) -> InstrumentProfile:
@@ -362,9 +431,20 @@ def load_profile(path: str | Path) -> InstrumentProfile:
     path = Path(path)
     if not path.exists():
         raise ProfileError(f"{path}: no such instrument profile.")
-    text = path.read_text(encoding="utf-8")
+    if path.is_dir():
+        raise ProfileError(f"{path} is a folder; give the profile file in it (.yaml or .json).")
+    if path.stat().st_size > _MAX_PROFILE_BYTES:
+        raise ProfileError(
+            f"{path}: {path.stat().st_size / 1e6:.3g} MB is far too large for an instrument profile."
+        )
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ProfileError(
+            f"{path} is not a text file; an instrument profile is YAML or JSON text."
+        ) from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else safe_yaml_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ProfileError(
             f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"

@@ -11,7 +11,8 @@ registers itself by being imported.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
@@ -25,6 +26,9 @@ from microscope_qc.measurements.options import (
 )
 from microscope_qc.measurements.psf import PSF
 
+if TYPE_CHECKING:
+    from microscope_qc.profiles import InstrumentProfile
+
 __all__ = [
     "Measurement",
     "CommandLine",
@@ -35,6 +39,9 @@ __all__ = [
     "get_measurement",
     "all_samples",
     "find_sample",
+    "metric_names",
+    "load_checked_profile",
+    "check_tolerance_metrics",
     "add_common_arguments",
     "add_instrument_arguments",
     "microscope_settings",
@@ -81,6 +88,72 @@ def all_samples() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
         ``{key: (measurement, sample)}`` in registry order.
     """
     return {s.key: (m, s) for m in REGISTRY for s in m.samples}
+
+
+def metric_names() -> dict[str, list[str]]:
+    """Every metric name a tolerance may name, per measurement.
+
+    Returns
+    -------
+    dict
+        ``{measurement name: [metric names]}`` from each entry's label table.
+    """
+    return {m.name: sorted(m.labels) for m in REGISTRY}
+
+
+def load_checked_profile(path: str | Path) -> InstrumentProfile:
+    """Read an instrument profile and check that its tolerances name real metrics.
+
+    A typo in a tolerance's metric would otherwise leave the default limit in force, silently.
+
+    Parameters
+    ----------
+    path : str or Path
+        The profile file.
+
+    Returns
+    -------
+    InstrumentProfile
+        The validated profile.
+
+    Raises
+    ------
+    ProfileError
+        If the profile cannot be read, is invalid, or a tolerance names an unknown metric (the
+        message lists the closest known names).
+    """
+    from microscope_qc.profiles import load_profile
+
+    profile = load_profile(path)
+    check_tolerance_metrics(profile, str(path))
+    return profile
+
+
+def check_tolerance_metrics(profile: InstrumentProfile, where: str) -> None:
+    """Check that every tolerance of a profile names a metric some measurement reports.
+
+    Parameters
+    ----------
+    profile : InstrumentProfile
+        The profile.
+    where : str
+        Where it came from, for the message.
+
+    Raises
+    ------
+    ProfileError
+        Naming the unknown metric and the closest known names.
+    """
+    import difflib
+
+    from microscope_qc.profiles import ProfileError
+
+    known = sorted({n for names in metric_names().values() for n in names})
+    for t in profile.tolerances:
+        if t.metric not in known:
+            close = difflib.get_close_matches(t.metric, known, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(close)}?" if close else f"known metrics: {', '.join(known)}"
+            raise ProfileError(f"{where}: the tolerance names an unknown metric {t.metric!r}; {hint}")
 
 
 def find_sample(key: str) -> tuple[Measurement[Any], Sample[Any]]:

@@ -207,12 +207,13 @@ def profile_from_args(args: argparse.Namespace) -> InstrumentProfile | None:
     ProfileError
         If the profile cannot be read, or ``--objective`` is missing.
     """
-    from microscope_qc.profiles import ProfileError, load_profile
+    from microscope_qc.measurements import load_checked_profile  # the package, loaded by now
+    from microscope_qc.profiles import ProfileError
 
     path = getattr(args, "instrument", None)
     if path is None:
         return None
-    profile = load_profile(path)
+    profile = load_checked_profile(path)
     if getattr(args, "objective", None) is None:
         raise ProfileError(
             f"--instrument needs --objective (one of: {', '.join(o.name for o in profile.objectives) or 'none defined'})."

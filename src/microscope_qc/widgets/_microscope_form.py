@@ -17,7 +17,8 @@ from microscope_qc.instrument import (
     settings_from_metadata,
 )
 from microscope_qc.io import read_metadata
-from microscope_qc.profiles import InstrumentProfile, ProfileError, load_profile, resolve_settings
+from microscope_qc.measurements import load_checked_profile
+from microscope_qc.profiles import InstrumentProfile, ProfileError, resolve_settings
 from microscope_qc.widgets._common import parse_optional_float
 
 __all__ = ["MicroscopeForm"]
@@ -130,7 +131,7 @@ class MicroscopeForm:
             self.profile = None
             return
         try:
-            self.profile = load_profile(path)
+            self.profile = load_checked_profile(path)
         except ProfileError as exc:
             self.profile = None
             self.message = str(exc)

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from microscope_qc.measurements import load_checked_profile
 from microscope_qc.profiles import (
     ChannelPreset,
     Detector,
@@ -31,7 +32,6 @@ from microscope_qc.profiles import (
     Objective,
     ProfileError,
     Tolerance,
-    load_profile,
     save_profile,
 )
 from microscope_qc.widgets._common import ask_overwrite
@@ -188,7 +188,7 @@ class InstrumentWidget(QWidget):
                 return None
             path = chosen
         try:
-            profile = load_profile(path)
+            profile = load_checked_profile(path)
         except ProfileError as exc:
             self.status.setText(f"<b>Cannot open:</b> {exc}")
             return None
