@@ -274,6 +274,23 @@ CASES = [
         2,
         "did you mean uniformity_percent",
     ),
+    Case(
+        "one wavelength for two channels",
+        lambda t: [
+            "coregistration",
+            str(_image(t, "two.ome.tif", (2, 8, 64, 64))),
+            "--out",
+            str(t / "o"),
+            "--voxel-size",
+            "0.2",
+            "0.1",
+            "0.1",
+            "--wavelength-em",
+            "520",
+        ],
+        2,
+        "needs one value per channel: the image has 2 channels, 1 was given",
+    ),
     Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
 ]
 

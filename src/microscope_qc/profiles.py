@@ -625,6 +625,36 @@ def resolve_settings(
     if any(v is not None for v in scalar.values()):
         ms = ms.with_values(Source.USER, **scalar)
     ex, em = overrides.get("wavelength_ex_nm"), overrides.get("wavelength_em_nm")
+    check_per_channel(ex, len(ms.channels), "wavelength_ex_nm")
+    check_per_channel(em, len(ms.channels), "wavelength_em_nm")
     if ex is not None or em is not None:
         ms = ms.with_wavelengths(ex, em, Source.USER)
     return ms
+
+
+def check_per_channel(values: Sequence[float | None] | None, n_channels: int, name: str) -> None:
+    """Refuse a per-channel setting the user gave with a count other than the image's channels.
+
+    One emission wavelength for a two-channel image would otherwise be copied to both channels
+    and change their theoretical resolution silently.
+
+    Parameters
+    ----------
+    values : sequence or None
+        What the user gave (None: nothing).
+    n_channels : int
+        The image's number of channels.
+    name : str
+        The setting's name (``wavelength_em_nm``), named in the message by its placeholder.
+
+    Raises
+    ------
+    SettingsError
+        If the counts differ.
+    """
+    if values is None or len(values) == n_channels:
+        return
+    raise SettingsError(
+        f"{{{name}}} needs one value per channel: the image has {n_channels} channels, "
+        f"{len(values)} {'was' if len(values) == 1 else 'were'} given."
+    )

@@ -18,7 +18,7 @@ from microscope_qc.instrument import (
 )
 from microscope_qc.io import read_metadata
 from microscope_qc.measurements import load_checked_profile
-from microscope_qc.profiles import InstrumentProfile, ProfileError, resolve_settings
+from microscope_qc.profiles import InstrumentProfile, ProfileError, check_per_channel, resolve_settings
 from microscope_qc.widgets._common import parse_optional_float
 
 __all__ = ["MicroscopeForm"]
@@ -259,6 +259,8 @@ class MicroscopeForm:
             if self.wavelength_em_nm.value.strip()
             else None
         )
+        check_per_channel(ex, len(ms.channels), "wavelength_ex_nm")
+        check_per_channel(em, len(ms.channels), "wavelength_em_nm")
         ms = ms.with_wavelengths(ex, em, Source.USER)
         for key, src in self.sources.items():
             if key in ms.sources and src.source in (Source.FILE, Source.INSTRUMENT):
