@@ -42,6 +42,8 @@ MARECHAL_RMS_WAVES = 1.0 / 14.0
 TILT_FRACTION = 0.5
 #: Fewest planes a through-focus parabola is fitted to (three parameters, two degrees of freedom).
 MIN_PLANES = 5
+#: Most planes fitted per bead: evenly spread over ± one axial FWHM (a parabola needs few; time grows with them).
+MAX_PLANES = 11
 
 #: Directions (degrees from +x towards +y) along which the spot's variance is followed through focus.
 _DIRECTIONS = {"x": 0.0, "y": 90.0, "p": 45.0, "m": 135.0}
@@ -155,6 +157,40 @@ def _parabolas(
     return coef, cov, n
 
 
+def spread_subset(y: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:
+    """Indices of at most ``k`` points spread over the field: farthest-point sampling from the centre.
+
+    Deterministic: starts at the point nearest the points' centre, then repeatedly adds the point
+    farthest from all chosen so far.
+
+    Parameters
+    ----------
+    y, x : numpy.ndarray
+        Positions of the points.
+    k : int
+        How many to choose.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted indices into ``y`` and ``x``.
+    """
+    n = len(y)
+    if k >= n:
+        return np.arange(n)
+    if k <= 0:
+        return np.arange(0)
+    pts = np.column_stack([y, x])
+    first = int(np.argmin(np.hypot(*(pts - pts.mean(axis=0)).T)))
+    chosen = [first]
+    dist = np.hypot(*(pts - pts[first]).T)
+    for _ in range(k - 1):
+        nxt = int(np.argmax(dist))
+        chosen.append(nxt)
+        dist = np.minimum(dist, np.hypot(*(pts - pts[nxt]).T))
+    return np.sort(np.array(chosen))
+
+
 def _widening_planes(values: np.ndarray, se: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The planes over which the spot widens steadily away from its narrowest plane.
 
@@ -240,8 +276,17 @@ def through_focus(
     yc = np.rint(col("y_um")[idx] / dy).astype(int)
     xc = np.rint(col("x_um")[idx] / dx).astype(int)
     B, P = planes.shape
+    # The box needs to hold the spot at the window's ends, where a widefield spot is about three times its
+    # in-focus width: ± 3.5 in-focus FWHM (never more than the analysis box), a smaller box is faster.
+    fw0 = np.nanpercentile(np.fmax(col("fwhm_x_um")[idx] / dx, col("fwhm_y_um")[idx] / dy), 90)
+    hxy = int(min(hxy, max(4, math.ceil(3.5 * fw0)))) if np.isfinite(fw0) else hxy
     L = 2 * hxy + 1
-    use = (np.abs(off)[None, :] <= half[:, None]) & (planes >= 0) & (planes < nz)
+    # at most MAX_PLANES per bead, evenly spread over its window (always the focal plane and both ends)
+    chosen = np.zeros((len(half), off.size), dtype=bool)
+    for h in np.unique(half):
+        picks = np.unique(np.rint(np.linspace(-h, h, min(2 * h + 1, MAX_PLANES))).astype(int))
+        chosen[np.ix_(half == h, picks + M)] = True
+    use = chosen & (planes >= 0) & (planes < nz)
     boxes, valid = _boxes(
         stack,
         planes[use],
@@ -256,9 +301,16 @@ def through_focus(
     grow = np.sqrt(1 + 3 * (2 * dz_um / np.where(fwhm_z > 0, fwhm_z, 1.0)[:, None]) ** 2)
     guess = np.repeat((sigma0[:, None] * grow)[use][:, None], 2, axis=1)
     m2 = GaussianModel(2, full=True)
-    fit = fit_gaussians(
-        m2, boxes[:, 0].reshape(len(boxes), -1), (L, L), guess, mask=valid[:, 0].reshape(len(boxes), -1)
-    )
+    # start every plane at the bead's in-focus centre (dim planes far from focus have no centroid to start
+    # from) and at its expected width; few iterations: a plane that needs more is too dim to help
+    flat = boxes[:, 0].reshape(len(boxes), -1)
+    mask = valid[:, 0].reshape(len(boxes), -1)
+    p0 = m2.initial_guess(flat, (L, L), guess, mask.astype(float))
+    centre = np.column_stack(
+        [col("y_um")[idx] / dy - (yc - hxy), col("x_um")[idx] / dx - (xc - hxy)]
+    )  # (B, 2) in box pixels
+    p0[:, 2:4] = np.repeat(centre, P, axis=0)[use.ravel()]
+    fit = fit_gaussians(m2, flat, (L, L), guess, mask=mask, p0=p0, max_iter=15, tol=1e-6)
     scale = np.array([dy, dx])
     units = [(math.cos(math.radians(a)), math.sin(math.radians(a))) for a in _DIRECTIONS.values()]
 

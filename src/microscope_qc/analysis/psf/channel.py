@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, through_focus
+from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, spread_subset, through_focus
 from microscope_qc.analysis.psf.candidates import (
     REASONS,
     _check,
@@ -58,7 +58,7 @@ def _analyze_channel(
     elif not math.isfinite(theory.axial_um):
         result.warnings.append(
             f"Channel {c}: the axial theoretical resolution is not known ({theory.formula}); the axial "
-            "ratio, its verdict and the axial Nyquist check are skipped."
+            "ratio, its verdict, the axial Nyquist check and the PSF-tilt verdict are skipped."
         )
     g = _geometry(ms, s, voxel, theory, stack.dtype)
     lat_t, hxy, hz, L, min_sep, z_margin, sat = g.lat_t, g.hxy, g.hz, g.L, g.min_sep, g.z_margin, g.sat
@@ -236,12 +236,13 @@ def _analyze_channel(
     cols["lateral_asymmetry"] = np.fmin(fx, fy) / np.fmax(fx, fy)
     # aberration signatures through focus, on accepted beads
     acc_idx = np.flatnonzero(accepted)
-    if acc_idx.size:
+    tf_idx = acc_idx[spread_subset(col("y_um")[acc_idx], col("x_um")[acc_idx], s.through_focus_beads)]
+    if tf_idx.size:
         _check(cancel)
-        progress(0.7, "through-focus fits")
-        chan.through_focus = through_focus(stack, acc_idx, col, hz, hxy, voxel)
+        progress(0.7, f"through-focus fits of {tf_idx.size} beads")
+        chan.through_focus = through_focus(stack, tf_idx, col, hz, hxy, voxel)
     limits = aberration_limits(ms, c, theory_phys)
-    cols["aberrations"] = flag_beads(col, acc_idx, limits)
+    cols["aberrations"] = flag_beads(col, tf_idx, limits)
 
     table = pd.DataFrame(
         {

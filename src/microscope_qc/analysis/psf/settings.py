@@ -50,6 +50,9 @@ class PSFSettings:
         Field maps' longer side, in map pixels.
     average_bead : bool
         Compute the aligned average of the accepted beads.
+    through_focus_beads : int
+        At most this many accepted beads, spread over the field, get 2D fits in every plane near
+        focus (astigmatism, ellipticity and tilt through focus); 0 turns that off.
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
@@ -68,6 +71,8 @@ class PSFSettings:
     tolerance_z_ratio: float = 2.0
     map_size: int = 64
     average_bead: bool = True
+    # most accepted beads fitted plane by plane for astigmatism and tilt (spread over the field; 0: off)
+    through_focus_beads: int = 32
 
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields (not the microscope) as provenance records.

@@ -239,6 +239,6 @@ def misfit_warnings(
         f"Channel {c}: the 3D Gaussian does not describe {int(bad.sum())} of {int(fitted.sum())} beads "
         f"(median R² {np.nanmedian(r2[bad]):.2f}, limit {min_r2:g}; {cause}); their 3D FWHMs "
         f"(x {ratios['x']:.2f}×, z {ratios['z']:.2f}× the 1D/2D values) describe the model, not the PSF, "
-        "are marked fit_3d_ok = False and are not used for verdicts. A widefield PSF's out-of-focus light is "
-        "not Gaussian; the 1D/2D fits (QUAREP WG5's standard report) are the measurement."
+        "are marked fit_3d_ok = False and are not used for verdicts. A real PSF is not Gaussian away from "
+        "focus (out-of-focus cone, rings); the 1D/2D fits (QUAREP WG5's standard report) are the measurement."
     )
