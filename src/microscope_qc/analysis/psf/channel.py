@@ -182,24 +182,34 @@ def _analyze_channel(
         ("lateral", r2_lat, min_r2_xy, col("structured_residual_xy")),
         ("axial", col("r2_z"), min_r2_z, col("structured_residual_z")),
     ):
+        # R² below the limit, or structured residuals above what the limit tolerates: the residuals say
+        # whether the Gaussian misses the profile (structured) or the bead is too dim (noise)
         wrong, _ = misfit(r2, structured, limit)
-        bad_r2 = fitted & ~(r2 >= limit) & (reason == "")
-        bad_model = fitted & wrong & (reason == "") & ~bad_r2
-        misfits[f"{what} R² below {limit:g}"] = int(bad_r2.sum())
+        bad = fitted & (reason == "") & (~(r2 >= limit) | wrong)
+        model = bad & wrong
         misfits[f"{what} profile not Gaussian (structured residuals above {1 - limit:.0%})"] = int(
-            bad_model.sum()
+            model.sum()
         )
-        reject(
-            bad_r2, "poor_fit", lambda i, r2=r2, what=what, limit=limit: f"{what} R² {r2[i]:.3f} < {limit}"
-        )
-        reject(
-            bad_model,
-            "poor_fit",
-            lambda i, st=structured, what=what, limit=limit: (
-                f"the Gaussian does not describe the {what} profile: structured residuals hold "
-                f"{st[i]:.0%} of the signal variance (limit {1 - limit:.0%})"
-            ),
-        )
+        misfits[f"{what} R² below {limit:g}, residuals mostly noise"] = int((bad & ~wrong).sum())
+
+        def why(
+            i: int, r2: np.ndarray = r2, st: np.ndarray = structured, what: str = what, limit: float = limit
+        ) -> str:
+            cause = (
+                f"the Gaussian does not describe the {what} profile: structured residuals hold {st[i]:.0%} of "
+                f"the signal variance (limit {1 - limit:.0%})"
+                if st[i] > 1 - limit
+                else f"the residuals are mostly noise (structured part {st[i]:.0%}): too dim a bead"
+                if np.isfinite(st[i])
+                else ""
+            )
+            return (
+                f"{what} R² {r2[i]:.3f}"
+                + (f" < {limit}" if not r2[i] >= limit else "")
+                + (f"; {cause}" if cause else "")
+            )
+
+        reject(bad, "poor_fit", why)
     if lat_t:
         narrow = np.fmin(col("fwhm_x_um"), col("fwhm_y_um")) < 0.5 * lat_t
         reject(

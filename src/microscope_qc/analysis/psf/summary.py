@@ -203,7 +203,8 @@ def misfit_warnings(
 ) -> None:
     """Warnings for fits the Gaussian model does not describe, and the ``fit_3d_ok`` column.
 
-    ``rejected`` counts beads rejected per cause (R² or structured residuals of the 1D/2D fits);
+    ``rejected`` counts beads rejected per cause (R² or structured residuals of the 1D/2D fits, each
+    rejection told apart as a model that misses the profile or a bead too dim for the limit);
     3D fits of accepted beads are judged by the lateral R² limit and its structured-residual
     counterpart, flagged in ``fit_3d_ok`` and kept out of every verdict.
     """
@@ -212,8 +213,8 @@ def misfit_warnings(
         n = sum(causes.values())
         listed = "; ".join(f"{v} with {k}" for k, v in causes.items())
         result.warnings.append(
-            f"Channel {c}: the Gaussian model does not describe {n} bead(s), rejected as poor fits and not used "
-            f"for verdicts: {listed} (numbers per bead in reason_detail)."
+            f"Channel {c}: {n} bead(s) rejected as poor fits and not used for verdicts: {listed} (numbers per "
+            "bead in reason_detail)."
         )
     if "r2_3d" not in cols:
         return
