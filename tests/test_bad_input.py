@@ -289,7 +289,7 @@ CASES = [
             "520",
         ],
         2,
-        "needs one value per channel: the image has 2 channels, 1 was given",
+        "needs one value per channel",
     ),
     Case("missing file", lambda t: ["psf", str(t / "nope.tif"), "--out", str(t / "o")], 2, "nope.tif"),
 ]

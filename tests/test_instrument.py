@@ -17,6 +17,7 @@ from microscope_qc.instrument import (
     bead_fwhm_um,
     correct_for_bead,
     gaussian_psf_sigma,
+    light_sheet_axial_fwhm_um,
     metroloj_resolution,
     nyquist_sampling,
     physical_resolution,
@@ -110,3 +111,66 @@ def test_settings_validation_and_provenance():
         MicroscopeSettings().with_wavelengths([0.52], None).validate()
     with pytest.raises(SettingsError, match="Unknown modality"):
         Modality.parse("holographic")
+
+
+# ------------------------------------------------------------------------------------ light-sheet
+def test_light_sheet_modality_is_parsed_from_common_names():
+    for text in ("light-sheet", "Light sheet", "light_sheet", "lattice light-sheet", "SPIM", "LSFM", "LLSM"):
+        assert Modality.parse(text) is Modality.LIGHT_SHEET, text
+    assert str(Modality.LIGHT_SHEET) == "light-sheet"
+    # every modality's own name parses back to it (CLI and widget choices come from the members)
+    for m in Modality:
+        assert Modality.parse(m.value) is m and Modality.parse(str(m).upper()) is m
+
+
+def test_light_sheet_theory_by_hand():
+    # detection NA 1.1 water, λem 605 nm, sheet 1.0 µm FWHM: 1/FWHM_z² = 1/FWHM_det² + 1/FWHM_sheet²
+    na, n, lam, sheet = 1.1, 1.33, 0.605, 1.0
+    det_metroloj = 1.77 * n * lam / na**2  # 1.17705 µm
+    det_physical = 0.88 * lam / (n - math.sqrt(n**2 - na**2))  # 0.91414 µm
+    t = metroloj_resolution("light-sheet", na, n, 560, 605, sheet_thickness_um=sheet)
+    assert t.lateral_um == pytest.approx(0.51 * lam / na, rel=1e-12)
+    assert t.axial_um == pytest.approx(1 / math.sqrt(det_metroloj**-2 + sheet**-2), rel=1e-12)
+    assert t.axial_um == pytest.approx(0.76210, abs=1e-5)
+    p = physical_resolution("light-sheet", na, n, 560, 605, sheet_thickness_um=sheet)
+    assert p.lateral_um == pytest.approx(0.5145 * lam / na, rel=1e-12)
+    assert p.axial_um == pytest.approx(1 / math.sqrt(det_physical**-2 + 1.0), rel=1e-12)
+    assert p.axial_um == pytest.approx(0.67471, abs=1e-5)
+    assert light_sheet_axial_fwhm_um(3.0, 4.0) == pytest.approx(2.4)  # 3-4-5 triangle: 1/9 + 1/16 = 1/5.76
+    # a thin sheet dominates, a thick one leaves the detection PSF
+    assert light_sheet_axial_fwhm_um(det_physical, 0.01) == pytest.approx(0.01, rel=1e-3)
+    assert light_sheet_axial_fwhm_um(det_physical, 1e3) == pytest.approx(det_physical, rel=1e-6)
+
+
+def test_light_sheet_nyquist_by_hand():
+    na, n, lam, sheet = 1.1, 1.33, 0.605, 1.0
+    dxy, dz = nyquist_sampling("light-sheet", na, n, 560, 605, sheet_thickness_um=sheet)
+    assert dxy == pytest.approx(lam / (4 * na))
+    det = 1.77 * n * lam / na**2
+    widefield_dz = lam / (2 * n * (1 - math.cos(math.asin(na / n))))
+    assert dz == pytest.approx(widefield_dz * light_sheet_axial_fwhm_um(det, sheet) / det)
+    assert dz < nyquist_sampling("widefield", na, n, 560, 605)[1]
+
+
+def test_light_sheet_without_thickness_names_the_missing_setting():
+    for func in (metroloj_resolution, physical_resolution, nyquist_sampling):
+        with pytest.raises(SettingsError, match="light-sheet thickness") as exc:
+            func("light-sheet", 1.1, 1.33, 560, 605)
+        assert exc.value.fields == ["sheet_thickness_um"]  # each front-end names its own field
+    # other modalities ignore it
+    assert metroloj_resolution(
+        "widefield", 1.1, 1.33, 560, 605, sheet_thickness_um=1.0
+    ) == metroloj_resolution("widefield", 1.1, 1.33, 560, 605)
+
+
+def test_sheet_thickness_setting():
+    ms = MicroscopeSettings().with_values(modality="light-sheet", sheet_thickness_um=0.8)
+    assert ms.sheet_thickness_um == 0.8 and ms.source_of("sheet_thickness_um").source is Source.USER
+    table = ms.settings_table()
+    assert table["sheet_thickness_um"].value == 0.8 and table["sheet_thickness_um"].unit == "um"
+    missing = MicroscopeSettings().with_values(modality="light-sheet").settings_table()["sheet_thickness_um"]
+    assert missing.value is None and missing.source is Source.MISSING
+    assert "sheet_thickness_um" not in MicroscopeSettings().with_values(modality="confocal").settings_table()
+    for bad in (0.0, -1.0, float("nan"), 5000.0):
+        with pytest.raises(SettingsError, match="light-sheet thickness"):
+            MicroscopeSettings(sheet_thickness_um=bad).validate()

@@ -78,3 +78,43 @@ def test_tolerances_replace_defaults():
     assert len(r.verdicts) == 1
     v = r.verdicts[0]
     assert not v.passed and v.threshold == 1.3 and v.source == "instrument 'Scope A'"
+
+
+def light_sheet_profile() -> InstrumentProfile:
+    return InstrumentProfile(
+        name="LLS",
+        modality="light-sheet",
+        sheet_thickness_um=0.9,
+        objectives=[Objective("25x water", 25, 1.1, "water", 1.33)],
+        channels=[ChannelPreset("560", 560, 605)],
+    )
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_light_sheet_profile_round_trip(tmp_path, suffix):
+    p = save_profile(light_sheet_profile(), tmp_path / f"lls{suffix}")
+    loaded = load_profile(p)
+    assert loaded == light_sheet_profile() and loaded.sheet_thickness_um == 0.9
+    ms = loaded.settings_for("25x water", ["560"])
+    assert ms.modality == "light-sheet" and ms.sheet_thickness_um == 0.9
+    assert ms.source_of("sheet_thickness_um").source is Source.INSTRUMENT
+
+
+def test_light_sheet_profile_fills_and_user_overrides_the_thickness():
+    from microscope_qc.profiles import resolve_settings
+
+    ms = resolve_settings(MicroscopeSettings(), light_sheet_profile(), "25x water", ["560"])
+    assert ms.sheet_thickness_um == 0.9 and ms.source_of("sheet_thickness_um").source is Source.INSTRUMENT
+    ms = resolve_settings(
+        MicroscopeSettings(), light_sheet_profile(), "25x water", ["560"], {"sheet_thickness_um": 1.2}
+    )
+    assert ms.sheet_thickness_um == 1.2 and ms.source_of("sheet_thickness_um").source is Source.USER
+
+
+def test_light_sheet_profile_validation():
+    bad = light_sheet_profile()
+    bad.sheet_thickness_um = -1.0
+    with pytest.raises(ProfileError, match="light-sheet thickness"):
+        bad.validate()
+    with pytest.raises(ProfileError, match="Unknown modality"):
+        InstrumentProfile("x", modality="holographic").validate()

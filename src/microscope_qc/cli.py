@@ -59,6 +59,7 @@ CLI_NAMES: dict[str, str] = {
     "modality": "--modality",
     "pinhole_au": "--pinhole (Airy units)",
     "bead_diameter_um": "--bead-diameter (µm)",
+    "sheet_thickness_um": "--sheet-thickness (µm)",
     "wavelength_ex_nm": "--wavelength-ex (nm)",
     "wavelength_em_nm": "--wavelength-em (nm)",
     "match_gate_um": "--match-gate (µm)",

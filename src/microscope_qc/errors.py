@@ -24,6 +24,7 @@ DEFAULT_NAMES: dict[str, str] = {
     "modality": "the imaging modality",
     "pinhole_au": "the pinhole diameter (Airy units)",
     "bead_diameter_um": "the bead diameter (µm)",
+    "sheet_thickness_um": "the light-sheet thickness (the FWHM of the sheet, µm)",
     "wavelength_ex_nm": "the excitation wavelength (nm)",
     "wavelength_em_nm": "the emission wavelength (nm)",
     "match_gate_um": "the match gate (µm)",

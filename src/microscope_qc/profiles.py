@@ -111,6 +111,7 @@ class InstrumentProfile:
     detectors: list[Detector] = field(default_factory=list)
     channels: list[ChannelPreset] = field(default_factory=list)
     tolerances: list[Tolerance] = field(default_factory=list)
+    sheet_thickness_um: float | None = None  # light-sheet FWHM thickness, µm (light-sheet instruments)
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> None:
@@ -126,6 +127,7 @@ class InstrumentProfile:
             raise ProfileError("The instrument needs a name.")
         try:
             Modality.parse(self.modality)
+            MicroscopeSettings(sheet_thickness_um=self.sheet_thickness_um).validate()
         except SettingsError as exc:
             raise ProfileError(f"Instrument {self.name!r}: {exc}") from None
         for kind, items in (
@@ -229,6 +231,7 @@ class InstrumentProfile:
             na=obj.na,
             immersion_index=obj.immersion_index,
             pinhole_au=self.pinhole_au,
+            sheet_thickness_um=self.sheet_thickness_um,
             voxel_size_um=voxel_size_um or None,
             channels=tuple(ChannelSettings(p.name, p.wavelength_ex_nm, p.wavelength_em_nm) for p in presets),
         )
@@ -241,6 +244,8 @@ class InstrumentProfile:
         }
         if self.pinhole_au is not None:
             sources["pinhole_au"] = Setting(self.pinhole_au, "AU", Source.INSTRUMENT, origin)
+        if self.sheet_thickness_um is not None:
+            sources["sheet_thickness_um"] = Setting(self.sheet_thickness_um, "um", Source.INSTRUMENT, origin)
         if names:
             sources["wavelength_ex_nm"] = Setting(
                 [p.wavelength_ex_nm for p in presets],
@@ -495,6 +500,18 @@ def save_profile(profile: InstrumentProfile, path: str | Path, overwrite: bool =
     return atomic_write(path, text)
 
 
+#: the scalar settings an instrument profile fills in where the file lacks them
+_MERGED = (
+    "modality",
+    "na",
+    "immersion_index",
+    "pinhole_au",
+    "voxel_size_um",
+    "bead_diameter_um",
+    "sheet_thickness_um",
+)
+
+
 def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSettings) -> MicroscopeSettings:
     """Merge the settings from a file with those from an instrument profile.
 
@@ -516,7 +533,7 @@ def merge_settings(from_file: MicroscopeSettings, from_instrument: MicroscopeSet
 
     out = from_file
     sources = dict(from_file.sources)
-    for name in ("modality", "na", "immersion_index", "pinhole_au", "voxel_size_um", "bead_diameter_um"):
+    for name in _MERGED:
         if getattr(out, name) is None and getattr(from_instrument, name) is not None:
             out = replace(out, **{name: getattr(from_instrument, name)})
             if name in from_instrument.sources:
@@ -576,7 +593,15 @@ def apply_tolerances(result: Result, profile: InstrumentProfile) -> None:
 
 
 #: the scalar settings a user may override (wavelengths are per channel, handled apart)
-_OVERRIDABLE = ("voxel_size_um", "na", "immersion_index", "modality", "pinhole_au", "bead_diameter_um")
+_OVERRIDABLE = (
+    "voxel_size_um",
+    "na",
+    "immersion_index",
+    "modality",
+    "pinhole_au",
+    "bead_diameter_um",
+    "sheet_thickness_um",
+)
 
 
 def resolve_settings(
@@ -604,8 +629,8 @@ def resolve_settings(
         The profile's channel presets, one per channel.
     overrides : dict, optional
         Keys voxel_size_um, na, immersion_index, modality, pinhole_au, bead_diameter_um,
-        wavelength_ex_nm, wavelength_em_nm (one value or one per channel); ``None`` values
-        are ignored.
+        sheet_thickness_um, wavelength_ex_nm, wavelength_em_nm (one value or one per channel);
+        ``None`` values are ignored.
 
     Returns
     -------

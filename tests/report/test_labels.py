@@ -84,6 +84,11 @@ CONDITIONAL = {
         "fwhm_axis1_3d_um",
         "r2_3d",
         "theoretical_fwhm_z_physical_um",
+        "astigmatic_separation_um",
+        "psf_tilt_um_per_um",
+        "astigmatism_limit_um",
+        "structured_residual_3d",
+        "fit_3d_ok",
     },
     "field": {"illumination_centre_offset_um", "illumination_fwhm_x_px", "model"},
     "coregistration": {

@@ -20,9 +20,11 @@ from microscope_qc.instrument.settings import (
     settings_from_metadata,
 )
 from microscope_qc.instrument.theory import (
+    SHEET_THICKNESS,
     bead_fwhm_um,
     correct_for_bead,
     gaussian_psf_sigma,
+    light_sheet_axial_fwhm_um,
     metroloj_resolution,
     nyquist_sampling,
     physical_resolution,
@@ -40,6 +42,8 @@ __all__ = [
     "physical_resolution",
     "nyquist_sampling",
     "gaussian_psf_sigma",
+    "light_sheet_axial_fwhm_um",
+    "SHEET_THICKNESS",
     "bead_fwhm_um",
     "correct_for_bead",
     "SettingsError",

@@ -25,16 +25,21 @@ class SettingsError(QCError):
 
 
 class Modality(StrEnum):
-    """Imaging modality; decides which resolution formulas apply."""
+    """Imaging modality; decides which resolution formulas apply.
+
+    The one place modality names are defined: command-line choices, widget menus and
+    profile validation derive theirs from the members (``[m.value for m in Modality]``).
+    """
 
     WIDEFIELD = "widefield"
     CONFOCAL = "confocal"
     SPINNING_DISK = "spinning_disk"
     MULTIPHOTON = "multiphoton"
+    LIGHT_SHEET = "light-sheet"  # light-sheet and lattice light-sheet (detection NA + sheet thickness)
 
     @classmethod
     def parse(cls, text: str | Modality) -> Modality:
-        """Accept common spellings ("wide-field", "Spinning disk", "2p", "LSM", OME's names).
+        """Accept common spellings ("wide-field", "Spinning disk", "2p", "LSM", "SPIM", OME's names).
 
         Parameters
         ----------
@@ -69,7 +74,18 @@ class Modality(StrEnum):
             "multiphotonmicroscopy": cls.MULTIPHOTON,
             "twophoton": cls.MULTIPHOTON,
             "2p": cls.MULTIPHOTON,
+            "lightsheet": cls.LIGHT_SHEET,
+            "lightsheetfluorescencemicroscopy": cls.LIGHT_SHEET,
+            "lsfm": cls.LIGHT_SHEET,
+            "spim": cls.LIGHT_SHEET,  # also OME's AcquisitionMode name
+            "selectiveplaneillumination": cls.LIGHT_SHEET,
+            "selectiveplaneilluminationmicroscopy": cls.LIGHT_SHEET,
+            "latticelightsheet": cls.LIGHT_SHEET,
+            "latticelightsheetmicroscopy": cls.LIGHT_SHEET,
+            "llsm": cls.LIGHT_SHEET,
+            "lls": cls.LIGHT_SHEET,
         }
+        aliases.update({m.value.replace("-", "").replace("_", ""): m for m in cls})
         try:
             return aliases[key]
         except KeyError:
@@ -139,6 +155,9 @@ class MicroscopeSettings:
     pinhole_au: float | None = None
     bead_diameter_um: float | None = None
     sources: dict[str, Setting] = field(default_factory=dict)
+    # light-sheet thickness: FWHM of the illumination sheet's axial profile at the detection focus, µm
+    # (light-sheet modality only; None: unknown, so the axial theoretical resolution is not known)
+    sheet_thickness_um: float | None = None
 
     def with_values(self, source: Source = Source.USER, **values: Any) -> MicroscopeSettings:
         """Return a copy with ``values`` set, recording ``source`` for each (``None`` values are ignored).
@@ -276,6 +295,13 @@ class MicroscopeSettings:
             raise SettingsError(
                 f"The bead diameter is given in µm, from 0 (point-like) to below 50; got {self.bead_diameter_um}."
             )
+        if self.sheet_thickness_um is not None and not (
+            0 < self.sheet_thickness_um < 1000 and math.isfinite(self.sheet_thickness_um)
+        ):
+            raise SettingsError(
+                "The light-sheet thickness is its FWHM in µm, above 0 and below 1000; "
+                f"got {self.sheet_thickness_um}."
+            )
         if self.pinhole_au is not None and not (0 < self.pinhole_au < 100 and math.isfinite(self.pinhole_au)):
             raise SettingsError(
                 f"The pinhole is given in Airy units, above 0 and below 100; got {self.pinhole_au}."
@@ -288,7 +314,10 @@ class MicroscopeSettings:
     def settings_table(self) -> dict[str, Setting]:
         """All fields as :class:`Setting` records, for a results file."""
         out: dict[str, Setting] = {}
-        for name in ("modality", "na", "immersion_index", "voxel_size_um", "pinhole_au", "bead_diameter_um"):
+        names = ["modality", "na", "immersion_index", "voxel_size_um", "pinhole_au", "bead_diameter_um"]
+        if self.modality is Modality.LIGHT_SHEET or self.sheet_thickness_um is not None:
+            names.append("sheet_thickness_um")  # recorded (also as missing) where it matters
+        for name in names:
             src = self.source_of(name)
             value = getattr(self, name)
             value = str(value) if isinstance(value, Modality) else value
@@ -314,6 +343,7 @@ _UNITS = {
     "voxel_size_um": "um",
     "pinhole_au": "AU",
     "bead_diameter_um": "um",
+    "sheet_thickness_um": "um",
     "modality": None,
     "wavelength_ex_nm": "nm",
     "wavelength_em_nm": "nm",

@@ -1,4 +1,14 @@
-"""Optical theory: MetroloJ_QC and physical resolution limits, Nyquist sampling, Gaussian PSF widths, bead-size corrections."""
+"""Optical theory: MetroloJ_QC and physical resolution limits, Nyquist sampling, Gaussian PSF widths, bead-size corrections.
+
+Light-sheet (and lattice light-sheet) microscopes image with a widefield detection objective
+while a sheet of light, perpendicular to the detection axis, excites only a thin slab. The
+system PSF is the product of the detection PSF and the sheet's axial profile (Engelbrecht &
+Stelzer, Opt Lett 31:1477, 2006; Olarte et al., Adv Opt Photon 10:111, 2018). Lateral
+resolution is the detection objective's; for Gaussian approximations of both factors the axial
+FWHMs combine as 1/FWHM_z² = 1/FWHM_det² + 1/FWHM_sheet² (METRICS.md §9), see
+:func:`light_sheet_axial_fwhm_um`. For Bessel and lattice sheets, whose side lobes a Gaussian
+ignores, this is the width of the central lobe only (Remacha et al., Biomed Opt Express 11:8, 2020).
+"""
 
 from __future__ import annotations
 
@@ -24,14 +34,52 @@ def _axial_denominator(na: float, n: float) -> float:
     return n - math.sqrt(n * n - na * na)
 
 
+#: What a light-sheet theory needs besides the optics, named in messages.
+SHEET_THICKNESS = "the light-sheet thickness (the FWHM of the sheet, µm)"
+
+
+def _sheet(sheet_thickness_um: float | None) -> float:
+    if sheet_thickness_um is None:
+        raise SettingsError(
+            "The axial resolution of a light-sheet microscope is not known without {sheet_thickness_um}."
+        )
+    return float(sheet_thickness_um)
+
+
+def light_sheet_axial_fwhm_um(detection_axial_um: float, sheet_thickness_um: float) -> float:
+    """Axial FWHM of a light-sheet microscope from its detection PSF and sheet thickness.
+
+    The system PSF is the detection PSF times the sheet's axial profile; for Gaussian
+    approximations of both, 1/FWHM² = 1/FWHM_det² + 1/FWHM_sheet² (Engelbrecht & Stelzer 2006).
+
+    Parameters
+    ----------
+    detection_axial_um : float
+        Axial FWHM of the detection objective alone (a widefield formula), µm.
+    sheet_thickness_um : float
+        FWHM of the light sheet's axial profile, µm.
+
+    Returns
+    -------
+    float
+        The combined axial FWHM in µm, smaller than either factor.
+    """
+    return 1.0 / math.sqrt(detection_axial_um**-2 + sheet_thickness_um**-2)
+
+
 def metroloj_resolution(
     modality: Modality | str,
     na: float,
     n: float,
     wavelength_ex_nm: float | None,
     wavelength_em_nm: float | None,
+    sheet_thickness_um: float | None = None,
 ) -> TheoreticalResolution:
     """Theoretical FWHM with the MetroloJ_QC v1.3 formulas (METRICS.md §1, first table).
+
+    MetroloJ_QC has no light-sheet formula; for ``light-sheet`` its widefield formulas give
+    the detection PSF, whose axial FWHM is combined with the sheet thickness
+    (:func:`light_sheet_axial_fwhm_um`).
 
     Parameters
     ----------
@@ -43,6 +91,8 @@ def metroloj_resolution(
         Refractive index of the immersion medium.
     wavelength_ex_nm, wavelength_em_nm : float or None
         Excitation and emission wavelengths in nm; only the one the modality needs is required.
+    sheet_thickness_um : float or None, optional
+        Light-sheet FWHM in µm; required for ``light-sheet``, ignored otherwise.
 
     Returns
     -------
@@ -52,9 +102,15 @@ def metroloj_resolution(
     Raises
     ------
     SettingsError
-        If the modality is unknown or the wavelength it needs is missing.
+        If the modality is unknown or the wavelength (or sheet thickness) it needs is missing.
     """
     modality = Modality.parse(modality)
+    if modality is Modality.LIGHT_SHEET:
+        lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
+        sheet = _sheet(sheet_thickness_um)
+        axial = light_sheet_axial_fwhm_um(1.77 * n * lam / na**2, sheet)
+        name = "MetroloJ_QC widefield detection combined with the light sheet (Engelbrecht & Stelzer 2006)"
+        return TheoreticalResolution(0.51 * lam / na, axial, name)
     if modality is Modality.WIDEFIELD:
         lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
         return TheoreticalResolution(0.51 * lam / na, 1.77 * n * lam / na**2, "MetroloJ_QC")
@@ -76,10 +132,13 @@ def physical_resolution(
     wavelength_ex_nm: float | None,
     wavelength_em_nm: float | None,
     pinhole_au: float | None = None,
+    sheet_thickness_um: float | None = None,
 ) -> TheoreticalResolution:
     """Theoretical FWHM from the better physics of METRICS.md §1.
 
     Widefield: Airy lateral 0.5145·λ/NA and the non-paraxial axial 0.88·λ/(n − sqrt(n² − NA²)).
+    Light-sheet: the widefield values of the detection objective, the axial one combined with the
+    sheet thickness (:func:`light_sheet_axial_fwhm_um`).
     Confocal: the open-pinhole (≥ 1 AU) and closed-pinhole (≤ 0.25 AU) limits, linearly
     interpolated in pinhole size between them (the exact value needs a numerical PSF).
     Multiphoton: Zipfel et al. 2003.
@@ -96,6 +155,8 @@ def physical_resolution(
         Excitation and emission wavelengths in nm; only those the modality needs are required.
     pinhole_au : float or None, optional
         Confocal pinhole diameter in Airy units; ``None`` is taken as 1 AU.
+    sheet_thickness_um : float or None, optional
+        Light-sheet FWHM in µm; required for ``light-sheet``, ignored otherwise.
 
     Returns
     -------
@@ -105,10 +166,16 @@ def physical_resolution(
     Raises
     ------
     SettingsError
-        If the modality is unknown or a wavelength it needs is missing.
+        If the modality is unknown or a wavelength (or the sheet thickness) it needs is missing.
     """
     modality = Modality.parse(modality)
     denom = _axial_denominator(na, n)
+    if modality is Modality.LIGHT_SHEET:
+        lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
+        sheet = _sheet(sheet_thickness_um)
+        axial = light_sheet_axial_fwhm_um(0.88 * lam / denom, sheet)
+        name = "Airy / Cole et al. 2011 detection combined with the light sheet (Engelbrecht & Stelzer 2006)"
+        return TheoreticalResolution(0.5145 * lam / na, axial, name)
     if modality in (Modality.WIDEFIELD, Modality.SPINNING_DISK):
         lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
         name = "Airy / Cole et al. 2011 (non-paraxial)"
@@ -144,8 +211,15 @@ def nyquist_sampling(
     n: float,
     wavelength_ex_nm: float | None,
     wavelength_em_nm: float | None,
+    sheet_thickness_um: float | None = None,
 ) -> tuple[float, float]:
     """Nyquist voxel size (lateral, axial) in µm, MetroloJ_QC definition (METRICS.md §1).
+
+    MetroloJ_QC has no light-sheet case. For ``light-sheet`` the lateral value is the widefield
+    one of the detection objective, and the axial one the widefield step scaled by how much the
+    sheet narrows the axial PSF (the ratio of the combined to the detection axial FWHM,
+    MetroloJ_QC formulas): a Gaussian's spectrum widens as its FWHM shrinks, so the step needed
+    to sample it shrinks in proportion.
 
     Parameters
     ----------
@@ -157,6 +231,8 @@ def nyquist_sampling(
         Refractive index of the immersion medium.
     wavelength_ex_nm, wavelength_em_nm : float or None
         Excitation and emission wavelengths in nm; only the one the modality needs is required.
+    sheet_thickness_um : float or None, optional
+        Light-sheet FWHM in µm; required for ``light-sheet``, ignored otherwise.
 
     Returns
     -------
@@ -166,10 +242,15 @@ def nyquist_sampling(
     Raises
     ------
     SettingsError
-        If the modality is unknown or the wavelength it needs is missing.
+        If the modality is unknown or the wavelength (or sheet thickness) it needs is missing.
     """
     modality = Modality.parse(modality)
     cos_a = math.cos(math.asin(na / n))
+    if modality is Modality.LIGHT_SHEET:
+        lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
+        detection = 1.77 * n * lam / na**2
+        narrowing = light_sheet_axial_fwhm_um(detection, _sheet(sheet_thickness_um)) / detection
+        return lam / (4 * na), narrowing * lam / (2 * n * (1 - cos_a))
     if modality in (Modality.WIDEFIELD, Modality.SPINNING_DISK):
         lam = _need(wavelength_em_nm, "emission wavelength", modality) / 1000
         return lam / (4 * na), lam / (2 * n * (1 - cos_a))

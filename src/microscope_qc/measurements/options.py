@@ -58,6 +58,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--modality", choices=[m.value for m in Modality], help="imaging modality")
     g.add_argument("--pinhole", type=float, metavar="AU", help="confocal pinhole diameter in Airy units")
+    g.add_argument(
+        "--sheet-thickness",
+        type=float,
+        metavar="UM",
+        help="light-sheet thickness, the FWHM of the sheet in µm (light-sheet modality: the axial theory)",
+    )
     g.add_argument("--channel", type=int, action="append", help="analyse only this channel (repeatable)")
 
 
@@ -309,6 +315,7 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "immersion_index": args.immersion_index,
         "modality": args.modality,
         "pinhole_au": args.pinhole,
+        "sheet_thickness_um": getattr(args, "sheet_thickness", None),
         "bead_diameter_um": getattr(args, "bead_diameter", None),
         "wavelength_ex_nm": args.wavelength_ex,
         "wavelength_em_nm": args.wavelength_em,

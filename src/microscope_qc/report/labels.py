@@ -195,6 +195,38 @@ _PSF: dict[str, Label] = {
     "focal_tilt_range_um": _L("Focus difference across the field (tilt)", "um"),
     "focal_residual_rms_um": _L("Focal-surface residual (RMS)", "um"),
     "field_curvature_um": _L("Field curvature (focus shift at the corner)", "um"),
+    # does the model describe the data (structured residuals), 3D fit validity
+    "structured_residual_xy": _L(
+        "Structured residual (xy fit)", description="share of the signal the 2D Gaussian misses"
+    ),
+    "structured_residual_z": _L(
+        "Structured residual (z fit)", description="share of the signal the axial Gaussian misses"
+    ),
+    "structured_residual_3d": _L(
+        "Structured residual (3D fit)", description="share of the signal the 3D Gaussian misses"
+    ),
+    "fit_3d_ok": _L("3D fit describes the data", description="False: not used, see the warning"),
+    # aberration signatures through focus
+    "aberrations": _L("Aberrations found", description="astigmatic, tilted, or empty"),
+    "astigmatic_separation_um": _L("Astigmatic focal separation", "um"),
+    "astigmatic_separation_se_um": _L("Astigmatic focal separation standard error", "um"),
+    "astigmatic_separation_xy_um": _L("Astigmatic focal separation, x focus − y focus", "um"),
+    "astigmatic_separation_xy_se_um": _L("Astigmatic focal separation x − y standard error", "um"),
+    "astigmatic_separation_diag_um": _L("Astigmatic focal separation, +45° focus − −45° focus", "um"),
+    "astigmatic_separation_diag_se_um": _L("Astigmatic focal separation +45° − −45° standard error", "um"),
+    "astigmatism_axis_deg": _L(
+        "Astigmatism axis", "deg", "direction narrowest at the deeper focus, from +x towards +y"
+    ),
+    "ellipticity_below": _L("Ellipticity below focus (x − y)/(x + y)"),
+    "ellipticity_above": _L("Ellipticity above focus (x − y)/(x + y)"),
+    "psf_tilt_um_per_um": _L("PSF tilt (lateral shift per z)", "um/um"),
+    "psf_tilt_se_um_per_um": _L("PSF tilt standard error", "um/um"),
+    "psf_tilt_x_um_per_um": _L("PSF tilt along x", "um/um"),
+    "psf_tilt_y_um_per_um": _L("PSF tilt along y", "um/um"),
+    "psf_bow_um": _L("Coma-like bow of the PSF centre", "um"),
+    "through_focus_planes": _L("Planes fitted through focus"),
+    "astigmatism_limit_um": _L("Astigmatism limit (Maréchal)", "um"),
+    "tilt_limit_um_per_um": _L("PSF tilt limit", "um/um"),
 }
 
 # ------------------------------------------------------------------------------------ field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,8 +32,8 @@ def psf_figures(result: PSFResult) -> list[Figure]:
     Returns
     -------
     list of Figure
-        For every channel: the overview, the profiles with fits, the FWHM distributions and the
-        field maps (each when there is something to draw).
+        For every channel: the overview, the profiles with fits, the FWHM distributions, the
+        widths and centre through focus, and the field maps (each when there is something to draw).
     """
     figs: list[Figure] = []
     beads = result.beads
@@ -48,9 +49,50 @@ def psf_figures(result: PSFResult) -> list[Figure]:
             figs.append(_profiles(chan, suffix))
         if len(acc):
             figs.append(_distributions(acc, chan, suffix))
+        if chan.through_focus:
+            figs.append(_through_focus(chan, suffix))
         if chan.maps:
             figs.append(_maps(chan, acc, suffix))
     return figs
+
+
+def _through_focus(chan: ChannelPSF, suffix: str) -> Figure:
+    """Lateral FWHM along x and y and the centre's path through focus, every through-focus bead."""
+    tf = chan.through_focus
+    fig = MplFigure(figsize=(10, 3))
+    ax_w, ax_c = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    dz, valid = tf["dz_um"], tf["valid"]
+    zf = np.linspace(np.nanmin(dz), np.nanmax(dz), 50)
+    for b in range(dz.shape[0]):
+        ok = valid[b]
+        alpha = 0.8 if dz.shape[0] == 1 else 0.3
+        ax_w.plot(dz[b, ok], tf["fwhm_x_um"][b, ok], "o", ms=3, color="#d95f02", alpha=alpha)
+        ax_w.plot(dz[b, ok], tf["fwhm_y_um"][b, ok], "s", ms=3, color="#1b9e77", alpha=alpha)
+        for key, colour in (("coef_x", "#d95f02"), ("coef_y", "#1b9e77")):
+            c = tf[key][b]
+            if np.isfinite(c).all():
+                var = np.clip(c[0] + c[1] * zf + c[2] * zf**2, 0, None)
+                ax_w.plot(zf, 2.3548 * np.sqrt(var), "-", lw=0.8, color=colour, alpha=alpha)
+        if ok.any():
+            x0 = np.nanmedian(tf["x_um"][b, ok])
+            y0 = np.nanmedian(tf["y_um"][b, ok])
+            ax_c.plot(dz[b, ok], tf["x_um"][b, ok] - x0, "-o", ms=2, color="#d95f02", alpha=alpha)
+            ax_c.plot(dz[b, ok], tf["y_um"][b, ok] - y0, "-s", ms=2, color="#1b9e77", alpha=alpha)
+    ax_w.plot([], [], "o-", color="#d95f02", label="x")
+    ax_w.plot([], [], "s-", color="#1b9e77", label="y")
+    ax_w.set_xlabel("z − focus (µm)")
+    ax_w.set_ylabel("lateral FWHM (µm)")
+    ax_w.legend(fontsize=7)
+    ax_c.set_xlabel("z − focus (µm)")
+    ax_c.set_ylabel("centre − its median (µm)")
+    fig.tight_layout()
+    return Figure(
+        "Through focus" + suffix,
+        figure_to_png(fig),
+        "Left: FWHM along x (orange) and y (green) of 2D fits in every plane within one axial FWHM of focus, "
+        "with the fitted parabolas of the variances; astigmatism puts their minima at different z. Right: the "
+        "fitted centre along x and y; a slope is a tilted PSF, a bow (same way above and below) is coma.",
+    )
 
 
 def _overview(
@@ -130,8 +172,8 @@ def _distributions(acc: pd.DataFrame, chan: ChannelPSF, suffix: str) -> Figure:
         vals = acc[f"fwhm_{ax_name}_um"].dropna()
         ax.hist(vals, bins=min(30, max(5, len(vals) // 3)), color="#7570b3", alpha=0.8)
         ax.axvline(vals.median(), color="#111", lw=1.5, label=f"median {vals.median():.3f}")
-        if theory is not None:
-            t = theory.axial_um if ax_name == "z" else theory.lateral_um
+        t = math.nan if theory is None else theory.axial_um if ax_name == "z" else theory.lateral_um
+        if math.isfinite(t):  # a light sheet of unknown thickness has no axial theory
             ax.axvline(t, color="#1b9e77", ls="--", label=f"theory {t:.3f}")
         ax.set_xlabel(heading("psf", f"fwhm_{ax_name}_um"))
         ax.legend(fontsize=7)

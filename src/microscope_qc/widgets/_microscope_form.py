@@ -12,6 +12,7 @@ from qtpy.QtWidgets import QLabel
 from microscope_qc.instrument import (
     ChannelSettings,
     MicroscopeSettings,
+    Modality,
     Setting,
     Source,
     settings_from_metadata,
@@ -62,6 +63,8 @@ class MicroscopeForm:
         "wavelength_ex_nm": "the excitation wavelength in the 'λ excitation (nm)' field",
         "wavelength_em_nm": "the emission wavelength in the 'λ emission (nm)' field",
         "bead_diameter_um": "the bead diameter in the 'bead diameter (µm)' field",
+        "pinhole_au": "the pinhole in the 'pinhole (AU)' field",
+        "sheet_thickness_um": "the light-sheet thickness in the 'sheet thickness (µm)' field",
         "overwrite": "answer Yes to replace them",
         "history": "the 'history' field",
     }
@@ -71,14 +74,17 @@ class MicroscopeForm:
         self.voxel_z = LineEdit(label="voxel z (µm)")
         self.voxel_y = LineEdit(label="voxel y (µm)")
         self.voxel_x = LineEdit(label="voxel x (µm)")
-        self.modality = ComboBox(
-            label="modality", choices=["", "widefield", "confocal", "spinning_disk", "multiphoton"]
-        )
+        self.modality = ComboBox(label="modality", choices=["", *(m.value for m in Modality)])
         self.na = LineEdit(label="NA")
         self.immersion_index = LineEdit(label="immersion n")
         self.wavelength_ex_nm = LineEdit(label="λ excitation (nm)")
         self.wavelength_em_nm = LineEdit(label="λ emission (nm)")
         self.bead_diameter_um = LineEdit(label="bead diameter (µm)")
+        self.pinhole_au = LineEdit(label="pinhole (AU)", tooltip="confocal pinhole diameter in Airy units")
+        self.sheet_thickness_um = LineEdit(
+            label="sheet thickness (µm)",
+            tooltip="light-sheet modality: the FWHM of the light sheet, which sets the axial resolution",
+        )
         self.profile_file = FileEdit(
             label="instrument profile", mode="r", filter="*.yaml *.yml *.json", nullable=True
         )
@@ -98,6 +104,8 @@ class MicroscopeForm:
             self.immersion_index,
             self.wavelength_ex_nm,
             self.wavelength_em_nm,
+            self.pinhole_au,
+            self.sheet_thickness_um,
         ]
         if with_bead:
             self.widgets.append(self.bead_diameter_um)
@@ -118,6 +126,8 @@ class MicroscopeForm:
             (self.wavelength_ex_nm, "wavelength_ex_nm"),
             (self.wavelength_em_nm, "wavelength_em_nm"),
             (self.bead_diameter_um, "bead_diameter_um"),
+            (self.pinhole_au, "pinhole_au"),
+            (self.sheet_thickness_um, "sheet_thickness_um"),
         ):
             w.changed.connect(lambda *_, k=key: self._mark_user(k))
         self.profile_file.changed.connect(self._load_profile)
@@ -191,6 +201,8 @@ class MicroscopeForm:
             self.wavelength_ex_nm.value = _fmt_list([c.wavelength_ex_nm for c in ms.channels])
             self.wavelength_em_nm.value = _fmt_list([c.wavelength_em_nm for c in ms.channels])
             self.bead_diameter_um.value = _fmt(ms.bead_diameter_um)
+            self.pinhole_au.value = _fmt(ms.pinhole_au)
+            self.sheet_thickness_um.value = _fmt(ms.sheet_thickness_um)
             self.sources = dict(ms.sources)
             self.n_channels = n_channels
             self.channel_names = [c.name for c in ms.channels]
@@ -239,6 +251,8 @@ class MicroscopeForm:
             "na": number(self.na),
             "immersion_index": number(self.immersion_index),
             "bead_diameter_um": number(self.bead_diameter_um) if self.with_bead else None,
+            "pinhole_au": number(self.pinhole_au),
+            "sheet_thickness_um": number(self.sheet_thickness_um),
             "modality": self.modality.value or None,
         }
         ms = MicroscopeSettings(channels=tuple(ChannelSettings(n) for n in self.channel_names))

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from microscope_qc.instrument import Modality
 from microscope_qc.measurements import load_checked_profile
 from microscope_qc.profiles import (
     ChannelPreset,
@@ -125,9 +126,7 @@ class InstrumentWidget(QWidget):
         self.path: Path | None = None
         self.confirm_overwrite = lambda message: ask_overwrite(self, message)
         self.name = LineEdit(label="name")
-        self.modality = ComboBox(
-            label="modality", choices=["widefield", "confocal", "spinning_disk", "multiphoton"]
-        )
+        self.modality = ComboBox(label="modality", choices=[m.value for m in Modality])
         self.facility = LineEdit(label="facility")
         self.pinhole = LineEdit(label="pinhole (AU)")
         self.form = Container(widgets=[self.name, self.modality, self.facility, self.pinhole])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,9 @@ from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.detection import DetectionSettings, detect_beads
 from microscope_qc.instrument import (
     FWHM_PER_SIGMA,
+    SHEET_THICKNESS,
     MicroscopeSettings,
+    Modality,
     SettingsError,
     TheoreticalResolution,
     metroloj_resolution,
@@ -84,6 +86,11 @@ def _tukey_outliers(values: np.ndarray, k: float) -> np.ndarray:
 def _theory(
     ms: MicroscopeSettings, channel: int
 ) -> tuple[TheoreticalResolution | None, TheoreticalResolution | None, list[str]]:
+    """MetroloJ_QC and physical theory of one channel, and what is missing for them.
+
+    A light-sheet microscope without its sheet thickness still has a lateral theory (its
+    detection objective's); its axial FWHM is then NaN and the formula says why.
+    """
     ch = ms.channels[channel]
     modality, na, n = ms.modality, ms.na, ms.immersion_index
     missing = [name for name, v in (("modality", modality), ("NA", na), ("immersion index", n)) if v is None]
@@ -91,15 +98,22 @@ def _theory(
         missing.append("wavelength")
     if missing or modality is None or na is None or n is None:
         return None, None, missing
+    sheet = ms.sheet_thickness_um
+    lateral_only = modality is Modality.LIGHT_SHEET and sheet is None
+    used = Modality.WIDEFIELD if lateral_only else modality  # the detection objective alone
     try:
-        t1 = metroloj_resolution(modality, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm)
+        t1 = metroloj_resolution(used, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm, sheet)
     except SettingsError as exc:
         return None, None, [str(exc)]
     t2: TheoreticalResolution | None
     try:
-        t2 = physical_resolution(modality, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm, ms.pinhole_au)
+        t2 = physical_resolution(used, na, n, ch.wavelength_ex_nm, ch.wavelength_em_nm, ms.pinhole_au, sheet)
     except SettingsError:
         t2 = None
+    if lateral_only:
+        note = f"light-sheet detection objective; axial not known without {SHEET_THICKNESS}"
+        t1 = replace(t1, axial_um=math.nan, formula=f"{t1.formula}, {note}")
+        t2 = None if t2 is None else replace(t2, axial_um=math.nan, formula=f"{t2.formula}, {note}")
     return t1, t2, []
 
 
@@ -128,7 +142,7 @@ def _geometry(
 ) -> _Geometry:
     dz, dy, dx = voxel
     lat_t = theory.lateral_um if theory else None
-    ax_t = theory.axial_um if theory else None
+    ax_t = theory.axial_um if theory and math.isfinite(theory.axial_um) else None
     box_xy = s.box_xy_um or max(2.0, 8 * lat_t if lat_t else 2.0)
     box_z = s.box_z_um or max(6.0, 6 * ax_t if ax_t else 6.0)
     hxy = max(3, int(math.ceil(box_xy / 2 / max(dy, dx))))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, spread_subset, through_focus
 from microscope_qc.analysis.psf.candidates import (
     REASONS,
     _check,
@@ -22,9 +23,10 @@ from microscope_qc.analysis.psf.candidates import (
 from microscope_qc.analysis.psf.fits import FitBatch, _fit_3d, _fit_quarep
 from microscope_qc.analysis.psf.maps import _average_bead, _field_maps, _representative_profiles
 from microscope_qc.analysis.psf.metroloj import _fit_metroloj, crop_size_px
+from microscope_qc.analysis.psf.misfit import misfit
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
-from microscope_qc.analysis.psf.summary import _summarise
+from microscope_qc.analysis.psf.summary import _summarise, misfit_warnings
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
@@ -53,6 +55,11 @@ def _analyze_channel(
         result.warnings.append(
             f"Channel {c}: no theoretical resolution (missing: {', '.join(missing)}); ratios, verdicts and the "
             "Nyquist check are skipped and box sizes use fixed defaults."
+        )
+    elif not math.isfinite(theory.axial_um):
+        result.warnings.append(
+            f"Channel {c}: the axial theoretical resolution is not known ({theory.formula}); the axial "
+            "ratio, its verdict, the axial Nyquist check and the PSF-tilt verdict are skipped."
         )
     g = _geometry(ms, s, voxel, theory, stack.dtype)
     lat_t, hxy, hz, L, min_sep, z_margin, sat = g.lat_t, g.hxy, g.hz, g.L, g.min_sep, g.z_margin, g.sat
@@ -182,12 +189,39 @@ def _analyze_channel(
     min_r2_z = s.min_r2_z if s.min_r2_z is not None else (0.95 if s.method == "metroloj" else 0.8)
     r2_lat = np.fmin(col("r2_x"), col("r2_y")) if s.method == "metroloj" else col("r2_xy")
     fitted = reason == ""
-    reject(fitted & ~(r2_lat >= min_r2_xy), "poor_fit", lambda i: f"lateral R² {r2_lat[i]:.3f} < {min_r2_xy}")
-    reject(
-        fitted & ~(col("r2_z") >= min_r2_z),
-        "poor_fit",
-        lambda i: f"axial R² {cols['r2_z'][i]:.3f} < {min_r2_z}",
-    )
+    misfits: dict[str, int] = {}
+    for what, r2, limit, structured in (
+        ("lateral", r2_lat, min_r2_xy, col("structured_residual_xy")),
+        ("axial", col("r2_z"), min_r2_z, col("structured_residual_z")),
+    ):
+        # R² below the limit, or structured residuals above what the limit tolerates: the residuals say
+        # whether the Gaussian misses the profile (structured) or the bead is too dim (noise)
+        wrong, _ = misfit(r2, structured, limit)
+        bad = fitted & (reason == "") & (~(r2 >= limit) | wrong)
+        model = bad & wrong
+        misfits[f"{what} profile not Gaussian (structured residuals above {1 - limit:.0%})"] = int(
+            model.sum()
+        )
+        misfits[f"{what} R² below {limit:g}, residuals mostly noise"] = int((bad & ~wrong).sum())
+
+        def why(
+            i: int, r2: np.ndarray = r2, st: np.ndarray = structured, what: str = what, limit: float = limit
+        ) -> str:
+            cause = (
+                f"the Gaussian does not describe the {what} profile: structured residuals hold {st[i]:.0%} of "
+                f"the signal variance (limit {1 - limit:.0%})"
+                if st[i] > 1 - limit
+                else f"the residuals are mostly noise (structured part {st[i]:.0%}): too dim a bead"
+                if np.isfinite(st[i])
+                else ""
+            )
+            return (
+                f"{what} R² {r2[i]:.3f}"
+                + (f" < {limit}" if not r2[i] >= limit else "")
+                + (f"; {cause}" if cause else "")
+            )
+
+        reject(bad, "poor_fit", why)
     if lat_t:
         narrow = np.fmin(col("fwhm_x_um"), col("fwhm_y_um")) < 0.5 * lat_t
         reject(
@@ -210,6 +244,7 @@ def _analyze_channel(
                 out, "outlier", lambda i, name=name: f"{name} outside Tukey fences (k = {s.outlier_fence})"
             )
     accepted = reason == ""
+    misfit_warnings(result, c, misfits, col, cols, accepted, min_r2_xy)
 
     # derived per-bead columns
     for ax in ("x", "y", "z"):
@@ -221,6 +256,15 @@ def _analyze_channel(
             cols[f"fwhm_{ax}_ratio"] = fw / (theory.axial_um if ax == "z" else theory.lateral_um)
     fx, fy = col("fwhm_x_um"), col("fwhm_y_um")
     cols["lateral_asymmetry"] = np.fmin(fx, fy) / np.fmax(fx, fy)
+    # aberration signatures through focus, on accepted beads
+    acc_idx = np.flatnonzero(accepted)
+    tf_idx = acc_idx[spread_subset(col("y_um")[acc_idx], col("x_um")[acc_idx], s.through_focus_beads)]
+    if tf_idx.size:
+        _check(cancel)
+        progress(0.7, f"through-focus fits of {tf_idx.size} beads")
+        chan.through_focus = through_focus(stack, tf_idx, col, hz, hxy, voxel)
+    limits = aberration_limits(ms, c, theory_phys)
+    cols["aberrations"] = flag_beads(col, tf_idx, limits)
 
     table = pd.DataFrame(
         {
@@ -243,8 +287,14 @@ def _analyze_channel(
         "fwhm_x_ratio", "fwhm_y_ratio", "fwhm_z_ratio",
         "fwhm_major_um", "fwhm_minor_um", "theta_deg", "theta_se_deg",
         "lateral_asymmetry", "principal_axis_ratio", "sbr",
-        "r2_x", "r2_y", "r2_xy", "r2_z",
+        "r2_x", "r2_y", "r2_xy", "r2_z", "structured_residual_xy", "structured_residual_z",
         "fwhm_x_crb_um", "fwhm_y_crb_um", "fwhm_z_crb_um",
+        "aberrations", "astigmatic_separation_um", "astigmatic_separation_se_um",
+        "astigmatic_separation_xy_um", "astigmatic_separation_xy_se_um",
+        "astigmatic_separation_diag_um", "astigmatic_separation_diag_se_um", "astigmatism_axis_deg",
+        "ellipticity_below", "ellipticity_above",
+        "psf_tilt_um_per_um", "psf_tilt_se_um_per_um", "psf_tilt_x_um_per_um", "psf_tilt_y_um_per_um",
+        "psf_bow_um", "through_focus_planes",
         "amplitude", "background",
     ]  # fmt: skip
     for name in order + sorted(k for k in cols if k not in order):
@@ -253,7 +303,7 @@ def _analyze_channel(
     table["status"] = table["status"].astype(object)
 
     # 5. summaries, verdicts, maps, averaged bead ---------------------------------------------
-    _summarise(result, table, c, theory, theory_phys, ms, s, voxel)
+    _summarise(result, table, c, theory, theory_phys, ms, s, voxel, limits)
     _check(cancel)
     progress(0.75, "field maps")
     _field_maps(result, chan, table[accepted], c, voxel, (h, w), s.map_size)

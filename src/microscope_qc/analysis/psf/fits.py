@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from microscope_qc.analysis.psf.candidates import REASONS, _check
+from microscope_qc.analysis.psf.misfit import structured_residual_fraction
 from microscope_qc.analysis.psf.result import ChannelPSF
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import gather as _gather
@@ -80,6 +81,7 @@ def _fit_quarep(
     col("fwhm_z_se_um")[idx] = se_z[:, 1] * dz
     col("fwhm_z_crb_um")[idx] = crb_z[:, 0] * dz
     col("r2_z")[idx] = fz.r2
+    col("structured_residual_z")[idx] = structured_residual_fraction(prof, fz.model, (2 * hz + 1,), valid)
     zfail = ~fz.success | fz.at_bound | ~np.isfinite(sz)
     _check(cancel)
 
@@ -123,6 +125,9 @@ def _fit_quarep(
     col("x_se_um")[idx], col("y_se_um")[idx] = se[:, 5], se[:, 6]
     col("fwhm_x_crb_um")[idx], col("fwhm_y_crb_um")[idx] = crb[:, 0], crb[:, 1]
     col("r2_xy")[idx] = fxy.r2
+    col("structured_residual_xy")[idx] = structured_residual_fraction(
+        img.reshape(len(idx), -1), fxy.model, (L, L)
+    )
     col("amplitude")[idx] = fxy.params[:, 0]
     col("background")[idx] = fxy.params[:, 1]
     # R² along the row and the column through the fitted centre
@@ -198,6 +203,9 @@ def _fit_3d(batch: FitBatch, reason: np.ndarray, col: Column) -> None:
         if j < 3:
             col(name.replace("_um", "_se_um"))[idx] = np.where(f3.success, se[:, j], np.nan)
     col("r2_3d")[idx] = f3.r2
+    col("structured_residual_3d")[idx] = structured_residual_fraction(
+        box.reshape(len(idx), -1), f3.model, shape, valid.reshape(len(idx), -1)
+    )
 
 
 def _sbr(

@@ -42,6 +42,9 @@ class ChannelPSF:
         Fit parameters of every fitted bead, for :func:`render_model`.
     focal_surface : dict of str to float
         ``offset_um``, ``slope_x``, ``slope_y``, ``curvature_per_um`` of the focal surface.
+    through_focus : dict of str to numpy.ndarray
+        Per-plane widths and centres of the accepted beads near focus (see
+        :func:`~microscope_qc.analysis.psf.aberrations.through_focus`), for figures.
     """
 
     channel: int
@@ -56,6 +59,7 @@ class ChannelPSF:
     profiles: dict[str, Any] = field(default_factory=dict)
     model_params: dict[str, np.ndarray] = field(default_factory=dict)
     focal_surface: dict[str, float] = field(default_factory=dict)
+    through_focus: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

@@ -59,6 +59,9 @@ class PSFSettings:
         MetroloJ_QC's single-bead mode) or MetroloJ_QC's multiple-beads crop around each bead
         (``"crop"``); ``"auto"`` takes the whole image when exactly one bead is fitted, else
         the crop.
+    through_focus_beads : int
+        At most this many accepted beads, spread over the field, get 2D fits in every plane near
+        focus (astigmatism, ellipticity and tilt through focus); 0 turns that off.
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
@@ -175,6 +178,14 @@ class PSFSettings:
         "around each bead (its multiple-beads mode), or auto: the whole image when exactly one bead is fitted",
         choices=(("auto", "auto (as MetroloJ_QC)"), ("image", "whole image"), ("crop", "MetroloJ_QC crop")),
         flag="metroloj-lines",
+    )
+    through_focus_beads: int = setting(
+        32,
+        "beads fitted through focus",
+        "at most this many accepted beads, spread over the field, get 2D fits in every plane near focus "
+        "(astigmatism, ellipticity and tilt); 0 turns that off",
+        minimum=0,
+        maximum=10000,
     )
 
     def analysis_settings(self) -> dict[str, Setting]:

@@ -1,15 +1,30 @@
-"""Per-channel summaries of accepted beads and verdicts against theory and Nyquist."""
+"""Per-channel summaries of accepted beads, verdicts against theory and Nyquist, plausibility and fit-quality notes."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
+from microscope_qc.analysis.psf.aberrations import AberrationLimits, summarise_aberrations
+from microscope_qc.analysis.psf.misfit import misfit
 from microscope_qc.analysis.psf.result import PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
-from microscope_qc.instrument import MicroscopeSettings, TheoreticalResolution, nyquist_sampling
+from microscope_qc.instrument import (
+    MicroscopeSettings,
+    Modality,
+    SettingsError,
+    TheoreticalResolution,
+    nyquist_sampling,
+)
 from microscope_qc.results import Metric, Verdict, robust_summary
+
+#: A median FWHM below this fraction of the physical theory is implausible: a Gaussian fitted to an
+#: aberration-free PSF comes within ~6 % of it (Airy core, non-paraxial axial FWHM), beads and
+#: aberrations only widen it, and the medians scatter by a few per cent; lower means a setting is wrong.
+PLAUSIBLE_FRACTION = 0.8
 
 
 def _summarise(
@@ -21,6 +36,7 @@ def _summarise(
     ms: MicroscopeSettings,
     s: PSFSettings,
     voxel: tuple[float, float, float],
+    limits: AberrationLimits | None = None,
 ) -> None:
     acc = table[table["status"] == "accepted"]
     n_acc = len(acc)
@@ -65,63 +81,165 @@ def _summarise(
                 )
             )
     if theory is not None:
-        result.metrics += [
-            Metric("theoretical_fwhm_xy_um", theory.lateral_um, "um", None, c, f"lateral, {theory.formula}"),
-            Metric("theoretical_fwhm_z_um", theory.axial_um, "um", None, c, f"axial, {theory.formula}"),
-        ]
-        if theory_phys is not None:
-            result.metrics += [
-                Metric(
-                    "theoretical_fwhm_xy_physical_um",
-                    theory_phys.lateral_um,
-                    "um",
-                    None,
-                    c,
-                    theory_phys.formula,
-                ),
-                Metric(
-                    "theoretical_fwhm_z_physical_um", theory_phys.axial_um, "um", None, c, theory_phys.formula
-                ),
-            ]
-        ch = ms.channels[c]
-        for ax, t, tol in (
-            ("x", theory.lateral_um, s.tolerance_xy_ratio),
-            ("y", theory.lateral_um, s.tolerance_xy_ratio),
-            ("z", theory.axial_um, s.tolerance_z_ratio),
-        ):
-            med, _, se, k = (
-                robust_summary(acc[f"fwhm_{ax}_um"].to_numpy()) if n_acc else (math.nan, 0, math.nan, 0)
+        _theory_metrics(result, acc, c, theory, theory_phys, ms, s, voxel)
+    summarise_aberrations(result, acc, c, limits)
+
+
+def _theory_metrics(
+    result: PSFResult,
+    acc: pd.DataFrame,
+    c: int,
+    theory: TheoreticalResolution,
+    theory_phys: TheoreticalResolution | None,
+    ms: MicroscopeSettings,
+    s: PSFSettings,
+    voxel: tuple[float, float, float],
+) -> None:
+    """Theory, ratios and their verdicts, Nyquist sampling, and the plausibility of the medians."""
+    axial_known = math.isfinite(theory.axial_um)
+    result.metrics.append(
+        Metric("theoretical_fwhm_xy_um", theory.lateral_um, "um", None, c, f"lateral, {theory.formula}")
+    )
+    if axial_known:
+        result.metrics.append(
+            Metric("theoretical_fwhm_z_um", theory.axial_um, "um", None, c, f"axial, {theory.formula}")
+        )
+    if theory_phys is not None:
+        result.metrics.append(
+            Metric(
+                "theoretical_fwhm_xy_physical_um", theory_phys.lateral_um, "um", None, c, theory_phys.formula
             )
+        )
+        if math.isfinite(theory_phys.axial_um):
             result.metrics.append(
                 Metric(
-                    f"fwhm_{ax}_ratio", med / t, None, se / t, c, "measured FWHM / theoretical (MetroloJ_QC)"
+                    "theoretical_fwhm_z_physical_um", theory_phys.axial_um, "um", None, c, theory_phys.formula
                 )
             )
-            default = PSFSettings.tolerance_z_ratio if ax == "z" else PSFSettings.tolerance_xy_ratio
-            src = "default (MetroloJ_QC)" if tol == default else "user"
-            result.verdicts.append(Verdict.check(f"fwhm_{ax}_ratio", med / t, tol, "<=", src, c))
-        # a theory exists only when these are known (see ``_theory``)
-        assert ms.modality is not None and ms.na is not None and ms.immersion_index is not None
-        nxy, nzq = nyquist_sampling(
-            ms.modality, ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm
+    ch = ms.channels[c]
+    n_acc = len(acc)
+    for ax, t, tol in (
+        ("x", theory.lateral_um, s.tolerance_xy_ratio),
+        ("y", theory.lateral_um, s.tolerance_xy_ratio),
+        ("z", theory.axial_um, s.tolerance_z_ratio),
+    ):
+        if not math.isfinite(t):
+            continue
+        med, _, se, k = (
+            robust_summary(acc[f"fwhm_{ax}_um"].to_numpy()) if n_acc else (math.nan, 0, math.nan, 0)
         )
-        dz, dy, dx = voxel
+        result.metrics.append(
+            Metric(f"fwhm_{ax}_ratio", med / t, None, se / t, c, "measured FWHM / theoretical (MetroloJ_QC)")
+        )
+        default = PSFSettings.tolerance_z_ratio if ax == "z" else PSFSettings.tolerance_xy_ratio
+        src = "default (MetroloJ_QC)" if tol == default else "user"
+        result.verdicts.append(Verdict.check(f"fwhm_{ax}_ratio", med / t, tol, "<=", src, c))
+    _plausibility(result, acc, c, theory_phys or theory, ms)
+    # a theory exists only when these are known (see ``_theory``)
+    assert ms.modality is not None and ms.na is not None and ms.immersion_index is not None
+    optics = (ms.na, ms.immersion_index, ch.wavelength_ex_nm, ch.wavelength_em_nm)
+    try:
+        nxy, nzq = nyquist_sampling(ms.modality, *optics, ms.sheet_thickness_um)
+    except SettingsError:  # a light sheet of unknown thickness: its detection objective's lateral value
+        nxy, nzq = nyquist_sampling(Modality.WIDEFIELD, *optics)[0], math.nan
+    dz, dy, dx = voxel
+    result.metrics += [
+        Metric("nyquist_xy_um", nxy, "um", None, c, "Nyquist lateral voxel size (MetroloJ_QC)"),
+        Metric(
+            "sampling_ratio_xy",
+            max(dx, dy) / nxy,
+            None,
+            None,
+            c,
+            "pixel size / Nyquist; > 1 undersampled",
+        ),
+    ]
+    result.verdicts.append(
+        Verdict.check("sampling_ratio_xy", max(dx, dy) / nxy, 1.0, "<=", "Nyquist (MetroloJ_QC)", c)
+    )
+    if math.isfinite(nzq):
         result.metrics += [
-            Metric("nyquist_xy_um", nxy, "um", None, c, "Nyquist lateral voxel size (MetroloJ_QC)"),
             Metric("nyquist_z_um", nzq, "um", None, c, "Nyquist axial voxel size (MetroloJ_QC)"),
-            Metric(
-                "sampling_ratio_xy",
-                max(dx, dy) / nxy,
-                None,
-                None,
-                c,
-                "pixel size / Nyquist; > 1 undersampled",
-            ),
             Metric("sampling_ratio_z", dz / nzq, None, None, c, "z step / Nyquist; > 1 undersampled"),
         ]
         result.verdicts.append(
-            Verdict.check("sampling_ratio_xy", max(dx, dy) / nxy, 1.0, "<=", "Nyquist (MetroloJ_QC)", c)
-        )
-        result.verdicts.append(
             Verdict.check("sampling_ratio_z", dz / nzq, 1.0, "<=", "Nyquist (MetroloJ_QC)", c)
         )
+
+
+def _plausibility(
+    result: PSFResult, acc: pd.DataFrame, c: int, theory: TheoreticalResolution, ms: MicroscopeSettings
+) -> None:
+    """Warn when a median FWHM is well below what the optics allow: a setting is then wrong."""
+    for ax, t in (("x", theory.lateral_um), ("y", theory.lateral_um), ("z", theory.axial_um)):
+        name = f"fwhm_{ax}_um"
+        if not math.isfinite(t) or name not in acc or acc.empty:
+            continue
+        med = robust_summary(acc[name].to_numpy())[0]
+        if not med < PLAUSIBLE_FRACTION * t:
+            continue
+        what = "axial" if ax == "z" else f"lateral ({ax})"
+        hint = (
+            "a light sheet or a confocal pinhole narrows the axial PSF"
+            if ax == "z" and ms.modality in (Modality.WIDEFIELD, Modality.SPINNING_DISK)
+            else "is it the right modality?"
+        )
+        result.warnings.append(
+            f"Channel {c}: implausible — the median {what} FWHM {med:.3f} µm is {med / t:.2f}× the theoretical "
+            f"{t:.3f} µm ({theory.formula}), below the {PLAUSIBLE_FRACTION:g}× no correctly described microscope "
+            f"goes under. Check the modality ({ms.modality}; {hint}), NA, immersion index, wavelengths and voxel "
+            "size: ratios and verdicts against this theory are not meaningful."
+        )
+
+
+def misfit_warnings(
+    result: PSFResult,
+    c: int,
+    rejected: dict[str, int],
+    col: Callable[[str], np.ndarray],
+    cols: dict[str, np.ndarray],
+    accepted: np.ndarray,
+    min_r2: float,
+) -> None:
+    """Warnings for fits the Gaussian model does not describe, and the ``fit_3d_ok`` column.
+
+    ``rejected`` counts beads rejected per cause (R² or structured residuals of the 1D/2D fits, each
+    rejection told apart as a model that misses the profile or a bead too dim for the limit);
+    3D fits of accepted beads are judged by the lateral R² limit and its structured-residual
+    counterpart, flagged in ``fit_3d_ok`` and kept out of every verdict.
+    """
+    causes = {k: v for k, v in rejected.items() if v}
+    if causes:
+        n = sum(causes.values())
+        listed = "; ".join(f"{v} with {k}" for k, v in causes.items())
+        result.warnings.append(
+            f"Channel {c}: {n} bead(s) rejected as poor fits and not used for verdicts: {listed} (numbers per "
+            "bead in reason_detail)."
+        )
+    if "r2_3d" not in cols:
+        return
+    r2, structured = col("r2_3d"), col("structured_residual_3d")
+    fitted = accepted & np.isfinite(r2)
+    wrong, noisy = misfit(r2, structured, min_r2)
+    bad = fitted & (wrong | noisy)
+    ok = np.full(len(r2), None, dtype=object)
+    ok[fitted] = ~bad[fitted]
+    cols["fit_3d_ok"] = ok
+    if not bad.any():
+        return
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = {
+            ax: float(np.nanmedian(col(f"fwhm_{ax}_3d_um")[bad] / col(f"fwhm_{ax}_um")[bad])) for ax in "xz"
+        }
+    cause = (
+        f"structured residuals hold {np.nanmedian(structured[bad]):.0%} of the signal variance"
+        if wrong[bad].any()
+        else "the residuals are noise"
+    )
+    result.warnings.append(
+        f"Channel {c}: the 3D Gaussian does not describe {int(bad.sum())} of {int(fitted.sum())} beads "
+        f"(median R² {np.nanmedian(r2[bad]):.2f}, limit {min_r2:g}; {cause}); their 3D FWHMs "
+        f"(x {ratios['x']:.2f}×, z {ratios['z']:.2f}× the 1D/2D values) describe the model, not the PSF, "
+        "are marked fit_3d_ok = False and are not used for verdicts. A real PSF is not Gaussian away from "
+        "focus (out-of-focus cone, rings); the 1D/2D fits (QUAREP WG5's standard report) are the measurement."
+    )
