@@ -76,6 +76,7 @@ def _localise_3d(
         outlier_fence=None,  # widths do not matter here, only centres
         average_bead=False,
         min_separation_um=None,
+        through_focus_beads=0,  # centres only: no astigmatism or tilt through focus
     )
     try:
         r = analyze_psf(stack, ps, positions=positions)

@@ -180,7 +180,7 @@ class PSFSettings:
         flag="metroloj-lines",
     )
     through_focus_beads: int = setting(
-        32,
+        16,
         "beads fitted through focus",
         "at most this many accepted beads, spread over the field, get 2D fits in every plane near focus "
         "(astigmatism, ellipticity and tilt); 0 turns that off",
