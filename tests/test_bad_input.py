@@ -377,3 +377,38 @@ def test_the_history_checks_its_period_at_the_python_api_too(tmp_path):
         store.runs(start="2026-03-02", end="2026-03-01")
     assert store.runs(start="2026-03-01", end="2026-03-01").empty
     assert period_bound("2026-03-01 14:30") == "2026-03-01T14:30:00"
+
+
+@pytest.mark.slow
+def test_silent_wrong_numbers_now_come_with_a_warning(tmp_path, capsys):
+    """Inputs that give numbers from nonsense: each run still works but says what is wrong."""
+    beads = tmp_path / "beads.ome.tif"
+    assert main(["sample", "psf-beads", str(beads)]) == 0
+    # a voxel size typed in nm
+    main(["psf", str(beads), "--out", str(tmp_path / "nm"), "-q", "--voxel-size", "150", "65", "65"])
+    err = capsys.readouterr().err
+    assert "implausible for light microscopy" in err and "was it given in nm?" in err
+    assert "far beyond any aberration" in err
+
+    # the same channel twice
+    two = tmp_path / "two.ome.tif"
+    assert main(["sample", "two-colour-beads", str(two)]) == 0
+    data = tifffile.imread(two)
+    twin = tmp_path / "twin.ome.tif"
+    from microscope_qc.io import read_image, write_ome_tiff
+
+    md = read_image(two).metadata
+    write_ome_tiff(twin, np.stack([data[0], data[0]]), voxel_size_um=md.voxel_size_um.value)
+    main(["coregistration", str(twin), "--out", str(tmp_path / "twin-out"), "-q", "--na", "1.4",
+          "--immersion-index", "1.518", "--modality", "widefield", "--wavelength-em", "520", "520",
+          "--wavelength-ex", "488", "488"])  # fmt: skip
+    assert "Channels 0 and 1 hold identical pixels" in capsys.readouterr().err
+
+    # a time series: only t = 0 is analysed, and the result says so
+    flat = tmp_path / "flat.ome.tif"
+    assert main(["sample", "flat-field", str(flat)]) == 0
+    plane = tifffile.imread(flat)
+    series = tmp_path / "series.ome.tif"
+    tifffile.imwrite(series, np.stack([plane, plane])[:, None, None], ome=True, metadata={"axes": "TCZYX"})
+    assert main(["field", str(series), "--out", str(tmp_path / "series-out"), "-q"]) == 0
+    assert "holds 2 time points; only the first (t = 0) was analysed" in capsys.readouterr().err

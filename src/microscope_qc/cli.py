@@ -275,6 +275,12 @@ def _run_measurement(args: argparse.Namespace) -> int:
 
             profile = profile_from_args(args)
             result: Result = m.cli.run(images, args, progress)
+            n_time = images[0].metadata.extra.get("timepoints", 1)
+            if n_time > 1:  # the readers take the first time point; say so where the numbers are read
+                result.warnings.append(
+                    f"The file holds {n_time} time points; only the first (t = 0) was analysed. Save each time "
+                    "point as its own file to analyse them all."
+                )
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
             out_dir = args.out / stem

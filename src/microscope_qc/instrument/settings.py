@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 
 
+#: Pixels larger than this (µm, in the sample) are implausible for light-microscope QC images:
+#: even a 2× objective on a 6.5 µm camera gives 3.25 µm.
+MAX_PLAUSIBLE_PIXEL_UM = 5.0
+#: z steps larger than this (µm) are implausible for a bead or QC z-stack.
+MAX_PLAUSIBLE_STEP_UM = 50.0
+#: Pixels smaller than this (µm) are below anything a light microscope samples (10 nm).
+MIN_PLAUSIBLE_PIXEL_UM = 0.01
+
+
 class SettingsError(QCError):
     """Microscope settings that are missing or impossible (e.g. NA larger than the immersion index).
 
@@ -310,6 +319,33 @@ class MicroscopeSettings:
             for w in (ch.wavelength_ex_nm, ch.wavelength_em_nm):
                 if w is not None and not (200 <= w <= 2000):
                     raise SettingsError(f"Wavelengths are given in nm (200–2000); got {w} for {ch.name!r}.")
+
+    def plausibility_warnings(self) -> list[str]:
+        """Settings that are possible but implausible for light microscopy, as warnings.
+
+        A voxel size typed in nm instead of µm passes :meth:`validate` and gives widths a thousand
+        times too large; these warnings say so in the result, the report and the widget.
+
+        Returns
+        -------
+        list of str
+            One sentence per implausible value (empty when all are plausible).
+        """
+        out = []
+        if self.voxel_size_um is not None:
+            z, y, x = self.voxel_size_um
+            if max(y, x) > MAX_PLAUSIBLE_PIXEL_UM or z > MAX_PLAUSIBLE_STEP_UM:
+                out.append(
+                    f"The voxel size (z, y, x) = ({z:g}, {y:g}, {x:g}) µm is implausible for light microscopy "
+                    f"(pixels above {MAX_PLAUSIBLE_PIXEL_UM:g} µm or z steps above {MAX_PLAUSIBLE_STEP_UM:g} µm): "
+                    "was it given in nm? Every length in the results scales with it."
+                )
+            elif min(y, x) < MIN_PLAUSIBLE_PIXEL_UM:
+                out.append(
+                    f"The pixel size ({y:g}, {x:g}) µm is below {MIN_PLAUSIBLE_PIXEL_UM * 1000:g} nm, implausible "
+                    "for light microscopy (was it given in mm?). Every length in the results scales with it."
+                )
+        return out
 
     def settings_table(self) -> dict[str, Setting]:
         """All fields as :class:`Setting` records, for a results file."""

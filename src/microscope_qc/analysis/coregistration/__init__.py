@@ -131,6 +131,19 @@ def _single_bead_fallback(
     return tables
 
 
+def _identical_channels(czyx: np.ndarray, selected: list[int]) -> list[str]:
+    """Warn about channels holding the same pixels: their shift of 0 says nothing about the optics."""
+    out = []
+    for k, i in enumerate(selected):
+        for j in selected[k + 1 :]:
+            if np.array_equal(czyx[i], czyx[j]):
+                out.append(
+                    f"Channels {i} and {j} hold identical pixels: the shift of 0 between them says nothing about "
+                    "co-registration. Was the same channel exported twice, or the image duplicated?"
+                )
+    return out
+
+
 def analyze_coregistration(
     data: Any,
     settings: CoregistrationSettings,
@@ -218,6 +231,8 @@ def analyze_coregistration(
             "leave them out, or switch single-bead mode off."
         )
     result = CoregistrationResult(measurement="coregistration", voxel_size_um=voxel)
+    result.warnings.extend(ms.plausibility_warnings())
+    result.warnings.extend(_identical_channels(czyx, selected))
     names = dict(zip(selected, (c.name for c in ms.channels), strict=True))
     result.channel_names = [names.get(c, f"channel {c}") for c in range(n_file)]
     result.channels = list(selected)

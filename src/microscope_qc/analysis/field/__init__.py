@@ -51,7 +51,7 @@ from microscope_qc.analysis.field.metroloj import (
 )
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings
-from microscope_qc.instrument import Setting, Source
+from microscope_qc.instrument import MicroscopeSettings, Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
 
@@ -236,6 +236,10 @@ def analyze_field(
     else:
         sat = math.inf
     result = FieldResult(measurement="field")
+    if s.pixel_size_um:
+        result.warnings.extend(
+            MicroscopeSettings(voxel_size_um=(1.0, s.pixel_size_um, s.pixel_size_um)).plausibility_warnings()
+        )
     result.settings = s.analysis_settings()
     result.settings["saturation_value_used"] = Setting(
         None if math.isinf(sat) else sat,

@@ -172,6 +172,7 @@ def analyze_psf(
         ms = replace(ms, channels=ms.channels * n_channels)
     voxel = (float(voxel_um[0]), float(voxel_um[1]), float(voxel_um[2]))
     result = PSFResult(measurement="psf", voxel_size_um=voxel)
+    result.warnings.extend(ms.plausibility_warnings())
     result.settings = {**ms.settings_table(), **settings.analysis_settings()}
     if channels is not None:
         result.settings["channels"] = Setting(list(selected), None, Source.USER)

@@ -25,6 +25,9 @@ from microscope_qc.results import Metric, Verdict, robust_summary
 #: aberration-free PSF comes within ~6 % of it (Airy core, non-paraxial axial FWHM), beads and
 #: aberrations only widen it, and the medians scatter by a few per cent; lower means a setting is wrong.
 PLAUSIBLE_FRACTION = 0.8
+#: A median FWHM above this multiple of the theory is implausible too: no working objective is that far
+#: off; a voxel size in nm instead of µm (1000×) or a wrong image is the likely cause.
+IMPLAUSIBLE_MULTIPLE = 50.0
 
 
 def _summarise(
@@ -176,6 +179,13 @@ def _plausibility(
         if not math.isfinite(t) or name not in acc or acc.empty:
             continue
         med = robust_summary(acc[name].to_numpy())[0]
+        if med > IMPLAUSIBLE_MULTIPLE * t:
+            result.warnings.append(
+                f"Channel {c}: implausible — the median {'axial' if ax == 'z' else f'lateral ({ax})'} FWHM "
+                f"{med:.3g} µm is {med / t:.0f}× the theoretical {t:.3f} µm, far beyond any aberration. Check "
+                "the voxel size (is it in µm, not nm?) and that this is a bead z-stack."
+            )
+            continue
         if not med < PLAUSIBLE_FRACTION * t:
             continue
         what = "axial" if ax == "z" else f"lateral ({ax})"
