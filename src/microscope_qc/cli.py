@@ -111,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
             "files", nargs="+", type=Path, metavar="FILE", help="image files (TIFF, OME-TIFF, ...)"
         )
         p.add_argument(
-            "--out", "-o", type=Path, required=True, help="output folder; one sub-folder per input file"
+            "--out",
+            "-o",
+            type=Path,
+            required=True,
+            metavar="DIR",
+            help="output folder; one sub-folder per input file",
         )
         p.add_argument(
             "--overwrite", action="store_true", help="replace existing results (never done silently)"

@@ -40,8 +40,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """
     g = parser.add_argument_group("microscope settings (override the file's metadata)")
     g.add_argument("--voxel-size", nargs=3, type=float, metavar=("Z", "Y", "X"), help="voxel size in µm")
-    g.add_argument("--na", type=float, help="objective numerical aperture")
-    g.add_argument("--immersion-index", type=float, help="refractive index of the immersion medium")
+    g.add_argument("--na", type=float, metavar="NA", help="objective numerical aperture")
+    g.add_argument(
+        "--immersion-index",
+        type=float,
+        metavar="N",
+        help="refractive index of the immersion medium (oil 1.518)",
+    )
     g.add_argument(
         "--wavelength-em",
         type=float,
@@ -64,7 +69,13 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="UM",
         help="light-sheet thickness, the FWHM of the sheet in µm (light-sheet modality: the axial theory)",
     )
-    g.add_argument("--channel", type=int, action="append", help="analyse only this channel (repeatable)")
+    g.add_argument(
+        "--channel",
+        type=int,
+        action="append",
+        metavar="C",
+        help="analyse only this channel, from 0 (repeatable)",
+    )
 
 
 _METAVARS = {"um": "UM", "px": "PX", "percent": "PERCENT", "counts": "COUNTS", "SD": "SD"}
@@ -179,7 +190,7 @@ def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PROFILE",
         help="instrument profile (YAML/JSON): pre-fills settings, sets tolerances",
     )
-    g.add_argument("--objective", help="objective name in the instrument profile")
+    g.add_argument("--objective", metavar="NAME", help="objective name in the instrument profile")
     g.add_argument(
         "--channel-preset",
         nargs="+",
@@ -192,7 +203,9 @@ def add_instrument_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LOCATION",
         help="history database: a file path or SQLAlchemy URL (default: user data folder)",
     )
-    g.add_argument("--instrument-name", help="instrument name to record under when no profile is given")
+    g.add_argument(
+        "--instrument-name", metavar="NAME", help="instrument name to record under when no profile is given"
+    )
 
 
 def profile_from_args(args: argparse.Namespace) -> InstrumentProfile | None:
