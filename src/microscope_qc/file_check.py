@@ -36,6 +36,8 @@ _MAGIC: list[tuple[bytes, str, str | None]] = [
     (b"\x0a\x0a\x00\x00", "a Nikon ND2 file (old format)", "bioio-nd2"),
     (b"\x70\x00\x00\x00", "a Leica LIF file", "bioio-lif"),
 ]
+#: packages whose own code raising while pixels are read means the file, not this program, is at fault
+_DECODER_PACKAGES = ("tifffile", "imagecodecs", "bioio_tifffile", "bioio_ome_tiff", "zarr", "numcodecs")
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _PLAIN_IMAGES = "a flat picture without a z-stack, channels or physical pixel size"
 
@@ -144,7 +146,14 @@ def is_damaged_data_error(exc: BaseException) -> bool:
         True for codec errors (imagecodecs, zlib) and tifffile's format errors.
     """
     module = type(exc).__module__ or ""
-    return isinstance(exc, zlib.error) or module.startswith(("imagecodecs", "tifffile"))
+    if isinstance(exc, zlib.error) or module.startswith(("imagecodecs", "tifffile")):
+        return True
+    # a plain ValueError or struct.error raised inside the TIFF decoder itself
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    innermost = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return any(f"{os.sep}{pkg}{os.sep}" in innermost for pkg in _DECODER_PACKAGES)
 
 
 def available_memory() -> int | None:

@@ -210,6 +210,19 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
         truncated = tiff_truncation(path)
         if truncated is not None:
             raise ImageReadError(describe_unreadable(path, truncated))
+    try:
+        data, meta, order = _lazy_pixels(img, path, scene, timepoint)
+    except ImageReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (a header the reader opened but cannot lay out: a damaged file)
+        raise ImageReadError(describe_unreadable(path, f"{type(exc).__name__}: {exc}")) from exc
+    return ImageData(data=data, metadata=meta, path=path, dims_in_file=order)
+
+
+def _lazy_pixels(
+    img: BioImage, path: Path, scene: int | None, timepoint: int
+) -> tuple[Any, AcquisitionMetadata, str]:
+    """The (C, Z, Y, X) pixels of one scene and time point, lazily, with the metadata and the file's axis order."""
     if scene is not None:
         img.set_scene(scene)
     dims = img.dims
@@ -222,7 +235,7 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
     meta = _metadata(img, path)
     if dims.T > 1:
         meta.extra["timepoints"] = dims.T
-    return ImageData(data=data, metadata=meta, path=path, dims_in_file=str(img.dims.order))
+    return data, meta, str(img.dims.order)
 
 
 def _check_fits_in_memory(path: Path, nbytes: int) -> None:
