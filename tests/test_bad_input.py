@@ -412,3 +412,51 @@ def test_silent_wrong_numbers_now_come_with_a_warning(tmp_path, capsys):
     tifffile.imwrite(series, np.stack([plane, plane])[:, None, None], ome=True, metadata={"axes": "TCZYX"})
     assert main(["field", str(series), "--out", str(tmp_path / "series-out"), "-q"]) == 0
     assert "holds 2 time points; only the first (t = 0) was analysed" in capsys.readouterr().err
+
+
+GENERIC = {
+    "a file that does not exist": (lambda t: t / "absent.tif", "no such file"),
+    "a folder": (lambda t: t, "is a folder"),
+    "an empty file": (lambda t: _file(t, "empty.tif", b""), "it is empty (0 bytes)"),
+    "NaN pixels": (lambda t, shape: _array(t, np.full(shape, np.nan, np.float32)), "NaN"),
+    "a constant image": (lambda t, shape: _array(t, np.full(shape, 100, np.uint16)), "constant"),
+}
+
+
+def _array(tmp: Path, data: np.ndarray) -> Path:
+    path = tmp / "array.ome.tif"
+    axes = {2: "YX", 3: "ZYX", 4: "CZYX"}[data.ndim]
+    tifffile.imwrite(path, data, ome=True, metadata={"axes": axes})
+    return path
+
+
+def _shape_for(measurement: str) -> tuple[int, ...]:
+    """An image shape the measurement accepts, from what its registry entry says it reads."""
+    from microscope_qc.measurements import get_measurement
+    from microscope_qc.measurements.entry import InputKind
+
+    kind = get_measurement(measurement).inputs[0]
+    return {
+        InputKind.ZSTACK: (8, 64, 64),
+        InputKind.IMAGE_2D: (64, 64),
+        InputKind.MULTICHANNEL: (2, 8, 64, 64),
+    }[kind]
+
+
+@pytest.mark.parametrize("measurement", [m.name for m in REGISTRY])
+@pytest.mark.parametrize("kind", list(GENERIC))
+def test_every_measurement_refuses_generic_bad_input(measurement, kind, tmp_path, capsys):
+    """The catalogue for every registered command, including ones added later."""
+    make, phrase = GENERIC[kind]
+    target = (
+        make(tmp_path, _shape_for(measurement))
+        if kind in ("NaN pixels", "a constant image")
+        else make(tmp_path)
+    )
+    code = main(
+        [measurement, str(target), "--out", str(tmp_path / "out"), "-q", "--voxel-size", "0.3", "0.1", "0.1"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert phrase.lower() in err.lower(), err
+    assert "Traceback" not in err and "this is a bug" not in err
