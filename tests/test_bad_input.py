@@ -460,3 +460,14 @@ def test_every_measurement_refuses_generic_bad_input(measurement, kind, tmp_path
     assert code == 2, err
     assert phrase.lower() in err.lower(), err
     assert "Traceback" not in err and "this is a bug" not in err
+
+
+def test_an_image_larger_than_memory_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    """A small compressed file can decompress to more than the machine holds: refused with its size, nothing read."""
+    path = tmp_path / "bomb.tif"
+    tifffile.imwrite(path, np.zeros((16, 256, 256), np.uint16), compression="zlib")
+    assert path.stat().st_size < 50_000  # 2 MiB of pixels in a few kB
+    monkeypatch.setattr("microscope_qc.io.available_memory", lambda: 1_000_000)
+    code = main(["psf", str(path), "--out", str(tmp_path / "out"), "--voxel-size", "0.3", "0.1", "0.1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "0.00195 GiB of pixels once decompressed" in err and "memory available" in err
