@@ -471,3 +471,15 @@ def test_an_image_larger_than_memory_is_refused_before_reading(tmp_path, capsys,
     code = main(["psf", str(path), "--out", str(tmp_path / "out"), "--voxel-size", "0.3", "0.1", "0.1"])
     err = capsys.readouterr().err
     assert code == 2 and "0.00195 GiB of pixels once decompressed" in err and "memory available" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("measurement", [m for m in REGISTRY], ids=lambda m: m.name)
+def test_every_command_goes_on_after_a_failing_item(measurement, tmp_path, capsys):
+    good = tmp_path / "good.ome.tif"
+    assert main(["sample", measurement.samples[0].key, str(good)]) == 0
+    bad = _file(tmp_path, "bad.tif", b"not an image")
+    code = main([measurement.name, str(bad), str(good), "--out", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "1 of 2 analyses could not be done" in err, err
+    assert (tmp_path / "out" / "good" / "results.json").exists()
