@@ -32,6 +32,7 @@ __all__ = [
     "settings_provenance",
     "check_value",
     "validate_settings",
+    "detection_threshold_setting",
 ]
 
 #: the key under which :func:`setting` stores its spec in a field's metadata
@@ -96,6 +97,26 @@ def setting(default: Any, label: str, help: str, **spec: Any) -> Any:  # noqa: A
         The field, with its spec in the metadata.
     """
     return dataclasses.field(default=default, metadata={METADATA_KEY: SettingSpec(label, help, **spec)})
+
+
+def detection_threshold_setting() -> Any:
+    """The bead-detection threshold, declared the same way by every analysis that detects beads.
+
+    Returns
+    -------
+    dataclasses.Field
+        A ``detection_threshold_sigma`` field (6 noise SDs by default; ``--threshold`` on the command line).
+    """
+    return setting(
+        6.0,
+        "detection threshold",
+        "bead detection threshold in noise standard deviations",
+        unit="SD",
+        flag="threshold",
+        minimum=1.0,
+        maximum=100.0,
+        step=0.5,
+    )
 
 
 @dataclass(frozen=True)

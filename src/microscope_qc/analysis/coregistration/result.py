@@ -12,7 +12,7 @@ import pandas as pd
 from microscope_qc.analysis.coregistration.model import RegistrationModel
 from microscope_qc.instrument import MicroscopeSettings, Setting
 from microscope_qc.results import Result
-from microscope_qc.setting_spec import setting, settings_provenance
+from microscope_qc.setting_spec import detection_threshold_setting, setting, settings_provenance
 
 __all__ = ["CoregistrationSettings", "CoregistrationResult", "Positions"]
 
@@ -60,16 +60,7 @@ class CoregistrationSettings:
     single_bead: bool = setting(
         False, "one large bead (MetroloJ_QC co-alignment)", "MetroloJ_QC co-alignment mode: one large bead"
     )
-    detection_threshold_sigma: float = setting(
-        6.0,
-        "detection threshold",
-        "bead detection threshold in noise standard deviations",
-        unit="SD",
-        flag="threshold",
-        minimum=1.0,
-        maximum=100.0,
-        step=0.5,
-    )
+    detection_threshold_sigma: float = detection_threshold_setting()
     box_xy_um: float | None = setting(
         None,
         "lateral fit box",

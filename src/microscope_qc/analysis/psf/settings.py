@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from microscope_qc.instrument import MicroscopeSettings, Setting
-from microscope_qc.setting_spec import setting, settings_provenance
+from microscope_qc.setting_spec import detection_threshold_setting, setting, settings_provenance
 
 #: The fitting methods of :class:`PSFSettings`.
 Method = Literal["quarep", "metroloj"]
@@ -114,16 +114,7 @@ class PSFSettings:
         flag="saturation",
         minimum=0.0,
     )
-    detection_threshold_sigma: float = setting(
-        6.0,
-        "detection threshold",
-        "bead detection threshold in noise standard deviations",
-        unit="SD",
-        flag="threshold",
-        minimum=1.0,
-        maximum=100.0,
-        step=0.5,
-    )
+    detection_threshold_sigma: float = detection_threshold_setting()
     min_r2_xy: float | None = setting(
         None,
         "minimum lateral R²",
