@@ -7,6 +7,7 @@ it is, and name a reader extra only when that reader would read the file.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import struct
 import zlib
@@ -85,9 +86,11 @@ def describe_unreadable(path: Path, reason: str = "") -> str:
         if head.startswith(magic):
             if plugin is None:
                 return f"{name} cannot be read: it is {what}, {_PLAIN_IMAGES}; export TIFF or OME-TIFF from the acquisition software."
+            if importlib.util.find_spec(plugin.replace("-", "_")) is not None:
+                return f"{name} is {what} that its reader ({plugin}) could not read: {reason[:160] or 'damaged?'}"
             return (
                 f"{name} cannot be read yet: it is {what}; reading it needs the {plugin} reader: "
-                f'pip install "napari-microscope-qc[formats]" (or pip install {plugin}).'
+                f"pip install {plugin} (in the environment that runs microscope-qc)."
             )
     if _looks_like_text(head):
         first = head.decode("utf-8").strip().splitlines()[0][:60] if head.strip() else ""
