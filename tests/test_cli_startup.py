@@ -97,7 +97,9 @@ def test_each_sub_command_gets_its_options_when_used(capsys):
         for item in user_settings(m.settings_type):
             assert f"--{item.flag}" in text, f"{m.name} --help lacks --{item.flag}"
     args = parser.parse_args(["psf", "a.tif", "--out", "o", "--threshold", "7"])
-    assert args.measurement == "psf" and args.files == [Path("a.tif")] and args.detection_threshold_sigma == 7.0
+    assert (
+        args.measurement == "psf" and args.files == [Path("a.tif")] and args.detection_threshold_sigma == 7.0
+    )
     with pytest.raises(SystemExit):  # a sub-command's own errors still name its options
         parser.parse_args(["field", "a.tif"])
     assert "--out" in capsys.readouterr().err
