@@ -49,8 +49,8 @@ class _Pages:
         if pages.size == 0:
             return
         key: int | list[int] = int(pages[0]) if pages.size == 1 else [int(p) for p in pages]
-        with self.lock:
-            self.tif.asarray(key=key, series=self.series, out=out)
+        with self.lock:  # tifffile reshapes the array it is given: give it a view of ``out``
+            self.tif.asarray(key=key, series=self.series, out=out.view())
 
 
 class TiffStack:

@@ -127,10 +127,13 @@ def _lm(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        Ji, wi, ri = J[idx], weights[idx], data[idx] - f[idx]
+        everyone = idx.size == b  # index nothing then: a copy of the (B, N, P) Jacobian is memory
+        Ji, wi = (J, weights) if everyone else (J[idx], weights[idx])
+        ri = data - f if everyone else data[idx] - f[idx]
         JtW = np.swapaxes(Ji * wi[..., None], 1, 2)
         H = JtW @ Ji
         g = np.einsum("bpn,bn->bp", JtW, ri)
+        del JtW, Ji, ri  # before the next Jacobian is built
         diagH = np.diagonal(H, axis1=1, axis2=2)
         damp = lam[idx, None, None] * (diagH[:, :, None] * eye + 1e-12 * eye)
         try:
@@ -146,7 +149,11 @@ def _lm(
         acc = idx[better]
         rel = (cost[acc] - cost_new[better]) / np.maximum(cost[acc], 1e-300)
         step_small = np.all(np.abs(p_new[better] - p[acc]) <= tol * (np.abs(p[acc]) + tol), axis=1)
-        p[acc], f[acc], J[acc], cost[acc] = p_new[better], f_new[better], J_new[better], cost_new[better]
+        if better.all():
+            p[acc], f[acc], J[acc], cost[acc] = p_new, f_new, J_new, cost_new
+        else:
+            p[acc], f[acc], J[acc], cost[acc] = p_new[better], f_new[better], J_new[better], cost_new[better]
+        del f_new, J_new
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-9)
         rej = idx[~better]
         lam[rej] = lam[rej] * 4.0
