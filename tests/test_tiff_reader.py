@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
+from tests.conftest import SHARED_DATA
 
 from microscope_qc.io import ImageReadError, read_image, write_ome_tiff
 from microscope_qc.tiff_reader import TiffStack, page_indices
-from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data" / "synthetic_beads.ome.tif"
@@ -78,7 +78,9 @@ def _files(tmp: Path) -> dict[str, Path]:
             "units_date_objective.ome.tif",
             'PhysicalSizeX="65" PhysicalSizeXUnit="nm" PhysicalSizeY="0.065" PhysicalSizeZ="0.0003" '
             'PhysicalSizeZUnit="mm" SignificantBits="12"',
-            ['Name="a" EmissionWavelength="0.52" EmissionWavelengthUnit="&#181;m" AcquisitionMode="WideField"'],
+            [
+                'Name="a" EmissionWavelength="0.52" EmissionWavelengthUnit="&#181;m" AcquisitionMode="WideField"'
+            ],
             extra='<Instrument ID="Instrument:0"><Objective ID="Objective:0:0" LensNA="1.2" Immersion="Water"/>'
             "</Instrument>",
         ),
@@ -105,7 +107,11 @@ def _files(tmp: Path) -> dict[str, Path]:
         ("tifffile shaped ZYX", (5, 9, 8), {}),
         ("zlib, tiled", (4, 32, 48), {"metadata": None, "compression": "zlib", "tile": (16, 16)}),
         ("bigtiff float32", (3, 9, 8), {"metadata": None, "bigtiff": True}),
-        ("resolution in cm", (4, 9, 8), {"metadata": None, "resolution": (1e4, 1e4), "resolutionunit": "CENTIMETER"}),
+        (
+            "resolution in cm",
+            (4, 9, 8),
+            {"metadata": None, "resolution": (1e4, 1e4), "resolutionunit": "CENTIMETER"},
+        ),
     ):
         path = tmp / (name.replace(" ", "_").replace(",", "") + ".tif")
         dtype = np.float32 if "float" in name else np.uint16
@@ -275,7 +281,9 @@ print((status("VmHWM:") - before) / image.data.nbytes, accepted)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc to measure peak memory")
+@pytest.mark.skipif(
+    not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc to measure peak memory"
+)
 def test_analysing_a_stack_holds_it_once(tmp_path):
     """Peak memory of reading and analysing a 144 MiB stack, over the stack's size, in a fresh process.
 
