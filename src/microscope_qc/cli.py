@@ -312,6 +312,34 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _import_report_libraries() -> None:
+    """Import matplotlib and its Agg renderer (and load its font list) for the report's figures."""
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.font_manager  # noqa: F401
+    except Exception:  # noqa: BLE001 (the export imports it again and reports any error itself)
+        pass
+
+
+_report_imports: list[object] = []
+
+
+def _start_report_imports() -> None:
+    """Import the plotting libraries in a thread, once, while the analysis computes.
+
+    Called from the analysis' first progress report: by then the analysis has imported its own
+    libraries (SciPy, pandas), so the two threads import disjoint sets of modules, and matplotlib's
+    second of imports overlaps the analysis' array arithmetic (numpy releases the GIL there).
+    """
+    if not _report_imports:
+        import threading
+
+        thread = threading.Thread(target=_import_report_libraries, name="import-matplotlib", daemon=True)
+        _report_imports.append(thread)
+        thread.start()
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     from microscope_qc.io import ImageReadError, read_image
     from microscope_qc.profiles import ProfileError
@@ -337,6 +365,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
             images = [read_image(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
+                _start_report_imports()
                 # a live progress line on a terminal; logs get only the per-file summary below
                 if not args.quiet and sys.stderr.isatty():
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
