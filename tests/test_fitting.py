@@ -81,3 +81,30 @@ def test_masked_points_are_ignored():
     mask[0, :5] = False
     r = fit_gaussians(m, data, (21,), 2.0, mask=mask, weighted=False)
     np.testing.assert_allclose(r.params[0], truth[0], rtol=1e-6)
+
+
+def test_a_batch_shared_out_over_threads_fits_every_spot_as_one_thread_does(monkeypatch):
+    """Spots are fitted independently: splitting a batch over threads must not change any number."""
+    from microscope_qc.fitting import engine
+
+    rng = np.random.default_rng(5)
+    m = GaussianModel(2, full=True)
+    shape = (21, 21)
+    coords = box_coordinates(shape)
+    b = 300
+    truth = m.params_from_sigma(
+        rng.uniform(200, 2000, b),
+        rng.uniform(50, 150, b),
+        rng.uniform(8, 12, (b, 2)),
+        rng.uniform(1.2, 2.5, (b, 2)),
+    )
+    truth[:, 5] = rng.uniform(-0.2, 0.2, b)  # rotated: the off-diagonal Cholesky element
+    data = rng.poisson(m.value(coords, truth)).astype(float)
+    assert b * data.shape[1] >= engine._THREADED_SIZE
+    pool = engine._pool()[0]
+    monkeypatch.setattr(engine, "_pool", lambda: (pool, 3))  # three parts, whatever the machine
+    threaded = fit_gaussians(m, data, shape, 1.5)
+    monkeypatch.setattr(engine, "_THREADED_SIZE", float("inf"))
+    single = fit_gaussians(m, data, shape, 1.5)
+    for name in ("params", "covariance", "fisher_inverse", "success", "r2", "iterations", "model"):
+        np.testing.assert_array_equal(getattr(threaded, name), getattr(single, name), err_msg=name)

@@ -17,16 +17,15 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
 from microscope_qc.file_check import is_damaged_data_error
 from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
-from microscope_qc.io import ImageReadError, read_image, sha256_file
 from microscope_qc.measurements import (
     MEASUREMENTS,
     add_common_arguments,
@@ -38,15 +37,19 @@ from microscope_qc.measurements import (
     load_checked_profile,
     profile_from_args,
 )
-from microscope_qc.profiles import ProfileError
-from microscope_qc.report import ExportExistsError, InputInfo, export_result
 from microscope_qc.results import AnalysisError, Result
+
+# Reading, the analyses, reports, profiles and the history are imported by the command that
+# uses them: ``microscope-qc --help`` imports neither numpy nor SciPy, pandas, matplotlib,
+# SQLAlchemy or bioio (tests/test_cli_startup.py).
 
 if TYPE_CHECKING:
     from microscope_qc.io import ImageData
+    from microscope_qc.measurements import Measurement
     from microscope_qc.profiles import InstrumentProfile
+    from microscope_qc.report import InputInfo
 
-    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
+    _SubParsers = argparse._SubParsersAction["_DeferredParser"]
 
 __all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
 
@@ -90,23 +93,54 @@ EXIT_BAD_INPUT = 2
 EXIT_FAILED_VERDICT = 3
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the ``microscope-qc`` argument parser: one sub-command per measurement, and more.
+class _DeferredParser(argparse.ArgumentParser):
+    """An argument parser that adds its arguments when it is first used.
 
-    Returns
-    -------
-    argparse.ArgumentParser
-        The parser, with the measurements' sub-commands and ``sample``, ``list``, ``history``
-        and ``instrument``.
+    A measurement's options come from its settings class, and importing that may import the
+    analysis; each sub-command's options are therefore added only when that sub-command is
+    parsed or its help is shown, so ``microscope-qc --help`` and the other commands do not
+    pay for every measurement's imports.
     """
-    parser = argparse.ArgumentParser(
-        prog="microscope-qc",
-        description="Light-microscope quality control (QUAREP-LiMi): the napari-microscope-qc analyses, headless.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for m in MEASUREMENTS.values():
-        p = sub.add_parser(m.name, help=m.title, description=f"{m.title}. {m.summary}")
+
+    def __init__(
+        self, *args: Any, fill: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self._fill = fill
+
+    def fill(self) -> argparse.ArgumentParser:
+        """Add the deferred arguments now (once).
+
+        Returns
+        -------
+        argparse.ArgumentParser
+            This parser.
+        """
+        fill, self._fill = self._fill, None
+        if fill is not None:
+            fill(self)
+        return self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        """Add the deferred arguments, then parse (:meth:`argparse.ArgumentParser.parse_known_args`)."""
+        self.fill()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_help(self) -> str:
+        """Add the deferred arguments, then format the help."""
+        self.fill()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        """Add the deferred arguments, then format the usage line."""
+        self.fill()
+        return super().format_usage()
+
+
+def _measurement_arguments(m: Measurement[Any]) -> Callable[[argparse.ArgumentParser], None]:
+    """Add a measurement's sub-command arguments (deferred: see :class:`_DeferredParser`)."""
+
+    def fill(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "files", nargs="+", type=Path, metavar="FILE", help="image files (TIFF, OME-TIFF, ...)"
         )
@@ -128,6 +162,31 @@ def build_parser() -> argparse.ArgumentParser:
         add_common_arguments(p)
         add_instrument_arguments(p)
         m.cli.add_arguments(p)
+
+    return fill
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``microscope-qc`` argument parser: one sub-command per measurement, and more.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with the measurements' sub-commands and ``sample``, ``list``, ``history``
+        and ``instrument``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="microscope-qc",
+        description="Light-microscope quality control (QUAREP-LiMi): the napari-microscope-qc analyses, headless.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_DeferredParser
+    )
+    for m in MEASUREMENTS.values():
+        p = sub.add_parser(
+            m.name, help=m.title, description=f"{m.title}. {m.summary}", fill=_measurement_arguments(m)
+        )
         p.set_defaults(measurement=m.name)
     s = sub.add_parser(
         "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
@@ -194,6 +253,8 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 
 def _out_dirs(groups: list[list[Path]]) -> list[str]:
     """One output folder name per analysis: the file stem, made unique when stems collide."""
+    from microscope_qc.io import sha256_file
+
     names = [g[0].name.split(".")[0] + ("_combined" if len(g) > 1 else "") for g in groups]
     out: list[str] = []
     for name, g in zip(names, groups, strict=True):
@@ -204,6 +265,9 @@ def _out_dirs(groups: list[list[Path]]) -> list[str]:
 
 
 def _input_info(paths: list[Path], images: list[ImageData]) -> InputInfo:
+    from microscope_qc.io import sha256_file
+    from microscope_qc.report import InputInfo
+
     first = images[0]
     combined = None
     if len(paths) > 1:
@@ -253,7 +317,39 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _import_report_libraries() -> None:
+    """Import matplotlib and its Agg renderer (and load its font list) for the report's figures."""
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        import matplotlib.font_manager  # noqa: F401
+    except Exception:  # noqa: BLE001 (the export imports it again and reports any error itself)
+        pass
+
+
+_report_imports: list[object] = []
+
+
+def _start_report_imports() -> None:
+    """Import the plotting libraries in a thread, once, while the analysis computes.
+
+    Called from the analysis' first progress report: by then the analysis has imported its own
+    libraries (SciPy, pandas), so the two threads import disjoint sets of modules, and matplotlib's
+    second of imports overlaps the analysis' array arithmetic (numpy releases the GIL there).
+    """
+    if not _report_imports:
+        import threading
+
+        thread = threading.Thread(target=_import_report_libraries, name="import-matplotlib", daemon=True)
+        _report_imports.append(thread)
+        thread.start()
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
+    from microscope_qc.io import ImageReadError, read_image
+    from microscope_qc.profiles import ProfileError
+    from microscope_qc.report import ExportExistsError, export_result
+
     m = get_measurement(args.measurement)
     if m.cli.check_args is not None:
         try:
@@ -274,6 +370,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
             images = [read_image(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
+                _start_report_imports()
                 # a live progress line on a terminal; logs get only the per-file summary below
                 if not args.quiet and sys.stderr.isatty():
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
@@ -563,7 +660,7 @@ def _add_edit_options(p: argparse.ArgumentParser) -> None:
 
 
 def _apply_edits(profile: InstrumentProfile, args: argparse.Namespace) -> None:
-    from microscope_qc.profiles import ChannelPreset, Objective, Tolerance
+    from microscope_qc.profiles import ChannelPreset, Objective, ProfileError, Tolerance
 
     def parts(text: str, n: int, what: str) -> list[str]:
         items = text.split(":")
@@ -592,7 +689,7 @@ def _apply_edits(profile: InstrumentProfile, args: argparse.Namespace) -> None:
 
 
 def _run_instrument(args: argparse.Namespace) -> int:
-    from microscope_qc.profiles import InstrumentProfile, save_profile
+    from microscope_qc.profiles import InstrumentProfile, ProfileError, save_profile
 
     try:
         if args.instrument_command == "new":

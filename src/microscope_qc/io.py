@@ -1,8 +1,11 @@
 """Reading images and their acquisition metadata; writing OME-TIFF.
 
-Every reader goes through bioio (TIFF and OME-TIFF readers installed with this package;
-any other bioio plugin the user installs works too). Data come back lazily as a dask array
-in (C, Z, Y, X) order. Acquisition settings come back as :class:`MetadataValue` records that
+TIFF and OME-TIFF files are read directly with tifffile when their layout is one it reads for
+certain (:mod:`microscope_qc.tiff_reader`: a lazy array that reads only the pages asked for);
+every other file, and any TIFF it does not take, goes through bioio (TIFF and OME-TIFF readers
+installed with this package; any other bioio plugin the user installs works too), as a dask
+array. Either way the data are (C, Z, Y, X) and read lazily, and the metadata are the same.
+Acquisition settings come back as :class:`MetadataValue` records that
 say where in the file each value was found, or that it is missing — never guessed.
 
 Plain TIFFs need care: bioio reports a 1 µm pixel for files with no resolution unit, which
@@ -16,24 +19,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io as _io
 import logging
 import os
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from microscope_qc.file_check import available_memory, describe_unreadable, tiff_truncation
+from microscope_qc.ome_writer import write_ome_tiff
 from microscope_qc.tiff_metadata import read_settings_log, read_tiff_metadata
 
 if TYPE_CHECKING:
     from bioio import BioImage
     from ome_types import OME
+
+    from microscope_qc import ome_xml
 
 __all__ = [
     "MetadataValue",
@@ -127,7 +131,9 @@ class AcquisitionMetadata:
 class ImageData:
     """An opened image: lazy (C, Z, Y, X) data, metadata, and the file it came from."""
 
-    data: Any  # dask.array.Array or numpy.ndarray, (C, Z, Y, X)
+    #: (C, Z, Y, X): a :class:`~microscope_qc.tiff_reader.TiffStack` (TIFF fast path), a dask
+    #: array (bioio) or a numpy array; ``numpy.asarray(data[c])`` reads one channel
+    data: Any
     metadata: AcquisitionMetadata
     path: Path | None = None
     dims_in_file: str = ""
@@ -187,7 +193,13 @@ def _open(path: Path) -> BioImage:
         bioio_log.setLevel(level)
 
 
-def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -> ImageData:
+def read_image(
+    path: str | Path,
+    scene: int | None = None,
+    timepoint: int = 0,
+    *,
+    reader: Literal["auto", "bioio"] = "auto",
+) -> ImageData:
     """Open an image lazily as (C, Z, Y, X) with its acquisition metadata.
 
     Parameters
@@ -198,6 +210,10 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
         Scene index for multi-scene files (default: the first).
     timepoint
         Which time point of a time series to take.
+    reader
+        ``"auto"``: TIFF and OME-TIFF through tifffile directly when the file's layout allows
+        (:mod:`microscope_qc.tiff_reader`), everything else through bioio; ``"bioio"``: always
+        bioio. Both give the same pixels and metadata.
 
     Raises
     ------
@@ -205,6 +221,10 @@ def read_image(path: str | Path, scene: int | None = None, timepoint: int = 0) -
         When the file does not exist or no reader can open it.
     """
     path = Path(path)
+    if reader == "auto" and path.suffix.lower() in (".tif", ".tiff") and path.is_file():
+        image = _read_tiff(path, scene, timepoint)
+        if image is not None:
+            return image
     img = _open(path)
     if path.suffix.lower() in (".tif", ".tiff"):
         truncated = tiff_truncation(path)
@@ -227,7 +247,7 @@ def _lazy_pixels(
         img.set_scene(scene)
     dims = img.dims
     if timepoint >= dims.T:
-        raise ImageReadError(f"{path}: has {dims.T} time points; time point {timepoint} does not exist.")
+        raise ImageReadError(_no_timepoint(path, dims.T, timepoint))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("CZYX", T=timepoint)
@@ -236,6 +256,36 @@ def _lazy_pixels(
     if dims.T > 1:
         meta.extra["timepoints"] = dims.T
     return data, meta, str(img.dims.order)
+
+
+def _no_timepoint(path: Path, n: int, timepoint: int) -> str:
+    return f"{path}: has {n} time points; time point {timepoint} does not exist."
+
+
+def _read_tiff(path: Path, scene: int | None, timepoint: int) -> ImageData | None:
+    """The TIFF fast path (:mod:`microscope_qc.tiff_reader`); None when bioio must read the file."""
+    from microscope_qc.tiff_reader import TimepointError, open_tiff
+
+    with open(path, "rb") as fh:
+        if fh.read(4) not in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+            return None  # not a TIFF: bioio (and describe_unreadable) say what it is
+    try:
+        fast = open_tiff(path, scene, timepoint)
+    except TimepointError as exc:
+        raise ImageReadError(_no_timepoint(path, exc.n_timepoints, timepoint)) from None
+    if fast is None:
+        return None
+    truncated = tiff_truncation(path)
+    if truncated is not None:
+        raise ImageReadError(describe_unreadable(path, truncated))
+    data = fast.data
+    _check_fits_in_memory(path, data.nbytes)
+    meta = _metadata_from(
+        path, fast.ome, scene or 0, tuple(data.shape[1:]), fast.channel_names, data.dtype, "tifffile"
+    )
+    if fast.n_timepoints > 1:
+        meta.extra["timepoints"] = fast.n_timepoints
+    return ImageData(data=data, metadata=meta, path=path, dims_in_file="TCZYX")
 
 
 def _check_fits_in_memory(path: Path, nbytes: int) -> None:
@@ -272,8 +322,6 @@ def read_metadata(path: str | Path) -> AcquisitionMetadata:
 
 
 def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
-    meta = AcquisitionMetadata()
-    reader = type(img.reader).__module__
     ome = None
     try:
         with warnings.catch_warnings():
@@ -283,22 +331,45 @@ def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
             ome = raw
     except Exception:  # metadata parsing must never stop reading the pixels
         ome = None
-    if ome is not None:
-        _from_ome(meta, ome, img.current_scene_index)
-    else:
-        dims = img.dims
-        _from_tiff(meta, path, (int(dims.Z), int(dims.Y), int(dims.X)))
+    dims = img.dims
     names = list(img.channel_names) if img.channel_names else None
+    return _metadata_from(
+        path,
+        ome,
+        img.current_scene_index,
+        (int(dims.Z), int(dims.Y), int(dims.X)),
+        names,
+        np.dtype(img.dtype),
+        type(img.reader).__module__,
+    )
+
+
+def _metadata_from(
+    path: Path,
+    ome: OME | ome_xml.OME | None,
+    scene: int,
+    zyx: tuple[int, ...],
+    channel_names: list[str] | None,
+    dtype: np.dtype[Any],
+    reader: str,
+) -> AcquisitionMetadata:
+    """The metadata of either reading path, from the OME-XML or else the TIFF tags and log."""
+    meta = AcquisitionMetadata()
+    if ome is not None:
+        _from_ome(meta, ome, scene)
+    else:
+        _from_tiff(meta, path, (int(zyx[0]), int(zyx[1]), int(zyx[2])))
+    names = channel_names
     if names and meta.channel_names.missing:
         generic = all(n.startswith("Channel:") for n in names)
         meta.channel_names = MetadataValue(names, None if generic else f"{reader}: channel names")
-    dtype = np.dtype(img.dtype)
     if meta.bit_depth.missing and dtype.kind in "ui":
         meta.bit_depth = MetadataValue(int(dtype.itemsize * 8), "pixel type")
     return meta
 
 
-def _from_ome(meta: AcquisitionMetadata, ome: OME, scene: int) -> None:
+def _from_ome(meta: AcquisitionMetadata, ome: Any, scene: int) -> None:
+    """Fill ``meta`` from OME metadata: an ``ome_types.OME`` (bioio) or an :class:`ome_xml.OME` (TIFF fast path)."""
     image = ome.images[min(scene, len(ome.images) - 1)]
     px = image.pixels
     sizes = []
@@ -381,161 +452,6 @@ def _to_nm(value: float | None, unit: object) -> float | None:
     factor = {"nm": 1.0, "µm": 1e3, "um": 1e3, "m": 1e9, "Å": 0.1, "pm": 1e-3}
     name = str(getattr(unit, "value", unit) or "nm")
     return float(value) * factor.get(name, 1.0)
-
-
-def write_ome_tiff(
-    path: str | Path,
-    data: npt.ArrayLike,
-    voxel_size_um: tuple[float, float, float] | None = None,
-    channel_names: list[str] | None = None,
-    wavelength_ex_nm: list[float | None] | None = None,
-    wavelength_em_nm: list[float | None] | None = None,
-    na: float | None = None,
-    immersion: str | None = None,
-    immersion_index: float | None = None,
-    modality: str | None = None,
-    overwrite: bool = False,
-) -> Path:
-    """Write a (C, Z, Y, X) array as a zlib-compressed OME-TIFF with acquisition metadata.
-
-    ``modality`` uses this package's names (widefield, confocal, spinning_disk, multiphoton).
-    Refuses to overwrite an existing file unless ``overwrite`` is True.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to write; its folder is created if needed.
-    data : array_like
-        (C, Z, Y, X) pixels of a type OME-TIFF can hold: (u)int8/16/32, float32/64, complex64/128
-        or bool.
-    voxel_size_um : tuple of 3 float, optional
-        (z, y, x) voxel size in µm.
-    channel_names : list of str, optional
-        One name per channel.
-    wavelength_ex_nm, wavelength_em_nm : list of float or None, optional
-        Excitation and emission wavelength per channel in nm (``None`` where unknown).
-    na : float, optional
-        Numerical aperture of the objective.
-    immersion : str, optional
-        Immersion medium by OME name (oil, water, air, glycerol, ...).
-    immersion_index : float, optional
-        Refractive index of the immersion medium.
-    modality : {"widefield", "confocal", "spinning_disk", "multiphoton"}, optional
-        Imaging modality, written as each channel's acquisition mode.
-    overwrite : bool, optional
-        Replace an existing file.
-
-    Returns
-    -------
-    Path
-        The written file.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
-    ValueError
-        If ``data`` is not 4-D, its pixel type has no OME equivalent, or ``modality`` is unknown.
-    """
-    import tifffile
-    from ome_types import model as om
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; choose another name or pass overwrite=True.")
-    data = np.asarray(data)
-    if data.ndim != 4:
-        raise ValueError(f"write_ome_tiff expects (C, Z, Y, X) data, got shape {data.shape}.")
-    c, z, y, x = data.shape
-    mode_names = {
-        "widefield": "WideField",
-        "confocal": "LaserScanningConfocalMicroscopy",
-        "spinning_disk": "SpinningDiskConfocal",
-        "multiphoton": "MultiPhotonMicroscopy",
-    }
-    if modality is not None and modality not in mode_names:
-        raise ValueError(f"modality must be one of {', '.join(mode_names)}, not {modality!r}.")
-    pixel_type = _OME_PIXEL_TYPE.get(data.dtype.name)
-    if pixel_type is None:
-        raise ValueError(
-            f"write_ome_tiff cannot store {data.dtype} pixels; use one of {', '.join(_OME_PIXEL_TYPE)}."
-        )
-    channels = []
-    for i in range(c):
-        kw: dict[str, Any] = {"id": f"Channel:0:{i}", "samples_per_pixel": 1}
-        if channel_names:
-            kw["name"] = channel_names[i]
-        ex_i = wavelength_ex_nm[i] if wavelength_ex_nm else None
-        em_i = wavelength_em_nm[i] if wavelength_em_nm else None
-        if ex_i is not None:
-            kw["excitation_wavelength"] = float(ex_i)
-        if em_i is not None:
-            kw["emission_wavelength"] = float(em_i)
-        if modality:
-            kw["acquisition_mode"] = mode_names[modality]
-        channels.append(om.Channel(**kw))
-    px_kw: dict[str, Any] = {}
-    if voxel_size_um is not None:
-        px_kw.update(
-            physical_size_z=float(voxel_size_um[0]),
-            physical_size_y=float(voxel_size_um[1]),
-            physical_size_x=float(voxel_size_um[2]),
-        )
-    pixels = om.Pixels(
-        id="Pixels:0",
-        dimension_order=om.Pixels_DimensionOrder.XYZCT,
-        type=om.PixelType(pixel_type),
-        size_c=c,
-        size_z=z,
-        size_y=y,
-        size_x=x,
-        size_t=1,
-        channels=channels,
-        tiff_data_blocks=[om.TiffData(plane_count=c * z)],
-        **px_kw,
-    )
-    image_kw: dict[str, Any] = {"id": "Image:0", "name": path.stem, "pixels": pixels}
-    instruments = []
-    if na is not None or immersion is not None:
-        obj_kw: dict[str, Any] = {"id": "Objective:0:0"}
-        if na is not None:
-            obj_kw["lens_na"] = float(na)
-        if immersion is not None:
-            obj_kw["immersion"] = immersion.capitalize()
-        instruments.append(om.Instrument(id="Instrument:0", objectives=[om.Objective(**obj_kw)]))
-        settings_kw: dict[str, Any] = {"id": "Objective:0:0"}
-        if immersion_index is not None:
-            settings_kw["refractive_index"] = float(immersion_index)
-        image_kw["objective_settings"] = om.ObjectiveSettings(**settings_kw)
-        image_kw["instrument_ref"] = om.InstrumentRef(id="Instrument:0")
-    ome = om.OME(images=[om.Image(**image_kw)], instruments=instruments, creator="napari-microscope-qc")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = _io.BytesIO()
-    tifffile.imwrite(
-        buf,
-        data,
-        description=ome.to_xml(),
-        photometric="minisblack",
-        compression="zlib",
-        metadata=None,
-    )
-    return atomic_write(path, buf.getvalue())
-
-
-#: OME pixel type of each numpy dtype OME-TIFF can hold (OME names floats "float" and "double").
-_OME_PIXEL_TYPE = {
-    "int8": "int8",
-    "int16": "int16",
-    "int32": "int32",
-    "uint8": "uint8",
-    "uint16": "uint16",
-    "uint32": "uint32",
-    "float32": "float",
-    "float64": "double",
-    "complex64": "complex",
-    "complex128": "double-complex",
-    "bool": "bit",
-}
 
 
 @functools.cache

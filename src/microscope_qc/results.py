@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from microscope_qc.errors import QCError
 from microscope_qc.instrument import Setting
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# numpy is imported where it is used: the command line imports this module to build its parser
 
 __all__ = [
     "Metric",
@@ -50,6 +52,8 @@ class AnalysisCancelled(RuntimeError):
 
 def _clean(value: Any) -> Any:
     """Make a value JSON-safe: numpy scalars to Python, NaN/inf to None."""
+    import numpy as np
+
     if isinstance(value, (np.floating, float)):
         value = float(value)
         return value if math.isfinite(value) else None
@@ -313,6 +317,8 @@ def robust_summary(values: Iterable[float]) -> tuple[float, float, float, int]:
     n : int
         The number of finite values.
     """
+    import numpy as np
+
     x = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=float)
     x = x[np.isfinite(x)]
     n = x.size

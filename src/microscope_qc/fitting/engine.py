@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,10 +116,10 @@ def _lm(
     max_iter: int,
     tol: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]:
-    """Batched, bounded Levenberg–Marquardt. Returns params, model, jacobian, iterations, converged."""
+    """Batched, bounded Levenberg–Marquardt. Returns params, model, Jacobian (B, P, N), iterations, converged."""
     b, p_count = p0.shape
     p = np.clip(p0, lo, hi)
-    f, J = model.value_and_jacobian(coords, p)
+    f, J = model.value_and_jacobian_t(coords, p)
     cost = np.einsum("bn,bn->b", weights, (data - f) ** 2)
     lam = np.full(b, 1e-3)
     iters = np.zeros(b, dtype=int)
@@ -127,10 +130,13 @@ def _lm(
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
-        Ji, wi, ri = J[idx], weights[idx], data[idx] - f[idx]
-        JtW = np.swapaxes(Ji * wi[..., None], 1, 2)
-        H = JtW @ Ji
-        g = np.einsum("bpn,bn->bp", JtW, ri)
+        everyone = idx.size == b  # index nothing then: a copy of the (B, P, N) Jacobian costs time and memory
+        Ji, wi = (J, weights) if everyone else (J[idx], weights[idx])
+        ri = data - f if everyone else data[idx] - f[idx]
+        JtW = Ji * wi[:, None, :]  # (B, P, N)
+        H = JtW @ np.swapaxes(Ji, 1, 2)
+        g = (JtW @ ri[..., None])[..., 0]
+        del JtW, Ji, ri  # before the next Jacobian is built
         diagH = np.diagonal(H, axis1=1, axis2=2)
         damp = lam[idx, None, None] * (diagH[:, :, None] * eye + 1e-12 * eye)
         try:
@@ -140,13 +146,19 @@ def _lm(
                 [np.linalg.lstsq(h + dm, gg, rcond=None)[0] for h, dm, gg in zip(H, damp, g, strict=True)]
             )
         p_new = np.clip(p[idx] + step, lo[idx], hi[idx])
-        f_new, J_new = model.value_and_jacobian(coords, p_new)
-        cost_new = np.einsum("bn,bn->b", wi, (data[idx] - f_new) ** 2)
+        f_new, J_new = model.value_and_jacobian_t(coords, p_new)
+        cost_new = np.einsum("bn,bn->b", wi, ((data if everyone else data[idx]) - f_new) ** 2)
         better = np.isfinite(cost_new) & (cost_new <= cost[idx])
         acc = idx[better]
         rel = (cost[acc] - cost_new[better]) / np.maximum(cost[acc], 1e-300)
         step_small = np.all(np.abs(p_new[better] - p[acc]) <= tol * (np.abs(p[acc]) + tol), axis=1)
-        p[acc], f[acc], J[acc], cost[acc] = p_new[better], f_new[better], J_new[better], cost_new[better]
+        if everyone and better.all():  # every spot moves: take the new arrays as they are
+            p, f, J, cost = p_new, f_new, J_new, cost_new
+        elif better.all():
+            p[acc], f[acc], J[acc], cost[acc] = p_new, f_new, J_new, cost_new
+        else:
+            p[acc], f[acc], J[acc], cost[acc] = p_new[better], f_new[better], J_new[better], cost_new[better]
+        del f_new, J_new
         lam[acc] = np.maximum(lam[acc] / 3.0, 1e-9)
         rej = idx[~better]
         lam[rej] = lam[rej] * 4.0
@@ -158,6 +170,50 @@ def _lm(
         active[acc[done | step_small]] = False
         active[stalled] = False
     return p, f, J, iters, converged
+
+
+#: spots × pixels from which a batch's iterations are shared out over threads: numpy releases
+#: the GIL in its array arithmetic, and spots are fitted independently, so the result is the same
+_THREADED_SIZE = 100_000
+
+
+@functools.cache
+def _pool() -> tuple[ThreadPoolExecutor, int]:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    workers = max(1, min(cores, 4))
+    return ThreadPoolExecutor(workers, thread_name_prefix="microscope-qc-fit"), workers
+
+
+def _lm_threads(
+    model: GaussianModel,
+    coords: FloatArray,
+    data: FloatArray,
+    weights: FloatArray,
+    p0: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    max_iter: int,
+    tol: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]:
+    """:func:`_lm` on parts of the batch in parallel threads (spots are independent: same result)."""
+    b, n = data.shape
+    pool, workers = _pool()
+    parts = min(workers, b)
+    if parts < 2 or b * n < _THREADED_SIZE:
+        return _lm(model, coords, data, weights, p0, lo, hi, max_iter, tol)
+    edges = np.linspace(0, b, parts + 1).astype(int)
+    slices = [slice(int(a), int(z)) for a, z in zip(edges[:-1], edges[1:], strict=True)]
+    done = list(
+        pool.map(
+            lambda s: _lm(model, coords, data[s], weights[s], p0[s], lo[s], hi[s], max_iter, tol),
+            slices,
+        )
+    )
+    p, f, J, iters, conv = (np.concatenate([d[i] for d in done]) for i in range(5))
+    return p, f, J, iters, conv
 
 
 def fit_gaussians(
@@ -233,22 +289,21 @@ def fit_gaussians(
     if p0 is None:
         p0 = model.initial_guess(data, shape, sigma_guess, None if mask is None else w)
     lo, hi = bounds if bounds is not None else model.bounds(shape, b)
-    p, f, J, iters, conv = _lm(model, coords, data, w, p0, lo, hi, max_iter, tol)
+    p, f, J, iters, conv = _lm_threads(model, coords, data, w, p0, lo, hi, max_iter, tol)
     noise = None
     if weighted:
-        JtJ = np.swapaxes(J * w[..., None], 1, 2) @ J
+        JtJ = (J * w[:, None, :]) @ np.swapaxes(J, 1, 2)
         try:
             inv = np.linalg.inv(JtJ)
         except np.linalg.LinAlgError:
             inv = np.linalg.pinv(JtJ)
-        leverage = np.einsum("bnp,bpq,bnq->bn", J, inv, J) * w
+        leverage = np.einsum("bpn,bpn->bn", J, inv @ J) * w  # diagonal of J (JᵀWJ)⁻¹ Jᵀ
         noise = NoiseModel.from_residuals(data - f, f, m, leverage, pooled=pool_noise)
         w = m / noise.variance(f)
-        p, f, J, iters2, conv = _lm(model, coords, data, w, p, lo, hi, max_iter, tol)
+        p, f, J, iters2, conv = _lm_threads(model, coords, data, w, p, lo, hi, max_iter, tol)
         iters = iters + iters2
     resid = data - f
-    JtW = np.swapaxes(J * w[..., None], 1, 2)
-    H = JtW @ J
+    H = (J * w[:, None, :]) @ np.swapaxes(J, 1, 2)
     n_eff = m.sum(1)
     chi2 = np.einsum("bn,bn->b", w, resid**2) / np.maximum(n_eff - model.n_params, 1)
     finv = np.full_like(H, np.nan)

@@ -133,7 +133,31 @@ class GaussianModel:
         value : numpy.ndarray of float64
             (B, N) model values.
         jacobian : numpy.ndarray of float64
-            (B, N, P) derivatives with respect to each parameter.
+            (B, N, P) derivatives with respect to each parameter (a view of
+            :meth:`value_and_jacobian_t`'s array).
+        """
+        value, jac_t = self.value_and_jacobian_t(coords, params)
+        return value, np.swapaxes(jac_t, 1, 2)
+
+    def value_and_jacobian_t(self, coords: FloatArray, params: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Model (B, N) and the transposed Jacobian (B, P, N), contiguous: one row per parameter.
+
+        The fitting engine's layout: each parameter's derivatives are written in one contiguous
+        pass, and ``J W Jᵀ`` is one BLAS product per spot.
+
+        Parameters
+        ----------
+        coords : numpy.ndarray of float64
+            (N, d) coordinates.
+        params : numpy.ndarray of float64
+            (B, P) parameter vectors.
+
+        Returns
+        -------
+        value : numpy.ndarray of float64
+            (B, N) model values.
+        jacobian : numpy.ndarray of float64
+            (B, P, N) derivatives with respect to each parameter.
         """
         d = self.ndim
         b = params.shape[0]
@@ -155,14 +179,15 @@ class GaussianModel:
             w.append(acc)
         q = w[0] * w[0]
         for k in range(1, d):
-            q = q + w[k] * w[k]
-        g = np.exp(-0.5 * q)
+            q += w[k] * w[k]
+        # every row of the Jacobian is written in place: fewer (B, N) temporaries, same arithmetic
+        jac = np.empty((b, self.n_params, n))
+        q *= -0.5
+        g = np.exp(q, out=jac[:, 0])
         A = params[:, 0, None]
         Ag = A * g
         value = params[:, 1, None] + Ag
-        jac = np.empty((b, n, self.n_params))
-        jac[..., 0] = g
-        jac[..., 1] = 1.0
+        jac[:, 1] = 1.0
         for m in range(d):  # ∂f/∂c_m = A g (L w)_m
             acc = None
             for k in range(m + 1):
@@ -170,9 +195,12 @@ class GaussianModel:
                     term = lvals[(m, k)] * w[k]
                     acc = term if acc is None else acc + term
             assert acc is not None  # L_mm is a parameter of every model
-            jac[..., 2 + m] = Ag * acc
+            np.multiply(Ag, acc, out=jac[:, 2 + m])
+        minus_Ag = -Ag
         for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True)):  # ∂f/∂L_rc = −A g w_c d_r
-            jac[..., 2 + d + k] = -Ag * w[c] * diff[r]
+            row = jac[:, 2 + d + k]
+            np.multiply(minus_Ag, w[c], out=row)
+            row *= diff[r]
         return value, jac
 
     def value(self, coords: FloatArray, params: FloatArray) -> FloatArray:

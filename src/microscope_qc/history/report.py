@@ -228,7 +228,6 @@ class PeriodReport:
         key = (measurement, metric)
         draw_trend(ax, self.series[key], metric, self.thresholds.get(key), self.drift.get(key), measurement)
         ax.set_title(_title(measurement, metric), fontsize=9)
-        fig.tight_layout()
         return fig
 
     def figures(self) -> list[tuple[str, bytes]]:

@@ -10,10 +10,13 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from microscope_qc.io import ImageData
-from microscope_qc.results import ProgressCallback, Result
+from microscope_qc.results import Result
+
+if TYPE_CHECKING:
+    from microscope_qc.io import ImageData
+    from microscope_qc.results import ProgressCallback
 
 __all__ = ["CommandLine", "ResultT"]
 

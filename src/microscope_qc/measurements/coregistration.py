@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, SupportsInt, cast
+from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
-import numpy as np
-import numpy.typing as npt
-
-from microscope_qc.analysis.coregistration import (
-    CoregistrationResult,
-    CoregistrationSettings,
-    analyze_coregistration,
-)
-from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.options import (
     add_settings_arguments,
@@ -25,11 +16,51 @@ from microscope_qc.measurements.options import (
     settings_values_from_args,
 )
 from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
-from microscope_qc.report.coregistration import coregistration_figures, write_models
 from microscope_qc.report.labels import COREGISTRATION_LABELS
-from microscope_qc.results import AnalysisError, ProgressCallback
+from microscope_qc.results import AnalysisError
 
-__all__ = ["run_coregistration", "read_positions_csv"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from microscope_qc.analysis.coregistration import CoregistrationResult, CoregistrationSettings
+    from microscope_qc.io import ImageData
+    from microscope_qc.report import Figure
+    from microscope_qc.results import ProgressCallback
+
+__all__ = [
+    "run_coregistration",
+    "read_positions_csv",
+    "analyze_coregistration",
+    "coregistration_figures",
+    "coregistration_settings",
+]
+
+
+# numpy, the analysis and the figures are imported when first used, not with the registry:
+# building the command line's parser needs only the settings (docs/architecture.md).
+
+
+def analyze_coregistration(*args: Any, **kwargs: Any) -> CoregistrationResult:
+    """Call :func:`microscope_qc.analysis.coregistration.analyze_coregistration` (imported on the first call)."""
+    from microscope_qc.analysis.coregistration import analyze_coregistration as analyze
+
+    return analyze(*args, **kwargs)
+
+
+def coregistration_figures(result: CoregistrationResult) -> Sequence[Figure]:
+    """Call :func:`microscope_qc.report.coregistration.coregistration_figures` (imports matplotlib on the first call)."""
+    from microscope_qc.report.coregistration import coregistration_figures as figures
+
+    return figures(result)
+
+
+def coregistration_settings() -> type[CoregistrationSettings]:
+    """The co-registration settings class (importing it imports the co-registration analysis)."""
+    from microscope_qc.analysis.coregistration import CoregistrationSettings
+
+    return CoregistrationSettings
+
 
 _POSITIONS_EXAMPLE = "e.g. a header line 'z,y,x,channel' then rows like '20,105.5,230,0'"
 
@@ -54,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--separate-channels", action="store_true", help="each FILE is one channel of the same field"
     )
-    add_settings_arguments(parser, CoregistrationSettings, "co-registration analysis")
+    add_settings_arguments(parser, coregistration_settings(), "co-registration analysis")
 
 
 def read_positions_csv(
@@ -81,6 +112,7 @@ def read_positions_csv(
         If the file is missing, unreadable, empty, lacks y and x columns, holds a value that
         is not a number (or not a whole channel number), or a channel not analysed.
     """
+    import numpy as np
     import pandas as pd
 
     path = Path(path)
@@ -159,6 +191,10 @@ def run_coregistration(
         If the channel files differ in shape, the positions file is unusable, or the analysis
         cannot be done.
     """
+    import numpy as np
+
+    from microscope_qc.analysis.coregistration import CoregistrationSettings
+
     if len(images) > 1:
         shapes = {im.shape[1:] for im in images}
         if len(shapes) != 1:
@@ -204,6 +240,8 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
 def _after_export(result: CoregistrationResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not result.models:
         return {}
+    from microscope_qc.report.coregistration import write_models
+
     return {"registration": write_models(result, out_dir / "registration.json", overwrite=args.overwrite)}
 
 
@@ -223,7 +261,7 @@ COREGISTRATION = Measurement(
     title="Chromatic co-registration (QUAREP WG4)",
     summary="Shifts between channels from multi-colour beads, MetroloJ_QC ratio, field-dependent registration model.",
     analyze=analyze_coregistration,
-    settings_type=CoregistrationSettings,
+    settings=coregistration_settings,
     inputs=(InputKind.MULTICHANNEL, InputKind.ZSTACK, InputKind.IMAGE_2D),
     item_table="beads",
     figures=coregistration_figures,

@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from microscope_qc.measurements.command_line import CommandLine, ResultT
-from microscope_qc.report import Figure
 from microscope_qc.report.labels import Label
+
+if TYPE_CHECKING:
+    from microscope_qc.report import Figure
 
 __all__ = ["InputKind", "Sample", "CommandLine", "Measurement"]
 
@@ -92,6 +94,10 @@ class Measurement(Generic[ResultT]):
 
     The type parameter is the measurement's result type: its analysis returns it and its
     figures and command-line hooks accept it.
+
+    An entry is cheap to import: ``analyze`` and ``figures`` are functions that import the
+    analysis and the plotting code when first called, and ``settings`` returns the settings
+    class when asked, so that ``microscope-qc --help`` loads neither (docs/architecture.md).
     """
 
     name: str
@@ -99,7 +105,8 @@ class Measurement(Generic[ResultT]):
     summary: str
     #: ``analyze(data, settings, ...) -> Result``: the function the CLI and the widget both call
     analyze: Callable[..., ResultT]
-    settings_type: type
+    #: ``settings()`` returns the settings dataclass (:attr:`settings_type`)
+    settings: Callable[[], type]
     inputs: tuple[InputKind, ...]
     #: the per-item table (e.g. "beads"), written as ``<item_table>.csv``; None if there is none
     item_table: str | None
@@ -117,3 +124,8 @@ class Measurement(Generic[ResultT]):
     #: the Methods sentence of a period report, from the summary of those metrics
     #: (``{metric: {"median", "min", "max", "n", ...}}``); None when it has nothing to say
     methods_sentence: Callable[[Mapping[str, Mapping[str, Any]]], str | None] | None = None
+
+    @property
+    def settings_type(self) -> type:
+        """The analysis settings dataclass (its ``setting(...)`` fields are the user's options)."""
+        return self.settings()

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-
-from microscope_qc.analysis.field import (
-    FieldResult,
-    FieldSettings,
-    analyze_field,
-    combine_flats,
-    describe_shapes,
-    mask_from_shapes,
-    polygon_from_shape,
-)
 from microscope_qc.instrument import Setting, Source
-from microscope_qc.io import ImageData, read_image
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.options import (
     add_settings_arguments,
@@ -30,11 +16,53 @@ from microscope_qc.measurements.options import (
     settings_values_from_args,
 )
 from microscope_qc.measurements.sample_files import FLAT_SAMPLES
-from microscope_qc.report.field import field_figures, write_flat_field
 from microscope_qc.report.labels import FIELD_LABELS
-from microscope_qc.results import AnalysisError, ProgressCallback
+from microscope_qc.results import AnalysisError
 
-__all__ = ["field_settings_from_args", "run_field", "parse_region_spec", "read_shapes_csv"]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from microscope_qc.analysis.field import FieldResult, FieldSettings
+    from microscope_qc.io import ImageData
+    from microscope_qc.report import Figure
+    from microscope_qc.results import ProgressCallback
+
+__all__ = [
+    "field_settings_from_args",
+    "run_field",
+    "parse_region_spec",
+    "read_shapes_csv",
+    "analyze_field",
+    "field_figures",
+    "field_settings",
+]
+
+
+# numpy, pandas, the analysis and the figures are imported when first used, not with the
+# registry: building the command line's parser needs only the settings (docs/architecture.md).
+
+
+def analyze_field(*args: Any, **kwargs: Any) -> FieldResult:
+    """Call :func:`microscope_qc.analysis.field.analyze_field` (imported on the first call)."""
+    from microscope_qc.analysis.field import analyze_field as analyze
+
+    return analyze(*args, **kwargs)
+
+
+def field_figures(result: FieldResult) -> Sequence[Figure]:
+    """Call :func:`microscope_qc.report.field.field_figures` (matplotlib is imported on the first call)."""
+    from microscope_qc.report.field import field_figures as figures
+
+    return figures(result)
+
+
+def field_settings() -> type[FieldSettings]:
+    """The field-illumination settings class, :class:`~microscope_qc.analysis.field.FieldSettings`."""
+    from microscope_qc.analysis.field import FieldSettings
+
+    return FieldSettings
+
 
 _SHAPES_COLUMNS = ("index", "shape-type", "vertex-index")
 
@@ -72,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write flat_field.tif (divide images by it to correct them)",
     )
-    add_settings_arguments(parser, FieldSettings, "field analysis")
+    add_settings_arguments(parser, field_settings(), "field analysis")
 
 
 def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
@@ -88,8 +116,9 @@ def field_settings_from_args(args: argparse.Namespace) -> FieldSettings:
     FieldSettings
         The settings; the pixel size (for distances in µm) is the lateral ``--voxel-size``.
     """
-    return FieldSettings(
-        **settings_values_from_args(FieldSettings, args),
+    settings_type = field_settings()
+    return settings_type(
+        **settings_values_from_args(settings_type, args),
         pixel_size_um=(args.voxel_size[2] if args.voxel_size else None),
     )
 
@@ -116,6 +145,10 @@ def read_shapes_csv(path: str | Path) -> list[npt.NDArray[np.float64]]:
         If the file cannot be read, holds no shapes, has non-numeric vertices, or a shape that
         is not an area.
     """
+    import pandas as pd
+
+    from microscope_qc.analysis.field import polygon_from_shape
+
     path = Path(path)
     try:
         table = pd.read_csv(path)
@@ -166,6 +199,8 @@ def parse_region_spec(text: str, option: str = "--roi") -> list[npt.NDArray[np.f
     AnalysisError
         If the SPEC is neither a valid rectangle nor a readable Shapes CSV.
     """
+    import numpy as np
+
     example = f"e.g. {option} 100,100,400,400 or {option} shapes.csv"
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) == 4:
@@ -221,6 +256,8 @@ def check_field_args(args: argparse.Namespace) -> None:
 def _mask_from_args(
     args: argparse.Namespace, shape_yx: tuple[int, int]
 ) -> tuple[np.ndarray | None, str, str]:
+    from microscope_qc.analysis.field import describe_shapes, mask_from_shapes
+
     if not hasattr(args, "roi_polygons"):
         check_field_args(args)
     include, exclude = args.roi_polygons, args.exclude_polygons
@@ -260,6 +297,11 @@ def run_field(
     AnalysisError
         If the options, the dark image, the mask or the data cannot be used.
     """
+    import numpy as np
+
+    from microscope_qc.analysis.field import analyze_field, combine_flats
+    from microscope_qc.io import read_image
+
     planes = [np.asarray(im.data) for im in images]
     data = planes[0] if len(planes) == 1 else combine_flats(planes, args.combine or "mean")
     dark = None
@@ -298,6 +340,8 @@ def _jobs(args: argparse.Namespace) -> list[list[Path]]:
 def _after_export(result: FieldResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
     if not args.flat_field:
         return {}
+    from microscope_qc.report.field import write_flat_field
+
     return {"flat_field": write_flat_field(result, out_dir / "flat_field.tif", overwrite=args.overwrite)}
 
 
@@ -317,7 +361,7 @@ FIELD = Measurement(
     title="Field illumination / flatness (QUAREP WG3)",
     summary="MetroloJ_QC and microscope-metrics compatible flatness, illumination model, dust map, flat-field image.",
     analyze=analyze_field,
-    settings_type=FieldSettings,
+    settings=field_settings,
     inputs=(InputKind.IMAGE_2D, InputKind.MULTICHANNEL),
     item_table="profiles",
     figures=field_figures,

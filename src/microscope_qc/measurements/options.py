@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import MicroscopeSettings, Modality, settings_from_metadata
-from microscope_qc.io import AcquisitionMetadata
 from microscope_qc.setting_spec import UserSetting, check_value, user_settings
 
 if TYPE_CHECKING:
+    from microscope_qc.io import AcquisitionMetadata
     from microscope_qc.profiles import InstrumentProfile
     from microscope_qc.results import Limits
 

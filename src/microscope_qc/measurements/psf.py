@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf
-from microscope_qc.io import ImageData
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.options import (
     add_settings_arguments,
@@ -18,10 +16,39 @@ from microscope_qc.measurements.options import (
 )
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
-from microscope_qc.report.psf import psf_figures
-from microscope_qc.results import ProgressCallback
 
-__all__ = ["run_psf"]
+if TYPE_CHECKING:
+    from microscope_qc.analysis.psf import PSFResult, PSFSettings
+    from microscope_qc.io import ImageData
+    from microscope_qc.report import Figure
+    from microscope_qc.results import ProgressCallback
+
+__all__ = ["run_psf", "analyze_psf", "psf_figures", "psf_settings"]
+
+
+# The analysis and the figures are imported when first used, not with the registry: building
+# the command line's parser needs only the settings (see docs/architecture.md).
+
+
+def analyze_psf(*args: Any, **kwargs: Any) -> PSFResult:
+    """Call :func:`microscope_qc.analysis.psf.analyze_psf` (imported on the first call)."""
+    from microscope_qc.analysis.psf import analyze_psf as analyze
+
+    return analyze(*args, **kwargs)
+
+
+def psf_figures(result: PSFResult) -> Sequence[Figure]:
+    """Call :func:`microscope_qc.report.psf.psf_figures` (matplotlib is imported on the first call)."""
+    from microscope_qc.report.psf import psf_figures as figures
+
+    return figures(result)
+
+
+def psf_settings() -> type[PSFSettings]:
+    """The PSF settings class, :class:`~microscope_qc.analysis.psf.PSFSettings`."""
+    from microscope_qc.analysis.psf import PSFSettings
+
+    return PSFSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument_group("beads").add_argument(
         "--bead-diameter", type=float, metavar="UM", help="bead diameter in µm (for the size correction)"
     )
-    add_settings_arguments(parser, PSFSettings, "PSF analysis")
+    add_settings_arguments(parser, psf_settings(), "PSF analysis")
 
 
 def run_psf(
@@ -64,6 +91,8 @@ def run_psf(
     AnalysisError
         If the analysis cannot be done.
     """
+    from microscope_qc.analysis.psf import PSFSettings
+
     image = images[0]
     ms = microscope_settings(image.metadata, image.shape[0], overrides_from_args(args), args)
     settings = PSFSettings(microscope=ms, **settings_values_from_args(PSFSettings, args))
@@ -91,7 +120,7 @@ PSF = Measurement(
     title="PSF / resolution from beads (QUAREP WG5)",
     summary="Lateral and axial FWHM of sub-resolution beads, field maps, tilt and curvature.",
     analyze=analyze_psf,
-    settings_type=PSFSettings,
+    settings=psf_settings,
     inputs=(InputKind.ZSTACK,),
     item_table="beads",
     figures=psf_figures,

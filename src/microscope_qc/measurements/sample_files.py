@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from microscope_qc import samples
-from microscope_qc.io import write_ome_tiff
 from microscope_qc.measurements.entry import Sample
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# the samples, numpy and the OME-TIFF writer load when a sample is made or written, not when the
+# registry is imported (``microscope-qc --help`` lists the samples)
 
 __all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES"]
 
@@ -33,6 +36,8 @@ def _write_stack_with_truth(
     path: Path, data: Any, truth: pd.DataFrame, overwrite: bool, **metadata: Any
 ) -> list[Path]:
     """An oil-immersion bead stack as OME-TIFF with its metadata, and its truth table beside it."""
+    from microscope_qc.io import write_ome_tiff
+
     write_ome_tiff(path, data, immersion="oil", overwrite=overwrite, **metadata)
     truth_path = path.with_name(_stem(path) + "_truth.csv")
     truth.to_csv(truth_path, index=False)
@@ -105,6 +110,8 @@ def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[
     FileExistsError
         If a file exists and ``overwrite`` is False.
     """
+    from microscope_qc.io import write_ome_tiff
+
     write_ome_tiff(path, sample.data[None, None], channel_names=["flat"], overwrite=overwrite)
     written = [path]
     if sample.dark is not None:
@@ -116,21 +123,27 @@ def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[
     return [*written, truth]
 
 
-def _seeded(make: _SeededMaker[_T_co]) -> Callable[[int | None], _T_co]:
-    return lambda seed: make() if seed is None else make(seed=seed)
+def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
+    """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
+
+    def make(seed: int | None) -> _T_co:
+        build = maker()
+        return build() if seed is None else build(seed=seed)
+
+    return make
 
 
 BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
     Sample(
         "psf-beads",
         "Bead z-stack with a known PSF (24 beads)",
-        _seeded(samples.psf_beads_sample),
+        _seeded(lambda: samples.psf_beads_sample),
         write_beads,
     ),
     Sample(
         "psf-aberrated",
         "Aberrated bead z-stack: astigmatism, tilt, field curvature",
-        _seeded(samples.psf_aberrated_sample),
+        _seeded(lambda: samples.psf_aberrated_sample),
         write_beads,
     ),
 )
@@ -138,14 +151,14 @@ FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
     Sample(
         "flat-field",
         "Flat field with dark image, known illumination and dust",
-        _seeded(samples.flat_field_sample),
+        _seeded(lambda: samples.flat_field_sample),
         write_flat,
         aliases=("flat",),
     ),
     Sample(
         "flat-field-misaligned",
         "Flat field, badly misaligned illumination",
-        _seeded(samples.flat_field_misaligned_sample),
+        _seeded(lambda: samples.flat_field_misaligned_sample),
         write_flat,
         aliases=("flat-misaligned",),
     ),
@@ -154,7 +167,7 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
     Sample(
         "two-colour-beads",
         "Two-colour beads with known chromatic shifts, magnification and rotation",
-        _seeded(samples.coregistration_sample),
+        _seeded(lambda: samples.coregistration_sample),
         write_multicolour,
     ),
 )

@@ -63,7 +63,6 @@ def coregistration_figures(result: CoregistrationResult) -> list[Figure]:
         if sel.residual_x_um.notna().any():
             rs = _arrows(ax2, sel.x_um, sel.y_um, sel.residual_x_um, sel.residual_y_um, "#1b9e77")
             ax2.set_title(f"Residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
-        fig.tight_layout()
         caption = (
             f"Mean shift ({pair.shift_x_um * 1000:.1f}, {pair.shift_y_um * 1000:.1f}, {pair.shift_z_um * 1000:.1f}) nm, "
             f"{label('coregistration', 'n_matched').text.lower()}: {int(pair.n_matched)}. "

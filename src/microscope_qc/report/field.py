@@ -127,7 +127,6 @@ def _map_figure(chan: ChannelField, suffix: str, area: str = "") -> Figure:
     else:
         ax2.set_axis_off()
         ax2.set_title("No illumination model", fontsize=9)
-    fig.tight_layout()
     return Figure(
         "Iso-intensity map and centres" + suffix,
         figure_to_png(fig),
@@ -149,7 +148,6 @@ def _profile_figure(chan: ChannelField, suffix: str) -> Figure:
         if k == 0:
             ax.set_ylabel(f"Intensity ({display_unit('counts')})")
             ax.legend(fontsize=7)
-    fig.tight_layout()
     return Figure(
         "Profiles" + suffix, figure_to_png(fig), "Two diagonals and the two centre lines (MetroloJ_QC)."
     )
@@ -172,7 +170,6 @@ def _residual_figure(chan: ChannelField, residual: npt.NDArray[Any], suffix: str
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"Image / model − 1 ({display_unit('percent')})")
     n_defects = int(chan.defects.max()) if chan.defects is not None else 0
     ax.set_title(f"Residual; {label('field', 'defect_count').text.lower()} outlined: {n_defects}", fontsize=9)
-    fig.tight_layout()
     return Figure(
         "Residual after the illumination model" + suffix,
         figure_to_png(fig),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.report import Figure, figure_to_png
@@ -63,21 +64,38 @@ def _through_focus(chan: ChannelPSF, suffix: str) -> Figure:
     ax_w, ax_c = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     dz, valid = tf["dz_um"], tf["valid"]
     zf = np.linspace(np.nanmin(dz), np.nanmax(dz), 50)
+    alpha = 0.8 if dz.shape[0] == 1 else 0.3
+    # every bead in one artist per colour and kind: a figure's cost grows with its artists, not its points
+    points: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"x": [], "y": [], "cx": [], "cy": []}
+    curves: dict[str, list[np.ndarray]] = {"x": [], "y": [], "cx": [], "cy": []}
     for b in range(dz.shape[0]):
         ok = valid[b]
-        alpha = 0.8 if dz.shape[0] == 1 else 0.3
-        ax_w.plot(dz[b, ok], tf["fwhm_x_um"][b, ok], "o", ms=3, color="#d95f02", alpha=alpha)
-        ax_w.plot(dz[b, ok], tf["fwhm_y_um"][b, ok], "s", ms=3, color="#1b9e77", alpha=alpha)
-        for key, colour in (("coef_x", "#d95f02"), ("coef_y", "#1b9e77")):
+        points["x"].append((dz[b, ok], tf["fwhm_x_um"][b, ok]))
+        points["y"].append((dz[b, ok], tf["fwhm_y_um"][b, ok]))
+        for key, axis in (("coef_x", "x"), ("coef_y", "y")):
             c = tf[key][b]
             if np.isfinite(c).all():
                 var = np.clip(c[0] + c[1] * zf + c[2] * zf**2, 0, None)
-                ax_w.plot(zf, 2.3548 * np.sqrt(var), "-", lw=0.8, color=colour, alpha=alpha)
+                curves[axis].append(np.column_stack([zf, 2.3548 * np.sqrt(var)]))
         if ok.any():
-            x0 = np.nanmedian(tf["x_um"][b, ok])
-            y0 = np.nanmedian(tf["y_um"][b, ok])
-            ax_c.plot(dz[b, ok], tf["x_um"][b, ok] - x0, "-o", ms=2, color="#d95f02", alpha=alpha)
-            ax_c.plot(dz[b, ok], tf["y_um"][b, ok] - y0, "-s", ms=2, color="#1b9e77", alpha=alpha)
+            for axis, key in (("cx", "x_um"), ("cy", "y_um")):
+                path = np.column_stack([dz[b, ok], tf[key][b, ok] - np.nanmedian(tf[key][b, ok])])
+                curves[axis].append(path)
+                points[axis].append((path[:, 0], path[:, 1]))
+    for axis, ax, marker, colour in (
+        ("x", ax_w, "o", "#d95f02"),
+        ("y", ax_w, "s", "#1b9e77"),
+        ("cx", ax_c, "o", "#d95f02"),
+        ("cy", ax_c, "s", "#1b9e77"),
+    ):
+        if points[axis]:
+            xs = np.concatenate([p[0] for p in points[axis]])
+            ys = np.concatenate([p[1] for p in points[axis]])
+            ax.scatter(xs, ys, s=9 if axis in "xy" else 4, marker=marker, color=colour, alpha=alpha, lw=0)
+        if curves[axis]:
+            ax.add_collection(LineCollection(curves[axis], colors=colour, alpha=alpha, lw=0.8))
+    ax_w.autoscale_view()
+    ax_c.autoscale_view()
     ax_w.plot([], [], "o-", color="#d95f02", label="x")
     ax_w.plot([], [], "s-", color="#1b9e77", label="y")
     ax_w.set_xlabel("z − focus (µm)")
@@ -85,7 +103,6 @@ def _through_focus(chan: ChannelPSF, suffix: str) -> Figure:
     ax_w.legend(fontsize=7)
     ax_c.set_xlabel("z − focus (µm)")
     ax_c.set_ylabel("centre − its median (µm)")
-    fig.tight_layout()
     return Figure(
         "Through focus" + suffix,
         figure_to_png(fig),
@@ -155,7 +172,6 @@ def _profiles(chan: ChannelPSF, suffix: str) -> Figure:
         ax.set_title(f"averaged bead, xz ({chan.averaged_bead_count} beads)", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
     return Figure(
         "Profiles with fits" + suffix,
         figure_to_png(fig),
@@ -177,7 +193,6 @@ def _distributions(acc: pd.DataFrame, chan: ChannelPSF, suffix: str) -> Figure:
             ax.axvline(t, color="#1b9e77", ls="--", label=f"theory {t:.3f}")
         ax.set_xlabel(heading("psf", f"fwhm_{ax_name}_um"))
         ax.legend(fontsize=7)
-    fig.tight_layout()
     return Figure(
         "FWHM over accepted beads" + suffix,
         figure_to_png(fig),
@@ -201,7 +216,6 @@ def _maps(chan: ChannelPSF, acc: pd.DataFrame, suffix: str) -> Figure:
         ax.set_xticks([])
         ax.set_yticks([])
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=display_unit(label("psf", name).unit))
-    fig.tight_layout()
     fs = chan.focal_surface
     cap = "Linear interpolation between accepted beads (dots); blank outside their convex hull."
     if fs:

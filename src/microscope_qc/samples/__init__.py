@@ -4,38 +4,46 @@ Beads are rendered as 3D Gaussians sampled at voxel centres (the same model the 
 so the truth is exact), optionally elliptical and rotated (astigmatism), on a tilted and
 curved focal surface, with a smooth uneven background, Poisson shot noise, camera gain,
 offset and Gaussian read noise, and a few hot pixels.
+
+The names below load on first use (:mod:`microscope_qc._lazy`), so that listing the samples
+(``microscope-qc sample --help``) imports no numpy.
 """
 
 from __future__ import annotations
 
-from microscope_qc.samples.beads import (
-    BeadMetadata,
-    BeadSample,
-    BeadSampleSpec,
-    LayerDataTuple,
-    make_bead_stack,
-    napari_psf_aberrated,
-    napari_psf_beads,
-    psf_aberrated_sample,
-    psf_beads_sample,
-)
-from microscope_qc.samples.flats import (
-    FlatSample,
-    FlatSampleSpec,
-    flat_field_misaligned_sample,
-    flat_field_sample,
-    make_flat_field,
-    napari_flat_field,
-    napari_flat_field_misaligned,
-)
-from microscope_qc.samples.multicolour import (
-    ChannelTransform,
-    MulticolourSample,
-    coregistration_sample,
-    make_multicolour_beads,
-    napari_coregistration,
-    transform_points,
-)
+from typing import TYPE_CHECKING
+
+from microscope_qc._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from microscope_qc.samples.beads import (
+        BeadMetadata,
+        BeadSample,
+        BeadSampleSpec,
+        LayerDataTuple,
+        make_bead_stack,
+        napari_psf_aberrated,
+        napari_psf_beads,
+        psf_aberrated_sample,
+        psf_beads_sample,
+    )
+    from microscope_qc.samples.flats import (
+        FlatSample,
+        FlatSampleSpec,
+        flat_field_misaligned_sample,
+        flat_field_sample,
+        make_flat_field,
+        napari_flat_field,
+        napari_flat_field_misaligned,
+    )
+    from microscope_qc.samples.multicolour import (
+        ChannelTransform,
+        MulticolourSample,
+        coregistration_sample,
+        make_multicolour_beads,
+        napari_coregistration,
+        transform_points,
+    )
 
 __all__ = [
     "BeadSampleSpec",
@@ -61,3 +69,31 @@ __all__ = [
     "BeadMetadata",
     "LayerDataTuple",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "BeadMetadata": "beads",
+        "BeadSample": "beads",
+        "BeadSampleSpec": "beads",
+        "LayerDataTuple": "beads",
+        "make_bead_stack": "beads",
+        "napari_psf_aberrated": "beads",
+        "napari_psf_beads": "beads",
+        "psf_aberrated_sample": "beads",
+        "psf_beads_sample": "beads",
+        "FlatSample": "flats",
+        "FlatSampleSpec": "flats",
+        "flat_field_misaligned_sample": "flats",
+        "flat_field_sample": "flats",
+        "make_flat_field": "flats",
+        "napari_flat_field": "flats",
+        "napari_flat_field_misaligned": "flats",
+        "ChannelTransform": "multicolour",
+        "MulticolourSample": "multicolour",
+        "coregistration_sample": "multicolour",
+        "make_multicolour_beads": "multicolour",
+        "napari_coregistration": "multicolour",
+        "transform_points": "multicolour",
+    },
+)

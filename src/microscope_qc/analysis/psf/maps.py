@@ -130,7 +130,11 @@ def _average_bead(
     hxy: int,
     voxel: tuple[float, float, float],
 ) -> None:
-    """Sub-voxel aligned average of accepted beads (background removed, normalised), via Fourier shifts."""
+    """Sub-voxel aligned average of accepted beads (background removed, normalised), via Fourier shifts.
+
+    The beads are boxed, shifted and summed a chunk at a time, so memory stays near one chunk of
+    boxes whatever the number of beads.
+    """
     dz, dy, dx = voxel
     acc = table[accepted]
     zc = acc["z_um"].to_numpy() / dz
@@ -142,20 +146,29 @@ def _average_bead(
     if zc.size == 0:
         return
     zi, yi, xi = np.rint(zc).astype(int), np.rint(yc).astype(int), np.rint(xc).astype(int)
-    box, valid = _boxes(stack, zi, yi, xi, (hz, hxy, hxy))
-    box -= bg.astype(np.float32)[:, None, None, None]
-    box[~valid] = 0.0
     shifts = np.column_stack([zi - zc, yi - yc, xi - xc])  # move each centre onto the box centre
-    aligned = _fourier_shift(box, shifts)
-    peak = aligned[:, hz, hxy, hxy]
-    good = peak > 0
-    if not good.any():
+    total = np.zeros((2 * hz + 1, 2 * hxy + 1, 2 * hxy + 1))
+    n_good = 0
+    for i in range(0, zc.size, _AVERAGE_CHUNK):
+        sl = slice(i, i + _AVERAGE_CHUNK)
+        box, valid = _boxes(stack, zi[sl], yi[sl], xi[sl], (hz, hxy, hxy))
+        box -= bg[sl].astype(np.float32)[:, None, None, None]
+        box[~valid] = 0.0
+        aligned = _fourier_shift(box, shifts[sl])
+        peak = aligned[:, hz, hxy, hxy]
+        good = peak > 0
+        # normalised sum as one BLAS contraction: Σ_b aligned_b / peak_b
+        weights = np.where(good, 1.0 / np.where(good, peak, 1.0), 0.0).astype(np.float32)
+        total += np.tensordot(weights, aligned, axes=(0, 0))
+        n_good += int(good.sum())
+    if n_good == 0:
         return
-    # normalised mean as one BLAS contraction: Σ_b aligned_b / peak_b / n
-    weights = np.where(good, 1.0 / np.where(good, peak, 1.0), 0.0).astype(np.float32) / good.sum()
-    avg = np.tensordot(weights, aligned, axes=(0, 0))
-    chan.averaged_bead = avg.astype(np.float32)
-    chan.averaged_bead_count = int(good.sum())
+    chan.averaged_bead = (total / n_good).astype(np.float32)
+    chan.averaged_bead_count = n_good
+
+
+#: beads boxed and shifted at a time by :func:`_average_bead`
+_AVERAGE_CHUNK = 32
 
 
 def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np.ndarray:

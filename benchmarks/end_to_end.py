@@ -1,0 +1,237 @@
+"""End-to-end benchmark: the whole ``microscope-qc`` process next to the analysis it runs, measured now.
+
+For each job the data are written to a temporary folder as TIFF, then
+
+- whole process: ``microscope-qc <measurement> FILE --out DIR ...`` in a fresh interpreter
+  (start-up, imports, reading, analysis, results.json, CSV, report.html with its figures):
+  wall time (min of ``--repeat`` runs) and the process's peak memory (max RSS);
+- in this process, warm (imports done, min of ``--repeat``): reading the file into memory,
+  the analysis the command runs (the same ``run`` with the same options, on the pixels already
+  in memory) and the export (results.json, CSVs, report.html with its figures);
+- start-up and imports: the whole process minus those three (derived, not measured apart).
+
+Also ``microscope-qc --help`` and every sub-command's ``--help``. Every number printed is
+measured in this run; nothing is quoted from elsewhere. The child processes import this
+checkout (``src`` beside this file), not an installed copy.
+
+Run:  python benchmarks/end_to_end.py [--repeat 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(SRC))
+
+from microscope_qc.cli import build_parser  # noqa: E402
+from microscope_qc.io import ImageData, read_image  # noqa: E402
+from microscope_qc.measurements import get_measurement  # noqa: E402
+from microscope_qc.report import InputInfo, export_result  # noqa: E402
+
+#: ``microscope-qc`` as its console script runs it, then this process's peak memory (Linux VmHWM:
+#: the process's own, not counting the parent's pages before the child replaced them)
+CLI = """
+import sys
+from microscope_qc.cli import main
+code = main()
+try:
+    with open("/proc/self/status") as fh:
+        hwm = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
+except OSError:
+    hwm = -1
+print(f"@peak {hwm}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@dataclass
+class Job:
+    """One measurement on one file: what the user types, and the data written for it."""
+
+    title: str
+    measurement: str
+    file: Path
+    options: list[str]
+
+    def argv(self, out: Path) -> list[str]:
+        """The command line after ``microscope-qc``."""
+        return [self.measurement, str(self.file), "--out", str(out), "--overwrite", "--quiet", *self.options]
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def run_process(argv: list[str]) -> tuple[float, int, str]:
+    """Run ``microscope-qc argv`` in a fresh interpreter: wall seconds, peak RSS in bytes (-1 if unknown), stderr."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI, *argv], capture_output=True, text=True, env=_child_env()
+    )
+    seconds = time.perf_counter() - t0
+    if proc.returncode not in (0, 3):  # 3: a verdict failed, still a complete run
+        raise RuntimeError(f"microscope-qc {' '.join(argv)} exited {proc.returncode}: {proc.stderr}")
+    peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("@peak ")]
+    return seconds, peaks[-1] if peaks else -1, proc.stderr
+
+
+def best(fn, repeat: int) -> float:
+    """Minimum wall time of ``repeat`` calls of ``fn()``."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def make_jobs(folder: Path, quick: bool) -> list[Job]:
+    """Write the data of every job (synthetic, with known truth) as the acquisition software would."""
+    from microscope_qc.samples import (
+        BeadSampleSpec,
+        FlatSampleSpec,
+        make_bead_stack,
+        make_flat_field,
+        make_multicolour_beads,
+    )
+
+    psf_shape = (64, 512, 512) if quick else (64, 1024, 1024)
+    n_psf = 50 if quick else 200
+    optics = ["--na", "1.4", "--immersion-index", "1.518", "--modality", "widefield"]
+    jobs = []
+
+    spec = BeadSampleSpec(shape=psf_shape, n_beads=n_psf, seed=42, z_margin_um=2.5)
+    path = folder / "psf_beads.tif"
+    tifffile.imwrite(path, make_bead_stack(spec).data, photometric="minisblack")
+    vox = [str(v) for v in spec.voxel_size_um]
+    psf_options = [*optics, "--voxel-size", *vox, "--wavelength-ex", "488", "--wavelength-em", "520"]
+    jobs.append(
+        Job(
+            f"PSF, {psf_shape[0]} × {psf_shape[1]}², {n_psf} beads",
+            "psf",
+            path,
+            [*psf_options, "--bead-diameter", "0.1"],
+        )
+    )
+
+    n = 1024 if quick else 2048
+    flat = make_flat_field(
+        FlatSampleSpec(shape=(n, n), centre_yx=(0.54 * n, 0.46 * n), sigma_yx=(0.82 * n, 0.82 * n))
+    )
+    path = folder / "flat.tif"
+    tifffile.imwrite(path, flat.data, photometric="minisblack")
+    jobs.append(Job(f"field, {n}²", "field", path, []))
+
+    spec = BeadSampleSpec(shape=(64, 512, 512), n_beads=20, seed=7, hot_pixels=0)
+    two = make_multicolour_beads(spec)
+    path = folder / "two_colour.tif"
+    tifffile.imwrite(path, two.data, photometric="minisblack", metadata={"axes": "CZYX"})
+    ex = [str(t.wavelength_ex_nm) for t in two.transforms]
+    em = [str(t.wavelength_em_nm) for t in two.transforms]
+    jobs.append(
+        Job(
+            "co-registration, 2 × 64 × 512², 20 beads",
+            "coregistration",
+            path,
+            [
+                *optics,
+                "--voxel-size",
+                *[str(v) for v in spec.voxel_size_um],
+                "--wavelength-ex",
+                *ex,
+                "--wavelength-em",
+                *em,
+            ],
+        )
+    )
+
+    spec = BeadSampleSpec(shape=(31, 256, 256), n_beads=1, seed=3, z_margin_um=1.5)
+    path = folder / "single_bead.tif"
+    tifffile.imwrite(path, make_bead_stack(spec).data, photometric="minisblack")
+    jobs.append(Job("PSF, one bead, 31 × 256²", "psf", path, psf_options))
+    return jobs
+
+
+def in_process(job: Job, out: Path, repeat: int) -> dict[str, float]:
+    """Reading, analysis and export of the job in this (warm) process: best seconds each."""
+    m = get_measurement(job.measurement)
+    args = build_parser().parse_args(job.argv(out))
+    image = read_image(job.file)
+
+    def read() -> np.ndarray:
+        return np.asarray(read_image(job.file).data)
+
+    loaded = ImageData(data=read(), metadata=image.metadata, path=job.file, dims_in_file=image.dims_in_file)
+    result = m.cli.run([loaded], args, None)  # warm: imports, caches
+    info = InputInfo(str(job.file), None, loaded.shape, str(loaded.dtype), loaded.metadata.as_dict())
+
+    def export() -> None:
+        export_result(result, out / "in_process", info, m.figures, job.title, overwrite=True)
+
+    export()
+    return {
+        "read": best(read, repeat),
+        "analysis": best(lambda: m.cli.run([loaded], args, None), repeat),
+        "export": best(export, repeat),
+        "bytes": float(loaded.data.nbytes),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (the minimum is printed)")
+    ap.add_argument("--quick", action="store_true", help="smaller PSF and field data, for a quick check")
+    args = ap.parse_args()
+
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); min of {args.repeat} runs; this checkout: {SRC}"
+    )
+    print("\nmicroscope-qc ... --help, whole process:")
+    commands = [[], ["psf"], ["field"], ["coregistration"], ["sample"], ["history"], ["instrument"]]
+    for cmd in commands:
+        times = [run_process([*cmd, "--help"])[0] for _ in range(args.repeat)]
+        print(f"  {' '.join(['microscope-qc', *cmd, '--help']):<42} {min(times):6.2f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        jobs = make_jobs(folder, args.quick)
+        print(f"\n(data written in {time.perf_counter() - t0:.0f} s)")
+        header = f"{'job':<42} {'whole':>7} {'read':>6} {'analysis':>9} {'export':>7} {'start-up':>9} {'peak memory':>22}"
+        print("\nwhole process next to its parts (seconds; start-up = whole − read − analysis − export):")
+        print(header)
+        print("-" * len(header))
+        for job in jobs:
+            out = folder / f"out_{job.file.stem}"
+            runs = [run_process(job.argv(out)) for _ in range(args.repeat)]
+            whole = min(r[0] for r in runs)
+            peak = max(r[1] for r in runs)
+            part = in_process(job, out, args.repeat)
+            startup = whole - part["read"] - part["analysis"] - part["export"]
+            ratio = peak / part["bytes"]
+            memory = f"{peak / 2**20:5.0f} MiB ({ratio:.1f}× data)"
+            print(
+                f"{job.title:<42} {whole:7.2f} {part['read']:6.2f} {part['analysis']:9.2f} "
+                f"{part['export']:7.2f} {startup:9.2f} {memory:>22}"
+            )
+        print(
+            "\npeak memory is the whole process's (interpreter and libraries included; "
+            f"`microscope-qc list` takes {run_process(['list'])[1] / 2**20:.0f} MiB); 'data' is the image in memory."
+        )
+
+
+if __name__ == "__main__":
+    main()

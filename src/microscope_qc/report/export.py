@@ -1,0 +1,396 @@
+"""``results.json``, the item-table CSVs and ``report.html``: the exports of every measurement (see the package)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io as _io
+import json
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from microscope_qc import __version__
+from microscope_qc.errors import QCError
+from microscope_qc.io import atomic_write
+from microscope_qc.report.labels import display_unit, label
+from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
+from microscope_qc.results import Result, _clean
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+_ResultT = TypeVar("_ResultT", bound=Result)
+
+__all__ = [
+    "InputInfo",
+    "ExportExistsError",
+    "Figure",
+    "export_result",
+    "planned_files",
+    "results_document",
+    "render_html",
+    "figure_to_png",
+]
+
+
+class ExportExistsError(QCError, FileExistsError):
+    """An export would replace existing files; the message lists them.
+
+    It is both a :class:`QCError` and a :class:`FileExistsError`.
+    """
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """The analysed input, for provenance: path (None for in-memory layers), checksum, shape, dtype."""
+
+    path: str | None
+    sha256: str | None
+    shape: tuple[int, ...]
+    dtype: str
+    #: where each acquisition value came from (io.AcquisitionMetadata.as_dict)
+    metadata: dict[str, Any] | None = None
+    #: every input file when several were combined into one analysis
+    combined_from: list[dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the input's provenance as written to ``results.json``."""
+        out: dict[str, Any] = {
+            "path": self.path,
+            "sha256": self.sha256,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+        }
+        if self.metadata is not None:
+            out["file_metadata"] = _clean(self.metadata)
+        if self.combined_from:
+            out["combined_from"] = self.combined_from
+        return out
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A report figure: title, PNG bytes and a caption."""
+
+    title: str
+    png: bytes
+    caption: str = ""
+
+
+def figure_to_png(fig: MplFigure, dpi: int = 90) -> bytes:
+    """Lay out a matplotlib Figure (tight layout) and render it as PNG with the Agg renderer, drawing it once.
+
+    A figure with a layout engine of its own (e.g. ``layout="constrained"``) is left to it; it is
+    then drawn twice, once to lay it out. The former ``bbox_inches="tight"`` pass, which drew every
+    figure a second time, is gone: the tight layout keeps the labels inside the figure.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, created with ``matplotlib.figure.Figure`` (no pyplot state, no GUI backend).
+    dpi : int
+        Resolution.
+
+    Returns
+    -------
+    bytes
+        The PNG file's bytes.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # the non-interactive renderer, whatever backend matplotlib is set to
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+        # tight_layout leaves a placeholder engine, for which savefig would draw the figure once
+        # more (drawing nothing) before drawing it
+        fig.set_layout_engine(None)
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
+    """Build the ``results.json`` content (results contract).
+
+    Parameters
+    ----------
+    result : Result
+        The analysis result.
+    info : InputInfo
+        Provenance of the input.
+
+    Returns
+    -------
+    dict
+        The document: measurement, software, input, settings, metrics, verdicts, overall
+        verdict and warnings.
+    """
+    doc = result.to_dict()
+    return {
+        "measurement": doc["measurement"],
+        "software": {"name": "napari-microscope-qc", "version": __version__},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
+        "input": info.to_dict(),
+        "settings": doc["settings"],
+        "metrics": doc["metrics"],
+        "verdicts": doc["verdicts"],
+        "passed": doc["passed"],
+        "warnings": doc["warnings"],
+    }
+
+
+def planned_files(out_dir: str | Path, result: Result) -> list[Path]:
+    """List the files :func:`export_result` would write for ``result``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder.
+    result : Result
+        The analysis result (its tables decide the CSV files).
+
+    Returns
+    -------
+    list of Path
+        ``results.json``, one CSV per table and ``report.html``.
+    """
+    out = Path(out_dir)
+    return [out / "results.json", *[out / f"{name}.csv" for name in result.tables], out / "report.html"]
+
+
+def export_result(
+    result: _ResultT,
+    out_dir: str | Path,
+    info: InputInfo,
+    figures: Callable[[_ResultT], Sequence[Figure]] | None = None,
+    title: str | None = None,
+    overwrite: bool = False,
+    optional_files: Iterable[str] = (),
+) -> dict[str, Path]:
+    """Write ``results.json``, one CSV per table and ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : Result
+        What an ``analyze_<stem>`` function returned.
+    out_dir : str or Path
+        Folder for this input (created if needed).
+    info : InputInfo
+        Provenance of the input.
+    figures : callable, optional
+        Measurement-specific figure builder for the HTML report; it accepts ``result``'s type.
+    title : str, optional
+        The report's title.
+    overwrite : bool
+        Replace existing files; otherwise :class:`ExportExistsError` is raised before anything is written.
+    optional_files : iterable of str
+        Files the measurement writes only when asked (e.g. ``flat_field.tif``): when overwriting,
+        those of an earlier export are removed, so that none is left looking like part of this one.
+
+    Returns
+    -------
+    dict
+        ``{"json": path, "<table>": path, ..., "html": path}``.
+
+    Raises
+    ------
+    ExportExistsError
+        If any of the files exists and ``overwrite`` is False (nothing is written).
+    """
+    out = Path(out_dir)
+    targets = planned_files(out, result)
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise ExportExistsError(
+            f"{out} already holds {names}; choose another output folder or allow overwriting explicitly "
+            "({overwrite})."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        for name in optional_files:
+            (out / name).unlink(missing_ok=True)
+    doc = results_document(result, info)
+    paths: dict[str, Path] = {}
+    atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
+    paths["json"] = out / "results.json"
+    for name, table in result.tables.items():
+        atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
+        paths[name] = out / f"{name}.csv"
+    figs = list(figures(result)) if figures is not None else []
+    page = render_html(doc, result, figs, title or f"{result.measurement} QC report")
+    atomic_write(out / "report.html", page.encode())
+    paths["html"] = out / "report.html"
+    return paths
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
+.pass{color:#17803d;font-weight:600} .fail{color:#b42318;font-weight:600} .muted{color:#666;font-size:.85em}
+.warn{background:#fff7e0;border-left:4px solid #f0b400;padding:.4em .8em;margin:.3em 0}
+figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%}
+.scroll{max-height:480px;overflow:auto;border:1px solid #eee}
+code.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.78em;color:#777;font-weight:normal}
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if not np.isfinite(value):
+            return "—"
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_fmt(v) for v in value)
+    return html.escape(str(value))
+
+
+def _uncertainty_cell(value: float | None, kind: str) -> str:
+    """The ± cell: the number; "not estimable" (with the reason on hover) when it is NaN; "—" when there is none."""
+    if value is not None and not np.isfinite(float(value)):
+        return f"<td title='{html.escape(kind)}'>not estimable</td>"
+    return f"<td>{_fmt(None if value is None else float(value))}</td>"
+
+
+def _voxel_line(setting: dict[str, Any] | None) -> str:
+    """The header line with the voxel size the analysis used and where it came from (empty without one)."""
+    if not setting or not setting.get("value"):
+        return ""
+    size = " × ".join("?" if v is None else f"{v:g}" for v in setting["value"])
+    detail = f", {setting['detail']}" if setting.get("detail") else ""
+    return f"Voxel size used (z × y × x): {html.escape(size)} µm (source: {html.escape(str(setting.get('source')))}{html.escape(detail)})<br>"
+
+
+def _name_cell(measurement: str, name: str, tag: str = "td") -> str:
+    """A table cell with the human label on top and the file name (results.json key, CSV column) below it."""
+    e = html.escape
+    return (
+        f"<{tag} title='{e(name)} in results.json and the CSV files'>{e(label(measurement, name).text)}"
+        f"<br><code class='name'>{e(name)}</code></{tag}>"
+    )
+
+
+def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], title: str) -> str:
+    """A self-contained HTML report (figures embedded as base64 PNG).
+
+    Metrics and table columns are shown by their human labels (report.labels) with units; the
+    name used in results.json and the CSV files is shown beside each in small monospace.
+
+    Parameters
+    ----------
+    doc : dict
+        What :func:`results_document` returns.
+    result : Result
+        The analysis result (its tables).
+    figures : sequence of Figure
+        The measurement's figures.
+    title : str
+        The page title.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    e = html.escape
+    meas = result.measurement
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>"]
+    parts.append(f"<style>{_CSS}</style></head><body>")
+    parts.append(f"<h1>{e(title)}</h1>")
+    inp = doc["input"]
+    parts.append(
+        f"<p class='muted'>Input: {e(str(inp.get('path') or 'in-memory layer'))} · shape {e(str(inp['shape']))} · "
+        f"{e(inp['dtype'])} · sha256 {e(str(inp.get('sha256') or '—'))}<br>"
+        f"{_voxel_line(doc['settings'].get('voxel_size_um'))}"
+        f"{e(doc['software']['name'])} {e(doc['software']['version'])} · {e(doc['created'])}</p>"
+    )
+    overall = "pass" if doc["passed"] else "fail"
+    parts.append(f"<h2>Verdicts — <span class='{overall}'>{'PASS' if doc['passed'] else 'FAIL'}</span></h2>")
+    if doc["verdicts"]:
+        parts.append(
+            "<table><tr><th>quantity</th><th>channel</th><th>value</th><th>limit</th><th>source</th><th>result</th></tr>"
+        )
+        for v in doc["verdicts"]:
+            cls = "pass" if v["passed"] else "fail"
+            unit = e(unit_suffix(meas, v["metric"]))
+            parts.append(
+                f"<tr title='{e(verdict_text(meas, v))}'>{_name_cell(meas, v['metric'])}<td>{_fmt(v['channel'])}</td>"
+                f"<td>{_fmt(v['value'])}{unit if v['value'] is not None else ''}</td>"
+                f"<td>{e(limit_text(meas, v['metric'], v['comparison'], v['threshold']))}</td><td>{e(v['source'])}</td>"
+                f"<td class='{cls}'>{'pass' if v['passed'] else 'FAIL'}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        why = " (the warnings below name what is missing)" if doc["warnings"] else ""
+        parts.append(f"<p class='muted'>No verdicts: no metric could be compared with a threshold{why}.</p>")
+    for w in doc["warnings"]:
+        parts.append(f"<div class='warn'>{e(w)}</div>")
+    parts.append(
+        "<h2>Summary</h2><table><tr><th>quantity</th><th>channel</th><th>value</th><th>± uncertainty</th><th>unit</th><th>meaning</th></tr>"
+    )
+    for m in result.metrics:
+        parts.append(
+            f"<tr>{_name_cell(meas, m.name)}<td>{_fmt(m.channel)}</td><td>{_fmt(float(m.value))}</td>"
+            f"{_uncertainty_cell(m.uncertainty, m.uncertainty_kind)}<td>{e(display_unit(m.unit))}</td>"
+            f"<td style='text-align:left'>{e(m.description)}</td></tr>"
+        )
+    parts.append("</table>")
+    for fig in figures:
+        b64 = base64.b64encode(fig.png).decode()
+        parts.append(
+            f"<h2>{e(fig.title)}</h2><figure><img alt='{e(fig.title)}' src='data:image/png;base64,{b64}'>"
+            f"<figcaption>{e(fig.caption)}</figcaption></figure>"
+        )
+    parts.append(
+        "<h2>Settings and where they came from</h2><table><tr><th>setting</th><th>value</th><th>unit</th><th>source</th><th>detail</th></tr>"
+    )
+    for name, s in doc["settings"].items():
+        parts.append(
+            f"<tr><td>{e(name)}</td><td>{_fmt(s.get('value'))}</td><td>{e(display_unit(s.get('unit')))}</td>"
+            f"<td>{e(str(s.get('source')))}</td><td style='text-align:left'>{e(str(s.get('detail') or ''))}</td></tr>"
+        )
+    parts.append("</table>")
+    for name, table in result.tables.items():
+        parts.append(f"<h2>Per-item table: {e(name)}.csv ({len(table)} rows)</h2><div class='scroll'>")
+        parts.append(_table_html(table, meas))
+        parts.append("</div>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _table_html(table: pd.DataFrame, measurement: str) -> str:
+    """An item table with labelled headers (label with unit, then the CSV column name)."""
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            return "—" if not np.isfinite(v) else f"{v:.4g}"
+        return html.escape(str(v))
+
+    def th(c: Any) -> str:
+        name = html.escape(str(c))
+        return (
+            f"<th title='CSV column {name}'>{html.escape(label(measurement, str(c)).heading)}"
+            f"<br><code class='name'>{name}</code></th>"
+        )
+
+    head = "".join(th(c) for c in table.columns)
+    rows = [
+        "<tr>" + "".join(f"<td>{fmt(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)
+    ]
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
