@@ -483,3 +483,11 @@ def test_every_command_goes_on_after_a_failing_item(measurement, tmp_path, capsy
     err = capsys.readouterr().err
     assert code == 2 and "1 of 2 analyses could not be done" in err, err
     assert (tmp_path / "out" / "good" / "results.json").exists()
+
+
+def test_history_help_says_where_the_history_lives(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROSCOPE_QC_HISTORY", str(tmp_path / "qc.sqlite"))
+    with pytest.raises(SystemExit):
+        main(["history", "--help"])
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps long paths
+    assert str(tmp_path / "qc.sqlite") in out.replace(" ", "") or "qc.sqlite" in out

@@ -488,10 +488,19 @@ def _date(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _default_history() -> str:
+    from microscope_qc.history.locations import default_history_url  # light: no database driver
+
+    return default_history_url()
+
+
 def _add_history_commands(sub: _SubParsers) -> None:
     h = sub.add_parser("history", help="the QC history: list, show, trend, report, export, import")
     h.add_argument(
-        "--history", metavar="LOCATION", help="database file or SQLAlchemy URL (default: user data folder)"
+        "--history",
+        metavar="LOCATION",
+        help=f"database file or SQLAlchemy URL (default: {_default_history()}; "
+        "$MICROSCOPE_QC_HISTORY sets another)",
     )
     hs = h.add_subparsers(dest="history_command", required=True, metavar="ACTION")
     ls = hs.add_parser("list", help="list runs")
