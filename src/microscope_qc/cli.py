@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc import __version__
+from microscope_qc._lazy import import_in_background
 from microscope_qc.errors import QCError
 from microscope_qc.file_check import is_damaged_data_error
 from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
 from microscope_qc.measurements import (
     MEASUREMENTS,
+    DeferredParser,
     add_common_arguments,
     add_instrument_arguments,
     all_samples,
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from microscope_qc.profiles import InstrumentProfile
     from microscope_qc.report import InputInfo
 
-    _SubParsers = argparse._SubParsersAction["_DeferredParser"]
+    _SubParsers = argparse._SubParsersAction[DeferredParser]
 
 __all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
 
@@ -92,53 +94,12 @@ def error_message(exc: BaseException) -> str:
 EXIT_BAD_INPUT = 2
 EXIT_FAILED_VERDICT = 3
 
-
-class _DeferredParser(argparse.ArgumentParser):
-    """An argument parser that adds its arguments when it is first used.
-
-    A measurement's options come from its settings class, and importing that may import the
-    analysis; each sub-command's options are therefore added only when that sub-command is
-    parsed or its help is shown, so ``microscope-qc --help`` and the other commands do not
-    pay for every measurement's imports.
-    """
-
-    def __init__(
-        self, *args: Any, fill: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs: Any
-    ):
-        super().__init__(*args, **kwargs)
-        self._fill = fill
-
-    def fill(self) -> argparse.ArgumentParser:
-        """Add the deferred arguments now (once).
-
-        Returns
-        -------
-        argparse.ArgumentParser
-            This parser.
-        """
-        fill, self._fill = self._fill, None
-        if fill is not None:
-            fill(self)
-        return self
-
-    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
-        """Add the deferred arguments, then parse (:meth:`argparse.ArgumentParser.parse_known_args`)."""
-        self.fill()
-        return super().parse_known_args(*args, **kwargs)
-
-    def format_help(self) -> str:
-        """Add the deferred arguments, then format the help."""
-        self.fill()
-        return super().format_help()
-
-    def format_usage(self) -> str:
-        """Add the deferred arguments, then format the usage line."""
-        self.fill()
-        return super().format_usage()
+#: what the report's figures import (matplotlib, its Agg renderer and font list)
+_PLOTTING = ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.font_manager")
 
 
 def _measurement_arguments(m: Measurement[Any]) -> Callable[[argparse.ArgumentParser], None]:
-    """Add a measurement's sub-command arguments (deferred: see :class:`_DeferredParser`)."""
+    """Add a measurement's sub-command arguments (deferred: see :class:`DeferredParser`)."""
 
     def fill(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -180,9 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Light-microscope quality control (QUAREP-LiMi): the napari-microscope-qc analyses, headless.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_DeferredParser
-    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=DeferredParser)
     for m in MEASUREMENTS.values():
         p = sub.add_parser(
             m.name, help=m.title, description=f"{m.title}. {m.summary}", fill=_measurement_arguments(m)
@@ -317,34 +276,6 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
-def _import_report_libraries() -> None:
-    """Import matplotlib and its Agg renderer (and load its font list) for the report's figures."""
-    try:
-        import matplotlib.backends.backend_agg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
-        import matplotlib.font_manager  # noqa: F401
-    except Exception:  # noqa: BLE001 (the export imports it again and reports any error itself)
-        pass
-
-
-_report_imports: list[object] = []
-
-
-def _start_report_imports() -> None:
-    """Import the plotting libraries in a thread, once, while the analysis computes.
-
-    Called from the analysis' first progress report: by then the analysis has imported its own
-    libraries (SciPy, pandas), so the two threads import disjoint sets of modules, and matplotlib's
-    second of imports overlaps the analysis' array arithmetic (numpy releases the GIL there).
-    """
-    if not _report_imports:
-        import threading
-
-        thread = threading.Thread(target=_import_report_libraries, name="import-matplotlib", daemon=True)
-        _report_imports.append(thread)
-        thread.start()
-
-
 def _run_measurement(args: argparse.Namespace) -> int:
     from microscope_qc.io import ImageReadError, read_image
     from microscope_qc.profiles import ProfileError
@@ -370,7 +301,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
             images = [read_image(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
-                _start_report_imports()
+                # the figures need matplotlib at the end: import it meanwhile, in a thread (by the
+                # first progress report the analysis has imported its own libraries)
+                import_in_background(*_PLOTTING)
                 # a live progress line on a terminal; logs get only the per-file summary below
                 if not args.quiet and sys.stderr.isatty():
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)

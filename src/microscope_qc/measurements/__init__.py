@@ -18,6 +18,7 @@ from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
 from microscope_qc.measurements.options import (
+    DeferredParser,
     add_common_arguments,
     add_instrument_arguments,
     microscope_settings,
@@ -42,6 +43,7 @@ __all__ = [
     "metric_names",
     "load_checked_profile",
     "check_tolerance_metrics",
+    "DeferredParser",
     "add_common_arguments",
     "add_instrument_arguments",
     "microscope_settings",

@@ -7,6 +7,7 @@ settings through :func:`microscope_qc.profiles.resolve_settings`, as :func:`micr
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from microscope_qc.results import Limits
 
 __all__ = [
+    "DeferredParser",
     "add_common_arguments",
     "add_settings_arguments",
     "settings_values_from_args",
@@ -28,6 +30,50 @@ __all__ = [
     "overrides_from_args",
     "limits_from_args",
 ]
+
+
+class DeferredParser(argparse.ArgumentParser):
+    """An argument parser that adds its arguments when it is first used.
+
+    A measurement's options come from its settings class, and importing that may import the
+    analysis; each sub-command's options are therefore added only when that sub-command is
+    parsed or its help is shown, so ``microscope-qc --help`` and the other commands do not
+    pay for every measurement's imports.
+    """
+
+    def __init__(
+        self, *args: Any, fill: Callable[[argparse.ArgumentParser], None] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self._fill = fill
+
+    def fill(self) -> argparse.ArgumentParser:
+        """Add the deferred arguments now (once).
+
+        Returns
+        -------
+        argparse.ArgumentParser
+            This parser.
+        """
+        fill, self._fill = self._fill, None
+        if fill is not None:
+            fill(self)
+        return self
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        """Add the deferred arguments, then parse (:meth:`argparse.ArgumentParser.parse_known_args`)."""
+        self.fill()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_help(self) -> str:
+        """Add the deferred arguments, then format the help."""
+        self.fill()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        """Add the deferred arguments, then format the usage line."""
+        self.fill()
+        return super().format_usage()
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
