@@ -25,6 +25,8 @@ CLI_NAMES: dict[str, str] = {
     "overwrite": "--overwrite",
     "history": "--history",
     "combine": "--combine mean|median",
+    "frame_table": "--frame-table TABLE (CSV or YAML: exposure_ms, photons, kind per frame)",
+    "dark_frames": "--dark FILE",
 }
 
 

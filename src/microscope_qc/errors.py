@@ -31,6 +31,8 @@ DEFAULT_NAMES: dict[str, str] = {
     "overwrite": "the overwrite option",
     "history": "the history location",
     "combine": "combining them into one image (mean or median)",
+    "frame_table": "the frame table (exposure time, photons and dark or bright for each frame)",
+    "dark_frames": "the dark frames",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
