@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.coregistration import COREGISTRATION
+from microscope_qc.measurements.detector import DETECTOR
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
 from microscope_qc.measurements.options import (
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, DETECTOR)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # the samples, numpy and the OME-TIFF writer load when a sample is made or written, not when the
 # registry is imported (``microscope-qc --help`` lists the samples)
 
-__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES"]
+__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES", "DETECTOR_SAMPLES"]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -123,6 +123,57 @@ def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[
     return [*written, truth]
 
 
+def write_detector(sample: samples.DetectorSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a detector series as OME-TIFF (frames along z), its frame table and its truth beside it.
+
+    Parameters
+    ----------
+    sample : DetectorSample
+        The series.
+    path : Path
+        The OME-TIFF to write; ``<stem>_frames.csv`` (exposure_ms, photons, kind per frame: the
+        detector command finds it there) and ``<stem>_truth.json`` go beside it.
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of Path
+        Every file written, the image first.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``overwrite`` is False.
+    """
+    import csv
+    import io
+
+    from microscope_qc.io import atomic_write, write_ome_tiff
+
+    table = path.with_name(_stem(path) + "_frames.csv")
+    truth = path.with_name(_stem(path) + "_truth.json")
+    if not overwrite:
+        for p in (table, truth):
+            if p.exists():
+                raise FileExistsError(f"{p} exists; pass --overwrite to replace it.")
+    write_ome_tiff(path, sample.data[None], channel_names=["frames"], overwrite=overwrite)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["exposure_ms", "photons", "kind"])
+    w.writerows(zip(sample.exposure_ms, sample.photons, sample.kinds, strict=True))
+    atomic_write(table, buf.getvalue())
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, table, truth]
+
+
+def _camera(kind: str) -> Callable[[int | None], samples.DetectorSample]:
+    def make(seed: int | None) -> samples.DetectorSample:
+        return samples.detector_sample(kind, seed=0 if seed is None else seed)
+
+    return make
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -170,4 +221,10 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
         _seeded(lambda: samples.coregistration_sample),
         write_multicolour,
     ),
+)
+DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
+    Sample("detector-scmos", "sCMOS EMVA 1288 series: per-pixel gain, offset and noise, hot pixels", _camera("scmos"), write_detector),
+    Sample("detector-ccd", "CCD EMVA 1288 series with dark current and hot pixels", _camera("ccd"), write_detector),
+    Sample("detector-emccd", "EMCCD EMVA 1288 series, excess noise factor 2", _camera("emccd"), write_detector),
+    Sample("detector-pmt", "PMT-like point detector series, multiplicative noise", _camera("pmt"), write_detector),
 )

@@ -28,11 +28,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
+
 __all__ = [
     "Label",
     "PSF_LABELS",
     "FIELD_LABELS",
     "COREGISTRATION_LABELS",
+    "DETECTOR_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -94,6 +97,10 @@ _UNITS: Mapping[str, str] = MappingProxyType(
         "ms": "ms",
         "mw": "mW",
         "mW": "mW",
+        "e-": "e⁻",
+        "e-/DN": "e⁻/DN",
+        "DN/e-": "DN/e⁻",
+        "e-/s": "e⁻/s",
     }
 )
 
@@ -366,15 +373,21 @@ _COREG: dict[str, Label] = {
 PSF_LABELS: Mapping[str, Label] = MappingProxyType(_PSF)
 FIELD_LABELS: Mapping[str, Label] = MappingProxyType(_FIELD)
 COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
+DETECTOR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in DETECTOR_LABEL_DATA.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
-    {"psf": PSF_LABELS, "field": FIELD_LABELS, "coregistration": COREGISTRATION_LABELS}
+    {
+        "psf": PSF_LABELS,
+        "field": FIELD_LABELS,
+        "coregistration": COREGISTRATION_LABELS,
+        "detector": DETECTOR_LABELS,
+    }
 )
 
 #: Short human names of the measurements, for table cells and plot titles (the registry holds the long titles).
 MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
-    {"psf": "PSF", "field": "Field illumination", "coregistration": "Co-registration"}
+    {"psf": "PSF", "field": "Field illumination", "coregistration": "Co-registration", "detector": "Detector"}
 )
 
 # ------------------------------------------------------------------------------------ look-up

@@ -27,6 +27,18 @@ if TYPE_CHECKING:
         psf_aberrated_sample,
         psf_beads_sample,
     )
+    from microscope_qc.samples.cameras import (
+        CAMERAS,
+        Camera,
+        CameraSpec,
+        DetectorSample,
+        detector_sample,
+        emva_series,
+        napari_detector_ccd,
+        napari_detector_emccd,
+        napari_detector_pmt,
+        napari_detector_scmos,
+    )
     from microscope_qc.samples.flats import (
         FlatSample,
         FlatSampleSpec,
@@ -68,6 +80,16 @@ __all__ = [
     "napari_coregistration",
     "BeadMetadata",
     "LayerDataTuple",
+    "CameraSpec",
+    "Camera",
+    "DetectorSample",
+    "CAMERAS",
+    "emva_series",
+    "detector_sample",
+    "napari_detector_scmos",
+    "napari_detector_ccd",
+    "napari_detector_emccd",
+    "napari_detector_pmt",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -95,5 +117,15 @@ __getattr__, __dir__ = lazy_exports(
         "make_multicolour_beads": "multicolour",
         "napari_coregistration": "multicolour",
         "transform_points": "multicolour",
+        "CameraSpec": "cameras",
+        "Camera": "cameras",
+        "DetectorSample": "cameras",
+        "CAMERAS": "cameras",
+        "emva_series": "cameras",
+        "detector_sample": "cameras",
+        "napari_detector_scmos": "cameras",
+        "napari_detector_ccd": "cameras",
+        "napari_detector_emccd": "cameras",
+        "napari_detector_pmt": "cameras",
     },
 )

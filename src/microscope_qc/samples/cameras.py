@@ -56,7 +56,7 @@ class CameraSpec:
     bit_depth: int = 16
     dark_current_e_per_s: float = 2.0
     hot_pixels: int = 0
-    hot_dark_current_e_per_s: float = 5.0e6  # saturates within a millisecond
+    hot_dark_current_e_per_s: float = 2.0e4  # hot pixels: saturate in a few seconds
     multiplication_gain: float = 1.0  # EM gain G (EMCCD, PMT)
     excess_noise_factor: float = 1.0  # F² (2 for an EMCCD at high gain)
     seed: int = 0
@@ -64,7 +64,7 @@ class CameraSpec:
 
 #: the four synthetic detectors of the samples and tests
 CAMERAS: dict[str, CameraSpec] = {
-    "scmos": CameraSpec("scmos", read_noise_e=1.6, read_noise_spread=0.25, dsnu_e=0.6, prnu=0.005, system_gain_dn_per_e=0.45, hot_pixels=6),
+    "scmos": CameraSpec("scmos", read_noise_e=1.6, read_noise_spread=0.25, dsnu_e=0.6, prnu=0.005, system_gain_dn_per_e=1.5, full_well_e=45000.0, hot_pixels=6),
     "ccd": CameraSpec("ccd", read_noise_e=6.0, dsnu_e=0.3, prnu=0.008, system_gain_dn_per_e=0.25, full_well_e=18000.0, bit_depth=14, dark_current_e_per_s=0.5, hot_pixels=4),
     "emccd": CameraSpec("emccd", read_noise_e=40.0, system_gain_dn_per_e=0.05, multiplication_gain=100.0, excess_noise_factor=2.0, full_well_e=3.0e5, quantum_efficiency=0.9, dark_current_e_per_s=0.1, hot_pixels=3),
     "pmt": CameraSpec("pmt", read_noise_e=200.0, system_gain_dn_per_e=0.002, multiplication_gain=1.0e4, excess_noise_factor=1.3, full_well_e=1.0e9, quantum_efficiency=0.25, dark_current_e_per_s=0.0, offset_dn=50.0, bit_depth=12),
