@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel
 from microscope_qc.analysis.detector.cv import ROI, cv_per_roi, noisee_fluorescein
-from microscope_qc.analysis.detector.dark import check_dark_saturation, dark_noise
+from microscope_qc.analysis.detector.dark import dark_noise
 from microscope_qc.analysis.detector.emva import emva_temporal
 from microscope_qc.analysis.detector.frames import (
     FrameSource,
@@ -125,6 +126,10 @@ def analyze_detector(
         from microscope_qc.analysis.detector.single_scene import single_scene
 
         _merge(result, single_scene(src, dark_src, settings, saturation, progress, cancel))
+    result.metrics = [
+        m if m.uncertainty is not None and math.isfinite(m.uncertainty) else replace(m, uncertainty=math.nan, uncertainty_kind="not estimable")
+        for m in result.metrics
+    ]
     if limits is not None:
         limits.apply(result)
     if progress is not None:
@@ -168,11 +173,12 @@ def _emva(
     darks: list[tuple[Group, PairStats]] = []
     for k, g in enumerate(groups):
         check_cancel(cancel, "Detector analysis")
-        a = src.read(g.start, allow_constant_at=None if g.dark else saturation)
-        b = src.read(g.start + 1, allow_constant_at=None if g.dark else saturation)
         if g.dark:
-            check_dark_saturation(a, g.start, saturation)
-            check_dark_saturation(b, g.start + 1, saturation)
+            a = src.read(g.start, dark_saturation=saturation)
+            b = src.read(g.start + 1, dark_saturation=saturation)
+        else:
+            a = src.read(g.start, allow_constant_at=saturation)
+            b = src.read(g.start + 1, allow_constant_at=saturation)
         (darks if g.dark else brights).append((g, pair_statistics(a, b, saturation)))
         del a, b
         if progress is not None:

@@ -141,14 +141,11 @@ def cv_per_roi(
 
 
 def _mean_dark(darks: FrameSource | None, saturation: float) -> tuple[np.ndarray | None, int]:
-    from microscope_qc.analysis.detector.dark import check_dark_saturation
-
     if darks is None or len(darks) == 0:
         return None, 0
     acc = StackAccumulator()
     for i in range(len(darks)):
-        frame = darks.read(i)
-        check_dark_saturation(frame, i, saturation)
+        frame = darks.read(i, dark_saturation=saturation)
         acc.add(frame)
     return acc.mean_image(), acc.n
 

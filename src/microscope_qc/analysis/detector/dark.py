@@ -20,10 +20,8 @@ from microscope_qc.analysis.detector.frames import FrameSource, StackAccumulator
 from microscope_qc.analysis.detector.settings import DetectorSettings
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, ProgressCallback
 
-__all__ = ["DarkOutcome", "dark_noise", "MAX_SATURATED_DARK_PERCENT", "MAX_LISTED_PIXELS"]
+__all__ = ["DarkOutcome", "dark_noise", "MAX_LISTED_PIXELS"]
 
-#: a dark frame with more saturated pixels than this is refused (light leak, wrong frames)
-MAX_SATURATED_DARK_PERCENT = 1.0
 #: at most this many defect pixels are listed in the table (the maps hold them all)
 MAX_LISTED_PIXELS = 100_000
 
@@ -36,36 +34,6 @@ class DarkOutcome:
     table: pd.DataFrame
     images: dict[str, np.ndarray]
     warnings: list[str] = field(default_factory=list)
-
-
-def check_dark_saturation(frame: np.ndarray, index: int, saturation: float, what: str = "Dark frame") -> None:
-    """Refuse a dark frame with many saturated pixels.
-
-    Parameters
-    ----------
-    frame : ndarray
-        The frame.
-    index : int
-        Its index, for the message.
-    saturation : float
-        The saturation value.
-    what : str
-        How the message names it.
-
-    Raises
-    ------
-    AnalysisError
-        When more than :data:`MAX_SATURATED_DARK_PERCENT` % of its pixels are saturated.
-    """
-    if not math.isfinite(saturation):
-        return
-    percent = 100.0 * float(np.mean(frame >= saturation))
-    if percent > MAX_SATURATED_DARK_PERCENT:
-        raise AnalysisError(
-            f"{what} {index} is saturated in {percent:.3g} % of its pixels (at {saturation:g}): dark frames are "
-            "taken with no light on the detector. Check for a light leak, or whether bright frames were "
-            "given as darks."
-        )
 
 
 def _se_percent(count: int, n: int) -> float:
@@ -113,8 +81,7 @@ def dark_noise(
     sat_count: np.ndarray | None = None
     for i in range(n):
         check_cancel(cancel, "Detector analysis")
-        frame = source.read(i)
-        check_dark_saturation(frame, i, saturation)
+        frame = source.read(i, dark_saturation=saturation)
         acc.add(frame)
         hit = frame >= saturation
         sat_count = hit.astype(np.uint32) if sat_count is None else sat_count + hit

@@ -20,7 +20,15 @@ import numpy.typing as npt
 
 from microscope_qc.results import AnalysisError
 
-__all__ = ["FrameSource", "StackAccumulator", "PairStats", "pair_statistics", "saturation_level"]
+__all__ = [
+    "FrameSource",
+    "StackAccumulator",
+    "PairStats",
+    "pair_statistics",
+    "saturation_level",
+    "check_dark_saturation",
+    "MAX_SATURATED_DARK_PERCENT",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -81,7 +89,9 @@ class FrameSource:
     def __len__(self) -> int:
         return self.n
 
-    def read(self, i: int, *, allow_constant_at: float | None = None) -> FloatArray:
+    def read(
+        self, i: int, *, allow_constant_at: float | None = None, dark_saturation: float | None = None
+    ) -> FloatArray:
         """Frame ``i`` as float64, checked.
 
         Parameters
@@ -89,7 +99,11 @@ class FrameSource:
         i : int
             The frame's index.
         allow_constant_at : float, optional
-            A constant frame at this value (the saturation value) is accepted.
+            A constant frame at this value (the saturation value), or at the full scale of an
+            ADC (2^b − 1, b ≥ 8), is accepted (a bright frame beyond saturation).
+        dark_saturation : float, optional
+            The frame is dark: refuse it if saturated (:func:`check_dark_saturation`) before
+            anything else.
 
         Returns
         -------
@@ -125,13 +139,55 @@ class FrameSource:
                 f"{self.what.capitalize()} {i} holds NaN or infinite values; detector frames must be raw "
                 "counts as the camera wrote them."
             )
-        if lo == hi and not (allow_constant_at is not None and lo >= allow_constant_at):
+        if dark_saturation is not None:
+            check_dark_saturation(frame, i, dark_saturation)
+        if lo == hi and not (allow_constant_at is not None and (lo >= allow_constant_at or _full_scale(lo))):
             raise AnalysisError(
                 f"{self.what.capitalize()} {i} is constant (every pixel = {lo:g}): no noise can be measured in "
                 "it. Check that the camera was on and the frames are raw (no averaging, no background "
                 "subtraction)."
             )
         return frame
+
+
+def _full_scale(value: float) -> bool:
+    """True for 2^b − 1 with b ≥ 8: the largest value of an ADC of b bits."""
+    v = int(value) + 1
+    return value == int(value) and v >= 256 and v & (v - 1) == 0
+
+
+#: a dark frame with more saturated pixels than this is refused (light leak, wrong frames)
+MAX_SATURATED_DARK_PERCENT = 1.0
+
+
+def check_dark_saturation(frame: FloatArray, index: int, saturation: float, what: str = "Dark frame") -> None:
+    """Refuse a dark frame with many saturated pixels.
+
+    Parameters
+    ----------
+    frame : ndarray
+        The frame.
+    index : int
+        Its index, for the message.
+    saturation : float
+        The saturation value.
+    what : str
+        How the message names it.
+
+    Raises
+    ------
+    AnalysisError
+        When more than :data:`MAX_SATURATED_DARK_PERCENT` % of its pixels are saturated.
+    """
+    if not math.isfinite(saturation):
+        return
+    percent = 100.0 * float(np.mean(frame >= saturation))
+    if percent > MAX_SATURATED_DARK_PERCENT:
+        raise AnalysisError(
+            f"{what} {index} is saturated in {percent:.3g} % of its pixels (at {saturation:g}): dark frames are "
+            "taken with no light on the detector. Check for a light leak, or whether bright frames were "
+            "given as darks."
+        )
 
 
 @dataclass
