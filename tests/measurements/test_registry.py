@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 
 
 def test_every_entry_declares_what_a_measurement_is():
-    assert [m.name for m in REGISTRY] == list(MEASUREMENTS) == ["psf", "field", "coregistration"]
+    assert [m.name for m in REGISTRY] == list(MEASUREMENTS) == ["psf", "field", "coregistration", "detector"]
     for m in REGISTRY:
         assert isinstance(m, Measurement)
         assert callable(m.analyze) and m.analyze.__name__ == f"analyze_{m.name}"
@@ -25,7 +25,7 @@ def test_every_entry_declares_what_a_measurement_is():
         assert m.labels is LABELS[m.name]
         assert m.samples, f"{m.name} has no synthetic sample with known truth"
         assert callable(m.cli.run) and callable(m.cli.add_arguments)
-    with pytest.raises(KeyError, match="known: coregistration, field, psf"):
+    with pytest.raises(KeyError, match="known: coregistration, detector, field, psf"):
         get_measurement("nope")
 
 
@@ -52,7 +52,17 @@ def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
     from microscope_qc.cli import main
 
     keys = set(all_samples())
-    assert keys == {"psf-beads", "psf-aberrated", "flat-field", "flat-field-misaligned", "two-colour-beads"}
+    assert keys == {
+        "psf-beads",
+        "psf-aberrated",
+        "flat-field",
+        "flat-field-misaligned",
+        "two-colour-beads",
+        "detector-scmos",
+        "detector-ccd",
+        "detector-emccd",
+        "detector-pmt",
+    }
     for key in sorted(keys):
         path = tmp_path / f"{key}.ome.tif"
         assert main(["sample", key, str(path)]) == 0
@@ -90,7 +100,8 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
     from microscope_qc.widgets.psf import PSFWidget
 
     widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget)}
-    assert set(widgets) == set(MEASUREMENTS)
+    # the detector's dock widget is not written yet (issue 13: it follows on top of the analysis API)
+    assert set(widgets) == set(MEASUREMENTS) - {"detector"}
     for name, widget in widgets.items():
         assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it
 

@@ -75,7 +75,33 @@ def _coregistration_results():
     ]
 
 
-RUNNERS = {"psf": _psf_results, "field": _field_results, "coregistration": _coregistration_results}
+def _detector_results():
+    from dataclasses import replace
+
+    import numpy as np
+
+    from microscope_qc.analysis.detector import DetectorSettings, analyze_detector
+    from microscope_qc.samples.cameras import CAMERAS, Camera, emva_series
+
+    s = emva_series(Camera(replace(CAMERAS["ccd"], shape=(32, 32))), levels=12, spatial_frames=4)
+    rng = np.random.default_rng(0)
+    darks = rng.normal(100, 2, (4, 32, 32))
+    brights = rng.normal(600, 20, (3, 32, 32))
+    out = [
+        analyze_detector(s.data, exposure_ms=s.exposure_ms, photons=s.photons, dark=[k == "dark" for k in s.kinds]),
+        analyze_detector(darks, DetectorSettings(mode="dark", conversion_gain_e_per_dn=2.0)),
+        analyze_detector(brights, DetectorSettings(mode="cv")),
+        analyze_detector(brights, DetectorSettings(mode="noisee"), darks=darks),
+    ]
+    return out
+
+
+RUNNERS = {
+    "psf": _psf_results,
+    "field": _field_results,
+    "coregistration": _coregistration_results,
+    "detector": _detector_results,
+}
 #: names that appear only under some conditions: the samples above must produce them, or coverage is partial
 CONDITIONAL = {
     "psf": {
@@ -91,6 +117,7 @@ CONDITIONAL = {
         "fit_3d_ok",
     },
     "field": {"illumination_centre_offset_um", "illumination_fwhm_x_px", "model"},
+    "detector": {"quantum_efficiency_percent", "noise_median_e", "cv_relative", "sbr", "prnu_pixel_percent"},
     "coregistration": {
         "magnification_percent",
         "rotation_deg",

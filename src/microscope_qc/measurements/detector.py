@@ -223,8 +223,8 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 DETECTOR = Measurement(
     name="detector",
-    title="Detector performance (EMVA 1288, QUAREP WG2, MetroloJ_QC, NoiSee)",
-    summary="Photon transfer (gain, read noise, saturation, dynamic range, linearity, DSNU/PRNU, QE), dark noise, "
+    title="Detector performance (EMVA 1288, QUAREP)",
+    summary="EMVA 1288 and QUAREP WG2 photon transfer, MetroloJ_QC and NoiSee. Photon transfer (gain, read noise, saturation, dynamic range, linearity, DSNU/PRNU, QE), dark noise, "
     "CV per region and NoiSee SNR, from raw frames streamed one at a time.",
     analyze=analyze_detector,
     settings=detector_settings,
