@@ -87,3 +87,66 @@ def test_noisee_fluorescein_snr_and_sbr():
         analyze_detector(bright, DetectorSettings(mode="noisee"))
     with pytest.raises(AnalysisError, match="no brighter than the dark image"):
         analyze_detector(dark[:2], DetectorSettings(mode="noisee"), darks=bright)
+
+
+def _scene_series(kind, shape=(256, 256), n=20, fluctuation=0.02, seed=1):
+    from dataclasses import replace
+
+    from microscope_qc.samples.cameras import CAMERAS
+
+    cam = Camera(replace(CAMERAS[kind], shape=shape, hot_pixels=5, seed=seed))
+    sp = cam.spec
+    sat_e = min(sp.full_well_e, (cam.saturation_dn - sp.offset_dn) / sp.system_gain_dn_per_e)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    scene = (0.05 + 0.65 * (xx / shape[1]) * (0.5 + 0.5 * np.sin(yy / 20) ** 2)) * sat_e / (sp.quantum_efficiency * sp.multiplication_gain)
+    factors = 1 + fluctuation * np.random.default_rng(seed).standard_normal(n)
+    bright = np.stack([cam.frame(scene * f, 10) for f in factors])
+    dark = np.stack([cam.frame(0, 10) for _ in range(n)])
+    cam.fluctuation_percent = 100 * np.std(factors, ddof=1) / np.mean(factors)
+    return cam, bright, dark
+
+
+@pytest.mark.parametrize("kind", ["scmos", "ccd", "emccd", "pmt"])
+def test_single_scene_gain_and_read_noise_from_synthetic_truth(kind):
+    cam, bright, dark = _scene_series(kind)
+    r = analyze_detector(bright, DetectorSettings(mode="single-scene"), darks=dark)
+    truth = cam.truth()
+    assert r.metric("system_gain_dn_per_e", None).value == pytest.approx(truth["system_gain_dn_per_e"], rel=0.01)
+    k = cam.spec.system_gain_dn_per_e
+    if kind in ("scmos", "ccd"):  # read noise (per pixel on the sCMOS; the noisiest 2 % are left out)
+        expected = math.sqrt(truth["read_noise_dn"] ** 2 + 1 / 12) / truth["system_gain_dn_per_e"]
+        assert r.metric("read_noise_e", None).value == pytest.approx(expected, rel=0.03)
+    del k
+    assert r.metric("brightness_fluctuation_percent", None).value == pytest.approx(cam.fluctuation_percent, rel=0.05)
+    assert r.metric("excluded_pixels_percent", None).value >= 2.0
+    assert r.images["excluded_pixels"].shape == bright.shape[1:]
+    hot = [tuple(p) for p in truth["hot_pixels"]]
+    assert all(r.images["excluded_pixels"][p] for p in hot)
+
+
+def test_single_scene_needs_darks_and_a_range_of_signal():
+    cam, bright, dark = _scene_series("ccd", shape=(64, 64), n=5)
+    with pytest.raises(AnalysisError, match="at least 3 dark frames"):
+        analyze_detector(bright, DetectorSettings(mode="single-scene"))
+    with pytest.raises(AnalysisError, match="no brighter than the dark frames"):
+        analyze_detector(dark, DetectorSettings(mode="single-scene"), darks=bright)
+
+
+def test_noisee_beads_snr_saturated_beads_and_drift():
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:96, 0:96]
+    beads = [(20, 20), (50, 70), (75, 30), (30, 60)]
+    frames = []
+    for t in range(12):
+        img = np.full((96, 96), 100.0)
+        for i, (y, x) in enumerate(beads):
+            amp = 4000 if i == 3 else 800
+            img += amp * np.exp(-((yy - y) ** 2 + (xx - x - 0.2 * t) ** 2) / (2 * 1.5**2))
+        frames.append(np.clip(rng.poisson(img), 0, 4095).astype(np.uint16))
+    r = analyze_detector(np.stack(frames), DetectorSettings(mode="noisee", noisee_kind="beads", bit_depth=12))
+    t = r.tables["beads"]
+    assert len(t) == 4 and t["saturated"].sum() == 1
+    assert r.metric("beads", None).value == 3
+    assert r.metric("drift_px", None).value == pytest.approx(0.2 * 11, abs=0.4)
+    assert r.images["kymographs"].shape == (4, 12, 15)
+    assert 5 < r.metric("snr_median", None).value < 30
