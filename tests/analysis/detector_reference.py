@@ -73,7 +73,7 @@ def reference_results(data):
 
     added = not hasattr(np, "asfarray")
     if added:
-        np.asfarray = lambda a, dtype=float: np.asarray(a, dtype=dtype)  # removed in NumPy 2
+        np.asfarray = lambda a, dtype=float: np.asarray(a, dtype=dtype)  # noqa: NPY201 (gone in NumPy 2)
     try:
         r = Results1288(Data1288(data, loglevel=logging.WARNING).data, loglevel=logging.WARNING)
         return {
@@ -97,4 +97,4 @@ def reference_results(data):
         }
     finally:
         if added:
-            del np.asfarray
+            del np.asfarray  # noqa: NPY201

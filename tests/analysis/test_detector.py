@@ -16,7 +16,9 @@ pytest.importorskip("emva1288")
 
 
 def _run(s, **kw):
-    return analyze_detector(s.data, exposure_ms=s.exposure_ms, photons=s.photons, dark=[k == "dark" for k in s.kinds], **kw)
+    return analyze_detector(
+        s.data, exposure_ms=s.exposure_ms, photons=s.photons, dark=[k == "dark" for k in s.kinds], **kw
+    )
 
 
 def _v(r, name):
@@ -75,7 +77,14 @@ def test_curves_are_tables_and_maps_are_arrays(ccd):
     r = _run(ccd)
     t = r.tables["photon_transfer"]
     assert len(t) == 24 and t["in_gain_fit"].sum() >= 10
-    assert {"signal_dn", "variance_dn2", "variance_model_dn2", "snr", "snr_model", "linearity_error_percent"} <= set(t.columns)
+    assert {
+        "signal_dn",
+        "variance_dn2",
+        "variance_model_dn2",
+        "snr",
+        "snr_model",
+        "linearity_error_percent",
+    } <= set(t.columns)
     # the EMVA SNR model follows the measured SNR below saturation
     below = t[t["in_gain_fit"]]
     np.testing.assert_allclose(below["snr"], below["snr_model"], rtol=0.03)
@@ -171,7 +180,12 @@ def test_saturated_darks(small):
     i = small.kinds.index("dark")
     data[i] = 4095
     with pytest.raises(AnalysisError, match=f"Dark frame {i} is saturated in 100 % of its pixels"):
-        analyze_detector(data, DetectorSettings(bit_depth=12), exposure_ms=small.exposure_ms, dark=[k == "dark" for k in small.kinds])
+        analyze_detector(
+            data,
+            DetectorSettings(bit_depth=12),
+            exposure_ms=small.exposure_ms,
+            dark=[k == "dark" for k in small.kinds],
+        )
     data[i][:3] = 65535  # 12.5 % of a 16-bit frame at full scale
     with pytest.raises(AnalysisError, match=f"Dark frame {i} is saturated in 12.5 % of its pixels"):
         _run(replace(small, data=data))
@@ -207,7 +221,9 @@ def test_darks_brighter_than_brights():
 
 def test_a_constant_image(small):
     with pytest.raises(AnalysisError, match="is constant"):
-        analyze_detector(np.full((4, 16, 16), 100, np.uint16), exposure_ms=[1, 1, 2, 2], dark=[True, True, False, False])
+        analyze_detector(
+            np.full((4, 16, 16), 100, np.uint16), exposure_ms=[1, 1, 2, 2], dark=[True, True, False, False]
+        )
     with pytest.raises(AnalysisError, match="is constant"):
         analyze_detector(np.full((4, 16, 16), 100, np.uint16))  # no frame table: the pixels are refused first
 
@@ -223,9 +239,15 @@ def test_no_frame_table_no_darks_single_frames(small):
 
 
 def test_a_partial_series_is_analysed_with_warnings_saying_what_is_missing(small):
-    keep = [i for i, (k, t) in enumerate(zip(small.kinds, small.exposure_ms, strict=True)) if k == "bright" or t <= sorted(set(small.exposure_ms))[1]]
+    keep = [
+        i
+        for i, (k, t) in enumerate(zip(small.kinds, small.exposure_ms, strict=True))
+        if k == "bright" or t <= sorted(set(small.exposure_ms))[1]
+    ]
     data = small.data[keep]
-    r = analyze_detector(data, exposure_ms=[small.exposure_ms[i] for i in keep], dark=[small.kinds[i] == "dark" for i in keep])
+    r = analyze_detector(
+        data, exposure_ms=[small.exposure_ms[i] for i in keep], dark=[small.kinds[i] == "dark" for i in keep]
+    )
     w = " ".join(r.warnings)
     assert "No photon counts given" in w
     assert "No dark pair at" in w and "interpolated" in w

@@ -25,7 +25,11 @@ def test_dark_mode_finds_hot_pixels_exactly_and_measures_the_noise(hot_camera):
     table = r.tables["defect_pixels"]
     hot = sorted(map(tuple, table.loc[table["kind"] == "hot", ["y", "x"]].to_numpy().tolist()))
     assert hot == sorted(map(tuple, hot_camera.truth()["hot_pixels"]))
-    assert r.images["hot_pixels"].sum() == 7 and not r.images["warm_pixels"].any() and not r.images["cold_pixels"].any()
+    assert (
+        r.images["hot_pixels"].sum() == 7
+        and not r.images["warm_pixels"].any()
+        and not r.images["cold_pixels"].any()
+    )
     assert r.metric("hot_pixels", None).value == 7
     assert r.metric("hot_pixels_percent", None).value == pytest.approx(100 * 7 / (96 * 128))
     # RMS temporal noise: read noise and quantisation, (2 e⁻ · 0.5)² + 1/12 DN²
@@ -45,7 +49,9 @@ def test_dark_mode_warm_and_cold_by_the_metroloj_rule():
     r = analyze_detector(np.round(frames).astype(np.uint16), DetectorSettings(mode="dark"))
     t = r.tables["defect_pixels"]
     assert t[["y", "x", "kind"]].values.tolist() == [[3, 4, "warm"], [5, 6, "cold"]]
-    r = analyze_detector(np.round(frames).astype(np.uint16), DetectorSettings(mode="dark", warm_cold_percent=10))
+    r = analyze_detector(
+        np.round(frames).astype(np.uint16), DetectorSettings(mode="dark", warm_cold_percent=10)
+    )
     assert sorted(r.tables["defect_pixels"]["kind"]) == ["cold", "warm", "warm"]
 
 
@@ -98,7 +104,11 @@ def _scene_series(kind, shape=(256, 256), n=20, fluctuation=0.02, seed=1):
     sp = cam.spec
     sat_e = min(sp.full_well_e, (cam.saturation_dn - sp.offset_dn) / sp.system_gain_dn_per_e)
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
-    scene = (0.05 + 0.65 * (xx / shape[1]) * (0.5 + 0.5 * np.sin(yy / 20) ** 2)) * sat_e / (sp.quantum_efficiency * sp.multiplication_gain)
+    scene = (
+        (0.05 + 0.65 * (xx / shape[1]) * (0.5 + 0.5 * np.sin(yy / 20) ** 2))
+        * sat_e
+        / (sp.quantum_efficiency * sp.multiplication_gain)
+    )
     factors = 1 + fluctuation * np.random.default_rng(seed).standard_normal(n)
     bright = np.stack([cam.frame(scene * f, 10) for f in factors])
     dark = np.stack([cam.frame(0, 10) for _ in range(n)])
@@ -111,13 +121,17 @@ def test_single_scene_gain_and_read_noise_from_synthetic_truth(kind):
     cam, bright, dark = _scene_series(kind)
     r = analyze_detector(bright, DetectorSettings(mode="single-scene"), darks=dark)
     truth = cam.truth()
-    assert r.metric("system_gain_dn_per_e", None).value == pytest.approx(truth["system_gain_dn_per_e"], rel=0.01)
+    assert r.metric("system_gain_dn_per_e", None).value == pytest.approx(
+        truth["system_gain_dn_per_e"], rel=0.01
+    )
     k = cam.spec.system_gain_dn_per_e
     if kind in ("scmos", "ccd"):  # read noise (per pixel on the sCMOS; the noisiest 2 % are left out)
         expected = math.sqrt(truth["read_noise_dn"] ** 2 + 1 / 12) / truth["system_gain_dn_per_e"]
         assert r.metric("read_noise_e", None).value == pytest.approx(expected, rel=0.03)
     del k
-    assert r.metric("brightness_fluctuation_percent", None).value == pytest.approx(cam.fluctuation_percent, rel=0.05)
+    assert r.metric("brightness_fluctuation_percent", None).value == pytest.approx(
+        cam.fluctuation_percent, rel=0.05
+    )
     assert r.metric("excluded_pixels_percent", None).value >= 2.0
     assert r.images["excluded_pixels"].shape == bright.shape[1:]
     hot = [tuple(p) for p in truth["hot_pixels"]]

@@ -21,7 +21,9 @@ def test_the_sample_with_its_frame_table_beside_it(tmp_path, capsys):
     assert main(["detector", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
     truth = json.loads((tmp_path / "ccd_truth.json").read_text())
     m = _metrics(tmp_path / "out" / "ccd")
-    assert m["conversion_gain_e_per_dn"]["value"] == pytest.approx(truth["conversion_gain_e_per_dn"], rel=0.02)
+    assert m["conversion_gain_e_per_dn"]["value"] == pytest.approx(
+        truth["conversion_gain_e_per_dn"], rel=0.02
+    )
     doc = json.loads((tmp_path / "out" / "ccd" / "results.json").read_text())
     assert doc["settings"]["frame_table"]["value"].endswith("ccd_frames.csv")
     assert (tmp_path / "out" / "ccd" / "photon_transfer.csv").exists()
@@ -36,7 +38,10 @@ def test_a_folder_of_single_frames_is_one_series(tmp_path):
     folder.mkdir()
     for i, frame in enumerate(s.data):
         tifffile.imwrite(folder / f"frame_{i:03d}.tif", frame)
-    rows = ["exposure_ms,photons,kind", *(f"{t},{p},{k}" for t, p, k in zip(s.exposure_ms, s.photons, s.kinds, strict=True))]
+    rows = [
+        "exposure_ms,photons,kind",
+        *(f"{t},{p},{k}" for t, p, k in zip(s.exposure_ms, s.photons, s.kinds, strict=True)),
+    ]
     (folder / "frames.csv").write_text("\n".join(rows) + "\n")
     assert main(["detector", str(folder), "--out", str(tmp_path / "out"), "-q"]) == 0
     m = _metrics(tmp_path / "out" / "frame_000_combined")  # the CLI names a combined job after its first file
@@ -52,14 +57,24 @@ def test_a_yaml_frame_table_with_frame_counts(tmp_path):
     rows, i = [], 0
     while i < len(s.kinds):
         j = i
-        while j < len(s.kinds) and (s.kinds[j], s.exposure_ms[j], s.photons[j]) == (s.kinds[i], s.exposure_ms[i], s.photons[i]):
+        while j < len(s.kinds) and (s.kinds[j], s.exposure_ms[j], s.photons[j]) == (
+            s.kinds[i],
+            s.exposure_ms[i],
+            s.photons[i],
+        ):
             j += 1
-        rows.append(f"- {{exposure_ms: {s.exposure_ms[i]}, photons: {s.photons[i]}, kind: {s.kinds[i]}, frames: {j - i}}}")
+        rows.append(
+            f"- {{exposure_ms: {s.exposure_ms[i]}, photons: {s.photons[i]}, kind: {s.kinds[i]}, frames: {j - i}}}"
+        )
         i = j
     table = tmp_path / "ladder.yaml"
     table.write_text("\n".join(rows) + "\n")
-    assert main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 0
-    assert _metrics(tmp_path / "out" / "stack")["quantum_efficiency_percent"]["value"] == pytest.approx(80, rel=0.05)
+    assert (
+        main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 0
+    )
+    assert _metrics(tmp_path / "out" / "stack")["quantum_efficiency_percent"]["value"] == pytest.approx(
+        80, rel=0.05
+    )
 
 
 def test_a_frame_table_that_does_not_fit_says_so(tmp_path, capsys):
@@ -67,10 +82,14 @@ def test_a_frame_table_that_does_not_fit_says_so(tmp_path, capsys):
     tifffile.imwrite(path, np.random.default_rng(0).integers(90, 110, (6, 16, 16)).astype(np.uint16))
     table = tmp_path / "t.csv"
     table.write_text("exposure_ms,kind\n1,dark\n2,bright\n3,bright\n4,bright\n")
-    assert main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert (
+        main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 2
+    )
     assert "has 4 rows for 6 frames" in capsys.readouterr().err
     table.write_text("exposure_ms,kind\n1,dark\n2,light\n3,bright\n")
-    assert main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 2
+    assert (
+        main(["detector", str(path), "--frame-table", str(table), "--out", str(tmp_path / "out"), "-q"]) == 2
+    )
     assert "kind is 'light'; use bright or dark" in capsys.readouterr().err
     assert main(["detector", str(path), "--out", str(tmp_path / "out"), "-q"]) == 2
     assert "--frame-table TABLE" in capsys.readouterr().err  # emva without a table: the option is named
@@ -89,7 +108,24 @@ def test_an_imagej_roi_set_is_read_and_applied_exactly(tmp_path):
     roiset = tmp_path / "RoiSet.zip"
     roifile.roiwrite(roiset, [rect, poly])
     out = tmp_path / "out"
-    assert main(["detector", str(path), "--mode", "cv", "--roi", str(roiset), "--roi", "0,0,1,2", "--out", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "detector",
+                str(path),
+                "--mode",
+                "cv",
+                "--roi",
+                str(roiset),
+                "--roi",
+                "0,0,1,2",
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     import pandas as pd
 
     t = pd.read_csv(out / "pmt" / "cv.csv")
@@ -104,7 +140,10 @@ def test_dark_mode_from_the_command_line(tmp_path):
     rng = np.random.default_rng(2)
     path = tmp_path / "darks.tif"
     tifffile.imwrite(path, rng.normal(100, 2, (8, 32, 32)).round().astype(np.uint16))
-    assert main(["detector", str(path), "--mode", "dark", "--gain", "2", "--out", str(tmp_path / "out"), "-q"]) == 0
+    assert (
+        main(["detector", str(path), "--mode", "dark", "--gain", "2", "--out", str(tmp_path / "out"), "-q"])
+        == 0
+    )
     m = _metrics(tmp_path / "out" / "darks")
     assert m["noise_rms_dn"]["value"] == pytest.approx(2.0, rel=0.05)
     assert m["noise_rms_e"]["value"] == pytest.approx(4.0, rel=0.05)

@@ -88,7 +88,9 @@ def _detector_results():
     darks = rng.normal(100, 2, (4, 32, 32))
     brights = rng.normal(600, 20, (3, 32, 32))
     out = [
-        analyze_detector(s.data, exposure_ms=s.exposure_ms, photons=s.photons, dark=[k == "dark" for k in s.kinds]),
+        analyze_detector(
+            s.data, exposure_ms=s.exposure_ms, photons=s.photons, dark=[k == "dark" for k in s.kinds]
+        ),
         analyze_detector(darks, DetectorSettings(mode="dark", conversion_gain_e_per_dn=2.0)),
         analyze_detector(brights, DetectorSettings(mode="cv")),
         analyze_detector(brights, DetectorSettings(mode="noisee"), darks=darks),

@@ -198,7 +198,9 @@ def run_detector(
         source = Source.USER if args.frame_table else Source.FILE
         result.settings["frame_table"] = Setting(str(Path(table_path).resolve()), None, source)
     if args.dark:
-        result.settings["dark_files"] = Setting(", ".join(str(p.resolve()) for p in args.dark), None, Source.USER)
+        result.settings["dark_files"] = Setting(
+            ", ".join(str(p.resolve()) for p in args.dark), None, Source.USER
+        )
     if args.roi_specs:
         result.settings["rois"] = Setting("; ".join(name for name, _ in args.roi_specs), None, Source.USER)
     return result
@@ -217,7 +219,9 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
         return f"The detector's RMS dark noise (MetroloJ_QC camera noise) was {n['median']:.3g} DN (range {n['min']:.3g}–{n['max']:.3g})."
     if "cv_percent" in s:
         c = s["cv_percent"]
-        return f"The detector CV (MetroloJ_QC) was {c['median']:.3g} % (range {c['min']:.3g}–{c['max']:.3g} %)."
+        return (
+            f"The detector CV (MetroloJ_QC) was {c['median']:.3g} % (range {c['min']:.3g}–{c['max']:.3g} %)."
+        )
     return None
 
 

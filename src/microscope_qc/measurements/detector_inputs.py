@@ -97,7 +97,13 @@ class LazyFrames:
 class FrameTable:
     """Per-frame exposure time (ms), photons and dark flag, as read from a frame table."""
 
-    def __init__(self, exposure_ms: list[float] | None, photons: list[float] | None, dark: list[bool] | None, source: str) -> None:
+    def __init__(
+        self,
+        exposure_ms: list[float] | None,
+        photons: list[float] | None,
+        dark: list[bool] | None,
+        source: str,
+    ) -> None:
         self.exposure_ms = exposure_ms
         self.photons = photons
         self.dark = dark
@@ -141,9 +147,13 @@ def _number(value: Any, column: str, row: int, path: Path) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise AnalysisError(f"Frame table {path}, row {row + 1}: {column} is {value!r}, not a number.") from None
+        raise AnalysisError(
+            f"Frame table {path}, row {row + 1}: {column} is {value!r}, not a number."
+        ) from None
     if not math.isfinite(x) or x < 0:
-        raise AnalysisError(f"Frame table {path}, row {row + 1}: {column} must be a finite number ≥ 0, not {value!r}.")
+        raise AnalysisError(
+            f"Frame table {path}, row {row + 1}: {column} must be a finite number ≥ 0, not {value!r}."
+        )
     return x
 
 
@@ -191,7 +201,9 @@ def read_frame_table(path: Path, n_frames: int) -> FrameTable:
             "pair, or a 'frames' column with how many consecutive frames each row describes."
         )
     if sum(counts) != n_frames:
-        raise AnalysisError(f"The frame table {path} describes {sum(counts)} frames but the series has {n_frames}.")
+        raise AnalysisError(
+            f"The frame table {path} describes {sum(counts)} frames but the series has {n_frames}."
+        )
     exposure: list[float] | None = [] if exp_col else None
     photons: list[float] | None = [] if "photons" in columns else None
     dark: list[bool] | None = [] if "kind" in columns else None
@@ -203,7 +215,9 @@ def read_frame_table(path: Path, n_frames: int) -> FrameTable:
         if dark is not None:
             kind = str(r.get("kind", "")).strip().lower()
             if kind not in ("bright", "dark"):
-                raise AnalysisError(f"Frame table {path}, row {i + 1}: kind is {r.get('kind')!r}; use bright or dark.")
+                raise AnalysisError(
+                    f"Frame table {path}, row {i + 1}: kind is {r.get('kind')!r}; use bright or dark."
+                )
             dark += [kind == "dark"] * n
     return FrameTable(exposure, photons, dark, str(path))
 
@@ -257,7 +271,9 @@ def parse_roi_spec(text: str) -> list[tuple[str, Any]]:
         try:
             y0, x0, y1, x1 = (int(p) for p in parts)
         except ValueError:
-            raise AnalysisError(f"--roi {text!r}: a rectangle is four whole numbers y0,x0,y1,x1 ({example}).") from None
+            raise AnalysisError(
+                f"--roi {text!r}: a rectangle is four whole numbers y0,x0,y1,x1 ({example})."
+            ) from None
         if not (0 <= y0 <= y1 and 0 <= x0 <= x1):
             raise AnalysisError(f"--roi {text!r}: need 0 ≤ y0 ≤ y1 and 0 ≤ x0 ≤ x1 ({example}).")
         return [(f"rectangle {y0},{x0},{y1},{x1}", ("rect", (y0, x0, y1, x1)))]
@@ -270,12 +286,16 @@ def parse_roi_spec(text: str) -> list[tuple[str, Any]]:
         try:
             rois = roifile.roiread(path)
         except Exception as exc:  # noqa: BLE001 (roifile raises several types for a damaged file)
-            raise AnalysisError(f"--roi {text!r}: not an ImageJ ROI file ({type(exc).__name__}: {exc}).") from None
+            raise AnalysisError(
+                f"--roi {text!r}: not an ImageJ ROI file ({type(exc).__name__}: {exc})."
+            ) from None
         rois = rois if isinstance(rois, list) else [rois]
         if not rois:
             raise AnalysisError(f"--roi {text!r}: the ROI set is empty.")
         return [(r.name or f"{path.stem} #{i + 1}", ("imagej", r)) for i, r in enumerate(rois)]
-    raise AnalysisError(f"--roi {text!r}: not a rectangle y0,x0,y1,x1 nor an ImageJ .roi/.zip file ({example}).")
+    raise AnalysisError(
+        f"--roi {text!r}: not a rectangle y0,x0,y1,x1 nor an ImageJ .roi/.zip file ({example})."
+    )
 
 
 def imagej_roi_masks(rois: list[Any], shape: tuple[int, int]) -> list[npt.NDArray[np.bool_]]:
@@ -324,14 +344,18 @@ def imagej_roi_masks(rois: list[Any], shape: tuple[int, int]) -> list[npt.NDArra
             xy = np.asarray(r.coordinates(), float)
             mask = polygon2mask(shape, np.column_stack([xy[:, 1] - 0.5, xy[:, 0] - 0.5]))
         else:
-            raise AnalysisError(f"ImageJ ROI {name!r} is a {t.name.lower()}, not an area: draw a rectangle, oval or polygon.")
+            raise AnalysisError(
+                f"ImageJ ROI {name!r} is a {t.name.lower()}, not an area: draw a rectangle, oval or polygon."
+            )
         if not mask.any():
             raise AnalysisError(f"ImageJ ROI {name!r} lies outside the {h} × {w} frames.")
         out.append(np.asarray(mask, bool))
     return out
 
 
-def roi_masks(specs: list[tuple[str, Any]], shape: tuple[int, int]) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+def roi_masks(
+    specs: list[tuple[str, Any]], shape: tuple[int, int]
+) -> list[tuple[str, npt.NDArray[np.bool_]]]:
     """Masks of parsed ``--roi`` specs for frames of ``shape``.
 
     Parameters

@@ -223,8 +223,22 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
     ),
 )
 DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
-    Sample("detector-scmos", "sCMOS EMVA 1288 series: per-pixel gain, offset and noise, hot pixels", _camera("scmos"), write_detector),
-    Sample("detector-ccd", "CCD EMVA 1288 series with dark current and hot pixels", _camera("ccd"), write_detector),
-    Sample("detector-emccd", "EMCCD EMVA 1288 series, excess noise factor 2", _camera("emccd"), write_detector),
-    Sample("detector-pmt", "PMT-like point detector series, multiplicative noise", _camera("pmt"), write_detector),
+    Sample(
+        "detector-scmos",
+        "sCMOS EMVA 1288 series: per-pixel gain, offset and noise, hot pixels",
+        _camera("scmos"),
+        write_detector,
+    ),
+    Sample(
+        "detector-ccd",
+        "CCD EMVA 1288 series with dark current and hot pixels",
+        _camera("ccd"),
+        write_detector,
+    ),
+    Sample(
+        "detector-emccd", "EMCCD EMVA 1288 series, excess noise factor 2", _camera("emccd"), write_detector
+    ),
+    Sample(
+        "detector-pmt", "PMT-like point detector series, multiplicative noise", _camera("pmt"), write_detector
+    ),
 )

@@ -373,7 +373,9 @@ _COREG: dict[str, Label] = {
 PSF_LABELS: Mapping[str, Label] = MappingProxyType(_PSF)
 FIELD_LABELS: Mapping[str, Label] = MappingProxyType(_FIELD)
 COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
-DETECTOR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in DETECTOR_LABEL_DATA.items()})
+DETECTOR_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in DETECTOR_LABEL_DATA.items()}
+)
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(

@@ -14,7 +14,6 @@ the dark current, the hot pixels.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -64,10 +63,50 @@ class CameraSpec:
 
 #: the four synthetic detectors of the samples and tests
 CAMERAS: dict[str, CameraSpec] = {
-    "scmos": CameraSpec("scmos", read_noise_e=1.6, read_noise_spread=0.25, dsnu_e=0.6, prnu=0.005, system_gain_dn_per_e=1.5, full_well_e=45000.0, hot_pixels=6),
-    "ccd": CameraSpec("ccd", read_noise_e=6.0, dsnu_e=0.3, prnu=0.008, system_gain_dn_per_e=0.25, full_well_e=18000.0, bit_depth=14, dark_current_e_per_s=0.5, hot_pixels=4),
-    "emccd": CameraSpec("emccd", read_noise_e=40.0, system_gain_dn_per_e=0.05, multiplication_gain=100.0, excess_noise_factor=2.0, full_well_e=3.0e5, quantum_efficiency=0.9, dark_current_e_per_s=0.1, hot_pixels=3),
-    "pmt": CameraSpec("pmt", read_noise_e=200.0, system_gain_dn_per_e=0.002, multiplication_gain=1.0e4, excess_noise_factor=1.3, full_well_e=1.0e9, quantum_efficiency=0.25, dark_current_e_per_s=0.0, offset_dn=50.0, bit_depth=12),
+    "scmos": CameraSpec(
+        "scmos",
+        read_noise_e=1.6,
+        read_noise_spread=0.25,
+        dsnu_e=0.6,
+        prnu=0.005,
+        system_gain_dn_per_e=1.5,
+        full_well_e=45000.0,
+        hot_pixels=6,
+    ),
+    "ccd": CameraSpec(
+        "ccd",
+        read_noise_e=6.0,
+        dsnu_e=0.3,
+        prnu=0.008,
+        system_gain_dn_per_e=0.25,
+        full_well_e=18000.0,
+        bit_depth=14,
+        dark_current_e_per_s=0.5,
+        hot_pixels=4,
+    ),
+    "emccd": CameraSpec(
+        "emccd",
+        read_noise_e=40.0,
+        system_gain_dn_per_e=0.05,
+        multiplication_gain=100.0,
+        excess_noise_factor=2.0,
+        full_well_e=3.0e5,
+        quantum_efficiency=0.9,
+        dark_current_e_per_s=0.1,
+        hot_pixels=3,
+    ),
+    "pmt": CameraSpec(
+        "pmt",
+        read_noise_e=200.0,
+        system_gain_dn_per_e=0.002,
+        multiplication_gain=1.0e4,
+        excess_noise_factor=1.3,
+        full_well_e=1.0e9,
+        quantum_efficiency=0.25,
+        dark_current_e_per_s=0.0,
+        offset_dn=50.0,
+        bit_depth=12,
+    ),
 }
 
 
@@ -255,26 +294,30 @@ def detector_sample(kind: str = "scmos", seed: int = 0, shape: tuple[int, int] =
 def _napari(kind: str) -> list[LayerDataTuple]:
     s = detector_sample(kind)
     meta = {"exposure_ms": s.exposure_ms, "photons": s.photons, "kinds": s.kinds, "truth": s.truth}
-    return [(s.data, {"name": f"{kind} EMVA series (synthetic)", "metadata": {"microscope_qc_detector": meta}}, "image")]
+    return [
+        (
+            s.data,
+            {"name": f"{kind} EMVA series (synthetic)", "metadata": {"microscope_qc_detector": meta}},
+            "image",
+        )
+    ]
 
 
 def napari_detector_scmos() -> list[LayerDataTuple]:
-    """napari sample: a synthetic sCMOS EMVA series (frame table in the layer's metadata)."""
+    """The napari sample of a synthetic sCMOS EMVA series (frame table in the layer's metadata)."""
     return _napari("scmos")
 
 
 def napari_detector_ccd() -> list[LayerDataTuple]:
-    """napari sample: a synthetic CCD EMVA series."""
+    """The napari sample of a synthetic CCD EMVA series."""
     return _napari("ccd")
 
 
 def napari_detector_emccd() -> list[LayerDataTuple]:
-    """napari sample: a synthetic EMCCD EMVA series (excess noise factor 2)."""
+    """The napari sample of a synthetic EMCCD EMVA series (excess noise factor 2)."""
     return _napari("emccd")
 
 
 def napari_detector_pmt() -> list[LayerDataTuple]:
-    """napari sample: a synthetic PMT-like point-detector series (multiplicative noise)."""
+    """The napari sample of a synthetic PMT-like point-detector series (multiplicative noise)."""
     return _napari("pmt")
-
-

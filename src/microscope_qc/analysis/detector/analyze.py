@@ -127,7 +127,9 @@ def analyze_detector(
 
         _merge(result, single_scene(src, dark_src, settings, saturation, progress, cancel))
     result.metrics = [
-        m if m.uncertainty is not None and math.isfinite(m.uncertainty) else replace(m, uncertainty=math.nan, uncertainty_kind="not estimable")
+        m
+        if m.uncertainty is not None and math.isfinite(m.uncertainty)
+        else replace(m, uncertainty=math.nan, uncertainty_kind="not estimable")
         for m in result.metrics
     ]
     if limits is not None:
@@ -199,7 +201,11 @@ def _emva(
     result.fits["gain"] = {"slope": temporal.system_gain, "slope_se": temporal.system_gain_se}
     lin = temporal.table["linearity_fit_dn"].to_numpy()
     if np.isfinite(lin).sum() >= 2:
-        x = temporal.table["photons"] if np.isfinite(temporal.table["photons"]).all() else temporal.table["exposure_ms"]
+        x = (
+            temporal.table["photons"]
+            if np.isfinite(temporal.table["photons"]).all()
+            else temporal.table["exposure_ms"]
+        )
         xs = x.to_numpy()
         slope = float((lin[-1] - lin[0]) / (xs[-1] - xs[0])) if xs[-1] != xs[0] else math.nan
         result.fits["linearity"] = {"slope": slope, "intercept": float(lin[0] - slope * xs[0])}
@@ -207,7 +213,10 @@ def _emva(
 
 
 def _pick_spatial(
-    groups: list[Group], brights: list[tuple[Group, PairStats]], sat_signal: float, dark_mean: dict[float | None, float]
+    groups: list[Group],
+    brights: list[tuple[Group, PairStats]],
+    sat_signal: float,
+    dark_mean: dict[float | None, float],
 ) -> tuple[Group, Group]:
     """The bright stack (most frames; then nearest half saturation) and the dark stack beside it."""
 
@@ -254,12 +263,21 @@ def _emva_spatial(
         )
     level = b.mean - d.mean
     se_rel = 1.0 / math.sqrt(2 * max(int(np.prod(src.shape or (1, 1))) - 1, 1))
-    k_rel = result.fits["gain"]["slope_se"] / k if math.isfinite(result.fits["gain"]["slope_se"]) else math.nan
+    k_rel = (
+        result.fits["gain"]["slope_se"] / k if math.isfinite(result.fits["gain"]["slope_se"]) else math.nan
+    )
 
     def dsnu(name: str, var: float, what: str) -> list[Metric]:
         v = root(var)
         return [
-            Metric(f"{name}_e", v / k, "e-", v / k * math.hypot(se_rel, k_rel), None, f"{what} (EMVA 1288 DSNU₁₂₈₈, in electrons)"),
+            Metric(
+                f"{name}_e",
+                v / k,
+                "e-",
+                v / k * math.hypot(se_rel, k_rel),
+                None,
+                f"{what} (EMVA 1288 DSNU₁₂₈₈, in electrons)",
+            ),
             Metric(f"{name}_dn", v, "DN", v * se_rel, None, f"{what} (EMVA 1288 DSNU₁₂₈₈, in DN)"),
         ]
 
@@ -284,7 +302,17 @@ def _emva_spatial(
     result.images["dark_noise_map"] = np.sqrt(var_d).astype(np.float32)
     result.tables["spatial"] = pd.DataFrame(
         [
-            {"stack": "dark" if dk else "bright", "exposure_ms": g.exposure_ms if g.exposure_ms is not None else math.nan, "frames": s.frames, "mean_dn": s.mean, "spatial_variance_dn2": s.total, "row_variance_dn2": s.row, "column_variance_dn2": s.column, "pixel_variance_dn2": s.pixel, "temporal_variance_dn2": s.temporal}
+            {
+                "stack": "dark" if dk else "bright",
+                "exposure_ms": g.exposure_ms if g.exposure_ms is not None else math.nan,
+                "frames": s.frames,
+                "mean_dn": s.mean,
+                "spatial_variance_dn2": s.total,
+                "row_variance_dn2": s.row,
+                "column_variance_dn2": s.column,
+                "pixel_variance_dn2": s.pixel,
+                "temporal_variance_dn2": s.temporal,
+            }
             for dk, g, s in ((True, dark_g, d), (False, bright_g, b))
         ]
     )
@@ -295,5 +323,10 @@ def _dark_pairs(result: DetectorResult) -> list[tuple[Group, PairStats]]:
     out = []
     for _, row in t.iterrows():
         e = None if not math.isfinite(row["exposure_ms"]) else float(row["exposure_ms"])
-        out.append((Group(0, int(row["frames"]), True, e, None), PairStats(float(row["mean_dn"]), float(row["variance_dn2"]), math.nan, math.nan, 0.0)))
+        out.append(
+            (
+                Group(0, int(row["frames"]), True, e, None),
+                PairStats(float(row["mean_dn"]), float(row["variance_dn2"]), math.nan, math.nan, 0.0),
+            )
+        )
     return out

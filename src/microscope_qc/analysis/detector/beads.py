@@ -62,7 +62,9 @@ def noisee_beads(
     """
     n = len(source)
     if n < MIN_TIME_POINTS:
-        raise AnalysisError(f"NoiSee bead mode needs a time series of at least {MIN_TIME_POINTS} frames; got {n}.")
+        raise AnalysisError(
+            f"NoiSee bead mode needs a time series of at least {MIN_TIME_POINTS} frames; got {n}."
+        )
     dark, _ = _mean_dark(darks, saturation)
     acc = StackAccumulator()
     peak: np.ndarray | None = None
@@ -76,10 +78,14 @@ def noisee_beads(
     assert peak is not None
     mean = acc.mean_image()
     sd = np.sqrt(acc.variance_image())
-    found = detect_beads(mean, DetectionSettings(threshold_sigma=settings.detection_threshold_sigma, halo_sigma=0.0))
+    found = detect_beads(
+        mean, DetectionSettings(threshold_sigma=settings.detection_threshold_sigma, halo_sigma=0.0)
+    )
     ys, xs = found["y"].astype(int), found["x"].astype(int)
     if ys.size == 0:
-        raise AnalysisError("No bead found in the mean image: lower the detection threshold, or check focus and exposure.")
+        raise AnalysisError(
+            "No bead found in the mean image: lower the detection threshold, or check focus and exposure."
+        )
     background = float(np.median(mean)) if dark is None else 0.0
     level = mean - (dark if dark is not None else background)
     saturated = peak[ys, xs] >= saturation
@@ -102,7 +108,17 @@ def noisee_beads(
         centroid = np.nansum(rows * offsets, axis=2) / np.nansum(rows, axis=2)
     drift = np.nanmax(centroid, axis=1) - np.nanmin(centroid, axis=1)
     table = pd.DataFrame(
-        {"bead": np.arange(ys.size), "y": ys, "x": xs, "mean_dn": mean[ys, xs], "sd_dn": sd[ys, xs], "snr": snr, "max_dn": peak[ys, xs], "saturated": saturated, "drift_x_px": drift}
+        {
+            "bead": np.arange(ys.size),
+            "y": ys,
+            "x": xs,
+            "mean_dn": mean[ys, xs],
+            "sd_dn": sd[ys, xs],
+            "snr": snr,
+            "max_dn": peak[ys, xs],
+            "saturated": saturated,
+            "drift_x_px": drift,
+        }
     )
     good = table.loc[~table["saturated"], "snr"].to_numpy()
     good = good[np.isfinite(good)]
@@ -114,14 +130,41 @@ def noisee_beads(
     se = 1.2533 * float(np.std(good, ddof=1)) / math.sqrt(good.size) if good.size > 1 else math.nan
     mean_trace = np.nanmean(centroid[~saturated], axis=0)
     metrics = [
-        Metric("snr_median", med, None, se, None, "median over unsaturated beads of temporal mean / temporal SD at the bead maximum (NoiSee)"),
+        Metric(
+            "snr_median",
+            med,
+            None,
+            se,
+            None,
+            "median over unsaturated beads of temporal mean / temporal SD at the bead maximum (NoiSee)",
+        ),
         Metric("beads", float(good.size), None, math.nan, None, "beads measured", "not estimable"),
-        Metric("beads_saturated", float(saturated.sum()), None, math.nan, None, "beads left out because saturated", "not estimable"),
-        Metric("drift_px", float(np.nanmax(mean_trace) - np.nanmin(mean_trace)), "px", math.nan, None, "largest shift along x of the beads' mean kymograph centroid", "not estimable"),
+        Metric(
+            "beads_saturated",
+            float(saturated.sum()),
+            None,
+            math.nan,
+            None,
+            "beads left out because saturated",
+            "not estimable",
+        ),
+        Metric(
+            "drift_px",
+            float(np.nanmax(mean_trace) - np.nanmin(mean_trace)),
+            "px",
+            math.nan,
+            None,
+            "largest shift along x of the beads' mean kymograph centroid",
+            "not estimable",
+        ),
     ]
     warnings = []
     if saturated.any():
         warnings.append(f"{int(saturated.sum())} saturated bead(s) left out of the SNR.")
     if dark is None:
-        warnings.append("No dark frames: the bead signal is taken above the image's median instead of the dark level.")
-    return Outcome(metrics, {"beads": table}, {"kymographs": kymo, "mean_image": mean.astype(np.float32)}, warnings)
+        warnings.append(
+            "No dark frames: the bead signal is taken above the image's median instead of the dark level."
+        )
+    return Outcome(
+        metrics, {"beads": table}, {"kymographs": kymo, "mean_image": mean.astype(np.float32)}, warnings
+    )

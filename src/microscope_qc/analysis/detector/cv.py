@@ -24,10 +24,16 @@ import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel
 from microscope_qc.analysis.detector.frames import FrameSource, StackAccumulator
-from microscope_qc.analysis.detector.settings import DetectorSettings
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, ProgressCallback
 
-__all__ = ["ROI", "Outcome", "cv_per_roi", "cv_standard_error", "noisee_fluorescein", "noisee_beads", "KYMOGRAPH_HALF_WIDTH_PX"]
+__all__ = [
+    "ROI",
+    "Outcome",
+    "cv_per_roi",
+    "cv_standard_error",
+    "noisee_fluorescein",
+    "KYMOGRAPH_HALF_WIDTH_PX",
+]
 
 #: a region: its name and a boolean mask (True = in the region) of the frame's shape
 ROI = tuple[str, npt.NDArray[np.bool_]]
@@ -70,7 +76,9 @@ def _check_rois(rois: Sequence[ROI] | None, shape: tuple[int, int]) -> list[ROI]
     for name, mask in rois:
         m = np.asarray(mask, bool)
         if m.shape != shape:
-            raise AnalysisError(f"Region {name!r} is {m.shape} but the frames are {shape}: draw it on these frames.")
+            raise AnalysisError(
+                f"Region {name!r} is {m.shape} but the frames are {shape}: draw it on these frames."
+            )
         if m.sum() < 2:
             raise AnalysisError(f"Region {name!r} holds {int(m.sum())} pixel(s): a CV needs at least 2.")
         out.append((name, m))
@@ -122,21 +130,54 @@ def cv_per_roi(
             cv = sd / mean if mean > 0 else math.nan
             sat = int(np.sum(v >= saturation))
             if sat:
-                warnings.append(f"Frame {f}, region {name!r}: {sat} saturated pixel(s); its CV is underestimated.")
-            rows.append({"frame": f, "roi": name, "pixels": int(v.size), "mean_dn": mean, "sd_dn": sd, "cv_percent": 100 * cv, "cv_se_percent": 100 * cv_standard_error(cv, v.size), "saturated_pixels": sat})
+                warnings.append(
+                    f"Frame {f}, region {name!r}: {sat} saturated pixel(s); its CV is underestimated."
+                )
+            rows.append(
+                {
+                    "frame": f,
+                    "roi": name,
+                    "pixels": int(v.size),
+                    "mean_dn": mean,
+                    "sd_dn": sd,
+                    "cv_percent": 100 * cv,
+                    "cv_se_percent": 100 * cv_standard_error(cv, v.size),
+                    "saturated_pixels": sat,
+                }
+            )
         if progress is not None:
             progress(0.9 * (f + 1) / len(source), f"frame {f + 1}/{len(source)}")
     table = pd.DataFrame(rows)
     if (table["mean_dn"] <= 0).any():
-        warnings.append("A region has a mean of 0 or below: its CV is not defined (subtract no background before).")
+        warnings.append(
+            "A region has a mean of 0 or below: its CV is not defined (subtract no background before)."
+        )
     best = float(np.nanmin(table["cv_percent"])) if np.isfinite(table["cv_percent"]).any() else math.nan
     table["cv_relative"] = table["cv_percent"] / best
     metrics = []
-    for f, rows_f in table.groupby("frame", sort=True):
+    for frame_no, rows_f in table.groupby("frame", sort=True):
         cv = float(rows_f["cv_percent"].mean())
         se = float(np.sqrt(np.sum(rows_f["cv_se_percent"] ** 2))) / len(rows_f)
-        metrics.append(Metric("cv_percent", cv, "percent", se, int(str(f)), "MetroloJ_QC CV = SD/mean (n − 1) in the region(s), mean over regions"))
-        metrics.append(Metric("cv_relative", cv / best, None, se / best, int(str(f)), "CV relative to the smallest CV"))
+        metrics.append(
+            Metric(
+                "cv_percent",
+                cv,
+                "percent",
+                se,
+                int(str(frame_no)),
+                "MetroloJ_QC CV = SD/mean (n − 1) in the region(s), mean over regions",
+            )
+        )
+        metrics.append(
+            Metric(
+                "cv_relative",
+                cv / best,
+                None,
+                se / best,
+                int(str(frame_no)),
+                "CV relative to the smallest CV",
+            )
+        )
     return Outcome(metrics, {"cv": table}, {}, warnings)
 
 
@@ -184,7 +225,9 @@ def noisee_fluorescein(
     """
     dark, n_dark = _mean_dark(darks, saturation)
     if dark is None:
-        raise AnalysisError("NoiSee needs a dark image (same settings, no light) for the SNR and SBR ({dark_frames}).")
+        raise AnalysisError(
+            "NoiSee needs a dark image (same settings, no light) for the SNR and SBR ({dark_frames})."
+        )
     regions = _check_rois(rois, dark.shape)
     mask = np.logical_or.reduce([m for _, m in regions])
     dark_mean = float(dark[mask].mean())
@@ -193,7 +236,9 @@ def noisee_fluorescein(
         check_cancel(cancel, "Detector analysis")
         frame = source.read(f)
         if frame.shape != dark.shape:
-            raise AnalysisError(f"Frame {f} is {frame.shape} but the dark frames are {dark.shape}: same camera region, please.")
+            raise AnalysisError(
+                f"Frame {f} is {frame.shape} but the dark frames are {dark.shape}: same camera region, please."
+            )
         d = (frame - dark)[mask]
         mean, sd = float(d.mean()), float(d.std(ddof=1))
         if mean <= 0:
@@ -202,22 +247,53 @@ def noisee_fluorescein(
                 "are swapped, or the light was off."
             )
         raw_mean = float(frame[mask].mean())
-        rows.append({"frame": f, "mean_dn": raw_mean, "dark_mean_dn": dark_mean, "signal_dn": mean, "sd_dn": sd, "snr": mean / sd, "sbr": raw_mean / dark_mean if dark_mean > 0 else math.nan, "saturated_pixels": int(np.sum(frame[mask] >= saturation))})
+        rows.append(
+            {
+                "frame": f,
+                "mean_dn": raw_mean,
+                "dark_mean_dn": dark_mean,
+                "signal_dn": mean,
+                "sd_dn": sd,
+                "snr": mean / sd,
+                "sbr": raw_mean / dark_mean if dark_mean > 0 else math.nan,
+                "saturated_pixels": int(np.sum(frame[mask] >= saturation)),
+            }
+        )
     table = pd.DataFrame(rows)
     n = len(table)
     snr, sbr = float(table["snr"].mean()), float(table["sbr"].mean())
     if n >= 2:
-        snr_se, sbr_se = float(table["snr"].std(ddof=1)) / math.sqrt(n), float(table["sbr"].std(ddof=1)) / math.sqrt(n)
+        snr_se, sbr_se = (
+            float(table["snr"].std(ddof=1)) / math.sqrt(n),
+            float(table["sbr"].std(ddof=1)) / math.sqrt(n),
+        )
     else:
         snr_se, sbr_se = math.sqrt((1 + snr**2 / 2) / int(mask.sum())), math.nan
     warnings = []
     if table["saturated_pixels"].sum():
-        warnings.append(f"{int(table['saturated_pixels'].sum())} saturated pixel(s) in the measured region: the SNR is overestimated.")
+        warnings.append(
+            f"{int(table['saturated_pixels'].sum())} saturated pixel(s) in the measured region: the SNR is overestimated."
+        )
     if dark_mean <= 0:
         warnings.append("The dark mean is 0 or below: the SBR is not defined.")
     metrics = [
-        Metric("snr", snr, None, snr_se, None, "NoiSee SNR = mean / SD of the dark-subtracted image (mean over frames)"),
-        Metric("sbr", sbr, None, sbr_se, None, "NoiSee SBR = mean image / mean dark (mean over frames)", "standard error" if math.isfinite(sbr_se) else "not estimable"),
+        Metric(
+            "snr",
+            snr,
+            None,
+            snr_se,
+            None,
+            "NoiSee SNR = mean / SD of the dark-subtracted image (mean over frames)",
+        ),
+        Metric(
+            "sbr",
+            sbr,
+            None,
+            sbr_se,
+            None,
+            "NoiSee SBR = mean image / mean dark (mean over frames)",
+            "standard error" if math.isfinite(sbr_se) else "not estimable",
+        ),
         Metric("dark_frames", float(n_dark), None, math.nan, None, "dark frames averaged", "not estimable"),
     ]
     return Outcome(metrics, {"noisee": table}, {}, warnings)

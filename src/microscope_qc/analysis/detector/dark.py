@@ -103,29 +103,85 @@ def dark_noise(
     gain = settings.conversion_gain_e_per_dn
     sd_noise = float(noise.std())
     metrics = [
-        Metric("offset_dn", offset, "DN", dsnu / math.sqrt(n_px), None, "mean dark level (MetroloJ_QC offset)"),
-        Metric("dsnu_dn", dsnu, "DN", dsnu / math.sqrt(2 * (n_px - 1)), None, "spatial SD of the mean dark image (MetroloJ_QC DSNU)"),
-        Metric("noise_median_dn", median_noise, "DN", 1.2533 * sd_noise / math.sqrt(n_px), None, "median of the per-pixel temporal noise map"),
-        Metric("noise_rms_dn", rms_noise, "DN", float(var_img.std()) / math.sqrt(n_px) / (2 * rms_noise), None, "root mean square of the per-pixel temporal noise"),
+        Metric(
+            "offset_dn", offset, "DN", dsnu / math.sqrt(n_px), None, "mean dark level (MetroloJ_QC offset)"
+        ),
+        Metric(
+            "dsnu_dn",
+            dsnu,
+            "DN",
+            dsnu / math.sqrt(2 * (n_px - 1)),
+            None,
+            "spatial SD of the mean dark image (MetroloJ_QC DSNU)",
+        ),
+        Metric(
+            "noise_median_dn",
+            median_noise,
+            "DN",
+            1.2533 * sd_noise / math.sqrt(n_px),
+            None,
+            "median of the per-pixel temporal noise map",
+        ),
+        Metric(
+            "noise_rms_dn",
+            rms_noise,
+            "DN",
+            float(var_img.std()) / math.sqrt(n_px) / (2 * rms_noise),
+            None,
+            "root mean square of the per-pixel temporal noise",
+        ),
     ]
     if gain is not None:
         metrics += [
-            Metric(m.name.replace("_dn", "_e"), m.value * gain, "e-", (m.uncertainty or math.nan) * gain, None, m.description + f", × {gain:g} e⁻/DN")
+            Metric(
+                m.name.replace("_dn", "_e"),
+                m.value * gain,
+                "e-",
+                (m.uncertainty or math.nan) * gain,
+                None,
+                m.description + f", × {gain:g} e⁻/DN",
+            )
             for m in metrics
             if m.name in ("dsnu_dn", "noise_median_dn", "noise_rms_dn")
         ]
     for name, mask, what in (
-        ("warm_pixels_percent", warm, f"pixels whose mean is more than {settings.warm_cold_percent:g} % above the frame mean (hot ones excluded)"),
-        ("cold_pixels_percent", cold, f"pixels whose mean is more than {settings.warm_cold_percent:g} % below the frame mean"),
+        (
+            "warm_pixels_percent",
+            warm,
+            f"pixels whose mean is more than {settings.warm_cold_percent:g} % above the frame mean (hot ones excluded)",
+        ),
+        (
+            "cold_pixels_percent",
+            cold,
+            f"pixels whose mean is more than {settings.warm_cold_percent:g} % below the frame mean",
+        ),
         ("hot_pixels_percent", hot, "pixels saturated in more than half the frames"),
     ):
         c = int(mask.sum())
-        metrics.append(Metric(name, 100.0 * c / n_px, "percent", _se_percent(c, n_px), None, what, "binomial standard error"))
-        metrics.append(Metric(name.replace("_percent", ""), float(c), None, math.nan, None, "number of " + what, "not estimable"))
+        metrics.append(
+            Metric(
+                name, 100.0 * c / n_px, "percent", _se_percent(c, n_px), None, what, "binomial standard error"
+            )
+        )
+        metrics.append(
+            Metric(
+                name.replace("_percent", ""),
+                float(c),
+                None,
+                math.nan,
+                None,
+                "number of " + what,
+                "not estimable",
+            )
+        )
     rows = []
     for kind, mask in (("hot", hot), ("warm", warm), ("cold", cold)):
         ys, xs = np.nonzero(mask)
-        rows.append(pd.DataFrame({"y": ys, "x": xs, "kind": kind, "mean_dn": mean_img[ys, xs], "noise_dn": noise[ys, xs]}))
+        rows.append(
+            pd.DataFrame(
+                {"y": ys, "x": xs, "kind": kind, "mean_dn": mean_img[ys, xs], "noise_dn": noise[ys, xs]}
+            )
+        )
     table = pd.concat(rows, ignore_index=True)
     warnings = []
     if len(table) > MAX_LISTED_PIXELS:

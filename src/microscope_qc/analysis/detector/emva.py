@@ -25,7 +25,14 @@ from microscope_qc.analysis.detector.series import Group
 from microscope_qc.analysis.detector.settings import DetectorSettings
 from microscope_qc.results import AnalysisError, Metric
 
-__all__ = ["EmvaTemporal", "emva_temporal", "line_fit", "origin_fit", "QUANTISATION_DN2", "DARK_VARIANCE_FLOOR_DN2"]
+__all__ = [
+    "EmvaTemporal",
+    "emva_temporal",
+    "line_fit",
+    "origin_fit",
+    "QUANTISATION_DN2",
+    "DARK_VARIANCE_FLOOR_DN2",
+]
 
 #: variance of uniform quantisation, 1/12 DN²
 QUANTISATION_DN2 = 1.0 / 12.0
@@ -193,7 +200,11 @@ def emva_temporal(
     noise_var = (table["variance_dn2"] - table["dark_variance_dn2"]).to_numpy()
     table["signal_dn"] = signal
     if missing_dark:
-        how = "interpolated linearly from the other exposure times" if len(times) >= 2 else "taken from the one dark exposure"
+        how = (
+            "interpolated linearly from the other exposure times"
+            if len(times) >= 2
+            else "taken from the one dark exposure"
+        )
         warnings.append(
             f"No dark pair at {', '.join(f'{t:g}' for t in sorted(missing_dark))} ms: the dark level there was "
             f"{how}. Take a dark pair at every exposure time of the series."
@@ -230,7 +241,13 @@ def emva_temporal(
     table["variance_model_dn2"] = table["dark_variance_dn2"] + k * signal
     k_rel = k_se / k if math.isfinite(k_se) else math.nan
     metrics = [
-        _m("system_gain_dn_per_e", k, "DN/e-", k_se, "overall system gain K: slope of σ²_y − σ²_y.dark against μ_y − μ_y.dark (EMVA 1288)"),
+        _m(
+            "system_gain_dn_per_e",
+            k,
+            "DN/e-",
+            k_se,
+            "overall system gain K: slope of σ²_y − σ²_y.dark against μ_y − μ_y.dark (EMVA 1288)",
+        ),
         _m("conversion_gain_e_per_dn", 1.0 / k, "e-/DN", k_se / k**2, "inverse system gain 1/K"),
     ]
 
@@ -259,7 +276,13 @@ def emva_temporal(
     dmu = (var0 / k**2) / (2 * math.sqrt(var0 / k**2 + 0.25))  # d μ_e.min / d ln(σ²/K²)
     mu_e_min_se = dmu * math.hypot(2 * k_rel, 2 * rel_var)
     metrics += [
-        _m("dark_noise_dn", math.sqrt(var0), "DN", var0_se / (2 * math.sqrt(var0)), f"temporal dark noise σ_y.dark ({how})"),
+        _m(
+            "dark_noise_dn",
+            math.sqrt(var0),
+            "DN",
+            var0_se / (2 * math.sqrt(var0)),
+            f"temporal dark noise σ_y.dark ({how})",
+        ),
         _m("dark_noise_e", sigma_d, "e-", sigma_d_se, "temporal dark noise σ_d = √(σ²_y.dark − 1/12 DN²)/K"),
     ]
 
@@ -283,17 +306,55 @@ def emva_temporal(
     dr = mu_e_sat / mu_e_min
     dr_se = dr * math.hypot(mu_e_sat_se / mu_e_sat, mu_e_min_se / mu_e_min)
     metrics += [
-        _m("saturation_capacity_e", mu_e_sat, "e-", mu_e_sat_se, "saturation capacity μ_e.sat at the peak of the temporal variance"),
+        _m(
+            "saturation_capacity_e",
+            mu_e_sat,
+            "e-",
+            mu_e_sat_se,
+            "saturation capacity μ_e.sat at the peak of the temporal variance",
+        ),
         _m("saturation_signal_dn", sat_signal, "DN", math.nan, "μ_y.sat − μ_y.dark at the variance peak"),
-        _m("sensitivity_threshold_e", mu_e_min, "e-", mu_e_min_se, "absolute sensitivity threshold μ_e.min (SNR = 1): 1/2 + √(σ²_y.dark/K² + 1/4)"),
-        _m("dynamic_range_db", 20 * math.log10(dr), "dB", 20 / math.log(10) * dr_se / dr, "dynamic range 20 log10(μ_e.sat/μ_e.min)"),
-        _m("snr_max_db", 10 * math.log10(mu_e_sat), "dB", 10 / math.log(10) * mu_e_sat_se / mu_e_sat, "maximum SNR √μ_e.sat, in dB"),
+        _m(
+            "sensitivity_threshold_e",
+            mu_e_min,
+            "e-",
+            mu_e_min_se,
+            "absolute sensitivity threshold μ_e.min (SNR = 1): 1/2 + √(σ²_y.dark/K² + 1/4)",
+        ),
+        _m(
+            "dynamic_range_db",
+            20 * math.log10(dr),
+            "dB",
+            20 / math.log(10) * dr_se / dr,
+            "dynamic range 20 log10(μ_e.sat/μ_e.min)",
+        ),
+        _m(
+            "snr_max_db",
+            10 * math.log10(mu_e_sat),
+            "dB",
+            10 / math.log(10) * mu_e_sat_se / mu_e_sat,
+            "maximum SNR √μ_e.sat, in dB",
+        ),
     ]
     if has_photons:
         metrics += [
-            _m("responsivity_dn_per_photon", r, "DN/photon", r_se, "responsivity R: slope of μ_y − μ_y.dark against photons (0–70 % of saturation)"),
-            _m("quantum_efficiency_percent", 100 * eta, "percent", 100 * eta_se, "quantum efficiency η = R/K"),
-            _m("sensitivity_threshold_photons", mu_e_min / eta, "photons", mu_e_min / eta * math.hypot(mu_e_min_se / mu_e_min, eta_se / eta), "absolute sensitivity threshold μ_p.min = μ_e.min/η"),
+            _m(
+                "responsivity_dn_per_photon",
+                r,
+                "DN/photon",
+                r_se,
+                "responsivity R: slope of μ_y − μ_y.dark against photons (0–70 % of saturation)",
+            ),
+            _m(
+                "quantum_efficiency_percent", 100 * eta, "percent", 100 * eta_se, "quantum efficiency η = R/K"
+            ),
+            _m(
+                "sensitivity_threshold_photons",
+                mu_e_min / eta,
+                "photons",
+                mu_e_min / eta * math.hypot(mu_e_min_se / mu_e_min, eta_se / eta),
+                "absolute sensitivity threshold μ_p.min = μ_e.min/η",
+            ),
         ]
     signal_e = signal / k
     table["snr"] = signal / np.sqrt(np.maximum(table["variance_dn2"].to_numpy(), 1e-300))
@@ -302,7 +363,10 @@ def emva_temporal(
 
     # linearity
     x = table["photons"].to_numpy() if has_photons else table["exposure_ms"].to_numpy()
-    lo, hi = settings.linearity_min_percent / 100 * sat_signal, settings.linearity_max_percent / 100 * sat_signal
+    lo, hi = (
+        settings.linearity_min_percent / 100 * sat_signal,
+        settings.linearity_max_percent / 100 * sat_signal,
+    )
     in_lin = (signal >= lo) & (signal <= hi) & np.isfinite(x)
     in_lin[i_sat + 1 :] = False
     table["in_linearity_fit"] = in_lin
@@ -323,14 +387,33 @@ def emva_temporal(
             "not computed."
         )
     metrics += [
-        _m("linearity_error_min_percent", le_min, "percent", math.nan, "smallest relative deviation from the linear fit (5–95 % of saturation)"),
-        _m("linearity_error_max_percent", le_max, "percent", math.nan, "largest relative deviation from the linear fit (5–95 % of saturation)"),
+        _m(
+            "linearity_error_min_percent",
+            le_min,
+            "percent",
+            math.nan,
+            "smallest relative deviation from the linear fit (5–95 % of saturation)",
+        ),
+        _m(
+            "linearity_error_max_percent",
+            le_max,
+            "percent",
+            math.nan,
+            "largest relative deviation from the linear fit (5–95 % of saturation)",
+        ),
     ]
 
     # dark current
     dark_rows = [
-        {"exposure_ms": g.exposure_ms if g.exposure_ms is not None else math.nan, "frames": g.count, "mean_dn": s.mean, "variance_dn2": s.variance}
-        for g, s in sorted(darks, key=lambda gs: -math.inf if gs[0].exposure_ms is None else gs[0].exposure_ms)
+        {
+            "exposure_ms": g.exposure_ms if g.exposure_ms is not None else math.nan,
+            "frames": g.count,
+            "mean_dn": s.mean,
+            "variance_dn2": s.variance,
+        }
+        for g, s in sorted(
+            darks, key=lambda gs: -math.inf if gs[0].exposure_ms is None else gs[0].exposure_ms
+        )
     ]
     dark_table = pd.DataFrame(dark_rows)
     if len(times) >= 3:
@@ -344,9 +427,27 @@ def emva_temporal(
             f"Dark pairs at {len(times)} exposure time(s): the dark current needs at least 3; it is not computed."
         )
     metrics += [
-        _m("dark_current_mean_e_per_s", dc_m, "e-/s", dc_m_se, "dark current from the slope of the dark mean against exposure time, /K"),
-        _m("dark_current_variance_e_per_s", dc_v, "e-/s", dc_v_se, "dark current from the slope of the dark variance against exposure time, /K²"),
-        _m("offset_dn", levels[min(levels, key=lambda t: -math.inf if t is None else t)][0], "DN", math.nan, "mean dark level at the shortest exposure"),
+        _m(
+            "dark_current_mean_e_per_s",
+            dc_m,
+            "e-/s",
+            dc_m_se,
+            "dark current from the slope of the dark mean against exposure time, /K",
+        ),
+        _m(
+            "dark_current_variance_e_per_s",
+            dc_v,
+            "e-/s",
+            dc_v_se,
+            "dark current from the slope of the dark variance against exposure time, /K²",
+        ),
+        _m(
+            "offset_dn",
+            levels[min(levels, key=lambda t: -math.inf if t is None else t)][0],
+            "DN",
+            math.nan,
+            "mean dark level at the shortest exposure",
+        ),
     ]
     del t_bright, dark_t
     return EmvaTemporal(metrics, table, dark_table, k, k_se, i_sat, levels, warnings)

@@ -118,7 +118,9 @@ class FrameSource:
         """
         raw = np.asarray(self._frames[i])
         if raw.ndim != 2:
-            raise AnalysisError(f"{self.what.capitalize()} {i} has shape {raw.shape}; every frame must be 2D (Y, X).")
+            raise AnalysisError(
+                f"{self.what.capitalize()} {i} has shape {raw.shape}; every frame must be 2D (Y, X)."
+            )
         if self.shape is None:
             self.shape, self.dtype = (int(raw.shape[0]), int(raw.shape[1])), raw.dtype
         elif raw.shape != self.shape:

@@ -116,7 +116,9 @@ def group_frames(
     brights = [g for g in groups if not g.dark]
     darks = [g for g in groups if g.dark]
     if not brights:
-        raise AnalysisError("No bright frames: every frame is marked dark. Check the 'kind' column or photons.")
+        raise AnalysisError(
+            "No bright frames: every frame is marked dark. Check the 'kind' column or photons."
+        )
     if not darks:
         raise AnalysisError(
             "No dark frames: EMVA 1288 needs dark pairs (light off, same exposure times) to subtract the "

@@ -143,10 +143,10 @@ def single_scene(
     for i in range(len(darks)):
         check_cancel(cancel, "Detector analysis")
         frame = darks.read(i, dark_saturation=saturation)
-        m = float(frame.mean())
-        first = m if i == 0 else first
-        dark_means.append(m)
-        dacc.add(frame - (m - first))  # offset drift removed frame by frame
+        fm = float(frame.mean())
+        first = fm if i == 0 else first
+        dark_means.append(fm)
+        dacc.add(frame - (fm - first))  # offset drift removed frame by frame
     offset_img = dacc.mean_image()
     dark_var = dacc.variance_image()
     offset = float(offset_img.mean())
@@ -165,7 +165,9 @@ def single_scene(
         check_cancel(cancel, "Detector analysis")
         frame = source.read(i)
         if frame.shape != offset_img.shape:
-            raise AnalysisError(f"Frame {i} is {frame.shape} but the dark frames are {offset_img.shape}: same camera region, please.")
+            raise AnalysisError(
+                f"Frame {i} is {frame.shape} but the dark frames are {offset_img.shape}: same camera region, please."
+            )
         sat_any |= frame >= saturation
         d = frame - offset_img
         level = float(d[keep].mean())
@@ -184,11 +186,14 @@ def single_scene(
     excluded |= sat_any
     use = ~excluded
     m, v = mean_img[use], var_img[use]
-    lo, hi = np.percentile(m, [0.5, 99.5])
+    lo, hi = (float(q) for q in np.percentile(m, [0.5, 99.5]))
     if not hi > lo:
-        raise AnalysisError("The scene has no range of brightness: single-scene photon transfer needs a non-uniform scene.")
+        raise AnalysisError(
+            "The scene has no range of brightness: single-scene photon transfer needs a non-uniform scene."
+        )
     edges = np.linspace(lo, hi, settings.ptc_bins + 1)
-    idx = np.clip(np.digitize(m, edges) - 1, 0, settings.ptc_bins - 1)
+    idx = np.asarray(np.digitize(m, edges), dtype=np.intp) - 1
+    np.clip(idx, 0, settings.ptc_bins - 1, out=idx)
     inside = (m >= lo) & (m <= hi)
     counts = np.bincount(idx[inside], minlength=settings.ptc_bins)
     sum_m = np.bincount(idx[inside], m[inside], settings.ptc_bins)
@@ -196,14 +201,18 @@ def single_scene(
     sum_v2 = np.bincount(idx[inside], v[inside] ** 2, settings.ptc_bins)
     ok = counts >= 3
     if ok.sum() < 3:
-        raise AnalysisError("Fewer than 3 photon-transfer bins hold pixels: use a larger scene or fewer bins.")
+        raise AnalysisError(
+            "Fewer than 3 photon-transfer bins hold pixels: use a larger scene or fewer bins."
+        )
     n_b = counts[ok].astype(float)
     x, y = sum_m[ok] / n_b, sum_v[ok] / n_b
     y_se = np.sqrt(np.maximum(sum_v2[ok] / n_b - y * y, 0) / n_b)
     dof = bacc.n - 1
     a, b, se_a, se_b, w = irls_line(x, y, n_b, dof)
     if not a > 0:
-        raise AnalysisError("The variance does not grow with the signal: these frames are not raw (noise reduction on?).")
+        raise AnalysisError(
+            "The variance does not grow with the signal: these frames are not raw (noise reduction on?)."
+        )
     kind = "standard error"
     if settings.bootstrap_samples > 0:
         rng = np.random.default_rng(settings.seed)
@@ -221,14 +230,67 @@ def single_scene(
     fluct = 100 * float(np.std(levels, ddof=1)) / c if len(levels) > 1 else math.nan
     n_px = offset_img.size
     metrics = [
-        Metric("system_gain_dn_per_e", a, "DN/e-", se_a, None, "photon-transfer slope K (single scene, re-weighted fit)", kind),
-        Metric("conversion_gain_e_per_dn", gain, "e-/DN", se_a / a**2, None, "conversion gain 1/K (QUAREP WG2 single scene)", kind),
-        Metric("offset_dn", offset, "DN", math.sqrt(mean_dark_var / (len(darks) * n_px)), None, "mean dark level"),
-        Metric("read_noise_dn", read_dn, "DN", read_dn / math.sqrt(2 * dof * int(use.sum())), None, "RMS temporal dark noise of the pixels used"),
-        Metric("read_noise_e", read_dn * gain, "e-", read_dn * gain * math.hypot(1 / math.sqrt(2 * dof * int(use.sum())), se_a / a), None, "read noise in electrons"),
-        Metric("brightness_fluctuation_percent", fluct, "percent", fluct / math.sqrt(2 * max(len(levels) - 1, 1)), None, "SD of the bright frames' relative brightness (corrected for)"),
-        Metric("offset_drift_dn", float(np.ptp(dark_means)), "DN", math.nan, None, "largest change of the dark frames' mean (corrected for)"),
-        Metric("excluded_pixels_percent", 100 * float(excluded.mean()), "percent", math.nan, None, "hot, cold, noisiest and saturated pixels left out"),
+        Metric(
+            "system_gain_dn_per_e",
+            a,
+            "DN/e-",
+            se_a,
+            None,
+            "photon-transfer slope K (single scene, re-weighted fit)",
+            kind,
+        ),
+        Metric(
+            "conversion_gain_e_per_dn",
+            gain,
+            "e-/DN",
+            se_a / a**2,
+            None,
+            "conversion gain 1/K (QUAREP WG2 single scene)",
+            kind,
+        ),
+        Metric(
+            "offset_dn", offset, "DN", math.sqrt(mean_dark_var / (len(darks) * n_px)), None, "mean dark level"
+        ),
+        Metric(
+            "read_noise_dn",
+            read_dn,
+            "DN",
+            read_dn / math.sqrt(2 * dof * int(use.sum())),
+            None,
+            "RMS temporal dark noise of the pixels used",
+        ),
+        Metric(
+            "read_noise_e",
+            read_dn * gain,
+            "e-",
+            read_dn * gain * math.hypot(1 / math.sqrt(2 * dof * int(use.sum())), se_a / a),
+            None,
+            "read noise in electrons",
+        ),
+        Metric(
+            "brightness_fluctuation_percent",
+            fluct,
+            "percent",
+            fluct / math.sqrt(2 * max(len(levels) - 1, 1)),
+            None,
+            "SD of the bright frames' relative brightness (corrected for)",
+        ),
+        Metric(
+            "offset_drift_dn",
+            float(np.ptp(dark_means)),
+            "DN",
+            math.nan,
+            None,
+            "largest change of the dark frames' mean (corrected for)",
+        ),
+        Metric(
+            "excluded_pixels_percent",
+            100 * float(excluded.mean()),
+            "percent",
+            math.nan,
+            None,
+            "hot, cold, noisiest and saturated pixels left out",
+        ),
     ]
     if b < 0 and abs(b) > 3 * se_b:
         warnings.append(
@@ -236,8 +298,20 @@ def single_scene(
             "series, or the detector is not linear."
         )
     if fluct > 5:
-        warnings.append(f"The light fluctuated by {fluct:.2g} % between frames (corrected for); stabilise the source.")
-    ptc = pd.DataFrame({"bin": np.flatnonzero(ok), "pixels": counts[ok], "mean_dn": x, "variance_dn2": y, "variance_se_dn2": y_se, "variance_model_dn2": a * x + b, "weight": w})
+        warnings.append(
+            f"The light fluctuated by {fluct:.2g} % between frames (corrected for); stabilise the source."
+        )
+    ptc = pd.DataFrame(
+        {
+            "bin": np.flatnonzero(ok),
+            "pixels": counts[ok],
+            "mean_dn": x,
+            "variance_dn2": y,
+            "variance_se_dn2": y_se,
+            "variance_model_dn2": a * x + b,
+            "weight": w,
+        }
+    )
     frames = pd.DataFrame(
         {
             "frame": list(range(len(darks))) + list(range(len(source))),
@@ -246,5 +320,15 @@ def single_scene(
             "relative_brightness": [math.nan] * len(darks) + [lv / c for lv in levels],
         }
     )
-    images = {"excluded_pixels": excluded, "mean_image": mean_img.astype(np.float32), "dark_noise_map": np.sqrt(dark_var).astype(np.float32)}
-    return SingleSceneOutcome(metrics, {"photon_transfer": ptc, "frames": frames}, images, warnings, {"ptc": {"slope": a, "intercept": b, "slope_se": se_a}})
+    images = {
+        "excluded_pixels": excluded,
+        "mean_image": mean_img.astype(np.float32),
+        "dark_noise_map": np.sqrt(dark_var).astype(np.float32),
+    }
+    return SingleSceneOutcome(
+        metrics,
+        {"photon_transfer": ptc, "frames": frames},
+        images,
+        warnings,
+        {"ptc": {"slope": a, "intercept": b, "slope_se": se_a}},
+    )

@@ -32,7 +32,9 @@ class SpatialVariances:
     temporal: float  # σ²_stack: mean per-pixel temporal variance
 
 
-def spatial_variances(acc: StackAccumulator) -> tuple[SpatialVariances, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def spatial_variances(
+    acc: StackAccumulator,
+) -> tuple[SpatialVariances, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Spatial variances of an accumulated stack.
 
     Parameters
