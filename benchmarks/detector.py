@@ -50,12 +50,17 @@ def _write_series(folder: Path, size: int, levels: int) -> tuple[Path, list[floa
                     t_list.append(float(t))
                     p_list.append(float(photons))
                     kinds.append(kind)
-    rows = ["exposure_ms,photons,kind", *(f"{t},{p},{k}" for t, p, k in zip(t_list, p_list, kinds, strict=True))]
+    rows = [
+        "exposure_ms,photons,kind",
+        *(f"{t},{p},{k}" for t, p, k in zip(t_list, p_list, kinds, strict=True)),
+    ]
     (folder / "series_frames.csv").write_text("\n".join(rows) + "\n")
     return path, t_list, p_list, kinds
 
 
-def _ours(path: Path, t: list[float], p: list[float], kinds: list[str]) -> tuple[float, int, dict[str, float]]:
+def _ours(
+    path: Path, t: list[float], p: list[float], kinds: list[str]
+) -> tuple[float, int, dict[str, float]]:
     from microscope_qc.analysis.detector import analyze_detector
     from microscope_qc.io import read_image
     from microscope_qc.measurements.detector_inputs import LazyFrames
@@ -67,10 +72,16 @@ def _ours(path: Path, t: list[float], p: list[float], kinds: list[str]) -> tuple
     dt = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return dt, peak, {"K": r.metric("system_gain_dn_per_e", None).value, "sigma_d": r.metric("dark_noise_e", None).value}
+    return (
+        dt,
+        peak,
+        {"K": r.metric("system_gain_dn_per_e", None).value, "sigma_d": r.metric("dark_noise_e", None).value},
+    )
 
 
-def _reference(path: Path, t: list[float], p: list[float], kinds: list[str]) -> tuple[float, int, dict[str, float]]:
+def _reference(
+    path: Path, t: list[float], p: list[float], kinds: list[str]
+) -> tuple[float, int, dict[str, float]]:
     import logging
 
     import tifffile
@@ -92,7 +103,11 @@ def _reference(path: Path, t: list[float], p: list[float], kinds: list[str]) -> 
             d = get_int_imgs(imgs)
             photons = 0.0 if kinds[i] == "dark" else p[i]
             texp = t[i] * 1e6
-            temporal.setdefault(texp, {})[photons] = {"sum": np.sum(d["sum"]), "pvar": np.sum(d["pvar"]), "dmean": d["dmean"]}
+            temporal.setdefault(texp, {})[photons] = {
+                "sum": np.sum(d["sum"]),
+                "pvar": np.sum(d["pvar"]),
+                "dmean": d["dmean"],
+            }
             if t[i] == middle:
                 spatial.setdefault(texp, {})[photons] = d
         h, w = tif.pages[0].shape
@@ -136,7 +151,9 @@ def main() -> None:
     print(f"microscope-qc detector (read, analyse, export): {cli:.2f} s")
     print(f"analysis alone, streamed:                       {ours[0]:.2f} s, peak allocated {ours[1] / 2**20:.0f} MiB "
           f"(the series as float64: {series_f64 / 2**20:.0f} MiB)")  # fmt: skip
-    print(f"emva1288 reference (sums, Data1288, Results1288): {ref[0]:.2f} s, peak allocated {ref[1] / 2**20:.0f} MiB")
+    print(
+        f"emva1288 reference (sums, Data1288, Results1288): {ref[0]:.2f} s, peak allocated {ref[1] / 2**20:.0f} MiB"
+    )
     print(f"system gain K: {ours[2]['K']:.5f} (ours) vs {ref[2]['K']:.5f} (emva1288) DN/e-")
     print(f"dark noise σd: {ours[2]['sigma_d']:.4f} (ours) vs {ref[2]['sigma_d']:.4f} (emva1288) e-")
 

@@ -176,12 +176,15 @@ def _emva(
     for k, g in enumerate(groups):
         check_cancel(cancel, "Detector analysis")
         if g.dark:
-            a = src.read(g.start, dark_saturation=saturation)
-            b = src.read(g.start + 1, dark_saturation=saturation)
+            a = src.read_raw(g.start, dark_saturation=saturation)
+            top = src.last_max
+            b = src.read_raw(g.start + 1, dark_saturation=saturation)
         else:
-            a = src.read(g.start, allow_constant_at=saturation)
-            b = src.read(g.start + 1, allow_constant_at=saturation)
-        (darks if g.dark else brights).append((g, pair_statistics(a, b, saturation)))
+            a = src.read_raw(g.start, allow_constant_at=saturation)
+            top = src.last_max
+            b = src.read_raw(g.start + 1, allow_constant_at=saturation)
+        top = max(top, src.last_max)
+        (darks if g.dark else brights).append((g, pair_statistics(a, b, saturation, top)))
         del a, b
         if progress is not None:
             progress(0.8 * (k + 1) / len(groups), f"pair {k + 1}/{len(groups)}")

@@ -85,6 +85,8 @@ class FrameSource:
         self.n = len(frames)
         self.shape: tuple[int, int] | None = None
         self.dtype: np.dtype[Any] | None = None
+        #: the largest value of the frame read last
+        self.last_max = math.nan
 
     def __len__(self) -> int:
         return self.n
@@ -92,7 +94,29 @@ class FrameSource:
     def read(
         self, i: int, *, allow_constant_at: float | None = None, dark_saturation: float | None = None
     ) -> FloatArray:
-        """Frame ``i`` as float64, checked.
+        """Frame ``i`` as float64, checked (see :meth:`read_raw` for the parameters and checks).
+
+        Parameters
+        ----------
+        i : int
+            The frame's index.
+        allow_constant_at, dark_saturation : float, optional
+            See :meth:`read_raw`.
+
+        Returns
+        -------
+        ndarray
+            The (Y, X) frame in float64.
+        """
+        out: FloatArray = self.read_raw(
+            i, allow_constant_at=allow_constant_at, dark_saturation=dark_saturation
+        ).astype(np.float64)
+        return out
+
+    def read_raw(
+        self, i: int, *, allow_constant_at: float | None = None, dark_saturation: float | None = None
+    ) -> npt.NDArray[Any]:
+        """Frame ``i`` in its own data type, checked.
 
         Parameters
         ----------
@@ -108,7 +132,7 @@ class FrameSource:
         Returns
         -------
         ndarray
-            The (Y, X) frame in float64.
+            The (Y, X) frame as read.
 
         Raises
         ------
@@ -134,14 +158,15 @@ class FrameSource:
                 f"{self.what.capitalize()} {i} is {raw.dtype} but the first is {self.dtype}: mixed data "
                 "types mean the frames were saved differently; save them all from the camera alike."
             )
-        frame = raw.astype(np.float64)
-        lo, hi = float(frame.min()), float(frame.max())
+        lo, hi = float(raw.min()), float(raw.max())
+        frame = raw
+        self.last_max = hi
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise AnalysisError(
                 f"{self.what.capitalize()} {i} holds NaN or infinite values; detector frames must be raw "
                 "counts as the camera wrote them."
             )
-        if dark_saturation is not None:
+        if dark_saturation is not None and hi >= dark_saturation:
             check_dark_saturation(frame, i, dark_saturation)
         if lo == hi and not (allow_constant_at is not None and (lo >= allow_constant_at or _full_scale(lo))):
             raise AnalysisError(
@@ -162,7 +187,9 @@ def _full_scale(value: float) -> bool:
 MAX_SATURATED_DARK_PERCENT = 1.0
 
 
-def check_dark_saturation(frame: FloatArray, index: int, saturation: float, what: str = "Dark frame") -> None:
+def check_dark_saturation(
+    frame: npt.NDArray[Any], index: int, saturation: float, what: str = "Dark frame"
+) -> None:
     """Refuse a dark frame with many saturated pixels.
 
     Parameters
@@ -216,10 +243,10 @@ class StackAccumulator:
         x = frame - self.shift
         if self.total is None or self.squares is None:
             self.total = x.copy()
-            self.squares = x * x
+            self.squares = np.square(x, out=x)
         else:
             self.total += x
-            self.squares += x * x
+            self.squares += np.square(x, out=x)
         self.n += 1
         self.frame_means.append(m)
 
@@ -260,7 +287,9 @@ class PairStats:
     saturated_fraction: float  # fraction of pixels at the saturation value in either frame
 
 
-def pair_statistics(a: FloatArray, b: FloatArray, saturation: float) -> PairStats:
+def pair_statistics(
+    a: npt.NDArray[Any], b: npt.NDArray[Any], saturation: float, maximum: float = math.inf
+) -> PairStats:
     """Mean and temporal variance of a pair (EMVA 1288 4.0 linear, "temporal noise from two frames").
 
     The difference of the two frames removes the fixed pattern; its variance, halved, is the
@@ -269,20 +298,33 @@ def pair_statistics(a: FloatArray, b: FloatArray, saturation: float) -> PairStat
     Parameters
     ----------
     a, b : ndarray
-        The two frames (float64).
+        The two frames: integers (summed exactly in int64) or floating point (in float64).
     saturation : float
         The saturation value (for the saturated fraction).
+    maximum : float, optional
+        The largest value in either frame, when known: below ``saturation`` no pixel is counted.
 
     Returns
     -------
     PairStats
         The pair's statistics.
     """
-    ma, mb = float(a.mean()), float(b.mean())
-    d = a - b
-    d -= ma - mb
-    var = float(np.mean(d * d)) / 2.0
-    sat = float(np.mean((a >= saturation) | (b >= saturation))) if math.isfinite(saturation) else 0.0
+    n = a.size
+    if np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer) and a.itemsize <= 2:
+        # exact: the sums of 16-bit frames and of their squared differences fit int64
+        ma, mb = int(a.sum(dtype=np.int64)) / n, int(b.sum(dtype=np.int64)) / n
+        d = (a.astype(np.int32) - b).ravel()
+        ss = float(np.einsum("i,i->", d, d, dtype=np.int64))
+    else:
+        fa, fb = a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)
+        ma, mb = float(fa.mean()), float(fb.mean())
+        df = (fa - fb).ravel()
+        ss = float(np.einsum("i,i->", df, df))
+    # ⟨(d − ⟨d⟩)²⟩ = ⟨d²⟩ − ⟨d⟩² (einsum: a BLAS dot is slower when its threads compete for the cores)
+    var = (ss / n - (ma - mb) ** 2) / 2.0
+    sat = 0.0
+    if math.isfinite(saturation) and maximum >= saturation:
+        sat = float(np.mean((a >= saturation) | (b >= saturation)))
     return PairStats((ma + mb) / 2.0, var, ma, mb, sat)
 
 
