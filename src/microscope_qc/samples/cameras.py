@@ -5,7 +5,7 @@ become electrons with the quantum efficiency (times a per-pixel response for PRN
 current (with a few hot pixels) — Poisson; an electron-multiplying stage (EMCCD, PMT) multiplies
 them with an excess noise factor F² (a gamma distribution of that variance); the full well
 clips; read noise (per pixel on an sCMOS) is added; the system gain K converts to DN with a
-per-pixel offset (DSNU), and the result is rounded and clipped to the ADC range.
+per-pixel offset (DSNU) — and, on an sCMOS, a per-pixel gain — and the result is rounded and clipped to the ADC range.
 
 The truth a measurement should recover is in :meth:`Camera.truth`: the apparent system gain of
 the photon-transfer curve is K·G·F² (G the multiplication gain), the read noise in electrons,
@@ -50,6 +50,9 @@ class CameraSpec:
     read_noise_spread: float = 0.0  # sCMOS: relative SD of the per-pixel read noise (log-normal)
     dsnu_e: float = 0.0  # per-pixel offset SD in electrons
     prnu: float = 0.0  # per-pixel response SD (relative)
+    gain_spread: float = (
+        0.0  # sCMOS: per-pixel conversion gain SD (relative; each pixel has its own amplifier)
+    )
     quantum_efficiency: float = 0.8
     full_well_e: float = 30000.0
     bit_depth: int = 16
@@ -119,6 +122,7 @@ class Camera:
         shape = spec.shape
         self.rng = np.random.default_rng(spec.seed + 1)
         self.response = 1.0 + spec.prnu * rng.standard_normal(shape)
+        self.pixel_gain = spec.system_gain_dn_per_e * (1.0 + spec.gain_spread * rng.standard_normal(shape))
         self.offset = spec.offset_dn + spec.dsnu_e * spec.system_gain_dn_per_e * rng.standard_normal(shape)
         if spec.read_noise_spread > 0:
             s = spec.read_noise_spread
@@ -165,7 +169,7 @@ class Camera:
             e = out
         e = np.minimum(e, sp.full_well_e)
         e += self.read_sd * self.rng.standard_normal(e.shape)
-        dn = np.floor(e * sp.system_gain_dn_per_e + self.offset + 0.5)
+        dn = np.floor(e * self.pixel_gain + self.offset + 0.5)
         return np.clip(dn, 0, self.saturation_dn).astype(np.uint16)
 
     def truth(self) -> dict[str, Any]:
@@ -179,15 +183,17 @@ class Camera:
             ``quantum_efficiency`` and the spec.
         """
         sp = self.spec
-        k = sp.system_gain_dn_per_e * sp.multiplication_gain * sp.excess_noise_factor
+        # the photon-transfer slope of pixels with gains K_i: ⟨K_i²⟩/⟨K_i⟩ (K itself when they are equal)
+        k_adc = float(np.mean(self.pixel_gain**2) / np.mean(self.pixel_gain))
+        k = k_adc * sp.multiplication_gain * sp.excess_noise_factor
         rn = float(np.sqrt(np.mean(self.read_sd**2)))
         ys, xs = np.nonzero(self.hot)
         return {
             "system_gain_dn_per_e": k,
             "conversion_gain_e_per_dn": 1.0 / k,
-            "adc_gain_dn_per_e": sp.system_gain_dn_per_e,
+            "adc_gain_dn_per_e": k_adc,
             "read_noise_e": rn,
-            "read_noise_dn": rn * sp.system_gain_dn_per_e,
+            "read_noise_dn": float(np.sqrt(np.mean((self.read_sd * self.pixel_gain) ** 2))),
             "dark_current_e_per_s": sp.dark_current_e_per_s,
             "quantum_efficiency": sp.quantum_efficiency,
             "offset_dn": sp.offset_dn,
