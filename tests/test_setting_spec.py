@@ -56,6 +56,10 @@ def test_the_flags_users_and_scripts_know_are_kept():
                   "--saturation", "250", "--bit-depth", "12"],
         "coregistration": ["--reference-channel", "1", "--match-gate", "0.5", "--model", "affine",
                            "--tolerance-ratio", "0.8", "--single-bead", "--threshold", "7"],
+        "detector": ["--mode", "dark", "--gain-fit-max", "60", "--linearity-min", "10", "--linearity-max", "90",
+                     "--gain", "2", "--saturation", "4000", "--bit-depth", "12", "--warm-cold", "25",
+                     "--outlier-sigma", "5", "--noisiest", "1", "--bins", "50", "--noisee", "beads",
+                     "--threshold", "5", "--bootstrap", "100", "--seed", "3"],
     }  # fmt: skip
     for m in REGISTRY:
         args = parser.parse_args([m.name, "x.tif", "--out", "o", *known[m.name]])

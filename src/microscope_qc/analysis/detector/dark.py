@@ -190,6 +190,12 @@ def dark_noise(
             "all). The warm/cold threshold may be too tight for this camera."
         )
         table = table.iloc[:MAX_LISTED_PIXELS]
+    spread = float(np.ptp(acc.frame_means))
+    if spread > 10 * rms_noise / math.sqrt(n_px) + 0.01 * abs(offset) + 1.0:
+        warnings.append(
+            f"The dark frames' means differ by {spread:.3g} DN (from {min(acc.frame_means):.4g} to "
+            f"{max(acc.frame_means):.4g}): were they all taken with no light? The temporal noise includes this change."
+        )
     if offset <= 0:
         warnings.append(
             "The mean dark level is 0 or below: warm and cold pixels relative to it are meaningless (the camera "
