@@ -75,9 +75,40 @@ def _coregistration_results():
     ]
 
 
-RUNNERS = {"psf": _psf_results, "field": _field_results, "coregistration": _coregistration_results}
+def _light_source_results():
+    from microscope_qc.analysis.light_source import analyze_light_source, parse_power_log
+    from microscope_qc.samples import (
+        light_source_linearity_sample,
+        light_source_log_sample,
+        light_source_pulsed_sample,
+        light_source_series_sample,
+    )
+
+    series = light_source_series_sample()
+    return [
+        analyze_light_source(parse_power_log(light_source_log_sample().text), previous_power=2.4),
+        analyze_light_source(parse_power_log(light_source_pulsed_sample().text)),
+        analyze_light_source(parse_power_log(light_source_linearity_sample().text)),
+        analyze_light_source(list(series.data[:, 0]), frame_interval_s=2.0, dark=100.0),
+    ]
+
+
+RUNNERS = {
+    "psf": _psf_results,
+    "field": _field_results,
+    "coregistration": _coregistration_results,
+    "light-source": _light_source_results,
+}
 #: names that appear only under some conditions: the samples above must produce them, or coverage is partial
 CONDITIONAL = {
+    "light-source": {
+        "allan_deviation_min_percent",
+        "power_change_percent",
+        "temperature_range_c",
+        "linearity_origin_r2",
+        "mean_intensity_counts",
+        "worst_plateau_stability_percent",
+    },
     "psf": {
         "field_curvature_um",
         "focal_tilt_deg",

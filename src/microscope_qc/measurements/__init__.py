@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
+from microscope_qc.measurements.light_source import LIGHT_SOURCE
 from microscope_qc.measurements.options import (
     DeferredParser,
     add_common_arguments,
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, LIGHT_SOURCE)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

@@ -40,3 +40,5 @@ class CommandLine(Generic[ResultT]):
     after_export: Callable[[ResultT, Path, argparse.Namespace], dict[str, Path]] | None = None
     #: checks the options once, before any file is read (AnalysisError: one line, exit 2)
     check_args: Callable[[argparse.Namespace], None] | None = None
+    #: how one input FILE is opened (default: :func:`microscope_qc.io.read_image`), e.g. a log file
+    read: Callable[[Path], ImageData] | None = None

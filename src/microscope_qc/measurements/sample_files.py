@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # the samples, numpy and the OME-TIFF writer load when a sample is made or written, not when the
 # registry is imported (``microscope-qc --help`` lists the samples)
 
-__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES"]
+__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES", "LIGHT_SOURCE_SAMPLES"]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -123,6 +123,46 @@ def write_flat(sample: samples.FlatSample, path: Path, overwrite: bool) -> list[
     return [*written, truth]
 
 
+def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    for p in paths:
+        if p.exists() and not overwrite:
+            raise FileExistsError(f"{p} exists; give --overwrite to replace it.")
+
+
+def write_log(sample: samples.LogSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a power-meter log (``.csv``) and its truth (``<stem>_truth.json``) beside it.
+
+    Returns every file written, the log first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    atomic_write(path, sample.text)
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
+def write_series(sample: samples.ImageSeriesSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a (T, C, Z, Y, X) image series as OME-TIFF and its truth (``<stem>_truth.json``) beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    meta: dict[str, Any] = {"axes": "TCZYX", "TimeIncrement": sample.frame_interval_s, "TimeIncrementUnit": "s"}
+    meta.update(getattr(sample, "ome_metadata", {}))
+    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -169,5 +209,34 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
         "Two-colour beads with known chromatic shifts, magnification and rotation",
         _seeded(lambda: samples.coregistration_sample),
         write_multicolour,
+    ),
+)
+LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "light-source-log",
+        "Power-meter log, 2 h: known warm-up, ripple and drift (CSV, watts)",
+        _seeded(lambda: samples.light_source_log_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-pulsed",
+        "Power-meter log: three interleaved pulsed lasers with known stability (CSV)",
+        _seeded(lambda: samples.light_source_pulsed_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-linearity",
+        "Power-meter log: 12 set-points with a known linear response (CSV)",
+        _seeded(lambda: samples.light_source_linearity_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-series",
+        "Image series of a uniform sample with a known 1 % ripple and dark level",
+        _seeded(lambda: samples.light_source_series_sample),
+        write_series,
     ),
 )

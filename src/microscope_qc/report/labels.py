@@ -28,11 +28,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
+
 __all__ = [
     "Label",
     "PSF_LABELS",
     "FIELD_LABELS",
     "COREGISTRATION_LABELS",
+    "LIGHT_SOURCE_LABELS",
+    "STAGE_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -94,6 +98,7 @@ _UNITS: Mapping[str, str] = MappingProxyType(
         "ms": "ms",
         "mw": "mW",
         "mW": "mW",
+        **EXTRA_UNITS,
     }
 )
 
@@ -366,15 +371,29 @@ _COREG: dict[str, Label] = {
 PSF_LABELS: Mapping[str, Label] = MappingProxyType(_PSF)
 FIELD_LABELS: Mapping[str, Label] = MappingProxyType(_FIELD)
 COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
+LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()})
+STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in STAGE_ENTRIES.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
-    {"psf": PSF_LABELS, "field": FIELD_LABELS, "coregistration": COREGISTRATION_LABELS}
+    {
+        "psf": PSF_LABELS,
+        "field": FIELD_LABELS,
+        "coregistration": COREGISTRATION_LABELS,
+        "light-source": LIGHT_SOURCE_LABELS,
+        "stage": STAGE_LABELS,
+    }
 )
 
 #: Short human names of the measurements, for table cells and plot titles (the registry holds the long titles).
 MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
-    {"psf": "PSF", "field": "Field illumination", "coregistration": "Co-registration"}
+    {
+        "psf": "PSF",
+        "field": "Field illumination",
+        "coregistration": "Co-registration",
+        "light-source": "Light source",
+        "stage": "Stage and focus",
+    }
 )
 
 # ------------------------------------------------------------------------------------ look-up

@@ -44,6 +44,18 @@ if TYPE_CHECKING:
         napari_coregistration,
         transform_points,
     )
+    from microscope_qc.samples.light_source import (
+        LogSample,
+        ImageSeriesSample,
+        light_source_log_sample,
+        light_source_pulsed_sample,
+        light_source_linearity_sample,
+        light_source_series_sample,
+        napari_light_source_log,
+        napari_light_source_pulsed,
+        napari_light_source_linearity,
+        napari_light_source_series,
+    )
 
 __all__ = [
     "BeadSampleSpec",
@@ -68,6 +80,16 @@ __all__ = [
     "napari_coregistration",
     "BeadMetadata",
     "LayerDataTuple",
+    "LogSample",
+    "ImageSeriesSample",
+    "light_source_log_sample",
+    "light_source_pulsed_sample",
+    "light_source_linearity_sample",
+    "light_source_series_sample",
+    "napari_light_source_log",
+    "napari_light_source_pulsed",
+    "napari_light_source_linearity",
+    "napari_light_source_series",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -95,5 +117,20 @@ __getattr__, __dir__ = lazy_exports(
         "make_multicolour_beads": "multicolour",
         "napari_coregistration": "multicolour",
         "transform_points": "multicolour",
+        **dict.fromkeys(
+            (
+                "LogSample",
+                "ImageSeriesSample",
+                "light_source_log_sample",
+                "light_source_pulsed_sample",
+                "light_source_linearity_sample",
+                "light_source_series_sample",
+                "napari_light_source_log",
+                "napari_light_source_pulsed",
+                "napari_light_source_linearity",
+                "napari_light_source_series",
+            ),
+            "light_source",
+        ),
     },
 )

@@ -160,7 +160,7 @@ def analyze_light_source(
     log = data if isinstance(data, PowerLog) else log_from_frames(data, frame_interval_s, dark)
     check_cancel(cancel, "Light-source analysis")
     keep, problems = check_order(log)
-    problems = [*log.skipped, *problems]
+    problems = sorted([*log.skipped, *problems])
     ch = _channels(log, keep, problems)
     if keep.sum() < 3:
         raise AnalysisError(f"{log.name}: {int(keep.sum())} usable reading(s); the analysis needs at least 3.")
@@ -259,13 +259,6 @@ def _analyze_channel(
     _metric(m, "n_readings", t.size, None, c, "readings of this light analysed")
     _metric(m, "duration_s", t[-1] - t[0], "s", c, "time from the first to the last reading")
     _metric(m, "sampling_interval_s", dt, "s", c, "median time between readings")
-    if t.size > 2 and np.ptp(np.diff(t)) > 0.1 * dt + 1e-9:
-        irregular = float(np.std(np.diff(t)) / dt)
-        if irregular > 0.1:
-            result.warnings.append(
-                f"Light {c}: readings are not equally spaced (SD of the interval {100 * irregular:.0f} % of its median); "
-                "the Allan deviation takes them as equally spaced."
-            )
     plateaus: list[dict[str, Any]] = []
     for k in range(int(labels.max()) + 1 if labels.size else 0):
         idx = labels == k
@@ -388,11 +381,19 @@ def _time_series(
     _metric(m, "cv_percent", cv, "percent", c, "CV = 100·SD/mean after warm-up, SD with ddof = 1; SE for normal readings", cv_se)
     d = mx.drift_per_hour(tw, pw)
     _metric(m, f"drift_{absu}_per_h", d.slope_per_h, f"{unit}/h", c,
-            f"OLS slope of the {what} on time after warm-up; Newey–West SE (lag {d.lag})", d.se_per_h)
+            f"OLS slope of the {what} on time after warm-up; SE corrected for correlated readings (lag-1 "
+            f"autocorrelation of the residuals {d.rho:.2f})", d.se_per_h)
     rel = 100.0 / mean if mean else math.nan
     _metric(m, "drift_percent_per_h", d.slope_per_h * rel, "percent/h", c,
             "drift slope after warm-up in percent of the mean per hour", d.se_per_h * rel)
     if t[-1] - t[0] >= s.allan_min_duration_s:
+        steps = np.diff(tw)
+        if steps.size > 1 and float(np.std(steps)) > 0.1 * float(np.median(steps)):
+            result.warnings.append(
+                f"Light {c}: readings are not equally spaced (SD of the interval "
+                f"{100 * float(np.std(steps) / np.median(steps)):.0f} % of its median); the Allan deviation takes "
+                "them as equally spaced."
+            )
         taus, devs, counts = mx.allan_deviation(tw, pw)
         for tau, dev, n in zip(taus, devs, counts, strict=True):
             allan.append({"channel": c, "tau_s": float(tau), "adev_percent": float(dev), "n_terms": int(n)})
