@@ -161,11 +161,17 @@ def test_image_series_gives_the_known_stability():
     assert _value(r, "mean_intensity_counts") == pytest.approx(s.truth["mean_level_counts"], rel=0.01)
 
 
-def test_image_series_needs_its_timing():
+def test_image_series_needs_its_timing_and_light():
+    frames = np.arange(80.0).reshape(5, 4, 4)
     with pytest.raises(AnalysisError, match="time between frames"):
-        log_from_frames(np.ones((5, 4, 4)), None)
+        log_from_frames(frames, None)
     with pytest.raises(AnalysisError, match="dark image"):
-        log_from_frames(np.ones((5, 4, 4)), 1.0, dark=np.zeros((3, 3)))
+        log_from_frames(frames, 1.0, dark=np.zeros((3, 3)))
+    with pytest.raises(AnalysisError, match="recorded no light"):
+        log_from_frames(np.ones((5, 4, 4)), 1.0)
+    frames[2, 0, 0] = np.nan
+    with pytest.raises(AnalysisError, match="frame\\(s\\) 2 hold NaN"):
+        log_from_frames(frames, 1.0)
 
 
 def test_power_change_against_the_previous_record():

@@ -218,7 +218,7 @@ LIGHT_SOURCE = Measurement(
     "image series of a uniform sample.",
     analyze=analyze_light_source,
     settings=light_source_settings,
-    inputs=(InputKind.LOG_FILE, InputKind.TIME_SERIES),
+    inputs=(InputKind.TIME_SERIES, InputKind.LOG_FILE),
     item_table="plateaus",
     figures=light_source_figures,
     labels=LIGHT_SOURCE_LABELS,

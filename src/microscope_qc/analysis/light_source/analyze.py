@@ -61,6 +61,24 @@ def log_from_frames(
     n = len(frames)
     if n < 3:
         raise AnalysisError(f"{name}: {n} frame(s); a light-source series needs at least 3 time points.")
+    means = np.empty(n)
+    lows, highs = np.empty(n), np.empty(n)
+    for i in range(n):
+        f = np.asarray(frames[i], dtype=float)
+        means[i], lows[i], highs[i] = float(f.mean()), float(np.min(f)), float(np.max(f))
+    bad = np.flatnonzero(~np.isfinite(means))
+    if bad.size == n:
+        raise AnalysisError(f"{name}: every frame holds NaN or infinite pixels; nothing to measure.")
+    if bad.size:
+        raise AnalysisError(
+            f"{name}: frame(s) {', '.join(map(str, bad[:10].tolist()))} hold NaN or infinite pixels; export the "
+            "series again, or leave those frames out."
+        )
+    if float(lows.min()) == float(highs.max()):
+        raise AnalysisError(
+            f"{name}: every pixel of every frame is the constant {lows[0]:g}: the camera recorded no light (is the "
+            "source on, the shutter open?)."
+        )
     if timestamps_s is None:
         if frame_interval_s is None or not frame_interval_s > 0:
             raise AnalysisError(
@@ -69,19 +87,16 @@ def log_from_frames(
         t = np.arange(n, dtype=float) * float(frame_interval_s)
     else:
         t = np.asarray(timestamps_s, float)
-    d = None if dark is None else np.asarray(dark, dtype=float)
-    means = np.empty(n)
-    for i in range(n):
-        f = np.asarray(frames[i], dtype=float)
-        if d is not None:
-            try:
-                f = f - d
-            except ValueError:
-                raise AnalysisError(
-                    f"{name}: the dark image {d.shape} does not match a frame {f.shape}; give a dark of the frame's size."
-                ) from None
-        means[i] = float(f.mean())
-    notes = [] if d is not None else ["no dark image subtracted: the mean intensity includes the camera offset"]
+    if dark is not None:
+        d = np.asarray(dark, dtype=float)
+        try:
+            means = means - np.broadcast_to(d, np.shape(frames[0])).mean()
+        except ValueError:
+            raise AnalysisError(
+                f"{name}: the dark image {d.shape} does not match a frame {np.shape(frames[0])}; give a dark of the "
+                "frame's size."
+            ) from None
+    notes = [] if dark is not None else ["no dark image subtracted: the mean intensity includes the camera offset"]
     return PowerLog(t_s=t - t[0], power=means, unit="counts", notes=notes, source_format="image series", name=name)
 
 
