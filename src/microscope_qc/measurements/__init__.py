@@ -27,6 +27,7 @@ from microscope_qc.measurements.options import (
     profile_from_args,
 )
 from microscope_qc.measurements.psf import PSF
+from microscope_qc.measurements.stage import STAGE
 
 if TYPE_CHECKING:
     from microscope_qc.profiles import InstrumentProfile
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, LIGHT_SOURCE)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, LIGHT_SOURCE, STAGE)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

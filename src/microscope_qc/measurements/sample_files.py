@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # the samples, numpy and the OME-TIFF writer load when a sample is made or written, not when the
 # registry is imported (``microscope-qc --help`` lists the samples)
 
-__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES", "LIGHT_SOURCE_SAMPLES"]
+__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES", "LIGHT_SOURCE_SAMPLES", "STAGE_SAMPLES"]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -163,6 +163,42 @@ def write_series(sample: samples.ImageSeriesSample, path: Path, overwrite: bool)
     return [path, truth]
 
 
+def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a stage series as OME-TIFF (T, C, Z, Y, X), its truth, true positions and moves beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False. The moves (``<stem>_moves.csv``) are what ``--moves`` reads.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    stem = _stem(path)
+    truth, positions = path.with_name(stem + "_truth.json"), path.with_name(stem + "_truth_positions.csv")
+    moves = path.with_name(stem + "_moves.csv") if sample.moves is not None else None
+    _refuse_existing([p for p in (path, truth, positions, moves) if p is not None], overwrite)
+    vz, vy, vx = sample.voxel_size_um
+    meta: dict[str, Any] = {
+        "axes": "TCZYX",
+        "PhysicalSizeZ": vz,
+        "PhysicalSizeY": vy,
+        "PhysicalSizeX": vx,
+        "PhysicalSizeZUnit": "µm",
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+        "TimeIncrement": sample.frame_interval_s,
+        "TimeIncrementUnit": "s",
+    }
+    tifffile.imwrite(path, sample.data[:, None], ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    sample.positions.rename_axis("frame").reset_index().to_csv(positions, index=False)
+    written = [path, truth, positions]
+    if moves is not None and sample.moves is not None:
+        sample.moves.to_csv(moves, index=False)
+        written.append(moves)
+    return written
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -238,5 +274,19 @@ LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
         "Image series of a uniform sample with a known 1 % ripple and dark level",
         _seeded(lambda: samples.light_source_series_sample),
         write_series,
+    ),
+)
+STAGE_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "stage-repeatability",
+        "QUAREP WG6 repeatability series: 160 frames of one bead, known SD and backlash (moves CSV beside it)",
+        _seeded(lambda: samples.stage_repeatability_sample),
+        write_stage,
+    ),
+    Sample(
+        "stage-drift",
+        "3D bead time-lapse: settling then drift at a known velocity, frames without a bead and with two",
+        _seeded(lambda: samples.stage_drift_sample),
+        write_stage,
     ),
 )

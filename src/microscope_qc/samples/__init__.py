@@ -44,6 +44,14 @@ if TYPE_CHECKING:
         napari_coregistration,
         transform_points,
     )
+    from microscope_qc.samples.stage import (
+        StageSample,
+        render_bead,
+        stage_repeatability_sample,
+        stage_drift_sample,
+        napari_stage_repeatability,
+        napari_stage_drift,
+    )
     from microscope_qc.samples.light_source import (
         LogSample,
         ImageSeriesSample,
@@ -90,6 +98,12 @@ __all__ = [
     "napari_light_source_pulsed",
     "napari_light_source_linearity",
     "napari_light_source_series",
+    "StageSample",
+    "render_bead",
+    "stage_repeatability_sample",
+    "stage_drift_sample",
+    "napari_stage_repeatability",
+    "napari_stage_drift",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -131,6 +145,17 @@ __getattr__, __dir__ = lazy_exports(
                 "napari_light_source_series",
             ),
             "light_source",
+        ),
+        **dict.fromkeys(
+            (
+                "StageSample",
+                "render_bead",
+                "stage_repeatability_sample",
+                "stage_drift_sample",
+                "napari_stage_repeatability",
+                "napari_stage_drift",
+            ),
+            "stage",
         ),
     },
 )
