@@ -149,6 +149,7 @@ def run_stage(images: list[ImageData], args: argparse.Namespace, progress: Progr
         frame_interval_s=args.frame_interval,
         moves=args.moves_table,
         resolution_um=resolution,
+        channel=channel,
         limits=limits_from_args(args),
         progress=progress,
     )

@@ -29,7 +29,7 @@ def _add(
     result: StageResult, name: str, value: float, unit: str | None, description: str, se: float | None = None,
     kind: str = "standard error",
 ) -> None:
-    result.metrics.append(Metric(name, float(value), unit, se, None, description, kind))
+    result.metrics.append(Metric(name, float(value), unit, se, result.channel, description, kind))
 
 
 def analyze_stage(
@@ -41,6 +41,7 @@ def analyze_stage(
     frame_interval_s: float | None = None,
     moves: Any = None,
     resolution_um: float | None = None,
+    channel: int = 0,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
@@ -65,6 +66,8 @@ def analyze_stage(
         protocol's order is assumed (and said in the warnings).
     resolution_um : float, optional
         Drift: the theoretical lateral resolution, the default stabilisation threshold.
+    channel : int
+        The file's channel the frames come from (recorded on the metrics).
     limits : Limits, optional
         Facility limits, replacing the default verdicts.
     progress, cancel : callable, optional
@@ -103,7 +106,7 @@ def analyze_stage(
         moves_df = moves_table(moves, n) if moves is not None else wg6_moves(n)
     loc = localise_frames(frames, voxel_size_um, settings.bead_diameter_um, settings.detection_threshold_sigma, progress, cancel)
     check_cancel(cancel, "Stage analysis")
-    result = StageResult(mode=settings.mode, three_d=loc.three_d)
+    result = StageResult(mode=settings.mode, three_d=loc.three_d, channel=channel)
     result.settings.update(settings.analysis_settings())
     result.settings["voxel_size_um"] = Setting(tuple(float(v) for v in voxel_size_um), "um", Source.USER)
     table = _positions(loc, t)
@@ -206,7 +209,9 @@ def _repeatability(
          math.nan if worst is None else worst["sd_se_um"])
     if worst is not None:
         source = _DEFAULT_TOLERANCE if s.tolerance_um == 0.5 else "user"
-        result.verdicts.append(Verdict.check("sd_max_um", float(worst["sd_um"]), s.tolerance_um, "<=", source))
+        result.verdicts.append(
+            Verdict.check("sd_max_um", float(worst["sd_um"]), s.tolerance_um, "<=", source, result.channel)
+        )
         if worst["sd_um"] > s.tolerance_um:
             result.warnings.append(
                 f"The bead position scatters by SD {worst['sd_um']:.3g} µm along {worst['axis']} ({worst['direction']}, "

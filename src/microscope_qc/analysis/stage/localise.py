@@ -25,6 +25,8 @@ __all__ = ["Localisations", "localise_frames"]
 
 #: a second spot counts when it is at least this fraction of the brightest one's height
 SECOND_SPOT_RELATIVE_HEIGHT = 0.1
+#: a fitted spot whose amplitude is below this many standard errors is noise, not a bead
+MIN_AMPLITUDE_SE = 10.0
 
 
 @dataclass
@@ -143,8 +145,14 @@ def localise_frames(
         origin = c - np.array([half_z, half_xy, half_xy])
         inside = np.all((cen >= -0.5) & (cen <= np.asarray(shape) - 0.5), axis=1)
         good = fit.success & inside
+        with np.errstate(divide="ignore", invalid="ignore"):
+            significant = fit.params[:, 0] > MIN_AMPLITUDE_SE * fit.stderr[:, 0]
         scale = np.array([vz, vy, vx])
         for j, i in enumerate(ok):
+            if not significant[j]:
+                status[i] = "no bead"  # the detector's best guess in a frame of noise
+                n_spots[i] = 0
+                continue
             if not good[j]:
                 status[i] = "fit failed"
                 continue

@@ -38,12 +38,15 @@ class StageResult(Result):
         Whether the frames were 3D (z measured).
     stabilisation_frame : int or None
         Drift: the frame after which the stage stayed stable (None: never, or repeatability mode).
+    channel : int
+        The file's channel the bead was followed in.
     """
 
     measurement: str = "stage"
     mode: str = "repeatability"
     three_d: bool = False
     stabilisation_frame: int | None = None
+    channel: int = 0
 
     @property
     def positions(self) -> pd.DataFrame:
