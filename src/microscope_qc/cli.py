@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
     )
     s.add_argument(
-        "path", type=Path, help="output file, .ome.tif (.csv for a power-meter log; the truth is written beside it)"
+        "path",
+        type=Path,
+        help="output file, .ome.tif (.csv for a power-meter log; the truth is written beside it)",
     )
     s.add_argument(
         "--seed",
@@ -240,6 +242,33 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _history_baseline(
+    m: Measurement[Any], args: argparse.Namespace
+) -> dict[str, dict[int, tuple[float, str]]]:
+    """The last recorded value of each of the measurement's baseline metrics, per channel, for this instrument."""
+    from microscope_qc.history import HistoryStore
+
+    profile = profile_from_args(args)
+    name = profile.name if profile is not None else args.instrument_name
+    if not name:
+        raise HistoryError(
+            "--compare-history needs an instrument: --instrument PROFILE or --instrument-name NAME."
+        )
+    store = HistoryStore(args.history)
+    out: dict[str, dict[int, tuple[float, str]]] = {}
+    for metric in m.cli.history_baseline:
+        try:
+            series = store.metric_series(name, metric, measurement=m.name)
+        except HistoryError:  # the instrument has no runs yet
+            continue
+        last = series.dropna(subset=["value"]).groupby("channel", dropna=False).tail(1)
+        out[metric] = {
+            int(c) if c == c else 0: (float(v), str(t.date()))
+            for c, v, t in zip(last["channel"], last["value"], last["time"], strict=True)
+        }
+    return out
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     from microscope_qc.io import ImageReadError, read_image
     from microscope_qc.profiles import ProfileError
@@ -251,6 +280,12 @@ def _run_measurement(args: argparse.Namespace) -> int:
             m.cli.check_args(args)
         except AnalysisError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if m.cli.history_baseline and getattr(args, "compare_history", False):
+        try:
+            args.history_baseline = _history_baseline(m, args)
+        except (HistoryError, ProfileError) as exc:
+            print(f"error: {error_message(exc)}", file=sys.stderr)
             return EXIT_BAD_INPUT
     problem = _unwritable(args.out)
     if problem is not None:
@@ -275,7 +310,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
             profile = profile_from_args(args)
             result: Result = m.cli.run(images, args, progress)
             n_time = images[0].metadata.extra.get("timepoints", 1)
-            if n_time > 1 and InputKind.TIME_SERIES not in m.inputs:  # the readers take the first time point; say so where the numbers are read
+            if (
+                n_time > 1 and InputKind.TIME_SERIES not in m.inputs
+            ):  # the readers take the first time point; say so where the numbers are read
                 result.warnings.append(
                     f"The file holds {n_time} time points; only the first (t = 0) was analysed. Save each time "
                     "point as its own file to analyse them all."

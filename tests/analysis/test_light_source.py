@@ -127,9 +127,10 @@ def test_pulsed_interleaved_lasers_give_one_light_each_with_its_plateaus():
         assert _value(r, "mean_power_mw", c) == pytest.approx(truth["level_mw"], rel=0.01)
     plateaus = r.plateaus
     assert len(plateaus) == 90 and (plateaus["n_readings"] == 20).all()
-    assert set(r.readings.loc[r.readings["plateau"] == -1, "power"]) and r.readings["power"][
-        r.readings["plateau"] == -1
-    ].max() < 0.01
+    assert (
+        set(r.readings.loc[r.readings["plateau"] == -1, "power"])
+        and r.readings["power"][r.readings["plateau"] == -1].max() < 0.01
+    )
 
 
 def test_linearity_from_a_setpoint_series():
@@ -147,7 +148,9 @@ def test_linearity_from_a_setpoint_series():
 def test_fewer_than_ten_setpoints_give_no_linearity_and_say_why():
     t = np.arange(60.0)
     sp = np.repeat([10, 20, 40, 80], 15)
-    text = "Time (s),Setpoint (%),Power (mW)\n" + "\n".join(f"{a},{b},{0.05 * b}" for a, b in zip(t, sp, strict=True))
+    text = "Time (s),Setpoint (%),Power (mW)\n" + "\n".join(
+        f"{a},{b},{0.05 * b}" for a, b in zip(t, sp, strict=True)
+    )
     r = analyze_light_source(parse_power_log(text))
     assert "linearity_r2" not in {m.name for m in r.metrics}
     assert any("at least 10" in w for w in r.warnings)

@@ -115,13 +115,18 @@ def test_backlash_is_the_reversal_value(repeatability):
     for a in "xy":
         b = r.metric(f"iso_reversal_{a}_um")
         assert abs(b.value - s.truth["reversal_um"][a]) < 3 * b.uncertainty
-    assert r.metric("iso_repeatability_bidirectional_x_um").value > r.metric("iso_repeatability_unidirectional_x_um").value
+    assert (
+        r.metric("iso_repeatability_bidirectional_x_um").value
+        > r.metric("iso_repeatability_unidirectional_x_um").value
+    )
 
 
 def test_tolerance_flag(repeatability):
     s, r = repeatability
     assert r.passed and r.verdicts[0].metric == "sd_max_um" and r.verdicts[0].threshold == 0.5
-    strict = analyze_stage(list(s.data), StageSettings(tolerance_um=0.05), voxel_size_um=s.voxel_size_um, moves=s.moves)
+    strict = analyze_stage(
+        list(s.data), StageSettings(tolerance_um=0.05), voxel_size_um=s.voxel_size_um, moves=s.moves
+    )
     assert not strict.passed and strict.verdicts[0].source == "user"
     assert any("above 0.05 µm" in w for w in strict.warnings)
 
@@ -139,7 +144,9 @@ def test_protocol_order_assumed_without_moves_is_said():
 def test_drift_velocity_within_five_percent():
     s = stage_drift_sample(settle_um=0.0, gaps=False, n_frames=40)
     r = analyze_stage(
-        list(s.data), StageSettings(mode="drift", stabilisation_threshold_um=0.1), voxel_size_um=s.voxel_size_um,
+        list(s.data),
+        StageSettings(mode="drift", stabilisation_threshold_um=0.1),
+        voxel_size_um=s.voxel_size_um,
         frame_interval_s=s.frame_interval_s,
     )
     v = s.truth["velocity_um_per_min"]
@@ -153,7 +160,9 @@ def test_drift_velocity_within_five_percent():
 def test_drift_sample_stabilisation_and_bad_frames():
     s = stage_drift_sample()
     r = analyze_stage(
-        list(s.data), StageSettings(mode="drift", stabilisation_threshold_um=0.1), voxel_size_um=s.voxel_size_um,
+        list(s.data),
+        StageSettings(mode="drift", stabilisation_threshold_um=0.1),
+        voxel_size_um=s.voxel_size_um,
         frame_interval_s=s.frame_interval_s,
     )
     stab = r.metric("stabilisation_time_s")
@@ -197,4 +206,6 @@ def test_bad_series_get_specific_errors():
     with pytest.raises(SettingsError, match="stabilisation threshold"):
         analyze_stage(blank, StageSettings(mode="drift"), voxel_size_um=vox, frame_interval_s=1.0)
     with pytest.raises(AnalysisError, match="different shapes"):
-        analyze_stage([np.zeros((8, 8)), np.zeros((9, 9))], voxel_size_um=vox, moves={"dx_um": [1, 1], "dy_um": [1, 1]})
+        analyze_stage(
+            [np.zeros((8, 8)), np.zeros((9, 9))], voxel_size_um=vox, moves={"dx_um": [1, 1], "dy_um": [1, 1]}
+        )

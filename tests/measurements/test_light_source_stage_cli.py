@@ -59,7 +59,9 @@ def test_stage_repeatability_and_drift(tmp_path, capsys):
     drift = tmp_path / "drift.ome.tif"
     assert main(["sample", "stage-repeatability", str(rep)]) == 0
     assert main(["sample", "stage-drift", str(drift)]) == 0
-    code = main(["stage", str(rep), "--moves", str(tmp_path / "rep_moves.csv"), "--out", str(tmp_path / "o"), "-q"])
+    code = main(
+        ["stage", str(rep), "--moves", str(tmp_path / "rep_moves.csv"), "--out", str(tmp_path / "o"), "-q"]
+    )
     assert code == 0
     m = _metrics(tmp_path / "o" / "rep")
     assert m["sd_max_um"]["value"] < 0.5 and m["n_localised"]["value"] == 160

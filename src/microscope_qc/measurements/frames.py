@@ -58,10 +58,14 @@ def read_frames(images: Sequence[ImageData], how: str = "auto", channel: int = 0
         how = "time" if n_time > 1 else ("files" if len(images) > 1 else "planes")
     n_c = first.shape[0]
     if not 0 <= channel < n_c:
-        raise AnalysisError(f"Channel {channel} does not exist; the image has {n_c} channel(s) (0–{n_c - 1}).")
+        raise AnalysisError(
+            f"Channel {channel} does not exist; the image has {n_c} channel(s) (0–{n_c - 1})."
+        )
     if how == "time":
         if first.path is None or n_time < 2:
-            raise AnalysisError("The file holds one time point: give the frames as files, or --frames planes.")
+            raise AnalysisError(
+                "The file holds one time point: give the frames as files, or --frames planes."
+            )
         frames = _tiff_timepoints(first, n_time, channel)
         if frames is None:
             frames = [np.asarray(first.data[channel])]
@@ -72,7 +76,9 @@ def read_frames(images: Sequence[ImageData], how: str = "auto", channel: int = 0
         frames = [np.asarray(im.data[channel]) for im in images]
         shapes = {f.shape for f in frames}
         if len(shapes) > 1:
-            raise AnalysisError(f"The frames (files) have different shapes {sorted(shapes)}; give frames of one size.")
+            raise AnalysisError(
+                f"The frames (files) have different shapes {sorted(shapes)}; give frames of one size."
+            )
         text = f"{len(images)} files, one frame each"
     elif how == "planes":
         stack = np.asarray(first.data[channel])

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.frames import FRAME_SOURCES
-from microscope_qc.measurements.options import add_settings_arguments, limits_from_args, settings_values_from_args
+from microscope_qc.measurements.options import (
+    add_settings_arguments,
+    limits_from_args,
+    settings_values_from_args,
+)
 from microscope_qc.measurements.sample_files import LIGHT_SOURCE_SAMPLES
 from microscope_qc.report.labels import LIGHT_SOURCE_LABELS
-from microscope_qc.results import AnalysisError
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.light_source import LightSourceResult, LightSourceSettings
@@ -21,7 +24,13 @@ if TYPE_CHECKING:
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
-__all__ = ["run_light_source", "analyze_light_source", "light_source_figures", "light_source_settings", "read_log_or_image"]
+__all__ = [
+    "run_light_source",
+    "analyze_light_source",
+    "light_source_figures",
+    "light_source_settings",
+    "read_log_or_image",
+]
 
 #: file endings read as power-meter logs (every other file is read as an image series)
 LOG_SUFFIXES = (".csv", ".tsv", ".txt", ".log", ".dat")
@@ -88,15 +97,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         The sub-command parser.
     """
     g = parser.add_argument_group(
-        "light-source inputs", "FILE: a power-meter log (.csv, .tsv, .txt) or an image series of a uniform sample"
+        "light-source inputs",
+        "FILE: a power-meter log (.csv, .tsv, .txt) or an image series of a uniform sample",
     )
-    g.add_argument("--wavelength", type=float, metavar="NM", help="wavelength of a log without a wavelength column")
-    g.add_argument("--frame-interval", type=float, metavar="S", help="image series: time between frames in seconds")
-    g.add_argument("--frames", choices=FRAME_SOURCES, default="auto", help="image series: where the frames are")
-    g.add_argument("--dark", type=Path, metavar="FILE", help="image series: dark image subtracted from every frame")
-    g.add_argument("--dark-level", type=float, metavar="COUNTS", help="image series: dark level subtracted instead")
+    g.add_argument(
+        "--wavelength", type=float, metavar="NM", help="wavelength of a log without a wavelength column"
+    )
+    g.add_argument(
+        "--frame-interval", type=float, metavar="S", help="image series: time between frames in seconds"
+    )
+    g.add_argument(
+        "--frames", choices=FRAME_SOURCES, default="auto", help="image series: where the frames are"
+    )
+    g.add_argument(
+        "--dark", type=Path, metavar="FILE", help="image series: dark image subtracted from every frame"
+    )
+    g.add_argument(
+        "--dark-level", type=float, metavar="COUNTS", help="image series: dark level subtracted instead"
+    )
     h = g.add_mutually_exclusive_group()
-    h.add_argument("--previous-power", type=float, metavar="MW", help="compare the mean power with this earlier value")
+    h.add_argument(
+        "--previous-power", type=float, metavar="MW", help="compare the mean power with this earlier value"
+    )
     h.add_argument(
         "--compare-history",
         action="store_true",
@@ -105,25 +127,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_settings_arguments(parser, light_source_settings(), "light-source analysis")
 
 
-def _previous_from_history(args: argparse.Namespace, warnings: list[str]) -> tuple[dict[int, float] | None, str]:
-    from microscope_qc.history import HistoryError, HistoryStore
-    from microscope_qc.measurements.options import profile_from_args
-
-    profile = profile_from_args(args)
-    name = profile.name if profile is not None else getattr(args, "instrument_name", None)
-    if not name:
-        raise AnalysisError("--compare-history needs an instrument: --instrument PROFILE or --instrument-name NAME.")
-    try:
-        series = HistoryStore(args.history).metric_series(name, _HISTORY_METRIC, measurement=LIGHT_SOURCE.name)
-    except HistoryError as exc:
-        warnings.append(f"No comparison with the history: {exc}")
+def _previous_from_history(
+    args: argparse.Namespace, warnings: list[str]
+) -> tuple[dict[int, float] | None, str]:
+    """The previous mean power per light from ``args.history_baseline`` (filled by the CLI)."""
+    found = (getattr(args, "history_baseline", None) or {}).get(_HISTORY_METRIC)
+    if not found:
+        warnings.append("No comparison with the history: no earlier light-source record of this instrument.")
         return None, ""
-    if series.empty:
-        warnings.append(f"No comparison with the history: no earlier light-source record of {name!r}.")
-        return None, ""
-    last = series.groupby("channel").tail(1)
-    when = str(last["time"].max().date())
-    return {int(c): float(v) for c, v in zip(last["channel"], last["value"], strict=True)}, f"the record of {when}"
+    dates = sorted({d for _, d in found.values()})
+    return {c: v for c, (v, _) in found.items()}, f"the record of {dates[-1]}"
 
 
 def run_light_source(
@@ -179,9 +192,16 @@ def run_light_source(
         if args.dark is not None:
             dark = np.asarray(read_image(args.dark).data[(args.channel or [0])[0]], dtype=float)
         result = analyze_light_source(
-            frames, settings, frame_interval_s=args.frame_interval, dark=dark, wavelength_nm=args.wavelength, **common
+            frames,
+            settings,
+            frame_interval_s=args.frame_interval,
+            dark=dark,
+            wavelength_nm=args.wavelength,
+            **common,
         )
-        result.settings["frames"] = Setting(how, None, Source.USER if args.frames != "auto" else Source.DEFAULT)
+        result.settings["frames"] = Setting(
+            how, None, Source.USER if args.frames != "auto" else Source.DEFAULT
+        )
         if args.frame_interval is not None:
             result.settings["frame_interval_s"] = Setting(args.frame_interval, "s", Source.USER)
         if args.dark is not None:
@@ -235,6 +255,7 @@ LIGHT_SOURCE = Measurement(
         ),
         jobs=_jobs,
         read=read_log_or_image,
+        history_baseline=(_HISTORY_METRIC,),
     ),
     samples=LIGHT_SOURCE_SAMPLES,
     history_metrics=(

@@ -156,7 +156,11 @@ def write_series(sample: samples.ImageSeriesSample, path: Path, overwrite: bool)
 
     truth = path.with_name(_stem(path) + "_truth.json")
     _refuse_existing([path, truth], overwrite)
-    meta: dict[str, Any] = {"axes": "TCZYX", "TimeIncrement": sample.frame_interval_s, "TimeIncrementUnit": "s"}
+    meta: dict[str, Any] = {
+        "axes": "TCZYX",
+        "TimeIncrement": sample.frame_interval_s,
+        "TimeIncrementUnit": "s",
+    }
     meta.update(getattr(sample, "ome_metadata", {}))
     tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
     atomic_write(truth, json.dumps(sample.truth, indent=2))

@@ -60,13 +60,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         The sub-command parser.
     """
     g = parser.add_argument_group(
-        "stage inputs", "FILE: a series of one bead (time points of one file, one file per frame, or the planes "
-        "of a multi-page TIFF)"
+        "stage inputs",
+        "FILE: a series of one bead (time points of one file, one file per frame, or the planes "
+        "of a multi-page TIFF)",
     )
-    g.add_argument("--frames", choices=FRAME_SOURCES, default="auto", help="where the frames are (default: time "
-                   "points if the file has several, else one frame per FILE, else its planes)")
-    g.add_argument("--moves", type=Path, metavar="CSV", help="repeatability: the move before each frame (columns "
-                   "dx_um, dy_um, or direction and distance_um); default: the QUAREP WG6 order")
+    g.add_argument(
+        "--frames",
+        choices=FRAME_SOURCES,
+        default="auto",
+        help="where the frames are (default: time "
+        "points if the file has several, else one frame per FILE, else its planes)",
+    )
+    g.add_argument(
+        "--moves",
+        type=Path,
+        metavar="CSV",
+        help="repeatability: the move before each frame (columns "
+        "dx_um, dy_um, or direction and distance_um); default: the QUAREP WG6 order",
+    )
     g.add_argument("--frame-interval", type=float, metavar="S", help="drift: time between frames in seconds")
     add_settings_arguments(parser, stage_settings(), "stage analysis")
 
@@ -97,7 +108,9 @@ def check_stage_args(args: argparse.Namespace) -> None:
         raise AnalysisError(f"--moves {args.moves}: cannot read it as CSV ({exc}).") from None
 
 
-def run_stage(images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None) -> StageResult:
+def run_stage(
+    images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
+) -> StageResult:
     """Read the frames, resolve the voxel size and the resolution, then analyse (the CLI entry point).
 
     Parameters

@@ -371,7 +371,9 @@ _COREG: dict[str, Label] = {
 PSF_LABELS: Mapping[str, Label] = MappingProxyType(_PSF)
 FIELD_LABELS: Mapping[str, Label] = MappingProxyType(_FIELD)
 COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
-LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()})
+LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()}
+)
 STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in STAGE_ENTRIES.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.

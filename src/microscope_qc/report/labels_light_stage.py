@@ -96,9 +96,15 @@ STAGE_ENTRIES: dict[str, _Entry] = {
     "n_localised": ("Frames localised", None, ""),
     **{f"sd_{a}_um": (f"Position SD {a}", "um", "") for a in "xyz"},
     "sd_max_um": ("Largest position SD", "um", ""),
-    **{f"iso_repeatability_unidirectional_{a}_um": (f"ISO 230-2 unidirectional repeatability {a}", "um", "") for a in "xy"},
+    **{
+        f"iso_repeatability_unidirectional_{a}_um": (f"ISO 230-2 unidirectional repeatability {a}", "um", "")
+        for a in "xy"
+    },
     **{f"iso_reversal_{a}_um": (f"ISO 230-2 reversal value (backlash) {a}", "um", "") for a in "xy"},
-    **{f"iso_repeatability_bidirectional_{a}_um": (f"ISO 230-2 bidirectional repeatability {a}", "um", "") for a in "xy"},
+    **{
+        f"iso_repeatability_bidirectional_{a}_um": (f"ISO 230-2 bidirectional repeatability {a}", "um", "")
+        for a in "xy"
+    },
     "duration_s": ("Duration", "s", ""),
     "n_bridged": ("Frames bridged", None, ""),
     "stabilisation_time_s": ("Stabilisation time (MetroloJ_QC)", "s", ""),
@@ -123,7 +129,10 @@ STAGE_ENTRIES: dict[str, _Entry] = {
     "direction": ("Move direction", None, "the diagonal the stage moved along before the frame"),
     "dx_um": ("Move x", "um", "the excursion before the frame; the stage came back the opposite way"),
     "dy_um": ("Move y", "um", ""),
-    **{f"error_{a}_um": (f"Repositioning error {a}", "um", "position − mean position of its distance") for a in "xyz"},
+    **{
+        f"error_{a}_um": (f"Repositioning error {a}", "um", "position − mean position of its distance")
+        for a in "xyz"
+    },
     **{f"rel_{a}_um": (f"Position {a} relative to t0", "um", "") for a in "xyz"},
     "displacement_um": ("Displacement from t0", "um", ""),
     "step_um": ("Displacement from the previous frame", "um", ""),

@@ -36,6 +36,18 @@ if TYPE_CHECKING:
         napari_flat_field,
         napari_flat_field_misaligned,
     )
+    from microscope_qc.samples.light_source import (
+        ImageSeriesSample,
+        LogSample,
+        light_source_linearity_sample,
+        light_source_log_sample,
+        light_source_pulsed_sample,
+        light_source_series_sample,
+        napari_light_source_linearity,
+        napari_light_source_log,
+        napari_light_source_pulsed,
+        napari_light_source_series,
+    )
     from microscope_qc.samples.multicolour import (
         ChannelTransform,
         MulticolourSample,
@@ -46,23 +58,11 @@ if TYPE_CHECKING:
     )
     from microscope_qc.samples.stage import (
         StageSample,
-        render_bead,
-        stage_repeatability_sample,
-        stage_drift_sample,
-        napari_stage_repeatability,
         napari_stage_drift,
-    )
-    from microscope_qc.samples.light_source import (
-        LogSample,
-        ImageSeriesSample,
-        light_source_log_sample,
-        light_source_pulsed_sample,
-        light_source_linearity_sample,
-        light_source_series_sample,
-        napari_light_source_log,
-        napari_light_source_pulsed,
-        napari_light_source_linearity,
-        napari_light_source_series,
+        napari_stage_repeatability,
+        render_bead,
+        stage_drift_sample,
+        stage_repeatability_sample,
     )
 
 __all__ = [

@@ -55,7 +55,9 @@ class ImageSeriesSample:
     truth: dict[str, Any]
 
 
-def _warmup_truth(t: npt.NDArray[np.float64], p: npt.NDArray[np.float64], band: float, window: float) -> float:
+def _warmup_truth(
+    t: npt.NDArray[np.float64], p: npt.NDArray[np.float64], band: float, window: float
+) -> float:
     """The warm-up definition applied to the noise-free model readings."""
     plateau = p[t >= t[-1] * (1 - window / 100.0)].mean()
     bad = np.flatnonzero(np.abs(p - plateau) > plateau * band / 100.0)
@@ -79,11 +81,20 @@ def light_source_log_sample(seed: int = 0) -> LogSample:
     rng = np.random.default_rng(seed)
     t = np.arange(0.0, 7200.0, 5.0)
     p0 = 2.5  # mW
-    model = p0 * (1 - 0.05 * np.exp(-t / 300.0)) * (1 + 0.002 * np.sin(2 * np.pi * t / 600.0)) * (1 + 0.005 * t / 3600)
+    model = (
+        p0
+        * (1 - 0.05 * np.exp(-t / 300.0))
+        * (1 + 0.002 * np.sin(2 * np.pi * t / 600.0))
+        * (1 + 0.005 * t / 3600)
+    )
     p = model * (1 + 1e-4 * rng.standard_normal(t.size))
     start = datetime(2026, 3, 2, 9, 0, 0)
-    lines = ["Thorlabs Optical Power Monitor, PM100D, S120C", "Wavelength: 488 nm", "",
-             "Samples,Date (MM/dd/yyyy),Time of day (hh:mm:ss) ,Power (W)"]
+    lines = [
+        "Thorlabs Optical Power Monitor, PM100D, S120C",
+        "Wavelength: 488 nm",
+        "",
+        "Samples,Date (MM/dd/yyyy),Time of day (hh:mm:ss) ,Power (W)",
+    ]
     for i, (ti, pi) in enumerate(zip(t, p, strict=True)):
         when = start + timedelta(seconds=float(ti))
         lines.append(f"{i + 1},{when:%m/%d/%Y},{when:%H:%M:%S}.000,{pi * 1e-3:.6E}")
@@ -118,7 +129,10 @@ def light_source_pulsed_sample(seed: int = 0) -> LogSample:
     """
     rng = np.random.default_rng(seed)
     lasers = {405.0: (1.2, 0.004), 488.0: (3.0, 0.006), 561.0: (0.8, 0.002)}
-    rows = ["# QUAREP-LiMi WG1 power log (synthetic)", "Time [s];Wavelength [nm];Setpoint [%];Power [mW];Temperature [°C]"]
+    rows = [
+        "# QUAREP-LiMi WG1 power log (synthetic)",
+        "Time [s];Wavelength [nm];Setpoint [%];Power [mW];Temperature [°C]",
+    ]
     t = 0.0
     cycles = 30
     for k in range(cycles):
@@ -126,7 +140,11 @@ def light_source_pulsed_sample(seed: int = 0) -> LogSample:
             for j in range(24):
                 on = j < 20
                 phase = 2 * np.pi * (k * 24 + j) / (cycles * 24 / 3)
-                p = level * (1 + amp * math.sin(phase)) * (1 + 2e-5 * rng.standard_normal()) if on else 1e-4 * rng.random()
+                p = (
+                    level * (1 + amp * math.sin(phase)) * (1 + 2e-5 * rng.standard_normal())
+                    if on
+                    else 1e-4 * rng.random()
+                )
                 rows.append(f"{t:.1f};{wl:.0f};50;{p:.6f};{24.0 + 0.2 * t / 1000:.2f}".replace(".", ","))
                 t += 0.5
     truth = {
@@ -159,7 +177,10 @@ def light_source_linearity_sample(seed: int = 0) -> LogSample:
             p = (intercept + slope * sp) * (1 + 5e-4 * rng.standard_normal())
             rows.append(f"{t},{sp},{p:.6f}")
             t += 1
-    return LogSample("\n".join(rows) + "\n", {"slope_mw_per_percent": slope, "intercept_mw": intercept, "setpoints": setpoints})
+    return LogSample(
+        "\n".join(rows) + "\n",
+        {"slope_mw_per_percent": slope, "intercept_mw": intercept, "setpoints": setpoints},
+    )
 
 
 def light_source_series_sample(seed: int = 0) -> ImageSeriesSample:
@@ -204,7 +225,9 @@ def _trace_layer(sample: LogSample, name: str) -> list[LayerDataTuple]:
 
     log = parse_power_log(sample.text, name)
     meta = {"power_log_text": sample.text, "truth": sample.truth}
-    return [(log.power[None, :].astype(np.float32), {"name": name, "metadata": meta, "colormap": "gray"}, "image")]
+    return [
+        (log.power[None, :].astype(np.float32), {"name": name, "metadata": meta, "colormap": "gray"}, "image")
+    ]
 
 
 def napari_light_source_log() -> list[LayerDataTuple]:

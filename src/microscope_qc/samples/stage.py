@@ -112,7 +112,8 @@ def stage_repeatability_sample(seed: int = 0) -> StageSample:
     home = np.array([0.0, 3.2, 3.2])
     rows = []
     frames = np.empty((160, 1, 64, 64), np.uint16)
-    for i, m in moves.iterrows():
+    for i in range(len(moves)):
+        m = moves.iloc[i]
         s = sd[m["distance_um"]]
         ax = -np.sign(m["dx_um"])  # approach direction: the way back
         ay = -np.sign(m["dy_um"])
@@ -182,13 +183,19 @@ def stage_drift_sample(
         beads = [] if i in no_bead else [pos[i]]
         if i in two:
             beads.append(pos[i] + np.array([0.0, 3.5, 2.5]))
-        frames[i] = render_bead(shape, np.asarray(beads).reshape(-1, 3), vox, 2.0, 3000.0, 100.0, rng) if beads else (
-            np.clip(rng.poisson(np.full(shape, 100.0)), 0, 65535).astype(np.uint16)
+        frames[i] = (
+            render_bead(shape, np.asarray(beads).reshape(-1, 3), vox, 2.0, 3000.0, 100.0, rng)
+            if beads
+            else (np.clip(rng.poisson(np.full(shape, 100.0)), 0, 65535).astype(np.uint16))
         )
     steps = np.sqrt((np.diff(pos, axis=0) ** 2).sum(axis=1))
     k = stabilisation_index(steps, 0.1)
     truth = {
-        "velocity_um_per_min": {"z": velocity_um_per_min[0], "y": velocity_um_per_min[1], "x": velocity_um_per_min[2]},
+        "velocity_um_per_min": {
+            "z": velocity_um_per_min[0],
+            "y": velocity_um_per_min[1],
+            "x": velocity_um_per_min[2],
+        },
         "settle_um": settle_um,
         "frame_interval_s": frame_interval_s,
         "stabilisation_threshold_um": 0.1,
@@ -205,11 +212,19 @@ def napari_stage_repeatability() -> list[LayerDataTuple]:
     """The napari sample: the WG6 repeatability series, (T, Y, X) frames, moves in the metadata."""
     s = stage_repeatability_sample()
     meta = {"moves": s.moves.to_dict("list") if s.moves is not None else None, "truth": s.truth}
-    return [(s.data[:, 0], {"name": "stage repeatability (synthetic)", "scale": s.voxel_size_um[1:], "metadata": meta}, "image")]
+    return [
+        (
+            s.data[:, 0],
+            {"name": "stage repeatability (synthetic)", "scale": s.voxel_size_um[1:], "metadata": meta},
+            "image",
+        )
+    ]
 
 
 def napari_stage_drift() -> list[LayerDataTuple]:
     """The napari sample: a 3D bead time-lapse with settling and drift, (T, Z, Y, X)."""
     s = stage_drift_sample()
     meta = {"frame_interval_s": s.frame_interval_s, "truth": s.truth}
-    return [(s.data, {"name": "stage drift (synthetic)", "scale": s.voxel_size_um, "metadata": meta}, "image")]
+    return [
+        (s.data, {"name": "stage drift (synthetic)", "scale": s.voxel_size_um, "metadata": meta}, "image")
+    ]

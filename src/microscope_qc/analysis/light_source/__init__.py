@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from microscope_qc._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from microscope_qc.analysis.light_source.analyze import analyze_light_source, log_from_frames
+    from microscope_qc.analysis.light_source.analyze import analyze_light_source
     from microscope_qc.analysis.light_source.powerlog import PowerLog, check_order, parse_power_log
     from microscope_qc.analysis.light_source.result import LightSourceResult
+    from microscope_qc.analysis.light_source.series import log_from_frames
     from microscope_qc.analysis.light_source.settings import LightSourceSettings, PowerUnit
 
 __all__ = [
@@ -41,7 +42,7 @@ __getattr__, __dir__ = lazy_exports(
         "PowerUnit": "settings",
         "LightSourceResult": "result",
         "analyze_light_source": "analyze",
-        "log_from_frames": "analyze",
+        "log_from_frames": "series",
         "PowerLog": "powerlog",
         "parse_power_log": "powerlog",
         "check_order": "powerlog",

@@ -30,7 +30,16 @@ __all__ = ["PowerLog", "parse_power_log", "check_order", "POWER_UNITS"]
 
 #: factor to mW of each power unit the reader knows
 POWER_UNITS = {"w": 1e3, "mw": 1.0, "uw": 1e-3, "µw": 1e-3, "μw": 1e-3, "nw": 1e-6, "pw": 1e-9}
-_TIME_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "hr": 3600.0}
+_TIME_UNITS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "min": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+}
 #: a column labelled mW whose readings all lie below this is read as watts (see ``parse_power_log``)
 WATTS_IN_MW_BELOW = 0.05
 _DATE_FORMATS = (
@@ -159,7 +168,9 @@ def _times_to_seconds(
     for v, row in zip(values, rows, strict=True):
         when = _parse_time(v)
         if when is None:
-            bad.append((row, f"timestamp {v!r} is not a time this reader knows (ISO, hh:mm:ss, MM/DD/YYYY hh:mm:ss)"))
+            bad.append(
+                (row, f"timestamp {v!r} is not a time this reader knows (ISO, hh:mm:ss, MM/DD/YYYY hh:mm:ss)")
+            )
             stamps.append(math.nan)
             continue
         when = when + timedelta(days=day)
@@ -174,10 +185,14 @@ def _times_to_seconds(
     return np.asarray(stamps, float), iso, bad
 
 
-def _power_factor(label: str, unit: str | None, forced: str, values: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], str | None]:
+def _power_factor(
+    label: str, unit: str | None, forced: str, values: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], str | None]:
     """Powers in mW, and a note when the magnitude contradicted the label."""
     if forced != "auto":
-        return values * POWER_UNITS[forced.lower()], f"power unit {forced} as given (the label says {unit or 'none'})"
+        return values * POWER_UNITS[
+            forced.lower()
+        ], f"power unit {forced} as given (the label says {unit or 'none'})"
     if unit is None:
         raise AnalysisError(
             f"The power column {label!r} states no unit; label it, e.g. 'Power (mW)', or give the unit (--power-unit)."
@@ -191,7 +206,12 @@ def _power_factor(label: str, unit: str | None, forced: str, values: npt.NDArray
             "(known: W, mW, µW, nW, dBm); export the log in watts or give --power-unit."
         )
     finite = values[np.isfinite(values)]
-    if u == "mw" and finite.size and np.max(np.abs(finite)) < WATTS_IN_MW_BELOW and np.max(np.abs(finite)) > 0:
+    if (
+        u == "mw"
+        and finite.size
+        and np.max(np.abs(finite)) < WATTS_IN_MW_BELOW
+        and np.max(np.abs(finite)) > 0
+    ):
         mx = float(np.max(np.abs(finite)))
         return values * 1e3, (
             f"The column {label!r} is labelled mW but every reading is below {WATTS_IN_MW_BELOW} (largest {mx:.3g}): "
@@ -241,15 +261,25 @@ def parse_power_log(text: str, name: str = "log", power_unit: str = "auto") -> P
         )
     pre = lines[:header_idx]
     declared = sorted(
-        {float(m) for line in pre for m in re.findall(r"wavelength\D{0,12}?(\d{3,4}(?:\.\d+)?)\s*nm", line, re.I)}
+        {
+            float(m)
+            for line in pre
+            for m in re.findall(r"wavelength\D{0,12}?(\d{3,4}(?:\.\d+)?)\s*nm", line, re.I)
+        }
     )
     roles = [_role(c) for c in names]
     decimal_comma = delimiter != ","
-    body = [(i + 1, _split(line, delimiter)) for i, line in enumerate(lines) if i > header_idx and line.strip()]
+    body = [
+        (i + 1, _split(line, delimiter)) for i, line in enumerate(lines) if i > header_idx and line.strip()
+    ]
     body = [(r, c) for r, c in body if not c[0].startswith("#")]
     if not body:
         raise AnalysisError(f"{name}: the log is empty: a header but no readings.")
-    col = {role: roles.index(role) for role in ("time", "date", "power", "wavelength", "setpoint", "temperature") if role in roles}
+    col = {
+        role: roles.index(role)
+        for role in ("time", "date", "power", "wavelength", "setpoint", "temperature")
+        if role in roles
+    }
     if "time" not in col:
         raise AnalysisError(
             f"{name}: no time column (found {', '.join(names)}); the log needs a timestamp or elapsed-time column, "
@@ -271,7 +301,9 @@ def parse_power_log(text: str, name: str = "log", power_unit: str = "auto") -> P
             continue
         keep.append((row, cells))
     if not keep:
-        raise AnalysisError(f"{name}: the log is empty: no row holds a power reading ({len(skipped)} unreadable).")
+        raise AnalysisError(
+            f"{name}: the log is empty: no row holds a power reading ({len(skipped)} unreadable)."
+        )
     rows = [r for r, _ in keep]
     times = [c[col["time"]] if "date" not in col else f"{c[col['date']]} {c[col['time']]}" for _, c in keep]
     t, start, bad_times = _times_to_seconds(times, _unit_of(names[col["time"]]), decimal_comma, rows)
@@ -319,8 +351,10 @@ def parse_power_log(text: str, name: str = "log", power_unit: str = "auto") -> P
 
 
 def _header_cells(line: str, following: list[str]) -> tuple[str, list[str]] | None:
-    """(delimiter, column names) when ``line`` is the table's header: two or more columns, one of them
-    a power, and the next line splits into as many cells."""
+    """Return (delimiter, column names) when ``line`` is the table's header, else None.
+
+    A header has two or more columns, one of them a power, and the next line splits into as many cells.
+    """
     nxt = next((f for f in following if f.strip()), None)
     for d in ("\t", ";", ","):
         if d not in line:

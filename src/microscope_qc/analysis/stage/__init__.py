@@ -63,7 +63,8 @@ __getattr__, __dir__ = lazy_exports(
         "localise_frames": "localise",
         "Localisations": "localise",
         **dict.fromkeys(
-            ("wg6_moves", "moves_table", "iso230_2", "Iso230", "group_statistics", "DIAGONALS"), "repeatability"
+            ("wg6_moves", "moves_table", "iso230_2", "Iso230", "group_statistics", "DIAGONALS"),
+            "repeatability",
         ),
         **dict.fromkeys(("stabilisation_index", "analyze_track", "msd_table"), "drift"),
     },

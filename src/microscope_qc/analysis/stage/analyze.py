@@ -26,7 +26,12 @@ _DEFAULT_TOLERANCE = "default (QUAREP WG6 tool-kit)"
 
 
 def _add(
-    result: StageResult, name: str, value: float, unit: str | None, description: str, se: float | None = None,
+    result: StageResult,
+    name: str,
+    value: float,
+    unit: str | None,
+    description: str,
+    se: float | None = None,
     kind: str = "standard error",
 ) -> None:
     result.metrics.append(Metric(name, float(value), unit, se, result.channel, description, kind))
@@ -104,7 +109,9 @@ def analyze_stage(
     moves_df = None
     if settings.mode == "repeatability":
         moves_df = moves_table(moves, n) if moves is not None else wg6_moves(n)
-    loc = localise_frames(frames, voxel_size_um, settings.bead_diameter_um, settings.detection_threshold_sigma, progress, cancel)
+    loc = localise_frames(
+        frames, voxel_size_um, settings.bead_diameter_um, settings.detection_threshold_sigma, progress, cancel
+    )
     check_cancel(cancel, "Stage analysis")
     result = StageResult(mode=settings.mode, three_d=loc.three_d, channel=channel)
     result.settings.update(settings.analysis_settings())
@@ -130,13 +137,18 @@ def analyze_stage(
                 "No move table given: the QUAREP WG6 order was assumed (300 µm then 3000 µm; 20 cycles; diagonals "
                 "+x+y, −x+y, −x−y, +x−y in each cycle). Give the moves (--moves CSV) if the series was taken otherwise."
             )
-        result.settings["moves"] = Setting("given" if moves is not None else "QUAREP WG6 order assumed", None,
-                                           Source.USER if moves is not None else Source.DEFAULT)
+        result.settings["moves"] = Setting(
+            "given" if moves is not None else "QUAREP WG6 order assumed",
+            None,
+            Source.USER if moves is not None else Source.DEFAULT,
+        )
         _repeatability(result, table, moves_df, settings, loc.three_d)
     else:
         assert threshold is not None
         src = Source.USER if settings.stabilisation_threshold_um else Source.DEFAULT
-        detail = None if settings.stabilisation_threshold_um else "theoretical lateral resolution (MetroloJ_QC)"
+        detail = (
+            None if settings.stabilisation_threshold_um else "theoretical lateral resolution (MetroloJ_QC)"
+        )
         result.settings["stabilisation_threshold_used_um"] = Setting(float(threshold), "um", src, detail)
         _drift(result, table, loc, t, settings, float(threshold))
     if limits is not None:
@@ -146,16 +158,21 @@ def analyze_stage(
     return result
 
 
-def _times(n: int, times_s: npt.ArrayLike | None, interval: float | None, needed: bool) -> npt.NDArray[np.float64]:
+def _times(
+    n: int, times_s: npt.ArrayLike | None, interval: float | None, needed: bool
+) -> npt.NDArray[np.float64]:
     if times_s is not None:
-        t = np.asarray(times_s, float)
+        t: npt.NDArray[np.float64] = np.asarray(times_s, dtype=np.float64)
         if t.size != n:
             raise AnalysisError(f"{t.size} frame times for {n} frames; give one time per frame.")
         if np.any(np.diff(t) <= 0):
-            raise AnalysisError("The frame times are not increasing; give them in frame order, without repeats.")
-        return t - t[0]
+            raise AnalysisError(
+                "The frame times are not increasing; give them in frame order, without repeats."
+            )
+        out: npt.NDArray[np.float64] = t - t[0]
+        return out
     if interval is not None and interval > 0:
-        return np.arange(n) * float(interval)
+        return np.arange(n, dtype=np.float64) * np.float64(interval)
     if needed:
         raise SettingsError("Drift needs the time between frames: give it (--frame-interval SECONDS).")
     return np.full(n, np.nan)
@@ -200,13 +217,25 @@ def _repeatability(
     result.tables["groups"] = groups
     for a in reversed(axes):
         sd, se = _sd_se(ok[f"error_{a}_um"].to_numpy(float))
-        _add(result, f"sd_{a}_um", sd, "um",
-             f"SD (ddof = 1) of the bead position along {a} after each move, every distance and direction (about the "
-             "mean of each distance)", se)
-    worst = groups.loc[groups["sd_um"].idxmax()] if groups["sd_um"].notna().any() else None
-    _add(result, "sd_max_um", math.nan if worst is None else worst["sd_um"], "um",
-         "largest SD of the bead position over axes, approach directions and distances (the QUAREP WG6 flag)",
-         math.nan if worst is None else worst["sd_se_um"])
+        _add(
+            result,
+            f"sd_{a}_um",
+            sd,
+            "um",
+            f"SD (ddof = 1) of the bead position along {a} after each move, every distance and direction (about the "
+            "mean of each distance)",
+            se,
+        )
+    sds = groups["sd_um"].to_numpy(float)
+    worst = groups.iloc[int(np.nanargmax(sds))].to_dict() if np.isfinite(sds).any() else None
+    _add(
+        result,
+        "sd_max_um",
+        math.nan if worst is None else worst["sd_um"],
+        "um",
+        "largest SD of the bead position over axes, approach directions and distances (the QUAREP WG6 flag)",
+        math.nan if worst is None else worst["sd_se_um"],
+    )
     if worst is not None:
         source = _DEFAULT_TOLERANCE if s.tolerance_um == 0.5 else "user"
         result.verdicts.append(
@@ -218,30 +247,65 @@ def _repeatability(
                 f"{worst['distance_um']:g} µm moves), above {s.tolerance_um:g} µm."
             )
     iso_rows = []
-    for d, part in [*((float(k), g) for k, g in ok.groupby("distance_um")), (math.nan, ok)]:
+    distances = sorted(float(v) for v in ok["distance_um"].unique())
+    for d, part in [*((v, ok[ok["distance_um"] == v]) for v in distances), (math.nan, ok)]:
         for a in ("x", "y"):
-            approach = -np.sign(part[f"d{a}_um"].to_numpy(float))  # the stage came back opposite to the excursion
+            approach = -np.sign(
+                part[f"d{a}_um"].to_numpy(float)
+            )  # the stage came back opposite to the excursion
             iso = iso230_2(part[f"{a}_um"].to_numpy(float), approach)
-            iso_rows.append({"distance_um": d, "axis": a, "n_plus": iso.n_plus, "n_minus": iso.n_minus,
-                             "s_plus_um": iso.s_plus, "s_minus_um": iso.s_minus,
-                             "repeatability_plus_um": iso.repeatability_plus,
-                             "repeatability_minus_um": iso.repeatability_minus,
-                             "reversal_um": iso.reversal, "repeatability_bidirectional_um": iso.bidirectional})
+            iso_rows.append(
+                {
+                    "distance_um": d,
+                    "axis": a,
+                    "n_plus": iso.n_plus,
+                    "n_minus": iso.n_minus,
+                    "s_plus_um": iso.s_plus,
+                    "s_minus_um": iso.s_minus,
+                    "repeatability_plus_um": iso.repeatability_plus,
+                    "repeatability_minus_um": iso.repeatability_minus,
+                    "reversal_um": iso.reversal,
+                    "repeatability_bidirectional_um": iso.bidirectional,
+                }
+            )
             if not math.isnan(d):
                 continue
             worst_s, n_w = max((iso.s_plus, iso.n_plus), (iso.s_minus, iso.n_minus))
-            _add(result, f"iso_repeatability_unidirectional_{a}_um", 4 * worst_s, "um",
-                 f"ISO 230-2 unidirectional repeatability along {a}, max(4·s↑, 4·s↓), every distance pooled",
-                 4 * worst_s / math.sqrt(2 * (n_w - 1)) if n_w > 2 else math.nan)
-            _add(result, f"iso_reversal_{a}_um", iso.reversal, "um",
-                 f"ISO 230-2 reversal value (backlash) along {a}: mean position approached in + minus in −", iso.reversal_se)
-            _add(result, f"iso_repeatability_bidirectional_{a}_um", iso.bidirectional, "um",
-                 f"ISO 230-2 bidirectional repeatability along {a}, max(2s↑ + 2s↓ + |B|, R↑, R↓)", math.nan, _NOT_ESTIMABLE)
+            _add(
+                result,
+                f"iso_repeatability_unidirectional_{a}_um",
+                4 * worst_s,
+                "um",
+                f"ISO 230-2 unidirectional repeatability along {a}, max(4·s↑, 4·s↓), every distance pooled",
+                4 * worst_s / math.sqrt(2 * (n_w - 1)) if n_w > 2 else math.nan,
+            )
+            _add(
+                result,
+                f"iso_reversal_{a}_um",
+                iso.reversal,
+                "um",
+                f"ISO 230-2 reversal value (backlash) along {a}: mean position approached in + minus in −",
+                iso.reversal_se,
+            )
+            _add(
+                result,
+                f"iso_repeatability_bidirectional_{a}_um",
+                iso.bidirectional,
+                "um",
+                f"ISO 230-2 bidirectional repeatability along {a}, max(2s↑ + 2s↓ + |B|, R↑, R↓)",
+                math.nan,
+                _NOT_ESTIMABLE,
+            )
     result.tables["iso"] = pd.DataFrame(iso_rows)
 
 
 def _drift(
-    result: StageResult, table: pd.DataFrame, loc: Localisations, t: npt.NDArray[np.float64], s: StageSettings, threshold: float
+    result: StageResult,
+    table: pd.DataFrame,
+    loc: Localisations,
+    t: npt.NDArray[np.float64],
+    s: StageSettings,
+    threshold: float,
 ) -> None:
     tr = analyze_track(t, loc.zyx_um, loc.three_d, threshold, s.max_gap_frames)
     for i, a in enumerate("zyx"):
@@ -256,7 +320,13 @@ def _drift(
     dt = float(np.median(np.diff(t)))
     what = "3D" if loc.three_d else "lateral"
     _add(result, "duration_s", t[-1] - t[0], "s", "time from the first to the last frame")
-    _add(result, "n_bridged", int(tr.bridged.sum()), None, f"frames without a bead bridged (gaps of ≤ {s.max_gap_frames})")
+    _add(
+        result,
+        "n_bridged",
+        int(tr.bridged.sum()),
+        None,
+        f"frames without a bead bridged (gaps of ≤ {s.max_gap_frames})",
+    )
     for first, length in tr.long_gaps:
         result.warnings.append(
             f"Frames {first}–{first + length - 1} have no bead: a gap of {length} frames is longer than the "
@@ -266,9 +336,16 @@ def _drift(
     result.stabilisation_frame = stab
     ok = np.isfinite(tr.displacement)
     t0 = float(t[np.flatnonzero(ok)[0]])
-    _add(result, "stabilisation_time_s", math.nan if stab is None else float(t[stab]) - t0, "s",
-         f"MetroloJ_QC: time of the first frame after which every frame-to-frame {what} displacement stays below "
-         f"{threshold:.3g} µm; the uncertainty is one frame interval", dt, "sampling interval")
+    _add(
+        result,
+        "stabilisation_time_s",
+        math.nan if stab is None else float(t[stab]) - t0,
+        "s",
+        f"MetroloJ_QC: time of the first frame after which every frame-to-frame {what} displacement stays below "
+        f"{threshold:.3g} µm; the uncertainty is one frame interval",
+        dt,
+        "sampling interval",
+    )
     if stab is None:
         result.warnings.append(
             f"The stage did not stabilise: the last frame-to-frame displacement is above {threshold:.3g} µm."
@@ -278,25 +355,54 @@ def _drift(
     vx, sx = tr.slopes["x"]
     speed = math.hypot(vx, vy)
     speed_se = math.hypot(vx * sx, vy * sy) / speed if speed > 0 else math.nan
-    _add(result, "drift_velocity_um_per_min", speed, "um/min",
-         "lateral drift speed: least-squares slopes of x and y on time; SE corrected for correlated positions", speed_se)
+    _add(
+        result,
+        "drift_velocity_um_per_min",
+        speed,
+        "um/min",
+        "lateral drift speed: least-squares slopes of x and y on time; SE corrected for correlated positions",
+        speed_se,
+    )
     for a in axes:
         v, se = tr.slopes[a]
         name = "focus_drift_rate_um_per_min" if a == "z" else f"drift_velocity_{a}_um_per_min"
         _add(result, name, v, "um/min", f"least-squares slope of the {a} position on time", se)
     last = np.flatnonzero(ok)[-1]
-    _add(result, "total_displacement_um", tr.displacement[last], "um", f"{what} distance of the last localised frame from t0")
-    _add(result, "max_displacement_um", float(np.nanmax(tr.displacement)), "um", f"largest {what} distance from t0")
+    _add(
+        result,
+        "total_displacement_um",
+        tr.displacement[last],
+        "um",
+        f"{what} distance of the last localised frame from t0",
+    )
+    _add(
+        result,
+        "max_displacement_um",
+        float(np.nanmax(tr.displacement)),
+        "um",
+        f"largest {what} distance from t0",
+    )
     if loc.three_d:
-        _add(result, "focus_drift_um", tr.rel[last, 0], "um", "z of the last localised frame relative to t0 (focus drift)")
+        _add(
+            result,
+            "focus_drift_um",
+            tr.rel[last, 0],
+            "um",
+            "z of the last localised frame relative to t0 (focus drift)",
+        )
     steps = np.isfinite(tr.velocity)
     before = steps & (np.arange(t.size) <= (stab if stab is not None else t.size))
     after = steps & (np.arange(t.size) > (stab if stab is not None else t.size))
     for label, sel in (("before", before), ("after", after)):
-        v = tr.velocity[sel]
-        _add(result, f"mean_velocity_{label}_um_per_min", float(v.mean()) if v.size else math.nan, "um/min",
-             f"mean frame-to-frame {what} velocity {label} stabilisation (MetroloJ_QC)",
-             float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan)
+        vel = tr.velocity[sel]
+        _add(
+            result,
+            f"mean_velocity_{label}_um_per_min",
+            float(vel.mean()) if vel.size else math.nan,
+            "um/min",
+            f"mean frame-to-frame {what} velocity {label} stabilisation (MetroloJ_QC)",
+            float(vel.std(ddof=1) / math.sqrt(vel.size)) if vel.size > 1 else math.nan,
+        )
     if stab is not None:
         for a in axes:
             i = "zyx".index(a)

@@ -10,7 +10,6 @@ corrected for correlated positions); the MSD is the mean squared displacement pe
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,7 +76,12 @@ def msd_table(t_s: Floats, pos: Floats, frames: npt.NDArray[np.int_], max_lag: i
         a, b = np.array(pairs).T
         d2 = ((pos[b] - pos[a]) ** 2).sum(axis=1)
         rows.append(
-            {"lag_frames": lag, "lag_s": float(np.median(t_s[b] - t_s[a])), "msd_um2": float(d2.mean()), "n_pairs": len(pairs)}
+            {
+                "lag_frames": lag,
+                "lag_s": float(np.median(t_s[b] - t_s[a])),
+                "msd_um2": float(d2.mean()),
+                "n_pairs": len(pairs),
+            }
         )
     return pd.DataFrame(rows, columns=["lag_frames", "lag_s", "msd_um2", "n_pairs"])
 
@@ -97,7 +101,9 @@ class DriftAnalysis:
     msd: pd.DataFrame | None = None
 
 
-def analyze_track(t_s: Floats, zyx: Floats, three_d: bool, threshold_um: float, max_gap: int) -> DriftAnalysis:
+def analyze_track(
+    t_s: Floats, zyx: Floats, three_d: bool, threshold_um: float, max_gap: int
+) -> DriftAnalysis:
     """Relative positions, displacements, velocities, stabilisation and drift slopes of a bead track.
 
     Parameters

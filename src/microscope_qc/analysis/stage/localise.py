@@ -46,7 +46,9 @@ def _as_zyx(frame: Any) -> npt.NDArray[np.float32]:
         return a[None]
     if a.ndim == 3:
         return a
-    raise AnalysisError(f"A frame is (Y, X) or (Z, Y, X); got {a.ndim} dimensions {a.shape}. Pick one channel first.")
+    raise AnalysisError(
+        f"A frame is (Y, X) or (Z, Y, X); got {a.ndim} dimensions {a.shape}. Pick one channel first."
+    )
 
 
 def localise_frames(
@@ -124,8 +126,10 @@ def localise_frames(
         c = centres[ok]
         boxes = []
         valid = []
-        for i, (z, y, x) in zip(ok, c, strict=True):
-            b, v = extract_boxes(stacks[i], np.array([z]), np.array([y]), np.array([x]), (half_z, half_xy, half_xy))
+        for k, (z, y, x) in zip(ok, c, strict=True):
+            b, v = extract_boxes(
+                stacks[k], np.array([z]), np.array([y]), np.array([x]), (half_z, half_xy, half_xy)
+            )
             boxes.append(b[0])
             valid.append(v[0])
         box = np.stack(boxes)
@@ -148,18 +152,18 @@ def localise_frames(
         with np.errstate(divide="ignore", invalid="ignore"):
             significant = fit.params[:, 0] > MIN_AMPLITUDE_SE * fit.stderr[:, 0]
         scale = np.array([vz, vy, vx])
-        for j, i in enumerate(ok):
+        for j, k in enumerate(ok):
             if not significant[j]:
-                status[i] = "no bead"  # the detector's best guess in a frame of noise
-                n_spots[i] = 0
+                status[k] = "no bead"  # the detector's best guess in a frame of noise
+                n_spots[k] = 0
                 continue
             if not good[j]:
-                status[i] = "fit failed"
+                status[k] = "fit failed"
                 continue
             pos = np.array([0.0, *cen[j]]) if not three_d else cen[j]
             err = np.array([0.0, *cse[j]]) if not three_d else cse[j]
-            zyx[i] = (origin[j] + pos) * scale
-            se[i] = err * scale
+            zyx[k] = (origin[j] + pos) * scale
+            se[k] = err * scale
         if not three_d:
             zyx[:, 0] = np.where(np.isfinite(zyx[:, 1]), 0.0, np.nan)
             se[:, 0] = np.nan

@@ -33,7 +33,9 @@ def _label(sx: float, sy: float) -> str:
     return f"{'+' if sx > 0 else '-'}x{'+' if sy > 0 else '-'}y"
 
 
-def wg6_moves(n_frames: int, cycles: int = 20, distances_um: tuple[float, ...] = (300.0, 3000.0)) -> pd.DataFrame:
+def wg6_moves(
+    n_frames: int, cycles: int = 20, distances_um: tuple[float, ...] = (300.0, 3000.0)
+) -> pd.DataFrame:
     """The moves of the QUAREP WG6 protocol in its assumed order, one row per frame.
 
     Assumed order: for each distance (300 µm, then 3000 µm), ``cycles`` cycles, each visiting the
@@ -70,7 +72,15 @@ def wg6_moves(n_frames: int, cycles: int = 20, distances_um: tuple[float, ...] =
         for c in range(cycles):
             for sx, sy in DIAGONALS:
                 step = d / math.sqrt(2)
-                rows.append({"cycle": c + 1, "distance_um": d, "direction": _label(sx, sy), "dx_um": sx * step, "dy_um": sy * step})
+                rows.append(
+                    {
+                        "cycle": c + 1,
+                        "distance_um": d,
+                        "direction": _label(sx, sy),
+                        "dx_um": sx * step,
+                        "dy_um": sy * step,
+                    }
+                )
     out = pd.DataFrame(rows)
     out.insert(0, "frame", np.arange(n_frames))
     return out
@@ -103,13 +113,15 @@ def moves_table(moves: Any, n_frames: int) -> pd.DataFrame:
     if "frame" in df:
         df = df.sort_values("frame").reset_index(drop=True)
     if len(df) != n_frames:
-        raise AnalysisError(f"The move table lists {len(df)} moves for {n_frames} frames; give one row per frame.")
+        raise AnalysisError(
+            f"The move table lists {len(df)} moves for {n_frames} frames; give one row per frame."
+        )
     if {"dx_um", "dy_um"} <= set(df.columns):
         dx, dy = df["dx_um"].astype(float).to_numpy(), df["dy_um"].astype(float).to_numpy()
         if "distance_um" not in df:
             df["distance_um"] = np.round(np.hypot(dx, dy), 3)
         if "direction" not in df:
-            df["direction"] = [_label(a, b) for a, b in zip(dx, dy, strict=True)]
+            df["direction"] = [_label(float(a), float(b)) for a, b in zip(dx, dy, strict=True)]
     elif {"direction", "distance_um"} <= set(df.columns):
         dxs, dys = [], []
         for text, d in zip(df["direction"].astype(str), df["distance_um"].astype(float), strict=True):
@@ -172,7 +184,9 @@ def iso230_2(positions: npt.ArrayLike, approach_sign: npt.ArrayLike) -> Iso230:
     b = float(up.mean() - down.mean()) if up.size and down.size else math.nan
     b_se = math.sqrt(su**2 / up.size + sd_**2 / down.size) if up.size > 1 and down.size > 1 else math.nan
     ru, rd = 4 * su, 4 * sd_
-    bidirectional = max(2 * su + 2 * sd_ + abs(b), ru, rd) if all(map(math.isfinite, (su, sd_, b))) else math.nan
+    bidirectional = (
+        max(2 * su + 2 * sd_ + abs(b), ru, rd) if all(map(math.isfinite, (su, sd_, b))) else math.nan
+    )
     return Iso230(int(up.size), int(down.size), su, sd_, ru, rd, b, b_se, bidirectional)
 
 
@@ -193,7 +207,8 @@ def group_statistics(positions: pd.DataFrame, axes: tuple[str, ...]) -> pd.DataF
         ``mean_um``, ``sd_um`` (ddof = 1) and ``sd_se_um`` (SD/sqrt(2(n − 1)), normal positions).
     """
     rows = []
-    for d, by_d in positions.groupby("distance_um", sort=True):
+    for d in sorted(positions["distance_um"].unique()):
+        by_d = positions[positions["distance_um"] == d]
         parts = [(str(k), g) for k, g in by_d.groupby("direction", sort=True)] + [("all", by_d)]
         for direction, g in parts:
             for a in axes:
@@ -211,4 +226,6 @@ def group_statistics(positions: pd.DataFrame, axes: tuple[str, ...]) -> pd.DataF
                         "sd_se_um": sd / math.sqrt(2 * (v.size - 1)) if v.size > 2 else math.nan,
                     }
                 )
-    return pd.DataFrame(rows, columns=["distance_um", "direction", "axis", "n", "mean_um", "sd_um", "sd_se_um"])
+    return pd.DataFrame(
+        rows, columns=["distance_um", "direction", "axis", "n", "mean_um", "sd_um", "sd_se_um"]
+    )
