@@ -187,16 +187,23 @@ def test_no_bead_or_two_beads_are_reported_and_the_rest_analysed():
     frames = [render_bead((1, 96, 96), [0, 4.8 + 0.01 * i, 4.8], vox, 2.0, 3000, 100, rng) for i in range(6)]
     frames[2] = rng.poisson(np.full((1, 96, 96), 100.0)).astype(np.uint16)
     frames[4] = render_bead((1, 96, 96), [[0, 2.4, 2.4], [0, 7.2, 7.0]], vox, 2.0, 3000, 100, rng)
-    moves = pd.DataFrame({"dx_um": [1, -1] * 3, "dy_um": [1, -1] * 3})
+    frames.append(frames[0].astype(float))
+    frames[6][0, 10, 10] = np.nan
+    moves = pd.DataFrame({"dx_um": [1, -1] * 3 + [1], "dy_um": [1, -1] * 3 + [1]})
     r = analyze_stage(frames, voxel_size_um=vox, moves=moves)
-    assert r.positions["status"].tolist() == ["ok", "ok", "no bead", "ok", "2 beads", "ok"]
+    assert r.positions["status"].tolist() == ["ok", "ok", "no bead", "ok", "2 beads", "ok", "NaN pixels"]
     assert r.metric("n_localised").value == 4
     assert np.isfinite(r.metric("sd_y_um").value)
 
 
 def test_bad_series_get_specific_errors():
     vox = (1.0, 0.1, 0.1)
-    blank = [np.full((32, 32), 100, np.uint16)] * 3
+    rng = np.random.default_rng(1)
+    blank = [rng.poisson(np.full((32, 32), 100.0)).astype(np.uint16) for _ in range(3)]
+    with pytest.raises(AnalysisError, match="the constant 100"):
+        analyze_stage([np.full((32, 32), 100, np.uint16)] * 3, voxel_size_um=vox)
+    with pytest.raises(AnalysisError, match="Every frame holds NaN"):
+        analyze_stage([np.full((32, 32), np.nan)] * 3, voxel_size_um=vox)
     with pytest.raises(AnalysisError, match="exactly one bead"):
         analyze_stage(blank, voxel_size_um=vox, moves=pd.DataFrame({"dx_um": [1, -1, 1], "dy_um": [1, 1, 1]}))
     with pytest.raises(AnalysisError, match="at least 2"):
@@ -207,5 +214,5 @@ def test_bad_series_get_specific_errors():
         analyze_stage(blank, StageSettings(mode="drift"), voxel_size_um=vox, frame_interval_s=1.0)
     with pytest.raises(AnalysisError, match="different shapes"):
         analyze_stage(
-            [np.zeros((8, 8)), np.zeros((9, 9))], voxel_size_um=vox, moves={"dx_um": [1, 1], "dy_um": [1, 1]}
+            [rng.random((8, 8)), rng.random((9, 9))], voxel_size_um=vox, moves={"dx_um": [1, 1], "dy_um": [1, 1]}
         )

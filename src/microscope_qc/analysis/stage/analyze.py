@@ -97,6 +97,7 @@ def analyze_stage(
         raise AnalysisError(f"{n} frame(s); the stage analysis needs a series of at least 2.")
     if any(not (v > 0) for v in voxel_size_um[1:]):
         raise SettingsError("The pixel size is not known; give the voxel size (--voxel-size Z Y X).")
+    skip = _check_content(frames)
     t = _times(n, times_s, frame_interval_s, settings.mode == "drift")
     threshold = None
     if settings.mode == "drift":
@@ -110,7 +111,13 @@ def analyze_stage(
     if settings.mode == "repeatability":
         moves_df = moves_table(moves, n) if moves is not None else wg6_moves(n)
     loc = localise_frames(
-        frames, voxel_size_um, settings.bead_diameter_um, settings.detection_threshold_sigma, progress, cancel
+        frames,
+        voxel_size_um,
+        settings.bead_diameter_um,
+        settings.detection_threshold_sigma,
+        progress,
+        cancel,
+        skip,
     )
     check_cancel(cancel, "Stage analysis")
     result = StageResult(mode=settings.mode, three_d=loc.three_d, channel=channel)
@@ -156,6 +163,24 @@ def analyze_stage(
     if progress is not None:
         progress(1.0, "done")
     return result
+
+
+def _check_content(frames: Any) -> dict[int, str]:
+    """Frames with NaN or infinite pixels (left out); a series that is all NaN or one constant is refused."""
+    lows, highs = [], []
+    bad: dict[int, str] = {}
+    for i, f in enumerate(frames):
+        a = np.asarray(f, dtype=float)
+        if not np.isfinite(a).all():
+            bad[i] = "NaN pixels"
+            continue
+        lows.append(float(a.min()))
+        highs.append(float(a.max()))
+    if len(bad) == len(frames):
+        raise AnalysisError("Every frame holds NaN or infinite pixels; nothing to localise.")
+    if min(lows) == max(highs):
+        raise AnalysisError(f"Every pixel of every frame is the constant {lows[0]:g}: no bead to follow.")
+    return bad
 
 
 def _times(
@@ -368,19 +393,34 @@ def _drift(
         name = "focus_drift_rate_um_per_min" if a == "z" else f"drift_velocity_{a}_um_per_min"
         _add(result, name, v, "um/min", f"least-squares slope of the {a} position on time", se)
     last = np.flatnonzero(ok)[-1]
+    first = np.flatnonzero(ok)[0]
+    far = int(np.nanargmax(tr.displacement))
+    dims = [0, 1, 2] if loc.three_d else [1, 2]
+
+    def distance_se(i: int) -> float:
+        """SE of the distance of frame i from t0, from the two positions' fit SEs (delta method)."""
+        d = tr.rel[i, dims]
+        norm = float(np.sqrt((d**2).sum()))
+        if norm == 0:
+            return math.nan
+        var = (d / norm) ** 2 * (loc.se_um[i, dims] ** 2 + loc.se_um[first, dims] ** 2)
+        return float(np.sqrt(var.sum()))
+
     _add(
         result,
         "total_displacement_um",
         tr.displacement[last],
         "um",
-        f"{what} distance of the last localised frame from t0",
+        f"{what} distance of the last localised frame from t0; SE from the positions' fit SEs",
+        distance_se(last),
     )
     _add(
         result,
         "max_displacement_um",
-        float(np.nanmax(tr.displacement)),
+        tr.displacement[far],
         "um",
         f"largest {what} distance from t0",
+        distance_se(far),
     )
     if loc.three_d:
         _add(
@@ -389,6 +429,7 @@ def _drift(
             tr.rel[last, 0],
             "um",
             "z of the last localised frame relative to t0 (focus drift)",
+            float(np.hypot(loc.se_um[last, 0], loc.se_um[first, 0])),
         )
     steps = np.isfinite(tr.velocity)
     before = steps & (np.arange(t.size) <= (stab if stab is not None else t.size))

@@ -58,6 +58,7 @@ def localise_frames(
     threshold_sigma: float,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
+    skip: dict[int, str] | None = None,
 ) -> Localisations:
     """Find and fit the one bead of each frame.
 
@@ -74,6 +75,8 @@ def localise_frames(
         Detection threshold in noise SDs.
     progress, cancel : callable, optional
         Progress report and cancel check.
+    skip : dict of int to str, optional
+        Frames not to look at, with the reason (their status).
 
     Returns
     -------
@@ -106,6 +109,9 @@ def localise_frames(
     centres = np.zeros((t, 3), dtype=int)
     for i, s in enumerate(stacks):
         check_cancel(cancel, "Stage analysis")
+        if skip and i in skip:
+            status[i] = skip[i]
+            continue
         found = detect_beads(s, det)
         n_spots[i] = found["y"].size
         if n_spots[i] == 0:
