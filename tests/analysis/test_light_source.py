@@ -143,6 +143,7 @@ def test_linearity_from_a_setpoint_series():
     assert _value(r, "linearity_r2") > 0.9999
     assert _value(r, "n_plateaus") == 12
     assert r.plateaus["residual"].notna().all()
+    assert len(r.warmup_s) == len(r.final_plateau) == len(r.wavelengths_nm) == 1
 
 
 def test_fewer_than_ten_setpoints_give_no_linearity_and_say_why():

@@ -152,6 +152,8 @@ def analyze_channel(
         "plateaus found (runs of readings at one level, between steps or off periods)",
     )
     if n_pl == 0:
+        result.warmup_s.append(math.nan)
+        result.final_plateau.append(math.nan)
         result.warnings.append(f"Light {c}: every reading is below the off level; nothing to analyse.")
         return (
             _readings(log, sel, c, wl, labels + np.where(labels >= 0, first_plateau, 0), None),
@@ -165,6 +167,8 @@ def analyze_channel(
     after = np.zeros(t.size, dtype=bool)
     allan: list[dict[str, Any]] = []
     if levels > 1:
+        result.warmup_s.append(math.nan)  # no warm-up in a set-point series: one entry per light all the same
+        result.final_plateau.append(math.nan)
         worst = min(
             plateaus,
             key=lambda r: r["stability_percent"] if math.isfinite(r["stability_percent"]) else math.inf,
