@@ -214,5 +214,7 @@ def test_bad_series_get_specific_errors():
         analyze_stage(blank, StageSettings(mode="drift"), voxel_size_um=vox, frame_interval_s=1.0)
     with pytest.raises(AnalysisError, match="different shapes"):
         analyze_stage(
-            [rng.random((8, 8)), rng.random((9, 9))], voxel_size_um=vox, moves={"dx_um": [1, 1], "dy_um": [1, 1]}
+            [rng.random((8, 8)), rng.random((9, 9))],
+            voxel_size_um=vox,
+            moves={"dx_um": [1, 1], "dy_um": [1, 1]},
         )
