@@ -25,6 +25,11 @@ CLI_NAMES: dict[str, str] = {
     "overwrite": "--overwrite",
     "history": "--history",
     "combine": "--combine mean|median",
+    "power_unit": "--power-unit",
+    "frame_interval_s": "--frame-interval SECONDS",
+    "stabilisation_threshold_um": "--stabilisation-threshold (µm)",
+    "detection_threshold_sigma": "--threshold",
+    "moves": "--moves CSV",
 }
 
 

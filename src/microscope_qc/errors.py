@@ -31,6 +31,11 @@ DEFAULT_NAMES: dict[str, str] = {
     "overwrite": "the overwrite option",
     "history": "the history location",
     "combine": "combining them into one image (mean or median)",
+    "power_unit": "the power unit",
+    "frame_interval_s": "the time between frames (s)",
+    "stabilisation_threshold_um": "the stabilisation threshold (µm)",
+    "detection_threshold_sigma": "the detection threshold",
+    "moves": "the move table (CSV)",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")

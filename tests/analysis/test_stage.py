@@ -208,7 +208,7 @@ def test_bad_series_get_specific_errors():
         analyze_stage(blank, voxel_size_um=vox, moves=pd.DataFrame({"dx_um": [1, -1, 1], "dy_um": [1, 1, 1]}))
     with pytest.raises(AnalysisError, match="at least 2"):
         analyze_stage(blank[:1], voxel_size_um=vox)
-    with pytest.raises(SettingsError, match="frame-interval"):
+    with pytest.raises(SettingsError, match="Drift needs the time between frames"):
         analyze_stage(blank, StageSettings(mode="drift", stabilisation_threshold_um=0.1), voxel_size_um=vox)
     with pytest.raises(SettingsError, match="stabilisation threshold"):
         analyze_stage(blank, StageSettings(mode="drift"), voxel_size_um=vox, frame_interval_s=1.0)

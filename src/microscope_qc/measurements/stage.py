@@ -68,8 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--frames",
         choices=FRAME_SOURCES,
         default="auto",
-        help="where the frames are (default: time "
-        "points if the file has several, else one frame per FILE, else its planes)",
+        help="where the frames are: the time points of each FILE, files (all FILEs one series, a frame each), or "
+        "the planes of a multi-page TIFF (default: time points if the file has several, else its planes)",
     )
     g.add_argument(
         "--moves",
@@ -176,8 +176,8 @@ def run_stage(
 
 
 def _jobs(args: argparse.Namespace) -> list[list[Path]]:
-    """Several files are one series (one frame each) unless --frames says otherwise."""
-    if len(args.files) > 1 and args.frames in ("auto", "files"):
+    """Each FILE is a series of its own; with --frames files, all FILEs are one series (a frame each)."""
+    if args.frames == "files":
         return [list(args.files)]
     return [[f] for f in args.files]
 

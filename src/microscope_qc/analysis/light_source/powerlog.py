@@ -195,7 +195,7 @@ def _power_factor(
         ], f"power unit {forced} as given (the label says {unit or 'none'})"
     if unit is None:
         raise AnalysisError(
-            f"The power column {label!r} states no unit; label it, e.g. 'Power (mW)', or give the unit (--power-unit)."
+            f"The power column {label!r} states no unit; label it, e.g. 'Power (mW)', or give {{power_unit}}."
         )
     u = unit.lower().replace(" ", "")
     if u == "dbm":
@@ -203,7 +203,7 @@ def _power_factor(
     if u not in POWER_UNITS:
         raise AnalysisError(
             f"The power column {label!r} is in {unit!r}, a unit this analysis does not convert "
-            "(known: W, mW, µW, nW, dBm); export the log in watts or give --power-unit."
+            "(known: W, mW, µW, nW, dBm); export the log in watts or give {power_unit}."
         )
     finite = values[np.isfinite(values)]
     if (
@@ -215,7 +215,7 @@ def _power_factor(
         mx = float(np.max(np.abs(finite)))
         return values * 1e3, (
             f"The column {label!r} is labelled mW but every reading is below {WATTS_IN_MW_BELOW} (largest {mx:.3g}): "
-            f"read as watts, so the largest reading is {1e3 * mx:.3g} mW. If they really are mW, give --power-unit mW."
+            f"read as watts, so the largest reading is {1e3 * mx:.3g} mW. If they really are mW, give {{power_unit}} mW."
         )
     return values * POWER_UNITS[u], None
 

@@ -68,9 +68,7 @@ def log_from_frames(
         )
     if timestamps_s is None:
         if frame_interval_s is None or not frame_interval_s > 0:
-            raise AnalysisError(
-                f"{name}: the time between frames is not known; give it (--frame-interval SECONDS in the command line)."
-            )
+            raise AnalysisError(f"{name}: the time between frames is not known; give {{frame_interval_s}}.")
         t = np.arange(n, dtype=float) * float(frame_interval_s)
     else:
         t = np.asarray(timestamps_s, float)

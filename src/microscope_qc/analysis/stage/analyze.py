@@ -96,7 +96,7 @@ def analyze_stage(
     if n < 2:
         raise AnalysisError(f"{n} frame(s); the stage analysis needs a series of at least 2.")
     if any(not (v > 0) for v in voxel_size_um[1:]):
-        raise SettingsError("The pixel size is not known; give the voxel size (--voxel-size Z Y X).")
+        raise SettingsError("The pixel size is not known; give {voxel_size_um}.")
     skip = _check_content(frames)
     t = _times(n, times_s, frame_interval_s, settings.mode == "drift")
     threshold = None
@@ -104,7 +104,7 @@ def analyze_stage(
         threshold = settings.stabilisation_threshold_um or resolution_um
         if threshold is None:
             raise SettingsError(
-                "The stabilisation threshold is not known: give it (--stabilisation-threshold UM), or the optics (NA, "
+                "The stabilisation threshold is not known: give {stabilisation_threshold_um}, or the optics (NA, "
                 "wavelength, modality) for the theoretical resolution MetroloJ_QC uses."
             )
     moves_df = None
@@ -135,14 +135,14 @@ def analyze_stage(
         )
     if n - len(left_out) < 2:
         raise AnalysisError(
-            f"Only {n - len(left_out)} of {n} frames show exactly one bead; check the bead size (--bead-diameter) and "
-            "the detection threshold (--threshold), or crop to one bead."
+            f"Only {n - len(left_out)} of {n} frames show exactly one bead; check {{bead_diameter_um}} and "
+            "{detection_threshold_sigma}, or crop to one bead."
         )
     if moves_df is not None:
         if moves is None:
             result.warnings.append(
                 "No move table given: the QUAREP WG6 order was assumed (300 µm then 3000 µm; 20 cycles; diagonals "
-                "+x+y, −x+y, −x−y, +x−y in each cycle). Give the moves (--moves CSV) if the series was taken otherwise."
+                "+x+y, −x+y, −x−y, +x−y in each cycle). Give the move before each frame as a table if the series was taken otherwise."
             )
         result.settings["moves"] = Setting(
             "given" if moves is not None else "QUAREP WG6 order assumed",
@@ -199,7 +199,7 @@ def _times(
     if interval is not None and interval > 0:
         return np.arange(n, dtype=np.float64) * np.float64(interval)
     if needed:
-        raise SettingsError("Drift needs the time between frames: give it (--frame-interval SECONDS).")
+        raise SettingsError("Drift needs the time between frames: give {frame_interval_s}, or the time of each frame.")
     return np.full(n, np.nan)
 
 

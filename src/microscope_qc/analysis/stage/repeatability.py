@@ -65,7 +65,7 @@ def wg6_moves(
     if n_frames != expected:
         raise AnalysisError(
             f"The series has {n_frames} frames; the QUAREP WG6 protocol gives {expected} (4 diagonals × {cycles} cycles "
-            f"× {len(distances_um)} distances). Give the moves as a CSV (--moves) for any other order or count."
+            f"× {len(distances_um)} distances). Give {{moves}} for any other order or count."
         )
     rows = []
     for d in distances_um:
