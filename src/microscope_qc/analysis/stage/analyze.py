@@ -199,7 +199,9 @@ def _times(
     if interval is not None and interval > 0:
         return np.arange(n, dtype=np.float64) * np.float64(interval)
     if needed:
-        raise SettingsError("Drift needs the time between frames: give {frame_interval_s}, or the time of each frame.")
+        raise SettingsError(
+            "Drift needs the time between frames: give {frame_interval_s}, or the time of each frame."
+        )
     return np.full(n, np.nan)
 
 
