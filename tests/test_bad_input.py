@@ -440,6 +440,7 @@ def _shape_for(measurement: str) -> tuple[int, ...]:
         InputKind.ZSTACK: (8, 64, 64),
         InputKind.IMAGE_2D: (64, 64),
         InputKind.MULTICHANNEL: (2, 8, 64, 64),
+        InputKind.TIME_SERIES: (8, 64, 64),  # a multi-page file: its planes are the frames
     }[kind]
 
 
@@ -476,7 +477,7 @@ def test_an_image_larger_than_memory_is_refused_before_reading(tmp_path, capsys,
 @pytest.mark.slow
 @pytest.mark.parametrize("measurement", [m for m in REGISTRY], ids=lambda m: m.name)
 def test_every_command_goes_on_after_a_failing_item(measurement, tmp_path, capsys):
-    good = tmp_path / "good.ome.tif"
+    good = tmp_path / f"good{measurement.samples[0].suffixes[0]}"
     assert main(["sample", measurement.samples[0].key, str(good)]) == 0
     bad = _file(tmp_path, "bad.tif", b"not an image")
     code = main([measurement.name, str(bad), str(good), "--out", str(tmp_path / "out"), "-q"])

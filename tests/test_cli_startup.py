@@ -61,6 +61,8 @@ def test_building_the_parser_imports_no_heavy_library():
         ["list"],
         ["psf", "--help"],
         ["field", "--help"],
+        ["light-source", "--help"],
+        ["stage", "--help"],
         ["sample", "--help"],
         ["history", "--help"],
         ["history", "trend", "--help"],
@@ -108,6 +110,8 @@ def test_each_sub_command_gets_its_options_when_used(capsys):
 LAZY_PACKAGES = (
     "microscope_qc.analysis.psf",
     "microscope_qc.analysis.field",
+    "microscope_qc.analysis.light_source",
+    "microscope_qc.analysis.stage",
     "microscope_qc.history",
     "microscope_qc.report",
     "microscope_qc.samples",

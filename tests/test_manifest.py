@@ -52,9 +52,12 @@ def test_every_contribution_points_at_a_declared_command():
 
     widget_cmds = {w["command"] for w in contrib["widgets"]}
     measure = {i["command"] for i in contrib["menus"]["napari/layers/measure"]}
-    for name in MEASUREMENTS:
-        if name == "detector":  # its dock widget follows on top of the analysis API (issue 13)
-            continue
+    widgets_to_come = {
+        "detector",
+        "light-source",
+        "stage",
+    }  # issues 13, 14: the analyses came first, their widgets follow
+    for name in set(MEASUREMENTS) - widgets_to_come:
         assert f"napari-microscope-qc.{name}_widget" in widget_cmds & measure, name
 
 

@@ -60,6 +60,12 @@ def test_the_flags_users_and_scripts_know_are_kept():
                      "--gain", "2", "--saturation", "4000", "--bit-depth", "12", "--warm-cold", "25",
                      "--outlier-sigma", "5", "--noisiest", "1", "--bins", "50", "--noisee", "beads",
                      "--threshold", "5", "--bootstrap", "100", "--seed", "3"],
+        "light-source": ["--warmup-tolerance", "2", "--final-window", "20", "--short-term-window", "600",
+                         "--step-threshold", "3", "--off-threshold", "10", "--min-plateau", "5",
+                         "--allan-min-duration", "600", "--power-unit", "W", "--max-cv", "1",
+                         "--min-stability", "99"],
+        "stage": ["--mode", "drift", "--bead-diameter", "1", "--threshold", "7", "--tolerance", "0.3",
+                  "--stabilisation-threshold", "0.2", "--max-gap", "2"],
     }  # fmt: skip
     for m in REGISTRY:
         args = parser.parse_args([m.name, "x.tif", "--out", "o", *known[m.name]])

@@ -31,6 +31,7 @@ from microscope_qc.instrument import SettingsError
 from microscope_qc.measurements import (
     MEASUREMENTS,
     DeferredParser,
+    InputKind,
     add_common_arguments,
     add_instrument_arguments,
     all_samples,
@@ -118,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KIND",
         help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
     )
-    s.add_argument("path", type=Path, help="output file, .ome.tif (the truth is written beside it)")
+    s.add_argument(
+        "path",
+        type=Path,
+        help="output file, .ome.tif (.csv for a power-meter log; the truth is written beside it)",
+    )
     s.add_argument(
         "--seed",
         type=_seed,
@@ -237,6 +242,33 @@ def _unwritable(folder: Path) -> str | None:
     return None
 
 
+def _history_baseline(
+    m: Measurement[Any], args: argparse.Namespace
+) -> dict[str, dict[int, tuple[float, str]]]:
+    """The last recorded value of each of the measurement's baseline metrics, per channel, for this instrument."""
+    from microscope_qc.history import HistoryStore
+
+    profile = profile_from_args(args)
+    name = profile.name if profile is not None else args.instrument_name
+    if not name:
+        raise HistoryError(
+            "--compare-history needs an instrument: --instrument PROFILE or --instrument-name NAME."
+        )
+    store = HistoryStore(args.history)
+    out: dict[str, dict[int, tuple[float, str]]] = {}
+    for metric in m.cli.history_baseline:
+        try:
+            series = store.metric_series(name, metric, measurement=m.name)
+        except HistoryError:  # the instrument has no runs yet
+            continue
+        last = series.dropna(subset=["value"]).groupby("channel", dropna=False).tail(1)
+        out[metric] = {
+            int(c) if c == c else 0: (float(v), str(t.date()))
+            for c, v, t in zip(last["channel"], last["value"], last["time"], strict=True)
+        }
+    return out
+
+
 def _run_measurement(args: argparse.Namespace) -> int:
     from microscope_qc.io import ImageReadError, read_image
     from microscope_qc.profiles import ProfileError
@@ -249,6 +281,12 @@ def _run_measurement(args: argparse.Namespace) -> int:
         except AnalysisError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    if m.cli.history_baseline and getattr(args, "compare_history", False):
+        try:
+            args.history_baseline = _history_baseline(m, args)
+        except (HistoryError, ProfileError) as exc:
+            print(f"error: {error_message(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     problem = _unwritable(args.out)
     if problem is not None:
         print(f"error: cannot write the results to --out {args.out}: {problem}", file=sys.stderr)
@@ -259,7 +297,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
         t0 = time.perf_counter()
         try:
-            images = [read_image(p) for p in paths]
+            images = [(m.cli.read or read_image)(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
                 # the figures need matplotlib at the end: import it meanwhile, in a thread (by the
@@ -272,7 +310,9 @@ def _run_measurement(args: argparse.Namespace) -> int:
             profile = profile_from_args(args)
             result: Result = m.cli.run(images, args, progress)
             n_time = images[0].metadata.extra.get("timepoints", 1)
-            if n_time > 1:  # the readers take the first time point; say so where the numbers are read
+            if (
+                n_time > 1 and InputKind.TIME_SERIES not in m.inputs
+            ):  # the readers take the first time point; say so where the numbers are read
                 result.warnings.append(
                     f"The file holds {n_time} time points; only the first (t = 0) was analysed. Save each time "
                     "point as its own file to analyse them all."
@@ -353,14 +393,15 @@ def _seed(text: str) -> int:
 
 def _write_sample(args: argparse.Namespace) -> int:
     name = args.path.name.lower()
-    if not name.endswith((".ome.tif", ".ome.tiff")):
+    _, sample = find_sample(args.kind)
+    if not name.endswith(sample.suffixes):
+        kind = "OME-TIFF" if sample.suffixes[0].startswith(".ome") else sample.suffixes[0].lstrip(".").upper()
         print(
-            f"error: samples are written as OME-TIFF: name the file with .ome.tif, e.g. "
-            f"{args.path.with_name(args.path.name.split('.')[0] + '.ome.tif')}",
+            f"error: this sample is written as {kind}: name the file with {sample.suffixes[0]}, e.g. "
+            f"{args.path.with_name(args.path.name.split('.')[0] + sample.suffixes[0])}",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    _, sample = find_sample(args.kind)
     try:
         written = sample.write_new(args.path, args.seed, args.overwrite)
     except FileExistsError as exc:

@@ -27,6 +27,11 @@ CLI_NAMES: dict[str, str] = {
     "combine": "--combine mean|median",
     "frame_table": "--frame-table TABLE (CSV or YAML: exposure_ms, photons, kind per frame)",
     "dark_frames": "--dark FILE",
+    "power_unit": "--power-unit",
+    "frame_interval_s": "--frame-interval SECONDS",
+    "stabilisation_threshold_um": "--stabilisation-threshold (µm)",
+    "detection_threshold_sigma": "--threshold",
+    "moves": "--moves CSV",
 }
 
 

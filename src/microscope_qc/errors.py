@@ -33,6 +33,11 @@ DEFAULT_NAMES: dict[str, str] = {
     "combine": "combining them into one image (mean or median)",
     "frame_table": "the frame table (exposure time, photons and dark or bright for each frame)",
     "dark_frames": "the dark frames",
+    "power_unit": "the power unit",
+    "frame_interval_s": "the time between frames (s)",
+    "stabilisation_threshold_um": "the stabilisation threshold (µm)",
+    "detection_threshold_sigma": "the detection threshold",
+    "moves": "the move table (CSV)",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")

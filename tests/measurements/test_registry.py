@@ -13,19 +13,24 @@ from microscope_qc.measurements.entry import InputKind, Measurement
 from microscope_qc.report.labels import LABELS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
+#: measurements whose napari widget is still to be written (issue 14: the analyses came first)
+WIDGETS_TO_COME = {"detector", "light-source", "stage"}
 
 
 def test_every_entry_declares_what_a_measurement_is():
-    assert [m.name for m in REGISTRY] == list(MEASUREMENTS) == ["psf", "field", "coregistration", "detector"]
+    assert [m.name for m in REGISTRY] == list(MEASUREMENTS)
+    assert list(MEASUREMENTS)[:3] == ["psf", "field", "coregistration"]
+    assert {"light-source", "stage"} <= set(MEASUREMENTS)
+    assert "detector" in MEASUREMENTS
     for m in REGISTRY:
         assert isinstance(m, Measurement)
-        assert callable(m.analyze) and m.analyze.__name__ == f"analyze_{m.name}"
+        assert callable(m.analyze) and m.analyze.__name__ == f"analyze_{m.name.replace('-', '_')}"
         assert dataclasses.is_dataclass(m.settings_type)
         assert m.inputs and all(isinstance(k, InputKind) for k in m.inputs)
         assert m.labels is LABELS[m.name]
         assert m.samples, f"{m.name} has no synthetic sample with known truth"
         assert callable(m.cli.run) and callable(m.cli.add_arguments)
-    with pytest.raises(KeyError, match="known: coregistration, detector, field, psf"):
+    with pytest.raises(KeyError, match="known: coregistration, detector, field, "):
         get_measurement("nope")
 
 
@@ -44,7 +49,7 @@ def test_measurements_do_not_register_by_import_side_effect():
     init = (SRC / "measurements" / "__init__.py").read_text()
     assert "register(" not in init and "noqa: E402" not in init
     for m in REGISTRY:
-        assert f"{m.name.upper()}" in init or m.name in init  # one line each in REGISTRY
+        assert m.name.upper().replace("-", "_") in init or m.name in init  # one line each in REGISTRY
 
 
 @pytest.mark.slow
@@ -52,19 +57,10 @@ def test_the_sample_command_writes_every_registered_sample(tmp_path, capsys):
     from microscope_qc.cli import main
 
     keys = set(all_samples())
-    assert keys == {
-        "psf-beads",
-        "psf-aberrated",
-        "flat-field",
-        "flat-field-misaligned",
-        "two-colour-beads",
-        "detector-scmos",
-        "detector-ccd",
-        "detector-emccd",
-        "detector-pmt",
-    }
+    assert {"psf-beads", "psf-aberrated", "flat-field", "flat-field-misaligned", "two-colour-beads"} <= keys
+    assert {"detector-scmos", "detector-ccd", "detector-emccd", "detector-pmt"} <= keys
     for key in sorted(keys):
-        path = tmp_path / f"{key}.ome.tif"
+        path = tmp_path / f"{key}{all_samples()[key][1].suffixes[0]}"
         assert main(["sample", key, str(path)]) == 0
         assert path.exists() and any(p.name.startswith(f"{key}_truth") for p in tmp_path.iterdir())
     assert main(["sample", "psf-beads", str(tmp_path / "psf-beads.ome.tif")]) == 2  # never overwrites
@@ -100,8 +96,7 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
     from microscope_qc.widgets.psf import PSFWidget
 
     widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget)}
-    # the detector's dock widget is not written yet (issue 13: it follows on top of the analysis API)
-    assert set(widgets) == set(MEASUREMENTS) - {"detector"}
+    assert set(widgets) == set(MEASUREMENTS) - WIDGETS_TO_COME
     for name, widget in widgets.items():
         assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it
 

@@ -98,14 +98,60 @@ def _detector_results():
     return out
 
 
+def _light_source_results():
+    from microscope_qc.analysis.light_source import analyze_light_source, parse_power_log
+    from microscope_qc.samples import (
+        light_source_linearity_sample,
+        light_source_log_sample,
+        light_source_pulsed_sample,
+        light_source_series_sample,
+    )
+
+    series = light_source_series_sample()
+    return [
+        analyze_light_source(parse_power_log(light_source_log_sample().text), previous_power=2.4),
+        analyze_light_source(parse_power_log(light_source_pulsed_sample().text)),
+        analyze_light_source(parse_power_log(light_source_linearity_sample().text)),
+        analyze_light_source(list(series.data[:, 0]), frame_interval_s=2.0, dark=100.0),
+    ]
+
+
+def _stage_results():
+    from microscope_qc.analysis.stage import StageSettings, analyze_stage
+    from microscope_qc.samples import stage_drift_sample, stage_repeatability_sample
+
+    rep = stage_repeatability_sample()
+    drift = stage_drift_sample(n_frames=30)
+    return [
+        analyze_stage(list(rep.data), voxel_size_um=rep.voxel_size_um, moves=rep.moves),
+        analyze_stage(
+            list(drift.data),
+            StageSettings(mode="drift", stabilisation_threshold_um=0.1),
+            voxel_size_um=drift.voxel_size_um,
+            frame_interval_s=drift.frame_interval_s,
+        ),
+    ]
+
+
 RUNNERS = {
     "psf": _psf_results,
     "field": _field_results,
     "coregistration": _coregistration_results,
     "detector": _detector_results,
+    "light-source": _light_source_results,
+    "stage": _stage_results,
 }
 #: names that appear only under some conditions: the samples above must produce them, or coverage is partial
 CONDITIONAL = {
+    "stage": {"iso_reversal_x_um", "stabilisation_time_s", "focus_drift_um", "sd_after_z_um", "msd_um2"},
+    "light-source": {
+        "allan_deviation_min_percent",
+        "power_change_percent",
+        "temperature_range_c",
+        "linearity_origin_r2",
+        "mean_intensity_counts",
+        "worst_plateau_stability_percent",
+    },
     "psf": {
         "field_curvature_um",
         "focal_tilt_deg",

@@ -18,6 +18,7 @@ from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.detector import DETECTOR
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
+from microscope_qc.measurements.light_source import LIGHT_SOURCE
 from microscope_qc.measurements.options import (
     DeferredParser,
     add_common_arguments,
@@ -27,6 +28,7 @@ from microscope_qc.measurements.options import (
     profile_from_args,
 )
 from microscope_qc.measurements.psf import PSF
+from microscope_qc.measurements.stage import STAGE
 
 if TYPE_CHECKING:
     from microscope_qc.profiles import InstrumentProfile
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, DETECTOR)
+REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, DETECTOR, LIGHT_SOURCE, STAGE)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

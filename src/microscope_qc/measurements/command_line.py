@@ -40,3 +40,8 @@ class CommandLine(Generic[ResultT]):
     after_export: Callable[[ResultT, Path, argparse.Namespace], dict[str, Path]] | None = None
     #: checks the options once, before any file is read (AnalysisError: one line, exit 2)
     check_args: Callable[[argparse.Namespace], None] | None = None
+    #: how one input FILE is opened (default: :func:`microscope_qc.io.read_image`), e.g. a log file
+    read: Callable[[Path], ImageData] | None = None
+    #: metrics whose last value in the QC history a run compares with when ``args.compare_history``
+    #: is set: the CLI puts ``{metric: {channel: (value, date)}}`` into ``args.history_baseline``
+    history_baseline: Sequence[str] = ()

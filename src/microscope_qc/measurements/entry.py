@@ -55,6 +55,8 @@ class Sample(Generic[SampleT]):
         ``write(sample, path, overwrite) -> list of the paths written``.
     aliases : tuple of str
         Earlier keys the ``sample`` command still accepts.
+    suffixes : tuple of str
+        The endings of the file names it writes (OME-TIFF; ``.csv`` for a power-meter log).
     """
 
     key: str
@@ -62,6 +64,8 @@ class Sample(Generic[SampleT]):
     make: Callable[[int | None], SampleT]
     write: Callable[[SampleT, Path, bool], list[Path]]
     aliases: tuple[str, ...] = ()
+    #: the file names ``write`` accepts (what ``microscope-qc sample`` checks the path against)
+    suffixes: tuple[str, ...] = (".ome.tif", ".ome.tiff")
 
     def write_new(self, path: Path, seed: int | None = None, overwrite: bool = False) -> list[Path]:
         """Build the sample and write it as files.

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 # the samples, numpy and the OME-TIFF writer load when a sample is made or written, not when the
 # registry is imported (``microscope-qc --help`` lists the samples)
 
-__all__ = ["BEAD_SAMPLES", "FLAT_SAMPLES", "MULTICOLOUR_SAMPLES", "DETECTOR_SAMPLES"]
+__all__ = [
+    "BEAD_SAMPLES",
+    "FLAT_SAMPLES",
+    "MULTICOLOUR_SAMPLES",
+    "DETECTOR_SAMPLES",
+    "LIGHT_SOURCE_SAMPLES",
+    "STAGE_SAMPLES",
+]
 
 _T_co = TypeVar("_T_co", covariant=True)
 
@@ -174,6 +181,86 @@ def _camera(kind: str) -> Callable[[int | None], samples.DetectorSample]:
     return make
 
 
+def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    for p in paths:
+        if p.exists() and not overwrite:
+            raise FileExistsError(f"{p} exists; give --overwrite to replace it.")
+
+
+def write_log(sample: samples.LogSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a power-meter log (``.csv``) and its truth (``<stem>_truth.json``) beside it.
+
+    Returns every file written, the log first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    atomic_write(path, sample.text)
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
+def write_series(sample: samples.ImageSeriesSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a (T, C, Z, Y, X) image series as OME-TIFF and its truth (``<stem>_truth.json``) beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "TCZYX",
+        "TimeIncrement": sample.frame_interval_s,
+        "TimeIncrementUnit": "s",
+    }
+    meta.update(getattr(sample, "ome_metadata", {}))
+    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
+def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a stage series as OME-TIFF (T, C, Z, Y, X), its truth, true positions and moves beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False. The moves (``<stem>_moves.csv``) are what ``--moves`` reads.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    stem = _stem(path)
+    truth, positions = path.with_name(stem + "_truth.json"), path.with_name(stem + "_truth_positions.csv")
+    moves = path.with_name(stem + "_moves.csv") if sample.moves is not None else None
+    _refuse_existing([p for p in (path, truth, positions, moves) if p is not None], overwrite)
+    vz, vy, vx = sample.voxel_size_um
+    meta: dict[str, Any] = {
+        "axes": "TCZYX",
+        "PhysicalSizeZ": vz,
+        "PhysicalSizeY": vy,
+        "PhysicalSizeX": vx,
+        "PhysicalSizeZUnit": "µm",
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+        "TimeIncrement": sample.frame_interval_s,
+        "TimeIncrementUnit": "s",
+    }
+    tifffile.imwrite(path, sample.data[:, None], ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    sample.positions.rename_axis("frame").reset_index().to_csv(positions, index=False)
+    written = [path, truth, positions]
+    if moves is not None and sample.moves is not None:
+        sample.moves.to_csv(moves, index=False)
+        written.append(moves)
+    return written
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -240,5 +327,48 @@ DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
     ),
     Sample(
         "detector-pmt", "PMT-like point detector series, multiplicative noise", _camera("pmt"), write_detector
+    ),
+)
+LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "light-source-log",
+        "Power-meter log, 2 h: known warm-up, ripple and drift (CSV, watts)",
+        _seeded(lambda: samples.light_source_log_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-pulsed",
+        "Power-meter log: three interleaved pulsed lasers with known stability (CSV)",
+        _seeded(lambda: samples.light_source_pulsed_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-linearity",
+        "Power-meter log: 12 set-points with a known linear response (CSV)",
+        _seeded(lambda: samples.light_source_linearity_sample),
+        write_log,
+        suffixes=(".csv",),
+    ),
+    Sample(
+        "light-source-series",
+        "Image series of a uniform sample with a known 1 % ripple and dark level",
+        _seeded(lambda: samples.light_source_series_sample),
+        write_series,
+    ),
+)
+STAGE_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "stage-repeatability",
+        "QUAREP WG6 repeatability series: 160 frames of one bead, known SD and backlash (moves CSV beside it)",
+        _seeded(lambda: samples.stage_repeatability_sample),
+        write_stage,
+    ),
+    Sample(
+        "stage-drift",
+        "3D bead time-lapse: settling then drift at a known velocity, frames without a bead and with two",
+        _seeded(lambda: samples.stage_drift_sample),
+        write_stage,
     ),
 )

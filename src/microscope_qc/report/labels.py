@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
+from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
 
 __all__ = [
     "Label",
@@ -36,6 +37,8 @@ __all__ = [
     "FIELD_LABELS",
     "COREGISTRATION_LABELS",
     "DETECTOR_LABELS",
+    "LIGHT_SOURCE_LABELS",
+    "STAGE_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -101,6 +104,7 @@ _UNITS: Mapping[str, str] = MappingProxyType(
         "e-/DN": "e⁻/DN",
         "DN/e-": "DN/e⁻",
         "e-/s": "e⁻/s",
+        **EXTRA_UNITS,
     }
 )
 
@@ -376,6 +380,10 @@ COREGISTRATION_LABELS: Mapping[str, Label] = MappingProxyType(_COREG)
 DETECTOR_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in DETECTOR_LABEL_DATA.items()}
 )
+LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()}
+)
+STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in STAGE_ENTRIES.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -384,12 +392,21 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "field": FIELD_LABELS,
         "coregistration": COREGISTRATION_LABELS,
         "detector": DETECTOR_LABELS,
+        "light-source": LIGHT_SOURCE_LABELS,
+        "stage": STAGE_LABELS,
     }
 )
 
 #: Short human names of the measurements, for table cells and plot titles (the registry holds the long titles).
 MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
-    {"psf": "PSF", "field": "Field illumination", "coregistration": "Co-registration", "detector": "Detector"}
+    {
+        "psf": "PSF",
+        "field": "Field illumination",
+        "coregistration": "Co-registration",
+        "detector": "Detector",
+        "light-source": "Light source",
+        "stage": "Stage and focus",
+    }
 )
 
 # ------------------------------------------------------------------------------------ look-up

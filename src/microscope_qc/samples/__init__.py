@@ -48,6 +48,18 @@ if TYPE_CHECKING:
         napari_flat_field,
         napari_flat_field_misaligned,
     )
+    from microscope_qc.samples.light_source import (
+        ImageSeriesSample,
+        LogSample,
+        light_source_linearity_sample,
+        light_source_log_sample,
+        light_source_pulsed_sample,
+        light_source_series_sample,
+        napari_light_source_linearity,
+        napari_light_source_log,
+        napari_light_source_pulsed,
+        napari_light_source_series,
+    )
     from microscope_qc.samples.multicolour import (
         ChannelTransform,
         MulticolourSample,
@@ -55,6 +67,14 @@ if TYPE_CHECKING:
         make_multicolour_beads,
         napari_coregistration,
         transform_points,
+    )
+    from microscope_qc.samples.stage import (
+        StageSample,
+        napari_stage_drift,
+        napari_stage_repeatability,
+        render_bead,
+        stage_drift_sample,
+        stage_repeatability_sample,
     )
 
 __all__ = [
@@ -90,6 +110,22 @@ __all__ = [
     "napari_detector_ccd",
     "napari_detector_emccd",
     "napari_detector_pmt",
+    "LogSample",
+    "ImageSeriesSample",
+    "light_source_log_sample",
+    "light_source_pulsed_sample",
+    "light_source_linearity_sample",
+    "light_source_series_sample",
+    "napari_light_source_log",
+    "napari_light_source_pulsed",
+    "napari_light_source_linearity",
+    "napari_light_source_series",
+    "StageSample",
+    "render_bead",
+    "stage_repeatability_sample",
+    "stage_drift_sample",
+    "napari_stage_repeatability",
+    "napari_stage_drift",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -127,5 +163,31 @@ __getattr__, __dir__ = lazy_exports(
         "napari_detector_ccd": "cameras",
         "napari_detector_emccd": "cameras",
         "napari_detector_pmt": "cameras",
+        **dict.fromkeys(
+            (
+                "LogSample",
+                "ImageSeriesSample",
+                "light_source_log_sample",
+                "light_source_pulsed_sample",
+                "light_source_linearity_sample",
+                "light_source_series_sample",
+                "napari_light_source_log",
+                "napari_light_source_pulsed",
+                "napari_light_source_linearity",
+                "napari_light_source_series",
+            ),
+            "light_source",
+        ),
+        **dict.fromkeys(
+            (
+                "StageSample",
+                "render_bead",
+                "stage_repeatability_sample",
+                "stage_drift_sample",
+                "napari_stage_repeatability",
+                "napari_stage_drift",
+            ),
+            "stage",
+        ),
     },
 )
