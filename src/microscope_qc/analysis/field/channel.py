@@ -82,18 +82,23 @@ def _analyze_channel(
     ok = ~(saturated | zero)
     if analysed is not None:
         ok &= analysed
-    # Two threads (NumPy and SciPy release the GIL): the microscope-metrics numbers with their own blur
-    # (σ = 5 px) in one, the MetroloJ_QC blur, its numbers and the illumination model in the other.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    integer = raw.dtype.kind in "ui"
+    # Three independent parts run side by side (NumPy and SciPy release the GIL while they compute):
+    # the microscope-metrics numbers with their own blur (σ = 5 px); the illumination model's maps; the
+    # MetroloJ_QC blur and numbers (this thread).
+    with ThreadPoolExecutor(max_workers=2) as pool:
         mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
+        fit = fit_illumination_model(img, s, ok)
+        maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
         blurred = (
             ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
         )
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
-        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=raw.dtype.kind in "ui")
+        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
         _check(cancel)
-        fit = fit_illumination_model(img, s, ok)
-        maps = illumination_maps(img, fit, ok, analysed, s.dust_threshold_sigma)
+        noise_sd = pixel_noise_sd(img, ok, integer=integer)
+        median_signal = _median(img, ok)
+        maps = maps_future.result()
         mm = mm_future.result()
     _check(cancel)
     cy, cx = (float(v) for v in fit.centre)
@@ -104,12 +109,12 @@ def _analyze_channel(
         model_r2=fit.r2,
         residual_sd=fit.residual_sd,
         bin_px=fit.bin_px,
-        noise_sd=pixel_noise_sd(img, ok, integer=raw.dtype.kind in "ui"),
+        noise_sd=noise_sd,
         centre=(cy, cx),
         centre_offset_percent=100 * offset / half_diag,
         centre_offset_se_percent=100 * offset_se / half_diag,
         fwhm_px=fit.fwhm_px,
-        median_signal=_median(img, ok),
+        median_signal=median_signal,
         step_percent=s.step_percent,
         dark_subtracted=dark is not None,
     )
