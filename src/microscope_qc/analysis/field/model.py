@@ -91,8 +91,11 @@ def fit_illumination_model(img: np.ndarray, s: FieldSettings, valid: np.ndarray)
     if s.model not in ILLUMINATION_MODELS:
         raise AnalysisError(f"model must be 'gaussian', 'poly2' or 'poly4', not {s.model!r}.")
     binned, b = _bin(img, s.fit_size)
-    vmask, _ = _bin(valid.astype(np.float32), s.fit_size)
-    mask = (vmask > 0.99).ravel()
+    if valid.all():  # the usual case: no need to bin the mask
+        mask = np.ones(binned.size, bool)
+    else:
+        vmask, _ = _bin(valid.astype(np.float32), s.fit_size)
+        mask = (vmask > 0.99).ravel()
     need = max(2 * _n_params(s.model), 12)
     if int(mask.sum()) < need:
         raise AnalysisError(
