@@ -95,3 +95,57 @@ def test_each_model_evaluates_in_pixel_coordinates(kind):
         math.hypot(fit.centre[0] - cy, fit.centre[1] - cx) < {"gaussian": 0.1, "poly4": 3, "poly2": 10}[kind]
     )
     assert (fit.fwhm_px is not None) == (kind == "gaussian")
+
+
+def _levels_by_histogram(proc: np.ndarray) -> tuple:
+    """microscope-metrics' centre region as it computes it: a level image per binning and its histogram."""
+    from microscope_qc.analysis.field.mm import _centroid
+
+    norm = proc * np.float32(1.0 / float(proc.max()))
+    area, level, centroid, peak, max_pos = 1.0, None, (math.nan,) * 2, math.nan, (math.nan,) * 2
+    for n_bins in (11, 21, 51, 101, 201, 501):
+        if area < 0.2:
+            break
+        labels = np.clip(norm * np.float32(n_bins), 0, n_bins).astype(np.int32)
+        counts = np.bincount(labels.ravel(), minlength=n_bins + 1)
+        present = np.flatnonzero(counts[1:]) + 1
+        second, first = (present[-2], present[-1]) if present.size > 1 else (present[-1], present[-1])
+        area, level = float(counts[second]) / proc.size, 1 / (n_bins - 1)
+        centroid, peak = _centroid(labels == second), float(proc[labels == second].max())
+        max_pos = _centroid(labels == first)
+    return level, area, centroid, peak, max_pos
+
+
+@pytest.mark.parametrize("kind", ["noise", "hot pixel", "few levels", "two pixels", "negatives", "gaussian"])
+def test_mm_centre_region_equals_the_level_histogram(kind):
+    """The centre region found by comparisons equals the one from microscope-metrics' level image, exactly."""
+    from microscope_qc.analysis.field.mm import microscope_metrics_field, mm_blur
+
+    rng = np.random.default_rng(len(kind))
+    h, w = 67, 90
+    img = rng.normal(100, 10, (h, w))
+    if kind == "hot pixel":  # a gap between the two highest levels
+        img[5, 7] = 1e4
+    elif kind == "few levels":
+        img = rng.integers(0, 4, (h, w)).astype(float)
+    elif kind == "two pixels":
+        img = np.zeros((h, w))
+        img[0, 0], img[1, 1] = 1.0, 0.5
+    elif kind == "negatives":
+        img = rng.normal(0, 10, (h, w))
+        img[3, 3] = 50
+    elif kind == "gaussian":
+        yy, xx = np.mgrid[:h, :w]
+        img = 1000 * np.exp(-((yy - h / 3) ** 2 + (xx - w / 2) ** 2) / (2 * (h / 2) ** 2))
+    img = img.astype(np.float32)
+    for sigma in (0.0, 5.0):
+        r = microscope_metrics_field(img, sigma, 0.1)
+        got = (
+            r["center_region_intensity_fraction"],
+            r["center_region_area_fraction"],
+            r["center_of_mass"],
+            r["max_intensity"],
+            r["max_intensity_pos"],
+        )
+        want = _levels_by_histogram(mm_blur(img, sigma) if sigma else img)
+        assert repr(got) == repr(want), (kind, sigma)

@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from microscope_qc.analysis._common import check_cancel
 from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics, metroloj_report_centres
-from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
+from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field
 from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
 from microscope_qc.analysis.field.plausibility import Plausibility, pixel_noise_sd, plausibility_warnings
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings, _src
@@ -51,13 +51,13 @@ def _analyze_channel(
         )
     saturated = raw >= sat
     zero = raw <= (0 if raw.dtype.kind in "ui" else -math.inf)
-    inside = np.ones(raw.shape, bool) if analysed is None else analysed
-    n_inside = int(inside.sum())
+    n_inside = raw.size if analysed is None else int(np.count_nonzero(analysed))
     if analysed is None:
-        sat_pct, zero_pct = 100.0 * saturated.mean(), 100.0 * zero.mean()
+        sat_pct = 100.0 * (np.count_nonzero(saturated) / raw.size)
+        zero_pct = 100.0 * (np.count_nonzero(zero) / raw.size)
     else:  # shares of the analysed area
-        sat_pct = 100.0 * int(saturated[inside].sum()) / n_inside
-        zero_pct = 100.0 * int(zero[inside].sum()) / n_inside
+        sat_pct = 100.0 * np.count_nonzero(saturated & analysed) / n_inside
+        zero_pct = 100.0 * np.count_nonzero(zero & analysed) / n_inside
     if sat_pct == 100.0:
         which = "pixel" if analysed is None else "analysed pixel"
         raise AnalysisError(
@@ -79,21 +79,28 @@ def _analyze_channel(
         result.warnings.append(f"Channel {c}: {zero_pct:.3g} % of pixels clipped at zero (offset too low?).")
     h, w = img.shape
     mm_input = img if dark is not None else raw
-    # the two large blurs are independent; scipy releases the GIL, so the second core takes one
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        mm_blurred = pool.submit(mm_blur, mm_input, s.mm_sigma_px) if s.mm_sigma_px else None
+    ok = ~(saturated | zero)
+    if analysed is not None:
+        ok &= analysed
+    integer = raw.dtype.kind in "ui"
+    # Three independent parts run side by side (NumPy and SciPy release the GIL while they compute):
+    # the microscope-metrics numbers with their own blur (σ = 5 px); the illumination model's maps; the
+    # MetroloJ_QC blur and numbers (this thread).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
+        fit = fit_illumination_model(img, s, ok)
+        maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
         blurred = (
             ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
         )
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
-        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=raw.dtype.kind in "ui")
-        mm_proc = mm_blurred.result() if mm_blurred is not None else None
+        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
+        _check(cancel)
+        noise_sd = pixel_noise_sd(img, ok, integer=integer)
+        median_signal = _median(img, ok)
+        maps = maps_future.result()
+        mm = mm_future.result()
     _check(cancel)
-    mm = microscope_metrics_field(mm_input, s.mm_sigma_px, s.mm_corner_fraction, blurred=mm_proc)
-    _check(cancel)
-    ok = ~(saturated | zero) & inside
-    fit = fit_illumination_model(img, s, ok)
-    maps = illumination_maps(img, fit, ok, analysed, s.dust_threshold_sigma)
     cy, cx = (float(v) for v in fit.centre)
     offset, offset_se, half_diag = maps.centre_offset_px, maps.centre_offset_se_px, maps.half_diagonal_px
     plausible = Plausibility(
@@ -102,12 +109,12 @@ def _analyze_channel(
         model_r2=fit.r2,
         residual_sd=fit.residual_sd,
         bin_px=fit.bin_px,
-        noise_sd=pixel_noise_sd(img, ok, integer=raw.dtype.kind in "ui"),
+        noise_sd=noise_sd,
         centre=(cy, cx),
         centre_offset_percent=100 * offset / half_diag,
         centre_offset_se_percent=100 * offset_se / half_diag,
         fwhm_px=fit.fwhm_px,
-        median_signal=_median(img, ok),
+        median_signal=median_signal,
         step_percent=s.step_percent,
         dark_subtracted=dark is not None,
     )
@@ -197,7 +204,7 @@ def _analyze_channel(
     add("zero_clipped_percent", zero_pct, "percent", "analysed pixels at zero")
     add(
         "analysed_fraction_percent",
-        100.0 * n_inside / inside.size,
+        100.0 * n_inside / raw.size,
         "percent",
         "share of the field analysed (the rest excluded by the mask)",
     )
@@ -341,7 +348,8 @@ def _analyze_channel(
         "centre of intensity": mj["centre_of_intensity"],
         "maximum": mj["max_position"],
     }
-    profiles = _profiles(img, blurred.astype(np.float32), maps.model, analysed)
+    blurred = blurred.astype(np.float32, copy=False)
+    profiles = _profiles(img, blurred, maps.model, analysed)
     if analysed is not None and first:
         if mj["excluded_points"]:
             result.warnings.append(
@@ -362,7 +370,7 @@ def _analyze_channel(
     return ChannelField(
         channel=c,
         name=name,
-        blurred=blurred.astype(np.float32),
+        blurred=blurred,
         iso_map=mj["iso_map"],
         reference_zone=mj["reference_zone"],
         model=maps.model,

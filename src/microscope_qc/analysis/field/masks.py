@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from skimage.draw import polygon2mask
 
 from microscope_qc.results import AnalysisError
 
@@ -118,6 +117,9 @@ def mask_from_shapes(
     shape = (int(shape_yx[-2]), int(shape_yx[-1]))
     inc = [polygon_from_shape(p) for p in include or []]
     exc = [polygon_from_shape(p) for p in exclude or []]
+    # scikit-image loads here, not with the module: every field analysis imports this module for check_mask
+    from skimage.draw import polygon2mask
+
     mask = np.zeros(shape, bool) if inc else np.ones(shape, bool)
     for poly in inc:
         mask |= polygon2mask(shape, poly)

@@ -65,8 +65,16 @@ def iso_intensity_map(
     peak = float(image.max() if mask is None else image[mask].max())
     if peak <= 0:
         raise AnalysisError("The image has no positive intensity (after dark subtraction).")
-    classes = np.floor(np.floor(100.0 * image / peak / step_percent) * step_percent)
-    iso = np.clip(classes, 0, 100).astype(np.int16)
+    # floor(floor(100·I/max/step)·step), clipped to 0..100, in bands of rows (the temporaries stay in cache)
+    iso = np.empty(image.shape, np.int16)
+    for r0 in range(0, image.shape[0], 64):
+        t = np.multiply(image[r0 : r0 + 64], 100.0)
+        t /= peak
+        t /= step_percent
+        np.floor(t, out=t)
+        t *= step_percent
+        np.floor(t, out=t)
+        iso[r0 : r0 + 64] = np.clip(t, 0, 100, out=t)
     if mask is not None:
         iso[~mask] = -1
     return iso

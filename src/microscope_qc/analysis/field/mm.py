@@ -86,22 +86,26 @@ def microscope_metrics_field(
         proc = mm_blur(img, sigma) if sigma else img.astype(np.float32)
     top = float(proc.max())
     norm = proc * np.float32(1.0 / top)
+    norm_max = norm.max()
     area_fraction, level_fraction = 1.0, None
     centroid = max_pos = (math.nan, math.nan)
     max_in_region = math.nan
     for n_bins in (11, 21, 51, 101, 201, 501):
         if area_fraction < 0.2:
             break
-        labels = np.clip(norm * np.float32(n_bins), 0, n_bins).astype(np.int32)
-        counts = np.bincount(labels.ravel(), minlength=n_bins + 1)
-        present = np.flatnonzero(counts[1:]) + 1
-        second, first = (present[-2], present[-1]) if present.size > 1 else (present[-1], present[-1])
-        region = labels == second
-        area_fraction = float(counts[second]) / img.size
+        # a pixel's level is int(clip(norm·n, 0, n)), microscope-metrics' rescaling; the levels are monotonic in
+        # norm·n, so the two highest levels present (level 0 not counted) and their pixels follow from
+        # comparisons of norm·n, without a level image and its histogram
+        scaled = norm * np.float32(n_bins)
+        first = int(min(max(norm_max * np.float32(n_bins), 0), n_bins))  # the level of the maximum
+        below = scaled.max(where=scaled < first, initial=-np.inf)  # the highest value of a lower level
+        second = int(min(below, n_bins)) if below >= 1 else first
+        region = scaled >= first if second == first else (scaled >= second) & (scaled < second + 1)
+        area_fraction = float(np.count_nonzero(region)) / img.size
         level_fraction = 1 / (n_bins - 1)
         centroid = _centroid(region)
         max_in_region = float(proc[region].max())
-        max_pos = _centroid(labels == first)
+        max_pos = _centroid(scaled >= first)
     fitted = []
     model = GaussianModel(1)
     for axis in (1, 0):  # y from the max over x, then x from the max over y

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from microscope_qc.analysis.psf.interpolation import interpolate_linear
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.fitting import GaussianModel, box_coordinates
@@ -23,8 +24,6 @@ def _field_maps(
     size: int,
 ) -> None:
     """Interpolated maps over the field and the focal surface (tilt + curvature)."""
-    from scipy.interpolate import griddata
-
     _, dy, dx = voxel
     h, w = shape_yx
     fov_y, fov_x = h * dy, w * dx
@@ -53,7 +52,7 @@ def _field_maps(
     ok = np.isfinite(values).all(axis=1)  # accepted beads have every value; one triangulation serves all maps
     if ok.sum() >= 3:
         try:
-            grid = griddata(pts[ok], values[ok], (gyy, gxx), method="linear").astype(np.float32)
+            grid = interpolate_linear(pts[ok], values[ok], gyy[:, 0], gxx[0]).astype(np.float32)
         except Exception:  # collinear beads: QhullError
             result.warnings.append(f"Channel {c}: the accepted beads are collinear; no field maps.")
         else:
