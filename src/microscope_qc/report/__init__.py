@@ -6,7 +6,9 @@ file raises :class:`ExportExistsError` unless ``overwrite=True``; files are writ
 temporary name and renamed, so an interrupted export never leaves half a file.
 
 The names below load on first use (:mod:`microscope_qc._lazy`): the labels and the verdict wording
-(``report.labels``, ``report.verdicts``) are imported without numpy, pandas or matplotlib.
+(``report.labels``, ``report.verdicts``) are imported without numpy, pandas or matplotlib. The
+measurement reports' figures are SVG drawn by :mod:`microscope_qc.report.svg` (NumPy only);
+``figure_to_png`` (matplotlib) serves the QC-history period report.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ if TYPE_CHECKING:
         Figure,
         InputInfo,
         export_result,
-        figure_to_png,
         planned_files,
         render_html,
         results_document,
     )
+    from microscope_qc.report.figure_png import figure_to_png
 
 __all__ = [
     "InputInfo",
@@ -38,4 +40,4 @@ __all__ = [
     "figure_to_png",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "export"))
+__getattr__, __dir__ = lazy_exports(__name__, {**dict.fromkeys(__all__, "export"), "figure_to_png": "figure_png"})

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io as _io
 import json
 import platform
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,9 +21,6 @@ from microscope_qc.report.labels import display_unit, label
 from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure as MplFigure
-
 _ResultT = TypeVar("_ResultT", bound=Result)
 
 __all__ = [
@@ -36,7 +31,6 @@ __all__ = [
     "planned_files",
     "results_document",
     "render_html",
-    "figure_to_png",
 ]
 
 
@@ -77,43 +71,15 @@ class InputInfo:
 
 @dataclass(frozen=True)
 class Figure:
-    """A report figure: title, PNG bytes and a caption."""
+    """A report figure: title, the drawing as an SVG document (``report.svg.Plot.svg``) and a caption.
+
+    The SVG is written inline into ``report.html``: vector, its text searchable, its images
+    embedded, so the page stays one self-contained file.
+    """
 
     title: str
-    png: bytes
+    svg: str
     caption: str = ""
-
-
-def figure_to_png(fig: MplFigure, dpi: int = 90) -> bytes:
-    """Lay out a matplotlib Figure (tight layout) and render it as PNG with the Agg renderer, drawing it once.
-
-    A figure with a layout engine of its own (e.g. ``layout="constrained"``) is left to it; it is
-    then drawn twice, once to lay it out. The former ``bbox_inches="tight"`` pass, which drew every
-    figure a second time, is gone: the tight layout keeps the labels inside the figure.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure, created with ``matplotlib.figure.Figure`` (no pyplot state, no GUI backend).
-    dpi : int
-        Resolution.
-
-    Returns
-    -------
-    bytes
-        The PNG file's bytes.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)  # the non-interactive renderer, whatever backend matplotlib is set to
-    if fig.get_layout_engine() is None:
-        fig.tight_layout()
-        # tight_layout leaves a placeholder engine, for which savefig would draw the figure once
-        # more (drawing nothing) before drawing it
-        fig.set_layout_engine(None)
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
@@ -243,7 +209,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px s
 th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
 .pass{color:#17803d;font-weight:600} .fail{color:#b42318;font-weight:600} .muted{color:#666;font-size:.85em}
 .warn{background:#fff7e0;border-left:4px solid #f0b400;padding:.4em .8em;margin:.3em 0}
-figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%}
+figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%} figure svg{max-width:100%;height:auto}
 .scroll{max-height:480px;overflow:auto;border:1px solid #eee}
 code.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.78em;color:#777;font-weight:normal}
 """
@@ -287,7 +253,7 @@ def _name_cell(measurement: str, name: str, tag: str = "td") -> str:
 
 
 def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], title: str) -> str:
-    """A self-contained HTML report (figures embedded as base64 PNG).
+    """A self-contained HTML report (figures written inline as SVG).
 
     Metrics and table columns are shown by their human labels (report.labels) with units; the
     name used in results.json and the CSV files is shown beside each in small monospace.
@@ -352,10 +318,8 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         )
     parts.append("</table>")
     for fig in figures:
-        b64 = base64.b64encode(fig.png).decode()
         parts.append(
-            f"<h2>{e(fig.title)}</h2><figure><img alt='{e(fig.title)}' src='data:image/png;base64,{b64}'>"
-            f"<figcaption>{e(fig.caption)}</figcaption></figure>"
+            f"<h2>{e(fig.title)}</h2><figure>{fig.svg}<figcaption>{e(fig.caption)}</figcaption></figure>"
         )
     parts.append(
         "<h2>Settings and where they came from</h2><table><tr><th>setting</th><th>value</th><th>unit</th><th>source</th><th>detail</th></tr>"
