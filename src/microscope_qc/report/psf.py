@@ -129,7 +129,7 @@ def _overview(
             sel["x_px"] * dx,
             sel["y_px"] * dy,
             "o",
-            size=10.0,
+            size=13.0,
             colour=colour,
             fill="none",
             label=f"{status} ({len(sel)})",

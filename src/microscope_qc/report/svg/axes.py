@@ -206,10 +206,18 @@ class Axes:
         while True:
             ticks = nice_ticks(lo, hi, target)
             labels = tick_labels(ticks)
-            wide = sum(text_width(t, TICK_FONT) + 12 for t in labels)
-            if not horizontal or wide <= length or target <= 2:
+            if not horizontal or self._fits(labels, length):
+                return ticks, labels
+            if target <= 2:  # still too wide: every other tick, as long as labels would touch
+                while len(ticks) > 1 and not self._fits(labels, length):
+                    ticks, labels = ticks[::2], labels[::2]
                 return ticks, labels
             target -= 1
+
+    @staticmethod
+    def _fits(labels: list[str], length: float) -> bool:
+        """Whether tick labels spread evenly along ``length`` pixels keep a gap between them."""
+        return len(labels) * (max((text_width(t, TICK_FONT) for t in labels), default=0) + 12) <= length
 
     def margins(self, width: float, height: float) -> tuple[float, float, float, float]:
         """Room (left, right, top, bottom) in pixels around a box of about ``width`` × ``height``."""
@@ -219,6 +227,9 @@ class Axes:
             _, ylabels = self._ticks(y0, y1, height, False)
             left += _TICK + 3 + max((text_width(t, TICK_FONT) for t in ylabels), default=0)
             bottom += _TICK + 3 + TICK_FONT
+            _, xlabels = self._ticks(x0, x1, width, True)
+            if xlabels:  # the last x tick label is centred on the right edge: half of it sticks out
+                right = max(right, text_width(xlabels[-1], TICK_FONT) / 2 + 2)
         if self.ylabel:
             left += LABEL_FONT + 6
         if self.xlabel:
