@@ -48,7 +48,9 @@ def test_no_command_line_flag_in_core_messages():
     offenders = []
     for path in sorted(PKG.rglob("*.py")):
         rel = path.relative_to(PKG).as_posix()
-        if rel == "cli.py" or rel.startswith(("cli_", "measurements/", "widgets/")):  # the command line itself
+        if rel == "cli.py" or rel.startswith(
+            ("cli_", "measurements/", "widgets/")
+        ):  # the command line itself
             continue
         offenders += [(rel, f) for f in _flags_in_messages(path.read_text()) if (rel, f) not in ALLOWED]
     assert not offenders, f"core messages cite CLI flags (use a placeholder, see errors.py): {offenders}"

@@ -136,9 +136,14 @@ def test_report_is_self_contained_with_inline_svg(psf_result, tmp_path):
     page = paths["html"].read_text()
     svgs = page.count("<svg ")
     assert svgs == 5 and page.count("</svg>") == svgs
-    assert "<img" not in page and "src='http" not in page and 'href="http' not in page.replace(
-        'xmlns="http://www.w3.org/2000/svg"', ""
-    ).replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    assert (
+        "<img" not in page
+        and "src='http" not in page
+        and 'href="http'
+        not in page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+            'xmlns:xlink="http://www.w3.org/1999/xlink"', ""
+        )
+    )
 
 
 def test_export_needs_no_matplotlib(tmp_path):

@@ -137,7 +137,9 @@ def _plot_with_everything() -> tuple[Plot, int]:
     plot = Plot(900, 600, rows=2, cols=2)
     ax = plot.axes(0, 0)
     x = rng.normal(size=n)
-    ax.markers(x, x * 2 + rng.normal(size=n), "o", colour="#333333", label="beads <n=200> & more", css="beads")
+    ax.markers(
+        x, x * 2 + rng.normal(size=n), "o", colour="#333333", label="beads <n=200> & more", css="beads"
+    )
     ax.line(np.linspace(-3, 3, 50), np.linspace(-6, 6, 50), "#d95f02", label="fit")
     ax.errorbars([0.0, 1.0], [0.0, 2.0], [0.3, 0.4])
     ax.span(-1, 1, colour="#1b9e77", label="tolerance")

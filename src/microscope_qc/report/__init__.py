@@ -8,7 +8,7 @@ temporary name and renamed, so an interrupted export never leaves half a file.
 The names below load on first use (:mod:`microscope_qc._lazy`): the labels and the verdict wording
 (``report.labels``, ``report.verdicts``) are imported without numpy, pandas or matplotlib. The
 measurement reports' figures are SVG drawn by :mod:`microscope_qc.report.svg` (NumPy only);
-``figure_to_png`` (matplotlib) serves the QC-history period report.
+``report.figure_png.figure_to_png`` (matplotlib) serves the QC-history period report.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
         render_html,
         results_document,
     )
-    from microscope_qc.report.figure_png import figure_to_png
 
 __all__ = [
     "InputInfo",
@@ -37,7 +36,6 @@ __all__ = [
     "planned_files",
     "results_document",
     "render_html",
-    "figure_to_png",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, {**dict.fromkeys(__all__, "export"), "figure_to_png": "figure_png"})
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "export"))

@@ -56,7 +56,9 @@ def coregistration_figures(result: CoregistrationResult) -> list[Figure]:
         plot = Plot(1000, 470, cols=2)
         ax = plot.axes(0, 0)
         scale = _arrows(ax, sel.x_um, sel.y_um, sel.shift_x_um, sel.shift_y_um, "#d95f02")
-        ax.set(ylabel=heading("coregistration", "y_um"), title=f"Lateral shifts ×{scale:.0f} (channel {i} → {j})")
+        ax.set(
+            ylabel=heading("coregistration", "y_um"), title=f"Lateral shifts ×{scale:.0f} (channel {i} → {j})"
+        )
         ax2 = plot.axes(0, 1)
         if sel.residual_x_um.notna().any():
             rs = _arrows(ax2, sel.x_um, sel.y_um, sel.residual_x_um, sel.residual_y_um, "#1b9e77")

@@ -112,7 +112,9 @@ def _map_figure(chan: ChannelField, suffix: str, area: str = "") -> Figure:
     _analysed_outline(ax, chan, k)
     for name, (y, x) in chan.centres.items():
         marker, colour = _CENTRE_STYLE.get(name, ("o", "#ffffff"))
-        ax.markers([x], [y], marker, size=12.0, colour=colour, fill="none", stroke=2.0, label=name, css="centre")
+        ax.markers(
+            [x], [y], marker, size=12.0, colour=colour, fill="none", stroke=2.0, label=name, css="centre"
+        )
     ax.legend("lower left")
     ax.set(title="Iso-intensity map, reference zone outlined")
     _image_axes(ax)
@@ -146,7 +148,10 @@ def _profile_figure(chan: ChannelField, suffix: str) -> Figure:
         ax.line(p["distance_px"], p["blurred"], "#333333", 1.2, label=label("field", "blurred").text)
         if "model" in p:
             ax.line(p["distance_px"], p["model"], "#d95f02", 1.2, label=label("field", "model").text)
-        ax.set(title=FIELD_PROFILE_LABELS.get(name, name.replace("_", " ")), xlabel=heading("field", "distance_px"))
+        ax.set(
+            title=FIELD_PROFILE_LABELS.get(name, name.replace("_", " ")),
+            xlabel=heading("field", "distance_px"),
+        )
         if k == 0:
             ax.set(ylabel=f"Intensity ({display_unit('counts')})")
             ax.legend()

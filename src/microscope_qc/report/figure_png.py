@@ -45,5 +45,3 @@ def figure_to_png(fig: MplFigure, dpi: int = 90) -> bytes:
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-

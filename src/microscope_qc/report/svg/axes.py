@@ -262,7 +262,9 @@ class Axes:
     # ------------------------------------------------------------------ drawing
     def svg(self, frame: Frame, clip_id: str) -> str:
         """The panel drawn in ``frame`` (its limits already set), clipped to it."""
-        out = [f'<g class="axes"><defs><clipPath id="{clip_id}"><rect {frame.clip_rect()}/></clipPath></defs>']
+        out = [
+            f'<g class="axes"><defs><clipPath id="{clip_id}"><rect {frame.clip_rect()}/></clipPath></defs>'
+        ]
         if self.note:
             out.append(
                 f'<text x="{num(frame.x0 + frame.width / 2)}" y="{num(frame.y0 + frame.height / 2)}" '
