@@ -286,7 +286,7 @@ class Axes:
 
     def _axis_svg(self, f: Frame) -> str:
         out: list[str] = []
-        right, bottom = f.x0 + f.width, f.y0 + f.height
+        bottom = f.y0 + f.height
         left_edge = f.x0
         if self.ticks:
             xt, xl = self._ticks(*f.xlim, f.width, True)
@@ -328,7 +328,6 @@ class Axes:
                 f'<text class="title" x="{num(f.x0 + f.width / 2)}" y="{num(f.y0 - 7)}" text-anchor="middle" '
                 f'font-size="{num(size)}" font-weight="600">{esc(self.title)}</text>'
             )
-        del right
         return "".join(out)
 
     def _bar_svg(self, f: Frame) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 
 from microscope_qc.report.svg.axes import Axes
 from microscope_qc.report.svg.marks import Frame, esc, num
@@ -66,10 +65,7 @@ class Plot:
                 else:
                     x0, w = x0 + (w - h / ratio) / 2, h / ratio
             xlim, ylim = ax.limits()
-            frame = Frame(x0, y0, w, h, xlim, ylim, ax.y_down)
-            if ax.y_down:
-                frame = replace(frame, ylim=(min(ylim), max(ylim)))
-            frames[(r, c)] = frame
+            frames[(r, c)] = Frame(x0, y0, w, h, xlim, ylim, ax.y_down)
         return frames
 
     def svg(self, title: str = "") -> str:
