@@ -179,3 +179,30 @@ def test_colour_scale_of_a_constant_image_still_draws():
     scale = ax.image(np.full((8, 8), 3.0), "viridis")
     ax.colourbar(scale, "constant (µm)")
     assert "constant (µm)" in _texts(_parse(plot.svg()))
+
+
+def test_item_table_cells_formatted_a_column_at_a_time():
+    import pandas as pd
+
+    from microscope_qc.report.export import _table_html
+
+    table = pd.DataFrame(
+        {
+            "fwhm_x_um": [0.123456, np.nan, np.inf],
+            "bead_id": [1, 2, 3],
+            "reason": ["a<b", None, "ok"],  # pandas stores the missing string as NaN
+            "z_um": np.array([1e10, -0.0, 2.5], np.float32),
+            "mixed": [0.5, "text", np.nan],
+            "flags": pd.Series([True, 1, 1.0], dtype=object),  # equal as keys, not as text
+        }
+    )
+    html = _table_html(table, "psf")
+    rows = html.split("</th></tr>", 1)[1]
+    assert rows == (
+        "<tr><td>0.1235</td><td>1</td><td>a&lt;b</td><td>1e+10</td><td>0.5</td><td>True</td></tr>"
+        "<tr><td>—</td><td>2</td><td>—</td><td>-0</td><td>text</td><td>1</td></tr>"
+        "<tr><td>—</td><td>3</td><td>ok</td><td>2.5</td><td>—</td><td>1</td></tr></table>"
+    )
+    assert (
+        _table_html(table[[]], "psf") == "<table><tr></tr>" + "<tr></tr>" * 3 + "</table>"
+    )  # header, 3 rows

@@ -221,3 +221,28 @@ def test_empty_series_and_hidden_axes_still_draw():
     assert "Nothing to show" in ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
     with pytest.raises(IndexError):
         plot.axes(1, 0)
+
+
+def test_polylines_break_at_nan_and_thin_dense_profiles_without_changing_their_extent():
+    from microscope_qc.report.svg.marks import polyline_data
+
+    d = polyline_data(
+        np.array([0.0, 1.0, np.nan, 3.0, 4.0, 5.0]), np.array([0.0, 1.0, 2.0, np.nan, 4.0, 5.0])
+    )
+    assert d == "M0.0,0.0L1.0,1.0M4.0,4.0L5.0,5.0"
+    assert polyline_data(np.array([np.nan]), np.array([1.0])) == ""
+    rng = np.random.default_rng(4)
+    x = np.linspace(0, 200, 3000)
+    y = rng.normal(size=x.size) * 20 + 100
+    d = polyline_data(x, y)
+    pts = np.array([[float(v) for v in p.split(",")] for p in d[1:].split("L")])
+    assert len(pts) < 900  # at most four points a pixel column
+    assert pts[0] == pytest.approx([0.0, y[0]], abs=0.06) and pts[-1] == pytest.approx(
+        [200.0, y[-1]], abs=0.06
+    )
+    for c in (0, 57, 123, 199):  # each pixel column keeps its lowest and highest point
+        inside = (x >= c) & (x < c + 1)
+        kept = (pts[:, 0] >= c) & (pts[:, 0] < c + 1)
+        assert pts[kept, 1].min() == pytest.approx(y[inside].min(), abs=0.06)
+        assert pts[kept, 1].max() == pytest.approx(y[inside].max(), abs=0.06)
+    assert np.all(np.diff(pts[:, 0]) >= 0)  # in order along the line

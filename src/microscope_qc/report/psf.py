@@ -140,8 +140,9 @@ def _overview(
         rejected["x_px"] * dx,
         rejected["y_px"] * dy,
         [str(r) for r in rejected["reason"]],
-        colour="#d73027",
-        size=8.0,
+        colour="#ff4d3a",  # a lighter red: legible on the dark projection
+        size=8.5,
+        offset=(7.0, 6.0),  # clear of the bead's circle
         css="reasons",
     )
     ax.set(xlabel=heading("psf", "x_um"), ylabel=heading("psf", "y_um"))

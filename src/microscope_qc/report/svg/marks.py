@@ -84,21 +84,31 @@ def _pairs(xs: FloatArray, ys: FloatArray) -> list[str]:
     return [f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
 
 
+def _decimated(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Of a polyline with x increasing, per pixel column the first, lowest, highest and last point.
+
+    What is drawn is the same (a pixel column shows the line's extent in it); a profile of
+    3000 points across 200 pixels then writes about 800.
+    """
+    col = np.floor(xs).astype(np.int64)
+    if len(xs) < 8 or np.any(np.diff(col) < 0) or len(xs) <= 4 * (col[-1] - col[0] + 1):
+        return xs, ys
+    order = np.lexsort((ys, col))  # by column, then by value: each column's lowest first, highest last
+    start = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+    end = np.r_[start[1:], len(xs)] - 1
+    keep = np.unique(np.concatenate([start, end, order[start], order[end]]))
+    return xs[keep], ys[keep]
+
+
 def polyline_data(xs: FloatArray, ys: FloatArray) -> str:
     """Path data of a polyline in pixels, broken where a coordinate is not finite."""
     ok = np.isfinite(xs) & np.isfinite(ys)
-    if not ok.any():
-        return ""
-    pts = _pairs(xs, ys)
-    out: list[str] = []
-    pen_down = False
-    for good, p in zip(ok.tolist(), pts, strict=True):
-        if not good:
-            pen_down = False
-            continue
-        out.append(("L" if pen_down else "M") + p)
-        pen_down = True
-    return "".join(out)
+    if ok.all():
+        xs, ys = _decimated(xs, ys)
+        return "M" + "L".join(_pairs(xs, ys)) if len(xs) else ""
+    # runs of finite points, each its own subpath
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    return "".join(polyline_data(xs[a:b], ys[a:b]) for a, b in zip(edges[::2], edges[1::2], strict=True))
 
 
 def marker_data(xs: FloatArray, ys: FloatArray, marker: str, size: float) -> str:
