@@ -355,6 +355,8 @@ def _table_html(table: pd.DataFrame, measurement: str) -> str:
 
     def column(values: pd.Series) -> list[str]:
         """The cells of one column, formatted a column at a time (tables may have 10 000 rows)."""
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+            return [str(v) for v in values.tolist()]  # plain numbers: nothing to escape
         if values.dtype.kind != "f":
             items = values.tolist()
             try:  # names repeat down a column: format each distinct value once
