@@ -246,3 +246,15 @@ def test_polylines_break_at_nan_and_thin_dense_profiles_without_changing_their_e
         assert pts[kept, 1].min() == pytest.approx(y[inside].min(), abs=0.06)
         assert pts[kept, 1].max() == pytest.approx(y[inside].max(), abs=0.06)
     assert np.all(np.diff(pts[:, 0]) >= 0)  # in order along the line
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.uint8, np.float32])
+def test_percentiles_by_counting_equal_numpys(dtype):
+    from microscope_qc.report.svg.colours import percentiles
+
+    rng = np.random.default_rng(5)
+    lo = -300 if np.dtype(dtype).kind in "if" else 0
+    image = rng.integers(lo, 250, size=(37, 41)).astype(dtype)
+    q = [0, 1, 37.5, 50, 99.8, 100]
+    np.testing.assert_allclose(percentiles(image, q), np.percentile(image, q), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(percentiles(image[:1, :1], q), np.percentile(image[:1, :1], q))

@@ -12,6 +12,7 @@ import pandas as pd
 from microscope_qc.report import Figure
 from microscope_qc.report.labels import display_unit, heading, label
 from microscope_qc.report.svg import Plot
+from microscope_qc.report.svg.colours import percentiles
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
@@ -119,7 +120,7 @@ def _overview(
     box = 560.0
     plot = Plot(box + 72, box * (h * dy) / (w * dx) + 52)
     ax = plot.axes()
-    lo, hi = np.percentile(mip, [1, 99.8])
+    lo, hi = percentiles(mip, [1, 99.8])
     # the largest of each block when shrunk: a bead of a few pixels stays visible
     extent = (-dx / 2, (w - 0.5) * dx, -dy / 2, (h - 0.5) * dy)
     ax.image(mip, "gray", extent, vmin=float(lo), vmax=float(hi), reduce="max")

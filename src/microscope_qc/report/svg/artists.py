@@ -294,17 +294,21 @@ class Image(Mark):
 
     def _pixels(self, width: float, height: float) -> npt.NDArray[Any]:
         """The values resampled to about ``width`` × ``height`` pixels (blocks down, repeats up)."""
-        v = np.asarray(self.values, dtype=np.float64)
+        v = np.asarray(self.values)
         # up to a quarter more pixels than shown are kept as they are; beyond, blocks of k × k
         ky = int(np.ceil(v.shape[0] / height)) if v.shape[0] > 1.25 * height else 1
         kx = int(np.ceil(v.shape[1] / width)) if v.shape[1] > 1.25 * width else 1
         if ky > 1 or kx > 1:
             if self.reduce == "stride":
                 v = v[::ky, ::kx]
-            else:
+            else:  # in the image's own type: a 1024² uint16 projection is not copied to float first
                 h, w = v.shape[0] // ky * ky, v.shape[1] // kx * kx
                 blocks = v[:h, :w].reshape(h // ky, ky, w // kx, kx)
-                v = blocks.max(axis=(1, 3)) if self.reduce == "max" else blocks.mean(axis=(1, 3))
+                if self.reduce == "max":
+                    v = blocks.max(axis=3).max(axis=1)
+                else:
+                    v = blocks.mean(axis=3, dtype=np.float64).mean(axis=1)
+        v = v.astype(np.float64, copy=False)
         my = max(1, int(height // v.shape[0]))
         mx = max(1, int(width // v.shape[1]))
         if my > 1 or mx > 1:  # nearest-neighbour enlargement: small maps stay crisp whatever renders them

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ColourScale", "colour_table", "scale_values", "hex_colour", "BAD"]
+__all__ = ["ColourScale", "colour_table", "scale_values", "percentiles", "hex_colour", "BAD"]
 
 #: palette indices 0..254 hold the colour map; 255 is the colour of missing values
 _N = 255
@@ -204,10 +204,46 @@ def scale_values(
         The scale.
     """
     colour_table(cmap)  # a wrong name fails here, before anything is drawn
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    lo = float(finite.min()) if vmin is None and finite.size else (vmin if vmin is not None else 0.0)
-    hi = float(finite.max()) if vmax is None and finite.size else (vmax if vmax is not None else 1.0)
     if levels is not None:
-        lo, hi = levels[0], levels[-1]
-    return ColourScale(cmap, float(lo), float(hi), levels)
+        return ColourScale(cmap, float(levels[0]), float(levels[-1]), levels)
+    if vmin is None or vmax is None:
+        v = np.asarray(values)
+        finite = v[np.isfinite(v)] if v.dtype.kind in "fc" else v.ravel()
+        if finite.size:
+            vmin = float(finite.min()) if vmin is None else vmin
+            vmax = float(finite.max()) if vmax is None else vmax
+    return ColourScale(
+        cmap, float(0.0 if vmin is None else vmin), float(1.0 if vmax is None else vmax), levels
+    )
+
+
+def percentiles(values: npt.NDArray[Any], q: Any) -> npt.NDArray[np.float64]:
+    """``numpy.percentile(values, q)`` (linear interpolation), by counting for images of ≤ 16-bit integers.
+
+    A display range of a 1024² camera image is then one pass over it instead of a partial sort.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The image (any shape).
+    q : float or sequence of float
+        Percentiles, 0–100.
+
+    Returns
+    -------
+    numpy.ndarray
+        The percentiles, as ``numpy.percentile`` gives them.
+    """
+    v = np.asarray(values)
+    qs = np.asarray(q, dtype=np.float64)
+    if v.dtype.kind not in "ui" or v.dtype.itemsize > 2 or v.size == 0:
+        return np.asarray(np.percentile(v, qs), dtype=np.float64)
+    flat = v.ravel()
+    offset = int(flat.min()) if v.dtype.kind == "i" else 0
+    counts = np.bincount((flat.astype(np.int32) - offset) if offset else flat)
+    cumulative = np.cumsum(counts)
+    rank = (flat.size - 1) * qs / 100.0
+    below = np.floor(rank)
+    at = np.searchsorted(cumulative, below, side="right").astype(np.float64)
+    above = np.searchsorted(cumulative, np.minimum(below + 1, flat.size - 1), side="right").astype(np.float64)
+    return np.asarray(at + (above - at) * (rank - below) + offset, dtype=np.float64)
