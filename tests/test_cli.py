@@ -49,7 +49,8 @@ def test_psf_results_contract(sample_file, tmp_path, capsys):
     assert {"status", "reason", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um"} <= set(beads.columns)
     assert list(beads.columns[:4]) == ["bead_id", "channel", "status", "reason"]
     html = (folder / "report.html").read_text()
-    assert "<img" in html and "data:image/png;base64," in html and "Profiles with fits" in html
+    # figures inline as SVG, their images embedded: the page is self-contained
+    assert "<svg " in html and "data:image/png;base64," in html and "Profiles with fits" in html
 
 
 @pytest.mark.slow

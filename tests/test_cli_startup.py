@@ -140,4 +140,4 @@ def test_registry_entries_call_the_analysis_and_figures_they_name():
     direct = analyze_field(sample.data, FieldSettings())
     assert via_registry.metric("uniformity_percent").value == direct.metric("uniformity_percent").value
     figures = field.figures(via_registry)
-    assert figures and all(f.png.startswith(b"\x89PNG") for f in figures)
+    assert figures and all(f.svg.startswith("<svg ") for f in figures)

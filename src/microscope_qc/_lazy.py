@@ -18,9 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["lazy_exports", "import_in_background"]
-
-_started: set[str] = set()
+__all__ = ["lazy_exports"]
 
 
 def lazy_exports(
@@ -60,33 +58,3 @@ def lazy_exports(
         return sorted({*table, *vars(sys.modules[package])})
 
     return __getattr__, __dir__
-
-
-def import_in_background(*modules: str) -> None:
-    """Import modules in a daemon thread, each once per process, while the caller goes on working.
-
-    Python imports modules one at a time but releases the GIL while numpy computes, so a second's
-    worth of imports can overlap an analysis. Call it once the caller's own imports are done, so
-    that the two threads do not import the same modules in opposite orders. An import that fails
-    here is ignored: the code that needs the module imports it again and reports the error.
-
-    Parameters
-    ----------
-    *modules : str
-        Module names, e.g. ``"matplotlib.figure"``.
-    """
-    todo = [m for m in modules if m not in _started and m not in sys.modules]
-    if not todo:
-        return
-    _started.update(todo)
-
-    def run() -> None:
-        for name in todo:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001, S112 (see the docstring)
-                continue
-
-    import threading
-
-    threading.Thread(target=run, name="microscope-qc-imports", daemon=True).start()

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc import __version__
-from microscope_qc._lazy import import_in_background
 from microscope_qc.cli_admin import add_history_commands, add_instrument_commands, run_history, run_instrument
 from microscope_qc.cli_messages import CLI_NAMES, EXIT_BAD_INPUT, EXIT_FAILED_VERDICT, error_message
 from microscope_qc.file_check import is_damaged_data_error
@@ -54,10 +53,6 @@ if TYPE_CHECKING:
     _SubParsers = argparse._SubParsersAction[DeferredParser]
 
 __all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
-
-
-#: what the report's figures import (matplotlib, its Agg renderer and font list)
-_PLOTTING = ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.font_manager")
 
 
 def _measurement_arguments(m: Measurement[Any]) -> Callable[[argparse.ArgumentParser], None]:
@@ -300,9 +295,6 @@ def _run_measurement(args: argparse.Namespace) -> int:
             images = [(m.cli.read or read_image)(p) for p in paths]
 
             def progress(frac: float, msg: str, name: str = label) -> None:
-                # the figures need matplotlib at the end: import it meanwhile, in a thread (by the
-                # first progress report the analysis has imported its own libraries)
-                import_in_background(*_PLOTTING)
                 # a live progress line on a terminal; logs get only the per-file summary below
                 if not args.quiet and sys.stderr.isatty():
                     print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)

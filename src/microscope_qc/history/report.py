@@ -29,7 +29,7 @@ from microscope_qc.history.store import HistoryError, HistoryStore
 from microscope_qc.history.trends import DriftResult, detect_drift
 from microscope_qc.io import atomic_write
 from microscope_qc.measurements import REGISTRY
-from microscope_qc.report import figure_to_png
+from microscope_qc.report.figure_png import figure_to_png
 from microscope_qc.report.labels import MEASUREMENT_LABELS, display_unit, has_label, label
 from microscope_qc.report.verdicts import limit_text
 

@@ -49,7 +49,7 @@ def analyze_coregistration(*args: Any, **kwargs: Any) -> CoregistrationResult:
 
 
 def coregistration_figures(result: CoregistrationResult) -> Sequence[Figure]:
-    """Call :func:`microscope_qc.report.coregistration.coregistration_figures` (imports matplotlib on the first call)."""
+    """Call :func:`microscope_qc.report.coregistration.coregistration_figures` (imported on the first call)."""
     from microscope_qc.report.coregistration import coregistration_figures as figures
 
     return figures(result)

@@ -51,7 +51,7 @@ def analyze_field(*args: Any, **kwargs: Any) -> FieldResult:
 
 
 def field_figures(result: FieldResult) -> Sequence[Figure]:
-    """Call :func:`microscope_qc.report.field.field_figures` (matplotlib is imported on the first call)."""
+    """Call :func:`microscope_qc.report.field.field_figures` (imported on the first call)."""
     from microscope_qc.report.field import field_figures as figures
 
     return figures(result)

@@ -38,7 +38,7 @@ def analyze_psf(*args: Any, **kwargs: Any) -> PSFResult:
 
 
 def psf_figures(result: PSFResult) -> Sequence[Figure]:
-    """Call :func:`microscope_qc.report.psf.psf_figures` (matplotlib is imported on the first call)."""
+    """Call :func:`microscope_qc.report.psf.psf_figures` (imported on the first call)."""
     from microscope_qc.report.psf import psf_figures as figures
 
     return figures(result)

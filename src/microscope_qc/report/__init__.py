@@ -6,7 +6,9 @@ file raises :class:`ExportExistsError` unless ``overwrite=True``; files are writ
 temporary name and renamed, so an interrupted export never leaves half a file.
 
 The names below load on first use (:mod:`microscope_qc._lazy`): the labels and the verdict wording
-(``report.labels``, ``report.verdicts``) are imported without numpy, pandas or matplotlib.
+(``report.labels``, ``report.verdicts``) are imported without numpy, pandas or matplotlib. The
+measurement reports' figures are SVG drawn by :mod:`microscope_qc.report.svg` (NumPy only);
+``report.figure_png.figure_to_png`` (matplotlib) serves the QC-history period report.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
         Figure,
         InputInfo,
         export_result,
-        figure_to_png,
         planned_files,
         render_html,
         results_document,
@@ -35,7 +36,6 @@ __all__ = [
     "planned_files",
     "results_document",
     "render_html",
-    "figure_to_png",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "export"))

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure as MplFigure
 
 from microscope_qc.io import atomic_write
-from microscope_qc.report import ExportExistsError, Figure, figure_to_png
+from microscope_qc.report import ExportExistsError, Figure
 from microscope_qc.report.labels import heading, label
+from microscope_qc.report.svg import Axes, Plot
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.coregistration.result import CoregistrationResult
@@ -25,10 +24,10 @@ def _arrows(ax: Axes, x: pd.Series, y: pd.Series, u: pd.Series, v: pd.Series, co
     """Draw shift arrows exaggerated so the longest spans a tenth of the field; returns the factor."""
     length = np.hypot(u, v)
     factor = 0.1 * max(float(np.ptp(x)), float(np.ptp(y)), 1e-6) / max(float(length.max()), 1e-9)
-    ax.quiver(x, y, u * factor, v * factor, angles="xy", scale_units="xy", scale=1, color=colour, width=0.004)
-    ax.set_aspect("equal")
-    ax.invert_yaxis()
-    ax.set_xlabel(heading("coregistration", "x_um"))
+    ax.arrows(x, y, u * factor, v * factor, colour=colour)
+    ax.equal = True  # equal units on both axes, y downwards as in the image
+    ax.y_down = True
+    ax.set(xlabel=heading("coregistration", "x_um"))
     return factor
 
 
@@ -54,21 +53,28 @@ def coregistration_figures(result: CoregistrationResult) -> list[Figure]:
         sel = shifts[(shifts.channel_ref == i) & (shifts.channel_moving == j)]
         if sel.empty:
             continue
-        fig = MplFigure(figsize=(11, 4.8))
-        ax = fig.add_subplot(1, 2, 1)
+        plot = Plot(1000, 470, cols=2)
+        ax = plot.axes(0, 0)
         scale = _arrows(ax, sel.x_um, sel.y_um, sel.shift_x_um, sel.shift_y_um, "#d95f02")
-        ax.set_ylabel(heading("coregistration", "y_um"))
-        ax.set_title(f"Lateral shifts ×{scale:.0f} (channel {i} → {j})", fontsize=9)
-        ax2 = fig.add_subplot(1, 2, 2)
+        ax.set(
+            ylabel=heading("coregistration", "y_um"), title=f"Lateral shifts ×{scale:.0f} (channel {i} → {j})"
+        )
+        ax2 = plot.axes(0, 1)
         if sel.residual_x_um.notna().any():
             rs = _arrows(ax2, sel.x_um, sel.y_um, sel.residual_x_um, sel.residual_y_um, "#1b9e77")
-            ax2.set_title(f"Residuals after the {pair.get('model', '')} model ×{rs:.0f}", fontsize=9)
+            ax2.set(
+                ylabel=heading("coregistration", "y_um"),
+                title=f"Residuals after the {pair.get('model', '')} model ×{rs:.0f}",
+            )
+        else:
+            ax2.off("No registration model fitted: no residuals")
         caption = (
             f"Mean shift ({pair.shift_x_um * 1000:.1f}, {pair.shift_y_um * 1000:.1f}, {pair.shift_z_um * 1000:.1f}) nm, "
             f"{label('coregistration', 'n_matched').text.lower()}: {int(pair.n_matched)}. "
             "Arrows are exaggerated by the factor in the title."
         )
-        figs.append(Figure(f"Shift vectors, channel {i} → {j}", figure_to_png(fig), caption))
+        title = f"Shift vectors, channel {i} → {j}"
+        figs.append(Figure(title, plot.svg(title), caption))
     return figs
 
 

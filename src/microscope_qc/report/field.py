@@ -6,17 +6,13 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
-from matplotlib.colors import BoundaryNorm
-from matplotlib.figure import Figure as MplFigure
-from scipy import ndimage
 
 from microscope_qc.io import atomic_write
-from microscope_qc.report import ExportExistsError, Figure, figure_to_png
+from microscope_qc.report import ExportExistsError, Figure
 from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
+from microscope_qc.report.svg import Axes, Plot
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.field.result import ChannelField, FieldResult
@@ -24,12 +20,14 @@ if TYPE_CHECKING:
 __all__ = ["field_figures", "write_flat_field"]
 
 _CENTRE_STYLE = {
-    "image centre": ("+", "white"),
+    "image centre": ("+", "#ffffff"),
     "reference zone centroid": ("o", "#ff7f0e"),
     "fitted illumination centre": ("x", "#00e5ff"),
     "centre of intensity": ("s", "#b15cff"),
     "maximum": ("^", "#ffd400"),
 }
+_ANALYSED_COLOUR = "#ff00c8"
+_PX = display_unit("px")
 
 
 def _thumb(image: npt.NDArray[Any], size: int = 600) -> tuple[npt.NDArray[Any], int]:
@@ -38,24 +36,40 @@ def _thumb(image: npt.NDArray[Any], size: int = 600) -> tuple[npt.NDArray[Any], 
     return image[::k, ::k], k
 
 
+def _block_any(mask: npt.NDArray[Any], k: int) -> npt.NDArray[np.bool_]:
+    """Whether any pixel of each k × k block is set: the shape of ``_thumb``'s every k-th pixel."""
+    if k == 1:
+        return np.asarray(mask, dtype=bool)
+    h, w = mask.shape
+    padded = np.zeros((-(-h // k) * k, -(-w // k) * k), dtype=bool)
+    padded[:h, :w] = mask
+    blocks = padded.reshape(padded.shape[0] // k, k, padded.shape[1] // k, k)
+    return np.asarray(blocks.any(axis=(1, 3)), dtype=bool)
+
+
 def _outline(
-    ax: Axes, mask: npt.NDArray[Any], k: int, colour: str, width: float, style: str = "solid"
+    ax: Axes, mask: npt.NDArray[Any], k: int, colour: str, width: float, dash: str = "", shift: int = 0
 ) -> None:
-    """Contour of a (thumbnailed, every k-th pixel) boolean mask in full-image pixel coordinates."""
-    ys, xs = np.arange(mask.shape[0]) * k, np.arange(mask.shape[1]) * k
-    ax.contour(xs, ys, mask, levels=[0.5], colors=colour, linewidths=width, linestyles=style)
+    """Contour of a (thumbnailed, every k-th pixel) boolean mask in full-image pixel coordinates.
+
+    ``shift`` is how many pixels the thumbnail was padded by; all contours are one path.
+    """
+    from skimage.measure import find_contours
+
+    contours = find_contours(mask.astype(np.float32), 0.5)
+    paths = [((c[:, 1] - shift) * k, (c[:, 0] - shift) * k) for c in contours]
+    ax.lines(paths, colour, width, dash=dash, css="outline")
 
 
 def _analysed_outline(ax: Axes, chan: ChannelField, k: int) -> None:
     """Dashed outline of the analysed area when a mask restricted the analysis (padded so that edges show)."""
     if chan.analysed is None:
         return
-    thumb = np.pad(chan.analysed[::k, ::k], 1)
-    ys, xs = (np.arange(thumb.shape[0]) - 1) * k, (np.arange(thumb.shape[1]) - 1) * k
-    ax.contour(xs, ys, thumb, levels=[0.5], colors=_ANALYSED_COLOUR, linewidths=1.4, linestyles="dashed")
+    _outline(ax, np.pad(chan.analysed[::k, ::k], 1), k, _ANALYSED_COLOUR, 1.4, "5,3", shift=1)
 
 
-_ANALYSED_COLOUR = "#ff00c8"
+def _image_axes(ax: Axes) -> None:
+    ax.set(xlabel=f"x ({_PX})", ylabel=f"y ({_PX})")
 
 
 def _analysed_text(result: FieldResult) -> str:
@@ -95,84 +109,86 @@ def field_figures(result: FieldResult) -> list[Figure]:
 
 
 def _map_figure(chan: ChannelField, suffix: str, area: str = "") -> Figure:
-    fig = MplFigure(figsize=(11, 4.6))
-    ax = fig.add_subplot(1, 2, 1)
-    levels = np.arange(0, 111, 10)
-    iso, k = _thumb(chan.iso_map)
     h, w = chan.iso_map.shape
-    extent = (-0.5, w - 0.5, h - 0.5, -0.5)
-    cmap = matplotlib.colormaps["turbo"].with_extremes(bad="#9a9a9a")
-    im = ax.imshow(np.ma.masked_less(iso, 0), cmap=cmap, norm=BoundaryNorm(levels, 256), extent=extent)
+    # about 340 pixels of image across in each half, beside its colour bar and labels
+    plot = Plot(1000, 340 * min(1.4, max(0.5, h / w)) + 75, cols=2)
+    ax = plot.axes(0, 0)
+    iso, k = _thumb(chan.iso_map)
+    extent = (-0.5, w - 0.5, -0.5, h - 0.5)
+    classes = np.where(iso < 0, np.nan, iso).astype(np.float32)  # excluded pixels: no class, grey
+    scale = ax.image(classes, "turbo", extent, levels=range(0, 111, 10), bad="#9a9a9a", reduce="stride")
     zone, _ = _thumb(chan.reference_zone)
-    _outline(ax, zone, k, "white", 1.2)
+    _outline(ax, zone, k, "#ffffff", 1.2)
     _analysed_outline(ax, chan, k)
     for name, (y, x) in chan.centres.items():
-        marker, colour = _CENTRE_STYLE.get(name, ("o", "white"))
-        ax.plot(x, y, marker, color=colour, ms=9, mew=2, mfc="none", label=name)
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.6)
-    ax.set_title("Iso-intensity map, reference zone outlined", fontsize=9)
-    fig.colorbar(
-        im, ax=ax, fraction=0.046, pad=0.04, label=f"Intensity class ({display_unit('percent')} of max)"
-    )
-    ax2 = fig.add_subplot(1, 2, 2)
-    if chan.model is not None:
-        im2 = ax2.imshow(_thumb(chan.model)[0], cmap="viridis", extent=extent)
-        _analysed_outline(ax2, chan, k)
-        ax2.set_title(
-            "Fitted illumination model"
-            + (" (fitted on the analysed area)" if chan.analysed is not None else ""),
-            fontsize=9,
+        marker, colour = _CENTRE_STYLE.get(name, ("o", "#ffffff"))
+        ax.markers(
+            [x], [y], marker, size=12.0, colour=colour, fill="none", stroke=2.0, label=name, css="centre"
         )
-        fig.colorbar(im2, ax=ax2, fraction=0.046, pad=0.04, label=heading("field", "model"))
+    ax.legend("lower left")
+    ax.set(title="Iso-intensity map, reference zone outlined")
+    _image_axes(ax)
+    ax.colourbar(scale, f"Intensity class ({display_unit('percent')} of max)")
+    ax2 = plot.axes(0, 1)
+    if chan.model is not None:
+        s2 = ax2.image(_thumb(chan.model)[0], "viridis", extent, reduce="stride")
+        _analysed_outline(ax2, chan, k)
+        ax2.set(
+            title="Fitted illumination model"
+            + (" (fitted on the analysed area)" if chan.analysed is not None else "")
+        )
+        _image_axes(ax2)
+        ax2.colourbar(s2, heading("field", "model"))
     else:
-        ax2.set_axis_off()
-        ax2.set_title("No illumination model", fontsize=9)
+        ax2.off("No illumination model")
+    title = "Iso-intensity map and centres" + suffix
     return Figure(
-        "Iso-intensity map and centres" + suffix,
-        figure_to_png(fig),
+        title,
+        plot.svg(title),
         "MetroloJ_QC iso-intensity classes of the blurred image; white outline: the reference zone. Markers: image "
         "centre, reference-zone centroid, fitted illumination centre, centre of intensity, maximum." + area,
     )
 
 
 def _profile_figure(chan: ChannelField, suffix: str) -> Figure:
-    fig = MplFigure(figsize=(11, 3.2))
+    plot = Plot(1000, 290, cols=4)
     for k, (name, p) in enumerate(chan.profiles.items()):
-        ax = fig.add_subplot(1, 4, k + 1)
-        ax.plot(p["distance_px"], p["raw"], color="#bbb", lw=0.6, label=label("field", "raw").text)
-        ax.plot(p["distance_px"], p["blurred"], color="#333", lw=1.2, label=label("field", "blurred").text)
+        ax = plot.axes(0, k)
+        ax.line(p["distance_px"], p["raw"], "#bbbbbb", 0.6, label=label("field", "raw").text)
+        ax.line(p["distance_px"], p["blurred"], "#333333", 1.2, label=label("field", "blurred").text)
         if "model" in p:
-            ax.plot(p["distance_px"], p["model"], color="#d95f02", lw=1.2, label=label("field", "model").text)
-        ax.set_title(FIELD_PROFILE_LABELS.get(name, name.replace("_", " ")), fontsize=9)
-        ax.set_xlabel(heading("field", "distance_px"))
+            ax.line(p["distance_px"], p["model"], "#d95f02", 1.2, label=label("field", "model").text)
+        ax.set(
+            title=FIELD_PROFILE_LABELS.get(name, name.replace("_", " ")),
+            xlabel=heading("field", "distance_px"),
+        )
         if k == 0:
-            ax.set_ylabel(f"Intensity ({display_unit('counts')})")
-            ax.legend(fontsize=7)
-    return Figure(
-        "Profiles" + suffix, figure_to_png(fig), "Two diagonals and the two centre lines (MetroloJ_QC)."
-    )
+            ax.set(ylabel=f"Intensity ({display_unit('counts')})")
+            ax.legend()
+    title = "Profiles" + suffix
+    return Figure(title, plot.svg(title), "Two diagonals and the two centre lines (MetroloJ_QC).")
 
 
 def _residual_figure(chan: ChannelField, residual: npt.NDArray[Any], suffix: str, area: str = "") -> Figure:
-    fig = MplFigure(figsize=(5.5, 4.6))
-    ax = fig.add_subplot()
-    res, k = _thumb(residual)
     h, w = residual.shape
+    plot = Plot(560, 440 * min(1.4, max(0.5, h / w)) + 75)
+    ax = plot.axes()
+    res, k = _thumb(residual)
     lim = float(np.percentile(np.abs(res), 99.5)) or 0.01
-    im = ax.imshow(
-        res * 100, cmap="RdBu_r", vmin=-100 * lim, vmax=100 * lim, extent=(-0.5, w - 0.5, h - 0.5, -0.5)
-    )
+    extent = (-0.5, w - 0.5, -0.5, h - 0.5)
+    scale = ax.image(res * 100, "RdBu_r", extent, vmin=-100 * lim, vmax=100 * lim, reduce="stride")
     if chan.defects is not None and chan.defects.any():
-        # dilate before thinning so that small specks survive in the outline
-        mask, _ = _thumb(ndimage.maximum_filter(chan.defects > 0, size=k) if k > 1 else chan.defects > 0)
-        _outline(ax, mask, k, "black", 0.8)
+        # a thumbnail pixel is a defect if any pixel of its k × k block is: small specks survive
+        _outline(ax, _block_any(chan.defects > 0, k), k, "#000000", 0.8)
     _analysed_outline(ax, chan, k)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=f"Image / model − 1 ({display_unit('percent')})")
+    ax.colourbar(scale, f"Image / model − 1 ({display_unit('percent')})")
     n_defects = int(chan.defects.max()) if chan.defects is not None else 0
-    ax.set_title(f"Residual; {label('field', 'defect_count').text.lower()} outlined: {n_defects}", fontsize=9)
+    ax.set(title=f"Residual; {label('field', 'defect_count').text.lower()} outlined: {n_defects}")
+    _image_axes(ax)
+    title = "Residual after the illumination model" + suffix
     return Figure(
-        "Residual after the illumination model" + suffix,
-        figure_to_png(fig),
+        title,
+        plot.svg(title),
         "What the smooth illumination does not explain: dust, slide defects, noise. Defects are residuals beyond the "
         "threshold in units of the local shot noise." + area,
     )

@@ -1,0 +1,82 @@
+"""Axis ranges, "nice" tick positions (1, 2, 2.5, 5 × 10ⁿ) and their labels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+__all__ = ["padded_range", "nice_ticks", "tick_labels", "text_width"]
+
+_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def padded_range(values: Sequence[float], margin: float = 0.05) -> tuple[float, float]:
+    """The range of the finite ``values`` widened by ``margin`` of its span on each side.
+
+    A single value (or none) gets a range around it so that an axis can still be drawn.
+    """
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    lo, hi = min(finite), max(finite)
+    if hi == lo:
+        half = abs(lo) * 0.05 or 0.5
+        return lo - half, hi + half
+    pad = (hi - lo) * margin
+    return lo - pad, hi + pad
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Tick positions inside ``[lo, hi]`` at a round step giving about ``target`` ticks.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The axis range (either order).
+    target : int
+        About how many ticks.
+
+    Returns
+    -------
+    list of float
+        Increasing positions, each a multiple of the step (1, 2, 2.5 or 5 × a power of ten).
+    """
+    lo, hi = min(lo, hi), max(lo, hi)
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return [lo] if math.isfinite(lo) else []
+    raw = span / max(target, 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    # the smallest round step giving at most one interval more than asked
+    step = next(s * power for s in _STEPS if span / (s * power) <= target + 1.001)
+    first = math.ceil(lo / step - 1e-9)
+    last = math.floor(hi / step + 1e-9)
+    ticks = [k * step for k in range(first, last + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else t for t in ticks]
+
+
+def tick_labels(ticks: Sequence[float]) -> list[str]:
+    """Labels of ticks at one step: as few decimals as tell them apart, the same for all.
+
+    Very large or very small numbers are written in scientific notation (``2e+05``).
+    """
+    if not ticks:
+        return []
+    biggest = max(abs(t) for t in ticks)
+    step = min((b - a for a, b in zip(ticks, ticks[1:], strict=False)), default=biggest or 1.0)
+    if biggest >= 1e6 or (0 < biggest < 1e-3):
+        digits = max(0, round(math.log10(biggest) - math.log10(step)))
+        return [f"{t:.{digits}e}" if t else "0" for t in ticks]
+    decimals = 0
+    while decimals < 8 and any(abs(round(t, decimals) - t) > step * 1e-6 for t in ticks):
+        decimals += 1
+    return [f"{t:.{decimals}f}".replace("-", "−") for t in ticks]
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated width in pixels of ``text`` at font size ``size`` (a sans-serif's average advance).
+
+    Layout needs no exact metrics: it reserves room for labels with this generous estimate.
+    """
+    narrow = sum(ch in "ijlrtf.,:;|!'()[]1 " for ch in text)
+    return size * (0.6 * (len(text) - narrow) + 0.33 * narrow)
