@@ -12,6 +12,7 @@ from scipy.spatial import cKDTree
 from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, spread_subset, through_focus
 from microscope_qc.analysis.psf.candidates import (
     REASONS,
+    _Geometry,
     _check,
     _detect,
     _geometry,
@@ -31,10 +32,11 @@ from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
 from microscope_qc.results import AnalysisError, CancelCheck, ProgressCallback
+from microscope_qc.volume import Stack, Volume
 
 
 def _analyze_channel(
-    stack: np.ndarray,
+    stack: Stack,
     c: int,
     ms: MicroscopeSettings,
     s: PSFSettings,
@@ -142,6 +144,8 @@ def _analyze_channel(
         dist[real] = cKDTree(yx).query(yx, k=2)[0]
         near = dist[:, 1] < min_sep
         reject(near, "neighbour", lambda i: f"nearest bead {dist[i, 1]:.2f} µm away (limit {min_sep:.2f} µm)")
+    if isinstance(stack, Volume):  # a lazy stack: one pass keeps every candidate's column of pixels
+        _keep_columns(stack, ys[real], xs[real], g, s, voxel)
     # saturation: any voxel of the focal plane ±1 inside the box at or above the saturation value
     local, valid = _boxes(stack, zs, ys, xs, (1, hxy, hxy), dtype=np.float64)
     peak = np.where(valid, local, -np.inf).max(axis=(1, 2, 3))
@@ -313,3 +317,20 @@ def _analyze_channel(
         _average_bead(stack, chan, table, accepted, hz, hxy, voxel)
     _representative_profiles(stack, chan, table, accepted, hz, hxy, voxel)
     return table, chan
+
+
+def _keep_columns(
+    stack: Volume, ys: np.ndarray, xs: np.ndarray, g: _Geometry, s: PSFSettings, voxel: tuple[float, float, float]
+) -> None:
+    """Keep the candidates' columns of a lazy stack in memory (:meth:`Volume.keep_columns`), wide enough
+    for every later read: the fit boxes (± hxy), the MetroloJ_QC crop, the signal-to-background
+    annulus (1.5 µm beyond the bead) and fitted centres a few pixels from the detected peak.
+    Narrower columns if those take too much memory; none at all if even those do (reads are
+    then passes over blocks of planes, with the same values).
+    """
+    _, dy, dx = voxel
+    r_sbr = int(math.ceil(((g.lat_t or 0.5) + 1.5) / min(dy, dx))) + 2
+    crop = crop_size_px(g.bead_d, dy) // 2 + 1 if s.method == "metroloj" else 0
+    margin = 4
+    if not stack.keep_columns(ys, xs, max(g.hxy, r_sbr, crop) + margin):
+        stack.keep_columns(ys, xs, max(g.hxy, crop) + margin)
