@@ -22,13 +22,13 @@ from the same pixels in a numpy array.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "Volume", "Channel", "BLOCK_BYTES", "in_memory", "read", "as_volume", "channel", "NewAxis", "Stack"]
+__all__ = ["ArrayLike", "Volume", "Channel", "BLOCK_BYTES", "in_memory", "read", "as_volume", "channel", "NewAxis", "Stack", "Stacked", "stack_of", "same_pixels"]
 
 #: Bytes of planes read at a time by a pass over a :class:`Volume`.
 BLOCK_BYTES = 64 * 2**20
@@ -244,6 +244,21 @@ class Volume:
         if axis is None:
             return self.scan()["max"]
         raise NotImplementedError("a Volume projects along z only (axis=0)")
+
+    def min(self, axis: None = None) -> Any:
+        """The lowest voxel value (NaN ignored), from the one pass of :meth:`scan`.
+
+        Parameters
+        ----------
+        axis : None
+            Only the whole stack's minimum.
+
+        Returns
+        -------
+        scalar
+            The lowest value.
+        """
+        return self.scan()["min"]
 
     # reading parts --------------------------------------------------------------------------
     def plane(self, z: int) -> npt.NDArray[Any]:
@@ -567,6 +582,9 @@ def channel(data: ArrayLike, c: int) -> ArrayLike:
     ArrayLike
         ``data[c]``, not read.
     """
+    if isinstance(data, Stacked):
+        part, local = data.locate(c)
+        return channel(part, local)
     if isinstance(data, NewAxis):
         if c != 0:
             raise IndexError(f"channel {c} does not exist; the stack has one channel")
@@ -603,3 +621,87 @@ class NewAxis:
 
 #: A (Z, Y, X) stack as the analyses index it: a numpy array in memory or a :class:`Volume`.
 Stack = np.ndarray | Volume
+
+
+class Stacked:
+    """Arrays of (C_i, ...) joined along their first axis, unread (channels from several files).
+
+    Parameters
+    ----------
+    parts : sequence of ArrayLike
+        Arrays whose shapes agree after the first axis, and of one pixel type.
+
+    Raises
+    ------
+    ValueError
+        If the parts' shapes after the first axis or their pixel types differ.
+    """
+
+    def __init__(self, parts: Sequence[ArrayLike]):
+        self.parts = list(parts)
+        rests = {tuple(int(n) for n in p.shape[1:]) for p in self.parts}
+        types = {np.dtype(p.dtype) for p in self.parts}
+        if len(rests) != 1 or len(types) != 1:
+            raise ValueError(f"cannot join arrays of shapes {sorted(rests)} and types {sorted(map(str, types))}")
+        self._starts = np.cumsum([0, *(int(p.shape[0]) for p in self.parts)])
+        self.shape: tuple[int, ...] = (int(self._starts[-1]), *rests.pop())
+        self.dtype: np.dtype[Any] = types.pop()
+
+    def locate(self, c: int) -> tuple[ArrayLike, int]:
+        """The part holding index ``c`` of the first axis, and the index within it."""
+        c = int(c) + (self.shape[0] if c < 0 else 0)
+        if not 0 <= c < self.shape[0]:
+            raise IndexError(f"index {c} is out of bounds for an axis of size {self.shape[0]}")
+        k = int(np.searchsorted(self._starts, c, side="right")) - 1
+        return self.parts[k], c - int(self._starts[k])
+
+    def __getitem__(self, key: Any) -> Any:
+        keys = key if isinstance(key, tuple) else (key,)
+        if isinstance(keys[0], (int, np.integer)):
+            part, local = self.locate(int(keys[0]))
+            return part[(local, *keys[1:])]
+        whole = np.concatenate([read(p, slice(None)) for p in self.parts])
+        return whole[key]
+
+
+def stack_of(czyx: ArrayLike, c: int) -> Stack:
+    """Channel ``c`` of a (C, Z, Y, X) array as the analyses index it: the numpy array, else a :class:`Volume`.
+
+    Parameters
+    ----------
+    czyx : ArrayLike
+        The (C, Z, Y, X) pixels.
+    c : int
+        The channel.
+
+    Returns
+    -------
+    numpy.ndarray or Volume
+        The (Z, Y, X) stack, not read if lazy.
+    """
+    data = channel(czyx, c)
+    return np.asarray(data) if in_memory(data) else as_volume(data)
+
+
+def same_pixels(a: ArrayLike, b: ArrayLike) -> bool:
+    """Whether two (Z, Y, X) arrays hold the same pixels, compared a block of planes at a time.
+
+    Parameters
+    ----------
+    a, b : ArrayLike
+        The arrays.
+
+    Returns
+    -------
+    bool
+        True if the shapes and every voxel agree (stops at the first block that differs).
+    """
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    if in_memory(a) and in_memory(b):
+        return bool(np.array_equal(a, b))
+    va, vb = as_volume(a), as_volume(b)
+    for (z, block), (_, other) in zip(va.blocks(), vb.blocks(), strict=True):
+        if not np.array_equal(block, other):
+            return False
+    return True

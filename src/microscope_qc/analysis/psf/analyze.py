@@ -10,13 +10,14 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
-from microscope_qc.analysis.psf.candidates import _as_czyx, _check, channel_stack
+from microscope_qc.analysis.psf.candidates import _as_czyx, _check
 from microscope_qc.analysis.psf.channel import _analyze_channel
 from microscope_qc.analysis.psf.result import PSFResult
 from microscope_qc.analysis.psf.settings import Method, PSFSettings
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
+from microscope_qc.volume import stack_of
 
 __all__ = ["analyze_psf"]
 
@@ -139,7 +140,7 @@ def analyze_psf(
             if progress is not None:
                 progress((k + frac) / len(selected), f"channel {c}: {msg}")
 
-        stack = channel_stack(czyx, c)
+        stack = stack_of(czyx, c)
         table, chan = _analyze_channel(stack, c, ms, settings, voxel, positions, result, sub, cancel)
         rows.append(table)
         result.channels.append(chan)

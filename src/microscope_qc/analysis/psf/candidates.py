@@ -22,7 +22,7 @@ from microscope_qc.instrument import (
     physical_resolution,
 )
 from microscope_qc.results import AnalysisError, CancelCheck
-from microscope_qc.volume import Stack, Volume, channel, in_memory
+from microscope_qc.volume import Stack, Volume, in_memory
 
 #: Rejection reasons (the ``reason`` column of the bead table).
 REASONS = {
@@ -51,12 +51,6 @@ def _as_czyx(data: Any) -> tuple[Any, int]:
             "Acquire a stack that extends at least 2 µm above and below the beads."
         ),
     )
-
-
-def channel_stack(czyx: Any, c: int) -> np.ndarray | Volume:
-    """Channel ``c`` of a (C, Z, Y, X) array: itself if in memory, else a :class:`Volume` (not read)."""
-    data = channel(czyx, c)
-    return np.asarray(data) if in_memory(data) else Volume(data)
 
 
 def _validate_stack(stack: np.ndarray | Volume, c: int) -> None:
