@@ -31,9 +31,9 @@ import numpy.typing as npt
 __all__ = ["ArrayLike", "Volume", "Channel", "BLOCK_BYTES", "in_memory", "read", "as_volume", "channel", "NewAxis", "Stack", "Stacked", "stack_of", "same_pixels"]
 
 #: Bytes of planes read at a time by a pass over a :class:`Volume`.
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 16 * 2**20
 #: Bytes of whole planes a :class:`Volume` keeps for repeated single-plane reads.
-PLANE_CACHE_BYTES = 64 * 2**20
+PLANE_CACHE_BYTES = 32 * 2**20
 
 
 @runtime_checkable
