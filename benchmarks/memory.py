@@ -159,7 +159,9 @@ def _mib(n: float) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--large", action="store_true", help="128 × 2048² (1 GiB, 200 beads); takes minutes to write")
+    ap.add_argument(
+        "--large", action="store_true", help="128 × 2048² (1 GiB, 200 beads); takes minutes to write"
+    )
     ap.add_argument("--baseline-src", type=Path, help="also run the command with this checkout's src folder")
     ap.add_argument("--limit-mib", type=int, help="the set limit of case 3 (default 128, 512 with --large)")
     ap.add_argument("--folder", type=Path, help="write the stacks here (default: a temporary folder)")
@@ -172,10 +174,14 @@ def main() -> None:
         path = folder / "beads.tif"
         seconds = write_stack(path, shape, n_beads)
         stack = int(np.prod(shape)) * 2
-        print(f"\nstack {shape[0]} × {shape[1]} × {shape[2]} uint16, {n_beads} beads: {_mib(stack)} (written in {seconds:.0f} s)")
+        print(
+            f"\nstack {shape[0]} × {shape[1]} × {shape[2]} uint16, {n_beads} beads: {_mib(stack)} (written in {seconds:.0f} s)"
+        )
 
         print("\n1. microscope-qc psf FILE, whole process (peak memory = VmHWM):")
-        runs = [("this checkout", SRC)] + ([("baseline", args.baseline_src.resolve())] if args.baseline_src else [])
+        runs = [("this checkout", SRC)] + (
+            [("baseline", args.baseline_src.resolve())] if args.baseline_src else []
+        )
         for name, src in runs:
             t, peak = run_cli(path, folder / f"out_{name.replace(' ', '_')}", src)
             print(f"   {name:<14} {t:6.1f} s   peak {_mib(peak)} = {peak / stack:.2f}× the stack")

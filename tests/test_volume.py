@@ -8,9 +8,10 @@ import pytest
 import tifffile
 import zarr
 
+from microscope_qc.array_views import NewAxis, Stacked, channel, same_pixels, stack_of
 from microscope_qc.detection import extract_boxes
 from microscope_qc.io import read_image
-from microscope_qc.volume import ArrayLike, NewAxis, Stacked, Volume, channel, same_pixels, stack_of
+from microscope_qc.volume import ArrayLike, Volume
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,13 @@ from the same pixels in a numpy array.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "Volume", "Channel", "BLOCK_BYTES", "in_memory", "read", "as_volume", "channel", "NewAxis", "Stack", "Stacked", "stack_of", "same_pixels"]
+__all__ = ["ArrayLike", "Volume", "BLOCK_BYTES", "in_memory", "read", "as_volume", "Stack"]
 
 #: Bytes of planes read at a time by a pass over a :class:`Volume`.
 BLOCK_BYTES = 16 * 2**20
@@ -291,7 +291,8 @@ class Volume:
     def __getitem__(self, key: Any) -> npt.NDArray[Any]:
         keys = key if isinstance(key, tuple) else (key,)
         if any(k is Ellipsis or k is None for k in keys) or len(keys) > 3:
-            return np.asarray(self)[key]
+            whole: npt.NDArray[Any] = np.asarray(self)[key]
+            return whole
         keys = keys + (slice(None),) * (3 - len(keys))
         kinds = [_kind(k) for k in keys]
         if "array" not in kinds:
@@ -302,7 +303,10 @@ class Volume:
                 return out
             self.planes_read += len(range(*_as_slice(keys[0]).indices(self.shape[0])))
             return read(self.data, keys)
-        idx = [_normalise(k, n) if kinds[i] != "slice" else k for i, (k, n) in enumerate(zip(keys, self.shape))]
+        idx = [
+            _normalise(k, n) if kinds[i] != "slice" else k
+            for i, (k, n) in enumerate(zip(keys, self.shape, strict=True))
+        ]
         if kinds[0] == "slice" and kinds[1] != "slice" and kinds[2] != "slice":
             return self._profiles(keys[0], idx[1], idx[2])
         if "slice" not in kinds:
@@ -371,10 +375,13 @@ class Volume:
                 region.append(slice(lo, hi))
                 local.append(a - lo if kind == "array" else int(a) - lo)
         self.planes_read += len(range(*region[0].indices(self.shape[0])))
-        return read(self.data, tuple(region))[tuple(local)]
+        out: npt.NDArray[Any] = read(self.data, tuple(region))[tuple(local)]
+        return out
 
     # bead boxes -------------------------------------------------------------------------------
-    def keep_columns(self, y: npt.ArrayLike, x: npt.ArrayLike, half: int, budget_bytes: int | None = None) -> bool:
+    def keep_columns(
+        self, y: npt.ArrayLike, x: npt.ArrayLike, half: int, budget_bytes: int | None = None
+    ) -> bool:
         """Read, in one pass, every plane of the (2·half + 1)² columns around (y, x), and keep them.
 
         Later boxes, z profiles and voxels inside one column come from memory, not the file.
@@ -493,7 +500,9 @@ class Volume:
             d1 = d0 + (src_hi[i] - src_lo[i])
             dst = (i, slice(d0[0], d1[0]), slice(d0[1], d1[1]), slice(d0[2], d1[2]))
             valid[dst] = True
-            part = self._from_columns_basic(tuple(slice(a, b) for a, b in zip(src_lo[i], src_hi[i], strict=True)))
+            part = self._from_columns_basic(
+                tuple(slice(a, b) for a, b in zip(src_lo[i], src_hi[i], strict=True))
+            )
             if part is None:
                 rest.append(i)
             else:
@@ -503,7 +512,9 @@ class Volume:
         r = np.asarray(rest)
         y0, y1 = int(src_lo[r, 1].min()), int(src_hi[r, 1].max())
         x0, x1 = int(src_lo[r, 2].min()), int(src_hi[r, 2].max())
-        for z, block in self.blocks(int(src_lo[r, 0].min()), int(src_hi[r, 0].max()), slice(y0, y1), slice(x0, x1)):
+        for z, block in self.blocks(
+            int(src_lo[r, 0].min()), int(src_hi[r, 0].max()), slice(y0, y1), slice(x0, x1)
+        ):
             zb1 = z + len(block)
             for i in r[(src_lo[r, 0] < zb1) & (src_hi[r, 0] > z)]:
                 a, b = max(src_lo[i, 0], z), min(src_hi[i, 0], zb1)
@@ -542,166 +553,5 @@ def _normalise(k: Any, n: int) -> npt.NDArray[np.intp]:
     return a
 
 
-class Channel:
-    """``data[c]`` of a (C, ...) array, lazily: indexing reads only what it selects.
-
-    A zarr array reads ``data[c]`` whole at once; this view passes each index on with ``c``
-    in front, so a channel of any :class:`ArrayLike` stays lazy.
-
-    Parameters
-    ----------
-    data : ArrayLike
-        The (C, ...) array.
-    c : int
-        The channel.
-    """
-
-    def __init__(self, data: ArrayLike, c: int):
-        self.data = data
-        self.c = int(c)
-        self.shape: tuple[int, ...] = tuple(int(n) for n in data.shape[1:])
-        self.dtype: np.dtype[Any] = np.dtype(data.dtype)
-
-    def __getitem__(self, key: Any) -> Any:
-        keys = key if isinstance(key, tuple) else (key,)
-        return self.data[(self.c, *keys)]
-
-
-def channel(data: ArrayLike, c: int) -> ArrayLike:
-    """Channel ``c`` of a (C, ...) array: a view for a numpy array, a lazy :class:`Channel` otherwise.
-
-    Parameters
-    ----------
-    data : ArrayLike
-        The (C, ...) array.
-    c : int
-        The channel.
-
-    Returns
-    -------
-    ArrayLike
-        ``data[c]``, not read.
-    """
-    if isinstance(data, Stacked):
-        part, local = data.locate(c)
-        return channel(part, local)
-    if isinstance(data, NewAxis):
-        if c != 0:
-            raise IndexError(f"channel {c} does not exist; the stack has one channel")
-        return data.data
-    if isinstance(data, np.ndarray) or type(data).__module__.startswith(("dask", "microscope_qc")):
-        out: ArrayLike = data[c]  # numpy, memory maps, dask and TiffStack index lazily themselves
-        return out
-    return Channel(data, c)
-
-
-class NewAxis:
-    """``data[None]`` of a lazy array, unread: one channel around a (Z, Y, X) stack.
-
-    Parameters
-    ----------
-    data : ArrayLike
-        The array.
-    """
-
-    def __init__(self, data: ArrayLike):
-        self.data = data
-        self.shape: tuple[int, ...] = (1, *(int(n) for n in data.shape))
-        self.dtype: np.dtype[Any] = np.dtype(data.dtype)
-
-    def __getitem__(self, key: Any) -> Any:
-        keys = key if isinstance(key, tuple) else (key,)
-        first, rest = keys[0], keys[1:]
-        if isinstance(first, (int, np.integer)):
-            if int(first) not in (0, -1):
-                raise IndexError(f"index {first} is out of bounds for an axis of size 1")
-            return self.data[rest] if rest else self.data
-        return read(self.data, rest if rest else slice(None))[None][(first,)]
-
-
 #: A (Z, Y, X) stack as the analyses index it: a numpy array in memory or a :class:`Volume`.
 Stack = np.ndarray | Volume
-
-
-class Stacked:
-    """Arrays of (C_i, ...) joined along their first axis, unread (channels from several files).
-
-    Parameters
-    ----------
-    parts : sequence of ArrayLike
-        Arrays whose shapes agree after the first axis, and of one pixel type.
-
-    Raises
-    ------
-    ValueError
-        If the parts' shapes after the first axis or their pixel types differ.
-    """
-
-    def __init__(self, parts: Sequence[ArrayLike]):
-        self.parts = list(parts)
-        rests = {tuple(int(n) for n in p.shape[1:]) for p in self.parts}
-        types = {np.dtype(p.dtype) for p in self.parts}
-        if len(rests) != 1 or len(types) != 1:
-            raise ValueError(f"cannot join arrays of shapes {sorted(rests)} and types {sorted(map(str, types))}")
-        self._starts = np.cumsum([0, *(int(p.shape[0]) for p in self.parts)])
-        self.shape: tuple[int, ...] = (int(self._starts[-1]), *rests.pop())
-        self.dtype: np.dtype[Any] = types.pop()
-
-    def locate(self, c: int) -> tuple[ArrayLike, int]:
-        """The part holding index ``c`` of the first axis, and the index within it."""
-        c = int(c) + (self.shape[0] if c < 0 else 0)
-        if not 0 <= c < self.shape[0]:
-            raise IndexError(f"index {c} is out of bounds for an axis of size {self.shape[0]}")
-        k = int(np.searchsorted(self._starts, c, side="right")) - 1
-        return self.parts[k], c - int(self._starts[k])
-
-    def __getitem__(self, key: Any) -> Any:
-        keys = key if isinstance(key, tuple) else (key,)
-        if isinstance(keys[0], (int, np.integer)):
-            part, local = self.locate(int(keys[0]))
-            return part[(local, *keys[1:])]
-        whole = np.concatenate([read(p, slice(None)) for p in self.parts])
-        return whole[key]
-
-
-def stack_of(czyx: ArrayLike, c: int) -> Stack:
-    """Channel ``c`` of a (C, Z, Y, X) array as the analyses index it: the numpy array, else a :class:`Volume`.
-
-    Parameters
-    ----------
-    czyx : ArrayLike
-        The (C, Z, Y, X) pixels.
-    c : int
-        The channel.
-
-    Returns
-    -------
-    numpy.ndarray or Volume
-        The (Z, Y, X) stack, not read if lazy.
-    """
-    data = channel(czyx, c)
-    return np.asarray(data) if in_memory(data) else as_volume(data)
-
-
-def same_pixels(a: ArrayLike, b: ArrayLike) -> bool:
-    """Whether two (Z, Y, X) arrays hold the same pixels, compared a block of planes at a time.
-
-    Parameters
-    ----------
-    a, b : ArrayLike
-        The arrays.
-
-    Returns
-    -------
-    bool
-        True if the shapes and every voxel agree (stops at the first block that differs).
-    """
-    if tuple(a.shape) != tuple(b.shape):
-        return False
-    if in_memory(a) and in_memory(b):
-        return bool(np.array_equal(a, b))
-    va, vb = as_volume(a), as_volume(b)
-    for (z, block), (_, other) in zip(va.blocks(), vb.blocks(), strict=True):
-        if not np.array_equal(block, other):
-            return False
-    return True

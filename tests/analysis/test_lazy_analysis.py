@@ -12,11 +12,11 @@ from tests.conftest import microscope_for, shared_file
 
 from microscope_qc.analysis.coregistration import CoregistrationSettings, analyze_coregistration
 from microscope_qc.analysis.psf import PSFSettings, analyze_psf
+from microscope_qc.array_views import Stacked
 from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.io import read_image
 from microscope_qc.samples import coregistration_sample
 from microscope_qc.tiff_reader import TiffStack
-from microscope_qc.volume import Stacked
 
 
 def assert_same_result(lazy, eager):
@@ -67,7 +67,9 @@ def test_psf_lazy_with_given_positions_and_two_channels(bead_sample, tmp_path):
     ms = microscope_for(bead_sample)
     settings = PSFSettings(microscope=ms)
     lazy = read_image(path).data
-    assert_same_result(analyze_psf(lazy, settings, channels=[1, 0]), analyze_psf(two, settings, channels=[1, 0]))
+    assert_same_result(
+        analyze_psf(lazy, settings, channels=[1, 0]), analyze_psf(two, settings, channels=[1, 0])
+    )
     pos = bead_sample.truth[["y_px", "x_px"]].to_numpy()[:6]
     assert_same_result(analyze_psf(lazy, settings, positions=pos), analyze_psf(two, settings, positions=pos))
 
@@ -105,7 +107,9 @@ def _coreg_settings(sample):
     sp = sample.spec
     ms = (
         MicroscopeSettings()
-        .with_values(modality="widefield", na=sp.na, immersion_index=sp.immersion_index, voxel_size_um=sp.voxel_size_um)
+        .with_values(
+            modality="widefield", na=sp.na, immersion_index=sp.immersion_index, voxel_size_um=sp.voxel_size_um
+        )
         .with_wavelengths(
             [t.wavelength_ex_nm for t in sample.transforms], [t.wavelength_em_nm for t in sample.transforms]
         )

@@ -194,7 +194,7 @@ def run_coregistration(
     import numpy as np
 
     from microscope_qc.analysis.coregistration import CoregistrationSettings
-    from microscope_qc.volume import Stacked
+    from microscope_qc.array_views import Stacked
 
     if len(images) > 1:
         shapes = {im.shape[1:] for im in images}
@@ -202,6 +202,7 @@ def run_coregistration(
             raise AnalysisError(
                 f"The channel files have different shapes {sorted(shapes)}; they must show the same field."
             )
+        data: Any
         if len({im.dtype for im in images}) == 1:
             data = Stacked([im.data for im in images])  # the files' channels, read lazily
         else:  # different pixel types: one common type, in memory

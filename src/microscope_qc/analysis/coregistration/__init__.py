@@ -62,6 +62,7 @@ from microscope_qc.analysis.coregistration.result import (
     Positions,
 )
 from microscope_qc.analysis.psf import REASONS
+from microscope_qc.array_views import channel, same_pixels, stack_of
 from microscope_qc.instrument import (
     FWHM_PER_SIGMA,
     Setting,
@@ -70,7 +71,6 @@ from microscope_qc.instrument import (
 )
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
-from microscope_qc.volume import channel, same_pixels, stack_of
 
 __all__ = [
     "CoregistrationSettings",

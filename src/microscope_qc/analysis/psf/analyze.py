@@ -14,10 +14,10 @@ from microscope_qc.analysis.psf.candidates import _as_czyx, _check
 from microscope_qc.analysis.psf.channel import _analyze_channel
 from microscope_qc.analysis.psf.result import PSFResult
 from microscope_qc.analysis.psf.settings import Method, PSFSettings
+from microscope_qc.array_views import stack_of
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
-from microscope_qc.volume import stack_of
 
 __all__ = ["analyze_psf"]
 

@@ -12,9 +12,9 @@ from scipy.spatial import cKDTree
 from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, spread_subset, through_focus
 from microscope_qc.analysis.psf.candidates import (
     REASONS,
-    _Geometry,
     _check,
     _detect,
+    _Geometry,
     _geometry,
     _theory,
     _tukey_outliers,
@@ -320,10 +320,16 @@ def _analyze_channel(
 
 
 def _keep_columns(
-    stack: Volume, ys: np.ndarray, xs: np.ndarray, g: _Geometry, s: PSFSettings, voxel: tuple[float, float, float]
+    stack: Volume,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    g: _Geometry,
+    s: PSFSettings,
+    voxel: tuple[float, float, float],
 ) -> None:
-    """Keep the candidates' columns of a lazy stack in memory (:meth:`Volume.keep_columns`), wide enough
-    for every later read: the fit boxes (± hxy), the MetroloJ_QC crop, the signal-to-background
+    """Keep the candidates' columns of a lazy stack in memory (:meth:`Volume.keep_columns`).
+
+    Wide enough for every later read: the fit boxes (± hxy), the MetroloJ_QC crop, the signal-to-background
     annulus (1.5 µm beyond the bead) and fitted centres a few pixels from the detected peak.
     Narrower columns if those take too much memory; none at all if even those do (reads are
     then passes over blocks of planes, with the same values).
