@@ -200,6 +200,8 @@ def detect_beads(
     if settings.halo_sigma > 0 and ys.size > 1:
         keep = ~halo_candidates(stack, zs, ys, xs, heights, settings.halo_sigma)
         zs, ys, xs, heights, significance = zs[keep], ys[keep], xs[keep], heights[keep], significance[keep]
+    if isinstance(stack, Volume):
+        stack.forget_planes()
     return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": significance}
 
 

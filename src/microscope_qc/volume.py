@@ -182,13 +182,23 @@ class Volume:
         Yields
         ------
         z, block : int, numpy.ndarray
-            The block's first plane and its pixels (Z', Y', X').
+            The block's first plane and its pixels (Z', Y', X'); valid until the next block
+            is read (the buffer may be reused).
         """
         z1 = self.shape[0] if z1 is None else z1
+        into = getattr(self.data, "read_into", None)  # a TiffStack reads into one reused buffer
+        buffer: npt.NDArray[Any] | None = None
         for z in range(max(z0, 0), min(z1, self.shape[0]), self.block_planes):
             end = min(z + self.block_planes, z1, self.shape[0])
             self.planes_read += end - z
-            yield z, read(self.data, (slice(z, end), ys, xs))
+            key = (slice(z, end), ys, xs)
+            if into is None:
+                yield z, read(self.data, key)
+                continue
+            view = self.data[key]
+            if buffer is None:
+                buffer = np.empty((self.block_planes, *view.shape[1:]), self.dtype)
+            yield z, view.read_into(buffer[: end - z])
 
     def scan(self) -> dict[str, Any]:
         """One pass over the stack: maximum projection, lowest and highest value, NaN and infinite voxels.
@@ -379,6 +389,10 @@ class Volume:
         return out
 
     # bead boxes -------------------------------------------------------------------------------
+    def forget_planes(self) -> None:
+        """Drop the planes kept by :meth:`plane` (the detector's; later reads use the bead columns)."""
+        self._planes.clear()
+
     def keep_columns(
         self, y: npt.ArrayLike, x: npt.ArrayLike, half: int, budget_bytes: int | None = None
     ) -> bool:
