@@ -58,7 +58,9 @@ def test_a_stack_larger_than_the_limit_is_analysed_within_it(tmp_path):
     del stack
     env = dict(os.environ, PYTHONPATH=str(SRC))
     spec = json.dumps({"voxel": list(BeadSampleSpec().voxel_size_um)})
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(path), spec], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), spec], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     print(f"peak traced {out['peak'] / 2**20:.0f} MiB for a 256 MiB stack (limit {limit / 2**20:.0f} MiB)")

@@ -141,7 +141,10 @@ def _local_noise(image: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def detect_beads(
-    data: ArrayLike, settings: DetectionSettings, projection: np.ndarray | None = None
+    data: ArrayLike,
+    settings: DetectionSettings,
+    projection: np.ndarray | None = None,
+    keep_columns: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Find bead candidates in a (Z, Y, X) or (Y, X) array.
 
@@ -155,6 +158,10 @@ def detect_beads(
         Detector parameters.
     projection : numpy.ndarray, optional
         A precomputed maximum projection along z (saves one pass).
+    keep_columns : int, optional
+        For a lazy stack: keep every candidate's column of this half-width in memory
+        (:meth:`~microscope_qc.volume.Volume.keep_columns`), read in the pass that finds the
+        focal planes, for the caller's later reads around the beads.
 
     Returns
     -------
@@ -196,6 +203,8 @@ def detect_beads(
             if not drop[i]:
                 drop[j] = True
         ys, xs, heights, significance = ys[~drop], xs[~drop], heights[~drop], significance[~drop]
+    if isinstance(stack, Volume) and keep_columns is not None:
+        stack.keep_columns(ys, xs, keep_columns)  # refine_z then reads the columns, not the file
     zs = refine_z(stack, ys, xs)
     if settings.halo_sigma > 0 and ys.size > 1:
         keep = ~halo_candidates(stack, zs, ys, xs, heights, settings.halo_sigma)

@@ -156,7 +156,9 @@ class TiffStack:
             If ``out`` has another shape or type, or is not C-contiguous.
         """
         if out.shape != self.shape or out.dtype != self.dtype or not out.flags.c_contiguous:
-            raise ValueError(f"out must be C-contiguous {self.shape} {self.dtype}, got {out.shape} {out.dtype}")
+            raise ValueError(
+                f"out must be C-contiguous {self.shape} {self.dtype}, got {out.shape} {out.dtype}"
+            )
         flat = self._grid.ravel()
         if not self._yx:
             self._pages.read(flat, out.reshape(flat.size, *self._pages.page_shape))

@@ -389,6 +389,11 @@ class Volume:
         return out
 
     # bead boxes -------------------------------------------------------------------------------
+    @property
+    def columns_kept(self) -> bool:
+        """Whether bead columns are kept (:meth:`keep_columns`)."""
+        return self._columns is not None
+
     def forget_planes(self) -> None:
         """Drop the planes kept by :meth:`plane` (the detector's; later reads use the bead columns)."""
         self._planes.clear()
@@ -434,9 +439,16 @@ class Volume:
         for z, block in self.blocks(ys=slice(y0, y1), xs=slice(x0, x1)):
             for i, (cy, cx) in enumerate(lo):
                 cache[i, z : z + len(block)] = block[:, cy - y0 : cy - y0 + sy, cx - x0 : cx - x0 + sx]
+        # each pixel belongs to the nearest column centre holding it: a box centred near its bead is
+        # then looked up in that bead's column even where a neighbour's column overlaps it
         owner = np.full((h, w), -1, np.int32)
+        nearest = np.full((h, w), np.inf, np.float32)
         for i, (cy, cx) in enumerate(lo):
-            owner[cy : cy + sy, cx : cx + sx] = i
+            d2 = ((cy + np.arange(sy) - y[i]) ** 2)[:, None] + ((cx + np.arange(sx) - x[i]) ** 2)[None, :]
+            region = (slice(cy, cy + sy), slice(cx, cx + sx))
+            closer = d2 < nearest[region]
+            nearest[region][closer] = d2[closer]
+            owner[region][closer] = i
         self._columns = (cache, lo.astype(np.intp), side, owner)
         return True
 
@@ -468,11 +480,11 @@ class Volume:
                 spans.append((i, i + 1, True))
         cache, lo, side, owner = self._columns
         (z0, z1, zi), (y0, y1, yi), (x0, x1, xi) = spans
-        c = int(owner[y0, x0])
+        c = int(owner[(y0 + y1 - 1) // 2, (x0 + x1 - 1) // 2])
         if c < 0:
             return None
         cy, cx = int(lo[c, 0]), int(lo[c, 1])
-        if y1 > cy + cache.shape[2] or x1 > cx + cache.shape[3]:
+        if y0 < cy or x0 < cx or y1 > cy + cache.shape[2] or x1 > cx + cache.shape[3]:
             return None
         box = cache[c, z0:z1, y0 - cy : y1 - cy, x0 - cx : x1 - cx]
         return box[tuple(0 if single else slice(None) for *_, single in spans)]

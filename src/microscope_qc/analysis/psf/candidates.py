@@ -172,7 +172,11 @@ def _geometry(
 
 
 def _detect(
-    stack: Stack, g: _Geometry, s: PSFSettings, mip: np.ndarray | None = None
+    stack: Stack,
+    g: _Geometry,
+    s: PSFSettings,
+    mip: np.ndarray | None = None,
+    column_half: int | None = None,
 ) -> dict[str, np.ndarray]:
     return detect_beads(
         stack,
@@ -182,6 +186,7 @@ def _detect(
             min_distance_px=max(2, int(round(g.sigma_xy_px * 2))),
         ),
         projection=mip,
+        keep_columns=column_half,
     )
 
 
