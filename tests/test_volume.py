@@ -96,6 +96,10 @@ def test_scan_of_floats_counts_nan_and_inf():
     a[0, 1, 1] = np.inf
     scan = Volume(da.from_array(a, chunks=1), block_bytes=1).scan()
     assert scan["nan"] == 1 and scan["inf"] == 1 and scan["min"] == 0 and scan["max"] == np.inf
+    v = Volume(da.from_array(a, chunks=1), block_bytes=1)
+    assert np.isnan(v.min()) and np.isnan(v.max())  # as numpy's
+    v = Volume(da.from_array(np.full((2, 2, 2), np.nan), chunks=1))
+    assert v.scan()["nan"] == 8 and np.isnan(v.scan()["min"]) and np.isnan(v.max(axis=0)).all()
 
 
 def test_channels_of_joined_files_and_a_lone_stack_stay_lazy(stack, tmp_path):

@@ -233,6 +233,7 @@ class Volume:
             hi = b_hi if hi is None else max(hi, b_hi)
         if mip is None:  # every voxel NaN (or no planes)
             mip = np.full(self.shape[1:], np.nan, self.dtype)
+            lo = hi = np.nan
         self._scan = {"mip": mip, "min": lo, "max": hi, "nan": n_nan, "inf": n_inf}
         return self._scan
 
@@ -242,7 +243,8 @@ class Volume:
         Parameters
         ----------
         axis : {0, None}
-            0: the (Y, X) projection; None: the highest voxel value.
+            0: the (Y, X) projection; None: the highest voxel value (NaN if any voxel is
+            NaN, as :meth:`numpy.ndarray.max`).
 
         Returns
         -------
@@ -252,7 +254,8 @@ class Volume:
         if axis == 0:
             return self.scan()["mip"]
         if axis is None:
-            return self.scan()["max"]
+            scan = self.scan()
+            return np.nan if scan["nan"] else scan["max"]  # as numpy: NaN if any voxel is NaN
         raise NotImplementedError("a Volume projects along z only (axis=0)")
 
     def min(self, axis: None = None) -> Any:
@@ -266,9 +269,10 @@ class Volume:
         Returns
         -------
         scalar
-            The lowest value.
+            The lowest value; NaN if any voxel is NaN, as :meth:`numpy.ndarray.min`.
         """
-        return self.scan()["min"]
+        scan = self.scan()
+        return np.nan if scan["nan"] else scan["min"]  # as numpy: NaN if any voxel is NaN
 
     # reading parts --------------------------------------------------------------------------
     def plane(self, z: int) -> npt.NDArray[Any]:
