@@ -290,7 +290,7 @@ def test_analysing_a_stack_holds_it_once(tmp_path):
     The bioio path held the channel twice (its dask chunk and the numpy copy) and the averaged bead
     held every bead's box twice (3.4× measured on this stack); reading the pages once into the
     array analysed took 1.31×. The analysis now reads the lazy stack a block of planes at a time
-    and keeps only the bead columns (microscope_qc.volume): 0.42× measured on this stack, working
+    and keeps only the bead columns (microscope_qc.volume): 0.41× measured on this stack, working
     memory (plane-sized detection images, fit batches, the columns) and no copy of the stack.
     """
     path = tmp_path / "beads.tif"

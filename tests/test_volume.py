@@ -120,3 +120,14 @@ def test_channels_of_joined_files_and_a_lone_stack_stay_lazy(stack, tmp_path):
     z = zarr.array(np.stack([stack, stack]), chunks=(1, 4, 16, 16))
     assert not isinstance(channel(z, 1), np.ndarray)  # zarr's z[1] would read the channel whole
     np.testing.assert_array_equal(stack_of(z, 1)[3], stack[3])
+
+
+def test_blocks_follow_the_storage_chunks(stack):
+    plane = 37 * 41 * 2
+    assert Volume(zarr.array(stack, chunks=(4, 16, 16)), block_bytes=6 * plane).block_planes == 4
+    assert Volume(zarr.array(stack, chunks=(4, 16, 16)), block_bytes=9 * plane).block_planes == 8
+    assert Volume(da.from_array(stack, chunks=(10, 37, 41)), block_bytes=plane).block_planes == 10
+    # one chunk along z (bioio's TIFF reader): computed once, not once per block
+    whole = Volume(da.from_array(stack, chunks=(23, 37, 41)), block_bytes=plane)
+    assert isinstance(whole.data, np.ndarray)
+    np.testing.assert_array_equal(whole.max(axis=0), stack.max(axis=0))

@@ -1,22 +1,13 @@
 """Image stacks read a block of planes at a time: what the analyses use instead of a copy in memory.
 
-An analysis receives its pixels as an :class:`ArrayLike` — a numpy array, a numpy memory map,
-a dask or zarr array, or the TIFF fast path's :class:`~microscope_qc.tiff_reader.TiffStack`:
-anything with ``shape``, ``dtype`` and numpy-style basic indexing. A (Z, Y, X) stack that is
-not an ordinary numpy array in memory is wrapped in a :class:`Volume`, which
-
-- computes the maximum projection and the value checks (range, NaN, infinity) in one pass over
-  blocks of planes (:data:`BLOCK_BYTES` at a time), in the pixels' own type;
-- answers the indexing the analyses do — one plane, a box, z profiles through many (y, x)
-  points, voxels scattered over a few planes — reading only the planes involved, a block at a
-  time, never the whole stack;
-- reads many small boxes (the bead boxes) in one pass over the planes they span, or from the
-  bead columns it was asked to keep (:meth:`Volume.keep_columns`), so a bead analysis reads the
-  file about three times whatever the number of beads.
-
-Memory stays near one block of planes, the projection and the boxes, whatever the stack's size.
-The values are the file's: every number computed from a :class:`Volume` equals the one computed
-from the same pixels in a numpy array.
+Analyses take their pixels as an :class:`ArrayLike` (numpy arrays and memory maps, dask and zarr
+arrays, the TIFF reader's :class:`~microscope_qc.tiff_reader.TiffStack`). A (Z, Y, X) stack not
+held in memory is wrapped in a :class:`Volume`, which computes the maximum projection and the
+value checks in one pass over blocks of planes (:data:`BLOCK_BYTES`, in the pixels' own type),
+keeps the bead columns it is asked for (:meth:`Volume.keep_columns`) and answers the indexing the
+analyses do (a plane, boxes, z profiles, scattered voxels) from those columns or from only the
+planes involved. Memory stays near a block, the projection and the columns whatever the stack's
+size, and every number equals the one computed from the same pixels in a numpy array.
 """
 
 from __future__ import annotations
@@ -136,6 +127,16 @@ class Volume:
         self.dtype: np.dtype[Any] = np.dtype(data.dtype)
         self._plane_bytes = max(1, shape[1] * shape[2] * self.dtype.itemsize)
         self.block_planes = max(1, int(block_bytes) // self._plane_bytes)
+        zchunk = _z_chunk(data)
+        if zchunk is not None and zchunk > self.block_planes:
+            if hasattr(data, "compute") and 2 * zchunk >= shape[0]:
+                # a dask array of one chunk along z (bioio's TIFF reader): every block would compute
+                # the whole chunk again; compute it once, as reading it into memory did before
+                self.data = np.asarray(data.compute())
+            else:  # read whole chunks: a chunk cut by two blocks would be decoded twice
+                self.block_planes = zchunk
+        elif zchunk is not None:
+            self.block_planes -= self.block_planes % zchunk
         self._planes: OrderedDict[int, npt.NDArray[Any]] = OrderedDict()
         self._max_planes = max(2, PLANE_CACHE_BYTES // self._plane_bytes)
         self._scan: dict[str, Any] | None = None
@@ -315,7 +316,8 @@ class Volume:
             out = self._from_columns_basic(keys)
             if out is not None:
                 return out
-            self.planes_read += len(range(*_as_slice(keys[0]).indices(self.shape[0])))
+            zkey = keys[0] if isinstance(keys[0], slice) else slice(int(keys[0]), int(keys[0]) + 1)
+            self.planes_read += len(range(*zkey.indices(self.shape[0])))
             return read(self.data, keys)
         idx = [
             _normalise(k, n) if kinds[i] != "slice" else k
@@ -559,16 +561,22 @@ class Volume:
         return out, valid
 
 
+def _z_chunk(data: Any) -> int | None:
+    """Planes per storage chunk along z of a dask or zarr array (the largest), None for others."""
+    chunks = getattr(data, "chunks", None)
+    if not chunks or isinstance(data, np.ndarray):
+        return None
+    first = chunks[0]
+    size = max(first) if isinstance(first, tuple) else first
+    return int(size) if isinstance(size, (int, np.integer)) and size > 0 else None
+
+
 def _kind(k: Any) -> str:
     if isinstance(k, slice):
         return "slice"
     if isinstance(k, (int, np.integer)):
         return "int"
     return "array"
-
-
-def _as_slice(k: Any) -> slice:
-    return k if isinstance(k, slice) else slice(int(k), int(k) + 1)
 
 
 def _normalise(k: Any, n: int) -> npt.NDArray[np.intp]:
