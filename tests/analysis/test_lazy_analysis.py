@@ -144,3 +144,12 @@ def test_a_scene_of_a_multi_scene_ome_tiff_is_read_lazily_and_analysed_alike(bea
     assert img.metadata.as_dict() == ref.metadata.as_dict()
     settings = PSFSettings(microscope=microscope_for(bead_sample))
     assert_same_result(analyze_psf(img.data, settings), analyze_psf(bead_sample.data, settings))
+
+
+def test_find_beads_on_a_lazy_stack(bead_sample, tmp_path):
+    from microscope_qc.analysis.psf import find_beads
+
+    settings = PSFSettings(microscope=microscope_for(bead_sample))
+    want = find_beads(bead_sample.data, settings)
+    for name, data in _lazy_forms(bead_sample.data, tmp_path).items():
+        np.testing.assert_array_equal(find_beads(data, settings), want, err_msg=name)
