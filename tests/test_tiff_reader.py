@@ -288,9 +288,10 @@ def test_analysing_a_stack_holds_it_once(tmp_path):
     """Peak memory of reading and analysing a 144 MiB stack, over the stack's size, in a fresh process.
 
     The bioio path held the channel twice (its dask chunk and the numpy copy) and the averaged bead
-    held every bead's box twice (3.4× measured on this stack); the fast path reads the pages once,
-    into the array analysed. What remains above 1× is working memory that does not grow with the
-    number of planes (plane-sized detection images, fit batches): 1.31× measured on this stack.
+    held every bead's box twice (3.4× measured on this stack); reading the pages once into the
+    array analysed took 1.31×. The analysis now reads the lazy stack a block of planes at a time
+    and keeps only the bead columns (microscope_qc.volume): 0.41× measured on this stack, working
+    memory (plane-sized detection images, fit batches, the columns) and no copy of the stack.
     """
     path = tmp_path / "beads.tif"
     out = subprocess.run(
@@ -303,4 +304,4 @@ def test_analysing_a_stack_holds_it_once(tmp_path):
     )
     ratio, accepted = out.stdout.split()
     assert int(accepted) >= 36
-    assert float(ratio) <= 1.4, f"peak memory {float(ratio):.2f}× the stack"
+    assert float(ratio) <= 0.7, f"peak memory {float(ratio):.2f}× the stack"

@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from microscope_qc.volume import ArrayLike, Stack, Volume, as_volume, in_memory
+
 __all__ = [
     "DetectionSettings",
     "detect_beads",
@@ -139,18 +141,27 @@ def _local_noise(image: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def detect_beads(
-    stack: np.ndarray, settings: DetectionSettings, projection: np.ndarray | None = None
+    data: ArrayLike,
+    settings: DetectionSettings,
+    projection: np.ndarray | None = None,
+    keep_columns: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Find bead candidates in a (Z, Y, X) or (Y, X) array.
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) or (Y, X) image.
+    data : ArrayLike
+        (Z, Y, X) or (Y, X) image: a numpy array, or a lazy array (memory map, dask, zarr,
+        :class:`~microscope_qc.tiff_reader.TiffStack`) read a block of planes at a time
+        (:class:`~microscope_qc.volume.Volume`).
     settings : DetectionSettings
         Detector parameters.
     projection : numpy.ndarray, optional
         A precomputed maximum projection along z (saves one pass).
+    keep_columns : int, optional
+        For a lazy stack: keep every candidate's column of this half-width in memory
+        (:meth:`~microscope_qc.volume.Volume.keep_columns`), read in the pass that finds the
+        focal planes, for the caller's later reads around the beads.
 
     Returns
     -------
@@ -159,9 +170,13 @@ def detect_beads(
         (filtered height above the local background, in counts) and ``significance`` (height
         over the local robust noise SD of the filtered image), sorted by decreasing height.
     """
-    stack = np.asarray(stack)
-    if stack.ndim == 2:
-        stack = stack[None]
+    stack: np.ndarray | Volume
+    if in_memory(data) or len(data.shape) == 2:
+        stack = np.asarray(data)
+        if stack.ndim == 2:
+            stack = stack[None]
+    else:  # a lazy stack: the projection in one pass, then only the planes and profiles needed
+        stack = as_volume(data)
     mip = projection if projection is not None else (stack.max(axis=0) if stack.shape[0] > 1 else stack[0])
     mip = ndimage.median_filter(mip.astype(np.float32, copy=False), size=3, mode="nearest")
     flat = mip - estimate_background(mip, settings.background_block_px)
@@ -188,10 +203,14 @@ def detect_beads(
             if not drop[i]:
                 drop[j] = True
         ys, xs, heights, significance = ys[~drop], xs[~drop], heights[~drop], significance[~drop]
+    if isinstance(stack, Volume) and keep_columns is not None:
+        stack.keep_columns(ys, xs, keep_columns)  # refine_z then reads the columns, not the file
     zs = refine_z(stack, ys, xs)
     if settings.halo_sigma > 0 and ys.size > 1:
         keep = ~halo_candidates(stack, zs, ys, xs, heights, settings.halo_sigma)
         zs, ys, xs, heights, significance = zs[keep], ys[keep], xs[keep], heights[keep], significance[keep]
+    if isinstance(stack, Volume):
+        stack.forget_planes()
     return {"z": zs, "y": ys, "x": xs, "height": heights, "significance": significance}
 
 
@@ -211,7 +230,7 @@ def _mean3x3(plane: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def halo_candidates(
-    stack: np.ndarray,
+    stack: Stack,
     z: np.ndarray,
     y: np.ndarray,
     x: np.ndarray,
@@ -233,8 +252,8 @@ def halo_candidates(
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) image.
+    stack : numpy.ndarray or Volume
+        (Z, Y, X) image (a :class:`~microscope_qc.volume.Volume` reads only what is indexed).
     z, y, x : numpy.ndarray of int
         Focal plane and lateral peak of each candidate.
     height : numpy.ndarray
@@ -280,13 +299,13 @@ def halo_candidates(
     return halo
 
 
-def refine_z(stack: np.ndarray, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.int_]:
+def refine_z(stack: Stack, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[np.int_]:
     """Focal plane of each lateral position: peak of the 3×3-averaged axial profile, smoothed over 3 planes.
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) image.
+    stack : numpy.ndarray or Volume
+        (Z, Y, X) image (a :class:`~microscope_qc.volume.Volume` reads only what is indexed).
     ys, xs : array_like of int
         Lateral positions (pixel indices).
 
@@ -312,7 +331,7 @@ def refine_z(stack: np.ndarray, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDA
 
 
 def snap_to_peaks(
-    stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray, radius: tuple[int, int, int]
+    stack: Stack, z: np.ndarray, y: np.ndarray, x: np.ndarray, radius: tuple[int, int, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Move each voxel (z, y, x) to the brightest voxel of the smoothed stack within ``radius``.
 
@@ -323,8 +342,8 @@ def snap_to_peaks(
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) image.
+    stack : numpy.ndarray or Volume
+        (Z, Y, X) image (a :class:`~microscope_qc.volume.Volume` reads only what is indexed).
     z, y, x : numpy.ndarray of int
         The positions to move.
     radius : tuple of 3 int
@@ -353,13 +372,13 @@ def snap_to_peaks(
     return zs, ys, xs
 
 
-def gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gather(stack: Stack, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``stack[z, y, x]`` for broadcastable index arrays, with out-of-range indices masked (value 0).
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) image.
+    stack : numpy.ndarray or Volume
+        (Z, Y, X) image (a :class:`~microscope_qc.volume.Volume` reads only what is indexed).
     z, y, x : numpy.ndarray of int
         Broadcastable index arrays.
 
@@ -377,7 +396,7 @@ def gather(stack: np.ndarray, z: np.ndarray, y: np.ndarray, x: np.ndarray) -> tu
 
 
 def extract_boxes(
-    stack: np.ndarray,
+    stack: Stack,
     z: np.ndarray,
     y: np.ndarray,
     x: np.ndarray,
@@ -391,8 +410,8 @@ def extract_boxes(
 
     Parameters
     ----------
-    stack : numpy.ndarray
-        (Z, Y, X) image.
+    stack : numpy.ndarray or Volume
+        (Z, Y, X) image (a :class:`~microscope_qc.volume.Volume` reads only what is indexed).
     z, y, x : numpy.ndarray of int
         Box centres.
     half : tuple of 3 int
@@ -408,9 +427,11 @@ def extract_boxes(
         (B, Z, Y, X), False where a box reaches outside the stack.
     """
     shape = tuple(2 * h + 1 for h in half)
+    lo = np.column_stack([z, y, x]).astype(int) - np.asarray(half)
+    if not in_memory(stack):  # a lazy stack: one pass over the planes the boxes span
+        return as_volume(stack).boxes(lo, (shape[0], shape[1], shape[2]), dtype)
     out = np.zeros((len(z), *shape), dtype=dtype)
     valid = np.zeros((len(z), *shape), dtype=bool)
-    lo = np.column_stack([z, y, x]).astype(int) - np.asarray(half)
     hi = lo + np.asarray(shape)
     src_lo = np.maximum(lo, 0)
     src_hi = np.minimum(hi, np.asarray(stack.shape))

@@ -251,7 +251,7 @@ def _lazy_pixels(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("CZYX", T=timepoint)
-    _check_fits_in_memory(path, int(data.nbytes))
+    _check_fits_in_memory(path, tuple(data.shape), np.dtype(data.dtype).itemsize)
     meta = _metadata(img, path)
     if dims.T > 1:
         meta.extra["timepoints"] = dims.T
@@ -279,7 +279,7 @@ def _read_tiff(path: Path, scene: int | None, timepoint: int) -> ImageData | Non
     if truncated is not None:
         raise ImageReadError(describe_unreadable(path, truncated))
     data = fast.data
-    _check_fits_in_memory(path, data.nbytes)
+    _check_fits_in_memory(path, data.shape, data.dtype.itemsize)
     meta = _metadata_from(
         path, fast.ome, scene or 0, tuple(data.shape[1:]), fast.channel_names, data.dtype, "tifffile"
     )
@@ -288,14 +288,24 @@ def _read_tiff(path: Path, scene: int | None, timepoint: int) -> ImageData | Non
     return ImageData(data=data, metadata=meta, path=path, dims_in_file="TCZYX")
 
 
-def _check_fits_in_memory(path: Path, nbytes: int) -> None:
-    """Refuse, before reading, an image that cannot be held in memory (e.g. a compressed "bomb")."""
+def _check_fits_in_memory(path: Path, shape: tuple[int, ...], itemsize: int) -> None:
+    """Refuse, before reading, an image whose analysis cannot fit in memory (e.g. a compressed "bomb").
+
+    The analyses read a stack a block of planes at a time (:mod:`microscope_qc.volume`): what
+    must fit is a block, the projection and a few planes' worth of working arrays, not the
+    whole stack; a single huge plane is what cannot be analysed.
+    """
+    from microscope_qc.volume import BLOCK_BYTES
+
+    nbytes = int(np.prod(shape, dtype=np.int64)) * itemsize
+    plane = int(np.prod(shape[-2:], dtype=np.int64))
+    need = min(nbytes, BLOCK_BYTES + plane * itemsize) + 8 * plane * 4  # float32 working planes
     free = available_memory()
-    if free is not None and nbytes > free:
+    if free is not None and need > free:
         raise ImageReadError(
-            f"{path.name} holds {nbytes / 2**30:.3g} GiB of pixels once decompressed, more than the "
-            f"{free / 2**30:.3g} GiB of memory available; analyse a crop or fewer channels "
-            "(save them from Fiji or napari), or use a machine with more memory."
+            f"{path.name} holds {nbytes / 2**30:.3g} GiB of pixels once decompressed; analysing it needs "
+            f"about {need / 2**30:.3g} GiB at a time, more than the {free / 2**30:.3g} GiB of memory "
+            "available; analyse a crop (save it from Fiji or napari), or use a machine with more memory."
         )
 
 

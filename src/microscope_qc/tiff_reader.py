@@ -134,7 +134,31 @@ class TiffStack:
         return TiffStack(self._pages, np.asarray(grid, dtype=np.intp), yx_keys)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> npt.NDArray[Any]:
-        out = np.empty(self.shape, self.dtype)
+        out = self.read_into(np.empty(self.shape, self.dtype))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def read_into(self, out: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Read the view's pixels into ``out`` (C-contiguous, of the view's shape and type), e.g. a reused buffer.
+
+        Parameters
+        ----------
+        out : numpy.ndarray
+            Where the pixels go.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``out``.
+
+        Raises
+        ------
+        ValueError
+            If ``out`` has another shape or type, or is not C-contiguous.
+        """
+        if out.shape != self.shape or out.dtype != self.dtype or not out.flags.c_contiguous:
+            raise ValueError(
+                f"out must be C-contiguous {self.shape} {self.dtype}, got {out.shape} {out.dtype}"
+            )
         flat = self._grid.ravel()
         if not self._yx:
             self._pages.read(flat, out.reshape(flat.size, *self._pages.page_shape))
@@ -147,7 +171,7 @@ class TiffStack:
                 for key in self._yx:
                     page = page[key]
                 dest[i] = page
-        return out if dtype is None else out.astype(dtype, copy=False)
+        return out
 
 
 class FastTiff:

@@ -88,6 +88,10 @@ def as_czyx(
             raise AnalysisError(plane_message.replace("<shape>", str(shape)))
         raise AnalysisError(f"{what} takes {accepted} data; got a 2D image {shape}.")
     if len(shape) == 3:
+        if three_d == "zyx" and not isinstance(data, np.ndarray) and not hasattr(data, "compute"):
+            from microscope_qc.array_views import NewAxis
+
+            return NewAxis(data), 1  # data[None] would read a zarr array or a TiffStack whole
         return (data[None], 1) if three_d == "zyx" else (data[:, None], shape[0])
     if len(shape) == 4:
         return data, shape[0]

@@ -194,6 +194,7 @@ def run_coregistration(
     import numpy as np
 
     from microscope_qc.analysis.coregistration import CoregistrationSettings
+    from microscope_qc.array_views import Stacked
 
     if len(images) > 1:
         shapes = {im.shape[1:] for im in images}
@@ -201,14 +202,18 @@ def run_coregistration(
             raise AnalysisError(
                 f"The channel files have different shapes {sorted(shapes)}; they must show the same field."
             )
-        data = np.concatenate([np.asarray(im.data) for im in images])
+        data: Any
+        if len({im.dtype for im in images}) == 1:
+            data = Stacked([im.data for im in images])  # the files' channels, read lazily
+        else:  # different pixel types: one common type, in memory
+            data = np.concatenate([np.asarray(im.data) for im in images])
         names = [
             n
             for im in images
             for n in (im.metadata.channel_names.value or [f"channel {k}" for k in range(im.shape[0])])
         ]
     else:
-        data = np.asarray(images[0].data)
+        data = images[0].data
         names = images[0].metadata.channel_names.value
     channels = sorted(set(args.channel)) if args.channel else None
     positions = None

@@ -43,6 +43,7 @@ from microscope_qc.analysis.coregistration.result import (
     Positions,
 )
 from microscope_qc.analysis.psf import REASONS
+from microscope_qc.array_views import channel, same_pixels, stack_of
 from microscope_qc.instrument import (
     FWHM_PER_SIGMA,
     Setting,
@@ -81,7 +82,7 @@ def _single_bead_fallback(
     tables, problems = [], []
     for c in selected:
         try:
-            t, share = _localise_single_bead(np.asarray(czyx[c]), voxel)
+            t, share = _localise_single_bead(np.asarray(channel(czyx, c)), voxel)
         except AnalysisError as exc:
             problems.append(f"channel {c}: {exc.template.rstrip('.')}")
             continue
@@ -102,12 +103,12 @@ def _single_bead_fallback(
     return tables
 
 
-def _identical_channels(czyx: np.ndarray, selected: list[int]) -> list[str]:
+def _identical_channels(czyx: Any, selected: list[int]) -> list[str]:
     """Warn about channels holding the same pixels: their shift of 0 says nothing about the optics."""
     out = []
     for k, i in enumerate(selected):
         for j in selected[k + 1 :]:
-            if np.array_equal(czyx[i], czyx[j]):
+            if same_pixels(channel(czyx, i), channel(czyx, j)):
                 out.append(
                     f"Channels {i} and {j} hold identical pixels: the shift of 0 between them says nothing about "
                     "co-registration. Was the same channel exported twice, or the image duplicated?"
@@ -237,12 +238,12 @@ def analyze_coregistration(
         _check(cancel)
         if progress:
             progress(0.7 * k / n_ch, f"localising beads in channel {c}")
-        stack = np.asarray(czyx[c])
+        stack = stack_of(czyx, c)  # a lazy channel stays lazy (microscope_qc.volume)
         if stack.min() == stack.max():
             raise AnalysisError(f"Channel {c} is constant: no beads.")
         theory_c = theory[k]
         if s.single_bead:
-            t, share = _localise_single_bead(stack, voxel)
+            t, share = _localise_single_bead(np.asarray(stack), voxel)
             if share < SINGLE_BEAD_MIN_SHARE:
                 result.warnings.append(
                     f"Channel {c}: the largest bright object holds only {100 * share:.0f} % of the bright voxels; "

@@ -17,6 +17,7 @@ from microscope_qc.detection import DetectionSettings, detect_beads, extract_box
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA, MicroscopeSettings, TheoreticalResolution
 from microscope_qc.results import AnalysisError
+from microscope_qc.volume import Stack
 
 #: what every localisation table has, whichever way the beads were found
 _LOCALISATION_COLUMNS = (
@@ -44,7 +45,7 @@ def _snap_radius(
 
 
 def _localise_3d(
-    stack: np.ndarray,
+    stack: Stack,
     ms: MicroscopeSettings,
     c: int,
     s: CoregistrationSettings,

@@ -32,6 +32,7 @@ from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA, MicroscopeSettings, Modality, TheoreticalResolution
 from microscope_qc.results import Metric, Result, Verdict, robust_summary
+from microscope_qc.volume import Stack
 
 #: ``col(name)`` returns the per-candidate column ``name`` (created full of NaN) to fill in place.
 Column = Callable[[str], np.ndarray]
@@ -238,7 +239,7 @@ def _vertex(coef: np.ndarray, cov: np.ndarray, half_window: np.ndarray) -> tuple
 
 
 def through_focus(
-    stack: np.ndarray,
+    stack: Stack,
     idx: np.ndarray,
     col: Column,
     hz: int,

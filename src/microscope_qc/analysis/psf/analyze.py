@@ -14,6 +14,7 @@ from microscope_qc.analysis.psf.candidates import _as_czyx, _check
 from microscope_qc.analysis.psf.channel import _analyze_channel
 from microscope_qc.analysis.psf.result import PSFResult
 from microscope_qc.analysis.psf.settings import Method, PSFSettings
+from microscope_qc.array_views import stack_of
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
@@ -56,8 +57,11 @@ def analyze_psf(
 
     Parameters
     ----------
-    data : array-like
-        (Z, Y, X) or (C, Z, Y, X) array (numpy or dask; one channel at a time is loaded).
+    data : ArrayLike
+        (Z, Y, X) or (C, Z, Y, X) array: numpy, or lazy (a memory map, dask or zarr array, the
+        TIFF reader's :class:`~microscope_qc.tiff_reader.TiffStack`). A lazy array is never read
+        whole: one pass over blocks of planes gives the projection, then only the planes and
+        bead columns needed are read (:class:`~microscope_qc.volume.Volume`).
     settings : PSFSettings
         Microscope and analysis settings; ``settings.microscope.voxel_size_um`` is required.
         ``settings.microscope.channels`` describes one channel (used for all) or every
@@ -136,7 +140,7 @@ def analyze_psf(
             if progress is not None:
                 progress((k + frac) / len(selected), f"channel {c}: {msg}")
 
-        stack = np.asarray(czyx[c])
+        stack = stack_of(czyx, c)
         table, chan = _analyze_channel(stack, c, ms, settings, voxel, positions, result, sub, cancel)
         rows.append(table)
         result.channels.append(chan)

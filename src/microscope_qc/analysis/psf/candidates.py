@@ -22,6 +22,7 @@ from microscope_qc.instrument import (
     physical_resolution,
 )
 from microscope_qc.results import AnalysisError, CancelCheck
+from microscope_qc.volume import Stack, Volume, in_memory
 
 #: Rejection reasons (the ``reason`` column of the bead table).
 REASONS = {
@@ -52,23 +53,24 @@ def _as_czyx(data: Any) -> tuple[Any, int]:
     )
 
 
-def _validate_stack(stack: np.ndarray, c: int) -> None:
+def _validate_stack(stack: np.ndarray | Volume, c: int) -> None:
     if stack.size == 0:
         raise AnalysisError(f"Channel {c} is empty (shape {stack.shape}); the file holds no pixels.")
     if stack.dtype.kind not in "uif":
         raise AnalysisError(
             f"Channel {c} has pixel type {stack.dtype}; expected integer or floating-point intensities."
         )
+    scan = stack.scan() if isinstance(stack, Volume) else None
     if stack.dtype.kind == "f":
-        n_nan = int(np.isnan(stack).sum())
+        n_nan = int(np.isnan(stack).sum()) if scan is None else scan["nan"]
         if n_nan:
             raise AnalysisError(
                 f"Channel {c} contains {n_nan} NaN voxels. Replace them (e.g. with the background value) "
                 "or crop them away before measuring the PSF."
             )
-        if not np.isfinite(stack).all():
+        if (scan["inf"] > 0) if scan is not None else not np.isfinite(stack).all():
             raise AnalysisError(f"Channel {c} contains infinite values; check the file's conversion.")
-    lo, hi = stack.min(), stack.max()
+    lo, hi = (stack.min(), stack.max()) if scan is None else (scan["min"], scan["max"])
     if lo == hi:
         raise AnalysisError(f"Channel {c} is constant (every voxel = {lo}): no beads to measure.")
 
@@ -170,7 +172,11 @@ def _geometry(
 
 
 def _detect(
-    stack: np.ndarray, g: _Geometry, s: PSFSettings, mip: np.ndarray | None = None
+    stack: Stack,
+    g: _Geometry,
+    s: PSFSettings,
+    mip: np.ndarray | None = None,
+    column_half: int | None = None,
 ) -> dict[str, np.ndarray]:
     return detect_beads(
         stack,
@@ -180,6 +186,7 @@ def _detect(
             min_distance_px=max(2, int(round(g.sigma_xy_px * 2))),
         ),
         projection=mip,
+        keep_columns=column_half,
     )
 
 
@@ -246,9 +253,10 @@ def find_beads(stack: Any, settings: PSFSettings, channel: int = 0) -> np.ndarra
     voxel = settings.microscope.voxel_size_um
     if voxel is None:
         raise SettingsError("The voxel size is needed to size the bead detector; give it first.")
-    stack = np.asarray(stack)
-    if stack.ndim != 3:
-        raise AnalysisError(f"find_beads takes one (Z, Y, X) stack, got shape {stack.shape}.")
+    shape = tuple(getattr(stack, "shape", np.shape(stack)))
+    if len(shape) != 3:
+        raise AnalysisError(f"find_beads takes one (Z, Y, X) stack, got shape {shape}.")
+    stack = np.asarray(stack) if in_memory(stack) or not hasattr(stack, "dtype") else Volume(stack)
     _validate_stack(stack, channel)
     ms = settings.microscope
     theory, _, _ = _theory(ms, min(channel, len(ms.channels) - 1))

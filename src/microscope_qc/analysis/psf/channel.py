@@ -14,6 +14,7 @@ from microscope_qc.analysis.psf.candidates import (
     REASONS,
     _check,
     _detect,
+    _Geometry,
     _geometry,
     _theory,
     _tukey_outliers,
@@ -31,10 +32,11 @@ from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
 from microscope_qc.results import AnalysisError, CancelCheck, ProgressCallback
+from microscope_qc.volume import Stack, Volume
 
 
 def _analyze_channel(
-    stack: np.ndarray,
+    stack: Stack,
     c: int,
     ms: MicroscopeSettings,
     s: PSFSettings,
@@ -85,7 +87,7 @@ def _analyze_channel(
     # 1. candidates ---------------------------------------------------------------------
     progress(0.0, "detecting beads")
     if positions is None:
-        det = _detect(stack, g, s, mip)
+        det = _detect(stack, g, s, mip, _column_half(g, s, voxel) if isinstance(stack, Volume) else None)
         zs, ys, xs = det["z"], det["y"], det["x"]
         significance = det["significance"]
         origin = np.array(["detected"] * len(xs), dtype=object)
@@ -142,6 +144,9 @@ def _analyze_channel(
         dist[real] = cKDTree(yx).query(yx, k=2)[0]
         near = dist[:, 1] < min_sep
         reject(near, "neighbour", lambda i: f"nearest bead {dist[i, 1]:.2f} µm away (limit {min_sep:.2f} µm)")
+    if isinstance(stack, Volume) and not stack.columns_kept:  # given positions, or too many maxima
+        if not stack.keep_columns(ys[real], xs[real], _column_half(g, s, voxel)):
+            stack.keep_columns(ys[real], xs[real], _column_half(g, s, voxel, narrow=True))
     # saturation: any voxel of the focal plane ±1 inside the box at or above the saturation value
     local, valid = _boxes(stack, zs, ys, xs, (1, hxy, hxy), dtype=np.float64)
     peak = np.where(valid, local, -np.inf).max(axis=(1, 2, 3))
@@ -313,3 +318,19 @@ def _analyze_channel(
         _average_bead(stack, chan, table, accepted, hz, hxy, voxel)
     _representative_profiles(stack, chan, table, accepted, hz, hxy, voxel)
     return table, chan
+
+
+def _column_half(
+    g: _Geometry, s: PSFSettings, voxel: tuple[float, float, float], narrow: bool = False
+) -> int:
+    """Half-width of the bead columns kept from a lazy stack (:meth:`Volume.keep_columns`).
+
+    Wide enough for every later read around a bead: the fit boxes (± hxy), the MetroloJ_QC
+    crop, the signal-to-background annulus (1.5 µm beyond the bead) unless ``narrow``, and
+    fitted centres a few pixels from the detected peak. Reads outside the columns give the same
+    values, from passes over the planes.
+    """
+    _, dy, dx = voxel
+    r_sbr = 0 if narrow else int(math.ceil(((g.lat_t or 0.5) + 1.5) / min(dy, dx))) + 2
+    crop = crop_size_px(g.bead_d, dy) // 2 + 1 if s.method == "metroloj" else 0
+    return max(g.hxy, r_sbr, crop) + 4

@@ -16,6 +16,7 @@ from microscope_qc.detection import gather as _gather
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA
 from microscope_qc.results import CancelCheck, ProgressCallback
+from microscope_qc.volume import Stack
 
 #: ``col(name)`` returns the per-candidate column ``name`` (created full of NaN) to fill in place.
 Column = Callable[[str], np.ndarray]
@@ -29,7 +30,7 @@ class FitBatch:
     to fit (those that passed the pre-fit checks). The fit box is (2·hz + 1, 2·hxy + 1, 2·hxy + 1).
     """
 
-    stack: np.ndarray
+    stack: Stack
     idx: np.ndarray
     zs: np.ndarray
     ys: np.ndarray
@@ -209,7 +210,7 @@ def _fit_3d(batch: FitBatch, reason: np.ndarray, col: Column) -> None:
 
 
 def _sbr(
-    stack: np.ndarray,
+    stack: Stack,
     zf: np.ndarray,
     y_um: np.ndarray,
     x_um: np.ndarray,

@@ -12,6 +12,7 @@ from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.fitting import GaussianModel, box_coordinates
 from microscope_qc.results import Metric
+from microscope_qc.volume import Stack
 
 
 def _field_maps(
@@ -121,7 +122,7 @@ def _field_maps(
 
 
 def _average_bead(
-    stack: np.ndarray,
+    stack: Stack,
     chan: ChannelPSF,
     table: pd.DataFrame,
     accepted: pd.Series[bool],
@@ -193,7 +194,7 @@ def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np
 
 
 def _representative_profiles(
-    stack: np.ndarray,
+    stack: Stack,
     chan: ChannelPSF,
     table: pd.DataFrame,
     accepted: pd.Series[bool],

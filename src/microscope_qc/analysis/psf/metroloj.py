@@ -26,6 +26,7 @@ from microscope_qc.analysis.psf.fits import Column, FitBatch, _sbr
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA
 from microscope_qc.results import ProgressCallback
+from microscope_qc.volume import Stack
 
 #: MetroloJ_QC's defaults for the multiple-beads crop: crop factor, background annulus
 #: thickness and its distance from the bead edge (µm), and the bead size when none is given.
@@ -88,7 +89,7 @@ def fit_goodness(data: np.ndarray, model: np.ndarray, mask: np.ndarray, n_params
 
 
 def _lines(
-    stack: np.ndarray, ys: np.ndarray, xs: np.ndarray, crop: int, whole: bool
+    stack: Stack, ys: np.ndarray, xs: np.ndarray, crop: int, whole: bool
 ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """The brightest voxel near each bead and the x, y, z profiles through it.
 
