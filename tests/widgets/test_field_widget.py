@@ -42,7 +42,7 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     assert set(np.atleast_1d(centres.text.values)) <= {""}  # a legend in the dock, no piled-up labels
     assert "Iso-intensity classes" in w.legend.text() and "90–100\u00a0%" in w.legend.text()
     assert "Illumination model" in w.model_scale.title.text() and w.model_scale.limits_text[1]
-    assert w.profiles.titles  # the profile plot, rendered in the worker
+    assert len(w.profiles.curves) == 4 and "profiles" in w.profiles.title  # the four profiles, plotted
     truth = viewer.layers["synthetic flat"].metadata["truth"]
     assert w.result.metric("illumination_centre_x_px").value == pytest.approx(truth["centre_x_px"], abs=5)
     assert w.table.rowCount() == len(w.result.metrics)
