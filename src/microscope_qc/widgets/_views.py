@@ -175,12 +175,12 @@ class LinePlot(QWidget):
         p.setFont(font)
         fm = p.fontMetrics()
         line = fm.height()
-        left, top = fm.horizontalAdvance("0.0") + line + 6, line + 4
+        left, top = fm.horizontalAdvance("0.0") + line + 6, line + 8
         box = QRectF(
-            left, top, max(self.width() - left - 8, 10), max(self.height() - top - 2.2 * line - 6, 10)
+            left, top, max(self.width() - left - 14, 10), max(self.height() - top - 2.2 * line - 6, 10)
         )
         p.setPen(text)
-        p.drawText(QRectF(0, 0, self.width(), line), Qt.AlignmentFlag.AlignHCenter, self.title)
+        p.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignHCenter, self.title)
         p.drawRect(box)
         for v in (0.0, 0.5, 1.0):
             x = box.left() + v * box.width()
