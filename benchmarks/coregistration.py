@@ -77,9 +77,7 @@ def main() -> None:
     base = time.perf_counter() - t0
     best = min(times)
     pair = r.tables["pairs"].iloc[0]
-    print(
-        f"localise + match + model, 2 channels: {best:.2f} s ({int(pair.n_matched)} pairs matched)"
-    )
+    print(f"localise + match + model, 2 channels: {best:.2f} s ({int(pair.n_matched)} pairs matched)")
     print(f"exports (JSON, CSV, HTML): {t_exp:.2f} s")
     print(f"baseline, PSF localisation of both channels alone: {base:.2f} s (ratio {best / base:.2f})")
     print(

@@ -124,10 +124,14 @@ def warm_up() -> None:
 
 
 def prebuild(specs: Iterable[LayerSpec], existing_roles: Iterable[str]) -> None:
-    """Build, off the GUI thread, the layers the viewer does not have yet (adding them is then cheaper)."""
+    """Build, off the GUI thread, the layers the viewer does not have yet (adding them is then cheaper).
+
+    Layers that start hidden are left to the GUI thread: they are added after the result is shown
+    (:meth:`ResultLayers.plan`), so building them here would only make the result wait.
+    """
     have = set(existing_roles)
     for spec in specs:
-        if spec.role not in have:
+        if spec.role not in have and spec.style.get("visible", True):
             spec.build()
 
 

@@ -409,6 +409,7 @@ class CoregistrationWidget(MeasurementDock):
 
     def _on_done(self, value: Any) -> None:
         kind, payload, specs = value
+        self._drop_pending_progress()  # a step still waiting to be shown must not follow the outcome
         self.progress.setValue(1000)
         lead = self._layers[0] if self._layers else None
         plan = self.layers.plan(specs, lead)

@@ -256,6 +256,7 @@ class PSFWidget(MeasurementDock):
     # ------------------------------------------------------------------ results
     def _on_done(self, value: Any) -> None:
         kind, payload, specs = value
+        self._drop_pending_progress()  # a step still waiting to be shown must not follow the outcome
         self.progress.setValue(1000)
         layer = self._result_layer
         plan = self.layers.plan(specs, layer)
