@@ -17,7 +17,8 @@ layer objects prepared), the hand-over to the GUI thread, applying the layers (a
 them: napari's controls, visuals and layer list), filling the table, and the canvas draw.
 
 Also, for the field widget, a setting changed with *update live* on: the time from the change until
-the redrawn overlay is on the canvas.
+the redrawn overlay is on the canvas. During each run a 20 ms timer in the event loop gives the
+longest stall of the viewer while the worker analyses and while the result is drawn.
 
 Baselines measured in the same run: the analysis call alone, napari's own ``viewer.add_image`` of
 the same data followed by one canvas draw, one canvas draw with nothing changed, and one status-line
@@ -76,7 +77,30 @@ class Probe:
 
     marks: dict[str, float] = field(default_factory=dict)
     draws: list[tuple[float, float]] = field(default_factory=list)
+    #: a 20 ms timer's ticks: the longest gap between two is the longest event-loop stall
+    ticks: list[float] = field(default_factory=list)
     _draw_start: float = 0.0
+    _beat: Any = None
+
+    def beat(self, on: bool) -> None:
+        if self._beat is None:
+            self._beat = QTimer()
+            self._beat.setInterval(20)
+            self._beat.timeout.connect(lambda: self.ticks.append(now()))
+        if on:
+            self.ticks = [now()]
+            self._beat.start()
+        else:
+            self._beat.stop()
+            self.ticks.append(now())
+
+    def longest_stall(self, since: float, until: float) -> float:
+        t = np.array(self.ticks)
+        if len(t) < 2:
+            return 0.0
+        gaps = np.diff(t)
+        sel = (t[1:] > since) & (t[:-1] < until)
+        return float(gaps[sel].max() * 1000) if sel.any() else 0.0
 
     def mark(self, name: str) -> None:
         self.marks.setdefault(name, now())
@@ -209,6 +233,8 @@ def split(probe: Probe, t0: float, times: tuple[float, float]) -> dict[str, floa
         "table": m.get("table_ms", 0.0),
         "draw": ((draw[1] - draw[0]) * 1000) if draw else 0.0,
         "to_draw_end": ((t_shown - applied) * 1000) if draw else 0.0,
+        "stall_analysing": probe.longest_stall(t0, m.get("gui_received", t0)),
+        "stall_drawing": probe.longest_stall(m.get("gui_received", t0), t_all),
     }
 
 
@@ -217,7 +243,8 @@ def fmt(parts: dict[str, float]) -> str:
         f"{parts['total']:5.0f} ms = wait for worker {parts['to_worker']:.0f} + analysis {parts['analysis']:.0f}"
         f" + layer data {parts['prepare']:.0f} + hand-over {parts['handover']:.0f} + layers {parts['layers']:.0f}"
         f" + dock and canvas {parts['to_draw_end']:.0f} (table {parts['table']:.0f}, canvas draw {parts['draw']:.0f});"
-        f" every layer added and drawn {parts['all']:.0f} ms"
+        f" every layer added and drawn {parts['all']:.0f} ms; longest event-loop stall while analysing"
+        f" {parts['stall_analysing']:.0f} ms, while drawing {parts['stall_drawing']:.0f} ms"
     )
 
 
@@ -255,9 +282,12 @@ def open_viewer(case: Case):
 def click(app, w, probe: Probe, button: str) -> dict[str, float]:
     probe.reset()
     settle(app, 0.3)
+    probe.beat(True)
     t0 = now()
     getattr(w, button).click()
-    return split(probe, t0, shown(app, w, probe))
+    times = shown(app, w, probe)
+    probe.beat(False)
+    return split(probe, t0, times)
 
 
 def baselines(viewer, app, w, probe: Probe, case: Case, n: int) -> dict[str, float]:
@@ -316,7 +346,7 @@ def measure_case(case: Case, n: int) -> None:
             f"  'update live', step changed:     {lb['total']:5.0f} ms = debounce {lb['to_worker']:.0f}"
             f" + analysis {lb['analysis']:.0f} + layer data {lb['prepare']:.0f} + hand-over {lb['handover']:.0f}"
             f" + layers {lb['layers']:.0f} + dock and canvas {lb['to_draw_end']:.0f} (table {lb['table']:.0f},"
-            f" canvas draw {lb['draw']:.0f})"
+            f" canvas draw {lb['draw']:.0f}); longest stall {lb['stall_drawing']:.0f} ms"
         )
     print(
         f"  baseline: analysis call alone {base['alone']:.0f} ms; napari add_image of the same data + one draw "
@@ -333,9 +363,12 @@ def live_updates(app, w, probe: Probe, n: int) -> list[dict[str, float]]:
     for k in range(n):
         probe.reset()
         settle(app, 0.3)
+        probe.beat(True)
         t0 = now()
         w.step.value = (20.0, 10.0, 5.0)[k % 3] if w.step.value != (20.0, 10.0, 5.0)[k % 3] else 25.0
-        runs.append(split(probe, t0, shown(app, w, probe)))
+        times = shown(app, w, probe)
+        probe.beat(False)
+        runs.append(split(probe, t0, times))
     w.live.value = False
     return runs
 
