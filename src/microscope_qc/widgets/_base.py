@@ -198,16 +198,19 @@ class MeasurementDock(QWidget):
 
     # ------------------------------------------------------------------ running
     def _start(self, work, message: str) -> None:
-        """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends."""
-        self.say(message)
-        self.progress.setValue(0)
+        """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends.
+
+        The worker starts first: the dock's own updates (status, buttons) then run beside it.
+        """
         self.drawing.cancel()
         self._drop_pending_progress()
+        self._run_started = time.perf_counter()
+        self.task.start(work)
+        self.say(message)
+        self.progress.setValue(0)
         for b in self._action_buttons:
             b.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self._run_started = time.perf_counter()
-        self.task.start(work)
 
     def cancel(self) -> None:
         self.task.cancel()

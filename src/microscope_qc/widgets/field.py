@@ -1,8 +1,8 @@
 """Field illumination dock widget (Layers ▸ Measure ▸ Field illumination / flatness).
 
-Changing σ, the step, the model or the dark image re-runs the analysis in a worker at once (a
-change made while a run is busy queues one more run, with the latest values); a drawn region
-re-runs it once the edit pauses. The overlays follow the controls live without blocking the
+Changing σ, the step or the model re-runs the analysis in a worker at once (a change made while a
+run is busy queues one more run, with the latest values); a drawn region or another dark image
+re-runs it after a short pause. The overlays follow the controls live without blocking the
 viewer: they are built in the worker and updated in place, keeping the user's display choices.
 """
 
@@ -133,8 +133,8 @@ class FieldWidget(MeasurementDock):
             ],
         )
 
-        # a settings change runs at the next event-loop turn (changes of the same turn make one run);
-        # a region edit once the edit pauses for REGION_PAUSE_MS
+        # a settings change runs at once; a region edit or another dark image once they pause for
+        # INPUT_PAUSE_MS
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.timeout.connect(self.measure)
@@ -217,27 +217,30 @@ class FieldWidget(MeasurementDock):
                 "pick a dark image of the same size (or none)."
             )
             return
-        self._schedule()
+        self._schedule(delay_ms=self.INPUT_PAUSE_MS)  # a layer change (even the viewer closing) may cause it
 
     def settings(self) -> FieldSettings:
         """The analysis settings from the form (SettingsError naming the field)."""
         return FieldSettings(**self.analysis.values())
 
-    #: pause after a region edit before the analysis follows it (a drag sends many edits)
-    REGION_PAUSE_MS = 250
+    #: pause after a region edit (a drag sends many edits) or another dark image before the analysis follows
+    INPUT_PAUSE_MS = 250
 
     def _schedule(self, *_: Any, delay_ms: int = 0) -> None:
-        """With 'update live' on and a result shown, measure again after ``delay_ms`` (restarted by
-        each change), or, if a run is busy, once more when it ends."""
+        """With 'update live' on and a result shown, measure again: now, or after ``delay_ms``
+        (restarted by each change); if a run is busy, once more when it ends (with the latest values)."""
         if not (self.live.value and self.result is not None):
             return
         if self.task.running or self.drawing.busy:
             self._rerun = True
-            return
-        self._debounce.start(delay_ms)
+        elif delay_ms > 0:
+            self._debounce.start(delay_ms)
+        else:
+            self._debounce.stop()
+            self.measure()
 
     def _region_edited(self, *_: Any) -> None:
-        self._schedule(delay_ms=self.REGION_PAUSE_MS)
+        self._schedule(delay_ms=self.INPUT_PAUSE_MS)
 
     # ------------------------------------------------------------------ regions
     def draw_region(self, kind: str) -> None:
