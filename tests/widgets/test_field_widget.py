@@ -42,7 +42,7 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     assert set(np.atleast_1d(centres.text.values)) <= {""}  # a legend in the dock, no piled-up labels
     assert "Iso-intensity classes" in w.legend.text() and "90–100\u00a0%" in w.legend.text()
     assert "Illumination model" in w.model_scale.title.text() and w.model_scale.limits_text[1]
-    assert w.profiles.titles  # the profile plot, rendered in the worker
+    assert len(w.profiles.curves) == 4 and "profiles" in w.profiles.title  # the four profiles, plotted
     truth = viewer.layers["synthetic flat"].metadata["truth"]
     assert w.result.metric("illumination_centre_x_px").value == pytest.approx(truth["centre_x_px"], abs=5)
     assert w.table.rowCount() == len(w.result.metrics)
@@ -70,6 +70,36 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     before = paths["json"].read_bytes()
     assert w.export(tmp_path / "out") is None
     assert paths["json"].read_bytes() == before
+
+
+def test_hidden_layers_sit_below_the_overlays_and_live_changes_end_on_the_latest_values(
+    viewer_with_flat, qtbot, ui
+):
+    viewer = viewer_with_flat
+    _, w = ui.open_dock(viewer, NAME)
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    order = [w.layers.find(r).unique_id for r in ("iso", "zone", "model", "residual", "profiles", "centres")]
+    ids = [lyr.unique_id for lyr in viewer.layers]
+    assert (
+        sorted(order, key=ids.index) == order
+    )  # the order of the specs, though model and residual came later
+    assert not w.layers.find("model").visible and w.model_scale.limits_text[1]  # its colour scale follows it
+    assert viewer.layers.selection.active.name == "synthetic flat"  # the image, not the last layer added
+    # two changes in a row while the first runs: one more run, with the latest values
+    w.step.value = 20.0
+    w.step.value = 25.0
+    ui.wait_idle(qtbot, w)
+    assert w.result.settings["step_percent"].value == 25.0
+    assert set(np.unique(w.layers.find("iso").data)) <= {0.0, 25.0, 50.0, 75.0, 100.0}
+    assert "25" in w.layers.find("iso").name and [lyr.unique_id for lyr in viewer.layers] == ids
+    # a change of σ moves the profiles: the plot follows
+    before = [np.copy(y) for *_, y in w.profiles.curves]
+    w.sigma.value = float(w.sigma.value) * 3
+    ui.wait_idle(qtbot, w)
+    assert any(
+        not np.allclose(a, b, equal_nan=True) for a, (*_, b) in zip(before, w.profiles.curves, strict=True)
+    )
 
 
 def test_dark_frame_is_not_carried_to_another_image(viewer_with_flat, qtbot, ui):

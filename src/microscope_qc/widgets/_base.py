@@ -12,6 +12,7 @@ its layers as not current; messages name the widget's own fields (``field_names`
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,10 @@ __all__ = ["MeasurementDock", "user_message", "scrolling"]
 
 
 #: shortest time between two progress updates on screen
-PROGRESS_INTERVAL_MS = 100
+PROGRESS_INTERVAL_MS = 250
+#: no progress is shown before a run is this old (the status line says what runs from the click on):
+#: a short run then repaints nothing while it works
+PROGRESS_DELAY_MS = 300
 
 
 def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
@@ -97,13 +101,13 @@ class MeasurementDock(QWidget):
         self.tabs = QTabWidget()
         self.history_options = HistoryOptions()
         self.task = BackgroundTask(self._on_progress, self._on_done, self._on_error, self._on_finished)
-        # progress is shown at most every PROGRESS_INTERVAL_MS: each shown step repaints the
-        # progress bar and status line synchronously, which an analysis sending many small steps
-        # would turn into a stalled viewer
+        # progress is shown from PROGRESS_DELAY_MS into a run, at most every PROGRESS_INTERVAL_MS:
+        # each shown step repaints the dock, which with napari's OpenGL canvas in the same window
+        # recomposes the window; under software OpenGL that takes CPU time the analysis needs
         self._pending_progress: tuple[float, str] | None = None
+        self._run_started = 0.0
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
-        self._progress_timer.setInterval(PROGRESS_INTERVAL_MS)
         self._progress_timer.timeout.connect(self._show_pending_progress)
         self.drawing = DrawQueue(self, on_error=self._on_draw_error)
         self._action_buttons: list[QPushButton] = []
@@ -194,14 +198,19 @@ class MeasurementDock(QWidget):
 
     # ------------------------------------------------------------------ running
     def _start(self, work, message: str) -> None:
-        """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends."""
+        """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends.
+
+        The worker starts first: the dock's own updates (status, buttons) then run beside it.
+        """
+        self.drawing.cancel()
+        self._drop_pending_progress()
+        self._run_started = time.perf_counter()
+        self.task.start(work)
         self.say(message)
         self.progress.setValue(0)
-        self.drawing.cancel()
         for b in self._action_buttons:
             b.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.task.start(work)
 
     def cancel(self) -> None:
         self.task.cancel()
@@ -213,16 +222,21 @@ class MeasurementDock(QWidget):
             last_message = self._pending_progress[1] if self._pending_progress else ""
             self._pending_progress = (fraction, message or last_message)
             return
+        wait_ms = PROGRESS_DELAY_MS - (time.perf_counter() - self._run_started) * 1000
+        if wait_ms > 0:  # too early: shown when the run is PROGRESS_DELAY_MS old, if still running
+            self._pending_progress = (fraction, message)
+            self._progress_timer.start(int(wait_ms) + 1)
+            return
         self._pending_progress = None
         self._show_progress(fraction, message)
-        self._progress_timer.start()
+        self._progress_timer.start(PROGRESS_INTERVAL_MS)
 
     def _show_pending_progress(self) -> None:
         if self._pending_progress is not None:
             fraction, message = self._pending_progress
             self._pending_progress = None
             self._show_progress(fraction, message)
-            self._progress_timer.start()
+            self._progress_timer.start(PROGRESS_INTERVAL_MS)
 
     def _show_progress(self, fraction: float, message: str) -> None:
         value = int(1000 * fraction)

@@ -10,7 +10,7 @@ from napari.utils.colormaps import Colormap
 from microscope_qc.analysis.field import PROFILE_NAMES, FieldResult
 from microscope_qc.widgets._layers import LayerSpec
 
-__all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_plot_rgba"]
+__all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_curves"]
 
 CENTRE_COLOURS = {
     "image centre": "#ffffff",
@@ -169,26 +169,20 @@ def field_specs(result: FieldResult, scale, translate, step: float) -> list[Laye
     return specs
 
 
-def profile_plot_rgba(result: FieldResult) -> np.ndarray:
-    """The four MetroloJ_QC profiles as a picture, drawn with Agg in the worker."""
-    from matplotlib.figure import Figure
-
+def profile_curves(result: FieldResult) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """The four MetroloJ_QC profiles of the blurred image as ``(label, colour, x, y)`` for
+    :class:`~microscope_qc.widgets._views.LinePlot`: x the position along the profile as a fraction
+    of its length, y the intensity as a fraction of the maximum."""
     from microscope_qc.report.labels import label
-    from microscope_qc.widgets._views import figure_rgba
 
     chan = result.channels[0]
-    fig = Figure(figsize=(3.6, 2.3), layout="constrained")
-    ax = fig.add_subplot()
     peak = float(np.nanmax(chan.blurred)) or 1.0
-    for name, p in chan.profiles.items():
-        x = p["distance_px"] / max(p["distance_px"][-1], 1)
-        colour = PROFILE_COLOURS[list(chan.profiles).index(name) % len(PROFILE_COLOURS)]
-        ax.plot(x, p["blurred"] / peak, label=label("field", name).text, lw=1.2, color=colour)
-    ax.set_xlabel("position along the profile (fraction of its length)", fontsize=7)
-    ax.set_ylabel("intensity / maximum", fontsize=7)
-    ax.tick_params(labelsize=6)
-    ax.legend(fontsize=5.5)
-    return figure_rgba(fig)
+    curves = []
+    for k, (name, p) in enumerate(chan.profiles.items()):
+        x = np.asarray(p["distance_px"], float) / max(float(p["distance_px"][-1]), 1.0)
+        y = np.asarray(p["blurred"], float) / peak
+        curves.append((label("field", name).text, PROFILE_COLOURS[k % len(PROFILE_COLOURS)], x, y))
+    return curves
 
 
 def roi_spec(kind: str, scale, translate) -> LayerSpec:

@@ -5,6 +5,8 @@ with a few numpy operations) and shown as pixmaps, never drawn by matplotlib on 
   colormap and contrast limits as the user changes them (napari's own colour-bar overlay costs
   seconds to draw the first time under software OpenGL, so the dock carries it).
 * :class:`ImageStrip`: titled images stacked vertically (bead projections, plots rendered in the worker).
+* :class:`LinePlot`: a few curves drawn with QPainter when the plot is on screen (a matplotlib figure
+  costs 150–250 ms to render, which a live update would wait for).
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from qtpy.QtCore import Qt
-from qtpy.QtGui import QImage, QPixmap
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from qtpy.QtCore import QPointF, QRectF, Qt
+from qtpy.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from microscope_qc.widgets._psf_layers import mip_montage
 
-__all__ = ["ColourScale", "ImageStrip", "rgba_pixmap", "figure_rgba", "montage_rgba"]
+__all__ = ["ColourScale", "ImageStrip", "LinePlot", "rgba_pixmap", "figure_rgba", "montage_rgba"]
 
 
 def rgba_pixmap(rgba: np.ndarray) -> QPixmap:
@@ -137,3 +139,85 @@ class ImageStrip(QWidget):
             picture.setPixmap(rgba_pixmap(rgba))
             self._layout.addWidget(caption)
             self._layout.addWidget(picture)
+
+
+class LinePlot(QWidget):
+    """Curves ``(label, colour, x, y)`` in axes from 0 to 1 (NaN breaks a curve), with a legend.
+
+    Only arrays are kept; Qt paints the plot when it is shown, in a few milliseconds.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = ""
+        self.curves: list[tuple[str, str, np.ndarray, np.ndarray]] = []
+        self.labels = ("", "")
+        self.setMinimumHeight(200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_curves(
+        self, title: str, curves: list[tuple[str, str, np.ndarray, np.ndarray]], x_label: str, y_label: str
+    ) -> None:
+        self.title, self.curves, self.labels = title, list(curves), (x_label, y_label)
+        self.update()
+
+    def clear(self) -> None:
+        self.set_curves("", [], "", "")
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if not self.curves:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text = self.palette().windowText().color()
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        p.setFont(font)
+        fm = p.fontMetrics()
+        line = fm.height()
+        left, top = fm.horizontalAdvance("0.0") + line + 6, line + 8
+        box = QRectF(
+            left, top, max(self.width() - left - 14, 10), max(self.height() - top - 2.2 * line - 6, 10)
+        )
+        p.setPen(text)
+        p.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignHCenter, self.title)
+        p.drawRect(box)
+        for v in (0.0, 0.5, 1.0):
+            x = box.left() + v * box.width()
+            y = box.bottom() - v * box.height()
+            p.drawLine(QPointF(x, box.bottom()), QPointF(x, box.bottom() + 3))
+            p.drawLine(QPointF(box.left() - 3, y), QPointF(box.left(), y))
+            p.drawText(QRectF(x - 20, box.bottom() + 3, 40, line), Qt.AlignmentFlag.AlignHCenter, f"{v:g}")
+            p.drawText(
+                QRectF(line, y - line / 2, left - line - 5, line), Qt.AlignmentFlag.AlignRight, f"{v:.1f}"
+            )
+        p.drawText(
+            QRectF(box.left(), box.bottom() + 3 + line, box.width(), line),
+            Qt.AlignmentFlag.AlignHCenter,
+            self.labels[0],
+        )
+        p.save()
+        p.translate(2, box.center().y())
+        p.rotate(-90)
+        p.drawText(
+            QRectF(-box.height() / 2, 0, box.height(), line), Qt.AlignmentFlag.AlignHCenter, self.labels[1]
+        )
+        p.restore()
+        p.setClipRect(box.adjusted(-1, -1, 1, 1))
+        for k, (label, colour, x, y) in enumerate(self.curves):
+            path = QPainterPath()
+            pen_down = False
+            for xv, yv in zip(np.asarray(x, float), np.asarray(y, float), strict=True):
+                if not (np.isfinite(xv) and np.isfinite(yv)):
+                    pen_down = False
+                    continue
+                point = QPointF(box.left() + xv * box.width(), box.bottom() - yv * box.height())
+                path.lineTo(point) if pen_down else path.moveTo(point)
+                pen_down = True
+            p.setPen(QPen(QColor(colour), 1.4))
+            p.drawPath(path)
+            ly = box.bottom() - 6 - (len(self.curves) - k) * line
+            p.drawLine(QPointF(box.left() + 6, ly + line / 2), QPointF(box.left() + 20, ly + line / 2))
+            p.setPen(text)
+            p.drawText(QRectF(box.left() + 24, ly, box.width() - 28, line), Qt.AlignmentFlag.AlignLeft, label)
+        p.end()

@@ -35,7 +35,7 @@ from microscope_qc.widgets._common import (
     transpose_for_display,
     verdict_lines,
 )
-from microscope_qc.widgets._layers import LayerSpec, image_layers, layer_key
+from microscope_qc.widgets._layers import LayerSpec, image_layers, layer_key, prebuild
 from microscope_qc.widgets._microscope_form import MicroscopeForm
 from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
@@ -349,11 +349,15 @@ class CoregistrationWidget(MeasurementDock):
         factor = float(self.exaggeration.value)
         limits = limits_of(self.microscope.profile) if self.microscope.profile is not None else None
 
+        existing = self.layers.roles()
+
         def work(progress, cancel):
             result = analyze_coregistration(
                 data, settings, positions=positions, limits=limits, progress=progress, cancel=cancel
             )
-            return "measure", result, bead_specs(result) + vector_specs(result, factor)
+            specs = bead_specs(result) + vector_specs(result, factor)
+            prebuild(specs, existing)
+            return "measure", result, specs
 
         self._start(work, "Measuring…" + (f" ({note})" if note else ""))
 
@@ -405,23 +409,24 @@ class CoregistrationWidget(MeasurementDock):
 
     def _on_done(self, value: Any) -> None:
         kind, payload, specs = value
+        self._drop_pending_progress()  # a step still waiting to be shown must not follow the outcome
         self.progress.setValue(1000)
         lead = self._layers[0] if self._layers else None
-        steps = [lambda s=s: self.layers.apply(s, lead) for s in specs]
+        plan = self.layers.plan(specs, lead)
         if kind == "detect":
-            self.drawing.run(steps, lambda: self.say(
+            self.drawing.run(**plan, done=lambda: self.say(
                 f"{payload} beads found on the reference channel. Edit them in 'co-registration bead positions' "
                 "(add, move, delete); set a point's 'channel' feature to use it for one channel only; then Measure."
             ))  # fmt: skip
             return
         if kind == "correct":
-            self.drawing.run(steps, lambda: self.say(
+            self.drawing.run(**plan, done=lambda: self.say(
                 "Corrected channels drawn: compare them with the originals (green = reference)."
             ))  # fmt: skip
             return
         self.result = payload
         self.summary.setText(_summary_html(payload))
-        self.drawing.run(steps, lambda: self._measured(payload))
+        self.drawing.run(**plan, done=lambda: self._measured(payload))
 
     def _measured(self, result: CoregistrationResult) -> None:
         pairs = result.tables["pairs"]

@@ -1,8 +1,9 @@
 """Field illumination dock widget (Layers ▸ Measure ▸ Field illumination / flatness).
 
-Changing σ, the step, the model or a drawn region re-runs the analysis in a worker after a short
-pause (debounced), so the overlays follow the controls live without blocking the viewer. The
-overlays are built in the worker and updated in place, keeping the user's display choices.
+Changing σ, the step or the model re-runs the analysis in a worker at once (a change made while a
+run is busy queues one more run, with the latest values); a drawn region or another dark image
+re-runs it after a short pause. The overlays follow the controls live without blocking the
+viewer: they are built in the worker and updated in place, keeping the user's display choices.
 """
 
 from __future__ import annotations
@@ -34,13 +35,13 @@ from microscope_qc.widgets._field_layers import (
     ROI_ROLES,
     field_specs,
     legend_html,
-    profile_plot_rgba,
+    profile_curves,
     roi_spec,
 )
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, same_layer
 from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
-from microscope_qc.widgets._views import ColourScale, ImageStrip
+from microscope_qc.widgets._views import ColourScale, LinePlot
 
 if TYPE_CHECKING:
     import napari
@@ -110,7 +111,7 @@ class FieldWidget(MeasurementDock):
         roi_layout.addWidget(self.include_button)
         roi_layout.addWidget(self.exclude_button)
         self.run_button = QPushButton("Measure")
-        self.profiles = ImageStrip()
+        self.profiles = LinePlot()
         self.table = ResultsTable()
         self.legend = QLabel(legend_html(10.0, True))
         self.legend.setWordWrap(True)
@@ -132,9 +133,10 @@ class FieldWidget(MeasurementDock):
             ],
         )
 
+        # a settings change runs at once; a region edit or another dark image once they pause for
+        # INPUT_PAUSE_MS
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
-        self._debounce.setInterval(250)
         self._debounce.timeout.connect(self.measure)
         self.run_button.clicked.connect(self.measure)
         for w in self.analysis.all_widgets:
@@ -215,15 +217,30 @@ class FieldWidget(MeasurementDock):
                 "pick a dark image of the same size (or none)."
             )
             return
-        self._schedule()
+        self._schedule(delay_ms=self.INPUT_PAUSE_MS)  # a layer change (even the viewer closing) may cause it
 
     def settings(self) -> FieldSettings:
         """The analysis settings from the form (SettingsError naming the field)."""
         return FieldSettings(**self.analysis.values())
 
-    def _schedule(self, *_: Any) -> None:
-        if self.live.value and self.result is not None:
-            self._debounce.start()
+    #: pause after a region edit (a drag sends many edits) or another dark image before the analysis follows
+    INPUT_PAUSE_MS = 250
+
+    def _schedule(self, *_: Any, delay_ms: int = 0) -> None:
+        """With 'update live' on and a result shown, measure again: now, or after ``delay_ms``
+        (restarted by each change); if a run is busy, once more when it ends (with the latest values)."""
+        if not (self.live.value and self.result is not None):
+            return
+        if self.task.running or self.drawing.busy:
+            self._rerun = True
+        elif delay_ms > 0:
+            self._debounce.start(delay_ms)
+        else:
+            self._debounce.stop()
+            self.measure()
+
+    def _region_edited(self, *_: Any) -> None:
+        self._schedule(delay_ms=self.INPUT_PAUSE_MS)
 
     # ------------------------------------------------------------------ regions
     def draw_region(self, kind: str) -> None:
@@ -236,7 +253,7 @@ class FieldWidget(MeasurementDock):
         shapes = self.layers.find(role)
         if shapes is None or not self.layers.is_current(role, layer):
             shapes = self.layers.apply(roi_spec(kind, layer.scale[-2:], layer.translate[-2:]), layer)
-            shapes.events.data.connect(self._schedule)
+            shapes.events.data.connect(self._region_edited)
         self.viewer.layers.selection.active = shapes
         shapes.mode = "add_rectangle"
         self.say(
@@ -299,7 +316,7 @@ class FieldWidget(MeasurementDock):
             )  # fmt: skip
             specs = field_specs(result, scale, translate, step)
             prebuild(specs, existing)
-            return result, specs, profile_plot_rgba(result)
+            return result, specs, profile_curves(result)
 
         self._layer = layer
         self._start(work, "Measuring…")
@@ -314,29 +331,41 @@ class FieldWidget(MeasurementDock):
             self.measure()
 
     def _on_done(self, value: Any) -> None:
-        result, specs, plot = value
+        result, specs, curves = value
         super()._on_done(result)
         layer = self._layer
         self.summary.setText(_summary_html(result))
+        # the overlays on the canvas and the numbers in the dock in one turn; hidden layers after
         self.drawing.run(
-            [lambda s=s: self.layers.apply(s, layer) for s in specs], lambda: self._drawn(result, plot)
+            **self.layers.plan(specs, layer),
+            done=lambda: self._drawn(result, curves),
+            finished=self._layers_added,
         )
 
-    def _drawn(self, result: FieldResult, plot: np.ndarray) -> None:
+    def _drawn(self, result: FieldResult, curves: list) -> None:
         chan = result.channels[0]
-        self.profiles.show_images([("MetroloJ_QC profiles (blurred image)", plot)])
-        self.model_scale.follow(self.layers.find("model"), "Illumination model (counts)")
-        self.residual_scale.follow(self.layers.find("residual"), "Residual: image / model − 1")
+        self.profiles.set_curves(
+            "MetroloJ_QC profiles (blurred image)",
+            curves,
+            "position along the profile (fraction of its length)",
+            "intensity / maximum",
+        )
         self.table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
-        self.legend.setText(legend_html(self.settings().step_percent, chan.model is not None))
+        self.legend.setText(legend_html(result.settings["step_percent"].value, chan.model is not None))
         self.export_button.setEnabled(True)
         self.say("Done. Change σ, the step, the model or a region to update; Export… to save.")
-        self.viewer.layers.selection.active = self._layer
+
+    def _layers_added(self) -> None:
+        self.model_scale.follow(self.layers.find("model"), "Illumination model (counts)")
+        self.residual_scale.follow(self.layers.find("residual"), "Residual: image / model − 1")
+        active = self.viewer.layers.selection.active
+        if self._layer is not None and (active is None or not same_layer(active, self._layer)):
+            self.viewer.layers.selection.active = self._layer
         self._maybe_rerun()
 
     def _clear_tables(self) -> None:
         self.table.clear()
-        self.profiles.show_images([])
+        self.profiles.clear()
         self.model_scale.follow(None, "")
         self.residual_scale.follow(None, "")
 

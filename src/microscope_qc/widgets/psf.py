@@ -256,17 +256,17 @@ class PSFWidget(MeasurementDock):
     # ------------------------------------------------------------------ results
     def _on_done(self, value: Any) -> None:
         kind, payload, specs = value
+        self._drop_pending_progress()  # a step still waiting to be shown must not follow the outcome
         self.progress.setValue(1000)
         layer = self._result_layer
-        steps = [lambda s=s: self.layers.apply(s, layer) for s in specs]
+        plan = self.layers.plan(specs, layer)
         if kind == "detect":
-            self.drawing.run(steps, lambda: self._detected(len(payload)))
+            self.drawing.run(**plan, done=lambda: self._detected(len(payload)))
             return
         self.result = payload
-        self.drawing.run(steps, lambda: self._measured(payload))
-        # text first: the numbers are there before the overlays finish drawing
+        # the beads and the numbers in one turn; the hidden map and model layers after them
+        self.drawing.run(**plan, done=lambda: self._measured(payload), finished=self._layers_added)
         self.summary.setText(_summary_html(payload))
-        self.say("Drawing the overlays…")
 
     def _detected(self, n: int) -> None:
         self.say(
@@ -285,7 +285,6 @@ class PSFWidget(MeasurementDock):
             self.map_choice.choices = choices
             if current in maps:
                 self.map_choice.value = current
-        self._draw_colour_scale()
         n_acc = int((beads["status"] == "accepted").sum())
         positions = self.layers.find("positions")
         if positions is not None and positions.visible:
@@ -296,13 +295,22 @@ class PSFWidget(MeasurementDock):
             + (" The positions layer is hidden; show it to edit the beads." if positions is not None else "")
         )
         self.export_button.setEnabled(True)
-        self.viewer.layers.selection.active = self._result_layer
+
+    def _layers_added(self) -> None:
+        """Every layer is there (the hidden ones come after the result): the map the combo names, its
+        colour scale, and the image selected again (adding a layer selects it)."""
+        self._show_map()
+        active = self.viewer.layers.selection.active
+        if self._result_layer is not None and (
+            active is None or layer_key(active) != layer_key(self._result_layer)
+        ):
+            self.viewer.layers.selection.active = self._result_layer
 
     # ------------------------------------------------------------------ maps
     def _show_map(self, *_: Any) -> None:
         """Show the chosen quantity in each channel's map layer (in place; its own colour limits)."""
-        if self.result is None or self._result_layer is None:
-            return
+        if self.result is None or self._result_layer is None or self.drawing.busy:
+            return  # while drawing, the map is shown when its layer is there (_layers_added)
         name = self.map_choice.value
         many = len(self.result.channels) > 1
         for chan in self.result.channels:
