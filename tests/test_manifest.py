@@ -53,8 +53,6 @@ def test_every_contribution_points_at_a_declared_command():
     widget_cmds = {w["command"] for w in contrib["widgets"]}
     measure = {i["command"] for i in contrib["menus"]["napari/layers/measure"]}
     for name in MEASUREMENTS:
-        if name == "detector":  # its dock widget follows on top of the analysis API (issue 13)
-            continue
         assert f"napari-microscope-qc.{name}_widget" in widget_cmds & measure, name
 
 

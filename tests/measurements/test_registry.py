@@ -96,12 +96,12 @@ def test_period_reports_take_their_metrics_and_methods_from_the_registry():
 def test_each_measurement_widget_is_tied_to_its_registry_entry():
     pytest.importorskip("qtpy")
     from microscope_qc.widgets.coregistration import CoregistrationWidget
+    from microscope_qc.widgets.detector import DetectorWidget
     from microscope_qc.widgets.field import FieldWidget
     from microscope_qc.widgets.psf import PSFWidget
 
-    widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget)}
-    # the detector's dock widget is not written yet (issue 13: it follows on top of the analysis API)
-    assert set(widgets) == set(MEASUREMENTS) - {"detector"}
+    widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget, DetectorWidget)}
+    assert set(widgets) == set(MEASUREMENTS)
     for name, widget in widgets.items():
         assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it
 
