@@ -18,7 +18,7 @@ from qtpy.QtWidgets import QSizePolicy, QWidget
 
 __all__ = ["CurvePlot"]
 
-_MARGIN = (46, 10, 30, 22)  # left, top, bottom, right
+_MARGIN = (46, 4, 34, 22)  # left, top, bottom, right
 _GRAB_PX = 6
 
 
@@ -41,7 +41,7 @@ class CurvePlot(QWidget):
         self.ylabel = ""
         self.adjustable = False
         self._dragging = False
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(190)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
 
@@ -93,7 +93,9 @@ class CurvePlot(QWidget):
             ys = np.concatenate([ys, self._t(self.model[m])])
         x0, x1 = float(np.min(xs)), float(np.max(xs))
         y0, y1 = float(np.min(ys)), float(np.max(ys))
-        if not self.log:
+        if self.log:  # at most four decades: a near-zero point must not squash the curve
+            x0, y0 = max(x0, x1 - 4.0), max(y0, y1 - 4.0)
+        else:
             x0, y0 = min(x0, 0.0), min(y0, 0.0)
         dx, dy = (x1 - x0) or 1.0, (y1 - y0) or 1.0
         return x0, x1 + 0.03 * dx, y0, y1 + 0.05 * dy
@@ -150,6 +152,8 @@ class CurvePlot(QWidget):
         p.drawRect(r)
         self._ticks(p, r, x0, x1, y0, y1)
         ok = self._valid()
+        p.save()
+        p.setClipRect(r.adjusted(-4, -4, 4, 4))
         if self.model is not None:
             m = ok & np.isfinite(self.model) & ((self.model > 0) if self.log else True)
             order = np.argsort(self.x[m])
@@ -165,8 +169,9 @@ class CurvePlot(QWidget):
             p.setPen(QPen(QColor("#4e9fff"), 1.2))
             p.setBrush(QBrush(QColor("#4e9fff")) if used else Qt.BrushStyle.NoBrush)
             p.drawEllipse(QPointF(a, b), 3, 3)
+        p.restore()
         p.setPen(fg)
-        p.drawText(QRectF(r.left(), r.bottom() + 14, r.width(), 16), Qt.AlignmentFlag.AlignCenter, self.xlabel)
+        p.drawText(QRectF(r.left(), r.bottom() + 16, r.width(), 16), Qt.AlignmentFlag.AlignCenter, self.xlabel)
         p.save()
         p.translate(10, r.center().y())
         p.rotate(-90)
@@ -222,7 +227,9 @@ class CurvePlot(QWidget):
 
 def _nice_ticks(lo: float, hi: float, log: bool) -> list[float]:
     if log:
-        return [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1)]
+        decades = list(range(math.ceil(lo), math.floor(hi) + 1))
+        every = max(1, math.ceil(len(decades) / 5))
+        return [float(k) for k in decades[::every]]
     span = hi - lo
     step = 10 ** math.floor(math.log10(span / 4)) if span > 0 else 1.0
     for m in (1, 2, 5, 10):

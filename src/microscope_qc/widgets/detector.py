@@ -94,6 +94,9 @@ class DetectorWidget(MeasurementDock):
         )
         self.darks = Select(label="dark frames", choices=self._image_layers)
         self.darks.tooltip = "single-scene and NoiSee: the dark frames (shutter closed)."
+        for select in (self.frames, self.darks):
+            select.native.setMaximumHeight(70)
+            select.native.setMinimumWidth(60)  # long layer names must not widen the dock
         self.analysis = SettingsForm(DetectorSettings, list(_SHOWN))
         self.mode = self.analysis["mode"]
         self.field_names = {**self.field_names, **self.analysis.field_names}
@@ -118,7 +121,7 @@ class DetectorWidget(MeasurementDock):
         self._build(
             [self.form.native, self.regions_button, self.analysis.more_panel],
             [self.run_button],
-            [("Metrics", self.table), ("Curves", curves), ("Regions", self.region_table)],
+            [("Metrics", self.table), ("Curves", scrolling(curves)), ("Regions", self.region_table)],
         )
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -355,8 +358,10 @@ class DetectorWidget(MeasurementDock):
                 band=band, xlabel="signal above dark μ_y − μ_y.dark (DN)", ylabel="variance σ²_y (DN²)",
                 adjustable=True,
             )  # fmt: skip
+            # a fully clipped pair has no temporal variance left: its SNR is meaningless
+            ok = (ptc["variance_dn2"] > ptc["dark_variance_dn2"]).to_numpy()
             self.snr_plot.set_curve(
-                ptc["signal_dn"], ptc["snr"], model=ptc["snr_model"], used=ptc["in_gain_fit"], band=band,
+                ptc["signal_dn"].where(ok), ptc["snr"].where(ok), model=ptc["snr_model"], used=ptc["in_gain_fit"], band=band,
                 log=True, xlabel="signal above dark (DN)", ylabel="SNR",
             )  # fmt: skip
             return
