@@ -343,6 +343,9 @@ class DetectorWidget(MeasurementDock):
         self.export_button.setEnabled(True)
         hint = " Drag the shaded fit range's edge to change it." if "gain" in result.fit_ranges else ""
         self.say(f"Done.{hint} Export… to save.")
+        layer = self._first_layer()
+        if layer is not None and str(self.mode.value) not in ("cv", "noisee"):
+            self.viewer.layers.selection.active = layer  # not a hidden map's controls
         self._maybe_rerun()
 
     def _plot(self, result: Any) -> None:
