@@ -45,7 +45,9 @@ def test_emva_measure_layers_summary_curves_fit_range_and_export(scmos, qtbot, t
     # the summary numbers against the sample's truth (the frame table came from the layer's metadata)
     assert _metric(r, "system_gain_dn_per_e") == pytest.approx(truth["system_gain_dn_per_e"], rel=0.03)
     assert _metric(r, "dark_noise_e") == pytest.approx(truth["read_noise_e"], rel=0.1)
-    assert _metric(r, "quantum_efficiency_percent") == pytest.approx(100 * truth["quantum_efficiency"], rel=0.05)
+    assert _metric(r, "quantum_efficiency_percent") == pytest.approx(
+        100 * truth["quantum_efficiency"], rel=0.05
+    )
     assert "Conversion gain" in w.summary.text() or "conversion gain" in w.summary.text().lower()
     assert f"{_metric(r, 'conversion_gain_e_per_dn'):.4g}" in w.summary.text()
     # maps as image layers, drawn on the frames
@@ -115,7 +117,11 @@ def test_dark_mode_draws_hot_pixels_at_the_known_positions(scmos, qtbot, ui):
     kinds = np.array(meta["kinds"])
     # the dark frames at the longest exposure: the hot pixels stand out there
     longest = max(e for e, k in zip(meta["exposure_ms"], kinds, strict=True) if k == "dark")
-    pick = [i for i, (e, k) in enumerate(zip(meta["exposure_ms"], kinds, strict=True)) if k == "dark" and e == longest]
+    pick = [
+        i
+        for i, (e, k) in enumerate(zip(meta["exposure_ms"], kinds, strict=True))
+        if k == "dark" and e == longest
+    ]
     viewer.add_image(np.asarray(sample.data)[pick], name="darks")
     _, w = ui.open_dock(viewer, NAME)
     w.frames.value = [viewer.layers["darks"]]

@@ -44,7 +44,9 @@ class LayerFrames:
 
     def __init__(self, arrays: list[tuple[str, Any]], field: str) -> None:
         if not arrays:
-            raise AnalysisError(f"Pick the frames in '{field}': one multi-frame image layer or several layers.")
+            raise AnalysisError(
+                f"Pick the frames in '{field}': one multi-frame image layer or several layers."
+            )
         self._planes: list[tuple[Any, tuple[int, ...]]] = []
         first_name, first = arrays[0]
         for name, data in arrays:
@@ -112,7 +114,9 @@ def frame_table_of(path: Path | None, metadata: dict[str, Any] | None, n_frames:
     )
 
 
-def region_masks(shapes: list[tuple[np.ndarray, str]], frame_shape: tuple[int, int]) -> list[tuple[str, np.ndarray]]:
+def region_masks(
+    shapes: list[tuple[np.ndarray, str]], frame_shape: tuple[int, int]
+) -> list[tuple[str, np.ndarray]]:
     """Masks of the regions drawn in a Shapes layer, one per shape, named ``region 1``, ``region 2``...
 
     Parameters
@@ -137,6 +141,8 @@ def region_masks(shapes: list[tuple[np.ndarray, str]], frame_shape: tuple[int, i
         name = f"region {i + 1}"
         mask = mask_from_shapes(frame_shape, [polygon_from_shape(vertices, kind)])
         if not mask.any():
-            raise AnalysisError(f"'{name}' (the regions layer) lies outside the {frame_shape[0]} × {frame_shape[1]} frames.")
+            raise AnalysisError(
+                f"'{name}' (the regions layer) lies outside the {frame_shape[0]} × {frame_shape[1]} frames."
+            )
         out.append((name, mask))
     return out

@@ -71,7 +71,9 @@ def defect_points(images: dict[str, np.ndarray]) -> tuple[np.ndarray, pd.DataFra
     return data, pd.DataFrame({"kind": pd.Categorical(kinds, categories=list(DEFECT_COLOURS))})
 
 
-def detector_specs(result: Any, scale: tuple[float, float], translate: tuple[float, float]) -> list[LayerSpec]:
+def detector_specs(
+    result: Any, scale: tuple[float, float], translate: tuple[float, float]
+) -> list[LayerSpec]:
     """The layers of a detector result (maps, defect pixels), ready to draw.
 
     Parameters

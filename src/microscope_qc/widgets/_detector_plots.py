@@ -102,7 +102,9 @@ class CurvePlot(QWidget):
 
     def _plot_rect(self) -> QRectF:
         left, top, bottom, right = _MARGIN
-        return QRectF(left, top + 14, max(self.width() - left - right, 10), max(self.height() - top - 14 - bottom, 10))
+        return QRectF(
+            left, top + 14, max(self.width() - left - right, 10), max(self.height() - top - 14 - bottom, 10)
+        )
 
     def to_pixel_x(self, value: float) -> float:
         """Where a data value lies along the x axis, in widget pixels."""
@@ -141,7 +143,11 @@ class CurvePlot(QWidget):
             return r.bottom() - (self._t(yv) - y0) / (y1 - y0) * r.height()
 
         if self.band is not None:
-            lo = r.left() if (self.log and self.band[0] <= 0) else max(float(px(np.array(self.band[0]))), r.left())
+            lo = (
+                r.left()
+                if (self.log and self.band[0] <= 0)
+                else max(float(px(np.array(self.band[0]))), r.left())
+            )
             hi = min(float(px(np.array(self.band[1]))), r.right())
             if hi > lo:
                 p.fillRect(QRectF(lo, r.top(), hi - lo, r.height()), QColor(80, 160, 255, 50))
@@ -171,7 +177,9 @@ class CurvePlot(QWidget):
             p.drawEllipse(QPointF(a, b), 3, 3)
         p.restore()
         p.setPen(fg)
-        p.drawText(QRectF(r.left(), r.bottom() + 16, r.width(), 16), Qt.AlignmentFlag.AlignCenter, self.xlabel)
+        p.drawText(
+            QRectF(r.left(), r.bottom() + 16, r.width(), 16), Qt.AlignmentFlag.AlignCenter, self.xlabel
+        )
         p.save()
         p.translate(10, r.center().y())
         p.rotate(-90)

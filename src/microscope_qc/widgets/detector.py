@@ -84,7 +84,9 @@ class DetectorWidget(MeasurementDock):
         self._fit_percent = 70.0
         self.source = ComboBox(label="frames from", choices=[_LAYERS, _FOLDER], value=_LAYERS)
         self.frames = Select(label="frames", choices=self._image_layers)
-        self.frames.tooltip = "One multi-frame layer (every plane is a frame) or several layers, in this order."
+        self.frames.tooltip = (
+            "One multi-frame layer (every plane is a frame) or several layers, in this order."
+        )
         self.folder = FileEdit(label="frame folder", mode="d")
         self.folder.tooltip = "A folder of TIFF files, read in name order; every plane is a frame."
         self.frame_table = FileEdit(label="frame table", mode="r", filter="*.csv *.yaml *.yml")
@@ -101,7 +103,14 @@ class DetectorWidget(MeasurementDock):
         self.mode = self.analysis["mode"]
         self.field_names = {**self.field_names, **self.analysis.field_names}
         self.form = Container(
-            widgets=[self.source, self.frames, self.folder, self.frame_table, self.darks, *self.analysis.widgets]
+            widgets=[
+                self.source,
+                self.frames,
+                self.folder,
+                self.frame_table,
+                self.darks,
+                *self.analysis.widgets,
+            ]
         )
         self.regions_button = QPushButton("Draw regions")
         self.regions_button.setToolTip(
@@ -212,7 +221,9 @@ class DetectorWidget(MeasurementDock):
             return
         shapes = self.layers.find(REGIONS_ROLE)
         if shapes is None or not self.layers.is_current(REGIONS_ROLE, layer):
-            shapes = self.layers.apply(regions_spec(tuple(layer.scale[-2:]), tuple(layer.translate[-2:])), layer)
+            shapes = self.layers.apply(
+                regions_spec(tuple(layer.scale[-2:]), tuple(layer.translate[-2:])), layer
+            )
             shapes.events.data.connect(self._regions_edited)
         self.viewer.layers.selection.active = shapes
         shapes.mode = "add_rectangle"
@@ -282,7 +293,9 @@ class DetectorWidget(MeasurementDock):
         dark_layers = list(self.darks.value) if mode in ("single-scene", "noisee") and folder is None else []
         darks = LayerFrames([(x.name, x.data) for x in dark_layers], "dark frames") if dark_layers else None
         if darks is not None and frames is not None and darks.frame_shape != frames.frame_shape:
-            raise ValueError(f"'dark frames' are {darks.frame_shape}, the frames {frames.frame_shape}: pick darks of this camera.")
+            raise ValueError(
+                f"'dark frames' are {darks.frame_shape}, the frames {frames.frame_shape}: pick darks of this camera."
+            )
         drawn = self._regions(layer) if mode in ("cv", "noisee") else []
         scale = tuple(layer.scale[-2:]) if layer is not None else (1.0, 1.0)
         translate = tuple(layer.translate[-2:]) if layer is not None else (0.0, 0.0)
@@ -302,9 +315,13 @@ class DetectorWidget(MeasurementDock):
                 series, settings, darks=darks, rois=rois, progress=progress, cancel=cancel, **kwargs
             )
             if table is not None:
-                result.settings["frame_table"] = Setting(table.source, None, Source.USER if table_path else Source.FILE)
+                result.settings["frame_table"] = Setting(
+                    table.source, None, Source.USER if table_path else Source.FILE
+                )
             if dark_layers:
-                result.settings["dark_files"] = Setting(", ".join(x.name for x in dark_layers), None, Source.USER)
+                result.settings["dark_files"] = Setting(
+                    ", ".join(x.name for x in dark_layers), None, Source.USER
+                )
             if rois:
                 result.settings["rois"] = Setting(
                     "; ".join(f"{n} ({int(m.sum())} px)" for n, m in rois), None, Source.USER
@@ -330,7 +347,9 @@ class DetectorWidget(MeasurementDock):
         super()._on_done(result)
         layer = self._first_layer()
         self.summary.setText(summary_html(result))
-        self.drawing.run([lambda s=s: self.layers.apply(s, layer) for s in specs], lambda: self._drawn(result))
+        self.drawing.run(
+            [lambda s=s: self.layers.apply(s, layer) for s in specs], lambda: self._drawn(result)
+        )
 
     def _drawn(self, result: Any) -> None:
         self.table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
@@ -439,7 +458,9 @@ def _input_info(series: Any, path: str | None) -> InputInfo:
         digest.update(np.ascontiguousarray(series[i]).tobytes())
     y, x = _shape_of(series)
     dtype = str(getattr(series, "dtype", None) or np.asarray(series[0]).dtype)
-    return InputInfo(path if path and Path(path).exists() else None, digest.hexdigest(), (len(series), y, x), dtype)
+    return InputInfo(
+        path if path and Path(path).exists() else None, digest.hexdigest(), (len(series), y, x), dtype
+    )
 
 
 def summary_html(result: Any) -> str:
@@ -462,7 +483,9 @@ def summary_html(result: Any) -> str:
         unc = f" ± {m.uncertainty:.2g}" if m.uncertainty is not None and np.isfinite(m.uncertainty) else ""
         chan = f" (frame {m.channel})" if m.channel is not None else ""
         text = label(result.measurement, m.name).text
-        lines.append(f"{html.escape(text)}{chan}: <b>{m.value:.4g}{unc} {html.escape(display_unit(m.unit))}</b>")
+        lines.append(
+            f"{html.escape(text)}{chan}: <b>{m.value:.4g}{unc} {html.escape(display_unit(m.unit))}</b>"
+        )
     out = "<br>".join(lines) or "No headline numbers for this mode; see the Metrics tab."
     verdicts = verdict_lines("detector", result.verdicts)
     if verdicts:
