@@ -196,3 +196,74 @@ def test_bad_inputs_name_the_field(make_napari_viewer, qtbot, ui):
     w.frame_table.value = "/nonexistent/frames.csv"
     ui.click(qtbot, w.run_button)
     assert "'frame table'" in w.status.text()
+
+
+def test_folder_of_frames_with_its_frame_table(make_napari_viewer, qtbot, tmp_path, ui):
+    from microscope_qc.cli import main
+
+    folder = tmp_path / "series"
+    folder.mkdir()
+    assert main(["sample", "detector-ccd", str(folder / "ccd.ome.tif")]) == 0
+    truth = json.loads((folder / "ccd_truth.json").read_text())
+    viewer = make_napari_viewer()
+    _, w = ui.open_dock(viewer, NAME)
+    w.source.value = "folder"
+    assert _shown(w.folder) and not _shown(w.frames)
+    w.folder.value = folder
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    gain = w.result.metric("system_gain_dn_per_e", channel=None).value
+    assert gain == pytest.approx(truth["system_gain_dn_per_e"], rel=0.03)
+    assert w.result.settings["frame_table"].value.endswith("ccd_frames.csv")
+    paths = w.export(tmp_path / "out")
+    doc = json.loads(paths["json"].read_text())
+    assert doc["input"]["path"] == str(folder.resolve())
+
+
+def test_dragging_the_fit_range_edge_with_the_mouse(scmos, qtbot, ui):
+    from qtpy.QtCore import QPoint, Qt
+
+    _, w = ui.open_dock(scmos, NAME)
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    plot = w.ptc_plot
+    plot.resize(400, 240)
+    lo, hi = w.result.fit_ranges["gain"]
+    y = plot.height() // 2
+    start = QPoint(round(plot.to_pixel_x(hi)), y)
+    end = QPoint(round(plot.to_pixel_x(hi * 0.6)), y)
+    qtbot.mousePress(plot, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(plot, end)
+    qtbot.mouseRelease(plot, Qt.MouseButton.LeftButton, pos=end)
+    expected = 70.0 * plot.to_data_x(end.x()) / hi
+    assert w.analysis["gain_fit_max_percent"].value == pytest.approx(expected, abs=0.2)
+    ui.wait_idle(qtbot, w)
+    assert w.result.fit_ranges["gain"][1] == pytest.approx(hi * expected / 70.0, rel=0.01)
+
+
+def test_single_scene_with_dark_layers(make_napari_viewer, qtbot, ui):
+    from dataclasses import replace
+
+    from microscope_qc.samples.cameras import CAMERAS, Camera
+
+    cam = Camera(replace(CAMERAS["ccd"], shape=(128, 128), seed=2))
+    sp = cam.spec
+    sat_e = min(sp.full_well_e, (cam.saturation_dn - sp.offset_dn) / sp.system_gain_dn_per_e)
+    yy, xx = np.mgrid[0:128, 0:128]
+    scene = (0.05 + 0.65 * (xx / 128) * (0.5 + 0.5 * np.sin(yy / 20) ** 2)) * sat_e / sp.quantum_efficiency
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([cam.frame(scene, 10) for _ in range(20)]), name="scene")
+    for i in range(10):  # darks as several 2-D layers: their planes in the order picked
+        viewer.add_image(cam.frame(0, 10), name=f"dark {i}")
+    _, w = ui.open_dock(viewer, NAME)
+    w.frames.value = [viewer.layers["scene"]]
+    w.mode.value = "single-scene"
+    assert _shown(w.darks) and _shown(w.analysis["ptc_bins"]) and not _shown(w.frame_table)
+    w.darks.value = [viewer.layers[f"dark {i}"] for i in range(10)]
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    gain = w.result.metric("system_gain_dn_per_e", channel=None).value
+    assert gain == pytest.approx(cam.truth()["system_gain_dn_per_e"], rel=0.02)
+    assert w.ptc_plot.has_data and w.result.settings["dark_files"].value.startswith("dark 0, dark 1")
