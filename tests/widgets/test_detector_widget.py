@@ -242,7 +242,7 @@ def test_dragging_the_fit_range_edge_with_the_mouse(scmos, qtbot, ui):
     assert w.result.fit_ranges["gain"][1] == pytest.approx(hi * expected / 70.0, rel=0.01)
 
 
-def test_single_scene_with_dark_layers(make_napari_viewer, qtbot, ui):
+def test_single_scene_with_dark_layers_and_from_folders(make_napari_viewer, qtbot, tmp_path, ui):
     from dataclasses import replace
 
     from microscope_qc.samples.cameras import CAMERAS, Camera
@@ -267,3 +267,22 @@ def test_single_scene_with_dark_layers(make_napari_viewer, qtbot, ui):
     gain = w.result.metric("system_gain_dn_per_e", channel=None).value
     assert gain == pytest.approx(cam.truth()["system_gain_dn_per_e"], rel=0.02)
     assert w.ptc_plot.has_data and w.result.settings["dark_files"].value.startswith("dark 0, dark 1")
+    # the same frames from folders (as `--dark FOLDER` on the command line) give the same numbers
+    import tifffile
+
+    (tmp_path / "scene").mkdir()
+    (tmp_path / "darks").mkdir()
+    tifffile.imwrite(tmp_path / "scene" / "scene.tif", np.asarray(viewer.layers["scene"].data))
+    for i in range(10):
+        tifffile.imwrite(
+            tmp_path / "darks" / f"dark_{i:02d}.tif", np.asarray(viewer.layers[f"dark {i}"].data)
+        )
+    first = w.result
+    w.source.value = "folder"
+    assert _shown(w.dark_folder) and not _shown(w.darks)
+    w.folder.value = tmp_path / "scene"
+    w.dark_folder.value = tmp_path / "darks"
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not first and w.result is not None, w.status.text()
+    assert w.result.metric("system_gain_dn_per_e", channel=None).value == pytest.approx(gain, rel=1e-9)

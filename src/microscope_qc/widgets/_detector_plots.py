@@ -41,6 +41,7 @@ class CurvePlot(QWidget):
         self.ylabel = ""
         self.adjustable = False
         self._dragging = False
+        self.empty_text = "(no curve yet: Measure)"
         self.setMinimumHeight(190)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -68,7 +69,9 @@ class CurvePlot(QWidget):
         self.log, self.xlabel, self.ylabel, self.adjustable = log, xlabel, ylabel, adjustable
         self.update()
 
-    def clear(self) -> None:
+    def clear(self, note: str = "(no curve yet: Measure)") -> None:
+        """Empty the plot, saying ``note`` where the curve would be."""
+        self.empty_text = note
         self.set_curve([], [])
 
     @property
@@ -130,7 +133,7 @@ class CurvePlot(QWidget):
         p.setPen(fg)
         p.drawText(QRectF(0, 0, self.width(), 16), Qt.AlignmentFlag.AlignCenter, self.title)
         if not self.has_data:
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "(no curve: Measure first)")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
             p.end()
             return
         x0, x1, y0, y1 = self._ranges()

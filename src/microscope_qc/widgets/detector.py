@@ -96,6 +96,10 @@ class DetectorWidget(MeasurementDock):
         )
         self.darks = Select(label="dark frames", choices=self._image_layers)
         self.darks.tooltip = "single-scene and NoiSee: the dark frames (shutter closed)."
+        self.dark_folder = FileEdit(label="dark folder", mode="d")
+        self.dark_folder.tooltip = (
+            "single-scene and NoiSee: a folder of dark frames (TIFF files, name order)."
+        )
         for select in (self.frames, self.darks):
             select.native.setMaximumHeight(70)
             select.native.setMinimumWidth(60)  # long layer names must not widen the dock
@@ -193,6 +197,7 @@ class DetectorWidget(MeasurementDock):
         self.folder.visible = not layers
         self.frame_table.visible = mode == "emva"
         self.darks.visible = mode in ("single-scene", "noisee") and layers
+        self.dark_folder.visible = mode in ("single-scene", "noisee") and not layers
         self.regions_button.setVisible(mode in ("cv", "noisee") and layers)
 
     def settings(self) -> DetectorSettings:
@@ -296,6 +301,9 @@ class DetectorWidget(MeasurementDock):
             raise ValueError(
                 f"'dark frames' are {darks.frame_shape}, the frames {frames.frame_shape}: pick darks of this camera."
             )
+        dark_folder = _path_of(self.dark_folder) if mode in ("single-scene", "noisee") and folder else None
+        if dark_folder is not None and not dark_folder.is_dir():
+            raise ValueError(f"'dark folder' {dark_folder}: no such folder.")
         drawn = self._regions(layer) if mode in ("cv", "noisee") else []
         scale = tuple(layer.scale[-2:]) if layer is not None else (1.0, 1.0)
         translate = tuple(layer.translate[-2:]) if layer is not None else (0.0, 0.0)
@@ -303,6 +311,7 @@ class DetectorWidget(MeasurementDock):
 
         def work(progress, cancel):
             series = frames if frames is not None else _folder_frames(folder)
+            dark_series = darks if dark_folder is None else _folder_frames(dark_folder)
             kwargs: dict[str, Any] = {}
             table = None
             if mode == "emva":
@@ -312,7 +321,7 @@ class DetectorWidget(MeasurementDock):
                     kwargs.update(exposure_ms=table.exposure_ms, photons=table.photons, dark=table.dark)
             rois = region_masks(drawn, _shape_of(series)) if drawn else None
             result = analyze_detector(
-                series, settings, darks=darks, rois=rois, progress=progress, cancel=cancel, **kwargs
+                series, settings, darks=dark_series, rois=rois, progress=progress, cancel=cancel, **kwargs
             )
             if table is not None:
                 result.settings["frame_table"] = Setting(
@@ -370,8 +379,9 @@ class DetectorWidget(MeasurementDock):
     def _plot(self, result: Any) -> None:
         ptc = result.tables.get("photon_transfer")
         if ptc is None or result.mode not in ("emva", "single-scene"):
-            self.ptc_plot.clear()
-            self.snr_plot.clear()
+            note = "(no curve in this mode: emva and single-scene have one)"
+            self.ptc_plot.clear(note)
+            self.snr_plot.clear(note)
             return
         if result.mode == "emva":
             band = result.fit_ranges.get("gain")
@@ -391,7 +401,7 @@ class DetectorWidget(MeasurementDock):
             ptc["mean_dn"], ptc["variance_dn2"], model=ptc["variance_model_dn2"],
             used=np.ones(len(ptc), bool), xlabel="mean (DN)", ylabel="temporal variance (DN²)",
         )  # fmt: skip
-        self.snr_plot.clear()
+        self.snr_plot.clear("(the SNR curve comes from an EMVA series)")
 
     def _clear_tables(self) -> None:
         self.table.clear()
