@@ -70,6 +70,7 @@ class DetectorWidget(MeasurementDock):
         "overwrite": "answer Yes to replace them",
         "history": "the 'history' field",
         "frame_table": "the 'frame table' field",
+        "dark_frames": "the 'dark frames' field",
     }
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
