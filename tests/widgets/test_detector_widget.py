@@ -286,3 +286,37 @@ def test_single_scene_with_dark_layers_and_from_folders(make_napari_viewer, qtbo
     ui.wait_idle(qtbot, w)
     assert w.result is not first and w.result is not None, w.status.text()
     assert w.result.metric("system_gain_dn_per_e", channel=None).value == pytest.approx(gain, rel=1e-9)
+
+
+def test_dock_fits_a_small_window_and_sits_in_layers_measure(scmos, qtbot, ui):
+    from napari._app_model import get_app_model
+    from qtpy.QtWidgets import QScrollArea
+
+    dock, w = ui.open_dock(scmos, NAME)
+    window = dock.window()
+    window.resize(1280, 800)
+    w.history_options.record.value = True
+    w.analysis.more_toggle.setChecked(True)
+    qtbot.wait(50)
+    assert dock.minimumSizeHint().height() <= 700
+    assert isinstance(w.form_area, QScrollArea)
+    for field in (w.frames, w.frame_table, w.analysis["gain_fit_max_percent"], w.history_options.location):
+        assert w.form_area.widget().isAncestorOf(field.native)
+    items = get_app_model().menus.get_menu("napari/layers/measure")
+    ids = {getattr(getattr(i, "command", None), "id", "") for i in items}
+    assert "napari-microscope-qc.detector_widget" in ids
+
+
+def test_picking_other_frames_leaves_no_result_looking_current(scmos, qtbot, ui):
+    viewer = scmos
+    sample = viewer.layers[0]
+    viewer.add_image(np.asarray(sample.data)[:4], name="first pairs")
+    _, w = ui.open_dock(viewer, NAME)
+    w.frames.value = [sample]
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.export_button.isEnabled() and w.summary.text()
+    w.frames.value = [viewer.layers["first pairs"]]
+    assert w.result is None and not w.summary.text() and not w.export_button.isEnabled()
+    dsnu = w.layers.find("map dsnu_map")
+    assert not dsnu.visible and dsnu.name.endswith(f"[for {sample.name}]")
