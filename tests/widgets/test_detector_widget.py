@@ -161,6 +161,7 @@ def test_cv_regions_drawn_in_a_shapes_layer_give_the_cv(make_napari_viewer, qtbo
     assert int(row["pixels"]) == roi.size
     assert float(table["cv_percent"].iloc[0]) == pytest.approx(cv, rel=1e-4)
     assert w.region_table.rowCount() == len(table)
+    assert "CV (%)" in w.region_table.headers()
     # a second region re-runs on its own (the CV per region follows the drawing)
     first = w.result
     shapes.add_rectangles(np.array([[10.0, 40.0], [40.0, 60.0]]))

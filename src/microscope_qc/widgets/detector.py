@@ -366,7 +366,7 @@ class DetectorWidget(MeasurementDock):
         self._plot(result)
         regions = result.tables.get("cv", result.tables.get("noisee"))
         if regions is not None:
-            self.region_table.set_frame(regions)
+            self.region_table.set_frame(regions, header=column_header)
         else:
             self.region_table.clear()
         self.export_button.setEnabled(True)
@@ -472,6 +472,24 @@ def _input_info(series: Any, path: str | None) -> InputInfo:
     return InputInfo(
         path if path and Path(path).exists() else None, digest.hexdigest(), (len(series), y, x), dtype
     )
+
+
+_UNITS = (("_percent", "%"), ("_dn2", "DN²"), ("_dn", "DN"), ("_px", "px"), ("_e", "e⁻"))
+_WORDS = {"roi": "region", "sd": "SD", "cv": "CV", "se": "SE", "snr": "SNR", "sbr": "SBR"}
+
+
+def column_header(name: str) -> tuple[str, str]:
+    """A table heading with its unit for an exported CSV column (``cv_se_percent`` → "CV SE (%)"),
+    and, as tooltip, the column's name in the CSV."""
+    unit, stem = "", name
+    for suffix, text in _UNITS:
+        if name.endswith(suffix):
+            stem, unit = name[: -len(suffix)], text
+            break
+    words = [_WORDS.get(w, w) for w in stem.split("_")]
+    heading = " ".join(words)
+    heading = heading[:1].upper() + heading[1:]
+    return (f"{heading} ({unit})" if unit else heading), f"column in the exported CSV: {name}"
 
 
 def summary_html(result: Any) -> str:
