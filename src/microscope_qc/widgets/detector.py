@@ -366,7 +366,9 @@ class DetectorWidget(MeasurementDock):
         self._plot(result)
         regions = result.tables.get("cv", result.tables.get("noisee"))
         if regions is not None:
-            self.region_table.set_frame(regions, header=column_header)
+            first = [c for c in _REGION_FIRST if c in regions.columns]
+            columns = first + [c for c in regions.columns if c not in first]
+            self.region_table.set_frame(regions, columns, header=column_header)
         else:
             self.region_table.clear()
         self.export_button.setEnabled(True)
@@ -474,6 +476,8 @@ def _input_info(series: Any, path: str | None) -> InputInfo:
     )
 
 
+#: the region table's leading columns (the CV first: it is what the tab is for)
+_REGION_FIRST = ("roi", "frame", "cv_percent", "cv_se_percent", "cv_relative", "snr", "sbr")
 _UNITS = (("_percent", "%"), ("_dn2", "DN²"), ("_dn", "DN"), ("_px", "px"), ("_e", "e⁻"))
 _WORDS = {"roi": "region", "sd": "SD", "cv": "CV", "se": "SE", "snr": "SNR", "sbr": "SBR"}
 
