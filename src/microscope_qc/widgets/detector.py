@@ -147,6 +147,7 @@ class DetectorWidget(MeasurementDock):
             self.analysis[name].changed.connect(self._schedule)
         self.mode.changed.connect(self._mode_changed)
         self.source.changed.connect(self._mode_changed)
+        self.source.changed.connect(self._frames_changed)
         self.frames.changed.connect(self._frames_changed)
         self._watch_layers(self._refresh_layers)
         self._mode_changed()
@@ -169,10 +170,15 @@ class DetectorWidget(MeasurementDock):
             self.frames.value = stacks[:1] if stacks else []
         self._frames_changed()
 
+    def _picked(self, select: Select) -> list:
+        """The layers picked in a list, in the order the list shows them (the frames' order)."""
+        order = {layer_key(x): i for i, x in enumerate(self._image_layers())}
+        return sorted(select.value, key=lambda x: order.get(layer_key(x), len(order)))
+
     def _first_layer(self) -> Any | None:
         if self.source.value != _LAYERS:
             return None
-        value = list(self.frames.value)
+        value = self._picked(self.frames)
         return value[0] if value else None
 
     def _frames_changed(self, *_: Any) -> None:
@@ -278,7 +284,7 @@ class DetectorWidget(MeasurementDock):
             raise ValueError(f"'frame table' {table_path}: no such file.")
         layer = self._first_layer()
         if self.source.value == _LAYERS:
-            picked = list(self.frames.value)
+            picked = self._picked(self.frames)
             if any(x.rgb for x in picked):
                 raise ValueError("'frames': pick raw (single-channel) frames, not an RGB image.")
             frames = LayerFrames([(x.name, x.data) for x in picked], "frames")
@@ -296,7 +302,9 @@ class DetectorWidget(MeasurementDock):
                 f"'frames' holds {len(frames)} frame(s); {mode} needs at least {_MIN_FRAMES[mode]}"
                 + (" (a bright and a dark pair per level)." if mode == "emva" else ".")
             )
-        dark_layers = list(self.darks.value) if mode in ("single-scene", "noisee") and folder is None else []
+        dark_layers = (
+            self._picked(self.darks) if mode in ("single-scene", "noisee") and folder is None else []
+        )
         darks = LayerFrames([(x.name, x.data) for x in dark_layers], "dark frames") if dark_layers else None
         if darks is not None and frames is not None and darks.frame_shape != frames.frame_shape:
             raise ValueError(
