@@ -14,7 +14,7 @@ from microscope_qc.report.labels import LABELS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 #: measurements whose napari widget is still to be written (issue 14: the analyses came first)
-WIDGETS_TO_COME = {"detector", "light-source", "stage"}
+WIDGETS_TO_COME = {"light-source", "stage"}
 
 
 def test_every_entry_declares_what_a_measurement_is():
@@ -92,10 +92,11 @@ def test_period_reports_take_their_metrics_and_methods_from_the_registry():
 def test_each_measurement_widget_is_tied_to_its_registry_entry():
     pytest.importorskip("qtpy")
     from microscope_qc.widgets.coregistration import CoregistrationWidget
+    from microscope_qc.widgets.detector import DetectorWidget
     from microscope_qc.widgets.field import FieldWidget
     from microscope_qc.widgets.psf import PSFWidget
 
-    widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget)}
+    widgets = {w.measurement.name: w for w in (PSFWidget, FieldWidget, CoregistrationWidget, DetectorWidget)}
     assert set(widgets) == set(MEASUREMENTS) - WIDGETS_TO_COME
     for name, widget in widgets.items():
         assert widget.measurement is MEASUREMENTS[name]  # export figures, title and layer tags come from it

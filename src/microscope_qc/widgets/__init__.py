@@ -14,6 +14,7 @@ from typing import Any
 #: widget class -> the module that defines it
 _WIDGETS = {
     "CoregistrationWidget": "coregistration",
+    "DetectorWidget": "detector",
     "FieldWidget": "field",
     "HistoryWidget": "history",
     "InstrumentWidget": "instrument",
