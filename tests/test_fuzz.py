@@ -197,12 +197,8 @@ def test_valid_option_values_run_end_to_end(option, data, tmp_path_factory, caps
         value = data.draw(st.integers(int(np.ceil(lo)), int(hi)) if item.kind == "int" else st.floats(lo, hi))
         extra = [f"--{item.flag}", str(value)]
     tmp = tmp_path_factory.mktemp("fuzz")
-    sample = {
-        "psf": "psf-beads",
-        "field": "flat-field",
-        "coregistration": "two-colour-beads",
-        "detector": "detector-ccd",
-    }[name]
-    path = tmp / "sample.ome.tif"
-    assert main(["sample", sample, str(path)]) == 0
+    # the measurement's first bundled sample, in the file type it is written as (a log is a CSV)
+    sample = next(m for m in REGISTRY if m.name == name).samples[0]
+    path = tmp / f"sample{sample.suffixes[0]}"
+    assert main(["sample", sample.key, str(path)]) == 0
     assert _run([name, str(path), "--out", str(tmp / "out"), "-q", *extra], capsys) in OK_CODES
