@@ -11,7 +11,6 @@ import numpy.typing as npt
 from microscope_qc.report import Figure
 from microscope_qc.report.labels import display_unit, heading
 from microscope_qc.report.svg import Axes, Plot
-from microscope_qc.report.svg.artists import Bars
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.detector import DetectorResult
@@ -176,7 +175,7 @@ def cv_figures(result: DetectorResult) -> list[Figure]:
     n = values.size
     plot = Plot(min(1000, 300 + 50 * n), 320)
     ax = plot.axes()
-    ax.marks.append(Bars(np.arange(n + 1, dtype=np.float64) - 0.5, values, colour="#7570b3", css="series cv"))
+    ax.bars(np.arange(n), values, 0.7, colour="#7570b3", css="series cv")
     if "cv_se_percent" in cv:
         ax.errorbars(np.arange(n), values, np.asarray(cv["cv_se_percent"], dtype=np.float64), colour=DATA)
     ax.set(

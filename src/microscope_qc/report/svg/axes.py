@@ -12,6 +12,7 @@ import numpy.typing as npt
 from microscope_qc.report.svg.artists import (
     Arrows,
     Bars,
+    Columns,
     ErrorBars,
     Image,
     Lines,
@@ -91,6 +92,10 @@ class Axes:
         counts, edges = np.histogram(v[np.isfinite(v)], bins=bins)
         self.marks.append(Bars(edges.astype(np.float64), counts.astype(np.float64), **kw))
         return counts, edges
+
+    def bars(self, x: Any, heights: Any, width: float = 0.8, **kw: Any) -> None:
+        """A bar chart: bars of ``width`` (data units) centred at ``x`` (``colour``, ``alpha``, ``label``)."""
+        self.marks.append(Columns(_a(x), _a(heights), width, **kw))
 
     def rule(self, value: float, axis: str = "x", **kw: Any) -> None:
         """A line across the panel at ``value`` of x (vertical) or y (horizontal)."""
@@ -206,7 +211,11 @@ class Axes:
                 out.append((min(ie), max(ie)))
                 continue
             lo, hi = padded_range(vals)
-            if axis == "y" and any(isinstance(m, Bars) for m in self.marks) and min(vals, default=0) >= 0:
+            if (
+                axis == "y"
+                and any(isinstance(m, (Bars, Columns)) for m in self.marks)
+                and min(vals, default=0) >= 0
+            ):
                 lo = 0.0  # bars stand on zero
             out.append((lo, hi))
         return out[0], out[1]

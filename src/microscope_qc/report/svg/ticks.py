@@ -88,8 +88,8 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def log_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], list[str]]:
     """Ticks of a logarithmic axis whose range is ``[lo, hi]`` in log10 units, and their labels.
 
-    Ticks sit at whole decades (every k-th decade when there are many); a range spanning less
-    than a decade gets 1, 2, 5 × 10ⁿ, or round steps when even those are too few.
+    Ticks sit at whole decades (every k-th decade when there are many); a range spanning about
+    a decade or less gets 1, 2, 5 × 10ⁿ, or round steps when even those are too few.
 
     Parameters
     ----------
@@ -110,16 +110,16 @@ def log_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], list[
         return [], []
     first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
     decades = list(range(first, last + 1))
-    if len(decades) >= 2:
-        step = max(1, math.ceil(len(decades) / max(target, 1)))
-        exps = [d for d in decades if d % step == 0] or decades[::step]
-        return [float(e) for e in exps], [_decade_label(e) for e in exps]
     ticks = [
         math.log10(m) + d
         for d in range(first - 1, last + 1)
         for m in (1, 2, 5)
         if lo <= math.log10(m) + d <= hi
     ]
+    if len(decades) >= 3 or (len(decades) == 2 and len(ticks) > target + 1):
+        step = max(1, math.ceil(len(decades) / max(target, 1)))
+        exps = [d for d in decades if d % step == 0] or decades[::step]
+        return [float(e) for e in exps], [_decade_label(e) for e in exps]
     if len(ticks) >= 2:
         return ticks, [_value_label(10**t) for t in ticks]
     values = nice_ticks(10**lo, 10**hi, target)
