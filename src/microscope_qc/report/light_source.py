@@ -49,7 +49,9 @@ def _channels(table: pd.DataFrame) -> list[int]:
     return sorted(int(c) for c in np.unique(np.asarray(table["channel"])))
 
 
-def _gapped(t: npt.NDArray[np.float64], p: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
+def _gapped(
+    t: npt.NDArray[np.float64], p: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The readings with a NaN after every gap longer than 3 sampling intervals: a line is not drawn across it."""
     order = np.argsort(t, kind="stable")
     t, p = t[order], p[order]
