@@ -249,7 +249,12 @@ def test_stage_figures():
     [
         ("detector-ccd", "detector", "s.ome.tif", []),
         ("light-source-log", "light-source", "s.csv", []),
-        ("stage-drift", "stage", "s.ome.tif", ["--mode", "drift", "--frame-interval", "30"]),
+        (
+            "stage-drift",
+            "stage",
+            "s.ome.tif",
+            ["--mode", "drift", "--frame-interval", "30", "--stabilisation-threshold", "0.1"],
+        ),
     ],
 )
 def test_new_reports_need_no_matplotlib(tmp_path, sample, command, name, options):
