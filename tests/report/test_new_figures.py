@@ -281,3 +281,45 @@ def test_new_reports_need_no_matplotlib(tmp_path, sample, command, name, options
     assert proc.stdout.splitlines()[-1].split() == ["@", "False"]
     pages = list((tmp_path / "o").rglob("report.html"))
     assert pages and all("<svg " in p.read_text() for p in pages)
+
+
+# ------------------------------------------------------------------------------- report/svg additions
+def test_log_ticks_decades_and_short_ranges():
+    from microscope_qc.report.svg.ticks import log_ticks
+
+    ticks, labels = log_ticks(-3.0, 6.0, 5)
+    assert labels == ["0.01", "1", "100", "10⁴", "10⁶"] and ticks == [-2.0, 0.0, 2.0, 4.0, 6.0]
+    ticks, labels = log_ticks(0.5, 3.1, 5)
+    assert labels == ["10", "100", "1000"]
+    ticks, labels = log_ticks(np.log10(1500), np.log10(25000), 7)  # about a decade: 1, 2, 5 × 10ⁿ
+    assert labels == ["2000", "5000", "10⁴", "2×10⁴"]
+    np.testing.assert_allclose(ticks, np.log10([2000, 5000, 1e4, 2e4]))
+
+
+def test_log_axis_places_points_by_their_logarithm_and_skips_non_positive():
+    from microscope_qc.report.svg import Plot
+
+    plot = Plot(400, 300)
+    ax = plot.axes()
+    ax.markers([1, 10, 100, 0], [1, 10, 100, -1], "o", css="pts")
+    ax.log()
+    ax.set(xlabel="x (s)", ylabel="y (%)")
+    frame = plot._frames()[(0, 0)]
+    px = frame.px([1, 10, 100])
+    assert px[1] - px[0] == pytest.approx(px[2] - px[1])  # equal steps per decade
+    root = _root(plot.svg())
+    (path,) = [p for p in root.iter(f"{SVG}path") if "pts" in p.get("class", "").split()]
+    assert int(path.get("data-count")) == 3  # 0 and −1 are not drawn on log axes
+    assert {"1", "10", "100"} <= set(_labels_ticks(root))
+
+
+def test_bar_chart_stands_on_zero_one_bar_per_value():
+    from microscope_qc.report.svg import Plot
+
+    plot = Plot(300, 200)
+    ax = plot.axes()
+    ax.bars([0, 1, 2], [3.0, 1.0, 2.0], 0.5, css="b")
+    assert ax.limits()[1][0] == 0.0
+    root = _root(plot.svg())
+    (path,) = [p for p in root.iter(f"{SVG}path") if "b" in p.get("class", "").split()]
+    assert path.get("data-count") == "3" and path.get("d").count("M") == 3

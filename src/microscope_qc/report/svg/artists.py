@@ -146,8 +146,9 @@ class Markers(Mark):
         return _style(self.colour, stroke, self.alpha if alpha is None else alpha, "", fill)
 
     def svg(self, frame: Frame) -> str:
-        d = marker_data(frame.px(self.x), frame.py(self.y), self.marker, self.size)
-        n = int((np.isfinite(self.x) & np.isfinite(self.y)).sum())
+        px, py = frame.px(self.x), frame.py(self.y)
+        d = marker_data(px, py, self.marker, self.size)
+        n = int((np.isfinite(px) & np.isfinite(py)).sum())  # points drawn (not ≤ 0 on a log axis)
         return f'<path {self._cls("markers")} data-count="{n}" {self._paint()} d="{d}"/>' if d else ""
 
     def sample(self, x: float, y: float) -> str:

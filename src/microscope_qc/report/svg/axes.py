@@ -203,8 +203,13 @@ class Axes:
                 continue
             exts = [m.x_extent() if axis == "x" else m.y_extent() for m in self.marks]
             vals = [v for e in exts if e is not None for v in e]
-            if log:  # ranges of a log axis are in log10 units
-                out.append(padded_range([float(np.log10(v)) for v in vals if v > 0 and np.isfinite(v)]))
+            if log:  # ranges of a log axis are in log10 units, over the positive values only
+                pos: list[float] = []
+                for m in self.marks:
+                    pts = m.points()[0 if axis == "x" else 1]
+                    e = m.x_extent() if axis == "x" else m.y_extent()
+                    pos.extend(pts.tolist() if pts.size else (e or ()))
+                out.append(padded_range([float(np.log10(v)) for v in pos if v > 0 and np.isfinite(v)]))
                 continue
             if images:  # an image fills its axes exactly, as image viewers do
                 ie = [v for m in images for v in (m.extent[:2] if axis == "x" else m.extent[2:])]
