@@ -154,6 +154,8 @@ def test_dark_cv_noisee_and_single_scene_figures():
     )
     (root,) = _figures(single, detector_figures).values()
     assert _series(root, "ptc-bins") == [len(single.tables["photon_transfer"])]
+    n_ex = int(np.count_nonzero(single.images["excluded_pixels"]))
+    assert f"bins ({n_ex} pixels excluded)" in "".join(root.itertext())
     fig = detector_figures(single)[0]
     assert "pixel(s) were excluded" in fig.caption
 

@@ -138,7 +138,9 @@ def single_scene_figures(result: DetectorResult) -> list[Figure]:
     ax = plot.axes()
     if "variance_se_dn2" in ptc:
         ax.errorbars(x, y, np.asarray(ptc["variance_se_dn2"], dtype=np.float64), colour="#999999")
-    ax.markers(x, y, "o", colour=DATA, size=5.0, label="bins", css="series ptc-bins")
+    ax.markers(
+        x, y, "o", colour=DATA, size=5.0, label=f"bins ({n_ex} pixels excluded)", css="series ptc-bins"
+    )
     ax.line(
         x[order],
         np.asarray(ptc["variance_model_dn2"], dtype=np.float64)[order],
