@@ -146,8 +146,9 @@ class Markers(Mark):
         return _style(self.colour, stroke, self.alpha if alpha is None else alpha, "", fill)
 
     def svg(self, frame: Frame) -> str:
-        d = marker_data(frame.px(self.x), frame.py(self.y), self.marker, self.size)
-        n = int((np.isfinite(self.x) & np.isfinite(self.y)).sum())
+        px, py = frame.px(self.x), frame.py(self.y)
+        d = marker_data(px, py, self.marker, self.size)
+        n = int((np.isfinite(px) & np.isfinite(py)).sum())  # points drawn (not ≤ 0 on a log axis)
         return f'<path {self._cls("markers")} data-count="{n}" {self._paint()} d="{d}"/>' if d else ""
 
     def sample(self, x: float, y: float) -> str:
@@ -209,6 +210,36 @@ class Bars(Mark):
         d = rect_data(left, top, right - left, base - top)
         style = _style("#ffffff", 0.5, self.alpha, "", self.colour)
         return f'<path {self._cls("bars")} data-count="{len(self.counts)}" {style} d="{d}"/>'
+
+    def sample(self, x: float, y: float) -> str:
+        return f'<rect x="{num(x - 8)}" y="{num(y - 5)}" width="16" height="10" fill="{self.colour}"/>'
+
+
+@dataclass
+class Columns(Mark):
+    """Bars of ``width`` centred at ``x``, standing on zero (a bar chart): one path."""
+
+    x: FloatArray
+    heights: FloatArray
+    width: float = 0.8
+    colour: str = "#7570b3"
+    alpha: float = 0.85
+
+    def x_extent(self) -> Extent:
+        return finite_extent(np.concatenate([self.x - self.width / 2, self.x + self.width / 2]))
+
+    def y_extent(self) -> Extent:
+        return finite_extent(np.concatenate([self.heights, [0.0]]))
+
+    def points(self) -> tuple[FloatArray, FloatArray]:
+        return np.repeat(self.x, 2), np.concatenate([self.heights, self.heights / 2])
+
+    def svg(self, frame: Frame) -> str:
+        left, right = frame.px(self.x - self.width / 2), frame.px(self.x + self.width / 2)
+        top, base = frame.py(np.maximum(self.heights, 0.0)), frame.py(np.zeros_like(self.heights))
+        d = rect_data(left, top, right - left, base - top)
+        style = _style("#ffffff", 0.5, self.alpha, "", self.colour)
+        return f'<path {self._cls("columns")} data-count="{len(self.heights)}" {style} d="{d}"/>'
 
     def sample(self, x: float, y: float) -> str:
         return f'<rect x="{num(x - 8)}" y="{num(y - 5)}" width="16" height="10" fill="{self.colour}"/>'

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from microscope_qc.report.svg.artists import (
     Arrows,
     Bars,
+    Columns,
     ErrorBars,
     Image,
     Lines,
@@ -24,7 +25,7 @@ from microscope_qc.report.svg.artists import (
 from microscope_qc.report.svg.colours import ColourScale, scale_values
 from microscope_qc.report.svg.marks import Frame, esc, num
 from microscope_qc.report.svg.png import encode_png, png_data_uri
-from microscope_qc.report.svg.ticks import nice_ticks, padded_range, text_width, tick_labels
+from microscope_qc.report.svg.ticks import log_ticks, nice_ticks, padded_range, text_width, tick_labels
 
 __all__ = ["Axes", "TICK_FONT", "LABEL_FONT", "TITLE_FONT", "LEGEND_FONT"]
 
@@ -65,6 +66,8 @@ class Axes:
         self.note = ""
         self.legend_loc: str | None = None
         self.bar: _Colourbar | None = None
+        self.xlog = False
+        self.ylog = False
 
     # ------------------------------------------------------------------ marks
     def line(self, x: Any, y: Any, colour: str, width: float = 1.2, **kw: Any) -> None:
@@ -89,6 +92,10 @@ class Axes:
         counts, edges = np.histogram(v[np.isfinite(v)], bins=bins)
         self.marks.append(Bars(edges.astype(np.float64), counts.astype(np.float64), **kw))
         return counts, edges
+
+    def bars(self, x: Any, heights: Any, width: float = 0.8, **kw: Any) -> None:
+        """A bar chart: bars of ``width`` (data units) centred at ``x`` (``colour``, ``alpha``, ``label``)."""
+        self.marks.append(Columns(_a(x), _a(heights), width, **kw))
 
     def rule(self, value: float, axis: str = "x", **kw: Any) -> None:
         """A line across the panel at ``value`` of x (vertical) or y (horizontal)."""
@@ -168,6 +175,10 @@ class Axes:
         self.xlabel = self.xlabel if xlabel is None else xlabel
         self.ylabel = self.ylabel if ylabel is None else ylabel
 
+    def log(self, x: bool = True, y: bool = True) -> None:
+        """Logarithmic x and/or y axis (ticks at decades; values ≤ 0 are not drawn)."""
+        self.xlog, self.ylog = x, y
+
     def legend(self, loc: str = "best") -> None:
         """Show a legend of the labelled marks in a corner (``best``, ``upper right``, ``lower left`` ...)."""
         self.legend_loc = loc
@@ -186,23 +197,40 @@ class Axes:
         images = [m for m in self.marks if isinstance(m, Image)]
         out = []
         for axis, fixed in (("x", self.xlim), ("y", self.ylim)):
+            log = self.xlog if axis == "x" else self.ylog
             if fixed is not None:
-                out.append(fixed)
+                out.append((float(np.log10(fixed[0])), float(np.log10(fixed[1]))) if log else fixed)
                 continue
             exts = [m.x_extent() if axis == "x" else m.y_extent() for m in self.marks]
             vals = [v for e in exts if e is not None for v in e]
+            if log:  # ranges of a log axis are in log10 units, over the positive values only
+                pos: list[float] = []
+                for m in self.marks:
+                    pts = m.points()[0 if axis == "x" else 1]
+                    e = m.x_extent() if axis == "x" else m.y_extent()
+                    pos.extend(pts.tolist() if pts.size else (e or ()))
+                out.append(padded_range([float(np.log10(v)) for v in pos if v > 0 and np.isfinite(v)]))
+                continue
             if images:  # an image fills its axes exactly, as image viewers do
                 ie = [v for m in images for v in (m.extent[:2] if axis == "x" else m.extent[2:])]
                 out.append((min(ie), max(ie)))
                 continue
             lo, hi = padded_range(vals)
-            if axis == "y" and any(isinstance(m, Bars) for m in self.marks) and min(vals, default=0) >= 0:
+            if (
+                axis == "y"
+                and any(isinstance(m, (Bars, Columns)) for m in self.marks)
+                and min(vals, default=0) >= 0
+            ):
                 lo = 0.0  # bars stand on zero
             out.append((lo, hi))
         return out[0], out[1]
 
-    def _ticks(self, lo: float, hi: float, length: float, horizontal: bool) -> tuple[list[float], list[str]]:
+    def _ticks(
+        self, lo: float, hi: float, length: float, horizontal: bool, log: bool = False
+    ) -> tuple[list[float], list[str]]:
         target = max(2, min(7, int(length / (70 if horizontal else 38))))
+        if log:
+            return log_ticks(lo, hi, target)
         while True:
             ticks = nice_ticks(lo, hi, target)
             labels = tick_labels(ticks)
@@ -224,10 +252,10 @@ class Axes:
         (x0, x1), (y0, y1) = self.limits()
         left, right, top, bottom = 6.0, 8.0, 6.0, 6.0
         if self.ticks:
-            _, ylabels = self._ticks(y0, y1, height, False)
+            _, ylabels = self._ticks(y0, y1, height, False, self.ylog)
             left += _TICK + 3 + max((text_width(t, TICK_FONT) for t in ylabels), default=0)
             bottom += _TICK + 3 + TICK_FONT
-            _, xlabels = self._ticks(x0, x1, width, True)
+            _, xlabels = self._ticks(x0, x1, width, True, self.xlog)
             if xlabels:  # the last x tick label is centred on the right edge: half of it sticks out
                 right = max(right, text_width(xlabels[-1], TICK_FONT) / 2 + 2)
         if self.ylabel:
@@ -289,9 +317,11 @@ class Axes:
         bottom = f.y0 + f.height
         left_edge = f.x0
         if self.ticks:
-            xt, xl = self._ticks(*f.xlim, f.width, True)
-            yt, yl = self._ticks(*f.ylim, f.height, False)
-            xs, ys = f.px(xt), f.py(yt)
+            xt, xl = self._ticks(*f.xlim, f.width, True, self.xlog)
+            yt, yl = self._ticks(*f.ylim, f.height, False, self.ylog)
+            # ticks of a log axis are in log10 units: back to data values for the frame
+            xs = f.px(np.power(10.0, xt) if self.xlog else xt)
+            ys = f.py(np.power(10.0, yt) if self.ylog else yt)
             d = "".join(f"M{x:.1f},{bottom:.1f}v{_TICK}" for x in xs.tolist())
             d += "".join(f"M{f.x0:.1f},{y:.1f}h{-_TICK}" for y in ys.tolist())
             out.append(f'<path class="ticks" stroke="#333" stroke-width="0.8" d="{d}"/>')

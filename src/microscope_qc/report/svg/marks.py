@@ -42,6 +42,13 @@ def num(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+def _log10(values: Any) -> FloatArray:
+    """log10 of the values, NaN (not drawn) where a value is not positive."""
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
+
+
 @dataclass(frozen=True)
 class Frame:
     """An axes box in pixels and the data ranges it shows.
@@ -54,6 +61,8 @@ class Frame:
         Data values at the left/right and bottom/top edges (``y_down`` flips the vertical).
     y_down : bool
         Data y grows downwards (images with the origin at the top).
+    xlog, ylog : bool
+        Logarithmic axis: its limits are log10 of the data values; values ≤ 0 are not drawn.
     """
 
     x0: float
@@ -63,16 +72,20 @@ class Frame:
     xlim: tuple[float, float]
     ylim: tuple[float, float]
     y_down: bool = False
+    xlog: bool = False
+    ylog: bool = False
 
     def px(self, x: Any) -> FloatArray:
         """Pixel x of data x (array or scalar)."""
         lo, hi = self.xlim
-        return self.x0 + (np.asarray(x, dtype=np.float64) - lo) / ((hi - lo) or 1.0) * self.width
+        v = _log10(x) if self.xlog else np.asarray(x, dtype=np.float64)
+        return self.x0 + (v - lo) / ((hi - lo) or 1.0) * self.width
 
     def py(self, y: Any) -> FloatArray:
         """Pixel y of data y (array or scalar)."""
         lo, hi = self.ylim
-        frac = (np.asarray(y, dtype=np.float64) - lo) / ((hi - lo) or 1.0)
+        v = _log10(y) if self.ylog else np.asarray(y, dtype=np.float64)
+        frac = (v - lo) / ((hi - lo) or 1.0)
         return self.y0 + (frac if self.y_down else 1.0 - frac) * self.height
 
     def clip_rect(self) -> str:

@@ -65,7 +65,7 @@ class Plot:
                 else:
                     x0, w = x0 + (w - h / ratio) / 2, h / ratio
             xlim, ylim = ax.limits()
-            frames[(r, c)] = Frame(x0, y0, w, h, xlim, ylim, ax.y_down)
+            frames[(r, c)] = Frame(x0, y0, w, h, xlim, ylim, ax.y_down, ax.xlog, ax.ylog)
         return frames
 
     def svg(self, title: str = "") -> str:

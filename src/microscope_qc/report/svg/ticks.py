@@ -80,3 +80,61 @@ def text_width(text: str, size: float) -> float:
     """
     narrow = sum(ch in "ijlrtf.,:;|!'()[]1 " for ch in text)
     return size * (0.6 * (len(text) - narrow) + 0.33 * narrow)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_ticks(lo: float, hi: float, target: int = 5) -> tuple[list[float], list[str]]:
+    """Ticks of a logarithmic axis whose range is ``[lo, hi]`` in log10 units, and their labels.
+
+    Ticks sit at whole decades (every k-th decade when there are many); a range spanning about
+    a decade or less gets 1, 2, 5 × 10ⁿ, or round steps when even those are too few.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The axis range in log10 of the data values.
+    target : int
+        About how many ticks.
+
+    Returns
+    -------
+    ticks : list of float
+        Positions in log10 units.
+    labels : list of str
+        The data values: plain numbers from 0.01 to 1000, ``10ⁿ`` beyond.
+    """
+    lo, hi = min(lo, hi), max(lo, hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return [], []
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    decades = list(range(first, last + 1))
+    ticks = [
+        math.log10(m) + d
+        for d in range(first - 1, last + 1)
+        for m in (1, 2, 5)
+        if lo <= math.log10(m) + d <= hi
+    ]
+    if len(decades) >= 3 or (len(decades) == 2 and len(ticks) > target + 1):
+        step = max(1, math.ceil(len(decades) / max(target, 1)))
+        exps = [d for d in decades if d % step == 0] or decades[::step]
+        return [float(e) for e in exps], [_decade_label(e) for e in exps]
+    if len(ticks) >= 2:
+        return ticks, [_value_label(10**t) for t in ticks]
+    values = nice_ticks(10**lo, 10**hi, target)
+    values = [v for v in values if v > 0]
+    return [math.log10(v) for v in values], tick_labels(values)
+
+
+def _decade_label(exponent: int) -> str:
+    return _value_label(10.0**exponent)
+
+
+def _value_label(value: float) -> str:
+    if 1e-2 <= value < 1e4:
+        return f"{value:.10g}"
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10.0**exponent, 6)
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa:g}×{power}"
