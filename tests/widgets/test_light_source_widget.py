@@ -35,7 +35,9 @@ def test_log_file_measured_plotted_and_exported_like_the_cli(make_napari_viewer,
     r = w.result
     assert r is not None, w.status.text()
     assert r.metric("warmup_time_s").value == pytest.approx(truth["warmup_time_s"], abs=60)
-    assert r.metric("drift_percent_per_h").value == pytest.approx(truth["drift_percent_per_h_of_level"], abs=0.1)
+    assert r.metric("drift_percent_per_h").value == pytest.approx(
+        truth["drift_percent_per_h_of_level"], abs=0.1
+    )
     assert r.metric("mean_power_mw").value == pytest.approx(truth["level_mw"], rel=0.02)
     assert "488 nm" in w.summary.text() and "warm-up" in w.summary.text()
     # the plot: the trace, the plateau mean, the warm-up band, the drift fit and the end of warm-up
@@ -106,7 +108,9 @@ def test_image_series_with_dark_level_from_the_layer(make_napari_viewer, qtbot, 
     ui.wait_idle(qtbot, w)
     truth = viewer.layers[0].metadata["truth"]
     assert w.result.unit == "counts"
-    assert w.result.metric("mean_intensity_counts").value == pytest.approx(truth["mean_level_counts"], rel=0.01)
+    assert w.result.metric("mean_intensity_counts").value == pytest.approx(
+        truth["mean_level_counts"], rel=0.01
+    )
     assert w.result.metric("stability_percent").value == pytest.approx(truth["stability_percent"], abs=0.2)
     assert len(w.power_plot.curves[0][2]) == 60
     assert len(viewer.layers) == 1  # nothing drawn on the canvas for a time course

@@ -107,7 +107,9 @@ def test_drift_sample_plot_and_3d_track(make_napari_viewer, qtbot, ui):
     ui.wait_idle(qtbot, w)
     r = w.result
     assert r is not None, w.status.text()
-    assert r.metric("stabilisation_time_s").value == pytest.approx(truth["stabilisation_time_s_noise_free"], abs=30)
+    assert r.metric("stabilisation_time_s").value == pytest.approx(
+        truth["stabilisation_time_s_noise_free"], abs=30
+    )
     assert r.metric("drift_velocity_y_um_per_min").value == pytest.approx(
         truth["velocity_um_per_min"]["y"], abs=0.005
     )

@@ -79,7 +79,12 @@ def power_plot(result: LightSourceResult, tolerance_percent: float) -> tuple:
             if math.isfinite(drift.slope_per_h):
                 ends = np.array([t[after].min(), t[after].max()])
                 curves.append(
-                    (once("drift", "drift (fit after warm-up)"), "#ff5555", ends, drift.intercept + drift.slope_per_h * ends / 3600)
+                    (
+                        once("drift", "drift (fit after warm-up)"),
+                        "#ff5555",
+                        ends,
+                        drift.intercept + drift.slope_per_h * ends / 3600,
+                    )
                 )
     unit = result.unit
     return (
@@ -87,7 +92,7 @@ def power_plot(result: LightSourceResult, tolerance_percent: float) -> tuple:
         curves,
         "time (s)",
         f"power ({unit})" if unit != "counts" else "mean intensity (counts)",
-        {"markers": markers, "x_range": None},
+        {"markers": markers, "data_units": True},
     )
 
 
@@ -122,7 +127,7 @@ def linearity_plot(result: LightSourceResult) -> tuple | None:
         curves,
         "set-point (%)",
         f"power ({unit})",
-        {"scatter": tuple(scatter)},
+        {"scatter": tuple(scatter), "data_units": True},
     )
 
 

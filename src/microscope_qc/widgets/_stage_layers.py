@@ -51,6 +51,11 @@ def stage_specs(
     three_d = image_ndim >= 4
     rows, coords = _pixels(result, voxel_um, three_d)
     place = {"scale": tuple(scale[-coords.shape[1] :]), "translate": tuple(translate[-coords.shape[1] :])}
+    marks = coords.copy()
+    if (
+        three_d
+    ):  # a ring in the plane nearest the bead's centre (napari shrinks a point off its plane to nothing)
+        marks[:, 1] = np.round(marks[:, 1])
     tracks = np.column_stack([np.zeros(len(coords)), coords])
     n = int(result.positions["frame"].max()) + 1 if len(result.positions) else 1
     features = pd.DataFrame(
@@ -61,6 +66,8 @@ def stage_specs(
             "status": rows["status"].astype(str).to_numpy(),
         }
     )
+    if three_d:
+        features["z_um"] = rows["z_um"].to_numpy(float)
     for col in ("direction", "distance_um", "error_x_um", "error_y_um", "displacement_um"):
         if col in rows.columns:
             features[col] = rows[col].to_numpy()
@@ -71,19 +78,25 @@ def stage_specs(
             "bead track",
             tracks,
             update=dict(place),
-            style={"tail_length": n, "head_length": 0, "tail_width": 2, "colormap": "turbo", "blending": "translucent"},
+            style={
+                "tail_length": n,
+                "head_length": 0,
+                "tail_width": 3,
+                "colormap": "hsv",
+                "blending": "translucent",
+            },
         ),
         LayerSpec(
             "positions",
             "points",
             "bead positions",
-            coords,
+            marks,
             update={**place, "features": features},
             style={
                 "size": _bead_px(result, voxel_um),
                 "face_color": "transparent",
                 "border_color": "#ff5555",
-                "border_width": 0.15,
+                "border_width": 0.06,
                 "out_of_slice_display": True,
                 "blending": "translucent_no_depth",
             },
@@ -108,17 +121,19 @@ def error_plot(result: StageResult) -> tuple:
         return "", [], "", "", {}
     ok = pos["status"].astype(str) == "ok"
     directions = [d for d in pos.loc[ok, "direction"].astype(str).unique() if d and d != "nan"]
-    for k, d in enumerate(sorted(directions, key=lambda d: list(DIRECTION_COLOURS).index(d) if d in DIRECTION_COLOURS else 9)):
+    for k, d in enumerate(
+        sorted(directions, key=lambda d: list(DIRECTION_COLOURS).index(d) if d in DIRECTION_COLOURS else 9)
+    ):
         rows = pos[ok & (pos["direction"].astype(str) == d)]
         colour = DIRECTION_COLOURS.get(d, _OTHER[k % len(_OTHER)])
-        label = f"approached from {d}"
+        label = f"from {d}"
         curves.append((label, colour, rows["error_x_um"].to_numpy(float), rows["error_y_um"].to_numpy(float)))
         scatter.append(label)
     values = np.concatenate([np.abs(np.r_[c[2], c[3]]) for c in curves]) if curves else np.array([1.0])
     values = values[np.isfinite(values)]
-    lim = float(values.max()) * 1.1 if values.size and values.max() > 0 else 1.0
+    lim = float(values.max()) * 1.5 if values.size and values.max() > 0 else 1.0
     return (
-        "Repositioning errors per approach direction",
+        "Repositioning errors by approach direction",
         curves,
         "x error (µm)",
         "y error (µm)",
@@ -140,10 +155,21 @@ def drift_plot(result: StageResult) -> tuple:
     threshold = result.settings.get("stabilisation_threshold_used_um")
     if threshold is not None and threshold.value is not None:
         curves.append(
-            ("stabilisation threshold", "#9a9a9a", np.array([t[0], t[-1]]), np.full(2, float(threshold.value)))
+            (
+                "stabilisation threshold",
+                "#9a9a9a",
+                np.array([t[0], t[-1]]),
+                np.full(2, float(threshold.value)),
+            )
         )
     markers = []
     k = result.stabilisation_frame
     if k is not None and 0 <= k < len(t) and math.isfinite(t[k]):
         markers.append(("stable from here", "#3ccf6e", float(t[k])))
-    return "Drift: displacement against time", curves, "time (s)", "µm", {"markers": markers}
+    return (
+        "Drift: displacement against time",
+        curves,
+        "time (s)",
+        "µm",
+        {"markers": markers, "data_units": True},
+    )

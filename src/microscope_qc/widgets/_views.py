@@ -174,12 +174,16 @@ class LinePlot(QWidget):
         y_range: tuple[float, float] | None = None,
         scatter: tuple[str, ...] | set[str] = (),
         markers: list[tuple[str, str, float]] | None = None,
+        data_units: bool = False,
     ) -> None:
-        """Show ``curves``; with ``x_range``/``y_range`` they are in data units (``None``: the
-        curves' extent, padded), else in 0–1 axes."""
+        """Show ``curves``; with ``data_units`` (implied by the other keywords) they are in data
+        units, the axes spanning ``x_range``/``y_range`` (``None``: the curves' extent, padded),
+        else in 0–1 axes."""
         self.title, self.curves, self.labels = title, list(curves), (x_label, y_label)
         self.scatter, self.markers = set(scatter), list(markers or [])
-        data_units = x_range is not None or y_range is not None or bool(scatter) or bool(markers)
+        data_units = (
+            data_units or x_range is not None or y_range is not None or bool(scatter) or bool(markers)
+        )
         if data_units and self.curves:
             xs = [np.asarray(c[2], float) for c in self.curves] + [np.array([m[2] for m in self.markers])]
             ys = [np.asarray(c[3], float) for c in self.curves]
@@ -207,7 +211,9 @@ class LinePlot(QWidget):
         p.setFont(font)
         fm = p.fontMetrics()
         line = fm.height()
-        widest = "0.0" if self.y_range == (0.0, 1.0) else "-0.0000"
+        unit_axes = self.x_range == (0.0, 1.0) and self.y_range == (0.0, 1.0)
+        y_ticks = [self.y_range[0] + v * (self.y_range[1] - self.y_range[0]) for v in (0.0, 0.5, 1.0)]
+        widest = "0.0" if unit_axes else max((_tick(y) for y in y_ticks), key=fm.horizontalAdvance)
         left, top = fm.horizontalAdvance(widest) + line + 6, line + 8
         box = QRectF(
             left, top, max(self.width() - left - 14, 10), max(self.height() - top - 2.2 * line - 6, 10)
@@ -215,19 +221,16 @@ class LinePlot(QWidget):
         p.setPen(text)
         p.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignHCenter, self.title)
         p.drawRect(box)
-        unit_axes = self.x_range == (0.0, 1.0) and self.y_range == (0.0, 1.0)
         for v in (0.0, 0.5, 1.0):
             x = box.left() + v * box.width()
             y = box.bottom() - v * box.height()
             xv = self.x_range[0] + v * (self.x_range[1] - self.x_range[0])
             yv = self.y_range[0] + v * (self.y_range[1] - self.y_range[0])
-            x_text, y_text = (f"{v:g}", f"{v:.1f}") if unit_axes else (f"{xv:.4g}", f"{yv:.4g}")
+            x_text, y_text = (f"{v:g}", f"{v:.1f}") if unit_axes else (_tick(xv), _tick(yv))
             p.drawLine(QPointF(x, box.bottom()), QPointF(x, box.bottom() + 3))
             p.drawLine(QPointF(box.left() - 3, y), QPointF(box.left(), y))
             p.drawText(QRectF(x - 30, box.bottom() + 3, 60, line), Qt.AlignmentFlag.AlignHCenter, x_text)
-            p.drawText(
-                QRectF(line, y - line / 2, left - line - 5, line), Qt.AlignmentFlag.AlignRight, y_text
-            )
+            p.drawText(QRectF(line, y - line / 2, left - line - 5, line), Qt.AlignmentFlag.AlignRight, y_text)
         p.drawText(
             QRectF(box.left(), box.bottom() + 3 + line, box.width(), line),
             Qt.AlignmentFlag.AlignHCenter,
@@ -257,7 +260,9 @@ class LinePlot(QWidget):
                 p.setBrush(QColor(colour))
                 for xv, yv in zip(xs, ys, strict=True):
                     if np.isfinite(xv) and np.isfinite(yv):
-                        p.drawEllipse(QPointF(box.left() + xv * box.width(), box.bottom() - yv * box.height()), 2.2, 2.2)
+                        p.drawEllipse(
+                            QPointF(box.left() + xv * box.width(), box.bottom() - yv * box.height()), 2.2, 2.2
+                        )
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 continue
             path = QPainterPath()
@@ -271,16 +276,53 @@ class LinePlot(QWidget):
                 pen_down = True
             p.setPen(QPen(QColor(colour), 1.4))
             p.drawPath(path)
+        width = max((fm.horizontalAdvance(e[0]) for e in entries), default=0) + 30
+        height = len(entries) * line + 6
+        lx, bottom = self._legend_corner(box, width, height)
         for k, (label, colour, dots) in enumerate(entries):  # the legend, over the curves
-            ly = box.bottom() - 6 - (len(entries) - k) * line
+            ly = bottom - (len(entries) - k) * line
             p.setPen(QPen(QColor(colour), 1.4 if not dots else 4.0))
             if dots:
-                p.drawPoint(QPointF(box.left() + 13, ly + line / 2))
+                p.drawPoint(QPointF(lx + 13, ly + line / 2))
             else:
-                p.drawLine(QPointF(box.left() + 6, ly + line / 2), QPointF(box.left() + 20, ly + line / 2))
+                p.drawLine(QPointF(lx + 6, ly + line / 2), QPointF(lx + 20, ly + line / 2))
             p.setPen(text)
-            p.drawText(QRectF(box.left() + 24, ly, box.width() - 28, line), Qt.AlignmentFlag.AlignLeft, label)
+            p.drawText(QRectF(lx + 24, ly, box.width() - 28, line), Qt.AlignmentFlag.AlignLeft, label)
         p.end()
+
+    def _legend_corner(self, box: QRectF, width: float, height: float) -> tuple[float, float]:
+        """Left edge and bottom of the legend: the bottom-left corner, or, in data units, the corner
+        of the axes that the curves cross least."""
+        bottom_left = (box.left(), box.bottom() - 6)
+        if self.x_range == (0.0, 1.0) and self.y_range == (0.0, 1.0):
+            return bottom_left
+        w, h = width / max(box.width(), 1.0), height / max(box.height(), 1.0)
+        xs, ys = [], []
+        for _label, _colour, x, y in self.curves:
+            xu, yu = self._to_unit(x, y)
+            xs.append(np.ravel(xu))
+            ys.append(np.ravel(yu))
+        xu, yu = np.concatenate(xs), np.concatenate(ys)
+        corners = {  # (x from, y from) of the legend in unit axes; left edge and bottom in pixels
+            (0.0, 0.0): bottom_left,
+            (1.0 - w, 0.0): (box.right() - width, box.bottom() - 6),
+            (0.0, 1.0 - h): (box.left(), box.top() + height),
+            (1.0 - w, 1.0 - h): (box.right() - width, box.top() + height),
+        }
+        crowd = {
+            c: int(np.sum((xu >= c[0]) & (xu <= c[0] + w) & (yu >= c[1]) & (yu <= c[1] + h))) for c in corners
+        }
+        return corners[min(corners, key=lambda c: crowd[c])]
+
+
+def _tick(value: float) -> str:
+    """A tick label: whole numbers from 100 on, else three significant digits (no exponents in
+    the usual ranges)."""
+    if abs(value) >= 100 and abs(value) < 1e7:
+        return f"{value:.0f}"
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.2e}"
+    return f"{value:.3g}"
 
 
 def _extent(values: np.ndarray, pad: float) -> tuple[float, float]:

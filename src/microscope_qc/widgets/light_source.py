@@ -96,7 +96,9 @@ class LightSourceWidget(MeasurementDock):
             filter=" ".join(f"*{s}" for s in LOG_SUFFIXES),
             nullable=True,
         )
-        self.log_file.tooltip = "A CSV/TSV log of a power meter (Thorlabs, QUAREP tool kit or generic columns)."
+        self.log_file.tooltip = (
+            "A CSV/TSV log of a power meter (Thorlabs, QUAREP tool kit or generic columns)."
+        )
         self.layer_combo = ComboBox(label="series or log layer", choices=self._layers, nullable=True)
         self.layer_combo.tooltip = (
             "An image time series of a uniform sample (first axis: time), or a layer carrying a log "
@@ -269,7 +271,9 @@ class LightSourceWidget(MeasurementDock):
         if linearity is None:
             self.linearity_plot.clear()
             self.linearity_plot.setVisible(False)
-            self.linearity_note.setText("No linearity plot: the log has no set-points (fewer than 2 plateaus with one).")
+            self.linearity_note.setText(
+                "No linearity plot: the log has no set-points (fewer than 2 plateaus with one)."
+            )
         else:
             title, curves, xl, yl, options = linearity
             self.linearity_plot.setVisible(True)
@@ -312,7 +316,9 @@ def _summary_html(result: LightSourceResult) -> str:
         mean = metrics.get(f"mean_power_{unit.lower()}", metrics.get("mean_intensity_counts", math.nan))
         parts = [f"<b>{html.escape(label)}</b>: mean <b>{_fmt(mean)} {unit}</b>"]
         if "stability_after_warmup_percent" in metrics:
-            parts.append(f"stability S after warm-up <b>{_fmt(metrics['stability_after_warmup_percent'], '.2f')} %</b>")
+            parts.append(
+                f"stability S after warm-up <b>{_fmt(metrics['stability_after_warmup_percent'], '.2f')} %</b>"
+            )
         if "cv_percent" in metrics:
             parts.append(f"CV {_fmt(metrics['cv_percent'], '.3f')} %")
         if "drift_percent_per_h" in metrics:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit
-from qtpy.QtWidgets import QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.stage import StageResult, StageSettings
 from microscope_qc.measurements.stage import STAGE
@@ -112,6 +112,13 @@ class StageWidget(MeasurementDock):
         self.frames_table = ResultsTable()
         self.groups_table = ResultsTable()
         self.iso_table = ResultsTable()
+        repeat = QWidget()
+        repeat_layout = QVBoxLayout(repeat)
+        repeat_layout.setContentsMargins(0, 0, 0, 0)
+        for title, table in (("Mean and SD per distance, direction and axis", self.groups_table),
+                             ("ISO 230-2 per distance and axis", self.iso_table)):  # fmt: skip
+            repeat_layout.addWidget(QLabel(f"<small><b>{title}</b></small>"))
+            repeat_layout.addWidget(table)
         self._build(
             [self.form.native, self.analysis.more_panel],
             [self.run_button],
@@ -119,8 +126,7 @@ class StageWidget(MeasurementDock):
                 ("Plot", scrolling(plots)),
                 ("Metrics", self.table),
                 ("Frames", self.frames_table),
-                ("Groups", self.groups_table),
-                ("ISO 230-2", self.iso_table),
+                ("Repeatability", repeat),
             ],
         )
         self.run_button.clicked.connect(self.measure)
@@ -193,7 +199,13 @@ class StageWidget(MeasurementDock):
         if given:
             try:
                 return pd.read_csv(Path(path), sep=None, engine="python"), str(Path(path).resolve())
-            except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            except (
+                OSError,
+                UnicodeDecodeError,
+                csv.Error,
+                pd.errors.ParserError,
+                pd.errors.EmptyDataError,
+            ) as exc:
                 raise ValueError(f"'moves CSV' {path}: cannot read it as CSV ({exc}).") from None
         meta = layer.metadata if isinstance(layer.metadata, dict) else {}
         if isinstance(meta.get("moves"), dict):
