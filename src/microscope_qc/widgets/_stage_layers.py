@@ -75,7 +75,7 @@ def stage_specs(
         LayerSpec(
             "track",
             "tracks",
-            "bead track",
+            "stage bead track",
             tracks,
             update=dict(place),
             style={
@@ -89,7 +89,7 @@ def stage_specs(
         LayerSpec(
             "positions",
             "points",
-            "bead positions",
+            "stage bead positions",
             marks,
             update={**place, "features": features},
             style={

@@ -280,7 +280,7 @@ class StageWidget(MeasurementDock):
             else:
                 table.clear()
         self.export_button.setEnabled(True)
-        self.say("Done. 'bead track' and 'bead positions' are over the image; Export… to save.")
+        self.say("Done. 'stage bead track' and 'stage bead positions' are over the image; Export… to save.")
 
     def _clear_tables(self) -> None:
         for t in (self.table, self.frames_table, self.groups_table, self.iso_table):
