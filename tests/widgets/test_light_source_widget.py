@@ -48,6 +48,19 @@ def test_log_file_measured_plotted_and_exported_like_the_cli(make_napari_viewer,
     assert [m[2] for m in w.power_plot.markers] == [pytest.approx(r.metric("warmup_time_s").value)]
     assert w.table.rowCount() == len(r.metrics)
     assert w.plateau_table.rowCount() == 1
+    # a previous record gives the change in % (of the mean after warm-up)
+    w.previous_power.value = "2.4"
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    r = w.result
+    assert r.metric("power_change_percent").value == pytest.approx(
+        100 * (r.final_plateau[0] / 2.4 - 1), abs=0.5
+    )
+    assert "previous record" in w.summary.text()
+    w.previous_power.value = ""
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    r = w.result
     assert not w.linearity_plot.isVisible() or not w.linearity_plot.curves
     # export: the command line's files, with the log's checksum as input
     paths = w.export(tmp_path / "gui")
@@ -66,6 +79,15 @@ def test_log_file_measured_plotted_and_exported_like_the_cli(make_napari_viewer,
     w.confirm_overwrite = lambda message: False
     assert w.export(tmp_path / "gui") is None
     assert "kept" in w.status.text()
+    # recorded in the QC history on export, with the mean power the next run compares with
+    from microscope_qc.history import HistoryStore
+
+    h = w.history_options
+    h.record.value, h.instrument.value = True, "scope-1"
+    h.location.value = str(tmp_path / "history.sqlite")
+    assert w.export(tmp_path / "gui2") is not None
+    assert "recorded" in w.status.text(), w.status.text()
+    assert len(HistoryStore(h.location.value).runs()) == 1
 
 
 def test_linearity_sample_layer_plots_the_fit(make_napari_viewer, qtbot, ui):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit
-from qtpy.QtWidgets import QLabel, QPushButton, QWidget
+from qtpy.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.light_source import LightSourceResult, LightSourceSettings, parse_power_log
 from microscope_qc.measurements.light_source import LIGHT_SOURCE, LOG_SUFFIXES
@@ -60,6 +60,13 @@ PLATEAU_HEADERS = {
     "stability_percent": ("Stability S (%)", "100 (1 − (max − min)/(max + min)) over the plateau"),
     "residual": ("Fit residual", "Residual of the plateau mean from the linearity fit"),
 }
+
+
+@dataclass
+class _LogSource:
+    """Where a log came from: its file, or None for a log carried by a layer."""
+
+    path: str | None
 
 
 @dataclass
@@ -110,6 +117,8 @@ class LightSourceWidget(MeasurementDock):
         self.frame_interval.tooltip = "Image series: time between frames."
         self.dark_level = LineEdit(label="dark level (counts)")
         self.dark_level.tooltip = "Image series: camera offset subtracted from every frame."
+        self.previous_power = LineEdit(label="previous power (mW)")
+        self.previous_power.tooltip = "Logs: the mean power of an earlier record, for the power change in % (the command line's --previous-power)."
         self.analysis = SettingsForm(
             LightSourceSettings,
             ["warmup_tolerance_percent", "final_window_percent", "step_threshold_percent", "power_unit"],
@@ -122,6 +131,7 @@ class LightSourceWidget(MeasurementDock):
                 self.wavelength,
                 self.frame_interval,
                 self.dark_level,
+                self.previous_power,
                 *self.analysis.widgets,
             ]
         )
@@ -133,8 +143,6 @@ class LightSourceWidget(MeasurementDock):
         self.table = ResultsTable()
         self.plateau_table = ResultsTable()
         plots = QWidget()
-        from qtpy.QtWidgets import QVBoxLayout
-
         plots_layout = QVBoxLayout(plots)
         plots_layout.setContentsMargins(0, 0, 0, 0)
         plots_layout.addWidget(self.power_plot)
@@ -194,6 +202,7 @@ class LightSourceWidget(MeasurementDock):
             wavelength = parse_optional_float(self.wavelength.value, "wavelength (nm)")
             interval = parse_optional_float(self.frame_interval.value, "frame interval (s)")
             dark = parse_optional_float(self.dark_level.value, "dark level (counts)")
+            previous = parse_optional_float(self.previous_power.value, "previous power (mW)")
         except ValueError as exc:
             self.error(user_message(exc, self.field_names))
             return
@@ -222,6 +231,11 @@ class LightSourceWidget(MeasurementDock):
                     return
         analyze = self.measurement.analyze
         tolerance = settings.warmup_tolerance_percent
+        common = {
+            "wavelength_nm": wavelength,
+            "previous_power": previous,
+            "previous_source": "the value given in 'previous power (mW)'",
+        }
 
         def work(progress, cancel):
             raw: bytes | None = None
@@ -239,11 +253,11 @@ class LightSourceWidget(MeasurementDock):
                     where = "'power-meter log'" if path is not None else f"'series or log layer' '{name}'"
                     raise AnalysisError(f"{where}: {exc}") from None
                 raw = raw if raw is not None else text.encode()
-                result = analyze(log, settings, wavelength_nm=wavelength, progress=progress, cancel=cancel)
+                result = analyze(log, settings, progress=progress, cancel=cancel, **common)
             else:
                 result = analyze(
-                    series, settings, frame_interval_s=interval, dark=dark, wavelength_nm=wavelength,
-                    progress=progress, cancel=cancel,
+                    series, settings, frame_interval_s=interval, dark=dark, progress=progress, cancel=cancel,
+                    **common,
                 )  # fmt: skip
             return result, raw, power_plot(result, tolerance), linearity_plot(result)
 
@@ -259,10 +273,9 @@ class LightSourceWidget(MeasurementDock):
         result, raw, power, linearity = value
         super()._on_done(result)
         kind, what = self._input
-        if raw is not None:
-            source = type("Source", (), {"path": str(what) if kind == "file" else None})()
-            name = what.name if kind == "file" else what.name
-            self._export_input = _LogInput(np.frombuffer(raw, dtype=np.uint8), name, source)
+        if raw is not None:  # recorded as the command line records a log: its bytes and file
+            source = _LogSource(str(what) if kind == "file" else None)
+            self._export_input = _LogInput(np.frombuffer(raw, dtype=np.uint8), what.name, source)
         else:
             self._export_input = what
         self.summary.setText(_summary_html(result))
@@ -327,6 +340,8 @@ def _summary_html(result: LightSourceResult) -> str:
             parts.append(f"warm-up {_fmt(metrics['warmup_time_s'], '.0f')} s")
         if "n_plateaus" in metrics:
             parts.append(f"{int(metrics['n_plateaus'])} plateau(s)")
+        if "power_change_percent" in metrics:
+            parts.append(f"change from the previous record {_fmt(metrics['power_change_percent'], '+.2f')} %")
         if "linearity_r2" in metrics:
             parts.append(f"linearity R² {_fmt(metrics['linearity_r2'], '.5f')}")
         lines.append(" · ".join(parts))
