@@ -134,7 +134,8 @@ def test_image_series_with_dark_level_from_the_layer(make_napari_viewer, qtbot, 
         truth["mean_level_counts"], rel=0.01
     )
     assert w.result.metric("stability_percent").value == pytest.approx(truth["stability_percent"], abs=0.2)
-    assert len(w.power_plot.curves[0][2]) == 60
+    trace = next(c for c in w.power_plot.curves if c[0] == "light 0")
+    assert len(trace[2]) == 60
     assert len(viewer.layers) == 1  # nothing drawn on the canvas for a time course
 
 

@@ -41,7 +41,9 @@ def power_plot(result: LightSourceResult, tolerance_percent: float) -> tuple:
     """
     r = result.readings
     names = light_names(result)
-    curves: list[tuple[str, str, Any, Any]] = []
+    traces: list[tuple[str, str, Any, Any]] = []
+    means: list[tuple[str, str, Any, Any]] = []  # drawn under the traces (a pulse is all plateau)
+    curves: list[tuple[str, str, Any, Any]] = []  # drawn over the traces
     markers: list[tuple[str, str, float]] = []
     plateaus = result.plateaus
     first = {"plateau": True, "band": True, "drift": True, "warm": True}
@@ -57,12 +59,12 @@ def power_plot(result: LightSourceResult, tolerance_percent: float) -> tuple:
         t = rows["t_s"].to_numpy(float)
         p = np.where(rows["plateau"].to_numpy() >= 0, rows["power"].to_numpy(float), np.nan)
         colour = _colour(int(k))
-        curves.append((names[int(k)] if int(k) < len(names) else f"light {k}", colour, t, p))
+        traces.append((names[int(k)] if int(k) < len(names) else f"light {k}", colour, t, p))
         mine = plateaus[plateaus["channel"] == k]
         if len(mine):
             xs = np.column_stack([mine["start_s"], mine["end_s"], np.full(len(mine), np.nan)]).ravel()
             ys = np.column_stack([mine["mean"], mine["mean"], np.full(len(mine), np.nan)]).ravel()
-            curves.append((once("plateau", "plateau means"), "#ffffff", xs, ys))
+            means.append((once("plateau", "plateau means"), "#ffffff", xs, ys))
         k = int(k)
         final = result.final_plateau[k] if k < len(result.final_plateau) else math.nan
         if math.isfinite(final) and len(mine) <= 1:  # the band belongs to a log of one plateau
@@ -89,7 +91,7 @@ def power_plot(result: LightSourceResult, tolerance_percent: float) -> tuple:
     unit = result.unit
     return (
         "Power against time",
-        curves,
+        means + traces + curves,
         "time (s)",
         f"power ({unit})" if unit != "counts" else "mean intensity (counts)",
         {"markers": markers, "data_units": True},
@@ -108,7 +110,7 @@ def linearity_plot(result: LightSourceResult) -> tuple | None:
     for k in sorted(plateaus["channel"].unique()):
         k = int(k)
         mine = plateaus[(plateaus["channel"] == k) & np.isfinite(plateaus["setpoint_percent"])]
-        if len(mine) < 2:
+        if len(np.unique(mine["setpoint_percent"])) < 2:  # one set-point: nothing to fit
             continue
         label = names[k] if k < len(names) else f"light {k}"
         x = mine["setpoint_percent"].to_numpy(float)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from qtpy.QtCore import QPointF, QRectF, Qt
-from qtpy.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap
+from qtpy.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen, QPixmap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from microscope_qc.widgets._psf_layers import mip_montage
@@ -160,6 +160,8 @@ class LinePlot(QWidget):
         self.scatter: set[str] = set()
         #: vertical markers ``(label, colour, x)`` in data units (e.g. the end of warm-up)
         self.markers: list[tuple[str, str, float]] = []
+        #: the legend under the axes (data-unit plots: many curves fill any corner), else over them
+        self.legend_below = False
         self.setMinimumHeight(200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -191,7 +193,16 @@ class LinePlot(QWidget):
             self.y_range = y_range or _extent(np.concatenate([y.ravel() for y in ys]), 0.05)
         else:
             self.x_range, self.y_range = (0.0, 1.0), (0.0, 1.0)
+        self.legend_below = bool(data_units)
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.8, 6.0))
+        rows = self._legend_rows() if self.legend_below else 0
+        self.setMinimumHeight(200 + rows * QFontMetrics(small).height() + 4 * (rows > 0))
         self.update()
+
+    def _legend_rows(self) -> int:
+        n = sum(1 for c in self.curves if c[0]) + sum(1 for m in self.markers if m[0])
+        return (n + 1) // 2
 
     def clear(self) -> None:
         self.set_curves("", [], "", "")
@@ -215,8 +226,12 @@ class LinePlot(QWidget):
         y_ticks = [self.y_range[0] + v * (self.y_range[1] - self.y_range[0]) for v in (0.0, 0.5, 1.0)]
         widest = "0.0" if unit_axes else max((_tick(y) for y in y_ticks), key=fm.horizontalAdvance)
         left, top = fm.horizontalAdvance(widest) + line + 6, line + 8
+        below = self._legend_rows() * line + 4 if self.legend_below else 0
         box = QRectF(
-            left, top, max(self.width() - left - 14, 10), max(self.height() - top - 2.2 * line - 6, 10)
+            left,
+            top,
+            max(self.width() - left - 14, 10),
+            max(self.height() - top - 2.2 * line - 6 - below, 10),
         )
         p.setPen(text)
         p.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignHCenter, self.title)
@@ -276,43 +291,23 @@ class LinePlot(QWidget):
                 pen_down = True
             p.setPen(QPen(QColor(colour), 1.4))
             p.drawPath(path)
-        width = max((fm.horizontalAdvance(e[0]) for e in entries), default=0) + 30
-        height = len(entries) * line + 6
-        lx, bottom = self._legend_corner(box, width, height)
-        for k, (label, colour, dots) in enumerate(entries):  # the legend, over the curves
-            ly = bottom - (len(entries) - k) * line
+        if self.legend_below:
+            p.setClipping(False)
+        for k, (label, colour, dots) in enumerate(entries):
+            if self.legend_below:  # in two columns under the axis label, clear of the curves
+                lx = box.left() + (k % 2) * box.width() / 2
+                ly = box.bottom() + 3 + 2 * line + 2 + (k // 2) * line
+            else:  # over the curves, bottom left
+                lx, ly = box.left(), box.bottom() - 6 - (len(entries) - k) * line
             p.setPen(QPen(QColor(colour), 1.4 if not dots else 4.0))
             if dots:
                 p.drawPoint(QPointF(lx + 13, ly + line / 2))
             else:
                 p.drawLine(QPointF(lx + 6, ly + line / 2), QPointF(lx + 20, ly + line / 2))
             p.setPen(text)
-            p.drawText(QRectF(lx + 24, ly, box.width() - 28, line), Qt.AlignmentFlag.AlignLeft, label)
+            width = box.width() / 2 if self.legend_below else box.width()
+            p.drawText(QRectF(lx + 24, ly, width - 28, line), Qt.AlignmentFlag.AlignLeft, label)
         p.end()
-
-    def _legend_corner(self, box: QRectF, width: float, height: float) -> tuple[float, float]:
-        """Left edge and bottom of the legend: the bottom-left corner, or, in data units, the corner
-        of the axes that the curves cross least."""
-        bottom_left = (box.left(), box.bottom() - 6)
-        if self.x_range == (0.0, 1.0) and self.y_range == (0.0, 1.0):
-            return bottom_left
-        w, h = width / max(box.width(), 1.0), height / max(box.height(), 1.0)
-        xs, ys = [], []
-        for _label, _colour, x, y in self.curves:
-            xu, yu = self._to_unit(x, y)
-            xs.append(np.ravel(xu))
-            ys.append(np.ravel(yu))
-        xu, yu = np.concatenate(xs), np.concatenate(ys)
-        corners = {  # (x from, y from) of the legend in unit axes; left edge and bottom in pixels
-            (0.0, 0.0): bottom_left,
-            (1.0 - w, 0.0): (box.right() - width, box.bottom() - 6),
-            (0.0, 1.0 - h): (box.left(), box.top() + height),
-            (1.0 - w, 1.0 - h): (box.right() - width, box.top() + height),
-        }
-        crowd = {
-            c: int(np.sum((xu >= c[0]) & (xu <= c[0] + w) & (yu >= c[1]) & (yu <= c[1] + h))) for c in corners
-        }
-        return corners[min(corners, key=lambda c: crowd[c])]
 
 
 def _tick(value: float) -> str:

@@ -284,9 +284,7 @@ class LightSourceWidget(MeasurementDock):
         if linearity is None:
             self.linearity_plot.clear()
             self.linearity_plot.setVisible(False)
-            self.linearity_note.setText(
-                "No linearity plot: the log has no set-points (fewer than 2 plateaus with one)."
-            )
+            self.linearity_note.setText("No linearity plot: no light has plateaus at two or more set-points.")
         else:
             title, curves, xl, yl, options = linearity
             self.linearity_plot.setVisible(True)
