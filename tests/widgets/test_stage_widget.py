@@ -121,6 +121,11 @@ def test_drift_sample_plot_and_3d_track(make_napari_viewer, qtbot, ui):
     assert labels[:2] == ["displacement from t0", "frame-to-frame step"]
     assert [m[2] for m in w.drift_plot.markers] == [pytest.approx(r.metric("stabilisation_time_s").value)]
     assert not w.errors_plot.isVisibleTo(w)
+    # another series: the result goes, its layers are hidden as not current
+    viewer.open_sample(PLUGIN, "stage-repeatability")
+    w.layer_combo.value = viewer.layers["stage repeatability (synthetic)"]
+    assert w.result is None and not w.export_button.isEnabled()
+    assert not w.layers.find("track").visible
 
 
 def test_bad_input_names_the_field(make_napari_viewer, qtbot, tmp_path, ui):

@@ -157,6 +157,10 @@ class StageWidget(MeasurementDock):
         layer = self.layer_combo.value
         if layer is None:
             return
+        if self.result is not None and layer_key(layer) != layer_key(self._layer):
+            # the shown result and its layers belong to the other series
+            self.clear_result(note=None)
+            self.layers.mark_stale(layer)
         scale = [float(s) for s in layer.scale]
         spatial = scale[1:]
         if len(spatial) == 2:
