@@ -259,6 +259,12 @@ class LightSourceWidget(MeasurementDock):
                     series, settings, frame_interval_s=interval, dark=dark, progress=progress, cancel=cancel,
                     **common,
                 )  # fmt: skip
+                from microscope_qc.instrument import Setting, Source
+
+                how = f"{len(series)} frames along the first axis of layer '{name}'"
+                result.settings["frames"] = Setting(how, None, Source.DEFAULT)
+                if interval is not None:  # as the command line records --frame-interval
+                    result.settings["frame_interval_s"] = Setting(interval, "s", Source.USER)
             return result, raw, power_plot(result, tolerance), linearity_plot(result)
 
         if path is not None:

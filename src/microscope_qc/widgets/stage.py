@@ -243,15 +243,18 @@ class StageWidget(MeasurementDock):
         scale, translate = tuple(layer.scale), tuple(layer.translate)
         existing = self.layers.roles()
         analyze = self.measurement.analyze
+        name = layer.name
 
         def work(progress, cancel):
             result = analyze(
                 frames, settings, voxel_size_um=voxel, frame_interval_s=interval, moves=moves,
                 progress=progress, cancel=cancel,
             )  # fmt: skip
-            if moves_from:
-                from microscope_qc.instrument import Setting, Source
+            from microscope_qc.instrument import Setting, Source
 
+            how = f"{len(frames)} frames along the first axis of layer '{name}'"
+            result.settings["frames"] = Setting(how, None, Source.DEFAULT)
+            if moves_from:
                 result.settings["moves_file"] = Setting(moves_from, None, Source.USER)
             specs = stage_specs(result, voxel, data.ndim, scale, translate)
             prebuild(specs, existing)
