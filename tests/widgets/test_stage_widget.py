@@ -121,6 +121,7 @@ def test_drift_sample_plot_and_3d_track(make_napari_viewer, qtbot, ui):
     assert labels[:2] == ["displacement from t0", "frame-to-frame step"]
     assert [m[2] for m in w.drift_plot.markers] == [pytest.approx(r.metric("stabilisation_time_s").value)]
     assert not w.errors_plot.isVisibleTo(w)
+    assert not w.tabs.isTabVisible(w.tabs.indexOf(w._repeat_tab))
     # another series: the result goes, its layers are hidden as not current
     viewer.open_sample(PLUGIN, "stage-repeatability")
     w.layer_combo.value = viewer.layers["stage repeatability (synthetic)"]

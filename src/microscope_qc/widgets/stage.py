@@ -112,7 +112,7 @@ class StageWidget(MeasurementDock):
         self.frames_table = ResultsTable()
         self.groups_table = ResultsTable()
         self.iso_table = ResultsTable()
-        repeat = QWidget()
+        repeat = self._repeat_tab = QWidget()
         repeat_layout = QVBoxLayout(repeat)
         repeat_layout.setContentsMargins(0, 0, 0, 0)
         for title, table in (("Mean and SD per distance, direction and axis", self.groups_table),
@@ -281,6 +281,7 @@ class StageWidget(MeasurementDock):
         self.table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
         pos = result.positions
         self.frames_table.set_frame(pos, [c for c in FRAME_COLUMNS if c in pos.columns])
+        self.tabs.setTabVisible(self.tabs.indexOf(self._repeat_tab), not drift)  # no groups in drift mode
         for table, name in ((self.groups_table, "groups"), (self.iso_table, "iso")):
             if name in result.tables:
                 table.set_frame(result.tables[name])
