@@ -43,6 +43,7 @@ _KINDS: dict[str, type] = {
     "points": napari.layers.Points,
     "shapes": napari.layers.Shapes,
     "vectors": napari.layers.Vectors,
+    "tracks": napari.layers.Tracks,
 }
 
 
