@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from microscope_qc import ome_xml
 
 __all__ = [
+    "read_time_series",
     "MetadataValue",
     "AcquisitionMetadata",
     "ImageData",
@@ -239,6 +240,46 @@ def read_image(
     return ImageData(data=data, metadata=meta, path=path, dims_in_file=order)
 
 
+def read_time_series(path: str | Path, scene: int | None = None) -> ImageData:
+    """Open every time point of an image lazily as (T, C, Z, Y, X), with its acquisition metadata.
+
+    What napari shows for a time series (the analyses read one time point at a time with
+    :func:`read_image`). TIFF and OME-TIFF go through the fast path when the file's layout allows,
+    everything else through bioio, as in :func:`read_image`.
+
+    Parameters
+    ----------
+    path
+        The image file.
+    scene
+        Scene index for multi-scene files (default: the first).
+
+    Returns
+    -------
+    ImageData
+        ``data`` is (T, C, Z, Y, X), read only where indexed; ``metadata.extra["timepoints"]``
+        holds T when it is more than one.
+
+    Raises
+    ------
+    ImageReadError
+        When the file does not exist or no reader can open it.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
+        image = _read_tiff(path, scene, None)
+        if image is not None:
+            return image
+    first = read_image(path, scene, reader="bioio")  # the checks and the metadata, as read_image gives them
+    img = _open(path)
+    if scene is not None:
+        img.set_scene(scene)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = img.get_image_dask_data("TCZYX")
+    return ImageData(data=data, metadata=first.metadata, path=path, dims_in_file=first.dims_in_file)
+
+
 def _lazy_pixels(
     img: BioImage, path: Path, scene: int | None, timepoint: int
 ) -> tuple[Any, AcquisitionMetadata, str]:
@@ -262,7 +303,7 @@ def _no_timepoint(path: Path, n: int, timepoint: int) -> str:
     return f"{path}: has {n} time points; time point {timepoint} does not exist."
 
 
-def _read_tiff(path: Path, scene: int | None, timepoint: int) -> ImageData | None:
+def _read_tiff(path: Path, scene: int | None, timepoint: int | None) -> ImageData | None:
     """The TIFF fast path (:mod:`microscope_qc.tiff_reader`); None when bioio must read the file."""
     from microscope_qc.tiff_reader import TimepointError, open_tiff
 
@@ -279,9 +320,9 @@ def _read_tiff(path: Path, scene: int | None, timepoint: int) -> ImageData | Non
     if truncated is not None:
         raise ImageReadError(describe_unreadable(path, truncated))
     data = fast.data
-    _check_fits_in_memory(path, data.shape, data.dtype.itemsize)
+    _check_fits_in_memory(path, data.shape[-4:], data.dtype.itemsize)
     meta = _metadata_from(
-        path, fast.ome, scene or 0, tuple(data.shape[1:]), fast.channel_names, data.dtype, "tifffile"
+        path, fast.ome, scene or 0, tuple(data.shape[-3:]), fast.channel_names, data.dtype, "tifffile"
     )
     if fast.n_timepoints > 1:
         meta.extra["timepoints"] = fast.n_timepoints

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from microscope_qc.io import ImageReadError, read_image
+from microscope_qc.io import ImageReadError, read_image, read_time_series
 
 __all__ = ["napari_get_reader", "read_layers"]
 
@@ -42,7 +42,8 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
     """Read OME-TIFF files as napari layer data.
 
     One image layer per file and channel, lazily, with the voxel size as scale and the file's
-    acquisition metadata (and where each value came from) in ``layer.metadata``.
+    acquisition metadata (and where each value came from) in ``layer.metadata``. A time series
+    keeps every time point, as the layer's first axis.
 
     Parameters
     ----------
@@ -62,27 +63,30 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
             image = read_image(p)
         except ImageReadError:
             return []  # napari reports that no reader could open the file
-        data = image.data  # (C, Z, Y, X), dask
         meta = image.metadata
+        timepoints = int(meta.extra.get("timepoints", 1))
+        # a time series is shown whole, time first (the stage and light-source docks need every frame)
+        data = read_time_series(p).data if timepoints > 1 else image.data  # ([T,] C, Z, Y, X), lazy
+        lead = 1 if timepoints > 1 else 0  # index of the channel axis
         vox = meta.voxel_size_um.value if not meta.voxel_size_um.missing else None
-        two_d = data.shape[1] == 1
+        two_d = data.shape[lead + 1] == 1
         if two_d:
-            data = data[:, 0]
+            data = data[(slice(None),) * (lead + 1) + (0,)]
         scale = None
         if vox and all(v is not None for v in (vox if not two_d else vox[1:])):
-            scale = tuple(vox[1:]) if two_d else tuple(vox)
-        names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[0])]
+            scale = (1.0,) * lead + (tuple(vox[1:]) if two_d else tuple(vox))
+        names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[lead])]
         stem = Path(p).name.split(".")[0]
         kwargs: dict[str, Any] = {
             "metadata": {"acquisition": meta.as_dict(), "path": str(p)},
         }
-        if data.shape[0] > 1:
-            kwargs["channel_axis"] = 0
+        if data.shape[lead] > 1:
+            kwargs["channel_axis"] = lead
             kwargs["name"] = [f"{stem} [{n}]" for n in names]
             if scale:
                 kwargs["scale"] = scale
         else:
-            data = data[0]
+            data = data[(slice(None),) * lead + (0,)]
             kwargs["name"] = stem
             if scale:
                 kwargs["scale"] = scale

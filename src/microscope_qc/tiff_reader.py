@@ -180,7 +180,7 @@ class FastTiff:
     Attributes
     ----------
     data : TiffStack
-        (C, Z, Y, X) of the time point asked for.
+        (C, Z, Y, X) of the time point asked for, or (T, C, Z, Y, X) when every one was.
     n_timepoints : int
         Time points in the series.
     channel_names : list of str
@@ -230,7 +230,7 @@ def _dims(axes: str, ome: bool) -> str | None:
     return text
 
 
-def open_tiff(path: Path, scene: int | None, timepoint: int) -> FastTiff | None:
+def open_tiff(path: Path, scene: int | None, timepoint: int | None) -> FastTiff | None:
     """Open a TIFF through the fast path, or return None when bioio must read it.
 
     Parameters
@@ -239,8 +239,8 @@ def open_tiff(path: Path, scene: int | None, timepoint: int) -> FastTiff | None:
         A ``.tif``/``.tiff`` file (already checked to exist and not to be truncated).
     scene : int or None
         The series (OME Image) to read; None: the first.
-    timepoint : int
-        Which time point.
+    timepoint : int or None
+        Which time point; None: every one, as (T, C, Z, Y, X).
 
     Returns
     -------
@@ -298,9 +298,11 @@ def open_tiff(path: Path, scene: int | None, timepoint: int) -> FastTiff | None:
                 lead += d
         grid = grid.transpose([lead.index(d) for d in "TCZ"])
         n_t = grid.shape[0]
-        if timepoint >= n_t:
+        if timepoint is not None and timepoint >= n_t:
             raise TimepointError(n_t)
-        data = TiffStack(_Pages(tif, index), np.ascontiguousarray(grid[timepoint]))
+        data = TiffStack(
+            _Pages(tif, index), np.ascontiguousarray(grid if timepoint is None else grid[timepoint])
+        )
         keep = True
         if ome is not None:
             names = [c.name if c.name is not None else str(c.id) for c in ome.images[index].pixels.channels]

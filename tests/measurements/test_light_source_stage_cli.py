@@ -75,3 +75,13 @@ def test_stage_repeatability_and_drift(tmp_path, capsys):
     code = main(["stage", str(drift), "--mode", "drift", "--moves", str(tmp_path / "rep_moves.csv"),
                  "--out", str(tmp_path / "x"), "-q"])  # fmt: skip
     assert code == 2 and "--moves is for --mode repeatability" in capsys.readouterr().err
+
+
+def test_an_empty_moves_file_is_named_before_any_image(tmp_path, capsys):
+    moves = tmp_path / "moves.csv"
+    moves.write_text("")
+    code = main(
+        ["stage", str(tmp_path / "not-read.ome.tif"), "--moves", str(moves), "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and f"--moves {moves}: cannot read it as CSV" in err and "Traceback" not in err

@@ -100,11 +100,14 @@ def check_stage_args(args: argparse.Namespace) -> None:
         return
     if getattr(args, "mode", None) == "drift":
         raise AnalysisError("--moves is for --mode repeatability; a drift series needs none.")
+    import csv
+
     import pandas as pd
 
     try:
         args.moves_table = pd.read_csv(args.moves, sep=None, engine="python")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        # csv.Error: the delimiter sniffer found no columns (an empty or one-word file)
         raise AnalysisError(f"--moves {args.moves}: cannot read it as CSV ({exc}).") from None
 
 
