@@ -313,7 +313,7 @@ def _read_tiff(path: Path, scene: int | None, timepoint: int | None) -> ImageDat
     try:
         fast = open_tiff(path, scene, timepoint)
     except TimepointError as exc:
-        raise ImageReadError(_no_timepoint(path, exc.n_timepoints, timepoint)) from None
+        raise ImageReadError(_no_timepoint(path, exc.n_timepoints, timepoint or 0)) from None
     if fast is None:
         return None
     truncated = tiff_truncation(path)
