@@ -45,6 +45,8 @@ from microscope_qc.results import AnalysisError, Result
 # SQLAlchemy or bioio (tests/test_cli_startup.py).
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from microscope_qc.io import ImageData
     from microscope_qc.measurements import Measurement
     from microscope_qc.profiles import InstrumentProfile
@@ -184,17 +186,29 @@ def _out_dirs(groups: list[list[Path]]) -> list[str]:
     return out
 
 
-def _input_info(paths: list[Path], images: list[ImageData]) -> InputInfo:
+def _hash_in_background(paths: list[Path]) -> Future[list[str]]:
+    """Start the inputs' SHA-256 in a thread: hashlib releases the GIL, so it runs beside the analysis."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from microscope_qc.io import sha256_file
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    future = pool.submit(lambda: [sha256_file(p) for p in paths])
+    pool.shutdown(wait=False)  # not a `with` block: leaving it would wait for the digest here
+    return future
+
+
+def _input_info(paths: list[Path], images: list[ImageData], digests: Future[list[str]]) -> InputInfo:
     from microscope_qc.report import InputInfo
 
     first = images[0]
+    sha = digests.result()  # a file that cannot be read raises its OSError here, for this item only
     combined = None
     if len(paths) > 1:
-        combined = [{"path": str(p.resolve()), "sha256": sha256_file(p)} for p in paths]
+        combined = [{"path": str(p.resolve()), "sha256": d} for p, d in zip(paths, sha, strict=True)]
     return InputInfo(
         str(paths[0].resolve()),
-        sha256_file(paths[0]),
+        sha[0],
         first.shape,
         str(first.dtype),
         first.metadata.as_dict(),
@@ -293,6 +307,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         try:
             images = [(m.cli.read or read_image)(p) for p in paths]
+            digests = _hash_in_background(paths)
 
             def progress(frac: float, msg: str, name: str = label) -> None:
                 # a live progress line on a terminal; logs get only the per-file summary below
@@ -312,7 +327,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
             out_dir = args.out / stem
-            info = _input_info(paths, images)
+            info = _input_info(paths, images, digests)
             written = export_result(
                 result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs
             )
