@@ -559,3 +559,20 @@ def test_coregistration_bad_positions_file(two_colour_file, tmp_path, capsys, co
     assert len(err) == 1 and expected in err[0], err
     if content is not None and "not analysed" not in expected:
         assert "e.g. a header line 'z,y,x,channel'" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "uncertainty", "text"),
+    [
+        (0.66667, 0.00012, "0.66667 ± 0.00012"),  # a gain known to 1e-4: not "0.667 ± 0.000"
+        (43187.809, 9.017, "43187.8 ± 9.0"),
+        (0.2209, 0.0012, "0.2209 ± 0.0012"),
+        (0.5, 0.26, "0.50 ± 0.26"),
+        (1.5e7, 3e4, "1.5e+07 ± 3e+04"),
+        (24.0, 0.0, "24"),
+    ],
+)
+def test_summary_rounds_the_value_to_its_uncertainty(value, uncertainty, text):
+    from microscope_qc.cli import _with_uncertainty
+
+    assert _with_uncertainty(value, uncertainty) == text
