@@ -28,6 +28,7 @@ from microscope_qc.measurements.options import (
     profile_from_args,
 )
 from microscope_qc.measurements.psf import PSF
+from microscope_qc.measurements.resolution import RESOLUTION
 from microscope_qc.measurements.stage import STAGE
 
 if TYPE_CHECKING:
@@ -55,7 +56,15 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, DETECTOR, LIGHT_SOURCE, STAGE)
+REGISTRY: tuple[Measurement[Any], ...] = (
+    PSF,
+    FIELD,
+    COREGISTRATION,
+    DETECTOR,
+    LIGHT_SOURCE,
+    STAGE,
+    RESOLUTION,
+)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

@@ -26,6 +26,7 @@ __all__ = [
     "DETECTOR_SAMPLES",
     "LIGHT_SOURCE_SAMPLES",
     "STAGE_SAMPLES",
+    "RESOLUTION_SAMPLES",
 ]
 
 _T_co = TypeVar("_T_co", covariant=True)
@@ -261,6 +262,33 @@ def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> lis
     return written
 
 
+def write_resolution(sample: samples.ResolutionSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write an image pair as two OME-TIFFs (``<stem>_pair.ome.tif`` the second) and the truth beside them.
+
+    Returns every file written, the first image first; raises FileExistsError if one exists and
+    ``overwrite`` is False. ``microscope-qc resolution FILE --pair <stem>_pair.ome.tif`` reads them.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    stem = _stem(path)
+    pair = path.with_name(stem + "_pair" + path.name[len(stem) :])
+    truth = path.with_name(stem + "_truth.json")
+    _refuse_existing([path, pair, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "YX",
+        "PhysicalSizeY": sample.pixel_size_um,
+        "PhysicalSizeX": sample.pixel_size_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, sample.image, ome=True, metadata=meta, compression="zlib")
+    tifffile.imwrite(pair, sample.pair, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, pair, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -370,5 +398,13 @@ STAGE_SAMPLES: tuple[Sample[Any], ...] = (
         "3D bead time-lapse: settling then drift at a known velocity, frames without a bead and with two",
         _seeded(lambda: samples.stage_drift_sample),
         write_stage,
+    ),
+)
+RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "resolution-pair",
+        "Two independent noisy images of a band-limited field: resolution 0.2 µm (FRC, decorrelation)",
+        _seeded(lambda: samples.resolution_sample),
+        write_resolution,
     ),
 )

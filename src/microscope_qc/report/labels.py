@@ -30,6 +30,7 @@ from types import MappingProxyType
 
 from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
 from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
+from microscope_qc.report.labels_resolution import RESOLUTION_ENTRIES
 
 __all__ = [
     "Label",
@@ -39,6 +40,7 @@ __all__ = [
     "DETECTOR_LABELS",
     "LIGHT_SOURCE_LABELS",
     "STAGE_LABELS",
+    "RESOLUTION_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -384,6 +386,9 @@ LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()}
 )
 STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in STAGE_ENTRIES.items()})
+RESOLUTION_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in RESOLUTION_ENTRIES.items()}
+)
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -394,6 +399,7 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "detector": DETECTOR_LABELS,
         "light-source": LIGHT_SOURCE_LABELS,
         "stage": STAGE_LABELS,
+        "resolution": RESOLUTION_LABELS,
     }
 )
 
@@ -406,6 +412,7 @@ MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
         "detector": "Detector",
         "light-source": "Light source",
         "stage": "Stage and focus",
+        "resolution": "Resolution (FRC, decorrelation)",
     }
 )
 

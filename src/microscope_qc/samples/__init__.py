@@ -68,6 +68,12 @@ if TYPE_CHECKING:
         napari_coregistration,
         transform_points,
     )
+    from microscope_qc.samples.resolution import (
+        ResolutionSample,
+        band_limited_structure,
+        napari_resolution_pair,
+        resolution_sample,
+    )
     from microscope_qc.samples.stage import (
         StageSample,
         napari_stage_drift,
@@ -126,6 +132,10 @@ __all__ = [
     "stage_drift_sample",
     "napari_stage_repeatability",
     "napari_stage_drift",
+    "ResolutionSample",
+    "band_limited_structure",
+    "resolution_sample",
+    "napari_resolution_pair",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -188,6 +198,10 @@ __getattr__, __dir__ = lazy_exports(
                 "napari_stage_drift",
             ),
             "stage",
+        ),
+        **dict.fromkeys(
+            ("ResolutionSample", "band_limited_structure", "resolution_sample", "napari_resolution_pair"),
+            "resolution",
         ),
     },
 )
