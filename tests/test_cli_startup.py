@@ -106,6 +106,7 @@ LAZY_PACKAGES = (
     "microscope_qc.analysis.light_source",
     "microscope_qc.analysis.stage",
     "microscope_qc.analysis.resolution",
+    "microscope_qc.analysis.mirror",
     "microscope_qc.analysis.coregistration",
     "microscope_qc.analysis.detector",
     "microscope_qc.history",

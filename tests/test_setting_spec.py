@@ -68,6 +68,8 @@ def test_the_flags_users_and_scripts_know_are_kept():
                   "--stabilisation-threshold", "0.2", "--max-gap", "2"],
         "resolution": ["--method", "frc", "--frc-threshold", "half-bit", "--gain", "0.5", "--offset", "100",
                        "--no-split-correction", "--seed", "2", "--n-radii", "40", "--filters", "8"],
+        "mirror": ["--band", "8", "--min-r2", "0.8", "--tolerance", "0.8", "--tolerance-ratio", "3",
+                   "--max-cv", "5"],
     }  # fmt: skip
     for m in REGISTRY:
         args = parser.parse_args([m.name, "x.tif", "--out", "o", *known[m.name]])

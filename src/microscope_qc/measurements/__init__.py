@@ -19,6 +19,7 @@ from microscope_qc.measurements.detector import DETECTOR
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
 from microscope_qc.measurements.light_source import LIGHT_SOURCE
+from microscope_qc.measurements.mirror import MIRROR
 from microscope_qc.measurements.options import (
     DeferredParser,
     add_common_arguments,
@@ -64,6 +65,7 @@ REGISTRY: tuple[Measurement[Any], ...] = (
     LIGHT_SOURCE,
     STAGE,
     RESOLUTION,
+    MIRROR,
 )
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}

@@ -30,6 +30,7 @@ from types import MappingProxyType
 
 from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
 from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
+from microscope_qc.report.labels_mirror import MIRROR_ENTRIES
 from microscope_qc.report.labels_resolution import RESOLUTION_ENTRIES
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "LIGHT_SOURCE_LABELS",
     "STAGE_LABELS",
     "RESOLUTION_LABELS",
+    "MIRROR_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -389,6 +391,7 @@ STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in S
 RESOLUTION_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in RESOLUTION_ENTRIES.items()}
 )
+MIRROR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in MIRROR_ENTRIES.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -400,6 +403,7 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "light-source": LIGHT_SOURCE_LABELS,
         "stage": STAGE_LABELS,
         "resolution": RESOLUTION_LABELS,
+        "mirror": MIRROR_LABELS,
     }
 )
 
@@ -413,6 +417,7 @@ MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
         "light-source": "Light source",
         "stage": "Stage and focus",
         "resolution": "Resolution (FRC, decorrelation)",
+        "mirror": "Axial resolution (mirror)",
     }
 )
 

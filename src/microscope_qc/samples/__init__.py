@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         napari_light_source_pulsed,
         napari_light_source_series,
     )
+    from microscope_qc.samples.mirror import MirrorSample, mirror_fwhm_truth, mirror_sample, napari_mirror
     from microscope_qc.samples.multicolour import (
         ChannelTransform,
         MulticolourSample,
@@ -136,6 +137,10 @@ __all__ = [
     "band_limited_structure",
     "resolution_sample",
     "napari_resolution_pair",
+    "MirrorSample",
+    "mirror_sample",
+    "mirror_fwhm_truth",
+    "napari_mirror",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -203,5 +208,6 @@ __getattr__, __dir__ = lazy_exports(
             ("ResolutionSample", "band_limited_structure", "resolution_sample", "napari_resolution_pair"),
             "resolution",
         ),
+        **dict.fromkeys(("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"), "mirror"),
     },
 )
