@@ -107,6 +107,7 @@ LAZY_PACKAGES = (
     "microscope_qc.analysis.stage",
     "microscope_qc.analysis.resolution",
     "microscope_qc.analysis.mirror",
+    "microscope_qc.analysis.image_quality",
     "microscope_qc.analysis.coregistration",
     "microscope_qc.analysis.detector",
     "microscope_qc.history",

@@ -58,6 +58,7 @@ def test_every_contribution_points_at_a_declared_command():
         "stage",
         "resolution",
         "mirror",
+        "image-quality",
     }  # issues 13, 14, 15: the analyses came first, their widgets follow
     for name in set(MEASUREMENTS) - widgets_to_come:
         assert f"napari-microscope-qc.{name}_widget" in widget_cmds & measure, name

@@ -14,7 +14,7 @@ from microscope_qc.report.labels import LABELS
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 #: measurements whose napari widget is still to be written (issue 14: the analyses came first)
-WIDGETS_TO_COME = {"detector", "light-source", "stage", "resolution", "mirror"}
+WIDGETS_TO_COME = {"detector", "light-source", "stage", "resolution", "mirror", "image-quality"}
 
 
 def test_every_entry_declares_what_a_measurement_is():

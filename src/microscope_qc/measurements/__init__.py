@@ -18,6 +18,7 @@ from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.detector import DETECTOR
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
+from microscope_qc.measurements.image_quality import IMAGE_QUALITY
 from microscope_qc.measurements.light_source import LIGHT_SOURCE
 from microscope_qc.measurements.mirror import MIRROR
 from microscope_qc.measurements.options import (
@@ -66,6 +67,7 @@ REGISTRY: tuple[Measurement[Any], ...] = (
     STAGE,
     RESOLUTION,
     MIRROR,
+    IMAGE_QUALITY,
 )
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}

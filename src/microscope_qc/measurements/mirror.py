@@ -157,7 +157,7 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 MIRROR = Measurement(
     name="mirror",
-    title="Axial resolution from a mirror (MetroloJ, confocal reflection)",
+    title="Axial resolution from a mirror (MetroloJ)",
     summary="Axial FWHM of a mirror reflection: the ROI-averaged profile's Gaussian fit (MetroloJ) and per column "
     "band with SE, variation across the field, tilt, ratio to theory.",
     analyze=analyze_mirror,

@@ -28,6 +28,7 @@ __all__ = [
     "STAGE_SAMPLES",
     "RESOLUTION_SAMPLES",
     "MIRROR_SAMPLES",
+    "IMAGE_QUALITY_SAMPLES",
 ]
 
 _T_co = TypeVar("_T_co", covariant=True)
@@ -314,6 +315,30 @@ def write_mirror(sample: samples.MirrorSample, path: Path, overwrite: bool) -> l
     return [path, truth]
 
 
+def write_image_quality(sample: samples.ImageQualitySample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a 2D image as OME-TIFF (16-bit container, 12-bit data) and its truth beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "YX",
+        "PhysicalSizeY": sample.pixel_size_um,
+        "PhysicalSizeX": sample.pixel_size_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -436,8 +461,16 @@ RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
 MIRROR_SAMPLES: tuple[Sample[Any], ...] = (
     Sample(
         "mirror-xz",
-        "XZ image of a tilted mirror's reflection: axial FWHM 0.6 µm at the centre, 8 % broader at the edges",
+        "XZ image of a tilted mirror's reflection: axial FWHM 0.6 µm at the centre, 0.648 µm at the edges",
         _seeded(lambda: samples.mirror_sample),
         write_mirror,
+    ),
+)
+IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "image-quality",
+        "12-bit image in 16 bits: exactly 100 saturated and 100 zero pixels, noise SD 10 counts",
+        _seeded(lambda: samples.image_quality_sample),
+        write_image_quality,
     ),
 )

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
+from microscope_qc.report.labels_image_quality import IMAGE_QUALITY_ENTRIES
 from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
 from microscope_qc.report.labels_mirror import MIRROR_ENTRIES
 from microscope_qc.report.labels_resolution import RESOLUTION_ENTRIES
@@ -43,6 +44,7 @@ __all__ = [
     "STAGE_LABELS",
     "RESOLUTION_LABELS",
     "MIRROR_LABELS",
+    "IMAGE_QUALITY_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -392,6 +394,9 @@ RESOLUTION_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in RESOLUTION_ENTRIES.items()}
 )
 MIRROR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in MIRROR_ENTRIES.items()})
+IMAGE_QUALITY_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in IMAGE_QUALITY_ENTRIES.items()}
+)
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -404,6 +409,7 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "stage": STAGE_LABELS,
         "resolution": RESOLUTION_LABELS,
         "mirror": MIRROR_LABELS,
+        "image-quality": IMAGE_QUALITY_LABELS,
     }
 )
 
@@ -418,6 +424,7 @@ MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
         "stage": "Stage and focus",
         "resolution": "Resolution (FRC, decorrelation)",
         "mirror": "Axial resolution (mirror)",
+        "image-quality": "Image quality",
     }
 )
 

@@ -48,6 +48,11 @@ if TYPE_CHECKING:
         napari_flat_field,
         napari_flat_field_misaligned,
     )
+    from microscope_qc.samples.image_quality import (
+        ImageQualitySample,
+        image_quality_sample,
+        napari_image_quality,
+    )
     from microscope_qc.samples.light_source import (
         ImageSeriesSample,
         LogSample,
@@ -141,6 +146,9 @@ __all__ = [
     "mirror_sample",
     "mirror_fwhm_truth",
     "napari_mirror",
+    "ImageQualitySample",
+    "image_quality_sample",
+    "napari_image_quality",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -209,5 +217,8 @@ __getattr__, __dir__ = lazy_exports(
             "resolution",
         ),
         **dict.fromkeys(("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"), "mirror"),
+        **dict.fromkeys(
+            ("ImageQualitySample", "image_quality_sample", "napari_image_quality"), "image_quality"
+        ),
     },
 )
