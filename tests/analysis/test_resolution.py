@@ -175,3 +175,20 @@ def test_a_threshold_never_crossed_is_said_not_invented():
     assert not any(m.name == "resolution_um" for m in r.metrics)
     assert any("under-sampled" in w for w in r.warnings)
     assert ONE_SEVENTH == pytest.approx(0.142857, rel=1e-5)
+
+
+def test_sector_frc_measures_anisotropy():
+    # structure cut off at 0.25 cycles/px along x and 0.15 along y (an elliptical pupil)
+    rng = np.random.default_rng(5)
+    n = 512
+    fy = np.fft.fftfreq(n)[:, None]
+    fx = np.fft.rfftfreq(n)[None, :]
+    spec = np.fft.rfft2(rng.standard_normal((n, n))) * ((fx / 0.25) ** 2 + (fy / 0.15) ** 2 < 1)
+    s = np.fft.irfft2(spec, (n, n))
+    s = 300 + 60 * s / s.std()
+    a, b = rng.poisson(s), rng.poisson(s)
+    r = analyze_resolution(a, pixel_size_um=1.0, pair=b)
+    assert _value(r, "frc_resolution_x_um") == pytest.approx(1 / 0.25, rel=0.10)
+    assert _value(r, "frc_resolution_y_um") == pytest.approx(1 / 0.15, rel=0.10)
+    assert _value(r, "frc_anisotropy") == pytest.approx(0.15 / 0.25, rel=0.15)
+    assert {"frc_x", "frc_y"} <= set(r.curve.columns)

@@ -88,10 +88,36 @@ def _frc(
     """Add the FRC metrics; return the chosen threshold's crossing (cycles/px) or None."""
     frc = curve.frc
     split = None
-    if result.method == "frc-split" and settings.split_correction:
+    correct = result.method == "frc-split" and settings.split_correction
+
+    def corrected(c: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return 2.0 * c / (1.0 + np.maximum(c, -0.999)) if correct else c
+
+    if correct:
         split = frc
-        frc = 2.0 * frc / (1.0 + np.maximum(frc, -0.999))
+        frc = corrected(frc)
     result.tables["curve"] = _frc_table(FRCCurve(curve.frequency, frc, curve.n_pixels), pixel_um, split)
+    if (
+        curve.frc_x is not None
+        and curve.frc_y is not None
+        and curve.n_x is not None
+        and curve.n_y is not None
+    ):
+        table = result.tables["curve"]
+        table["frc_x"], table["frc_y"] = corrected(curve.frc_x), corrected(curve.frc_y)
+        sectors = {}
+        for axis, c, n in (
+            ("x", table["frc_x"].to_numpy(), curve.n_x),
+            ("y", table["frc_y"].to_numpy(), curve.n_y),
+        ):
+            t = np.full(c.size, ONE_SEVENTH) if settings.frc_threshold == "1/7" else half_bit_threshold(n)
+            f = threshold_crossing(curve.frequency, c, t)
+            if f is not None:
+                sectors[axis] = pixel_um / f
+                _add(result, f"frc_resolution_{axis}_um", sectors[axis], "um",
+                     f"FRC resolution along {axis} (ring sectors within 22.5° of the {axis} axis), {settings.frc_threshold}")  # fmt: skip
+        if len(sectors) == 2:
+            _add(result, "frc_anisotropy", sectors["x"] / sectors["y"], None, "FRC resolution x / y")
     crossings = {
         "1/7": threshold_crossing(curve.frequency, frc, np.full(frc.size, ONE_SEVENTH)),
         "half-bit": threshold_crossing(curve.frequency, frc, half_bit_threshold(curve.n_pixels)),

@@ -42,11 +42,20 @@ class FRCCurve:
         The correlation of each ring.
     n_pixels : numpy.ndarray
         Pixels of the full frequency plane in each ring.
+    frc_x, frc_y : numpy.ndarray or None
+        The same over two sectors of each ring: frequencies within 22.5° of the x axis (structure
+        resolved along x) and within 22.5° of the y axis (the diagonals count in ``frc`` only).
+    n_x, n_y : numpy.ndarray or None
+        Pixels of each ring's sectors.
     """
 
     frequency: npt.NDArray[np.float64]
     frc: npt.NDArray[np.float64]
     n_pixels: npt.NDArray[np.float64]
+    frc_x: npt.NDArray[np.float64] | None = None
+    frc_y: npt.NDArray[np.float64] | None = None
+    n_x: npt.NDArray[np.float64] | None = None
+    n_y: npt.NDArray[np.float64] | None = None
 
 
 def half_bit_threshold(n_pixels: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -119,15 +128,38 @@ def frc_curve(a: npt.ArrayLike, b: npt.ArrayLike, *, edge_px: int | None = None)
     # rings beyond Nyquist (the corners) go to one extra bin, dropped below
     ring = np.minimum(np.rint(plane.radius * n).astype(np.intp), n_rings).ravel()
     w = np.broadcast_to(plane.weight, fa.shape).ravel()
+    # sectors: 0 within 22.5° of the x axis (structure along x), 1 within 22.5° of the y axis,
+    # 2 the diagonals; one bincount over all sectors' rings
+    fy = np.abs(np.fft.fftfreq(n))[:, None]
+    fx = np.fft.rfftfreq(n)[None, :]
+    tan = np.tan(np.pi / 8)
+    sector_of = np.where(fy <= tan * fx, 0, np.where(fx <= tan * fy, 1, 2))
+    index = ring + (n_rings + 1) * sector_of.ravel()
+    size = 3 * (n_rings + 1)
     cross = (fa.real * fb.real + fa.imag * fb.imag).ravel() * w
     pa = (fa.real * fa.real + fa.imag * fa.imag).ravel() * w
     pb = (fb.real * fb.real + fb.imag * fb.imag).ravel() * w
-    num = np.bincount(ring, cross, n_rings + 1)[:n_rings]
-    den = np.sqrt(np.bincount(ring, pa, n_rings + 1)[:n_rings] * np.bincount(ring, pb, n_rings + 1)[:n_rings])
-    count = np.asarray(np.bincount(ring, w, n_rings + 1)[:n_rings], dtype=np.float64)
+    sums = [np.bincount(index, v, size).reshape(3, n_rings + 1)[:, :n_rings] for v in (cross, pa, pb, w)]
+    sector = [_correlation(sums[0][k], sums[1][k], sums[2][k]) for k in range(2)]
+    total = _correlation(sums[0].sum(0), sums[1].sum(0), sums[2].sum(0))
+    count = np.asarray(sums[3].sum(0), dtype=np.float64)
+    return FRCCurve(
+        np.arange(n_rings) / n,
+        total,
+        count,
+        sector[0],
+        sector[1],
+        np.asarray(sums[3][0]),
+        np.asarray(sums[3][1]),
+    )
+
+
+def _correlation(
+    num: npt.NDArray[np.float64], pa: npt.NDArray[np.float64], pb: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    den = np.sqrt(pa * pb)
     with np.errstate(invalid="ignore", divide="ignore"):
-        frc = np.where(den > 0, num / den, 0.0)
-    return FRCCurve(np.arange(n_rings) / n, frc, count)
+        return np.asarray(np.where(den > 0, num / den, 0.0))
 
 
 def binomial_split(
