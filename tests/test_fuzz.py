@@ -202,6 +202,11 @@ def test_valid_option_values_run_end_to_end(option, data, tmp_path_factory, caps
         "field": "flat-field",
         "coregistration": "two-colour-beads",
         "detector": "detector-ccd",
+        "light-source": "light-source-series",
+        "stage": "stage-drift",
+        "resolution": "resolution-pair",
+        "mirror": "mirror-xz",
+        "image-quality": "image-quality",
     }[name]
     path = tmp / "sample.ome.tif"
     assert main(["sample", sample, str(path)]) == 0

@@ -65,7 +65,7 @@ def analyze_image_quality(
     Raises
     ------
     AnalysisError
-        Not a 2D image, smaller than 8 × 8 px, or non-finite values.
+        Not a 2D image, smaller than 8 × 8 px, non-finite values, or a constant image.
     """
     settings = settings or ImageQualitySettings()
     validate_settings(settings)
@@ -79,6 +79,11 @@ def analyze_image_quality(
     a = raw.astype(np.float64)
     if not np.all(np.isfinite(a)):
         raise AnalysisError("The image holds NaN or infinite values.")
+    if float(a.max()) == float(a.min()):
+        raise AnalysisError(
+            f"The image is constant ({a.flat[0]:g} everywhere): no signal to check; look at the light path, the "
+            "shutter and the detector."
+        )
     result = ImageQualityResult(channel=channel)
     result.settings.update(settings.analysis_settings())
 
@@ -117,9 +122,11 @@ def analyze_image_quality(
     snr = cnr = None
     if fg.size and bg.size and noise > 0:
         snr = (fg.mean() - bg.mean()) / noise
-        cnr = (fg.mean() - bg.mean()) / float(np.sqrt(fg.var() + bg.var()))
+        spread = float(np.sqrt(fg.var() + bg.var()))
         add("snr", snr, None, "(mean foreground − mean background) / noise SD, Otsu foreground")
-        add("cnr", cnr, None, "(mean foreground − mean background) / √(var foreground + var background)")
+        if spread > 0:
+            cnr = (fg.mean() - bg.mean()) / spread
+            add("cnr", cnr, None, "(mean foreground − mean background) / √(var foreground + var background)")
         add(
             "foreground_percent", 100.0 * fg.size / n, "percent", "share of the pixels above Otsu's threshold"
         )
