@@ -99,3 +99,18 @@ def test_bad_inputs_get_specific_errors():
     flat[0, 0] = 101
     r = analyze_image_quality(flat)
     assert set(r.checks["check"]) >= {"saturation", "zero clipping", "dynamic range"}
+
+
+def test_real_uniform_slide_8_bit():
+    """Real data: an 8-bit image of a uniform fluorescent slide (shared data, flatfield-chroma-slide)."""
+    import tifffile
+
+    from tests.conftest import shared_file
+
+    img = tifffile.imread(shared_file("flatfield-chroma-slide/chroma_yx_uint8.tif"))
+    r = analyze_image_quality(img)
+    assert r.bit_depth == 8
+    assert _value(r, "saturated_percent") == pytest.approx(100 * np.count_nonzero(img == 255) / img.size)
+    assert _value(r, "zero_clipped_percent") == pytest.approx(100 * np.count_nonzero(img == 0) / img.size)
+    # a smooth illumination field: the noise estimate is far below the image's own spread
+    assert 0 < _value(r, "noise_sd_counts") < img.std()
