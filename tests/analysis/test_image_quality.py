@@ -104,7 +104,6 @@ def test_bad_inputs_get_specific_errors():
 def test_real_uniform_slide_8_bit():
     """Real data: an 8-bit image of a uniform fluorescent slide (shared data, flatfield-chroma-slide)."""
     import tifffile
-
     from tests.conftest import shared_file
 
     img = tifffile.imread(shared_file("flatfield-chroma-slide/chroma_yx_uint8.tif"))
