@@ -66,6 +66,12 @@ def test_the_flags_users_and_scripts_know_are_kept():
                          "--min-stability", "99"],
         "stage": ["--mode", "drift", "--bead-diameter", "1", "--threshold", "7", "--tolerance", "0.3",
                   "--stabilisation-threshold", "0.2", "--max-gap", "2"],
+        "resolution": ["--method", "frc", "--frc-threshold", "half-bit", "--gain", "0.5", "--offset", "100",
+                       "--no-split-correction", "--seed", "2", "--n-radii", "40", "--filters", "8"],
+        "mirror": ["--band", "8", "--min-r2", "0.8", "--tolerance", "0.8", "--tolerance-ratio", "3",
+                   "--max-cv", "5"],
+        "image-quality": ["--bit-depth", "12", "--max-saturated", "0.1", "--max-clipped", "2",
+                          "--min-dynamic-range", "10", "--min-snr", "3", "--gain", "0.5"],
     }  # fmt: skip
     for m in REGISTRY:
         args = parser.parse_args([m.name, "x.tif", "--out", "o", *known[m.name]])

@@ -32,6 +32,9 @@ CLI_NAMES: dict[str, str] = {
     "stabilisation_threshold_um": "--stabilisation-threshold (µm)",
     "detection_threshold_sigma": "--threshold",
     "moves": "--moves CSV",
+    "pair": "--pair FILE2",
+    "conversion_gain_e_per_dn": "--gain (e⁻/DN)",
+    "method": "--method",
 }
 
 

@@ -38,6 +38,9 @@ DEFAULT_NAMES: dict[str, str] = {
     "stabilisation_threshold_um": "the stabilisation threshold (µm)",
     "detection_threshold_sigma": "the detection threshold",
     "moves": "the move table (CSV)",
+    "pair": "a second image of the same field",
+    "conversion_gain_e_per_dn": "the conversion gain (e⁻/DN)",
+    "method": "the method",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")

@@ -18,7 +18,9 @@ from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.detector import DETECTOR
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
+from microscope_qc.measurements.image_quality import IMAGE_QUALITY
 from microscope_qc.measurements.light_source import LIGHT_SOURCE
+from microscope_qc.measurements.mirror import MIRROR
 from microscope_qc.measurements.options import (
     DeferredParser,
     add_common_arguments,
@@ -28,6 +30,7 @@ from microscope_qc.measurements.options import (
     profile_from_args,
 )
 from microscope_qc.measurements.psf import PSF
+from microscope_qc.measurements.resolution import RESOLUTION
 from microscope_qc.measurements.stage import STAGE
 
 if TYPE_CHECKING:
@@ -55,7 +58,17 @@ __all__ = [
 ]
 
 #: every measurement, in the order the command line lists them: one line per measurement
-REGISTRY: tuple[Measurement[Any], ...] = (PSF, FIELD, COREGISTRATION, DETECTOR, LIGHT_SOURCE, STAGE)
+REGISTRY: tuple[Measurement[Any], ...] = (
+    PSF,
+    FIELD,
+    COREGISTRATION,
+    DETECTOR,
+    LIGHT_SOURCE,
+    STAGE,
+    RESOLUTION,
+    MIRROR,
+    IMAGE_QUALITY,
+)
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}
 

@@ -26,6 +26,9 @@ __all__ = [
     "DETECTOR_SAMPLES",
     "LIGHT_SOURCE_SAMPLES",
     "STAGE_SAMPLES",
+    "RESOLUTION_SAMPLES",
+    "MIRROR_SAMPLES",
+    "IMAGE_QUALITY_SAMPLES",
 ]
 
 _T_co = TypeVar("_T_co", covariant=True)
@@ -261,6 +264,81 @@ def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> lis
     return written
 
 
+def write_resolution(sample: samples.ResolutionSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write an image pair as two OME-TIFFs (``<stem>_pair.ome.tif`` the second) and the truth beside them.
+
+    Returns every file written, the first image first; raises FileExistsError if one exists and
+    ``overwrite`` is False. ``microscope-qc resolution FILE --pair <stem>_pair.ome.tif`` reads them.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    stem = _stem(path)
+    pair = path.with_name(stem + "_pair" + path.name[len(stem) :])
+    truth = path.with_name(stem + "_truth.json")
+    _refuse_existing([path, pair, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "YX",
+        "PhysicalSizeY": sample.pixel_size_um,
+        "PhysicalSizeX": sample.pixel_size_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, sample.image, ome=True, metadata=meta, compression="zlib")
+    tifffile.imwrite(pair, sample.pair, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, pair, truth]
+
+
+def write_mirror(sample: samples.MirrorSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write an XZ mirror image as OME-TIFF (rows: z planes, its y size the z step) and the truth beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "YX",
+        "PhysicalSizeY": sample.z_step_um,
+        "PhysicalSizeX": sample.x_step_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
+def write_image_quality(sample: samples.ImageQualitySample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a 2D image as OME-TIFF (16-bit container, 12-bit data) and its truth beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    import tifffile
+
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    meta: dict[str, Any] = {
+        "axes": "YX",
+        "PhysicalSizeY": sample.pixel_size_um,
+        "PhysicalSizeX": sample.pixel_size_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -370,5 +448,29 @@ STAGE_SAMPLES: tuple[Sample[Any], ...] = (
         "3D bead time-lapse: settling then drift at a known velocity, frames without a bead and with two",
         _seeded(lambda: samples.stage_drift_sample),
         write_stage,
+    ),
+)
+RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "resolution-pair",
+        "Two independent noisy images of a band-limited field: resolution 0.2 µm (FRC, decorrelation)",
+        _seeded(lambda: samples.resolution_sample),
+        write_resolution,
+    ),
+)
+MIRROR_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "mirror-xz",
+        "XZ image of a tilted mirror's reflection: axial FWHM 0.6 µm at the centre, 0.648 µm at the edges",
+        _seeded(lambda: samples.mirror_sample),
+        write_mirror,
+    ),
+)
+IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "image-quality",
+        "12-bit image in 16 bits: exactly 100 saturated and 100 zero pixels, noise SD 10 counts",
+        _seeded(lambda: samples.image_quality_sample),
+        write_image_quality,
     ),
 )

@@ -29,7 +29,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
+from microscope_qc.report.labels_image_quality import IMAGE_QUALITY_ENTRIES
 from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
+from microscope_qc.report.labels_mirror import MIRROR_ENTRIES
+from microscope_qc.report.labels_resolution import RESOLUTION_ENTRIES
 
 __all__ = [
     "Label",
@@ -39,6 +42,9 @@ __all__ = [
     "DETECTOR_LABELS",
     "LIGHT_SOURCE_LABELS",
     "STAGE_LABELS",
+    "RESOLUTION_LABELS",
+    "MIRROR_LABELS",
+    "IMAGE_QUALITY_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -384,6 +390,13 @@ LIGHT_SOURCE_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in LIGHT_SOURCE_ENTRIES.items()}
 )
 STAGE_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in STAGE_ENTRIES.items()})
+RESOLUTION_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in RESOLUTION_ENTRIES.items()}
+)
+MIRROR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in MIRROR_ENTRIES.items()})
+IMAGE_QUALITY_LABELS: Mapping[str, Label] = MappingProxyType(
+    {k: Label(*v) for k, v in IMAGE_QUALITY_ENTRIES.items()}
+)
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -394,6 +407,9 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "detector": DETECTOR_LABELS,
         "light-source": LIGHT_SOURCE_LABELS,
         "stage": STAGE_LABELS,
+        "resolution": RESOLUTION_LABELS,
+        "mirror": MIRROR_LABELS,
+        "image-quality": IMAGE_QUALITY_LABELS,
     }
 )
 
@@ -406,6 +422,9 @@ MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
         "detector": "Detector",
         "light-source": "Light source",
         "stage": "Stage and focus",
+        "resolution": "Resolution (FRC, decorrelation)",
+        "mirror": "Axial resolution (mirror)",
+        "image-quality": "Image quality",
     }
 )
 

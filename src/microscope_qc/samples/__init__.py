@@ -48,6 +48,11 @@ if TYPE_CHECKING:
         napari_flat_field,
         napari_flat_field_misaligned,
     )
+    from microscope_qc.samples.image_quality import (
+        ImageQualitySample,
+        image_quality_sample,
+        napari_image_quality,
+    )
     from microscope_qc.samples.light_source import (
         ImageSeriesSample,
         LogSample,
@@ -60,6 +65,7 @@ if TYPE_CHECKING:
         napari_light_source_pulsed,
         napari_light_source_series,
     )
+    from microscope_qc.samples.mirror import MirrorSample, mirror_fwhm_truth, mirror_sample, napari_mirror
     from microscope_qc.samples.multicolour import (
         ChannelTransform,
         MulticolourSample,
@@ -67,6 +73,12 @@ if TYPE_CHECKING:
         make_multicolour_beads,
         napari_coregistration,
         transform_points,
+    )
+    from microscope_qc.samples.resolution import (
+        ResolutionSample,
+        band_limited_structure,
+        napari_resolution_pair,
+        resolution_sample,
     )
     from microscope_qc.samples.stage import (
         StageSample,
@@ -126,6 +138,17 @@ __all__ = [
     "stage_drift_sample",
     "napari_stage_repeatability",
     "napari_stage_drift",
+    "ResolutionSample",
+    "band_limited_structure",
+    "resolution_sample",
+    "napari_resolution_pair",
+    "MirrorSample",
+    "mirror_sample",
+    "mirror_fwhm_truth",
+    "napari_mirror",
+    "ImageQualitySample",
+    "image_quality_sample",
+    "napari_image_quality",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -188,6 +211,14 @@ __getattr__, __dir__ = lazy_exports(
                 "napari_stage_drift",
             ),
             "stage",
+        ),
+        **dict.fromkeys(
+            ("ResolutionSample", "band_limited_structure", "resolution_sample", "napari_resolution_pair"),
+            "resolution",
+        ),
+        **dict.fromkeys(("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"), "mirror"),
+        **dict.fromkeys(
+            ("ImageQualitySample", "image_quality_sample", "napari_image_quality"), "image_quality"
         ),
     },
 )

@@ -1,0 +1,195 @@
+"""Registration of the resolution measurement (FRC, decorrelation): CLI options (--pair), run, figures."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from microscope_qc.instrument import Setting, Source
+from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.options import (
+    add_settings_arguments,
+    limits_from_args,
+    microscope_settings,
+    overrides_from_args,
+    settings_values_from_args,
+)
+from microscope_qc.measurements.sample_files import RESOLUTION_SAMPLES
+from microscope_qc.report.labels import RESOLUTION_LABELS
+
+if TYPE_CHECKING:
+    from microscope_qc.analysis.resolution import ResolutionResult, ResolutionSettings
+    from microscope_qc.io import ImageData
+    from microscope_qc.report import Figure
+    from microscope_qc.results import ProgressCallback
+
+__all__ = ["run_resolution", "analyze_resolution", "resolution_figures", "resolution_settings", "RESOLUTION"]
+
+
+def analyze_resolution(*args: Any, **kwargs: Any) -> ResolutionResult:
+    """Call :func:`microscope_qc.analysis.resolution.analyze_resolution` (imported on the first call)."""
+    from microscope_qc.analysis.resolution import analyze_resolution as analyze
+
+    return analyze(*args, **kwargs)
+
+
+def resolution_figures(result: ResolutionResult) -> Sequence[Figure]:
+    """Call :func:`microscope_qc.report.resolution.resolution_figures` (imported on the first call)."""
+    from microscope_qc.report.resolution import resolution_figures as figures
+
+    return figures(result)
+
+
+def resolution_settings() -> type[ResolutionSettings]:
+    """The resolution settings class, :class:`~microscope_qc.analysis.resolution.ResolutionSettings`."""
+    from microscope_qc.analysis.resolution import ResolutionSettings
+
+    return ResolutionSettings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the resolution options: the second image of a pair, and the analysis settings.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command parser.
+    """
+    g = parser.add_argument_group(
+        "resolution inputs",
+        "FILE: one image (its middle plane if it is a stack); with --pair, the first of two independent images "
+        "of the same field",
+    )
+    g.add_argument(
+        "--pair",
+        type=Path,
+        metavar="FILE2",
+        help="a second, independent image of the same field (same size, square): two-image FRC",
+    )
+    add_settings_arguments(parser, resolution_settings(), "resolution analysis")
+
+
+def _plane(image: ImageData, channel: int) -> tuple[Any, str | None]:
+    """The (Y, X) plane analysed: the channel's only plane, or its middle one (and a note saying so)."""
+    import numpy as np
+
+    from microscope_qc.results import AnalysisError
+
+    n_c, n_z = image.shape[0], image.shape[1]
+    if channel >= n_c:
+        raise AnalysisError(f"Channel {channel} asked for; {image.path} has {n_c} channel(s).")
+    z = n_z // 2
+    note = None if n_z == 1 else f"{image.path}: plane {z} of {n_z} analysed (the middle of the stack)."
+    return np.asarray(image.data[channel, z]), note
+
+
+def run_resolution(
+    images: list[ImageData], args: argparse.Namespace, progress: ProgressCallback | None = None
+) -> ResolutionResult:
+    """Read the image (and its pair), resolve the pixel size, then analyse (the CLI entry point).
+
+    Parameters
+    ----------
+    images : list of ImageData
+        The image (one file).
+    args : argparse.Namespace
+        The parsed command-line options.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    ResolutionResult
+        The analysis result.
+
+    Raises
+    ------
+    AnalysisError
+        An image or pair that cannot be analysed.
+    SettingsError
+        No pixel size; FRC with neither a pair nor a gain.
+    """
+    from microscope_qc.analysis.resolution import ResolutionSettings
+    from microscope_qc.instrument import SettingsError
+    from microscope_qc.io import read_image
+
+    settings = ResolutionSettings(**settings_values_from_args(ResolutionSettings, args))
+    channel = (args.channel or [0])[0]
+    image, note = _plane(images[0], channel)
+    pair = None
+    pair_note = None
+    if args.pair is not None:
+        pair, pair_note = _plane(read_image(args.pair), channel)
+    ms = microscope_settings(images[0].metadata, images[0].shape[0], overrides_from_args(args), args)
+    vs = ms.sources.get("voxel_size_um")
+    vy: float | None
+    vx: float | None
+    if ms.voxel_size_um is not None:
+        _, vy, vx = ms.voxel_size_um
+    else:  # a 2D image's file has no z size: its y and x sizes are enough here
+        vox = images[0].metadata.voxel_size_um
+        _, vy, vx = vox.value if vox.value is not None else (None, None, None)
+        if not vx:
+            raise SettingsError("The pixel size is not in the file; give it ({voxel_size_um}).")
+        vs = Setting(float(vx), "um", Source.FILE, vox.origin)
+    if not vx:
+        raise SettingsError("The pixel size is not known; give it ({voxel_size_um}).")
+    result = analyze_resolution(
+        image,
+        settings,
+        pixel_size_um=float(vx),
+        pair=pair,
+        channel=channel,
+        limits=limits_from_args(args),
+        progress=progress,
+    )
+    result.warnings.extend(n for n in (note, pair_note) if n)
+    if vy and abs(vy - vx) > 1e-3 * vx:
+        result.warnings.append(f"Pixels are not square ({vy:g} × {vx:g} µm); the x size was used.")
+    if vs is not None:
+        result.settings["pixel_size_um"] = Setting(float(vx), "um", vs.source, vs.detail)
+    if args.pair is not None:
+        result.settings["pair_file"] = Setting(str(args.pair.resolve()), None, Source.USER)
+    return result
+
+
+def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The resolution sentence of a period report's Methods paragraph."""
+    if "resolution_um" not in s:
+        return None
+    r = s["resolution_um"]
+    return (
+        "Image resolution without beads (Fourier ring correlation or decorrelation analysis, Descloux et al. 2019) "
+        f"was {1000 * r['median']:.0f} nm (range {1000 * r['min']:.0f}–{1000 * r['max']:.0f} nm, {r['n']} "
+        "measurements)."
+    )
+
+
+RESOLUTION = Measurement(
+    name="resolution",
+    title="Resolution without beads (FRC, decorrelation analysis)",
+    summary="Fourier ring correlation of two images (or one split by photons), 1/7 and half-bit thresholds; "
+    "decorrelation analysis of one image (Descloux et al. 2019).",
+    analyze=analyze_resolution,
+    settings=resolution_settings,
+    inputs=(InputKind.IMAGE_2D,),
+    item_table="curve",
+    figures=resolution_figures,
+    labels=RESOLUTION_LABELS,
+    cli=CommandLine(
+        add_arguments=add_arguments,
+        run=run_resolution,
+        summary_columns=(
+            "resolution_um",
+            "resolution_px",
+            "frc_resolution_1_7_um",
+            "frc_resolution_half_bit_um",
+            "decorrelation_a0",
+        ),
+    ),
+    samples=RESOLUTION_SAMPLES,
+    history_metrics=("resolution_um",),
+    methods_sentence=methods_sentence,
+)
