@@ -224,7 +224,12 @@ def napari_stage_repeatability() -> list[LayerDataTuple]:
 def napari_stage_drift() -> list[LayerDataTuple]:
     """The napari sample: a 3D bead time-lapse with settling and drift, (T, Z, Y, X)."""
     s = stage_drift_sample()
-    meta = {"frame_interval_s": s.frame_interval_s, "truth": s.truth}
+    # the threshold the sample was made for: the sample has no optics to derive MetroloJ_QC's from
+    meta = {
+        "frame_interval_s": s.frame_interval_s,
+        "stabilisation_threshold_um": s.truth["stabilisation_threshold_um"],
+        "truth": s.truth,
+    }
     return [
         (s.data, {"name": "stage drift (synthetic)", "scale": s.voxel_size_um, "metadata": meta}, "image")
     ]

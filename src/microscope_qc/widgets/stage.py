@@ -178,6 +178,9 @@ class StageWidget(MeasurementDock):
                 self.mode.value = "drift"
         if meta.get("moves") is not None:
             self.mode.value = "repeatability"
+        threshold, field = meta.get("stabilisation_threshold_um"), self.analysis["stabilisation_threshold_um"]
+        if isinstance(threshold, (int, float)) and not str(field.value).strip():
+            field.value = f"{threshold:g}"  # a series that states its own (the sample), unless one is typed
         self.say(f"'{layer.name}': {layer.data.shape[0]} frames. Measure.")
 
     def settings(self) -> StageSettings:
