@@ -18,6 +18,7 @@ from typing import Any
 
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -53,7 +54,9 @@ def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    # as needed, not off: in a narrow dock (several docks tabbed) a long check box label would
+    # otherwise be cut off at the right edge with no way to see it
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     area.setWidget(widget)
     area.setMinimumHeight(min_height)
     return area
@@ -127,6 +130,11 @@ class MeasurementDock(QWidget):
             form_layout.addWidget(w)
         form_layout.addWidget(self.history_options.container.native)
         form_layout.addStretch(1)
+        for combo in form.findChildren(QComboBox):
+            # a long layer name or choice must not widen the form past the dock (its right edge was
+            # clipped): the box may shrink below its longest item, which then shows elided
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         self.form_area = scrolling(form, min_height=120)
 
         lower = QWidget()

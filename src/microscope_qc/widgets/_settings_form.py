@@ -32,13 +32,8 @@ def _field_widget(item: UserSetting) -> Widget:
         return box
     if item.kind == "choice":
         choices = [(text, value) for value, text in item.choices]
-        combo = ComboBox(label=item.display_label, choices=choices, value=item.default, tooltip=tip)
-        # a long choice ("EMVA 1288 photon transfer (frame pairs)") must not widen the dock past its
-        # scroll area: the box may shrink below its longest item, which then shows elided
-        policy = type(combo.native).SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        combo.native.setSizeAdjustPolicy(policy)
-        combo.native.setMinimumContentsLength(12)
-        return combo
+        # (a dock lets a long choice shrink, elided: MeasurementDock._build)
+        return ComboBox(label=item.display_label, choices=choices, value=item.default, tooltip=tip)
     if item.optional:
         widget = LineEdit(label=item.display_label, value="" if item.default is None else f"{item.default:g}")
         widget.native.setPlaceholderText("auto" if item.default is None else "off")
