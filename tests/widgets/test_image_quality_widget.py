@@ -86,3 +86,17 @@ def test_bad_input_names_the_field(make_napari_viewer, qtbot, ui):
     w.measure()
     ui.wait_idle(qtbot, w)
     assert w.result is None and "constant" in w.status.text()
+
+
+def test_another_image_hides_the_overlay(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "image-quality")
+    _, w = ui.open_dock(viewer, NAME)
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    other = viewer.add_image(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64), name="other")
+    w.layer_combo.value = other
+    assert w.result is None and not w.export_button.isEnabled()
+    labels = w.layers.find("clipping")
+    assert not labels.visible and labels.name.endswith("[for image quality (synthetic)]")

@@ -116,3 +116,17 @@ def test_bad_input_names_the_field(make_napari_viewer, qtbot, ui):
     w.roi_combo.value = points
     w.measure()
     assert "'ROI'" in w.status.text() and "no rectangle" in w.status.text()
+
+
+def test_another_image_hides_the_bands(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "mirror-xz")
+    _, w = ui.open_dock(viewer, NAME)
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    other = viewer.add_image(np.ones((32, 64)), name="other")
+    w.layer_combo.value = other
+    assert w.result is None and not w.export_button.isEnabled() and not w.plot.curves
+    bands = w.layers.find("bands")
+    assert not bands.visible and bands.name.endswith("[for mirror XZ (synthetic)]")
