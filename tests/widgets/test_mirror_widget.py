@@ -130,3 +130,20 @@ def test_another_image_hides_the_bands(make_napari_viewer, qtbot, ui):
     assert w.result is None and not w.export_button.isEnabled() and not w.plot.curves
     bands = w.layers.find("bands")
     assert not bands.visible and bands.name.endswith("[for mirror XZ (synthetic)]")
+
+
+def test_a_zyx_stack_is_averaged_over_y(make_napari_viewer, qtbot, ui):
+    from microscope_qc.analysis.mirror import analyze_mirror
+    from microscope_qc.samples.mirror import mirror_sample
+
+    s = mirror_sample()
+    viewer = make_napari_viewer()
+    viewer.add_image(np.repeat(s.data[:, None, :], 3, axis=1), name="stack", scale=(0.1, 0.2, 0.2))
+    _, w = ui.open_dock(viewer, NAME)
+    assert (w.z_step.value, w.x_step.value) == ("0.1", "0.2")
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None, w.status.text()
+    direct = analyze_mirror(s.data, z_step_um=0.1, x_step_um=0.2)  # the XZ image itself
+    assert w.result.metric("fwhm_z_um").value == pytest.approx(direct.metric("fwhm_z_um").value, rel=1e-9)
+    assert w.layers.find("bands").ndim == 3
