@@ -15,7 +15,7 @@ from microscope_qc.report.labels import LABELS
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 #: measurements whose napari widget is still to be written (issue 14: the analyses came first)
 #: measurements whose analysis landed before their dock widget (issue 15)
-WIDGETS_TO_COME: frozenset[str] = frozenset({"resolution", "mirror", "image-quality"})
+WIDGETS_TO_COME: frozenset[str] = frozenset()
 
 
 def test_every_entry_declares_what_a_measurement_is():
@@ -95,11 +95,24 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
     from microscope_qc.widgets.coregistration import CoregistrationWidget
     from microscope_qc.widgets.detector import DetectorWidget
     from microscope_qc.widgets.field import FieldWidget
+    from microscope_qc.widgets.image_quality import ImageQualityWidget
     from microscope_qc.widgets.light_source import LightSourceWidget
+    from microscope_qc.widgets.mirror import MirrorWidget
     from microscope_qc.widgets.psf import PSFWidget
+    from microscope_qc.widgets.resolution import ResolutionWidget
     from microscope_qc.widgets.stage import StageWidget
 
-    classes = (PSFWidget, FieldWidget, CoregistrationWidget, DetectorWidget, LightSourceWidget, StageWidget)
+    classes = (
+        PSFWidget,
+        FieldWidget,
+        CoregistrationWidget,
+        DetectorWidget,
+        LightSourceWidget,
+        StageWidget,
+        MirrorWidget,
+        ResolutionWidget,
+        ImageQualityWidget,
+    )
     widgets = {w.measurement.name: w for w in classes}
     assert set(widgets) == set(MEASUREMENTS) - WIDGETS_TO_COME
     for name, widget in widgets.items():
