@@ -59,8 +59,11 @@ def test_indexing_equals_numpy(stack, tmp_path, block_planes):
         v = Volume(data, block_bytes=block_planes * 37 * 41 * 2)
         for key in keys:
             np.testing.assert_array_equal(v[key], stack[key], err_msg=f"{name} {key}")
-        np.testing.assert_array_equal(v.max(axis=0), stack.max(axis=0))
+        for axis in (0, 1, 2):  # side projections too, a block at a time
+            np.testing.assert_array_equal(v.max(axis=axis), stack.max(axis=axis), err_msg=f"{name} {axis}")
         assert v.min() == stack.min() and v.max() == stack.max()
+        with pytest.raises(ValueError, match="axis 3 is out of range"):
+            v.max(axis=3)
 
 
 def test_boxes_equal_numpy_whether_read_or_kept(stack, tmp_path):

@@ -239,13 +239,14 @@ class Volume:
         return self._scan
 
     def max(self, axis: int | None = None) -> Any:
-        """The maximum projection along z (``axis=0``, read once and kept) or the highest value.
+        """The maximum projection along an axis (along z read once and kept) or the highest value.
 
         Parameters
         ----------
-        axis : {0, None}
-            0: the (Y, X) projection; None: the highest voxel value (NaN if any voxel is
-            NaN, as :meth:`numpy.ndarray.max`).
+        axis : {0, 1, 2, None}
+            0: the (Y, X) projection; 1 or 2: the (Z, X) or (Z, Y) projection, one pass over
+            the blocks; None: the highest voxel value (NaN if any voxel is NaN, as
+            :meth:`numpy.ndarray.max`).
 
         Returns
         -------
@@ -257,7 +258,10 @@ class Volume:
         if axis is None:
             scan = self.scan()
             return np.nan if scan["nan"] else scan["max"]  # as numpy: NaN if any voxel is NaN
-        raise NotImplementedError("a Volume projects along z only (axis=0)")
+        if axis not in (1, 2):
+            raise ValueError(f"axis {axis} is out of range for a 3D volume (0, 1, 2 or None)")
+        # along y or x: each block of planes projects on its own; only the (Z, X) or (Z, Y) result is kept
+        return np.concatenate([block.max(axis=axis) for _, block in self.blocks()], axis=0)
 
     def min(self, axis: None = None) -> Any:
         """The lowest voxel value (NaN ignored), from the one pass of :meth:`scan`.

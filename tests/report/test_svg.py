@@ -258,3 +258,10 @@ def test_percentiles_by_counting_equal_numpys(dtype):
     q = [0, 1, 37.5, 50, 99.8, 100]
     np.testing.assert_allclose(percentiles(image, q), np.percentile(image, q), rtol=0, atol=1e-9)
     np.testing.assert_allclose(percentiles(image[:1, :1], q), np.percentile(image[:1, :1], q))
+
+
+def test_a_mark_must_say_how_it_draws_itself():
+    from microscope_qc.report.svg.artists import Mark
+
+    with pytest.raises(TypeError, match="abstract"):
+        Mark()  # type: ignore[abstract]

@@ -6,6 +6,7 @@ SVG element (or two), however many points it has.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +49,7 @@ def _style(colour: str, width: float = 0.0, alpha: float = 1.0, dash: str = "", 
 
 
 @dataclass
-class Mark:
+class Mark(ABC):
     """Base of every mark: a legend label (None: not in the legend) and the CSS class in the SVG."""
 
     label: str | None = field(default=None, kw_only=True)
@@ -66,9 +67,9 @@ class Mark:
         """Data points the legend should avoid covering."""
         return np.empty(0), np.empty(0)
 
+    @abstractmethod
     def svg(self, frame: Frame) -> str:
-        """The mark as SVG in ``frame``."""
-        raise NotImplementedError
+        """The mark as SVG in ``frame`` (each kind of mark draws itself)."""
 
     def sample(self, x: float, y: float) -> str:
         """The legend's sample of this mark, centred at pixel (x, y)."""
