@@ -28,6 +28,8 @@ ms = (
     .with_values(voxel_size_um=spec["voxel"], na=1.4, immersion_index=1.518, modality="widefield", bead_diameter_um=0.1)
     .with_wavelengths([488], [520])
 )
+import microscope_qc.volume
+microscope_qc.volume.EAGER_BYTES = 0  # the limit is below the stack: nothing may be read whole
 tracemalloc.start()
 image = read_image(sys.argv[1])
 result = analyze_psf(image.data, PSFSettings(microscope=ms))

@@ -105,7 +105,8 @@ def test_scan_of_floats_counts_nan_and_inf():
     assert v.scan()["nan"] == 8 and np.isnan(v.scan()["min"]) and np.isnan(v.max(axis=0)).all()
 
 
-def test_channels_of_joined_files_and_a_lone_stack_stay_lazy(stack, tmp_path):
+def test_channels_of_joined_files_and_a_lone_stack_stay_lazy(stack, tmp_path, monkeypatch):
+    monkeypatch.setattr("microscope_qc.volume.EAGER_BYTES", 0)  # not read whole however small
     a = tmp_path / "a.tif"
     b = tmp_path / "b.tif"
     tifffile.imwrite(a, np.stack([stack, stack + 1]), photometric="minisblack", metadata={"axes": "CZYX"})
@@ -134,3 +135,20 @@ def test_blocks_follow_the_storage_chunks(stack):
     whole = Volume(da.from_array(stack, chunks=(23, 37, 41)), block_bytes=plane)
     assert isinstance(whole.data, np.ndarray)
     np.testing.assert_array_equal(whole.max(axis=0), stack.max(axis=0))
+
+
+def test_a_small_lazy_stack_is_read_whole_and_a_large_one_stays_lazy(stack, tmp_path, monkeypatch):
+    from microscope_qc import volume
+
+    path = tmp_path / "s.tif"
+    tifffile.imwrite(path, stack[None], photometric="minisblack", metadata={"axes": "CZYX"})
+    lazy = read_image(path).data
+    small = stack_of(lazy, 0)
+    assert type(small) is np.ndarray
+    np.testing.assert_array_equal(small, stack)
+    monkeypatch.setattr(volume, "EAGER_BYTES", stack.nbytes - 1)
+    assert isinstance(stack_of(lazy, 0), Volume)
+    monkeypatch.setattr(volume, "EAGER_BYTES", stack.nbytes)
+    assert volume.small_enough_to_read(stack.nbytes)
+    monkeypatch.setattr(volume.os, "sysconf", lambda name: 1 if name == "SC_AVPHYS_PAGES" else 4096)
+    assert not volume.small_enough_to_read(stack.nbytes)  # not when free memory is short

@@ -3,7 +3,8 @@
 Indexing a zarr array by channel (``z[c]``) reads the channel whole, and ``data[None]`` does the
 same to a :class:`~microscope_qc.tiff_reader.TiffStack`; these views pass indices on instead, so
 an analysis can take a channel of any :class:`~microscope_qc.volume.ArrayLike` without reading
-it (:func:`stack_of` then wraps it in a :class:`~microscope_qc.volume.Volume`).
+it (:func:`stack_of` then reads it whole when it is small, else wraps it in a
+:class:`~microscope_qc.volume.Volume`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from microscope_qc import volume
 from microscope_qc.volume import ArrayLike, Stack, as_volume, in_memory, read
 
 __all__ = ["Channel", "NewAxis", "Stacked", "channel", "stack_of", "same_pixels"]
@@ -139,7 +141,9 @@ class Stacked:
 
 
 def stack_of(czyx: ArrayLike, c: int) -> Stack:
-    """Channel ``c`` of a (C, Z, Y, X) array as the analyses index it: the numpy array, else a :class:`Volume`.
+    """Channel ``c`` of a (C, Z, Y, X) array as the analyses index it: a numpy array, else a :class:`Volume`.
+
+    A lazy channel small enough (:func:`~microscope_qc.volume.small_enough_to_read`) is read whole.
 
     Parameters
     ----------
@@ -154,7 +158,12 @@ def stack_of(czyx: ArrayLike, c: int) -> Stack:
         The (Z, Y, X) stack, not read if lazy.
     """
     data = channel(czyx, c)
-    return np.asarray(data) if in_memory(data) else as_volume(data)
+    if in_memory(data):
+        return np.asarray(data)
+    shape = tuple(int(n) for n in data.shape)
+    if volume.small_enough_to_read(int(np.prod(shape, dtype=np.int64)) * np.dtype(data.dtype).itemsize):
+        return read(data, (slice(None),) * len(shape))
+    return as_volume(data)
 
 
 def same_pixels(a: ArrayLike, b: ArrayLike) -> bool:

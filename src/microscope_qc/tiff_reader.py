@@ -14,6 +14,7 @@ when the file has any. Everything else — and any other format — goes through
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from collections.abc import Sequence
@@ -42,15 +43,41 @@ class _Pages:
         self.page_shape: tuple[int, int] = (int(s.shape[-2]), int(s.shape[-1]))
         self.dtype = np.dtype(s.dtype)
         self.lock = threading.Lock()  # the widget's worker and napari may read at once
+        # uncompressed pages stored one after another: read their bytes straight into the caller's
+        # array; parsing each page's IFD again on every pass costs more than the copy
+        offset = getattr(s, "dataoffset", None)
+        self.offset: int | None = None if offset is None or not tif.filehandle.is_file else int(offset)
+        self.swap = tif.byteorder != ("<" if sys.byteorder == "little" else ">")
         weakref.finalize(self, tif.close)
 
     def read(self, pages: npt.NDArray[np.intp], out: npt.NDArray[Any]) -> None:
         """Read the series' pages ``pages`` (flat) into ``out`` of shape (len(pages), Y, X)."""
         if pages.size == 0:
             return
+        if self.offset is not None and out.flags.c_contiguous:
+            self._read_contiguous(pages, out)
+            return
         key: int | list[int] = int(pages[0]) if pages.size == 1 else [int(p) for p in pages]
         with self.lock:  # tifffile reshapes the array it is given: give it a view of ``out``
             self.tif.asarray(key=key, series=self.series, out=out.view())
+
+    def _read_contiguous(self, pages: npt.NDArray[np.intp], out: npt.NDArray[Any]) -> None:
+        """Read runs of consecutive pages with one ``readinto`` each (uncompressed, contiguous data)."""
+        assert self.offset is not None
+        page_bytes = out[0].nbytes
+        flat = out.reshape(len(pages), -1).view(np.uint8)
+        breaks = np.flatnonzero(np.diff(pages) != 1) + 1
+        starts = np.concatenate([[0], breaks])
+        stops = np.concatenate([breaks, [len(pages)]])
+        fh = self.tif.filehandle
+        with self.lock:
+            for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+                fh.seek(self.offset + int(pages[a]) * page_bytes)
+                view = memoryview(flat[a:b]).cast("B")
+                if fh.readinto(view) != view.nbytes:
+                    raise OSError(f"{self.tif.filename}: the file ends inside its pixel data")
+        if self.swap:
+            out.byteswap(inplace=True)
 
 
 class TiffStack:

@@ -12,6 +12,7 @@ size, and every number equals the one computed from the same pixels in a numpy a
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
@@ -19,12 +20,25 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ArrayLike", "Volume", "BLOCK_BYTES", "in_memory", "read", "as_volume", "Stack"]
+__all__ = [
+    "ArrayLike",
+    "Volume",
+    "BLOCK_BYTES",
+    "EAGER_BYTES",
+    "in_memory",
+    "read",
+    "as_volume",
+    "small_enough_to_read",
+    "Stack",
+]
 
 #: Bytes of planes read at a time by a pass over a :class:`Volume`.
 BLOCK_BYTES = 16 * 2**20
 #: Bytes of whole planes a :class:`Volume` keeps for repeated single-plane reads.
 PLANE_CACHE_BYTES = 32 * 2**20
+#: A lazy stack at most this large (and at most 1/8 of the free memory) is read whole at once:
+#: one read costs less than the passes, column and box reads of a :class:`Volume`.
+EAGER_BYTES = 256 * 2**20
 
 
 @runtime_checkable
@@ -62,6 +76,28 @@ def in_memory(data: object) -> bool:
         Whether ``data`` is an ordinary :class:`numpy.ndarray`.
     """
     return isinstance(data, np.ndarray) and not isinstance(data, np.memmap)
+
+
+def small_enough_to_read(nbytes: int) -> bool:
+    """Whether a lazy stack of ``nbytes`` is better read whole into memory (see :data:`EAGER_BYTES`).
+
+    Parameters
+    ----------
+    nbytes : int
+        Bytes of the stack.
+
+    Returns
+    -------
+    bool
+        True when ``nbytes`` is at most :data:`EAGER_BYTES` and an eighth of the free memory.
+    """
+    if nbytes > EAGER_BYTES:
+        return False
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): the size limit alone
+        return True
+    return nbytes <= free // 8
 
 
 def read(data: ArrayLike, key: Any) -> npt.NDArray[Any]:

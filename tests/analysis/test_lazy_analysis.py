@@ -19,6 +19,12 @@ from microscope_qc.samples import coregistration_sample
 from microscope_qc.tiff_reader import TiffStack
 
 
+@pytest.fixture(autouse=True)
+def never_read_whole(monkeypatch):
+    """The lazy paths are under test: no stack is small enough to be read whole."""
+    monkeypatch.setattr("microscope_qc.volume.EAGER_BYTES", 0)
+
+
 def assert_same_result(lazy, eager):
     """Every metric, verdict, table and image of two results is identical."""
     np.testing.assert_equal(  # NaN equals NaN here
