@@ -104,3 +104,17 @@ def test_two_close_beads_stay_two():
     )
     found = detect_beads(_bead_stack(psf, 20000, 0), DetectionSettings(sigma_px=SIGMA_PX))
     assert sorted(zip(found["y"].tolist(), found["x"].tolist(), strict=True)) == [(48, 43), (48, 53)]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (5, 1), (3, 3), (64, 53), (257, 256)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16, np.int32])
+def test_median3x3_equals_scipys_rank_filter(shape, dtype):
+    from scipy import ndimage
+
+    from microscope_qc.detection import median3x3
+
+    rng = np.random.default_rng(sum(shape))
+    image = rng.integers(0, 5, shape).astype(dtype)  # many ties
+    np.testing.assert_array_equal(median3x3(image), ndimage.median_filter(image, size=3, mode="nearest"))
+    image = rng.normal(size=shape).astype(dtype) if np.dtype(dtype).kind == "f" else image
+    np.testing.assert_array_equal(median3x3(image), ndimage.median_filter(image, size=3, mode="nearest"))

@@ -27,6 +27,7 @@ from microscope_qc.volume import ArrayLike, Stack, Volume, as_volume, in_memory
 __all__ = [
     "DetectionSettings",
     "detect_beads",
+    "median3x3",
     "estimate_background",
     "refine_z",
     "snap_to_peaks",
@@ -78,6 +79,37 @@ RING_SAMPLES = 64
 MIN_RING_SAMPLES = 16
 
 
+#: Compare-exchange pairs of a 19-step median-of-9 network (Paeth, Graphics Gems 1990).
+_MEDIAN9_NETWORK = (
+    (1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3),
+    (5, 8), (4, 7), (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2),
+)  # fmt: skip
+
+
+def median3x3(image: np.ndarray) -> np.ndarray:
+    """3 × 3 median of a 2D image, edges extended: ``ndimage.median_filter(size=3, mode="nearest")``.
+
+    A sorting network of element-wise minima and maxima over the nine shifted views: the same
+    values as SciPy's rank filter, several times faster on a camera image.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D image (NaN-free).
+
+    Returns
+    -------
+    numpy.ndarray
+        The filtered image, of the image's type.
+    """
+    h, w = image.shape
+    padded = np.pad(image, 1, mode="edge")
+    v = [padded[i : i + h, j : j + w] for i in range(3) for j in range(3)]
+    for i, j in _MEDIAN9_NETWORK:
+        v[i], v[j] = np.minimum(v[i], v[j]), np.maximum(v[i], v[j])
+    return np.ascontiguousarray(v[4])
+
+
 def _tile_map(image: np.ndarray, block: int, statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """A smooth map of ``statistic`` over ``block``-sized tiles, upsampled to the image (one pass)."""
     h, w = image.shape
@@ -90,7 +122,7 @@ def _tile_map(image: np.ndarray, block: int, statistic: Callable[[np.ndarray], n
     )
     if min(values.shape) >= 3:
         # discard tiles spoiled by a bead cluster or a dead column
-        values = ndimage.median_filter(values, size=3, mode="nearest")
+        values = median3x3(values)
     smooth = ndimage.gaussian_filter(values, 1.0, mode="nearest")
     zoom = (padded.shape[0] / smooth.shape[0], padded.shape[1] / smooth.shape[1])
     up: np.ndarray = ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)
@@ -178,7 +210,7 @@ def detect_beads(
     else:  # a lazy stack: the projection in one pass, then only the planes and profiles needed
         stack = as_volume(data)
     mip = projection if projection is not None else (stack.max(axis=0) if stack.shape[0] > 1 else stack[0])
-    mip = ndimage.median_filter(mip.astype(np.float32, copy=False), size=3, mode="nearest")
+    mip = median3x3(mip.astype(np.float32, copy=False))
     flat = mip - estimate_background(mip, settings.background_block_px)
     filtered = ndimage.gaussian_filter(flat, settings.sigma_px, mode="nearest", truncate=3.0)
     med, noise = _local_noise(filtered, 2 * settings.background_block_px)

@@ -450,3 +450,24 @@ def test_real_single_beads_analyse_cleanly(relative, voxel, optics, lateral_rang
         assert lateral_range[0] < acc[f"fwhm_{ax}_um"] < lateral_range[1]
     assert acc["r2_xy"] > 0.95 and acc["r2_z"] > 0.9
     assert acc["fwhm_z_um"] > 2 * acc["fwhm_x_um"]
+
+
+def test_fourier_shift_moves_a_bead_onto_the_box_centre():
+    """Sub-voxel Fourier shifts of odd-sized boxes (padded to fast FFT lengths) against Gaussians drawn there."""
+    from microscope_qc.analysis.psf import _fourier_shift
+
+    shape = (31, 23, 23)
+    grid = np.indices(shape).astype(np.float32)
+    centre = np.array([15.0, 11.0, 11.0])
+    offsets = np.array([[0.3, -0.4, 0.2], [-0.5, 0.5, -0.1], [0.0, 0.0, 0.0]], np.float32)
+    sigma = np.array([3.0, 1.6, 1.6])
+
+    def gauss(c):
+        return np.exp(-0.5 * sum(((grid[a] - c[a]) / sigma[a]) ** 2 for a in range(3))).astype(np.float32)
+
+    boxes = np.stack([gauss(centre + o) for o in offsets])
+    aligned = _fourier_shift(boxes, -offsets)
+    want = gauss(centre)
+    for got in aligned:
+        assert np.abs(got - want).max() < 5e-3  # of a peak of 1
+        assert np.unravel_index(np.argmax(got), shape) == (15, 11, 11)
