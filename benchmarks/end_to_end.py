@@ -12,7 +12,8 @@ For each job the data are written to a temporary folder as TIFF, then
 - export as the user feels it: in a fresh interpreter, after reading and the analysis, the export
   with the imports it needs (the report modules, the figures' code), wall time (min of ``--repeat``).
 
-Also ``microscope-qc --help`` and every sub-command's ``--help``. Every number printed is
+Also ``microscope-qc --help`` and every sub-command's ``--help``, and the floor under every run: a
+fresh interpreter that only imports the libraries the runs need. Every number printed is
 measured in this run; nothing is quoted from elsewhere. The child processes import this
 checkout (``src`` beside this file), not an installed copy.
 
@@ -107,6 +108,24 @@ def run_process(argv: list[str]) -> tuple[float, int, str]:
         raise RuntimeError(f"microscope-qc {' '.join(argv)} exited {proc.returncode}: {proc.stderr}")
     peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("@peak ")]
     return seconds, peaks[-1] if peaks else -1, proc.stderr
+
+
+#: the libraries imported by every measurement run (numpy, SciPy's ndimage, pandas for the result
+#: tables, tifffile), and those the bead analyses add (SciPy's spatial and fft)
+LIBRARY_FLOORS = (
+    "pass",
+    "import numpy",
+    "import numpy, scipy.ndimage",
+    "import numpy, scipy.ndimage, pandas, tifffile",
+    "import numpy, scipy.ndimage, pandas, tifffile, scipy.spatial, scipy.fft",
+)
+
+
+def python_process(code: str) -> float:
+    """Wall seconds of ``python -c code`` in a fresh interpreter."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=_child_env())
+    return time.perf_counter() - t0
 
 
 def cold_export(job: Job, out: Path) -> float:
@@ -235,6 +254,11 @@ def main() -> None:
     for cmd in commands:
         times = [run_process([*cmd, "--help"])[0] for _ in range(args.repeat)]
         print(f"  {' '.join(['microscope-qc', *cmd, '--help']):<42} {min(times):6.2f} s")
+
+    print("\nthe floor under every run: a fresh interpreter importing the libraries the runs need:")
+    for imports in LIBRARY_FLOORS:
+        times = [python_process(imports) for _ in range(args.repeat)]
+        print(f"  python -c {imports!r:<70} {min(times):6.2f} s")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

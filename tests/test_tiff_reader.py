@@ -325,3 +325,6 @@ def test_uncompressed_pages_are_read_as_bytes_and_agree_with_tifffile(files):
         np.testing.assert_array_equal(whole.ravel(), want.ravel(), err_msg=name)
         np.testing.assert_array_equal(np.asarray(data[..., 1:3, :]), whole[..., 1:3, :], err_msg=name)
         np.testing.assert_array_equal(np.asarray(data[:, ::-1]), whole[:, ::-1], err_msg=name)
+        crop = data[..., 2:7, 1:5][..., 1:4, ::-2]  # only rows 3 to 5 of each page are read
+        np.testing.assert_array_equal(np.asarray(crop), whole[..., 2:7, 1:5][..., 1:4, ::-2], err_msg=name)
+        assert crop._rows == (3, 6)

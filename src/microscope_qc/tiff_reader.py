@@ -61,6 +61,20 @@ class _Pages:
         with self.lock:  # tifffile reshapes the array it is given: give it a view of ``out``
             self.tif.asarray(key=key, series=self.series, out=out.view())
 
+    def read_rows(self, page: int, r0: int, r1: int, out: npt.NDArray[Any]) -> None:
+        """Read rows ``r0`` to ``r1`` of one uncompressed page into those rows of ``out`` (a page)."""
+        assert self.offset is not None
+        row_bytes = out[0].nbytes
+        rows = out[r0:r1]
+        with self.lock:
+            fh = self.tif.filehandle
+            fh.seek(self.offset + page * out.nbytes + r0 * row_bytes)
+            view = memoryview(rows.reshape(-1).view(np.uint8)).cast("B")
+            if fh.readinto(view) != view.nbytes:
+                raise OSError(f"{self.tif.filename}: the file ends inside its pixel data")
+        if self.swap:
+            rows.byteswap(inplace=True)
+
     def _read_contiguous(self, pages: npt.NDArray[np.intp], out: npt.NDArray[Any]) -> None:
         """Read runs of consecutive pages with one ``readinto`` each (uncompressed, contiguous data)."""
         assert self.offset is not None
@@ -103,9 +117,12 @@ class TiffStack:
         self._grid = grid
         self._yx = yx
         page = np.broadcast_to(np.zeros((), pages.dtype), pages.page_shape)
+        rows = np.broadcast_to(np.arange(pages.page_shape[0])[:, None], pages.page_shape)
         for key in yx:
-            page = page[key]
+            page, rows = page[key], rows[key]
         self._page_shape: tuple[int, ...] = page.shape
+        #: the page rows a cropped view needs (only these are read from uncompressed files)
+        self._rows = (int(rows.min()), int(rows.max()) + 1) if yx and rows.size else None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -193,7 +210,10 @@ class TiffStack:
             buffer = np.empty((1, *self._pages.page_shape), self.dtype)
             dest = out.reshape(flat.size, *self._page_shape)
             for i, p in enumerate(flat):
-                self._pages.read(np.array([p]), buffer)
+                if self._rows is not None and self._pages.offset is not None:
+                    self._pages.read_rows(int(p), *self._rows, buffer[0])
+                else:
+                    self._pages.read(np.array([p]), buffer)
                 page: npt.NDArray[Any] = buffer[0]
                 for key in self._yx:
                     page = page[key]
