@@ -19,7 +19,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +61,12 @@ class _Pages:
         with self.lock:  # tifffile reshapes the array it is given: give it a view of ``out``
             self.tif.asarray(key=key, series=self.series, out=out.view())
 
+    def _fill(self, target: npt.NDArray[Any]) -> None:
+        """Read ``target.nbytes`` from the file's position into ``target`` (C-contiguous)."""
+        buffer = cast("bytearray", target.reshape(-1).view(np.uint8))  # any writable buffer does
+        if self.tif.filehandle.readinto(buffer) != target.nbytes:
+            raise OSError(f"{self.tif.filename}: the file ends inside its pixel data")
+
     def read_rows(self, page: int, r0: int, r1: int, out: npt.NDArray[Any]) -> None:
         """Read rows ``r0`` to ``r1`` of one uncompressed page into those rows of ``out`` (a page)."""
         assert self.offset is not None
@@ -69,9 +75,7 @@ class _Pages:
         with self.lock:
             fh = self.tif.filehandle
             fh.seek(self.offset + page * out.nbytes + r0 * row_bytes)
-            view = memoryview(rows.reshape(-1).view(np.uint8)).cast("B")
-            if fh.readinto(view) != view.nbytes:
-                raise OSError(f"{self.tif.filename}: the file ends inside its pixel data")
+            self._fill(rows)
         if self.swap:
             rows.byteswap(inplace=True)
 
@@ -87,9 +91,7 @@ class _Pages:
         with self.lock:
             for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
                 fh.seek(self.offset + int(pages[a]) * page_bytes)
-                view = memoryview(flat[a:b]).cast("B")
-                if fh.readinto(view) != view.nbytes:
-                    raise OSError(f"{self.tif.filename}: the file ends inside its pixel data")
+                self._fill(flat[a:b])
         if self.swap:
             out.byteswap(inplace=True)
 
