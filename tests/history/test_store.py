@@ -14,22 +14,7 @@ import pytest
 
 from microscope_qc.history import SCHEMA_VERSION, HistoryError, HistoryStore, RunRecord, detect_drift
 from microscope_qc.history.report import period_report
-from microscope_qc.instrument import Setting
-from microscope_qc.results import Metric, Result, Verdict
-
-
-def fake_result(value: float, passed: bool = True, measurement: str = "psf", unc: float = 0.005) -> Result:
-    r = Result(measurement=measurement)
-    r.metrics = [
-        Metric("fwhm_x_um", value, "um", unc, 0, "x"),
-        Metric("fwhm_y_um", value * 1.02, "um", unc, 0, "y"),
-        Metric("fwhm_z_um", value * 3, "um", 3 * unc, 0, "z"),
-        Metric("n_accepted", 25, None, None, 0, "n"),
-    ]
-    r.verdicts = [Verdict("fwhm_x_ratio", passed, value / 0.19, 1.5, "<=", "default (MetroloJ_QC)", 0)]
-    r.settings = {"na": Setting(1.4, None, "file", "OME Objective.LensNA")}
-    r.warnings = ["a warning"]
-    return r
+from tests.history.fakes import fake_result
 
 
 def test_record_round_trip_exact(tmp_path):
@@ -296,7 +281,8 @@ def test_unreachable_server_gives_one_clear_line(monkeypatch):
 
     # a server URL whose connection fails the way a driver reports it
     monkeypatch.setattr(
-        HistoryStore, "_engine", lambda self, url: sa.create_engine("sqlite://", creator=refuse)
+        "microscope_qc.history.store.make_engine",
+        lambda url, display: sa.create_engine("sqlite://", creator=refuse),
     )
     with pytest.raises(HistoryError) as info:
         HistoryStore("postgresql://qc:secret@db.example/qc")
