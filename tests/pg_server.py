@@ -140,7 +140,9 @@ def start_postgres(durable: bool = False) -> PostgresServer:
         runuser = shutil.which("runuser")
         if runuser is None:
             shutil.rmtree(root, ignore_errors=True)
-            raise PostgresUnavailable("running as root, and runuser (util-linux) is not there to run as postgres")
+            raise PostgresUnavailable(
+                "running as root, and runuser (util-linux) is not there to run as postgres"
+            )
         as_user = [runuser, "-u", "postgres", "--"]
         for path in (root, root / "sock"):
             os.chown(path, pw.pw_uid, pw.pw_gid)
@@ -152,7 +154,9 @@ def start_postgres(durable: bool = False) -> PostgresServer:
             log = root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             shutil.rmtree(root, ignore_errors=True)
-            raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}):\n{done.stdout}{done.stderr}{tail}")
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed ({done.returncode}):\n{done.stdout}{done.stderr}{tail}"
+            )
 
     run(str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
         "--no-locale", "--no-sync")  # fmt: skip

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.pg_server import PostgresServer, PostgresUnavailable, postgres_required, start_postgres
 
 _databases = itertools.count()

@@ -15,9 +15,9 @@ import signal
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from tests.history.fakes import fake_result
 
 from microscope_qc.history import SCHEMA_VERSION, HistoryError, HistoryStore, RunRecord
-from tests.history.fakes import fake_result
 
 N_WRITERS, N_RUNS = 8, 50
 
@@ -56,7 +56,12 @@ def test_record_round_trip_exact(history_db):
 def test_period_filter_and_order_are_by_date_text(history_db):
     # ISO strings compared byte by byte on both back ends (PostgreSQL: whatever the locale)
     store = HistoryStore(history_db.url)
-    dates = ["2026-01-05T12:00:00+00:00", "2026-02-10", "2026-03-15T08:00:00+00:00", "2026-04-20T23:59:59+00:00"]
+    dates = [
+        "2026-01-05T12:00:00+00:00",
+        "2026-02-10",
+        "2026-03-15T08:00:00+00:00",
+        "2026-04-20T23:59:59+00:00",
+    ]
     for k, d in enumerate(reversed(dates)):
         store.record(fake_result(0.2 + k / 100), RunRecord("scope", acquired_at=d))
     store.record(fake_result(0.3), RunRecord("scope", analysed_at="2026-05-01T00:00:00+00:00"))
@@ -237,7 +242,9 @@ def test_a_failed_write_is_rolled_back_whole_with_a_clear_error(history_db, monk
     text = str(info.value)
     assert "recording run dropped-run" in text and "Nothing of it was written" in text and "\n" not in text
     if history_db.kind == "postgresql":
-        assert text.startswith(f"The connection to the QC history at {HistoryStore(history_db.url).display_url} was lost")
+        assert text.startswith(
+            f"The connection to the QC history at {HistoryStore(history_db.url).display_url} was lost"
+        )
     else:
         assert "disk I/O error" in text
     assert history_db.scalar("SELECT count(*) FROM runs") == 1

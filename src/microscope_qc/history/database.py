@@ -15,7 +15,13 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from microscope_qc.history.locations import DRIVER_EXTRAS, DRIVER_PACKAGES, HistoryError, HistoryNotFound, _first_line
+from microscope_qc.history.locations import (
+    DRIVER_EXTRAS,
+    DRIVER_PACKAGES,
+    HistoryError,
+    HistoryNotFound,
+    _first_line,
+)
 from microscope_qc.history.schema import MIGRATIONS, SCHEMA_VERSION, schema_info
 from microscope_qc.history.schema import metadata as _meta
 
@@ -71,7 +77,9 @@ def make_engine(url: sa.engine.URL, display_url: str) -> sa.Engine:
             driver = url.get_driver_name()
         package = DRIVER_PACKAGES.get(driver.lower(), exc.name or driver)
         extra = DRIVER_EXTRAS.get(driver.lower())
-        install = f'pip install "{extra}" (or pip install "{package}")' if extra else f'pip install "{package}"'
+        install = (
+            f'pip install "{extra}" (or pip install "{package}")' if extra else f'pip install "{package}"'
+        )
         raise HistoryError(
             f"The database driver {driver!r} that SQLAlchemy uses for {url.drivername}:// URLs is not "
             f"installed: {install} in the Python environment that runs napari-microscope-qc, "
@@ -138,7 +146,9 @@ def open_schema(engine: sa.Engine, display_url: str, sqlite: bool, create: bool)
             )
         version = conn.execute(sa.select(schema_info.c.version)).scalar()
         if version is None:
-            raise HistoryError(f"{display_url}: the schema version is missing; the database was left untouched.")
+            raise HistoryError(
+                f"{display_url}: the schema version is missing; the database was left untouched."
+            )
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"{display_url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
@@ -199,7 +209,9 @@ def _history_error(
         )
     if stage == "open":
         if sqlite:
-            return HistoryError(f"{display_url} cannot be opened as a QC history ({reason}); it was left untouched.")
+            return HistoryError(
+                f"{display_url} cannot be opened as a QC history ({reason}); it was left untouched."
+            )
         return HistoryError(
             f"Cannot open the QC history at {display_url}: {reason}. Check the server name, port, database, "
             "user and password, and that the server is reachable."
@@ -216,4 +228,6 @@ def _history_error(
             f"{where} {display_url} {what} {doing}: {reason}. Nothing of it was written (the transaction "
             "was rolled back); do it again once the database is reachable."
         )
-    return HistoryError(f"{where} {display_url} {what} {doing}: {reason}. Try again once the database is reachable.")
+    return HistoryError(
+        f"{where} {display_url} {what} {doing}: {reason}. Try again once the database is reachable."
+    )
