@@ -90,16 +90,15 @@ def test_export_import_round_trip(history_db, tmp_path):
 
 
 def _writer(url: str, k: int, n: int, barrier) -> None:
+    barrier.wait(60)  # all writers open the new history, and write, at the same time
     store = HistoryStore(url)
-    barrier.wait(60)  # all writers write at the same time
     for i in range(n):
         store.record(fake_result(0.2 + i / 1000),
                      RunRecord(f"scope {k}", acquired_at=f"2026-02-01T10:{i:02d}:00+00:00", input_path=f"{k}/{i}"))  # fmt: skip
 
 
 def test_concurrent_writers_lose_nothing(history_db):
-    store = HistoryStore(history_db.url)
-    store.engine.dispose()  # no pooled connection inherited by the writers
+    # the history does not exist yet: one of them creates it, under a lock, the others wait for it
     ctx = _context()
     barrier = ctx.Barrier(N_WRITERS)
     procs = [ctx.Process(target=_writer, args=(history_db.url, k, N_RUNS, barrier)) for k in range(N_WRITERS)]
@@ -108,6 +107,9 @@ def test_concurrent_writers_lose_nothing(history_db):
     for p in procs:
         p.join(300)
     assert [p.exitcode for p in procs] == [0] * N_WRITERS
+    store = HistoryStore(history_db.url, create=False)
+    assert store.schema_version == SCHEMA_VERSION
+    assert history_db.scalar("SELECT count(*) FROM schema_info") == 1
     runs = store.runs()
     assert len(runs) == N_WRITERS * N_RUNS and runs["uuid"].is_unique and runs["input_path"].is_unique
     assert set(runs["input_path"]) == {f"{k}/{i}" for k in range(N_WRITERS) for i in range(N_RUNS)}

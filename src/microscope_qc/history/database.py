@@ -1,8 +1,9 @@
 """The database under a QC history: its engine, opening it (schema check, migrations), and its errors.
 
 SQLite and PostgreSQL are both used through SQLAlchemy Core. What differs is set up here: SQLite's
-WAL journal and busy timeout; PostgreSQL's connection check before use, a connection timeout and an
-advisory lock that lets one process at a time create or migrate the tables. A database error
+WAL journal, busy timeout and transactions that hold DDL too (a write takes the write lock when it
+begins); PostgreSQL's connection check before use, a connection timeout and an advisory lock. Either
+way one process at a time creates or migrates the tables, in one transaction. A database error
 (a server gone, a connection dropped in the middle of a write, a role without the right to write)
 becomes a :class:`HistoryError` of one line that says what happened to the data and what to do.
 """
@@ -25,13 +26,16 @@ from microscope_qc.history.locations import (
 from microscope_qc.history.schema import MIGRATIONS, SCHEMA_VERSION, schema_info
 from microscope_qc.history.schema import metadata as _meta
 
-__all__ = ["make_engine", "open_schema", "database_errors", "Stage"]
+__all__ = ["make_engine", "open_schema", "database_errors", "Stage", "WRITE_OPTION"]
 
 #: what a block of database work is, for its error message (see :func:`database_errors`)
 Stage = Literal["open", "read", "write", "commit"]
 
 #: key of the PostgreSQL advisory lock held while the tables are checked, created or migrated
 _SCHEMA_LOCK = 7_420_610_2026
+
+#: execution option of a connection whose transactions write (SQLite: BEGIN IMMEDIATE)
+WRITE_OPTION = "microscope_qc_write"
 
 #: seconds to wait for a database server before saying it cannot be reached
 CONNECT_TIMEOUT_S = 10
@@ -99,10 +103,20 @@ def _sqlite_engine(url: sa.engine.URL) -> sa.Engine:
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # the DB-API connection is untyped
+        # transactions begun by _begin below, not by the sqlite3 module (which leaves DDL outside them)
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA journal_mode=WAL")  # outside any transaction: SQLite refuses it inside one
         cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # a write takes the file's write lock at once (waiting up to the busy timeout), so that two
+        # writers never both hold a read snapshot they cannot upgrade; reads do not block writers
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -127,37 +141,50 @@ def open_schema(engine: sa.Engine, display_url: str, sqlite: bool, create: bool)
         If the database holds other tables, no schema version or a newer one (left untouched), or
         cannot be opened (one line with the reason).
     """
-    with database_errors(display_url, sqlite, "opening the history", "open"), engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        elif engine.dialect.name == "postgresql":
-            # two processes opening a new or older history at once: one creates or migrates, the other waits
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        tables = set(sa.inspect(conn).get_table_names())
-        if not tables:
-            if not create:
-                raise HistoryNotFound(display_url)
-            _meta.create_all(conn)
-            conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
-            return
-        if "schema_info" not in tables or "runs" not in tables:
-            raise HistoryError(
-                f"{display_url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
-            )
-        version = conn.execute(sa.select(schema_info.c.version)).scalar()
-        if version is None:
-            raise HistoryError(
-                f"{display_url}: the schema version is missing; the database was left untouched."
-            )
-        if version > SCHEMA_VERSION:
-            raise HistoryError(
-                f"{display_url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
-                f"up to {SCHEMA_VERSION}); upgrade the software. The database was left untouched."
-            )
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](conn)
-            version += 1
-            conn.execute(schema_info.update().values(version=version))
+    with database_errors(display_url, sqlite, "opening the history", "open"), engine.connect() as conn:
+        # first a read: an existing history of this version (nearly always) is opened without a lock;
+        # to create or migrate, again under the write lock, since another process may have done it since
+        for locked in (False, True):
+            if locked:
+                conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if locked and engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                version = _schema_version(conn, display_url)
+                if version == SCHEMA_VERSION:
+                    return
+                if version is None and not create:
+                    raise HistoryNotFound(display_url)
+                if not locked:
+                    continue
+                if version is None:
+                    _meta.create_all(conn)
+                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+                    return
+                while version < SCHEMA_VERSION:
+                    MIGRATIONS[version](conn)
+                    version += 1
+                    conn.execute(schema_info.update().values(version=version))
+
+
+def _schema_version(conn: sa.Connection, display_url: str) -> int | None:
+    """The schema version of the database, None when it holds no tables; refuses what is no QC history or newer."""
+    tables = set(sa.inspect(conn).get_table_names())
+    if not tables:
+        return None
+    if "schema_info" not in tables or "runs" not in tables:
+        raise HistoryError(
+            f"{display_url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
+        )
+    version = conn.execute(sa.select(schema_info.c.version)).scalar()
+    if version is None:
+        raise HistoryError(f"{display_url}: the schema version is missing; the database was left untouched.")
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"{display_url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
+            f"up to {SCHEMA_VERSION}); upgrade the software. The database was left untouched."
+        )
+    return int(version)
 
 
 @contextmanager

@@ -26,7 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from microscope_qc import __version__
-from microscope_qc.history.database import database_errors, make_engine, open_schema
+from microscope_qc.history.database import WRITE_OPTION, database_errors, make_engine, open_schema
 from microscope_qc.history.locations import (
     HistoryError,
     HistoryNotFound,
@@ -279,7 +279,7 @@ class HistoryStore:
         doing = f"recording run {row['uuid']}"
         # one transaction: a failure before the COMMIT (a dropped connection too) rolls all of it back
         with database_errors(self.display_url, self.is_sqlite, doing, "write"), self.engine.connect() as conn:
-            trans = conn.begin()
+            trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
             key = conn.execute(runs.insert().values(**row)).inserted_primary_key
             if key is None:  # pragma: no cover - every supported database returns the new key
                 raise HistoryError(f"{self.display_url} did not return the new run's id.")
