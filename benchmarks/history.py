@@ -31,16 +31,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from tests.pg_server import PostgresUnavailable, start_postgres  # noqa: E402
+
 from microscope_qc.history import HistoryStore, RunRecord  # noqa: E402
 from microscope_qc.results import Metric, Result, Verdict  # noqa: E402
-from tests.pg_server import PostgresUnavailable, start_postgres  # noqa: E402
 
 
 def make_result(n_metrics: int, k: int) -> Result:
     r = Result(measurement="psf")
     r.metrics = [Metric(f"metric_{j}", 0.2 + k / 1e4 + j, "um", 0.005, j % 3, "") for j in range(n_metrics)]
     r.verdicts = [
-        Verdict(f"metric_{j}", True, 0.2 + j, 1.5 + j, "<=", "benchmark", j % 3) for j in range(0, n_metrics, 5)
+        Verdict(f"metric_{j}", True, 0.2 + j, 1.5 + j, "<=", "benchmark", j % 3)
+        for j in range(0, n_metrics, 5)
     ]
     r.warnings = []
     return r
@@ -75,7 +77,9 @@ def concurrent_writers(url: str, n: int, writers: int, n_metrics: int) -> tuple[
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     each = max(1, n // writers)
     barrier = ctx.Barrier(writers + 1)
-    procs = [ctx.Process(target=_writer, args=(url, each, n_metrics, f"w{w}", barrier)) for w in range(writers)]
+    procs = [
+        ctx.Process(target=_writer, args=(url, each, n_metrics, f"w{w}", barrier)) for w in range(writers)
+    ]
     for p in procs:
         p.start()
     barrier.wait(120)
@@ -101,8 +105,14 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}"
     )
     with tempfile.TemporaryDirectory(prefix="microscope-qc-bench-") as tmp:
-        backends: list[tuple[str, str | None, str]] = [
-            ("SQLite (WAL, synchronous=FULL)", str(Path(tmp) / "a.sqlite"), str(Path(tmp) / "b.sqlite"))
+        sqlite_a = str(Path(tmp) / "a.sqlite")
+        with HistoryStore(sqlite_a).engine.connect() as conn:  # as the store configures it
+            journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[
+                conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            ]
+        backends: list[tuple[str, str, str]] = [
+            (f"SQLite (journal {journal}, synchronous {sync})", sqlite_a, str(Path(tmp) / "b.sqlite"))
         ]
         server = None
         try:
@@ -111,20 +121,21 @@ def main() -> None:
             print(f"PostgreSQL: not measured: {exc}")
         if server is not None:
             with server.admin() as admin:
-                version = admin.execute("SHOW server_version").fetchone()[0]
+                version = admin.execute("SHOW server_version").fetchone()[0].split()[0]
+                fsync = admin.execute("SHOW fsync").fetchone()[0]
+                commit = admin.execute("SHOW synchronous_commit").fetchone()[0]
             backends.append(
-                (f"PostgreSQL {version} (fsync on, TCP localhost)", server.create_database("bench_a"),
-                 server.create_database("bench_b"))
+                (f"PostgreSQL {version} (fsync {fsync}, synchronous_commit {commit}, TCP 127.0.0.1)",
+                 server.create_database("bench_a"), server.create_database("bench_b"))
             )  # fmt: skip
         try:
-            print(f"{'back end':46} {'one writer':>14} {f'{args.writers} writers':>14}")
+            print(f"{'back end':66} {'one writer':>14} {f'{args.writers} writers':>14}")
             for name, url_seq, url_conc in backends:
-                assert url_seq is not None
                 seq = one_writer(url_seq, args.runs, args.metrics, args.repeat)
                 conc, stored = concurrent_writers(url_conc, args.runs, args.writers, args.metrics)
                 expected = args.writers * max(1, args.runs // args.writers)
                 note = "" if stored == expected else f"  ({stored} of {expected} runs stored!)"
-                print(f"{name:46} {seq:>9.0f} runs/s {conc:>9.0f} runs/s{note}")
+                print(f"{name:66} {seq:>9.0f} runs/s {conc:>9.0f} runs/s{note}")
         finally:
             if server is not None:
                 server.stop()

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.history.fakes import fake_result
 
 from microscope_qc.cli import main
 from microscope_qc.history import HistoryError, HistoryStore, RunRecord
-from tests.history.fakes import fake_result
 
 pytestmark = pytest.mark.postgres
 
@@ -72,7 +72,9 @@ def test_roles_of_the_docs_viewer_reads_writer_records_nobody_rewrites(postgres_
         conn.execute("ALTER TABLE runs DROP COLUMN report_path")
         conn.execute("ALTER TABLE runs DROP COLUMN warnings_json")
         conn.execute("UPDATE schema_info SET version = 1")
-    with pytest.raises(HistoryError, match=r"may not do this \(opening the history: must be owner of table runs"):
+    with pytest.raises(
+        HistoryError, match=r"may not do this \(opening the history: must be owner of table runs"
+    ):
         HistoryStore(empty["qc_writer"])
     assert HistoryStore(empty["qc_owner"]).schema_version == 2
     HistoryStore(empty["qc_writer"]).record(fake_result(0.2), RunRecord("scope"))
@@ -85,7 +87,9 @@ def test_backup_with_pg_dump_restores_every_run(postgres_db, tmp_path):
     server = postgres_db.server
     dump = tmp_path / "qc.dump"
     bindir = server.bindir
-    subprocess.run([str(bindir / "pg_dump"), "--format=custom", f"--file={dump}", postgres_db.url], check=True)
+    subprocess.run(
+        [str(bindir / "pg_dump"), "--format=custom", f"--file={dump}", postgres_db.url], check=True
+    )
     restored = server.create_database(postgres_db.database + "_restored")
     subprocess.run([str(bindir / "pg_restore"), f"--dbname={restored}", str(dump)], check=True)
     back = HistoryStore(restored, create=False)
@@ -118,7 +122,10 @@ def test_command_line_with_a_postgresql_url_end_to_end(postgres_db, tmp_path, ca
     assert main(["sample", "light-source-log", str(log)]) == 0
     url = postgres_db.url  # postgresql://postgres@127.0.0.1:PORT/DB, as a user writes it
     common = ["-q", "--instrument-name", "Scope A"]
-    assert main(["light-source", str(log), "--out", str(tmp_path / "a"), "--record", "--history", url, *common]) == 0
+    assert (
+        main(["light-source", str(log), "--out", str(tmp_path / "a"), "--record", "--history", url, *common])
+        == 0
+    )
     monkeypatch.setenv("MICROSCOPE_QC_HISTORY", url)  # the same server through the environment
     assert main(["light-source", str(log), "--out", str(tmp_path / "b"), "--record", *common]) == 0
     assert main(["light-source", str(log), "--out", str(tmp_path / "c"), "--compare-history", *common]) == 0

@@ -151,7 +151,9 @@ def test_missing_database_driver_names_the_package(monkeypatch):
         HistoryStore("postgresql+psycopg2://qc@db.example/qc")
     # postgresql:// and postgres:// use psycopg, the driver of the [postgres] extra, with any SQLAlchemy 2
     for url in ("postgresql://qc@db.example/qc", "postgres://qc@db.example/qc"):
-        with pytest.raises(HistoryError, match=r"'psycopg'.*pip install \"napari-microscope-qc\[postgres\]\""):
+        with pytest.raises(
+            HistoryError, match=r"'psycopg'.*pip install \"napari-microscope-qc\[postgres\]\""
+        ):
             HistoryStore(url)
 
 
