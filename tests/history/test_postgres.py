@@ -158,3 +158,22 @@ def test_command_line_with_a_postgresql_url_end_to_end(postgres_db, tmp_path, ca
     assert main(["light-source", str(log), "--out", str(out), "--record", "--history", down, *common]) != 0
     err = capsys.readouterr().err
     assert "Cannot open the QC history" in err and "Traceback" not in err
+
+
+def test_connection_lost_at_commit_says_the_outcome_is_unknown(postgres_db):
+    import sqlalchemy as sa
+    from tests.history.test_backends import _terminate
+
+    store = HistoryStore(postgres_db.url)
+
+    @sa.event.listens_for(store.engine, "commit")
+    def _drop(conn):  # the COMMIT is about to be sent: the server goes first
+        _terminate(postgres_db, conn.connection.dbapi_connection.info.backend_pid)
+
+    with pytest.raises(HistoryError) as info:
+        store.record(fake_result(0.3), RunRecord("scope", uuid="at-commit"))
+    text = str(info.value)
+    assert "was lost while committing (recording run at-commit)" in text and "may or may not" in text
+    assert "\n" not in text
+    sa.event.remove(store.engine, "commit", _drop)
+    assert postgres_db.scalar("SELECT count(*) FROM runs") == 0  # here it was not: the server died first
