@@ -1,173 +1,55 @@
-"""QC history: exact round trips, concurrent writers, migrations, refusals, trends, period reports."""
+"""QC history: SQLite files, locations, drivers and URLs, trends, period reports.
+
+What both back ends must do (round trips, migrations, concurrent writers, refusals, failed writes)
+is tested on SQLite and PostgreSQL in ``test_backends.py``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
 import sqlite3
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.history.fakes import fake_result
 
 from microscope_qc.history import SCHEMA_VERSION, HistoryError, HistoryStore, RunRecord, detect_drift
 from microscope_qc.history.report import period_report
-from microscope_qc.instrument import Setting
-from microscope_qc.results import Metric, Result, Verdict
 
 
-def fake_result(value: float, passed: bool = True, measurement: str = "psf", unc: float = 0.005) -> Result:
-    r = Result(measurement=measurement)
-    r.metrics = [
-        Metric("fwhm_x_um", value, "um", unc, 0, "x"),
-        Metric("fwhm_y_um", value * 1.02, "um", unc, 0, "y"),
-        Metric("fwhm_z_um", value * 3, "um", 3 * unc, 0, "z"),
-        Metric("n_accepted", 25, None, None, 0, "n"),
-    ]
-    r.verdicts = [Verdict("fwhm_x_ratio", passed, value / 0.19, 1.5, "<=", "default (MetroloJ_QC)", 0)]
-    r.settings = {"na": Setting(1.4, None, "file", "OME Objective.LensNA")}
-    r.warnings = ["a warning"]
-    return r
-
-
-def test_record_round_trip_exact(tmp_path):
-    store = HistoryStore(tmp_path / "h.sqlite")
-    assert store.schema_version == SCHEMA_VERSION
-    r = fake_result(0.2345678901234)
-    u = store.record(
-        r,
-        RunRecord(
-            "scope",
-            "60x/1.4",
-            "GFP",
-            acquired_at="2026-03-01T09:00:00+00:00",
-            input_sha256="ab" * 32,
-            report_path="/x/report.html",
-        ),
-    )
-    got = store.run(u)
-    run = got["run"]
-    assert run["instrument"] == "scope" and run["objective"] == "60x/1.4" and run["channel"] == "GFP"
-    assert run["input_sha256"] == "ab" * 32 and run["report_path"] == "/x/report.html" and run["passed"]
-    assert json.loads(run["warnings_json"]) == ["a warning"]
-    assert json.loads(run["settings_json"])["na"]["source"] == "file"
-    m = got["metrics"].set_index("name")
-    assert m.loc["fwhm_x_um", "value"] == 0.2345678901234  # bit-exact
-    assert m.loc["fwhm_x_um", "uncertainty"] == 0.005 and m.loc["fwhm_x_um", "unit"] == "um"
-    assert pd.isna(m.loc["n_accepted", "uncertainty"])
-    v = got["verdicts"].iloc[0]
-    assert v["threshold"] == 1.5 and v["comparison"] == "<=" and v["source"] == "default (MetroloJ_QC)"
-
-
-def test_export_import_round_trip(tmp_path):
+def test_export_import_round_trip_parquet(tmp_path):
     a = HistoryStore(tmp_path / "a.sqlite")
     for k in range(3):
         a.record(
             fake_result(0.2 + k / 100, passed=k != 1),
             RunRecord("scope", "60x", acquired_at=f"2026-01-0{k + 1}T10:00:00+00:00"),
         )
-    for fmt in ("csv", "parquet"):
-        a.export(tmp_path / fmt, fmt)
-        b = HistoryStore(tmp_path / f"b_{fmt}.sqlite")
-        assert b.import_(tmp_path / fmt) == 3
-        assert b.import_(tmp_path / fmt) == 0  # idempotent
-        ra, rb = a.runs("scope"), b.runs("scope")
-        cols = ["uuid", "measurement", "objective", "acquired_at", "passed", "settings_json"]
-        pd.testing.assert_frame_equal(ra[cols].reset_index(drop=True), rb[cols].reset_index(drop=True))
-        sa_ = a.metric_series("scope", "fwhm_x_um")
-        sb = b.metric_series("scope", "fwhm_x_um")
-        np.testing.assert_array_equal(sa_["value"].to_numpy(), sb["value"].to_numpy())
+    # CSV: tests/history/test_backends.py, on both back ends
+    a.export(tmp_path / "parquet", "parquet")
+    b = HistoryStore(tmp_path / "b.sqlite")
+    assert b.import_(tmp_path / "parquet") == 3
+    assert b.import_(tmp_path / "parquet") == 0  # idempotent
+    ra, rb = a.runs("scope"), b.runs("scope")
+    cols = ["uuid", "measurement", "objective", "acquired_at", "passed", "settings_json"]
+    pd.testing.assert_frame_equal(ra[cols].reset_index(drop=True), rb[cols].reset_index(drop=True))
+    sa_ = a.metric_series("scope", "fwhm_x_um")
+    sb = b.metric_series("scope", "fwhm_x_um")
+    np.testing.assert_array_equal(sa_["value"].to_numpy(), sb["value"].to_numpy())
     with pytest.raises(FileExistsError):
-        a.export(tmp_path / "csv", "csv")
+        a.export(tmp_path / "parquet", "parquet")
 
 
-def _writer(path: str, k: int, n: int) -> None:
-    store = HistoryStore(path)
-    for i in range(n):
-        store.record(
-            fake_result(0.2 + i / 1000),
-            RunRecord(f"scope {k}", acquired_at=f"2026-02-01T10:{i:02d}:00+00:00"),
-        )
-
-
-@pytest.mark.slow
-def test_concurrent_writers_lose_nothing(tmp_path):
-    path = str(tmp_path / "shared.sqlite")
-    HistoryStore(path)
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(path, k, 40)) for k in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
-    store = HistoryStore(path)
-    for k in range(3):
-        df = store.runs(f"scope {k}")
-        assert len(df) == 40
-        assert df["uuid"].is_unique
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("select count(*) from metrics").fetchone()[0] == 3 * 40 * 4
-
-
-def test_migration_from_version_1(tmp_path):
-    path = tmp_path / "old.sqlite"
-    with sqlite3.connect(path) as conn:
-        conn.executescript(
-            """
-            CREATE TABLE schema_info (version INTEGER NOT NULL);
-            INSERT INTO schema_info VALUES (1);
-            CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid VARCHAR(36) NOT NULL UNIQUE,
-              measurement VARCHAR(64) NOT NULL, instrument VARCHAR(200) NOT NULL, objective VARCHAR(200) NOT NULL,
-              channel VARCHAR(200) NOT NULL, acquired_at VARCHAR(40), analysed_at VARCHAR(40) NOT NULL,
-              software_version VARCHAR(40) NOT NULL, input_path TEXT, input_sha256 VARCHAR(64), passed BOOLEAN NOT NULL,
-              settings_json TEXT NOT NULL);
-            CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
-              name VARCHAR(120) NOT NULL, channel INTEGER, value FLOAT, unit VARCHAR(40), uncertainty FLOAT);
-            CREATE TABLE verdicts (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id),
-              metric VARCHAR(120) NOT NULL, channel INTEGER, passed BOOLEAN NOT NULL, value FLOAT, threshold FLOAT,
-              comparison VARCHAR(4) NOT NULL, source VARCHAR(200) NOT NULL);
-            INSERT INTO runs VALUES (1, 'old-run', 'psf', 'scope', '', '', '2025-05-01', '2025-05-02', '0.0.1', NULL, NULL, 1, '{}');
-            INSERT INTO metrics VALUES (1, 1, 'fwhm_x_um', 0, 0.25, 'um', 0.01);
-            """
-        )
-    store = HistoryStore(path)
-    assert store.schema_version == SCHEMA_VERSION
-    old = store.run("old-run")
-    assert old["metrics"].iloc[0]["value"] == 0.25 and old["run"]["report_path"] is None
-    assert json.loads(old["run"]["warnings_json"]) == []
-    store.record(fake_result(0.3), RunRecord("scope", report_path="/r.html"))
-    assert len(store.runs("scope")) == 2
-
-
-def test_corrupted_and_newer_databases_are_refused_untouched(tmp_path):
+def test_a_file_that_is_no_database_is_refused_untouched(tmp_path):
     bad = tmp_path / "bad.sqlite"
     bad.write_bytes(b"this is not a database at all" * 10)
     before = hashlib.sha256(bad.read_bytes()).hexdigest()
     with pytest.raises(HistoryError, match="not a QC history"):
         HistoryStore(bad)
     assert hashlib.sha256(bad.read_bytes()).hexdigest() == before
-    newer = tmp_path / "newer.sqlite"
-    HistoryStore(newer)
-    with sqlite3.connect(newer) as conn:
-        conn.execute("UPDATE schema_info SET version = 99")
-    before = hashlib.sha256(newer.read_bytes()).hexdigest()
-    with pytest.raises(HistoryError, match="newer"):
-        HistoryStore(newer)
-    assert hashlib.sha256(newer.read_bytes()).hexdigest() == before
-
-
-def test_unknown_instrument_and_run(tmp_path):
-    store = HistoryStore(tmp_path / "h.sqlite")
-    store.record(fake_result(0.2), RunRecord("scope"))
-    with pytest.raises(HistoryError, match="known instruments: scope"):
-        store.runs("other scope")
-    with pytest.raises(HistoryError, match="No run"):
-        store.run("nope")
-    with pytest.raises(HistoryError, match="instrument name"):
-        store.record(fake_result(0.2), RunRecord(""))
+    # a newer schema: tests/history/test_backends.py, on both back ends
 
 
 def _series(values, unc=0.004):
@@ -263,11 +145,16 @@ def test_missing_database_driver_names_the_package(monkeypatch):
     with pytest.raises(HistoryError) as info:
         HistoryStore("postgresql+psycopg://qc:secret@db.example/qc", create=False)
     text = str(info.value)
-    assert 'pip install "psycopg[binary]"' in text and "secret" not in text and "\n" not in text
+    assert 'pip install "napari-microscope-qc[postgres]"' in text and 'pip install "psycopg[binary]"' in text
+    assert "secret" not in text and "\n" not in text
     with pytest.raises(HistoryError, match=r'pip install "psycopg2-binary"'):
         HistoryStore("postgresql+psycopg2://qc@db.example/qc")
-    with pytest.raises(HistoryError, match=r'pip install "psycopg'):  # the default driver of this SQLAlchemy
-        HistoryStore("postgresql://qc@db.example/qc")
+    # postgresql:// and postgres:// use psycopg, the driver of the [postgres] extra, with any SQLAlchemy 2
+    for url in ("postgresql://qc@db.example/qc", "postgres://qc@db.example/qc"):
+        with pytest.raises(
+            HistoryError, match=r"'psycopg'.*pip install \"napari-microscope-qc\[postgres\]\""
+        ):
+            HistoryStore(url)
 
 
 @pytest.mark.parametrize(
@@ -296,7 +183,8 @@ def test_unreachable_server_gives_one_clear_line(monkeypatch):
 
     # a server URL whose connection fails the way a driver reports it
     monkeypatch.setattr(
-        HistoryStore, "_engine", lambda self, url: sa.create_engine("sqlite://", creator=refuse)
+        "microscope_qc.history.store.make_engine",
+        lambda url, display: sa.create_engine("sqlite://", creator=refuse),
     )
     with pytest.raises(HistoryError) as info:
         HistoryStore("postgresql://qc:secret@db.example/qc")
@@ -320,13 +208,3 @@ def test_period_report_refuses_to_overwrite(tmp_path):
     assert paths["json"].read_text() == "mine"
     rep.write(tmp_path / "out", ome_companion=True, overwrite=True)
     assert json.loads(paths["json"].read_text())["instrument"] == "scope"
-
-
-def test_schema_version_missing_is_a_history_error(tmp_path):
-    # schema_version used to call int(None) (TypeError) when the version row had gone
-    path = tmp_path / "h.sqlite"
-    store = HistoryStore(path)
-    with sqlite3.connect(path) as conn:
-        conn.execute("DELETE FROM schema_info")
-    with pytest.raises(HistoryError, match="schema version is missing"):
-        _ = store.schema_version

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from microscope_qc.errors import QCError
 
-__all__ = ["HistoryError", "HistoryNotFound", "DRIVER_PACKAGES", "default_history_url"]
+__all__ = ["HistoryError", "HistoryNotFound", "DRIVER_PACKAGES", "DRIVER_EXTRAS", "default_history_url"]
 
 
 class HistoryError(QCError, RuntimeError):
@@ -49,6 +49,14 @@ DRIVER_PACKAGES = {
     "pyodbc": "pyodbc",
     "pymssql": "pymssql",
 }
+
+
+#: the extra of this package that installs a driver, where there is one
+DRIVER_EXTRAS = {"psycopg": "napari-microscope-qc[postgres]"}
+
+#: URL schemes without a driver name, and the driver this package uses for them (the ``[postgres]``
+#: extra installs it; SQLAlchemy 2.0 would otherwise pick psycopg2 for ``postgresql://``)
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -92,5 +100,9 @@ def default_history_url() -> str:
 
 
 def _to_url(location: str | Path) -> str:
+    """An SQLAlchemy URL: a path becomes ``sqlite:///ABSOLUTE``, ``postgresql://`` gets the psycopg driver."""
     text = str(location)
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    scheme, rest = text.split("://", 1)
+    return f"{_DEFAULT_DRIVERS.get(scheme.lower(), scheme)}://{rest}"

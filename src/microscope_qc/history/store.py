@@ -2,10 +2,12 @@
 
 Written through SQLAlchemy Core, so the default embedded SQLite file (created when a run is first
 recorded; ``create=False`` opens without ever creating) can be replaced by a shared PostgreSQL server
-by URL. The schema is versioned and migrated forward on
-open; a database written by a newer version, or a file that is not a database, is refused with a
-clear error and never modified. Every write is one transaction; concurrent writers are serialised
-by the database (SQLite: WAL journal and a busy timeout).
+by URL (``postgresql://user@host/qc``; the ``[postgres]`` extra installs its driver). The schema is
+versioned and migrated forward on open (:mod:`.database`); a database written by a newer version, or
+a file that is not a database, is refused with a clear error and never modified. Every write is one
+transaction, rolled back whole if anything fails before its COMMIT (a dropped connection included);
+concurrent writers are serialised by the database (SQLite: WAL journal and a busy timeout). Database
+errors reach the caller as one-line :class:`HistoryError` messages.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +26,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from microscope_qc import __version__
+from microscope_qc.history.database import WRITE_OPTION, database_errors, make_engine, open_schema
 from microscope_qc.history.locations import (
-    DRIVER_PACKAGES,
     HistoryError,
     HistoryNotFound,
     _first_line,
@@ -32,17 +36,7 @@ from microscope_qc.history.locations import (
     _to_url,
     default_history_url,
 )
-from microscope_qc.history.schema import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    metrics,
-    runs,
-    schema_info,
-    verdicts,
-)
-from microscope_qc.history.schema import (
-    metadata as _meta,
-)
+from microscope_qc.history.schema import SCHEMA_VERSION, metrics, runs, schema_info, verdicts
 from microscope_qc.periods import PeriodError, check_period
 from microscope_qc.results import Result
 
@@ -136,7 +130,7 @@ class HistoryStore:
     Parameters
     ----------
     location
-        A file path (SQLite) or an SQLAlchemy URL (e.g. ``postgresql+psycopg://user@host/qc``);
+        A file path (SQLite) or an SQLAlchemy URL (e.g. ``postgresql://user@host/qc``, which uses psycopg);
         default :func:`default_history_url`.
     create
         When the location holds no QC history yet: ``True`` (default) creates an empty one (and the
@@ -157,7 +151,7 @@ class HistoryStore:
         except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
             raise HistoryError(
                 f"{_hide_password(str(location))} is neither a file path nor a valid database URL ({_first_line(exc)}); give a file "
-                "such as ~/qc/history.sqlite or a URL such as postgresql+psycopg://user@host/qc."
+                "such as ~/qc/history.sqlite or a URL such as postgresql://user@host/qc."
             ) from exc
         #: the URL to show: the password hidden
         self.display_url = url.render_as_string(hide_password=True)
@@ -185,90 +179,18 @@ class HistoryStore:
                             f"{path} is not a QC history database (not an SQLite file); it was left untouched. "
                             "Point {history} at another file or move this one away."
                         )
-        self._create = create
-        self.engine = self._engine(url)
-        self._open()
+        self.engine = make_engine(url, self.display_url)
+        open_schema(self.engine, self.display_url, self.is_sqlite, create)
 
-    def _engine(self, url: sa.engine.URL) -> sa.Engine:
-        """The SQLAlchemy engine; a missing driver or a malformed URL becomes a HistoryError saying what to do."""
-        try:
-            if self.is_sqlite:
-                return self._sqlite_engine()
-            return sa.create_engine(self.url, pool_pre_ping=True)
-        except ImportError as exc:
-            try:
-                driver = url.get_dialect().driver
-            except Exception:  # noqa: BLE001 - only for the message
-                driver = url.get_driver_name()
-            package = DRIVER_PACKAGES.get(driver.lower(), exc.name or driver)
-            raise HistoryError(
-                f"The database driver {driver!r} that SQLAlchemy uses for {url.drivername}:// URLs is not "
-                f'installed: pip install "{package}" in the Python environment that runs napari-microscope-qc, '
-                "then open the history again."
-            ) from exc
-        except sa.exc.NoSuchModuleError as exc:
-            raise HistoryError(
-                f"{self.display_url}: unknown database type {url.drivername!r}; use a file path, "
-                "sqlite:///PATH or postgresql+psycopg://user@host/database."
-            ) from exc
-        except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
-            raise HistoryError(
-                f"{self.display_url} is not a valid database URL ({_first_line(exc)})."
-            ) from exc
+    @contextmanager
+    def _connect(self, doing: str) -> Iterator[sa.Connection]:
+        """A connection for reading; a database error in the block becomes a one-line HistoryError."""
+        with database_errors(self.display_url, self.is_sqlite, doing, "read"), self.engine.connect() as conn:
+            yield conn
 
-    def _sqlite_engine(self) -> sa.Engine:
-        engine = sa.create_engine(self.url, connect_args={"timeout": 60})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:  # the DB-API connection is untyped
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=60000")
-            cur.close()
-
-        return engine
-
-    def _open(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                if self.is_sqlite:
-                    conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-                insp = sa.inspect(conn)
-                tables = set(insp.get_table_names())
-                if not tables:
-                    if not self._create:
-                        raise HistoryNotFound(self.display_url)
-                    _meta.create_all(conn)
-                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
-                    return
-                if "schema_info" not in tables or "runs" not in tables:
-                    raise HistoryError(
-                        f"{self.display_url} holds tables that are not a QC history ({', '.join(sorted(tables))}); left untouched."
-                    )
-                version = conn.execute(sa.select(schema_info.c.version)).scalar()
-                if version is None:
-                    raise HistoryError(
-                        f"{self.display_url}: the schema version is missing; the database was left untouched."
-                    )
-                if version > SCHEMA_VERSION:
-                    raise HistoryError(
-                        f"{self.display_url} was written by a newer napari-microscope-qc (schema {version}, this version reads "
-                        f"up to {SCHEMA_VERSION}); upgrade the software. The database was left untouched."
-                    )
-                while version < SCHEMA_VERSION:
-                    MIGRATIONS[version](conn)
-                    version += 1
-                    conn.execute(schema_info.update().values(version=version))
-        except sa.exc.DBAPIError as exc:
-            if self.is_sqlite:
-                raise HistoryError(
-                    f"{self.display_url} cannot be opened as a QC history ({_first_line(exc.orig or exc)}); "
-                    "it was left untouched."
-                ) from exc
-            raise HistoryError(
-                f"Cannot open the QC history at {self.display_url}: {_first_line(exc.orig or exc)}. Check the server "
-                "name, port, database, user and password, and that the server is reachable."
-            ) from exc
+    def _ordered(self, text: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """ISO date strings compared and sorted byte by byte whatever the database's locale (PostgreSQL: C)."""
+        return sa.collate(text, "C") if self.engine.dialect.name == "postgresql" else text
 
     @property
     def schema_version(self) -> int:
@@ -279,7 +201,7 @@ class HistoryStore:
         HistoryError
             If the database holds no schema version.
         """
-        with self.engine.connect() as conn:
+        with self._connect("reading the schema version") as conn:
             version = conn.execute(sa.select(schema_info.c.version)).scalar()
         if version is None:
             raise HistoryError(f"{self.display_url}: the schema version is missing.")
@@ -354,7 +276,10 @@ class HistoryStore:
     def _insert(
         self, row: dict[str, Any], metric_rows: list[dict[str, Any]], verdict_rows: list[dict[str, Any]]
     ) -> None:
-        with self.engine.begin() as conn:
+        doing = f"recording run {row['uuid']}"
+        # one transaction: a failure before the COMMIT (a dropped connection too) rolls all of it back
+        with database_errors(self.display_url, self.is_sqlite, doing, "write"), self.engine.connect() as conn:
+            trans = conn.execution_options(**{WRITE_OPTION: True}).begin()
             key = conn.execute(runs.insert().values(**row)).inserted_primary_key
             if key is None:  # pragma: no cover - every supported database returns the new key
                 raise HistoryError(f"{self.display_url} did not return the new run's id.")
@@ -363,6 +288,8 @@ class HistoryStore:
                 conn.execute(metrics.insert(), [{**m, "run_id": run_id} for m in metric_rows])
             if verdict_rows:
                 conn.execute(verdicts.insert(), [{**v, "run_id": run_id} for v in verdict_rows])
+            with database_errors(self.display_url, self.is_sqlite, doing, "commit"):
+                trans.commit()
 
     # ------------------------------------------------------------------ reading
     def instruments(self) -> list[str]:
@@ -373,7 +300,7 @@ class HistoryStore:
         list of str
             The instrument names.
         """
-        with self.engine.connect() as conn:
+        with self._connect("listing the instruments") as conn:
             return [
                 r[0]
                 for r in conn.execute(sa.select(runs.c.instrument).distinct().order_by(runs.c.instrument))
@@ -395,7 +322,7 @@ class HistoryStore:
             start, end = check_period(start, end)
         except PeriodError as exc:
             raise HistoryError(str(exc)) from None
-        when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)
+        when = self._ordered(sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at))
         q = sa.select(runs).order_by(when, runs.c.id)
         if instrument:
             q = q.where(runs.c.instrument == instrument)
@@ -405,7 +332,7 @@ class HistoryStore:
             q = q.where(when >= start)
         if end:
             q = q.where(when <= _end_of_day(end))
-        with self.engine.connect() as conn:
+        with self._connect("reading the runs") as conn:
             df = pd.read_sql(q, conn)
         if instrument and df.empty and instrument not in self.instruments():
             known = ", ".join(self.instruments()) or "none yet"
@@ -432,7 +359,7 @@ class HistoryStore:
         HistoryError
             If there is no run with that uuid.
         """
-        with self.engine.connect() as conn:
+        with self._connect(f"reading run {run_uuid}") as conn:
             row = conn.execute(sa.select(runs).where(runs.c.uuid == run_uuid)).mappings().first()
             if row is None:
                 raise HistoryError(f"No run {run_uuid!r} in the history.")
@@ -470,7 +397,7 @@ class HistoryStore:
         HistoryError
             If the instrument has no runs in the history.
         """
-        when = sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at).label("time")
+        when = self._ordered(sa.func.coalesce(runs.c.acquired_at, runs.c.analysed_at)).label("time")
         q = (
             sa.select(
                 when,
@@ -491,7 +418,7 @@ class HistoryStore:
             q = q.where(metrics.c.channel == channel)
         if measurement:
             q = q.where(runs.c.measurement == measurement)
-        with self.engine.connect() as conn:
+        with self._connect(f"reading {metric}") as conn:
             df = pd.read_sql(q, conn)
         if df.empty and instrument not in self.instruments():
             raise HistoryError(f"No runs of instrument {instrument!r} in the history.")
@@ -519,7 +446,7 @@ class HistoryStore:
             .join(runs, verdicts.c.run_id == runs.c.id)
             .where(runs.c.instrument == instrument, verdicts.c.metric == metric)
         )
-        with self.engine.connect() as conn:
+        with self._connect(f"reading the limits of {metric}") as conn:
             return sorted((c, float(t)) for c, t in conn.execute(q) if t is not None)
 
     def metric_names(self, instrument: str | None = None) -> list[str]:
@@ -543,7 +470,7 @@ class HistoryStore:
         )
         if instrument:
             q = q.where(runs.c.instrument == instrument)
-        with self.engine.connect() as conn:
+        with self._connect("listing the metrics") as conn:
             return [r[0] for r in conn.execute(q)]
 
     # ------------------------------------------------------------------ export / import

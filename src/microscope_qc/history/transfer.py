@@ -60,7 +60,7 @@ def export_tables(
             f"{folder} already holds {', '.join(existing)}; choose another folder or allow overwriting."
         )
     folder.mkdir(parents=True, exist_ok=True)
-    with store.engine.connect() as conn:
+    with store._connect("exporting the history") as conn:
         r = pd.read_sql(sa.select(runs), conn)
         ids = dict(zip(r["id"], r["uuid"], strict=True))
         m = pd.read_sql(sa.select(metrics), conn)
@@ -115,7 +115,7 @@ def import_tables(store: HistoryStore, folder: str | Path) -> int:
         else (lambda p: pd.read_csv(p, keep_default_na=True, dtype={"uuid": str, "run_uuid": str}))
     )
     r, m, v = (read(paths[k]) for k in ("runs", "metrics", "verdicts"))
-    with store.engine.connect() as conn:
+    with store._connect("reading the runs already present") as conn:
         known = {row[0] for row in conn.execute(sa.select(runs.c.uuid))}
     added = 0
     for _, row in r.iterrows():
