@@ -277,6 +277,12 @@ def _photons(
         "signal region's noise / shot-noise limit (1: limited)",
     )
     add("excess_noise_e", p.excess_noise_e, "e-", "√(noise² − shot noise²): what the detector and sample add")
+    if p.noise_over_shot < 0.8:
+        result.warnings.append(
+            f"The signal's noise is {p.noise_over_shot:.2f} × the shot-noise limit, below what photons allow: the "
+            "gain or offset do not fit this image (another camera mode, gain or readout speed?), or the image was "
+            "smoothed or denoised."
+        )
 
 
 def _bleaching(
