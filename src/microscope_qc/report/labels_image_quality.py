@@ -31,7 +31,11 @@ IMAGE_QUALITY_ENTRIES: dict[str, _Entry] = {
     "foreground_percent": ("Signal region (or Otsu foreground)", "percent", "share of the pixels"),
     "signal_mean_e": ("Signal in electrons", "e-", "mean of the signal region above the offset"),
     "background_mean_e": ("Background in electrons", "e-", "mean of the background region above the offset"),
-    "signal_noise_e": ("Noise SD of the signal in electrons", "e-", "Immerkær's estimator in the signal region"),
+    "signal_noise_e": (
+        "Noise SD of the signal in electrons",
+        "e-",
+        "Immerkær's estimator in the signal region",
+    ),
     "shot_noise_e": ("Shot-noise limit", "e-", "the signal region's mean of √(electrons)"),
     "noise_over_shot_noise": ("Noise over the shot-noise limit", None, "1: shot-noise limited"),
     "excess_noise_e": ("Noise above shot noise", "e-", "√(noise² − shot noise²)"),

@@ -163,6 +163,8 @@ class ImageQualityWidget(MeasurementDock):
                 ("Bleaching", scrolling(self.bleaching_plot)),
             ],
         )
+        for combo in (self.signal_combo, self.background_combo):  # long labels: a narrower box keeps the form
+            combo.native.setMinimumContentsLength(6)  # within the dock (no sideways scrolling)
         self.run_button.clicked.connect(self.measure)
         self.regions_button.changed.connect(self.draw_regions)
         self.stack.changed.connect(self._stack_changed)
@@ -211,7 +213,7 @@ class ImageQualityWidget(MeasurementDock):
                     translate=tuple(layer.translate[-2:]),
                     edge_color=colour,
                     face_color="transparent",
-                    edge_width=max(float(min(layer.scale[-2:])) * 2, 1e-9),
+                    edge_width=max(2.0, min(layer.data.shape[-2:]) / 200),  # pixels: visible at any zoom
                 )
                 made.append(name)
             combo.reset_choices()
