@@ -199,7 +199,7 @@ def _gain_offset(
     if found is None:
         return settings, {}, []
     provenance: dict[str, Setting] = {}
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     for field, metric, unit in (
         ("conversion_gain_e_per_dn", "conversion_gain_e_per_dn", "e-/DN"),
         ("offset_dn", "offset_dn", "DN"),

@@ -16,7 +16,7 @@ import html
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -24,8 +24,24 @@ from microscope_qc.report.export import _CSS, ExportExistsError, _table_html
 from microscope_qc.report.labels import display_unit, label
 
 if TYPE_CHECKING:
-    from microscope_qc.measurements.command_line import BatchItem
     from microscope_qc.results import Result
+
+
+class BatchItem(Protocol):
+    """One job of a run (:class:`microscope_qc.measurements.command_line.BatchItem` fits)."""
+
+    @property
+    def label(self) -> str: ...  # noqa: D102
+
+    @property
+    def result(self) -> Result | None: ...  # noqa: D102
+
+    @property
+    def error(self) -> str | None: ...  # noqa: D102
+
+    @property
+    def out_dir(self) -> Path | None: ...  # noqa: D102
+
 
 __all__ = ["BATCH_FILES", "batch_tables", "failed_checks_text", "write_batch"]
 
