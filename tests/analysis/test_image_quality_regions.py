@@ -198,3 +198,29 @@ def test_nyquist_pixel_is_metrolojs():
     )
     assert nyquist_pixel_um("widefield", 1.4, 1.515, None, None)[0] is None
     assert "below the immersion index" in nyquist_pixel_um("widefield", 1.2, 1.0, None, 520)[1]
+
+
+def test_every_metric_and_column_has_a_label_with_its_unit():
+    from microscope_qc.report.image_quality_batch import batch_tables
+    from microscope_qc.report.labels import has_label, label
+
+    series, cell = _bleaching_series(0.05, n_t=10)
+    img, signal = _poisson_image(2.0, 100.0, 400.0, 25.0, 3.0)
+    results = [
+        analyze_image_quality(
+            series[0], series=series, frame_interval_s=1.0, pixel_size_um=0.1, nyquist_um=0.1
+        ),
+        analyze_image_quality(img, ImageQualitySettings(conversion_gain_e_per_dn=2.0, offset_dn=100.0)),
+    ]
+
+    class Item:
+        def __init__(self, result, error=None):
+            self.label, self.result, self.error, self.out_dir = "x.tif", result, error, None
+
+    tables = [t for r in results for t in r.tables.values()]
+    tables += list(batch_tables([Item(results[0]), Item(None, "cannot be read")]))
+    names = {m.name for r in results for m in r.metrics} | {c for t in tables for c in t.columns}
+    assert not {n for n in names if not has_label("image-quality", n)}
+    assert {
+        (m.name, m.unit) for r in results for m in r.metrics if label("image-quality", m.name).unit != m.unit
+    } == set()

@@ -183,3 +183,23 @@ def test_sampling_from_the_optics_and_bleaching_of_a_time_series(make_napari_vie
     assert "bleaching" not in set(w.result.checks["check"]) and "Plane 15 of 30" in " ".join(
         w.result.warnings
     )
+
+
+def test_a_time_series_of_stacks_uses_its_middle_plane(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(7)
+    cell = np.hypot(*np.mgrid[-24:24, -24:24]) < 15
+    t = np.arange(12)[:, None, None, None]
+    z = np.array([0.2, 1.0, 0.2])[None, :, None, None]
+    movie = (100 + 600 * z * np.exp(-0.1 * t) * cell + rng.normal(0, 3, (12, 3, 48, 48))).astype(np.uint16)
+    layer = viewer.add_image(movie, name="4d")
+    _, w = ui.open_dock(viewer, NAME)
+    w.layer_combo.value = layer
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    r = w.result
+    assert r is not None, w.status.text()
+    assert r.metric("bleaching_rate_per_frame").value == pytest.approx(0.1, rel=0.02)
+    # the checked plane is frame 0's middle plane: its signal is the bright one
+    assert r.tables["bleaching"]["signal"].iloc[0] == pytest.approx(600, rel=0.02)
+    assert w.layers.find("clipping").data.shape == (48, 48)
