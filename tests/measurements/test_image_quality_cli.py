@@ -95,6 +95,10 @@ def test_signal_and_background_rois_and_a_time_series(tmp_path):
     assert m["bleaching_rate_per_frame"]["value"] == pytest.approx(0.04, rel=0.02)
     assert m["bleaching_half_life_s"]["value"] == pytest.approx(2 * np.log(2) / 0.04, rel=0.02)
     assert (out / "ts" / "bleaching.csv").exists()
+    assert (
+        "<figcaption>Mean of the signal region minus the background region per frame"
+        in (out / "ts" / "report.html").read_text()
+    )
 
 
 @pytest.mark.slow

@@ -326,7 +326,8 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
         return None
     r = s["quality_rating"]
     return (
-        "Image quality (saturation, zero clipping, dynamic range, SNR and sampling checks, weighted) rated "
+        "Image quality (saturation, zero clipping, dynamic range, SNR, sampling and, for time series, bleaching "
+        "checks, weighted) rated "
         f"{r['median']:.0f} % (range {r['min']:.0f}–{r['max']:.0f} %, {r['n']} images)."
     )
 
@@ -334,8 +335,9 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 IMAGE_QUALITY = Measurement(
     name="image-quality",
     title="Image quality of any image (QUAREP WG10)",
-    summary="Saturated and zero-clipped pixels, dynamic range used, noise, SNR and CNR, focus, Nyquist sampling, "
-    "and a weighted rating of the checks.",
+    summary="Saturated and zero-clipped pixels, dynamic range used, noise (in electrons with the detector's gain "
+    "and offset), SNR and CNR (your regions or Otsu's), focus, Nyquist sampling, bleaching of a time series, and a "
+    "weighted rating of the checks; batches rank the worst images.",
     analyze=analyze_image_quality,
     settings=image_quality_settings,
     inputs=(InputKind.IMAGE_2D, InputKind.TIME_SERIES),

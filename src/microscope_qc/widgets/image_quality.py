@@ -243,8 +243,15 @@ class ImageQualityWidget(MeasurementDock):
         self.stack.value = _TIME if is_time_series(layer) else _Z
         self._stack_changed()
         for key, value in optics_of(layer).items():
-            if value is not None:
-                self.optics[key].value = str(value) if key == "modality" else f"{float(value):g}"
+            if value is None:
+                continue
+            if key == "modality":
+                try:
+                    self.optics[key].value = Modality.parse(str(value)).value
+                except ValueError:  # a modality the file names that we do not know: left for the user
+                    continue
+            else:
+                self.optics[key].value = f"{float(value):g}"
         self.say(f"'{layer.name}': {layer.data.shape[-2]} × {layer.data.shape[-1]} px. Measure.")
 
     def settings(self) -> ImageQualitySettings:
