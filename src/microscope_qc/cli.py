@@ -29,6 +29,7 @@ from microscope_qc.history import HistoryError
 from microscope_qc.instrument import SettingsError
 from microscope_qc.measurements import (
     MEASUREMENTS,
+    BatchItem,
     DeferredParser,
     InputKind,
     add_common_arguments,
@@ -278,14 +279,15 @@ def _history_baseline(
         )
     store = HistoryStore(args.history)
     out: dict[str, dict[int, tuple[float, str]]] = {}
-    for metric in m.cli.history_baseline:
+    for key in m.cli.history_baseline:  # "metric" of this measurement, or "measurement:metric" of another
+        measurement, _, metric = key.rpartition(":")
         try:
-            series = store.metric_series(name, metric, measurement=m.name)
+            series = store.metric_series(name, metric, measurement=measurement or m.name)
         except HistoryError:  # the instrument has no runs yet
             continue
         last = series.dropna(subset=["value"]).groupby("channel", dropna=False).tail(1)
-        out[metric] = {
-            int(c) if c == c else 0: (float(v), str(t.date()))
+        out[key] = {
+            int(c) if c is not None and c == c else 0: (float(v), str(t.date()))
             for c, v, t in zip(last["channel"], last["value"], last["time"], strict=True)
         }
     return out
@@ -315,6 +317,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     groups = m.cli.jobs(args) if m.cli.jobs is not None else [[f] for f in args.files]
     rows, failures, failed_verdicts = [], 0, 0
+    items: list[BatchItem] = []  # every job's result or error, for a measurement's batch summary
     for paths, stem in zip(groups, _out_dirs(groups), strict=True):
         label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
         t0 = time.perf_counter()
@@ -360,39 +363,49 @@ def _run_measurement(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(file=sys.stderr)
             print(f"error: {label}: {error_message(exc)}", file=sys.stderr)
+            items.append(BatchItem(label, paths[0], None, error_message(exc)))
             failures += 1
             continue
         except OSError as exc:  # a file that cannot be read, a disk that fills up: this item only
-            print(
-                f"\nerror: {label}: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
-                file=sys.stderr,
-            )
+            why = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+            print(f"\nerror: {label}: {why}", file=sys.stderr)
+            items.append(BatchItem(label, paths[0], None, why))
             failures += 1
             continue
         except Exception as exc:  # a bug must not cost the rest of the batch
             if is_damaged_data_error(exc):  # pixels are decoded lazily, so a damaged file fails here
-                print(
-                    f"\nerror: {label}: the file is damaged: its pixel data cannot be decoded "
-                    f"({type(exc).__name__}: {str(exc)[:120]}); copy it again or re-export it.",
-                    file=sys.stderr,
+                why = (
+                    f"the file is damaged: its pixel data cannot be decoded ({type(exc).__name__}: "
+                    f"{str(exc)[:120]}); copy it again or re-export it."
                 )
+                print(f"\nerror: {label}: {why}", file=sys.stderr)
+                items.append(BatchItem(label, paths[0], None, why))
                 failures += 1
                 continue
-            print(
-                f"\nerror: {label}: unexpected {type(exc).__name__}: {exc} — this is a bug in microscope-qc; "
-                "please report it with the file. The other files are analysed.",
-                file=sys.stderr,
+            why = (
+                f"unexpected {type(exc).__name__}: {exc} — this is a bug in microscope-qc; please report it with "
+                "the file. The other files are analysed."
             )
+            print(f"\nerror: {label}: {why}", file=sys.stderr)
+            items.append(BatchItem(label, paths[0], None, why))
             failures += 1
             continue
         for w in result.warnings:
             print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
+        items.append(BatchItem(label, paths[0], result, None, out_dir))
         rows.extend(_summary_rows(paths[0], result, m.cli.summary_columns))
         if not args.quiet:
             print(f"  {label}: {time.perf_counter() - t0:.2f} s → {out_dir}", file=sys.stderr)
     if rows:
         _print_table(["file", "ch", *m.cli.summary_columns, "verdict"], rows)
+    if m.cli.after_batch is not None:
+        try:
+            for line in m.cli.after_batch(items, args):
+                print(line)
+        except (OSError, ExportExistsError) as exc:
+            print(f"error: the batch summary: {error_message(exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     if failures:
         print(f"{failures} of {len(groups)} analyses could not be done.", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -78,7 +78,7 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
         names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[lead])]
         stem = Path(p).name.split(".")[0]
         kwargs: dict[str, Any] = {
-            "metadata": {"acquisition": meta.as_dict(), "path": str(p)},
+            "metadata": {"acquisition": meta.as_dict(), "path": str(p), "timepoints": timepoints},
         }
         if data.shape[lead] > 1:
             kwargs["channel_axis"] = lead

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.coregistration import COREGISTRATION
 from microscope_qc.measurements.detector import DETECTOR
-from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement, Sample
+from microscope_qc.measurements.entry import BatchItem, CommandLine, InputKind, Measurement, Sample
 from microscope_qc.measurements.field import FIELD
 from microscope_qc.measurements.image_quality import IMAGE_QUALITY
 from microscope_qc.measurements.light_source import LIGHT_SOURCE
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Measurement",
     "CommandLine",
+    "BatchItem",
     "InputKind",
     "Sample",
     "REGISTRY",

@@ -18,10 +18,26 @@ if TYPE_CHECKING:
     from microscope_qc.io import ImageData
     from microscope_qc.results import ProgressCallback
 
-__all__ = ["CommandLine", "ResultT"]
+__all__ = ["CommandLine", "ResultT", "BatchItem"]
 
 #: the type of a measurement's result (e.g. :class:`~microscope_qc.analysis.psf.PSFResult`)
 ResultT = TypeVar("ResultT", bound=Result)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One job of a command's run, as a measurement's batch summary sees it."""
+
+    #: how the CLI names the job (the file's name)
+    label: str
+    #: the job's (first) file
+    path: Path
+    #: what the analysis returned, or None when the job failed
+    result: Result | None
+    #: why the job failed (the message printed), or None
+    error: str | None = None
+    #: where the job's results were written
+    out_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -44,4 +60,8 @@ class CommandLine(Generic[ResultT]):
     read: Callable[[Path], ImageData] | None = None
     #: metrics whose last value in the QC history a run compares with when ``args.compare_history``
     #: is set: the CLI puts ``{metric: {channel: (value, date)}}`` into ``args.history_baseline``
+    #: (``"measurement:metric"`` for another measurement's, e.g. the detector's gain)
     history_baseline: Sequence[str] = ()
+    #: after every job ran: writes the batch's own summary into ``args.out`` and returns lines to
+    #: print after the summary table (ExportExistsError or OSError: exit 2)
+    after_batch: Callable[[list[BatchItem], argparse.Namespace], list[str]] | None = None

@@ -13,13 +13,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from microscope_qc.measurements.command_line import CommandLine, ResultT
+from microscope_qc.measurements.command_line import BatchItem, CommandLine, ResultT
 from microscope_qc.report.labels import Label
 
 if TYPE_CHECKING:
     from microscope_qc.report import Figure
 
-__all__ = ["InputKind", "Sample", "CommandLine", "Measurement"]
+__all__ = ["InputKind", "Sample", "CommandLine", "BatchItem", "Measurement"]
 
 #: the type of a synthetic sample (e.g. :class:`~microscope_qc.samples.BeadSample`)
 SampleT = TypeVar("SampleT")

@@ -47,7 +47,7 @@ def image_quality_figures(result: ImageQualityResult) -> Sequence[Figure]:
     ax.legend("upper right")
     title = "Image-quality checks"
     rating = next((m.value for m in result.metrics if m.name == "quality_rating"), float("nan"))
-    return [
+    figures = [
         Figure(
             title,
             plot.svg(title),
@@ -55,3 +55,29 @@ def image_quality_figures(result: ImageQualityResult) -> Sequence[Figure]:
             "of the checks passed).",
         )
     ]
+    if "bleaching" in result.tables:
+        figures.append(_bleaching_figure(result))
+    return figures
+
+
+def _bleaching_figure(result: ImageQualityResult) -> Figure:
+    """The signal above background per frame with the fitted exponential decay."""
+    t = result.tables["bleaching"]
+    x_name = "time_s" if "time_s" in t.columns else "frame"
+    x = t[x_name].to_numpy(float)
+    plot = Plot(820, 300)
+    ax = plot.axes(0, 0)
+    ax.markers(x, t["signal"].to_numpy(float), "o", colour="#333333", label="signal above background")
+    ax.line(x, t["fit"].to_numpy(float), "#d95f02", label="A·exp(−k·frame)")
+    ax.set(xlabel="Time (s)" if x_name == "time_s" else "Frame", ylabel="Signal (counts)")
+    ax.legend("upper right")
+    m = {x.name: x for x in result.metrics}
+    lost = m["bleached_percent"].value
+    half = m.get("bleaching_half_life_frames")
+    caption = (
+        f"Mean of the signal region minus the background region per frame; {lost:.1f} % lost over the series"
+    )
+    if half is not None and half.uncertainty is not None:
+        caption += f", half-life {half.value:.3g} ± {half.uncertainty:.2g} frames"
+    title = "Bleaching"
+    return Figure(title, plot.svg(title), caption + ".")

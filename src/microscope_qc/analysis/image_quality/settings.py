@@ -60,10 +60,29 @@ class ImageQualitySettings:
     conversion_gain_e_per_dn: float | None = setting(
         None,
         "conversion gain",
-        "photo-electrons per count (1/K, from the detector measurement): the noise in electrons",
+        "photo-electrons per count (1/K, from the detector measurement): the noise in electrons; with the "
+        "offset, the signal in electrons and the noise against the shot-noise limit",
         unit="e-/DN",
         flag="gain",
         minimum=1e-6,
+    )
+    offset_dn: float | None = setting(
+        None,
+        "offset",
+        "the detector's dark level in counts (from the detector measurement): with the gain, the signal in "
+        "electrons and the noise against the shot-noise limit",
+        unit="DN",
+        flag="offset",
+    )
+    max_bleached_percent: float = setting(
+        20.0,
+        "bleached ≤",
+        "time series: pass if the signal above background loses at most this share from the first frame to "
+        "the last",
+        unit="percent",
+        flag="max-bleached",
+        minimum=0.0,
+        maximum=100.0,
     )
 
     def analysis_settings(self) -> dict[str, Setting]:
