@@ -102,6 +102,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         The hexadecimal digest.
     """
     h = hashlib.sha256()
+    path = Path(path)
+    if path.is_dir():  # an OME-Zarr store: every file's relative path and bytes, in name order
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(file.relative_to(path).as_posix().encode() + b"\0")
+            h.update(bytes.fromhex(sha256_file(file, chunk)))
+        return h.hexdigest()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
@@ -146,7 +152,8 @@ def read_image(
     Parameters
     ----------
     path
-        Any file a bioio reader understands (TIFF and OME-TIFF at least).
+        Any file a bioio reader understands (TIFF and OME-TIFF at least; CZI, ND2, LIF and
+        OME-Zarr folders with the ``[formats]`` extra).
     scene
         Scene index for multi-scene files (default: the first).
     timepoint
@@ -162,6 +169,7 @@ def read_image(
         When the file does not exist or no reader can open it.
     """
     path = Path(path)
+    path, scene = _series(path, scene)
     if reader == "auto" and path.suffix.lower() in (".tif", ".tiff") and path.is_file():
         image = _read_tiff(path, scene, timepoint)
         if image is not None:
@@ -206,6 +214,7 @@ def read_time_series(path: str | Path, scene: int | None = None) -> ImageData:
         When the file does not exist or no reader can open it.
     """
     path = Path(path)
+    path, scene = _series(path, scene)
     if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
         image = _read_tiff(path, scene, None)
         if image is not None:
@@ -218,6 +227,16 @@ def read_time_series(path: str | Path, scene: int | None = None) -> ImageData:
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("TCZYX")
     return ImageData(data=data, metadata=first.metadata, path=path, dims_in_file=first.dims_in_file)
+
+
+def _series(path: Path, scene: int | None) -> tuple[Path, int | None]:
+    """The root of an OME-Zarr in the bioformats2raw layout opens its series ``scene`` (a folder)."""
+    from microscope_qc.vendor_metadata import bioformats2raw_series, is_ome_zarr
+
+    if not is_ome_zarr(path):
+        return path, scene
+    series = bioformats2raw_series(path, scene)
+    return (series, None) if series != path else (path, scene)
 
 
 def _lazy_pixels(
@@ -345,9 +364,7 @@ def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
     if plugin in CONVERTED_OME_READERS:
         if ome is None and meta.voxel_size_um.missing:
             meta.voxel_size_um = _physical_sizes(img, plugin)
-        add_vendor_metadata(meta, img, plugin)
-    if len(img.scenes) > 1:
-        meta.extra["scenes"] = len(img.scenes)
+        add_vendor_metadata(meta, img, plugin, path)
     return meta
 
 

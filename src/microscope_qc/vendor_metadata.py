@@ -95,7 +95,51 @@ def missing_plugin(path: Path) -> str | None:
     )
 
 
-def add_vendor_metadata(meta: AcquisitionMetadata, img: BioImage, plugin: str) -> None:
+def ngff_ome_xml(path: Path) -> tuple[Path, int] | None:
+    """The OME-XML beside an OME-Zarr image in the bioformats2raw layout, and the image's series.
+
+    ``bioformats2raw`` (and other converters following OME-NGFF's "bioformats2raw.layout") keep the
+    vendor file's whole OME-XML in ``<root>/OME/METADATA.ome.xml`` with one image per series
+    folder ``<root>/0``, ``<root>/1``, ...
+
+    Parameters
+    ----------
+    path : Path
+        The OME-Zarr image folder (a series folder or the root).
+
+    Returns
+    -------
+    tuple of (Path, int) or None
+        The XML file and the series (its ``Image`` index), or None without one.
+    """
+    for root, series in ((path, 0), (path.parent, int(path.name) if path.name.isdigit() else 0)):
+        xml = root / "OME" / "METADATA.ome.xml"
+        if xml.is_file():
+            return xml, series
+    return None
+
+
+def bioformats2raw_series(path: Path, scene: int | None) -> Path:
+    """The series folder to open for the root of a bioformats2raw layout (else ``path`` itself).
+
+    Parameters
+    ----------
+    path : Path
+        What the user gave.
+    scene : int or None
+        The series asked for (None: the first).
+
+    Returns
+    -------
+    Path
+        ``path/<scene>`` for a layout root holding that series, else ``path``.
+    """
+    if (path / "OME" / "METADATA.ome.xml").is_file() and (path / str(scene or 0)).is_dir():
+        return path / str(scene or 0)
+    return path
+
+
+def add_vendor_metadata(meta: AcquisitionMetadata, img: BioImage, plugin: str, path: Path) -> None:
     """Add what the vendor metadata records and the OME conversion lost (in place).
 
     Parameters
@@ -106,7 +150,12 @@ def add_vendor_metadata(meta: AcquisitionMetadata, img: BioImage, plugin: str) -
         The opened file.
     plugin : str
         The reader's module (``bioio_czi``, ...).
+    path : Path
+        The file or OME-Zarr folder.
     """
+    if plugin == "bioio_ome_zarr":
+        _ngff(meta, path)
+        return
     if plugin != "bioio_czi":
         return
     try:
@@ -114,6 +163,26 @@ def add_vendor_metadata(meta: AcquisitionMetadata, img: BioImage, plugin: str) -
         _czi(meta, root)
     except Exception:  # noqa: BLE001 (vendor metadata must never stop reading the pixels)
         return
+
+
+def _ngff(meta: AcquisitionMetadata, path: Path) -> None:
+    """OME-Zarr: the converter's OME-XML (``OME/METADATA.ome.xml``) fills what NGFF does not hold."""
+    from microscope_qc.acquisition import from_ome
+    from microscope_qc.ome_xml import OMEParseError, parse_ome
+
+    found = ngff_ome_xml(path)
+    if found is None:
+        return
+    xml, series = found
+    try:
+        ome = parse_ome(xml.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, OMEParseError):
+        return
+    extra = AcquisitionMetadata()
+    from_ome(extra, ome, series, f"OME-Zarr {xml.parent.name}/{xml.name}")
+    for name, value in vars(extra).items():
+        if isinstance(value, MetadataValue) and not value.missing and getattr(meta, name).missing:
+            setattr(meta, name, value)
 
 
 def _text(element: Any, path: str) -> str | None:
