@@ -133,8 +133,16 @@ def _open(path: Path) -> BioImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if path.is_dir():  # OME-Zarr: a series folder ("0") has no ending for bioio to choose by
+                from bioio_ome_zarr import Reader
+
+                return BioImage(path, reader=Reader)
             return BioImage(path)
     except Exception as exc:  # bioio raises many types (UnsupportedFileFormatError, OSError...)
+        if path.is_dir():
+            raise ImageReadError(
+                f"{path}: not an OME-Zarr image bioio-ome-zarr can read ({type(exc).__name__}: {exc})."
+            ) from exc
         raise ImageReadError(describe_unreadable(path, f"{type(exc).__name__}: {exc}")) from exc
     finally:
         bioio_log.setLevel(level)
