@@ -121,7 +121,9 @@ def test_fast_path_and_bioio_agree_on_the_instrument(instrument_tiff):
 # ---------------------------------------------------------------- the missing plugin
 
 
-@pytest.mark.parametrize(("suffix", "plugin"), [(".czi", "bioio-czi"), (".nd2", "bioio-nd2"), (".lif", "bioio-lif")])
+@pytest.mark.parametrize(
+    ("suffix", "plugin"), [(".czi", "bioio-czi"), (".nd2", "bioio-nd2"), (".lif", "bioio-lif")]
+)
 def test_a_missing_plugin_names_the_extra_and_the_plugin(tmp_path, monkeypatch, suffix, plugin):
     path = tmp_path / f"image{suffix}"
     path.write_bytes(b"\0" * 64)
@@ -189,14 +191,22 @@ _ZEN = """<?xml version="1.0"?>
 @pytest.fixture
 def czi_file(tmp_path):
     pytest.importorskip("bioio_czi", reason="the CZI reader needs the [formats] extra (bioio-czi)")
-    pyczi = pytest.importorskip("pylibCZIrw.czi", reason="pylibCZIrw (installed with bioio-czi) writes the CZI")
+    pyczi = pytest.importorskip(
+        "pylibCZIrw.czi", reason="pylibCZIrw (installed with bioio-czi) writes the CZI"
+    )
     path = tmp_path / "confocal.czi"
     data = np.random.default_rng(0).integers(0, 4000, (2, 3, 32, 40), dtype=np.uint16)
     with pyczi.create_czi(str(path), exist_ok=True) as w:
         for c in range(2):
             for z in range(3):
                 w.write(data[c, z][..., None], plane={"C": c, "Z": z, "T": 0})
-        w.write_metadata(document_name="qc", channel_names={0: "EGFP", 1: "mCherry"}, scale_x=1e-7, scale_y=1e-7, scale_z=3e-7)
+        w.write_metadata(
+            document_name="qc",
+            channel_names={0: "EGFP", 1: "mCherry"},
+            scale_x=1e-7,
+            scale_y=1e-7,
+            scale_z=3e-7,
+        )
     with pyczi.edit_czi(str(path)) as editor, editor.edit_session() as builder:
         builder.set_xml(_ZEN)  # ZEN's instrument and channel settings
     return path, data
@@ -209,7 +219,10 @@ def test_czi_pixels_and_metadata_through_ome_and_zen(czi_file):
     np.testing.assert_array_equal(np.asarray(image.data), data)
     d = image.metadata.as_dict()
     ome = "OME (converted by bioio-czi)"
-    assert d["voxel_size_um"] == {"value": pytest.approx([0.3, 0.1, 0.1]), "origin": f"{ome} Pixels.PhysicalSize{{Z,Y,X}}"}
+    assert d["voxel_size_um"] == {
+        "value": pytest.approx([0.3, 0.1, 0.1]),
+        "origin": f"{ome} Pixels.PhysicalSize{{Z,Y,X}}",
+    }
     assert d["channel_names"]["value"] == ["EGFP", "mCherry"]
     assert d["wavelength_em_nm"] == {"value": [509.0, 610.0], "origin": f"{ome} Channel.EmissionWavelength"}
     assert d["na"] == {"value": 1.4, "origin": f"{ome} Objective.LensNA"}
@@ -325,7 +338,11 @@ def test_plain_tiff_is_claimed_only_with_a_pixel_size(tmp_path):
     data = np.zeros((3, 8, 8), np.uint16)
     calibrated = tmp_path / "calibrated.tif"
     tifffile.imwrite(
-        calibrated, data, imagej=True, resolution=(10.0, 10.0), metadata={"spacing": 0.5, "unit": "um", "axes": "ZYX"}
+        calibrated,
+        data,
+        imagej=True,
+        resolution=(10.0, 10.0),
+        metadata={"spacing": 0.5, "unit": "um", "axes": "ZYX"},
     )
     bare = tmp_path / "bare.tif"
     tifffile.imwrite(bare, data, metadata=None, photometric="minisblack")

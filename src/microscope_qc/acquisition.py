@@ -275,7 +275,9 @@ def _instrument(meta: AcquisitionMetadata, inst: Any, channels: list[Any], sourc
     if _per_channel(powers):
         meta.laser_power_mw = MetadataValue(powers, f"{source} Laser.Power (via Channel.LightSourceSettings)")
     if _per_channel(attenuations):
-        meta.light_attenuation = MetadataValue(attenuations, f"{source} Channel.LightSourceSettings.Attenuation")
+        meta.light_attenuation = MetadataValue(
+            attenuations, f"{source} Channel.LightSourceSettings.Attenuation"
+        )
 
 
 def _objective(meta: AcquisitionMetadata, obj: Any, source: str) -> None:

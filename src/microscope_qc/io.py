@@ -23,14 +23,13 @@ import logging
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from microscope_qc.acquisition import (
-    IMMERSION_INDEX,
     MISSING,
     AcquisitionMetadata,
     MetadataValue,
@@ -58,6 +57,7 @@ __all__ = [
     "sha256_file",
     "atomic_write",
 ]
+
 
 class ImageReadError(OSError):
     """A file that cannot be opened as an image; the message names the file and the reason."""

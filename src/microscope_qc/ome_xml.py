@@ -16,7 +16,16 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["OMEParseError", "parse_ome", "OME", "Image", "Pixels", "Channel", "ObjectiveSettings", "Instrument"]
+__all__ = [
+    "OMEParseError",
+    "parse_ome",
+    "OME",
+    "Image",
+    "Pixels",
+    "Channel",
+    "ObjectiveSettings",
+    "Instrument",
+]
 
 
 class OMEParseError(ValueError):
