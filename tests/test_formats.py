@@ -10,6 +10,7 @@ covered by their plugins' OME conversion, untested here.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -370,3 +371,42 @@ def test_wavelength_colours():
     assert wavelength_colour(645) == "#ff0000"
     assert wavelength_colour(440) == "#0000ff"
     assert wavelength_colour(300) == wavelength_colour(380)  # UV stays visible as violet
+
+
+# ---------------------------------------------------------------- scenes
+
+
+@pytest.fixture
+def two_scene_tiff(tmp_path):
+    """An OME-TIFF with two images (scenes): the psf-beads sample and the same stack dimmed by half."""
+    src = _sample("psf-beads", tmp_path / "one.ome.tif")
+    with tifffile.TiffFile(src) as tif:
+        xml = tif.ome_metadata
+        stack = tif.asarray()
+    image = xml[xml.index("<Image ") : xml.index("</Image>") + len("</Image>")]
+    n = stack.shape[0]
+    second = image.replace('ID="Image:0"', 'ID="Image:1"').replace('ID="Pixels:0"', 'ID="Pixels:1"')
+    second = second.replace('ID="Channel:0:0"', 'ID="Channel:1:0"')
+    second = re.sub(r"<TiffData[^>]*/>", f'<TiffData IFD="{n}" PlaneCount="{n}"/>', second)
+    path = tmp_path / "two.ome.tif"
+    planes = np.concatenate([stack, stack // 2]).reshape(-1, *stack.shape[-2:])
+    tifffile.imwrite(path, planes, photometric="minisblack", metadata=None)
+    doc = xml.replace("</Image>", "</Image>" + second, 1)
+    tifffile.tiffcomment(path, doc.encode())
+    return path, stack
+
+
+def test_every_scene_is_analysed_or_the_one_chosen(two_scene_tiff, tmp_path, capsys):
+    from microscope_qc.io import scene_count
+
+    path, stack = two_scene_tiff
+    assert scene_count(path) == 2
+    np.testing.assert_array_equal(np.asarray(read_image(path, scene=1).data)[0], stack // 2)
+    out = tmp_path / "all"
+    assert main(["psf", str(path), "--out", str(out), "-q", "--bead-diameter", "0.1"]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["two_scene0", "two_scene1"]
+    one = tmp_path / "one"
+    assert main(["psf", str(path), "--out", str(one), "-q", "--scene", "1", "--bead-diameter", "0.1"]) == 0
+    assert [p.name for p in one.iterdir() if p.is_dir()] == ["two_scene1"]
+    assert main(["psf", str(path), "--out", str(one), "-q", "--scene", "2"]) == 2
+    assert "has 2 scene(s); --scene 2 does not exist" in capsys.readouterr().err

@@ -53,6 +53,7 @@ __all__ = [
     "ImageReadError",
     "read_image",
     "read_metadata",
+    "scene_count",
     "write_ome_tiff",
     "sha256_file",
     "atomic_write",
@@ -315,6 +316,43 @@ def _check_fits_in_memory(path: Path, shape: tuple[int, ...], itemsize: int) -> 
             f"about {need / 2**30:.3g} GiB at a time, more than the {free / 2**30:.3g} GiB of memory "
             "available; analyse a crop (save it from Fiji or napari), or use a machine with more memory."
         )
+
+
+def scene_count(path: str | Path) -> int:
+    """How many scenes (OME images, CZI scenes, ND2 positions, LIF images, OME-Zarr series) a file holds.
+
+    Plain TIFFs count as one (their extra series are thumbnails or masks as often as scenes).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or OME-Zarr folder.
+
+    Returns
+    -------
+    int
+        The number of scenes (1 for a single image).
+
+    Raises
+    ------
+    ImageReadError
+        When the file does not exist or no reader can open it.
+    """
+    import tifffile
+
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
+        try:
+            with tifffile.TiffFile(path) as tif:
+                return len(tif.series) if tif.is_ome else 1
+        except (OSError, ValueError, tifffile.TiffFileError):
+            pass  # read_image says what is wrong with it
+        return 1
+    if path.is_dir() and (path / "OME" / "METADATA.ome.xml").is_file():  # bioformats2raw layout
+        return max(1, sum(1 for p in path.iterdir() if p.is_dir() and p.name.isdigit()))
+    if path.is_dir():
+        return 1
+    return len(_open(path).scenes)
 
 
 def read_metadata(path: str | Path) -> AcquisitionMetadata:
