@@ -410,3 +410,45 @@ def test_every_scene_is_analysed_or_the_one_chosen(two_scene_tiff, tmp_path, cap
     assert [p.name for p in one.iterdir() if p.is_dir()] == ["two_scene1"]
     assert main(["psf", str(path), "--out", str(one), "-q", "--scene", "2"]) == 2
     assert "has 2 scene(s); --scene 2 does not exist" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- a real ND2 (Nikon A1 confocal)
+
+
+@pytest.fixture
+def nd2_file():
+    """``cluster.nd2`` from the ``pims-nd2`` package (test extra): 2 channels, 10 planes, 3 time points."""
+    import importlib.util
+
+    pytest.importorskip("bioio_nd2", reason="the ND2 reader needs the [formats] extra (bioio-nd2)")
+    spec = importlib.util.find_spec("pims_nd2")  # located, not imported (it would load PIMS)
+    if spec is None or spec.origin is None or not (Path(spec.origin).parent / "cluster.nd2").is_file():
+        pytest.skip("pims-nd2 (test extra) is not installed: it ships the real ND2 file cluster.nd2")
+    return Path(spec.origin).parent / "cluster.nd2"
+
+
+def test_a_real_nd2_prefills_from_nd2s_ome(nd2_file):
+    nd2 = pytest.importorskip("nd2")
+    image = read_image(nd2_file)
+    assert image.shape == (2, 10, 31, 38) and image.metadata.extra["timepoints"] == 3
+    with nd2.ND2File(nd2_file) as f:  # the vendor reader's own pixels, time point 0: (Z, C, Y, X)
+        np.testing.assert_array_equal(np.asarray(image.data), f.asarray()[0].transpose(1, 0, 2, 3))
+    d = image.metadata.as_dict()
+    ome = "OME (converted by bioio-nd2)"
+    assert d["voxel_size_um"]["value"] == pytest.approx([0.5, 0.167809, 0.167809], rel=1e-5)
+    assert d["voxel_size_um"]["origin"] == f"{ome} Pixels.PhysicalSize{{Z,Y,X}}"
+    assert d["channel_names"]["value"] == ["5-FAM/pH 9.0", "FM 4-64/2% CHAPS"]
+    assert d["wavelength_ex_nm"]["value"] == [488.0, 561.0]
+    assert d["wavelength_em_nm"]["value"] == [525.0, 700.0]
+    assert d["na"] == {"value": 0.95, "origin": f"{ome} Objective.LensNA"}
+    assert d["immersion_index"]["value"] == 1.0
+    assert d["modality"]["value"] == "confocal"
+    assert d["objective_name"]["value"] == "Plan Apo λ 60x"
+    assert d["pinhole_um"]["value"] == pytest.approx([38.314176, 38.314176])
+    # 38.31 µm behind a 60×/0.95 objective at 525 nm: 38.31 / (60 · 1.22 · 0.525 / 0.95) = 0.947 AU
+    assert d["pinhole_au"]["value"] == pytest.approx(38.314176 / (60 * 1.22 * 0.525 / 0.95), abs=1e-4)
+    assert d["acquisition_date"]["value"].startswith("2014-06-18T13:55:23")
+    assert d["bit_depth"]["value"] == 12
+    ((data, kwargs, _),) = read_layers(str(nd2_file))
+    assert data.shape == (3, 2, 10, 31, 38) and kwargs["channel_axis"] == 1  # the time series whole
+    assert kwargs["colormap"] == [wavelength_colour(525), wavelength_colour(700)]

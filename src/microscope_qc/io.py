@@ -389,6 +389,8 @@ def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
             raw = img.metadata
             if type(raw).__name__ == "OME":
                 ome = raw
+                if plugin in CONVERTED_OME_READERS:  # bioio-nd2 gives nd2's OME conversion as metadata
+                    source = f"OME (converted by {plugin.replace('_', '-')})"
             elif plugin in CONVERTED_OME_READERS:
                 # the plugin's conversion of the vendor metadata to OME: one path for every format
                 ome = img.ome_metadata
