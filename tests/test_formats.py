@@ -21,7 +21,7 @@ import microscope_qc.vendor_metadata as vendor
 from microscope_qc.acquisition import pinhole_au_from_um
 from microscope_qc.cli import main
 from microscope_qc.instrument.settings import settings_from_metadata
-from microscope_qc.io import ImageReadError, read_image, sha256_file, write_ome_tiff
+from microscope_qc.io import ImageReadError, read_image, read_metadata, sha256_file, write_ome_tiff
 from microscope_qc.measurements import find_sample
 from microscope_qc.reader import napari_get_reader, read_layers, wavelength_colour
 
@@ -307,6 +307,7 @@ def test_ome_zarr_with_ome_xml_gives_what_the_ome_tiff_gives(tmp_path):
         for name in ("wavelength_ex_nm", "wavelength_em_nm", "na", "immersion_index", "modality"):
             assert got[name]["value"] == want[name]["value"], name
         assert got["wavelength_em_nm"]["origin"] == "OME-Zarr OME/METADATA.ome.xml Channel.EmissionWavelength"
+        assert read_metadata(opened).as_dict() == got  # what the widgets' microscope form reads
 
 
 def test_the_cli_gives_the_same_numbers_from_ome_zarr_and_ome_tiff(tmp_path, capsys):

@@ -373,7 +373,7 @@ def read_metadata(path: str | Path) -> AcquisitionMetadata:
     ImageReadError
         When the file does not exist or no reader can open it.
     """
-    path = Path(path)
+    path, _ = _series(Path(path), None)
     return _metadata(_open(path), path)
 
 
