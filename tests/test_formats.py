@@ -1,10 +1,10 @@
-"""Vendor formats and their metadata: OME-Zarr, CZI, the missing-plugin message, what OME metadata pre-fills.
+"""Vendor formats and their metadata: ND2, CZI, OME-Zarr, the missing-plugin message, what OME metadata pre-fills.
 
-The CZI files are written by Zeiss's own libCZI (``pylibCZIrw``, installed with ``bioio-czi``)
-with metadata in ZEN's schema; the OME-Zarr files by ``bioio-ome-zarr``'s writer. No public
-vendor file small enough ships inside a PyPI package (the sdists of bioio-czi, bioio-nd2,
-bioio-lif, nd2, readlif, aicspylibczi, pylibCZIrw and czifile were checked): ND2 and LIF are
-covered by their plugins' OME conversion, untested here.
+The ND2 is real: ``cluster.nd2`` (a Nikon A1 confocal stack) ships inside the ``pims-nd2`` package
+(test extra). The CZI files are written by Zeiss's own libCZI (``pylibCZIrw``, installed with
+``bioio-czi``) with metadata in ZEN's schema; the OME-Zarr files by ``bioio-ome-zarr``'s writer.
+No small real CZI or LIF ships inside a PyPI package (the sdists of bioio-czi, bioio-lif, readlif,
+aicspylibczi, pylibCZIrw, czifile and the napari CZI readers were checked).
 """
 
 from __future__ import annotations
