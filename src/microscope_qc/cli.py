@@ -80,6 +80,13 @@ def _measurement_arguments(m: Measurement[Any]) -> Callable[[argparse.ArgumentPa
             "--strict", action="store_true", help=f"exit {EXIT_FAILED_VERDICT} if any verdict fails"
         )
         p.add_argument("--quiet", "-q", action="store_true", help="print only the summary table and errors")
+        p.add_argument(
+            "--scene",
+            type=int,
+            metavar="S",
+            help="analyse only scene S (from 0) of multi-scene files (CZI, ND2, LIF, OME-TIFF, OME-Zarr); "
+            "default: every scene, each its own analysis",
+        )
         add_common_arguments(p)
         add_instrument_arguments(p)
         m.cli.add_arguments(p)
@@ -174,6 +181,32 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)))
 
 
+def _scene_jobs(files: list[Path], scene: int | None) -> tuple[list[list[Path]], list[int | None], int]:
+    """One analysis per file and scene: every scene of a multi-scene file, or only ``--scene``.
+
+    Returns the jobs, their scenes (None for a single-scene file) and the number of files refused
+    (a ``--scene`` the file does not have; the message is printed here).
+    """
+    from microscope_qc.io import ImageReadError, scene_count
+
+    groups: list[list[Path]] = []
+    scenes: list[int | None] = []
+    refused = 0
+    for f in files:
+        try:
+            n = scene_count(f)
+        except ImageReadError:
+            n = 1  # read_image reports what is wrong with the file
+        if scene is not None and not 0 <= scene < n:
+            print(f"error: {f.name}: has {n} scene(s); --scene {scene} does not exist.", file=sys.stderr)
+            refused += 1
+            continue
+        for s in [scene] if scene is not None else range(n):
+            groups.append([f])
+            scenes.append(s if n > 1 else None)
+    return groups, scenes, refused
+
+
 def _out_dirs(groups: list[list[Path]]) -> list[str]:
     """One output folder name per analysis: the file stem, made unique when stems collide."""
     from microscope_qc.io import sha256_file
@@ -181,7 +214,8 @@ def _out_dirs(groups: list[list[Path]]) -> list[str]:
     names = [g[0].name.split(".")[0] + ("_combined" if len(g) > 1 else "") for g in groups]
     out: list[str] = []
     for name, g in zip(names, groups, strict=True):
-        if names.count(name) > 1 and g[0].exists():
+        same_stem = {str(h[0]) for h, other in zip(groups, names, strict=True) if other == name}
+        if len(same_stem) > 1 and g[0].exists():  # different files (not scenes of one file) collide
             name = f"{name}_{sha256_file(g[0])[:8]}"
         out.append(name)
     return out
@@ -316,13 +350,24 @@ def _run_measurement(args: argparse.Namespace) -> int:
         print(f"error: cannot write the results to --out {args.out}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     groups = m.cli.jobs(args) if m.cli.jobs is not None else [[f] for f in args.files]
-    rows, failures, failed_verdicts = [], 0, 0
+    scenes: list[int | None] = [None] * len(groups)
+    if m.cli.jobs is None and m.cli.read is None:  # one file per analysis: every scene, or --scene
+        groups, scenes, failures = _scene_jobs(args.files, getattr(args, "scene", None))
+    else:
+        failures = 0
+    rows, failed_verdicts = [], 0
     items: list[BatchItem] = []  # every job's result or error, for a measurement's batch summary
-    for paths, stem in zip(groups, _out_dirs(groups), strict=True):
+    stems = [f"{d}_scene{s}" if s is not None else d for d, s in zip(_out_dirs(groups), scenes, strict=True)]
+    for paths, stem, scene in zip(groups, stems, scenes, strict=True):
         label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
+        if scene is not None:
+            label = f"{label} (scene {scene})"
         t0 = time.perf_counter()
         try:
-            images = [(m.cli.read or read_image)(p) for p in paths]
+            if scene is not None:
+                images = [read_image(p, scene=scene) for p in paths]
+            else:
+                images = [(m.cli.read or read_image)(p) for p in paths]
             digests = _hash_in_background(paths)
 
             def progress(frac: float, msg: str, name: str = label) -> None:

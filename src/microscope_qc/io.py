@@ -23,12 +23,18 @@ import logging
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from microscope_qc.acquisition import (
+    MISSING,
+    AcquisitionMetadata,
+    MetadataValue,
+    from_ome,
+)
 from microscope_qc.file_check import available_memory, describe_unreadable, tiff_truncation
 from microscope_qc.ome_writer import write_ome_tiff
 from microscope_qc.tiff_metadata import read_settings_log, read_tiff_metadata
@@ -47,85 +53,15 @@ __all__ = [
     "ImageReadError",
     "read_image",
     "read_metadata",
+    "scene_count",
     "write_ome_tiff",
     "sha256_file",
     "atomic_write",
 ]
 
-#: Nominal refractive index of OME immersion media (used when the file names the medium only).
-IMMERSION_INDEX = {
-    "oil": 1.518,
-    "water": 1.333,
-    "air": 1.0,
-    "glycerol": 1.47,
-    "silicone": 1.406,
-    "multi": None,
-}
-
-_OME_MODALITY = {
-    "widefield": "widefield",
-    "laserscanningconfocalmicroscopy": "confocal",
-    "spinningdiskconfocal": "spinning_disk",
-    "slitscanconfocal": "confocal",
-    "multiphotonmicroscopy": "multiphoton",
-}
-
 
 class ImageReadError(OSError):
     """A file that cannot be opened as an image; the message names the file and the reason."""
-
-
-@dataclass(frozen=True)
-class MetadataValue:
-    """A value read from a file and where it came from (``value is None`` means missing)."""
-
-    value: Any = None
-    origin: str | None = None
-
-    @property
-    def missing(self) -> bool:
-        """True when the file did not have the value."""
-        return self.value is None
-
-
-MISSING = MetadataValue()
-
-
-@dataclass
-class AcquisitionMetadata:
-    """Acquisition settings found in a file; each field is a :class:`MetadataValue`."""
-
-    voxel_size_um: MetadataValue = MISSING  # (z, y, x); any element may be None
-    channel_names: MetadataValue = MISSING
-    wavelength_ex_nm: MetadataValue = MISSING  # list per channel, elements may be None
-    wavelength_em_nm: MetadataValue = MISSING
-    na: MetadataValue = MISSING
-    immersion_index: MetadataValue = MISSING
-    modality: MetadataValue = MISSING
-    pinhole_au: MetadataValue = MISSING
-    acquisition_date: MetadataValue = MISSING
-    bit_depth: MetadataValue = MISSING
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, dict[str, Any]]:
-        """``{field: {"value", "origin"}}`` for reports; missing values have value None."""
-        out = {}
-        for name in (
-            "voxel_size_um",
-            "channel_names",
-            "wavelength_ex_nm",
-            "wavelength_em_nm",
-            "na",
-            "immersion_index",
-            "modality",
-            "pinhole_au",
-            "acquisition_date",
-            "bit_depth",
-        ):
-            mv: MetadataValue = getattr(self, name)
-            value = list(mv.value) if isinstance(mv.value, tuple) else mv.value
-            out[name] = {"value": value, "origin": mv.origin}
-        return out
 
 
 @dataclass
@@ -167,6 +103,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
         The hexadecimal digest.
     """
     h = hashlib.sha256()
+    path = Path(path)
+    if path.is_dir():  # an OME-Zarr store: every file's relative path and bytes, in name order
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(file.relative_to(path).as_posix().encode() + b"\0")
+            h.update(bytes.fromhex(sha256_file(file, chunk)))
+        return h.hexdigest()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
@@ -178,8 +120,13 @@ def _open(path: Path) -> BioImage:
 
     if not path.exists():
         raise ImageReadError(f"{path}: no such file.")
-    if path.is_dir() and not path.suffix == ".zarr":
+    from microscope_qc.vendor_metadata import is_ome_zarr, missing_plugin
+
+    if path.is_dir() and not is_ome_zarr(path):
         raise ImageReadError(f"{path}: is a folder, not an image file.")
+    no_plugin = missing_plugin(path)
+    if no_plugin is not None:
+        raise ImageReadError(no_plugin)
     bioio_log = logging.getLogger("bioio")
     level = bioio_log.level
     # bioio logs every reader it tried before the one that worked; that is noise to a user
@@ -187,8 +134,16 @@ def _open(path: Path) -> BioImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if path.is_dir():  # OME-Zarr: a series folder ("0") has no ending for bioio to choose by
+                from bioio_ome_zarr import Reader
+
+                return BioImage(path, reader=Reader)
             return BioImage(path)
     except Exception as exc:  # bioio raises many types (UnsupportedFileFormatError, OSError...)
+        if path.is_dir():
+            raise ImageReadError(
+                f"{path}: not an OME-Zarr image bioio-ome-zarr can read ({type(exc).__name__}: {exc})."
+            ) from exc
         raise ImageReadError(describe_unreadable(path, f"{type(exc).__name__}: {exc}")) from exc
     finally:
         bioio_log.setLevel(level)
@@ -206,7 +161,8 @@ def read_image(
     Parameters
     ----------
     path
-        Any file a bioio reader understands (TIFF and OME-TIFF at least).
+        Any file a bioio reader understands (TIFF and OME-TIFF at least; CZI, ND2, LIF and
+        OME-Zarr folders with the ``[formats]`` extra).
     scene
         Scene index for multi-scene files (default: the first).
     timepoint
@@ -222,6 +178,7 @@ def read_image(
         When the file does not exist or no reader can open it.
     """
     path = Path(path)
+    path, scene = _series(path, scene)
     if reader == "auto" and path.suffix.lower() in (".tif", ".tiff") and path.is_file():
         image = _read_tiff(path, scene, timepoint)
         if image is not None:
@@ -266,6 +223,7 @@ def read_time_series(path: str | Path, scene: int | None = None) -> ImageData:
         When the file does not exist or no reader can open it.
     """
     path = Path(path)
+    path, scene = _series(path, scene)
     if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
         image = _read_tiff(path, scene, None)
         if image is not None:
@@ -278,6 +236,16 @@ def read_time_series(path: str | Path, scene: int | None = None) -> ImageData:
         warnings.simplefilter("ignore")
         data = img.get_image_dask_data("TCZYX")
     return ImageData(data=data, metadata=first.metadata, path=path, dims_in_file=first.dims_in_file)
+
+
+def _series(path: Path, scene: int | None) -> tuple[Path, int | None]:
+    """The root of an OME-Zarr in the bioformats2raw layout opens its series ``scene`` (a folder)."""
+    from microscope_qc.vendor_metadata import bioformats2raw_series, is_ome_zarr
+
+    if not is_ome_zarr(path):
+        return path, scene
+    series = bioformats2raw_series(path, scene)
+    return (series, None) if series != path else (path, scene)
 
 
 def _lazy_pixels(
@@ -350,6 +318,43 @@ def _check_fits_in_memory(path: Path, shape: tuple[int, ...], itemsize: int) -> 
         )
 
 
+def scene_count(path: str | Path) -> int:
+    """How many scenes (OME images, CZI scenes, ND2 positions, LIF images, OME-Zarr series) a file holds.
+
+    Plain TIFFs count as one (their extra series are thumbnails or masks as often as scenes).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file or OME-Zarr folder.
+
+    Returns
+    -------
+    int
+        The number of scenes (1 for a single image).
+
+    Raises
+    ------
+    ImageReadError
+        When the file does not exist or no reader can open it.
+    """
+    import tifffile
+
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff") and path.is_file():
+        try:
+            with tifffile.TiffFile(path) as tif:
+                return len(tif.series) if tif.is_ome else 1
+        except (OSError, ValueError, tifffile.TiffFileError):
+            pass  # read_image says what is wrong with it
+        return 1
+    if path.is_dir() and (path / "OME" / "METADATA.ome.xml").is_file():  # bioformats2raw layout
+        return max(1, sum(1 for p in path.iterdir() if p.is_dir() and p.name.isdigit()))
+    if path.is_dir():
+        return 1
+    return len(_open(path).scenes)
+
+
 def read_metadata(path: str | Path) -> AcquisitionMetadata:
     """Acquisition metadata only (the pixels are not read).
 
@@ -368,31 +373,59 @@ def read_metadata(path: str | Path) -> AcquisitionMetadata:
     ImageReadError
         When the file does not exist or no reader can open it.
     """
-    path = Path(path)
+    path, _ = _series(Path(path), None)
     return _metadata(_open(path), path)
 
 
 def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:
-    ome = None
+    from microscope_qc.vendor_metadata import CONVERTED_OME_READERS, add_vendor_metadata
+
+    reader = type(img.reader).__module__
+    plugin = reader.split(".")[0]
+    ome, source = None, "OME"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             raw = img.metadata
-        if type(raw).__name__ == "OME":
-            ome = raw
+            if type(raw).__name__ == "OME":
+                ome = raw
+                if plugin in CONVERTED_OME_READERS:  # bioio-nd2 gives nd2's OME conversion as metadata
+                    source = f"OME (converted by {plugin.replace('_', '-')})"
+            elif plugin in CONVERTED_OME_READERS:
+                # the plugin's conversion of the vendor metadata to OME: one path for every format
+                ome = img.ome_metadata
+                source = f"OME (converted by {plugin.replace('_', '-')})"
     except Exception:  # metadata parsing must never stop reading the pixels
         ome = None
     dims = img.dims
     names = list(img.channel_names) if img.channel_names else None
-    return _metadata_from(
+    meta = _metadata_from(
         path,
         ome,
         img.current_scene_index,
         (int(dims.Z), int(dims.Y), int(dims.X)),
         names,
         np.dtype(img.dtype),
-        type(img.reader).__module__,
+        reader,
+        source,
     )
+    if plugin in CONVERTED_OME_READERS:
+        if ome is None and meta.voxel_size_um.missing:
+            meta.voxel_size_um = _physical_sizes(img, plugin)
+        add_vendor_metadata(meta, img, plugin, path)
+    return meta
+
+
+def _physical_sizes(img: BioImage, plugin: str) -> MetadataValue:
+    """The reader's physical pixel sizes (µm), for a file whose OME conversion failed."""
+    try:
+        sizes = img.physical_pixel_sizes
+    except Exception:  # noqa: BLE001 (a reader without sizes)
+        return MISSING
+    zyx = tuple(float(v) if v else None for v in (sizes.Z, sizes.Y, sizes.X))
+    if all(v is None for v in zyx):
+        return MISSING
+    return MetadataValue(zyx, f"{plugin.replace('_', '-')}: physical_pixel_sizes")
 
 
 def _metadata_from(
@@ -403,11 +436,12 @@ def _metadata_from(
     channel_names: list[str] | None,
     dtype: np.dtype[Any],
     reader: str,
+    source: str = "OME",
 ) -> AcquisitionMetadata:
     """The metadata of either reading path, from the OME-XML or else the TIFF tags and log."""
     meta = AcquisitionMetadata()
     if ome is not None:
-        _from_ome(meta, ome, scene)
+        _from_ome(meta, ome, scene, source)
     else:
         _from_tiff(meta, path, (int(zyx[0]), int(zyx[1]), int(zyx[2])))
     names = channel_names
@@ -419,59 +453,9 @@ def _metadata_from(
     return meta
 
 
-def _from_ome(meta: AcquisitionMetadata, ome: Any, scene: int) -> None:
-    """Fill ``meta`` from OME metadata: an ``ome_types.OME`` (bioio) or an :class:`ome_xml.OME` (TIFF fast path)."""
-    image = ome.images[min(scene, len(ome.images) - 1)]
-    px = image.pixels
-    sizes = []
-    for axis in ("z", "y", "x"):
-        value = getattr(px, f"physical_size_{axis}", None)
-        unit = getattr(px, f"physical_size_{axis}_unit", None)
-        sizes.append(_to_um(value, unit))
-    if any(s is not None for s in sizes):
-        meta.voxel_size_um = MetadataValue(tuple(sizes), "OME Pixels.PhysicalSize{Z,Y,X}")
-    channels = px.channels
-    if channels:
-        names = [c.name or f"channel {i}" for i, c in enumerate(channels)]
-        if any(c.name for c in channels):
-            meta.channel_names = MetadataValue(names, "OME Channel.Name")
-        ex = [_to_nm(c.excitation_wavelength, c.excitation_wavelength_unit) for c in channels]
-        em = [_to_nm(c.emission_wavelength, c.emission_wavelength_unit) for c in channels]
-        if any(v is not None for v in ex):
-            meta.wavelength_ex_nm = MetadataValue(ex, "OME Channel.ExcitationWavelength")
-        if any(v is not None for v in em):
-            meta.wavelength_em_nm = MetadataValue(em, "OME Channel.EmissionWavelength")
-        modes = {
-            str(getattr(c.acquisition_mode, "value", c.acquisition_mode))
-            for c in channels
-            if c.acquisition_mode
-        }
-        if len(modes) == 1:
-            key = modes.pop().lower().replace(" ", "")
-            if key in _OME_MODALITY:
-                meta.modality = MetadataValue(_OME_MODALITY[key], "OME Channel.AcquisitionMode")
-    settings = image.objective_settings
-    if settings is not None:
-        if settings.refractive_index:
-            meta.immersion_index = MetadataValue(
-                float(settings.refractive_index), "OME ObjectiveSettings.RefractiveIndex"
-            )
-        for inst in ome.instruments:
-            for obj in inst.objectives:
-                if obj.id != settings.id:
-                    continue
-                if obj.lens_na:
-                    meta.na = MetadataValue(float(obj.lens_na), "OME Objective.LensNA")
-                if meta.immersion_index.missing and obj.immersion is not None:
-                    medium = str(getattr(obj.immersion, "value", obj.immersion)).lower()
-                    if IMMERSION_INDEX.get(medium):
-                        meta.immersion_index = MetadataValue(
-                            IMMERSION_INDEX[medium], f"OME Objective.Immersion={medium} (nominal index)"
-                        )
-    if image.acquisition_date is not None:
-        meta.acquisition_date = MetadataValue(image.acquisition_date.isoformat(), "OME Image.AcquisitionDate")
-    if px.significant_bits:
-        meta.bit_depth = MetadataValue(int(px.significant_bits), "OME Pixels.SignificantBits")
+def _from_ome(meta: AcquisitionMetadata, ome: Any, scene: int, source: str = "OME") -> None:
+    """Fill ``meta`` from OME metadata (:func:`microscope_qc.acquisition.from_ome`)."""
+    from_ome(meta, ome, scene, source)
 
 
 def _from_tiff(meta: AcquisitionMetadata, path: Path, sizes: tuple[int, int, int]) -> None:
@@ -487,22 +471,6 @@ def _from_tiff(meta: AcquisitionMetadata, path: Path, sizes: tuple[int, int, int
     for name in ("detection_magnification", "camera_model"):
         if name in log:
             meta.extra[name] = MetadataValue(*log[name])
-
-
-def _to_um(value: float | None, unit: object) -> float | None:
-    if value is None:
-        return None
-    factor = {"µm": 1.0, "um": 1.0, "nm": 1e-3, "mm": 1e3, "m": 1e6, "Å": 1e-4, "pm": 1e-6, "cm": 1e4}
-    name = str(getattr(unit, "value", unit) or "µm")
-    return float(value) * factor.get(name, 1.0)
-
-
-def _to_nm(value: float | None, unit: object) -> float | None:
-    if value is None:
-        return None
-    factor = {"nm": 1.0, "µm": 1e3, "um": 1e3, "m": 1e9, "Å": 0.1, "pm": 1e-3}
-    name = str(getattr(unit, "value", unit) or "nm")
-    return float(value) * factor.get(name, 1.0)
 
 
 @functools.cache

@@ -16,7 +16,16 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["OMEParseError", "parse_ome", "OME", "Image", "Pixels", "Channel", "ObjectiveSettings"]
+__all__ = [
+    "OMEParseError",
+    "parse_ome",
+    "OME",
+    "Image",
+    "Pixels",
+    "Channel",
+    "ObjectiveSettings",
+    "Instrument",
+]
 
 
 class OMEParseError(ValueError):
@@ -24,8 +33,17 @@ class OMEParseError(ValueError):
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A channel's ``DetectorSettings`` or ``LightSourceSettings``: the element it refers to and its values."""
+
+    id: str
+    gain: float | None = None
+    attenuation: float | None = None
+
+
+@dataclass(frozen=True)
 class Channel:
-    """An OME ``Channel``: what :func:`microscope_qc.io._from_ome` reads of it."""
+    """An OME ``Channel``: what :func:`microscope_qc.acquisition.from_ome` reads of it."""
 
     id: str | None
     name: str | None
@@ -35,6 +53,10 @@ class Channel:
     emission_wavelength_unit: str | None
     acquisition_mode: str | None
     samples_per_pixel: int | None
+    pinhole_size: float | None = None
+    pinhole_size_unit: str | None = None
+    detector_settings: Ref | None = None
+    light_source_settings: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -75,13 +97,45 @@ class Objective:
     id: str
     lens_na: float | None
     immersion: str | None
+    model: str | None = None
+    nominal_magnification: float | None = None
+
+
+@dataclass(frozen=True)
+class Microscope:
+    """An ``Instrument/Microscope``."""
+
+    manufacturer: str | None
+    model: str | None
+    serial_number: str | None
+
+
+@dataclass(frozen=True)
+class Detector:
+    """An ``Instrument/Detector``."""
+
+    id: str
+    type: str | None
+    gain: float | None
+
+
+@dataclass(frozen=True)
+class Laser:
+    """An ``Instrument/Laser``."""
+
+    id: str
+    power: float | None
+    power_unit: str | None
 
 
 @dataclass(frozen=True)
 class Instrument:
-    """An OME ``Instrument`` (its objectives only)."""
+    """An OME ``Instrument``: microscope, objectives, detectors, lasers."""
 
     objectives: list[Objective]
+    microscope: Microscope | None = None
+    detectors: list[Detector] = field(default_factory=list)
+    lasers: list[Laser] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -140,6 +194,13 @@ def _date(text: str | None) -> datetime | None:
         raise OMEParseError(f"AcquisitionDate {text!r} is not an ISO 8601 date") from None
 
 
+def _ref(e: ET.Element, name: str) -> Ref | None:
+    found = _child(e, name)
+    if found is None or not found.get("ID"):
+        return None
+    return Ref(str(found.get("ID")), _float(found, "Gain"), _float(found, "Attenuation"))
+
+
 def _channel(e: ET.Element) -> Channel:
     return Channel(
         id=e.get("ID"),
@@ -150,6 +211,10 @@ def _channel(e: ET.Element) -> Channel:
         emission_wavelength_unit=e.get("EmissionWavelengthUnit"),
         acquisition_mode=e.get("AcquisitionMode"),
         samples_per_pixel=_int(e, "SamplesPerPixel"),
+        pinhole_size=_float(e, "PinholeSize", positive=True),
+        pinhole_size_unit=e.get("PinholeSizeUnit"),
+        detector_settings=_ref(e, "DetectorSettings"),
+        light_source_settings=_ref(e, "LightSourceSettings"),
     )
 
 
@@ -173,6 +238,30 @@ def _image(e: ET.Element) -> Image:
         objective = ObjectiveSettings(settings.get("ID", ""), _float(settings, "RefractiveIndex"))
     date = _child(e, "AcquisitionDate")
     return Image(pixels, objective, _date(date.text if date is not None else None))
+
+
+def _instrument(inst: ET.Element) -> Instrument:
+    scope = _child(inst, "Microscope")
+    return Instrument(
+        [
+            Objective(
+                o.get("ID", ""),
+                _float(o, "LensNA"),
+                o.get("Immersion"),
+                o.get("Model"),
+                _float(o, "NominalMagnification"),
+            )
+            for o in _children(inst, "Objective")
+        ],
+        Microscope(scope.get("Manufacturer"), scope.get("Model"), scope.get("SerialNumber"))
+        if scope is not None
+        else None,
+        [Detector(d.get("ID", ""), d.get("Type"), _float(d, "Gain")) for d in _children(inst, "Detector")],
+        [
+            Laser(las.get("ID", ""), _float(las, "Power"), las.get("PowerUnit"))
+            for las in _children(inst, "Laser")
+        ],
+    )
 
 
 def parse_ome(xml: str) -> OME:
@@ -203,13 +292,5 @@ def parse_ome(xml: str) -> OME:
     images = [_image(e) for e in _children(root, "Image")]
     if not images:
         raise OMEParseError("no Image")
-    instruments = [
-        Instrument(
-            [
-                Objective(o.get("ID", ""), _float(o, "LensNA"), o.get("Immersion"))
-                for o in _children(inst, "Objective")
-            ]
-        )
-        for inst in _children(root, "Instrument")
-    ]
+    instruments = [_instrument(inst) for inst in _children(root, "Instrument")]
     return OME(images, instruments)

@@ -1,5 +1,8 @@
-"""napari reader for OME-TIFF: channels as layers with their physical scale and acquisition metadata.
+"""napari reader: channels as layers with their physical scale, colour and acquisition metadata.
 
+It claims OME-TIFF, the vendor formats of the ``[formats]`` extra (CZI, ND2, LIF, OME-Zarr
+folders) and plain TIFFs whose metadata give a pixel size (other TIFFs are left to napari's own
+reader). Each channel is coloured by its emission wavelength when the file records one.
 Qt-free: it returns napari layer-data tuples; napari calls it through the manifest.
 """
 
@@ -10,17 +13,24 @@ from pathlib import Path
 from typing import Any
 
 from microscope_qc.io import ImageReadError, read_image, read_time_series
+from microscope_qc.vendor_metadata import missing_plugin
 
-__all__ = ["napari_get_reader", "read_layers"]
+__all__ = ["napari_get_reader", "read_layers", "wavelength_colour"]
 
-_SUFFIXES = (".ome.tif", ".ome.tiff")
+_SUFFIXES = (".ome.tif", ".ome.tiff", ".czi", ".nd2", ".lif", ".zarr")
+_TIFF = (".tif", ".tiff")
+#: colours of channels without an emission wavelength, in order
+_DEFAULT_COLOURS = ("green", "magenta", "cyan", "yellow", "red", "blue")
 
 #: A napari layer-data tuple: (data, layer keyword arguments, layer type); data is a dask array.
 LayerDataTuple = tuple[Any, dict[str, Any], str]
 
 
 def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerDataTuple]] | None:
-    """Return :func:`read_layers` for OME-TIFF paths, else None (napari then asks another reader).
+    """Return :func:`read_layers` for the files this reader claims, else None (napari asks another).
+
+    Claimed: OME-TIFF, CZI, ND2, LIF, OME-Zarr folders, and plain TIFFs whose metadata give
+    a pixel size (:mod:`microscope_qc.tiff_metadata`).
 
     Parameters
     ----------
@@ -30,31 +40,91 @@ def napari_get_reader(path: str | list[str]) -> Callable[[str | list[str]], list
     Returns
     -------
     callable or None
-        :func:`read_layers`, or None if any path is not an OME-TIFF.
+        :func:`read_layers`, or None if any path is not one of these.
     """
     paths = [path] if isinstance(path, str) else list(path)
-    if paths and all(str(p).lower().endswith(_SUFFIXES) for p in paths):
+    if paths and all(_claims(str(p)) for p in paths):
         return read_layers
     return None
 
 
-def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
-    """Read OME-TIFF files as napari layer data.
+def _claims(path: str) -> bool:
+    name = path.rstrip("/\\").lower()
+    if name.endswith(_SUFFIXES):
+        return True
+    if not name.endswith(_TIFF):
+        return False
+    try:  # a plain TIFF: only when its metadata give a physical pixel size (read lazily: tags only)
+        vox = read_image(path).metadata.voxel_size_um
+    except (ImageReadError, OSError, ValueError):
+        return False
+    return not vox.missing and vox.value[-1] is not None
 
-    One image layer per file and channel, lazily, with the voxel size as scale and the file's
-    acquisition metadata (and where each value came from) in ``layer.metadata``. A time series
-    keeps every time point, as the layer's first axis.
+
+def wavelength_colour(nm: float) -> str:
+    """The display colour of light of a wavelength, as ``#rrggbb``.
+
+    The usual piecewise-linear spectrum (after Bruton): violet at 380 nm through red at 645 nm,
+    dimmed towards the ends of vision; below 380 nm violet, above 750 nm deep red (so that UV and
+    near-infrared dyes stay visible).
+
+    Parameters
+    ----------
+    nm : float
+        Wavelength (nm).
+
+    Returns
+    -------
+    str
+        The colour, e.g. ``"#00ff0d"`` at 509 nm (EGFP's emission).
+    """
+    w = min(max(float(nm), 380.0), 750.0)
+    if w < 440:
+        r, g, b = (440 - w) / 60, 0.0, 1.0
+    elif w < 490:
+        r, g, b = 0.0, (w - 440) / 50, 1.0
+    elif w < 510:
+        r, g, b = 0.0, 1.0, (510 - w) / 20
+    elif w < 580:
+        r, g, b = (w - 510) / 70, 1.0, 0.0
+    elif w < 645:
+        r, g, b = 1.0, (645 - w) / 65, 0.0
+    else:
+        r, g, b = 1.0, 0.0, 0.0
+    fade = 0.3 + 0.7 * (w - 380) / 40 if w < 420 else (0.3 + 0.7 * (750 - w) / 50 if w > 700 else 1.0)
+    return "#" + "".join(f"{round(255 * c * fade):02x}" for c in (r, g, b))
+
+
+def _colours(emission: list[float | None] | None, n: int) -> list[str]:
+    out = []
+    for k in range(n):
+        nm = emission[k] if emission and k < len(emission) else None
+        out.append(wavelength_colour(nm) if nm else _DEFAULT_COLOURS[k % len(_DEFAULT_COLOURS)])
+    return out
+
+
+def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
+    """Read image files as napari layer data.
+
+    One image layer per file and channel, lazily, with the voxel size as scale, a colour from the
+    channel's emission wavelength and the file's acquisition metadata (and where each value came
+    from) in ``layer.metadata``. A time series keeps every time point, as the layer's first axis.
 
     Parameters
     ----------
     path : str or list of str
-        One or more OME-TIFF files.
+        One or more files (or OME-Zarr folders) :func:`napari_get_reader` claims.
 
     Returns
     -------
     list of tuple
         napari layer-data tuples ``(data, kwargs, "image")``; empty if a file cannot be read
         (napari then reports that no reader could open it).
+
+    Raises
+    ------
+    ImageReadError
+        For a vendor file whose bioio reader plugin is not installed (the message names it).
     """
     paths = [path] if isinstance(path, str) else list(path)
     layers = []
@@ -62,6 +132,8 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
         try:
             image = read_image(p)
         except ImageReadError:
+            if missing_plugin(Path(p)) is not None:
+                raise  # napari shows the message: which extra and plugin to install
             return []  # napari reports that no reader could open the file
         meta = image.metadata
         timepoints = int(meta.extra.get("timepoints", 1))
@@ -80,14 +152,18 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
         kwargs: dict[str, Any] = {
             "metadata": {"acquisition": meta.as_dict(), "path": str(p), "timepoints": timepoints},
         }
+        colours = _colours(meta.wavelength_em_nm.value, data.shape[lead])
         if data.shape[lead] > 1:
             kwargs["channel_axis"] = lead
             kwargs["name"] = [f"{stem} [{n}]" for n in names]
+            kwargs["colormap"] = colours
             if scale:
                 kwargs["scale"] = scale
         else:
             data = data[(slice(None),) * lead + (0,)]
             kwargs["name"] = stem
+            if not meta.wavelength_em_nm.missing:
+                kwargs["colormap"] = colours[0]
             if scale:
                 kwargs["scale"] = scale
         layers.append((data, kwargs, "image"))
