@@ -209,7 +209,9 @@ def threshold_crossing(
     """The first frequency where ``curve`` falls below ``threshold``, linearly interpolated.
 
     The curve is smoothed over three rings first (a running mean) so that one noisy ring does not
-    end it; ring 0 (the mean, removed) is skipped.
+    end it; ring 0 (the mean, removed) is skipped, and left out of ring 1's mean (after an edge
+    taper it holds what is left of the mean, and after the half-data correction of a split image
+    it can be far below −1).
 
     Parameters
     ----------
@@ -224,6 +226,7 @@ def threshold_crossing(
     c = curve.copy()
     if c.size >= 3:
         c[1:-1] = (curve[:-2] + curve[1:-1] + curve[2:]) / 3.0
+        c[1] = (curve[1] + curve[2]) / 2.0
     below = np.nonzero(c[1:] < threshold[1:])[0]
     if below.size == 0:
         return None
