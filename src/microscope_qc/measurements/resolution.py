@@ -162,7 +162,9 @@ def run_resolution(
     return result
 
 
-def map_files(result: ResolutionResult, out_dir: Path) -> dict[str, tuple[Path, Callable[[Path, bool], Path]]]:
+def map_files(
+    result: ResolutionResult, out_dir: Path
+) -> dict[str, tuple[Path, Callable[[Path, bool], Path]]]:
     """The files of a result's local map: ``{name: (path, writer(path, overwrite))}`` (none without a map).
 
     Parameters

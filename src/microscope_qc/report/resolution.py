@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from microscope_qc.report import ExportExistsError, Figure
 from microscope_qc.report.labels import heading
@@ -15,7 +16,59 @@ from microscope_qc.report.svg import Plot
 if TYPE_CHECKING:
     from microscope_qc.analysis.resolution import ResolutionResult
 
-__all__ = ["resolution_figures", "map_figure", "write_resolution_map", "write_map_svg"]
+__all__ = [
+    "resolution_figures",
+    "map_figure",
+    "write_resolution_map",
+    "write_map_svg",
+    "map_display_range",
+    "anisotropy_display_range",
+]
+
+#: the least range a resolution map's colours span, as a fraction of its median: a map uniform to
+#: 1 % must not look as varied as one that spans a factor of two
+_MIN_SPAN = 0.2
+
+
+def map_display_range(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Colour range of a resolution map: its values' range, widened to at least ±10 % of the median.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The map (NaN where a tile has no value).
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``; ``(0, 1)`` for a map without any value.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi, mid = float(finite.min()), float(finite.max()), float(np.median(finite))
+    half = _MIN_SPAN * abs(mid) / 2
+    return min(lo, mid - half), max(hi, mid + half)
+
+
+def anisotropy_display_range(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Colour range of an anisotropy map: symmetric about 1, at least 0.9–1.1, at most 0–2.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The map (NaN where a tile has no value).
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``.
+    """
+    finite = values[np.isfinite(values)]
+    spread = float(np.max(np.abs(finite - 1.0))) if finite.size else 0.1
+    spread = min(max(spread, 0.1), 1.0)
+    return 1.0 - spread, 1.0 + spread
+
 
 _WIDE = 820
 
@@ -104,16 +157,13 @@ def map_figure(result: ResolutionResult) -> Figure | None:
     extent = (x0 - sx / 2, x0 + (cols - 0.5) * sx, y0 - sy / 2, y0 + (rows - 0.5) * sy)
     plot = Plot(_WIDE, 380, cols=2)
     ax = plot.axes(0, 0)
-    scale = ax.image(m.resolution_um, "viridis", extent, bad="#9a9a9a", reduce="stride")
+    lo, hi = map_display_range(m.resolution_um)
+    scale = ax.image(m.resolution_um, "viridis", extent, vmin=lo, vmax=hi, bad="#9a9a9a", reduce="stride")
     ax.colourbar(scale, "Resolution (µm)")
     ax.set(title="Resolution per tile", xlabel="x (µm)", ylabel="y (µm)")
     ax2 = plot.axes(0, 1)
-    finite = m.anisotropy[np.isfinite(m.anisotropy)]
-    spread = float(np.max(np.abs(finite - 1.0))) if finite.size else 0.1
-    spread = min(max(spread, 0.1), 1.0)
-    scale2 = ax2.image(
-        m.anisotropy, "RdBu_r", extent, vmin=1 - spread, vmax=1 + spread, bad="#9a9a9a", reduce="stride"
-    )
+    lo, hi = anisotropy_display_range(m.anisotropy)
+    scale2 = ax2.image(m.anisotropy, "RdBu_r", extent, vmin=lo, vmax=hi, bad="#9a9a9a", reduce="stride")
     ax2.colourbar(scale2, "Resolution x / y")
     ax2.set(title="Anisotropy per tile", xlabel="x (µm)", ylabel="y (µm)")
     title = "Local resolution"
@@ -130,7 +180,9 @@ def map_figure(result: ResolutionResult) -> Figure | None:
 
 def _refuse_existing(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
-        raise ExportExistsError(f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}}).")
+        raise ExportExistsError(
+            f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}})."
+        )
 
 
 def write_resolution_map(result: ResolutionResult, path: str | Path, overwrite: bool = False) -> Path:

@@ -8,22 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from microscope_qc.analysis.resolution import ResolutionResult
+from microscope_qc.report.resolution import anisotropy_display_range, map_display_range
 from microscope_qc.widgets._layers import LayerSpec
 
 __all__ = ["map_specs", "MAP_ROLES"]
 
 #: the roles of the map layers (a run without a map removes them)
 MAP_ROLES = ("map", "anisotropy")
-
-
-def _limits(values: np.ndarray, default: tuple[float, float]) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return default
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi - lo < 1e-3 * max(abs(hi), 1e-12):  # a flat map: a window around its value
-        lo, hi = lo * 0.95, hi * 1.05
-    return lo, hi
 
 
 def map_specs(
@@ -34,7 +25,10 @@ def map_specs(
     A map pixel is a tile: its centre lies on the tile's centre, ``translate + (first pixel of the
     tile + (tile − 1)/2) · scale``, and neighbouring map pixels are the tile spacing apart (in the
     image's pixels times its layer scale, so the map overlays the image whatever its units).
-    Tiles without a resolution are NaN (drawn transparent).
+    Each map pixel thus covers the central spacing × spacing square of its tile, and the outer half
+    spacing of the image stays uncovered. Tiles without a resolution are NaN. The colours span at
+    least ±10 % of the median (a uniform map must not look varied), the anisotropy's are centred
+    on 1.
 
     Parameters
     ----------
@@ -59,8 +53,6 @@ def map_specs(
         "scale": (step_y * sy, step_x * sx),
         "translate": (ty + (m.y_px[0] + half) * sy, tx + (m.x_px[0] + half) * sx),
     }
-    spread = _limits(np.abs(m.anisotropy - 1.0), (0.0, 0.1))[1]
-    spread = min(max(spread, 0.1), 1.0)
     return [
         LayerSpec(
             "map",
@@ -69,7 +61,7 @@ def map_specs(
             m.resolution_um.astype(np.float32),
             update=dict(update),
             style={"colormap": "viridis", "opacity": 0.6, "blending": "translucent"},
-            auto={"contrast_limits": _limits(m.resolution_um, (0.0, 1.0))},
+            auto={"contrast_limits": map_display_range(m.resolution_um)},
             meta={"quantity": "resolution_um"},
         ),
         LayerSpec(
@@ -79,7 +71,7 @@ def map_specs(
             m.anisotropy.astype(np.float32),
             update=dict(update),
             style={"colormap": "bwr", "opacity": 0.6, "blending": "translucent", "visible": False},
-            auto={"contrast_limits": (1.0 - spread, 1.0 + spread)},
+            auto={"contrast_limits": anisotropy_display_range(m.anisotropy)},
             meta={"quantity": "anisotropy"},
         ),
     ]

@@ -27,6 +27,7 @@ from qtpy.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.resolution import ResolutionResult, ResolutionSettings
 from microscope_qc.measurements.resolution import RESOLUTION, map_files
+from microscope_qc.samples.resolution import PAIR_KEY
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
     METRIC_COLUMNS,
@@ -37,7 +38,6 @@ from microscope_qc.widgets._common import (
     user_message,
     verdict_lines,
 )
-from microscope_qc.samples.resolution import PAIR_KEY
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild
 from microscope_qc.widgets._resolution_layers import MAP_ROLES, map_specs
 from microscope_qc.widgets._resolution_plots import resolution_plot
@@ -240,7 +240,13 @@ class ResolutionWidget(MeasurementDock):
         steps = self.layers.plan(specs, self._layer)
         drawn = {s.role for s in specs}
         steps["steps"] += [lambda r=role: self._remove(r) for role in MAP_ROLES if role not in drawn]
-        self.drawing.run(**steps, done=lambda: self._drawn(result, plot))
+        self.drawing.run(**steps, done=lambda: self._drawn(result, plot), finished=self._select_map)
+
+    def _select_map(self) -> None:
+        """Show the map's layer controls, not those of the hidden anisotropy map (added last)."""
+        shown = self.layers.find("map")
+        if shown is not None:
+            self.viewer.layers.selection.active = shown
 
     def _remove(self, role: str) -> None:
         """Remove a map layer an earlier run drew (this run has no map)."""
