@@ -26,7 +26,7 @@ from microscope_qc.analysis.resolution.decorrelation import RingGeometry, curves
 from microscope_qc.analysis.resolution.fourier import rfft2
 from microscope_qc.analysis.resolution.frc import (
     ONE_SEVENTH,
-    frc_curve,
+    frc_curves,
     half_bit_threshold,
     threshold_crossing,
 )
@@ -320,14 +320,22 @@ def local_frc(
         k = threshold_crossing(f, corrected(c), t)
         return np.nan if k is None else pixel_size_um / k
 
+    window = _window(tile, tile // 2)  # the Hann window of frc_curve
+
+    def spectra(
+        image: npt.NDArray[np.float64], y: int
+    ) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+        stack = np.stack([image[y : y + tile, x : x + tile] for x in xs])
+        constant = stack.max(axis=(1, 2)) == stack.min(axis=(1, 2))
+        return rfft2((stack - stack.mean(axis=(1, 2), keepdims=True)) * window), constant
+
     for i, y in enumerate(ys):
         check_cancel(cancel, "Resolution map")
-        for j, x in enumerate(xs):
-            ta, tb = a[y : y + tile, x : x + tile], b[y : y + tile, x : x + tile]
-            if ta.max() == ta.min() or tb.max() == tb.min():
+        (fa, const_a), (fb, const_b) = spectra(a, y), spectra(b, y)
+        for j, curve in enumerate(frc_curves(fa, fb, tile)):
+            if const_a[j] or const_b[j]:
                 reason[i, j] = CONSTANT
                 continue
-            curve = frc_curve(ta, tb)
             res[i, j] = crossing(curve.frequency, curve.frc, curve.n_pixels)
             if curve.frc_x is not None and curve.n_x is not None:
                 res_x[i, j] = crossing(curve.frequency, curve.frc_x, curve.n_x)
