@@ -184,7 +184,7 @@ def _local_map(
         if progress:
             progress(0.4 + 0.55 * fraction, message)
 
-    tiles = {"tile_px": settings.tile_px, "overlap_percent": settings.tile_overlap_percent}
+    tile, overlap = settings.tile_px, settings.tile_overlap_percent
     if result.method == "decorrelation":
         m: ResolutionMap = local_decorrelation(
             a,
@@ -193,7 +193,8 @@ def _local_map(
             n_filters=settings.n_filters,
             progress=map_progress,
             cancel=cancel,
-            **tiles,
+            tile_px=tile,
+            overlap_percent=overlap,
         )
     else:
         m = local_frc(
@@ -205,7 +206,8 @@ def _local_map(
             progress=map_progress,
             correct_split=result.method == "frc-split" and settings.split_correction,
             cancel=cancel,
-            **tiles,
+            tile_px=tile,
+            overlap_percent=overlap,
         )
     result.map = m
     result.tables["tiles"] = m.table()
@@ -300,7 +302,8 @@ def analyze_resolution(
     )
     if progress:
         progress(0.1, f"resolution: {method}")
-    a = b = None
+    a: Any = None
+    b: Any = None
     if method == "decorrelation":
         a = check_image(image)
         cutoff = _decorrelation(
