@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.conftest import shared_file
 
 from microscope_qc.analysis.resolution import ResolutionSettings, analyze_resolution
-from tests.conftest import shared_file
 
 CASES = [
     # file, pixel (µm), emission (nm), NA: from each folder's SOURCE.md

@@ -39,6 +39,7 @@ __all__ = [
     "RingSums",
     "RingGeometry",
     "curves_from_sums",
+    "cutoffs_from_sums",
 ]
 
 #: peak significance of ``getDcorrMax`` (numerical noise)
@@ -141,19 +142,21 @@ def dcorr_max_rows(d: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.intp], np
     amp = np.take_along_axis(d, first_max, axis=1)
     passes = amp - np.take_along_axis(suffix_min, first_max, axis=1) > _DT
     at_end = first_max == idx  # the prefix's maximum is its last point
-    ind = np.zeros(rows, dtype=np.intp)
-    out = np.zeros(rows)
-    for k in range(rows):
-        if first_max[k, -1] != n - 1:  # the maximum is not the last point: no loop
-            ind[k], out[k] = first_max[k, -1], amp[k, -1]
-            continue
-        ok = np.flatnonzero(passes[k, : n - 1])  # prefixes of length L = position + 1 < n
-        last = int(ok[-1]) if ok.size else -1
-        if at_end[k, last + 1 : n - 1].all():
-            if last >= 0:
-                ind[k], out[k] = first_max[k, last], amp[k, last]
-        else:
-            ind[k], out[k] = dcorr_max(d[k])
+    # rows whose maximum is not the last point: no loop
+    direct = first_max[:, -1] != n - 1
+    # else the largest prefix (length < n) whose first maximum passes; the loop gives it only if
+    # every longer prefix rejected its last point
+    last = np.where(passes[:, : n - 1], idx[: n - 1], -1).max(axis=1) if n > 1 else np.full(rows, -1)
+    ends_after = np.ones((rows, n), dtype=bool)  # ends_after[:, j]: at_end over j … n − 2
+    if n > 1:
+        ends_after[:, : n - 1] = np.logical_and.accumulate(at_end[:, n - 2 :: -1], axis=1)[:, ::-1]
+    simple = ends_after[np.arange(rows), last + 1]
+    found = last >= 0
+    pick = np.where(direct, n - 1, np.maximum(last, 0))
+    ind = np.where(direct | (simple & found), first_max[np.arange(rows), pick], 0).astype(np.intp)
+    out = np.where(direct | (simple & found), amp[np.arange(rows), pick], 0.0)
+    for k in np.flatnonzero(~direct & ~simple):  # the published loop lowers an earlier maximum
+        ind[k], out[k] = dcorr_max(d[k])
     return ind, out
 
 
@@ -271,6 +274,93 @@ def _curves(
     with np.errstate(invalid="ignore", divide="ignore"):
         d = num[:, idx] / (c * np.sqrt(cnt[idx])[None, :])
     return np.asarray(np.where(np.isfinite(d), d, 0.0))
+
+
+def _gather_curves(
+    cnt: npt.NDArray[np.float64],
+    num: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
+    idx: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """D at the ring indices ``idx`` (K, R) from cumulative sums ``num`` (K, G, B + 1) and ``cnt`` (K, B + 1)."""
+    top = np.take_along_axis(num, np.broadcast_to(idx[:, None, :], (*num.shape[:2], idx.shape[1])), axis=2)
+    n = np.sqrt(np.take_along_axis(cnt, idx, axis=1))[:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = top / (c[:, :, None] * n)
+    return np.asarray(np.where(np.isfinite(d), d, 0.0))
+
+
+def cutoffs_from_sums(
+    count: npt.NDArray[np.float64],
+    abs_sum: npt.NDArray[np.float64],
+    power: npt.NDArray[np.float64],
+    r: npt.NDArray[np.float64],
+    shape: tuple[int, int],
+    *,
+    n_radii: int = 50,
+    n_filters: int = 10,
+) -> npt.NDArray[np.float64]:
+    """``k_c`` of many spectra at once: :func:`curves_from_sums`' ``kc_max``, all curves in a few array operations.
+
+    Parameters
+    ----------
+    count, abs_sum, power : numpy.ndarray
+        (K, n_bins) ring sums of K spectra (or sectors of them) of images of one ``shape``.
+    r : numpy.ndarray
+        (n_bins,) mean radius of each ring.
+    shape : tuple of int
+        (Y, X) of the images.
+    n_radii, n_filters : int
+        Points per curve and high-pass filters per pass.
+
+    Returns
+    -------
+    numpy.ndarray
+        (K,) the largest peak position of each spectrum's curves (0: no peak).
+    """
+    k = count.shape[0]
+    radii0 = np.linspace(0.0, 1.0, n_radii)
+    g0 = np.exp(np.linspace(np.log(min(shape) / 4.0), np.log(0.15), n_filters))
+    zeros = np.zeros((k, 1))
+    cnt = np.concatenate((zeros, np.cumsum(count, axis=1)), axis=1)
+    # first pass: the unfiltered curve and Ng filters, the same radii for all
+    hp = np.concatenate(
+        (np.ones((1, r.size)), 1.0 - np.exp(-2.0 * g0[:, None] ** 2 * r[None, :] * r[None, :]))
+    )
+    num = np.concatenate(
+        (np.zeros((k, n_filters + 1, 1)), np.cumsum(abs_sum[:, None, :] * hp[None], axis=2)), axis=2
+    )
+    c = np.sqrt(np.sum(power[:, None, :] * hp[None] * hp[None], axis=2))
+    idx0 = np.broadcast_to(np.searchsorted(r, radii0, side="left"), (k, n_radii))
+    d_first = _gather_curves(cnt, num, c, idx0)
+    ind_first = dcorr_max_rows(d_first.reshape(-1, n_radii))[0].reshape(k, n_filters + 1)
+    kc_first = np.where(ind_first > 0, radii0[ind_first], 0.0)
+    kc = kc_first.max(axis=1)
+    filtered = kc_first[:, 1:]
+    refine = filtered.max(axis=1) > 0
+    if not refine.any():
+        return np.asarray(kc)
+    # second pass, per spectrum: filters between the neighbours of the best, radii around its peak
+    rows = np.flatnonzero(refine)
+    f = filtered[rows]
+    best = n_filters - 1 - np.argmax((f == f.max(axis=1, keepdims=True))[:, ::-1], axis=1)
+    g1, g2 = g0[np.maximum(best - 1, 0)], g0[np.minimum(best + 1, n_filters - 1)]
+    peak = f[np.arange(rows.size), best]
+    r1 = np.maximum(peak - (radii0[1] - radii0[0]), 0.0)
+    r2 = np.minimum(peak + 0.4, 1.0)
+    radii1 = np.linspace(r1, r2, n_radii, axis=1)
+    g = np.exp(np.linspace(np.log(g1), np.log(g2), n_filters, axis=1))
+    hp2 = 1.0 - np.exp(-2.0 * (g * g)[:, :, None] * r[None, None, :] * r[None, None, :])
+    num2 = np.concatenate(
+        (np.zeros((rows.size, n_filters, 1)), np.cumsum(abs_sum[rows, None, :] * hp2, axis=2)), axis=2
+    )
+    c2 = np.sqrt(np.sum(power[rows, None, :] * hp2 * hp2, axis=2))
+    idx1 = np.searchsorted(r, radii1.ravel(), side="left").reshape(radii1.shape)
+    d_second = _gather_curves(cnt[rows], num2, c2, idx1)
+    ind_second = dcorr_max_rows(d_second.reshape(-1, n_radii))[0].reshape(rows.size, n_filters)
+    kc_second = np.where(ind_second > 0, np.take_along_axis(radii1, ind_second, axis=1), 0.0)
+    kc[rows] = np.maximum(kc[rows], kc_second.max(axis=1))
+    return np.asarray(kc)
 
 
 def curves_from_sums(

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel
-from microscope_qc.analysis.resolution.decorrelation import RingGeometry, curves_from_sums
+from microscope_qc.analysis.resolution.decorrelation import RingGeometry, cutoffs_from_sums
 from microscope_qc.analysis.resolution.fourier import rfft2
 from microscope_qc.analysis.resolution.frc import (
     ONE_SEVENTH,
@@ -249,19 +249,19 @@ def local_decorrelation(
         constant = stack.max(axis=(1, 2)) == stack.min(axis=(1, 2))
         stack = (stack - stack.mean(axis=(1, 2), keepdims=True)) * window
         sums = geometry.sums(np.abs(rfft2(stack)))
-        for j in range(xs.size):
-            if constant[j]:
-                reason[i, j] = CONSTANT
-                continue
-            values = []
-            for sector in (None, 0, 1):
-                kc = curves_from_sums(
-                    sums[j], (tile, tile), sector, n_radii=n_radii, n_filters=n_filters
-                ).kc_max
-                values.append(2.0 * pixel_size_um / kc if kc > 0 else np.nan)
-            res[i, j], res_x[i, j], res_y[i, j] = values
-            if not np.isfinite(values[0]):
-                reason[i, j] = NO_PEAK
+        # every tile's whole plane, x sector and y sector: 3 spectra per tile, all in one batch
+        count = np.stack([q for t in sums for q in (t.count.sum(0), t.count[0], t.count[1])])
+        abs_sum = np.stack([q for t in sums for q in (t.abs_sum.sum(0), t.abs_sum[0], t.abs_sum[1])])
+        power = np.stack([q for t in sums for q in (t.power.sum(0), t.power[0], t.power[1])])
+        kc = cutoffs_from_sums(
+            count, abs_sum, power, geometry.r, (tile, tile), n_radii=n_radii, n_filters=n_filters
+        ).reshape(xs.size, 3)
+        with np.errstate(divide="ignore"):
+            values = np.where(kc > 0, 2.0 * pixel_size_um / kc, np.nan)
+        values[constant] = np.nan
+        res[i], res_x[i], res_y[i] = values[:, 0], values[:, 1], values[:, 2]
+        reason[i, constant] = CONSTANT
+        reason[i, ~constant & ~np.isfinite(values[:, 0])] = NO_PEAK
         if progress:
             progress((i + 1) / ys.size, f"resolution map: row {i + 1} of {ys.size}")
     return _finish(res, res_x, res_y, reason, ys, xs, tile, pixel_size_um, "decorrelation")
