@@ -158,3 +158,28 @@ def test_batched_peak_search_matches_the_published_loop():
     ind, amp = dcorr_max_rows(d)
     expected = [dcorr_max(row) for row in d]
     assert [(int(i), float(a)) for i, a in zip(ind, amp, strict=True)] == expected
+
+
+def test_batched_cutoffs_match_the_curve_by_curve_analysis():
+    from microscope_qc.analysis.resolution.decorrelation import (
+        RingGeometry,
+        curves_from_sums,
+        cutoffs_from_sums,
+    )
+    from microscope_qc.analysis.resolution.fourier import apodize, rfft2
+
+    s = resolution_halves_sample(size=256, cutoffs_cycles_per_px=(0.2, 0.35))
+    rng = np.random.default_rng(1)
+    images = [s.image[:128, :128], s.image[128:, 128:], rng.normal(size=(128, 128))]  # the last: noise
+    geometry = RingGeometry((128, 128), rings_per_step=4)
+    sums = geometry.sums(np.abs(rfft2(np.stack([apodize(np.asarray(i, float), 20) for i in images]))))
+    expected, rows = [], []
+    for t in sums:
+        for sector in (None, 0, 1):
+            expected.append(curves_from_sums(t, (128, 128), sector).kc_max)
+            pick = (lambda a: a.sum(0)) if sector is None else (lambda a, k=sector: a[k])
+            rows.append((pick(t.count), pick(t.abs_sum), pick(t.power)))
+    count, abs_sum, power = (np.stack(x) for x in zip(*rows, strict=True))
+    kc = cutoffs_from_sums(count, abs_sum, power, geometry.r, (128, 128))
+    np.testing.assert_array_equal(kc, expected)
+    assert kc[:6].min() > 0 and kc[6] == 0
