@@ -39,3 +39,43 @@ def test_resolution_pair_split_and_decorrelation(tmp_path, capsys):
     capsys.readouterr()
     assert main(["resolution", str(image), "--method", "frc", "--out", str(tmp_path / "bad"), "-q"]) == 2
     assert "--pair FILE2" in capsys.readouterr().err
+
+
+def test_resolution_map_files(tmp_path):
+    """The local map: tiles.csv, the map as OME-TIFF with the tile spacing as pixel size, the SVG
+    figure (also in the report); --tile and --tile-overlap set the grid; --no-map leaves it out;
+    nothing is overwritten without --overwrite."""
+    import numpy as np
+    import pandas as pd
+    import tifffile
+
+    from microscope_qc.io import read_image
+
+    image = tmp_path / "res.ome.tif"
+    assert main(["sample", "resolution-pair", str(image)]) == 0
+    out = tmp_path / "map"
+    args = ["resolution", str(image), "--method", "decorrelation", "--tile", "128", "--tile-overlap", "50"]
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    folder = out / "res"
+    tiles = pd.read_csv(folder / "tiles.csv")
+    # 512 px, 128-px tiles 64 px apart: 7 × 7, the pair's resolution (0.2 µm) everywhere
+    assert len(tiles) == 49 and tiles["valid"].all()
+    np.testing.assert_allclose(tiles["tile_resolution_um"], 0.2, rtol=0.10)
+    assert tiles["centre_x_um"].iloc[0] == pytest.approx(63.5 * 0.05)
+    metrics = _metrics(folder)
+    assert metrics["map_resolution_median_um"]["value"] == pytest.approx(tiles["tile_resolution_um"].median())
+    with tifffile.TiffFile(folder / "resolution_map.ome.tif") as tf:
+        data = tf.asarray()
+    assert data.shape == (2, 7, 7)
+    np.testing.assert_allclose(data[0].ravel(), tiles["tile_resolution_um"], rtol=1e-6)
+    np.testing.assert_allclose(data[1].ravel(), tiles["tile_anisotropy"], rtol=1e-6)
+    read = read_image(folder / "resolution_map.ome.tif")
+    assert read.metadata.voxel_size_um.value[1:] == pytest.approx((64 * 0.05, 64 * 0.05))
+    svg = (folder / "resolution_map.svg").read_text()
+    assert svg.startswith("<?xml") and "<svg" in svg and "Resolution per tile" in svg
+    assert "Local resolution" in (folder / "report.html").read_text()
+    # never overwritten silently; --overwrite replaces, --no-map removes the earlier map files
+    assert main([*args, "--out", str(out), "-q"]) != 0
+    assert main([*args, "--no-map", "--out", str(out), "-q", "--overwrite"]) == 0
+    assert not (folder / "resolution_map.ome.tif").exists() and not (folder / "tiles.csv").exists()
+    assert "map_resolution_median_um" not in _metrics(folder)

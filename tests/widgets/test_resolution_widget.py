@@ -108,3 +108,75 @@ def test_bad_input_names_the_field(make_napari_viewer, qtbot, ui):
     ui.wait_idle(qtbot, w)
     assert w.result is None, w.status.text()
     assert "gain" in w.status.text()
+
+
+def test_sample_pair_picked_and_map_over_the_image(make_napari_viewer, qtbot, ui):
+    """Opening the bundled pair picks its partner as the 'second image'; Measure draws the map of
+    the tiles as an Image layer on the tiles' centres; a new run replaces it, one without a map
+    removes it."""
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "resolution-pair")
+    _, w = ui.open_dock(viewer, NAME)
+    one, two = (
+        viewer.layers["resolution image 1 (synthetic)"],
+        viewer.layers["resolution image 2 (synthetic)"],
+    )
+    w.layer_combo.value = one
+    assert w.pair_combo.value is not None and w.pair_combo.value.name == two.name
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    r = w.result
+    assert r is not None, w.status.text()
+    assert r.method == "frc" and r.map is not None
+    maps = [lyr for lyr in viewer.layers if lyr.name.startswith("resolution map")]
+    assert len(maps) == 1
+    layer = maps[0]
+    # 512 px, 256-px tiles at 50 % overlap: 3 × 3 tiles 128 px apart, the first centred at 127.5 px
+    assert layer.data.shape == (3, 3)
+    assert tuple(layer.scale) == pytest.approx((128 * 0.05, 128 * 0.05))
+    assert tuple(layer.translate) == pytest.approx((127.5 * 0.05, 127.5 * 0.05))
+    np.testing.assert_allclose(layer.data, r.map.resolution_um, rtol=1e-6)
+    np.testing.assert_allclose(layer.data, 0.2, rtol=0.10)
+    lo, hi = layer.contrast_limits
+    assert lo <= np.nanmin(layer.data) and hi >= np.nanmax(layer.data) and hi > lo
+    assert layer.colormap.name == "viridis" and layer.visible
+    aniso = next(lyr for lyr in viewer.layers if lyr.name.startswith("resolution anisotropy"))
+    assert not aniso.visible and tuple(aniso.scale) == tuple(layer.scale)
+    assert w.tiles_table.rowCount() == 9 and "Map: median" in w.summary.text()
+    # re-measure (decorrelation, smaller tiles): the same layer, new data and geometry
+    w.pair_combo.value = None
+    w.analysis["method"].value = "decorrelation"
+    w.analysis["tile_px"].value = 128
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None and w.result.method == "decorrelation", w.status.text()
+    maps = [lyr for lyr in viewer.layers if lyr.name.startswith("resolution map")]
+    assert len(maps) == 1 and maps[0].data.shape == (7, 7)
+    assert tuple(maps[0].scale) == pytest.approx((64 * 0.05, 64 * 0.05))
+    assert tuple(maps[0].translate) == pytest.approx((63.5 * 0.05, 63.5 * 0.05))
+    np.testing.assert_allclose(maps[0].data, w.result.map.resolution_um, rtol=1e-6)
+    # without the map: the map layers go
+    w.analysis["local_map"].value = False
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    assert w.result is not None and w.result.map is None
+    assert not [lyr for lyr in viewer.layers if lyr.name.startswith("resolution") and "map" in lyr.name]
+
+
+def test_a_plain_user_chooses_the_second_image(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    a = viewer.add_image(rng.normal(size=(64, 64)), name="a")
+    b = viewer.add_image(rng.normal(size=(64, 64)), name="b")
+    _, w = ui.open_dock(viewer, NAME)
+    w.layer_combo.value = a
+    assert w.pair_combo.value is None  # nothing chosen for the user
+    w.pair_combo.value = b
+    viewer.open_sample(PLUGIN, "resolution-pair")
+    w.layer_combo.value = viewer.layers["resolution image 1 (synthetic)"]
+    assert w.pair_combo.value.name == "b"  # the user's choice stays
+    w.pair_combo.value = None
+    w.layer_combo.value = viewer.layers["resolution image 2 (synthetic)"]
+    assert w.pair_combo.value.name == "resolution image 1 (synthetic)"  # the sample's partner
+    w.layer_combo.value = a
+    assert w.pair_combo.value is None  # the partner was the dock's choice: dropped with its image

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
-__all__ = ["run_resolution", "analyze_resolution", "resolution_figures", "resolution_settings", "RESOLUTION"]
+__all__ = [
+    "run_resolution",
+    "analyze_resolution",
+    "resolution_figures",
+    "resolution_settings",
+    "map_files",
+    "RESOLUTION",
+]
 
 
 def analyze_resolution(*args: Any, **kwargs: Any) -> ResolutionResult:
@@ -155,6 +162,43 @@ def run_resolution(
     return result
 
 
+def map_files(
+    result: ResolutionResult, out_dir: Path
+) -> dict[str, tuple[Path, Callable[[Path, bool], Path]]]:
+    """The files of a result's local map: ``{name: (path, writer(path, overwrite))}`` (none without a map).
+
+    Parameters
+    ----------
+    result : ResolutionResult
+        The analysis result.
+    out_dir : Path
+        The export folder.
+
+    Returns
+    -------
+    dict
+        ``resolution_map.ome.tif`` and ``resolution_map.svg`` with their writers.
+    """
+    if result.map is None:
+        return {}
+    from microscope_qc.report.resolution import write_map_svg, write_resolution_map
+
+    return {
+        "resolution_map": (
+            out_dir / "resolution_map.ome.tif",
+            lambda path, overwrite: write_resolution_map(result, path, overwrite),
+        ),
+        "resolution_map_svg": (
+            out_dir / "resolution_map.svg",
+            lambda path, overwrite: write_map_svg(result, path, overwrite),
+        ),
+    }
+
+
+def _after_export(result: ResolutionResult, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
+    return {name: write(path, args.overwrite) for name, (path, write) in map_files(result, out_dir).items()}
+
+
 def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The resolution sentence of a period report's Methods paragraph."""
     if "resolution_um" not in s:
@@ -187,8 +231,18 @@ RESOLUTION = Measurement(
             "frc_resolution_1_7_um",
             "frc_resolution_half_bit_um",
             "decorrelation_a0",
+            "map_resolution_median_um",
+            "map_anisotropy_median",
         ),
+        after_export=_after_export,
     ),
+    extra_outputs={
+        "resolution_map.ome.tif": "the local resolution (µm) and anisotropy (x / y) maps, one pixel per tile "
+        "(unless --no-map)",
+        "resolution_map.svg": "the local maps as a figure (unless --no-map)",
+        # a table, but present only with a map: an earlier export's is removed when overwriting
+        "tiles.csv": "the local map's tiles: position, resolution, anisotropy, why a tile has none",
+    },
     samples=RESOLUTION_SAMPLES,
     history_metrics=("resolution_um",),
     methods_sentence=methods_sentence,

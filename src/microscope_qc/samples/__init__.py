@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         ResolutionSample,
         band_limited_structure,
         napari_resolution_pair,
+        resolution_halves_sample,
         resolution_sample,
     )
     from microscope_qc.samples.stage import (
@@ -141,6 +142,7 @@ __all__ = [
     "ResolutionSample",
     "band_limited_structure",
     "resolution_sample",
+    "resolution_halves_sample",
     "napari_resolution_pair",
     "MirrorSample",
     "mirror_sample",
@@ -213,7 +215,13 @@ __getattr__, __dir__ = lazy_exports(
             "stage",
         ),
         **dict.fromkeys(
-            ("ResolutionSample", "band_limited_structure", "resolution_sample", "napari_resolution_pair"),
+            (
+                "ResolutionSample",
+                "band_limited_structure",
+                "resolution_sample",
+                "resolution_halves_sample",
+                "napari_resolution_pair",
+            ),
             "resolution",
         ),
         **dict.fromkeys(("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"), "mirror"),

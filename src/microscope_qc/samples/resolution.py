@@ -21,8 +21,13 @@ __all__ = [
     "ResolutionSample",
     "band_limited_structure",
     "resolution_sample",
+    "resolution_halves_sample",
     "napari_resolution_pair",
+    "PAIR_KEY",
 ]
+
+#: layer metadata key of the bundled pair: the name of the other image of the pair
+PAIR_KEY = "microscope_qc_pair"
 
 LayerDataTuple = tuple[npt.NDArray[Any], dict[str, Any], str]
 
@@ -121,12 +126,78 @@ def resolution_sample(
     return ResolutionSample(shot(), shot(), pixel_size_um, gain_dn_per_e, offset_dn, truth)
 
 
+def resolution_halves_sample(
+    seed: int = 0,
+    size: int = 1024,
+    cutoffs_cycles_per_px: tuple[float, float] = (0.15, 0.3),
+    pixel_size_um: float = 0.05,
+    mean_photons: float = 300.0,
+    structure_sd_photons: float = 60.0,
+    gain_dn_per_e: float = 2.0,
+    offset_dn: float = 100.0,
+) -> ResolutionSample:
+    """Two independent noisy images of a field whose left half is band-limited lower than its right.
+
+    Each half is cut from its own band-limited structure (:func:`band_limited_structure`, as
+    :func:`resolution_sample`), so a tile wholly in one half has that half's resolution, 1/f_c.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+    size : int
+        Side of the square images (px).
+    cutoffs_cycles_per_px : tuple of float
+        f_c of the left half (columns < size/2) and of the right half.
+    pixel_size_um : float
+        Pixel size.
+    mean_photons, structure_sd_photons : float
+        Mean and SD of the expected photons per pixel.
+    gain_dn_per_e, offset_dn : float
+        Camera: DN = offset + gain · photo-electrons.
+
+    Returns
+    -------
+    ResolutionSample
+        The pair (uint16) and the truth: ``left_resolution_um``, ``right_resolution_um`` and the
+        column where the halves meet (``boundary_px``).
+    """
+    rng = np.random.default_rng(seed)
+    left, right = (band_limited_structure((size, size), f, 0.75, rng) for f in cutoffs_cycles_per_px)
+    s = np.where(np.arange(size)[None, :] < size // 2, left, right)
+    expected = np.clip(mean_photons + structure_sd_photons * s, 0, None)
+
+    def shot() -> npt.NDArray[np.uint16]:
+        dn = offset_dn + gain_dn_per_e * rng.poisson(expected)
+        return np.asarray(np.clip(np.rint(dn), 0, 65535).astype(np.uint16))
+
+    truth = {
+        "left_resolution_um": pixel_size_um / cutoffs_cycles_per_px[0],
+        "right_resolution_um": pixel_size_um / cutoffs_cycles_per_px[1],
+        "boundary_px": size // 2,
+        "definition": "left and right halves cut from two band-limited structures (Gaussian blur σ = 0.75 px, "
+        "no content at or above each half's f_c); resolution = 1/f_c",
+        "pixel_size_um": pixel_size_um,
+        "gain_dn_per_e": gain_dn_per_e,
+        "offset_dn": offset_dn,
+    }
+    return ResolutionSample(shot(), shot(), pixel_size_um, gain_dn_per_e, offset_dn, truth)
+
+
 def napari_resolution_pair() -> list[LayerDataTuple]:
-    """The napari sample: two independent images of a field with a known resolution (0.2 µm)."""
+    """The napari sample: two independent images of a field with a known resolution (0.2 µm).
+
+    Each layer's metadata names the other under :data:`PAIR_KEY`, so the resolution dock picks it
+    as the 'second image'.
+    """
     s = resolution_sample()
     scale = (s.pixel_size_um, s.pixel_size_um)
-    meta = {"truth": s.truth}
+    names = ("resolution image 1 (synthetic)", "resolution image 2 (synthetic)")
     return [
-        (s.image, {"name": "resolution image 1 (synthetic)", "scale": scale, "metadata": meta}, "image"),
-        (s.pair, {"name": "resolution image 2 (synthetic)", "scale": scale, "metadata": meta}, "image"),
+        (
+            data,
+            {"name": name, "scale": scale, "metadata": {"truth": s.truth, PAIR_KEY: other}},
+            "image",
+        )
+        for data, name, other in ((s.image, names[0], names[1]), (s.pair, names[1], names[0]))
     ]

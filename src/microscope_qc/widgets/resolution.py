@@ -5,7 +5,13 @@ a second, independent image of the same field ('second image') for the two-image
 image the FRC splits it by photons (it needs the conversion gain) or the decorrelation analysis
 runs. The analysis is the one the command line runs. The dock plots the FRC curve with its 1/7 and
 half-bit thresholds, or the decorrelation curves with their peaks, and the resolution is in the
-summary. There is no overlay: the result is one number for the whole image.
+summary. With the local map (on by default), the resolution of every tile is drawn over the image
+as an Image layer ('resolution map'), the x / y anisotropy as a second, hidden one; a new
+measurement replaces them, one without a map removes them.
+
+The bundled two-image sample names each image's partner in its layer metadata
+(``samples.resolution.PAIR_KEY``): picking one of them as the 'image' picks the other as the
+'second image'; any other choice stays the user's.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from magicgui.widgets import ComboBox, Container, LineEdit
 from qtpy.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.resolution import ResolutionResult, ResolutionSettings
-from microscope_qc.measurements.resolution import RESOLUTION
+from microscope_qc.measurements.resolution import RESOLUTION, map_files
+from microscope_qc.samples.resolution import PAIR_KEY
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
     METRIC_COLUMNS,
@@ -31,7 +38,8 @@ from microscope_qc.widgets._common import (
     user_message,
     verdict_lines,
 )
-from microscope_qc.widgets._layers import image_layers, layer_key
+from microscope_qc.widgets._layers import image_layers, layer_key, prebuild
+from microscope_qc.widgets._resolution_layers import MAP_ROLES, map_specs
 from microscope_qc.widgets._resolution_plots import resolution_plot
 from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
@@ -63,6 +71,10 @@ class ResolutionWidget(MeasurementDock):
         )
         self.result: ResolutionResult | None = None
         self._layer = None
+        #: the 'second image' this dock picked itself (from the sample's metadata), else None
+        self._auto_pair: Any = None
+        #: the image whose partner was looked for (once per image)
+        self._partner_checked: Any = None
         self.layer_combo = ComboBox(label="image", choices=self._layers, nullable=True)
         self.layer_combo.tooltip = "(Y, X); a stack: its middle plane."
         self.pair_combo = ComboBox(label="second image", choices=self._layers, nullable=True)
@@ -73,7 +85,8 @@ class ResolutionWidget(MeasurementDock):
         self.pixel = LineEdit(label="pixel size (µm)")
         self.pixel.tooltip = "Square pixels; from the layer's scale."
         self.analysis = SettingsForm(
-            ResolutionSettings, ["method", "frc_threshold", "conversion_gain_e_per_dn", "offset_counts"]
+            ResolutionSettings,
+            ["method", "frc_threshold", "conversion_gain_e_per_dn", "offset_counts", "local_map", "tile_px"],
         )
         self.field_names = {**self.field_names, **self.analysis.field_names}
         self.form = Container(widgets=[self.layer_combo, self.pair_combo, self.pixel, *self.analysis.widgets])
@@ -86,10 +99,16 @@ class ResolutionWidget(MeasurementDock):
         plots_layout.addStretch(1)
         self.table = ResultsTable()
         self.curve_table = ResultsTable()
+        self.tiles_table = ResultsTable()
         self._build(
             [self.form.native, self.analysis.more_panel],
             [self.run_button],
-            [("Curves", scrolling(plots)), ("Metrics", self.table), ("Curve data", self.curve_table)],
+            [
+                ("Curves", scrolling(plots)),
+                ("Metrics", self.table),
+                ("Curve data", self.curve_table),
+                ("Tiles", self.tiles_table),
+            ],
         )
         self.run_button.clicked.connect(self.measure)
         self.layer_combo.changed.connect(self._layer_changed)
@@ -111,6 +130,30 @@ class ResolutionWidget(MeasurementDock):
             self.layer_combo.value = choices[0] if choices else None
         if pair is not None and layer_key(pair) not in keys:
             self.pair_combo.value = None
+        self._pick_partner()
+
+    def _pick_partner(self) -> None:
+        """Pick the bundled sample's partner image as the 'second image', once per image (the
+        user's choice stays, an emptied 'second image' too)."""
+        layer, pair = self.layer_combo.value, self.pair_combo.value
+        key = layer_key(layer)
+        if layer is None or key == self._partner_checked:
+            return
+        meta = layer.metadata if isinstance(layer.metadata, dict) else {}
+        name = meta.get(PAIR_KEY)
+        partner = next((c for c in self._layers() if c.name == name), None) if name else None
+        if partner is None:
+            if pair is not None and layer_key(pair) == layer_key(self._auto_pair):
+                # the image is no longer the sample's: its partner was our choice, not the user's
+                self._auto_pair = None
+                self.pair_combo.value = None
+            if not name:  # a plain image (else: decided when its partner arrives)
+                self._partner_checked = key
+            return
+        self._partner_checked = key
+        if layer_key(partner) != key and (pair is None or layer_key(pair) == layer_key(self._auto_pair)):
+            self._auto_pair = partner
+            self.pair_combo.value = partner
 
     def _layer_changed(self, *_: Any) -> None:
         """Fill the pixel size from the layer's scale."""
@@ -119,11 +162,16 @@ class ResolutionWidget(MeasurementDock):
             return
         if self.result is not None and layer_key(layer) != layer_key(self._layer):
             self.clear_result(note=None)
+            self.layers.mark_stale(layer)
+        self._pick_partner()
         if float(layer.scale[-1]) != 1.0:
             self.pixel.value = f"{float(layer.scale[-1]):g}"
         self.say(f"'{layer.name}': {layer.data.shape[-2]} × {layer.data.shape[-1]} px. Measure.")
 
     def _pair_changed(self, *_: Any) -> None:
+        pair = self.pair_combo.value
+        if self._auto_pair is not None and layer_key(pair) != layer_key(self._auto_pair):
+            self._auto_pair = None  # the user chose: leave the choice alone from now on
         if self.result is not None:
             self.clear_result(note=None)
 
@@ -163,6 +211,8 @@ class ResolutionWidget(MeasurementDock):
             return
         analyze = self.measurement.analyze
         name, pair_name = layer.name, pair_layer.name if pair_layer is not None else None
+        scale, translate = tuple(layer.scale), tuple(layer.translate)
+        existing = self.layers.roles()
 
         def work(progress, cancel):
             result = analyze(
@@ -176,32 +226,58 @@ class ResolutionWidget(MeasurementDock):
             )
             if pair_name is not None:
                 result.settings["pair_file"] = Setting(f"layer '{pair_name}'", None, Source.USER)
-            return result, resolution_plot(result)
+            specs = map_specs(result, scale, translate)
+            prebuild(specs, existing)
+            return result, resolution_plot(result), specs
 
         self._layer = layer
         self._start(work, "Computing the resolution curves…")
 
     def _on_done(self, value: Any) -> None:
-        result, plot = value
+        result, plot, specs = value
         super()._on_done(result)
         self.summary.setText(_summary_html(result))
+        steps = self.layers.plan(specs, self._layer)
+        drawn = {s.role for s in specs}
+        steps["steps"] += [lambda r=role: self._remove(r) for role in MAP_ROLES if role not in drawn]
+        self.drawing.run(**steps, done=lambda: self._drawn(result, plot), finished=self._select_map)
+
+    def _select_map(self) -> None:
+        """Show the map's layer controls, not those of the hidden anisotropy map (added last)."""
+        shown = self.layers.find("map")
+        if shown is not None:
+            self.viewer.layers.selection.active = shown
+
+    def _remove(self, role: str) -> None:
+        """Remove a map layer an earlier run drew (this run has no map)."""
+        layer = self.layers.find(role)
+        if layer is not None:
+            self.viewer.layers.remove(layer)
+
+    def _drawn(self, result: ResolutionResult, plot: tuple) -> None:
         title, curves, xl, yl, options = plot
         self.plot.set_curves(title, curves, xl, yl, **options)
         self.table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
         self.curve_table.set_frame(result.curve)
+        if "tiles" in result.tables:
+            self.tiles_table.set_frame(result.tables["tiles"])
         self.export_button.setEnabled(True)
-        self.say("Done. The curves are in the 'Curves' tab; Export… to save.")
+        where = (
+            " The map of the tiles is over the image ('resolution map')." if result.map is not None else ""
+        )
+        self.say(f"Done. The curves are in the 'Curves' tab.{where} Export… to save.")
 
     def _clear_tables(self) -> None:
         self.table.clear()
         self.curve_table.clear()
+        self.tiles_table.clear()
         self.plot.clear()
 
     # ------------------------------------------------------------------ export
     def export(self, folder: str | Path | None = None) -> dict[str, Path] | None:
         """Write results.json, the tables as CSV and report.html, as the command line does; never
         overwrites silently."""
-        return export_from_widget(self, folder, self._layer)
+        return export_from_widget(self, folder, self._layer, map_files)
 
 
 def _plane(layer: Any, field: str) -> tuple[np.ndarray, str | None]:
@@ -249,6 +325,13 @@ def _summary_html(result: ResolutionResult) -> str:
         text += (
             f"<br>Along x {_fmt(m.get('frc_resolution_x_um'))} µm, y {_fmt(m.get('frc_resolution_y_um'))} µm "
             f"(x / y {_fmt(m['frc_anisotropy'])})"
+        )
+    if "map_valid_tiles_percent" in m:
+        text += (
+            f"<br>Map: median {_fmt(m.get('map_resolution_median_um'))} µm (finest "
+            f"{_fmt(m.get('map_resolution_best_um'))}, coarsest {_fmt(m.get('map_resolution_worst_um'))}) · "
+            f"x / y {_fmt(m.get('map_anisotropy_median'))} · {_fmt(m['map_valid_tiles_percent'], '.0f')} % of "
+            "tiles measured"
         )
     if "decorrelation_a0" in m:
         text += f"<br>Decorrelation A₀ {_fmt(m['decorrelation_a0'])} · k<sub>c</sub> {_fmt(m.get('decorrelation_kc'))}"

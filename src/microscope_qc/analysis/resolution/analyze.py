@@ -20,6 +20,7 @@ from microscope_qc.analysis.resolution.frc import (
     half_bit_threshold,
     threshold_crossing,
 )
+from microscope_qc.analysis.resolution.local import ResolutionMap, local_decorrelation, local_frc
 from microscope_qc.analysis.resolution.result import ResolutionResult
 from microscope_qc.analysis.resolution.settings import ResolutionSettings
 from microscope_qc.instrument import Setting, SettingsError, Source
@@ -114,8 +115,13 @@ def _frc(
             f = threshold_crossing(curve.frequency, c, t)
             if f is not None:
                 sectors[axis] = pixel_um / f
-                _add(result, f"frc_resolution_{axis}_um", sectors[axis], "um",
-                     f"FRC resolution along {axis} (ring sectors within 22.5° of the {axis} axis), {settings.frc_threshold}")  # fmt: skip
+                _add(
+                    result,
+                    f"frc_resolution_{axis}_um",
+                    sectors[axis],
+                    "um",
+                    f"FRC resolution along {axis} (ring sectors within 22.5° of the {axis} axis), {settings.frc_threshold}",
+                )
         if len(sectors) == 2:
             _add(result, "frc_anisotropy", sectors["x"] / sectors["y"], None, "FRC resolution x / y")
     crossings = {
@@ -163,6 +169,83 @@ def _decorrelation(result: ResolutionResult, curves: DecorrelationCurves, pixel_
     return curves.kc_max / 2.0
 
 
+def _local_map(
+    result: ResolutionResult,
+    a: Any,
+    b: Any,
+    settings: ResolutionSettings,
+    pixel_um: float,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+) -> None:
+    """Map the resolution over tiles of the field by the run's method; add the map, its table and metrics."""
+
+    def map_progress(fraction: float, message: str) -> None:
+        if progress:
+            progress(0.4 + 0.55 * fraction, message)
+
+    tile, overlap = settings.tile_px, settings.tile_overlap_percent
+    if result.method == "decorrelation":
+        m: ResolutionMap = local_decorrelation(
+            a,
+            pixel_um,
+            n_radii=settings.n_radii,
+            n_filters=settings.n_filters,
+            progress=map_progress,
+            cancel=cancel,
+            tile_px=tile,
+            overlap_percent=overlap,
+        )
+    else:
+        m = local_frc(
+            a,
+            b,
+            pixel_um,
+            threshold=settings.frc_threshold,
+            method=result.method,
+            progress=map_progress,
+            correct_split=result.method == "frc-split" and settings.split_correction,
+            cancel=cancel,
+            tile_px=tile,
+            overlap_percent=overlap,
+        )
+    result.map = m
+    result.tables["tiles"] = m.table()
+    valid = m.resolution_um[m.valid]
+    n = m.resolution_um.size
+    _add(
+        result,
+        "map_valid_tiles_percent",
+        100.0 * valid.size / n,
+        "percent",
+        f"tiles of the map with a resolution ({valid.size} of {n}, {m.tile_px} px, "
+        f"{settings.tile_overlap_percent:g} % overlap)",
+    )
+    if valid.size:
+        _add(
+            result,
+            "map_resolution_median_um",
+            float(np.median(valid)),
+            "um",
+            "median resolution of the tiles",
+        )
+        _add(result, "map_resolution_best_um", float(valid.min()), "um", "finest resolution of a tile")
+        _add(result, "map_resolution_worst_um", float(valid.max()), "um", "coarsest resolution of a tile")
+    anisotropy = m.anisotropy[np.isfinite(m.anisotropy)]
+    if anisotropy.size:
+        _add(
+            result,
+            "map_anisotropy_median",
+            float(np.median(anisotropy)),
+            None,
+            "median over the tiles of resolution along x / along y",
+        )
+    if valid.size < n:
+        reasons = pd.Series(m.reason[~m.valid]).value_counts()
+        why = "; ".join(f"{count}: {reason}" for reason, count in reasons.items())
+        result.warnings.append(f"{n - valid.size} of {n} map tiles have no resolution ({why}).")
+
+
 def analyze_resolution(
     image: Any,
     settings: ResolutionSettings | None = None,
@@ -181,7 +264,8 @@ def analyze_resolution(
     image : array_like
         One (Y, X) image.
     settings : ResolutionSettings, optional
-        Method, FRC threshold, gain and offset for the photon split, decorrelation sampling.
+        Method, FRC threshold, gain and offset for the photon split, decorrelation sampling, the
+        local map's tiles.
     pixel_size_um : float
         Pixel size (square pixels).
     pair : array_like, optional
@@ -196,7 +280,8 @@ def analyze_resolution(
     Returns
     -------
     ResolutionResult
-        ``resolution_um`` (and px, and the cut-off frequency), per-method metrics, the curves.
+        ``resolution_um`` (and px, and the cut-off frequency), per-method metrics, the curves; with
+        ``local_map``, the map over tiles of the field (``map``, the ``tiles`` table, ``map_*`` metrics).
 
     Raises
     ------
@@ -217,10 +302,13 @@ def analyze_resolution(
     )
     if progress:
         progress(0.1, f"resolution: {method}")
+    a: Any = None
+    b: Any = None
     if method == "decorrelation":
+        a = check_image(image)
         cutoff = _decorrelation(
             result,
-            decorrelation_analysis(image, n_radii=settings.n_radii, n_filters=settings.n_filters),
+            decorrelation_analysis(a, n_radii=settings.n_radii, n_filters=settings.n_filters),
             pixel_size_um,
         )
     else:
@@ -238,6 +326,8 @@ def analyze_resolution(
                 )
         cutoff = _frc(result, frc_curve(a, b), settings, pixel_size_um)
     check_cancel(cancel, "Resolution analysis")
+    if settings.local_map:
+        _local_map(result, a, b, settings, pixel_size_um, progress, cancel)
     if cutoff is None:
         what = (
             "the FRC stays above its threshold"

@@ -20,6 +20,7 @@ from microscope_qc.results import AnalysisError
 __all__ = [
     "FRCCurve",
     "frc_curve",
+    "frc_curves",
     "binomial_split",
     "half_bit_threshold",
     "threshold_crossing",
@@ -123,35 +124,65 @@ def frc_curve(a: npt.ArrayLike, b: npt.ArrayLike, *, edge_px: int | None = None)
     edge = n // 2 if edge_px is None else edge_px
     fa = rfft2(apodize(first, edge))
     fb = rfft2(apodize(second, edge))
-    plane = half_plane(first.shape)
+    return frc_curves(fa[None], fb[None], n)[0]
+
+
+def frc_curves(fa: npt.NDArray[np.complex128], fb: npt.NDArray[np.complex128], n: int) -> list[FRCCurve]:
+    """FRC curves (whole rings and the x and y sectors) of stacks of ``rfft2`` spectra, pair by pair.
+
+    Parameters
+    ----------
+    fa, fb : numpy.ndarray
+        (k, N, N // 2 + 1) spectra of k pairs of apodised (N, N) images.
+    n : int
+        N.
+
+    Returns
+    -------
+    list of FRCCurve
+        One per pair, rings 0 … N/2; the sums of all pairs in one ``bincount`` per quantity.
+    """
+    plane = half_plane((n, n))
     n_rings = n // 2 + 1
     # rings beyond Nyquist (the corners) go to one extra bin, dropped below
     ring = np.minimum(np.rint(plane.radius * n).astype(np.intp), n_rings).ravel()
-    w = np.broadcast_to(plane.weight, fa.shape).ravel()
+    w = np.broadcast_to(plane.weight, fa.shape[1:]).ravel()
     # sectors: 0 within 22.5° of the x axis (structure along x), 1 within 22.5° of the y axis,
-    # 2 the diagonals; one bincount over all sectors' rings
+    # 2 the diagonals; one bincount over all pairs' sectors' rings
     fy = np.abs(np.fft.fftfreq(n))[:, None]
     fx = np.fft.rfftfreq(n)[None, :]
     tan = np.tan(np.pi / 8)
     sector_of = np.where(fy <= tan * fx, 0, np.where(fx <= tan * fy, 1, 2))
-    index = ring + (n_rings + 1) * sector_of.ravel()
     size = 3 * (n_rings + 1)
-    cross = (fa.real * fb.real + fa.imag * fb.imag).ravel() * w
-    pa = (fa.real * fa.real + fa.imag * fa.imag).ravel() * w
-    pb = (fb.real * fb.real + fb.imag * fb.imag).ravel() * w
-    sums = [np.bincount(index, v, size).reshape(3, n_rings + 1)[:, :n_rings] for v in (cross, pa, pb, w)]
-    sector = [_correlation(sums[0][k], sums[1][k], sums[2][k]) for k in range(2)]
-    total = _correlation(sums[0].sum(0), sums[1].sum(0), sums[2].sum(0))
-    count = np.asarray(sums[3].sum(0), dtype=np.float64)
-    return FRCCurve(
-        np.arange(n_rings) / n,
-        total,
-        count,
-        sector[0],
-        sector[1],
-        np.asarray(sums[3][0]),
-        np.asarray(sums[3][1]),
-    )
+    k = fa.shape[0]
+    index = ((ring + (n_rings + 1) * sector_of.ravel())[None, :] + size * np.arange(k)[:, None]).ravel()
+    fa2, fb2 = fa.reshape(k, -1), fb.reshape(k, -1)
+    cross = ((fa2.real * fb2.real + fa2.imag * fb2.imag) * w).ravel()
+    pa = ((fa2.real * fa2.real + fa2.imag * fa2.imag) * w).ravel()
+    pb = ((fb2.real * fb2.real + fb2.imag * fb2.imag) * w).ravel()
+    sums = [
+        np.bincount(index, v, k * size).reshape(k, 3, n_rings + 1)[:, :, :n_rings] for v in (cross, pa, pb)
+    ]
+    count = np.bincount(ring + (n_rings + 1) * sector_of.ravel(), w, size).reshape(3, n_rings + 1)[
+        :, :n_rings
+    ]
+    curves = []
+    for j in range(k):
+        c, a_, b_ = sums[0][j], sums[1][j], sums[2][j]
+        sector = [_correlation(c[s], a_[s], b_[s]) for s in range(2)]
+        total = _correlation(c.sum(0), a_.sum(0), b_.sum(0))
+        curves.append(
+            FRCCurve(
+                np.arange(n_rings) / n,
+                total,
+                np.asarray(count.sum(0), dtype=np.float64),
+                sector[0],
+                sector[1],
+                np.asarray(count[0]),
+                np.asarray(count[1]),
+            )
+        )
+    return curves
 
 
 def _correlation(
@@ -209,7 +240,9 @@ def threshold_crossing(
     """The first frequency where ``curve`` falls below ``threshold``, linearly interpolated.
 
     The curve is smoothed over three rings first (a running mean) so that one noisy ring does not
-    end it; ring 0 (the mean, removed) is skipped.
+    end it; ring 0 (the mean, removed) is skipped, and left out of ring 1's mean (after an edge
+    taper it holds what is left of the mean, and after the half-data correction of a split image
+    it can be far below −1).
 
     Parameters
     ----------
@@ -224,6 +257,7 @@ def threshold_crossing(
     c = curve.copy()
     if c.size >= 3:
         c[1:-1] = (curve[:-2] + curve[1:-1] + curve[2:]) / 3.0
+        c[1] = (curve[1] + curve[2]) / 2.0
     below = np.nonzero(c[1:] < threshold[1:])[0]
     if below.size == 0:
         return None

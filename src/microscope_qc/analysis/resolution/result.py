@@ -10,6 +10,8 @@ from microscope_qc.results import Result
 if TYPE_CHECKING:
     import pandas as pd
 
+    from microscope_qc.analysis.resolution.local import ResolutionMap
+
 __all__ = ["ResolutionResult"]
 
 
@@ -25,7 +27,9 @@ class ResolutionResult(Result):
       ``curve`` (0: unfiltered), ``g``, ``radius_normalised`` (Nyquist 1), ``frequency_per_um``,
       ``d``;
     - ``peaks`` (decorrelation): one row per curve, ``curve``, ``g``, ``kc`` (normalised),
-      ``frequency_per_um``, ``amplitude``.
+      ``frequency_per_um``, ``amplitude``;
+    - ``tiles`` (with the local map): one row per tile of the map, its position and size, its
+      resolution overall and along x and y, the anisotropy, and why it has none when it has none.
 
     Attributes
     ----------
@@ -33,11 +37,15 @@ class ResolutionResult(Result):
         ``"frc"`` (two images), ``"frc-split"`` (one image split by photons) or ``"decorrelation"``.
     channel : int
         The file's channel analysed.
+    map : ResolutionMap or None
+        The local resolution and anisotropy maps with their tile geometry (None without
+        ``local_map``).
     """
 
     measurement: str = "resolution"
     method: str = "frc"
     channel: int = 0
+    map: ResolutionMap | None = None
 
     @property
     def curve(self) -> pd.DataFrame:

@@ -75,6 +75,32 @@ class ResolutionSettings:
         maximum=100,
     )
 
+    local_map: bool = setting(
+        True,
+        "local map",
+        "map the resolution over the field: the image cut into tiles, each analysed by the same method, "
+        "with its x / y anisotropy",
+        flag="no-map",
+    )
+    tile_px: int = setting(
+        256,
+        "map tile",
+        "local map: side of the square tiles (clipped to the image)",
+        unit="px",
+        flag="tile",
+        minimum=32,
+        maximum=8192,
+    )
+    tile_overlap_percent: float = setting(
+        50.0,
+        "tile overlap",
+        "local map: overlap of neighbouring tiles",
+        unit="percent",
+        flag="tile-overlap",
+        minimum=0.0,
+        maximum=90.0,
+    )
+
     def analysis_settings(self) -> dict[str, Setting]:
         """The analysis' own fields as provenance records.
 
