@@ -335,3 +335,26 @@ def test_a_written_lif_reads_back_with_its_pixels_and_settings(lif_file):
     assert second.metadata.modality.value == "widefield"
     assert second.metadata.wavelength_em_nm.value == [525.0, 630.0]
     assert second.metadata.na.value == 0.95
+
+
+def test_napari_opens_both_scenes_of_a_lif_with_their_own_settings(lif_file):
+    from microscope_qc.reader import read_layers, wavelength_colour
+
+    path, confocal, camera = lif_file
+    layers = read_layers(str(path))
+    names = [kw["name"] for _, kw, _ in layers]
+    assert names == [
+        ["leica [scene 0] [Green]", "leica [scene 0] [Red]"],
+        # bioio-lif names camera channels LUT--ContrastingMethodName--FluoCubeName
+        ["leica [scene 1] [Green--FLUO--GFP]", "leica [scene 1] [Red--FLUO--TXR]"],
+    ]
+    (first, kw0, _), (second, kw1, _) = layers
+    np.testing.assert_array_equal(np.asarray(first), confocal)
+    np.testing.assert_array_equal(np.asarray(second), camera[:, 0])  # one plane: shown 2D
+    assert kw0["colormap"] == [wavelength_colour(525), wavelength_colour(610)]
+    assert kw1["colormap"] == [wavelength_colour(525), wavelength_colour(630)]
+    assert kw1["scale"] == pytest.approx((0.1625, 0.1625))
+    assert kw1["metadata"]["acquisition"]["modality"] == {
+        "value": "widefield",
+        "origin": "LIF XML ATLCameraSettingDefinition (a camera acquisition)",
+    }
