@@ -282,6 +282,24 @@ def test_units_and_names():
     # a pinhole written with a unit (as LAS X's exported Properties.xml does) is converted from it
     xml = CONFOCAL.replace('Pinhole="9.53e-05"', 'Pinhole="154.4 µm"')
     assert _meta(xml).pinhole_um.value == pytest.approx([154.4, 154.4])
+    assert _meta(CONFOCAL.replace('Pinhole="9.53e-05"', 'Pinhole="1 AU"')).pinhole_um.missing  # no length
+
+
+def test_stellaris_detectors_name_their_reference_line():
+    """STELLARIS writes each detector's excitation line (DetectionReferenceLine) with a white-light laser."""
+    xml = CONFOCAL.replace(
+        'ChannelName="PMT 1"/>',
+        'ChannelName="PMT 1"><DetectionReferenceLine LaserName="WLL" LaserWavelength="499"/></Detector>',
+    ).replace(
+        'ChannelName="HyD 2"/>',
+        'ChannelName="HyD 2"><DetectionReferenceLine LaserName="WLL" LaserWavelength="553"/></Detector>',
+    )
+    xml = xml.replace('LaserLine="488" IntensityDev="5.5"', 'LaserLine="499" IntensityDev="5.5"')
+    xml = xml.replace('LaserLine="561" IntensityDev="2"', 'LaserLine="553" IntensityDev="2"')
+    m = _meta(xml)
+    assert m.wavelength_ex_nm.value == [499.0, 553.0]
+    assert "(DetectionReferenceLine@LaserWavelength)" in m.wavelength_ex_nm.origin
+    assert m.extra["laser_intensity_percent"].value == [5.5, 2.0]
 
 
 # ---------------------------------------------------------------- through read_image (bioio-lif, liffile)

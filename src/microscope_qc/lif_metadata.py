@@ -145,7 +145,7 @@ class _Setting:
 
 @dataclass
 class _Channel:
-    """What the XML says about one image channel, with the paths it came from."""
+    """What the XML says about one image channel (its active detector, band and laser line)."""
 
     detector_type: str | None = None
     gain: float | None = None
@@ -157,16 +157,14 @@ class _Channel:
     pinhole_um: float | None = None
 
 
-def _hardware(image: Any) -> tuple[Any, str] | None:
-    """The hardware setting element and its path, new layout first."""
+def _hardware(image: Any) -> Any:
+    """The hardware setting element (new layout first), or None."""
     for attachment in image.findall("Attachment"):
         if attachment.get("Name") == "HardwareSetting":
-            return attachment, 'Attachment[@Name="HardwareSetting"]'
+            return attachment
     for attachment in image.findall("Attachment"):
-        if attachment.get("Name") == "HardwareSettingList":
-            hw = attachment.find("HardwareSetting")
-            if hw is not None:
-                return hw, 'Attachment[@Name="HardwareSettingList"]/HardwareSetting'
+        if attachment.get("Name") == "HardwareSettingList" and attachment.find("HardwareSetting") is not None:
+            return attachment.find("HardwareSetting")
     return None
 
 
@@ -203,7 +201,10 @@ def _pinhole_um(element: Any) -> float | None:
     if found is None:
         return None
     value, unit = found
-    return to_um(value, unit or "m")
+    unit = (unit or "m").replace("um", "µm")
+    if unit not in ("m", "mm", "µm", "nm"):  # not a length: nothing is read
+        return None
+    return to_um(value, unit)
 
 
 def _active_lines(setting: Any) -> list[tuple[float, float]]:
@@ -285,10 +286,9 @@ def fill_from_lif_xml(meta: AcquisitionMetadata, element: Any, n_channels: int |
     n = n_channels if n_channels is not None else len(described)
     _bits(meta, described)
     _date(meta, image)
-    found = _hardware(image)
-    if found is None:
+    hw = _hardware(image)
+    if hw is None:
         return
-    hw, _ = found
     settings = _settings(hw)
     if settings is None:
         return
