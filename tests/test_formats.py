@@ -453,3 +453,63 @@ def test_a_real_nd2_prefills_from_nd2s_ome(nd2_file):
     ((data, kwargs, _),) = read_layers(str(nd2_file))
     assert data.shape == (3, 2, 10, 31, 38) and kwargs["channel_axis"] == 1  # the time series whole
     assert kwargs["colormap"] == [wavelength_colour(525), wavelength_colour(700)]
+
+
+def write_scenes(path: Path, images: list[tuple[np.ndarray, float, list[str], list[float]]]) -> Path:
+    """An OME-TIFF with one OME image per (C, Z, Y, X) array: tifffile's ``TiffWriter(ome=True)``, written once each."""
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        for data, pixel, names, emission in images:
+            tif.write(
+                data,
+                metadata={
+                    "axes": "CZYX",
+                    "PhysicalSizeX": pixel,
+                    "PhysicalSizeY": pixel,
+                    "PhysicalSizeZ": 5 * pixel,
+                    "Channel": {"Name": names, "EmissionWavelength": emission},
+                },
+            )
+    return path
+
+
+def test_napari_opens_every_scene_as_lazy_coloured_channels(tmp_path):
+    a = np.arange(2 * 3 * 8 * 9, dtype=np.uint16).reshape(2, 3, 8, 9)
+    b = np.arange(4 * 5 * 6, dtype=np.uint16).reshape(1, 4, 5, 6) + 7
+    path = write_scenes(
+        tmp_path / "two.ome.tif", [(a, 0.1, ["GFP", "RFP"], [510, 610]), (b, 0.2, ["DAPI"], [450])]
+    )
+    layers = read_layers(str(path))
+    assert [kw["name"] for _, kw, _ in layers] == [
+        ["two [scene 0] [GFP]", "two [scene 0] [RFP]"],
+        "two [scene 1]",
+    ]
+    (first, kw0, _), (second, kw1, _) = layers
+    assert not isinstance(first, np.ndarray) and not isinstance(second, np.ndarray)  # lazy
+    np.testing.assert_array_equal(np.asarray(first), a)
+    np.testing.assert_array_equal(np.asarray(second), b[0])
+    assert kw0["scale"] == pytest.approx((0.5, 0.1, 0.1)) and kw1["scale"] == pytest.approx((1.0, 0.2, 0.2))
+    assert kw0["colormap"] == [wavelength_colour(510), wavelength_colour(610)]
+    assert kw1["colormap"] == wavelength_colour(450)
+    assert (kw0["metadata"]["scene"], kw1["metadata"]["scene"]) == (0, 1)
+    assert kw1["metadata"]["acquisition"]["channel_names"]["value"] == ["DAPI"]
+    assert read_metadata(path, 1).voxel_size_um.value == pytest.approx((1.0, 0.2, 0.2))
+    # a file with one scene keeps its plain names and no scene key
+    one = write_scenes(tmp_path / "one.ome.tif", [(a, 0.1, ["GFP", "RFP"], [510, 610])])
+    [(_, kw, _)] = read_layers(str(one))
+    assert kw["name"] == ["one [GFP]", "one [RFP]"] and "scene" not in kw["metadata"]
+
+
+def test_a_file_with_many_scenes_opens_the_first_and_says_how_to_pick_another(tmp_path):
+    from microscope_qc.reader import MAX_SCENES
+
+    n = MAX_SCENES + 1
+    stacks = [np.full((1, 2, 5, 6), k, dtype=np.uint8) for k in range(n)]
+    path = write_scenes(tmp_path / "plate.ome.tif", [(s, 0.1, ["GFP"], [510]) for s in stacks])
+    with pytest.warns(
+        UserWarning, match=rf"plate.ome.tif holds {n} scenes; napari opened scene 0 only"
+    ) as caught:
+        layers = read_layers(str(path))
+    assert f"--scene S (S from 0 to {n - 1})" in str(caught[0].message)
+    [(data, kw, _)] = layers
+    assert kw["name"] == "plate [scene 0]" and kw["metadata"]["scene"] == 0
+    np.testing.assert_array_equal(np.asarray(data), stacks[0][0])

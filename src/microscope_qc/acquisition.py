@@ -20,6 +20,7 @@ __all__ = [
     "IMMERSION_INDEX",
     "from_ome",
     "pinhole_au_from_um",
+    "fill_pinhole_au",
     "to_um",
     "to_nm",
 ]
@@ -210,7 +211,7 @@ def from_ome(meta: AcquisitionMetadata, ome: Any, scene: int, source: str = "OME
         )
     if px.significant_bits:
         meta.bit_depth = MetadataValue(int(px.significant_bits), f"{source} Pixels.SignificantBits")
-    _pinhole_au(meta)
+    fill_pinhole_au(meta)
 
 
 def _channels(meta: AcquisitionMetadata, channels: list[Any], source: str) -> None:
@@ -297,8 +298,17 @@ def _objective(meta: AcquisitionMetadata, obj: Any, source: str) -> None:
         meta.objective_magnification = MetadataValue(float(mag), f"{source} Objective.NominalMagnification")
 
 
-def _pinhole_au(meta: AcquisitionMetadata) -> None:
-    """The pinhole in Airy units from its physical size, when the file gives what the formula needs."""
+def fill_pinhole_au(meta: AcquisitionMetadata) -> None:
+    """Set the pinhole in Airy units from its physical size, when missing and the file gives what the formula needs.
+
+    :func:`pinhole_au_from_um` with the first channel that has both a pinhole and an emission
+    wavelength, the objective's magnification and the NA; a pinhole in Airy units already read is kept.
+
+    Parameters
+    ----------
+    meta : AcquisitionMetadata
+        Filled in place.
+    """
     if not meta.pinhole_au.missing or meta.pinhole_um.missing:
         return
     if meta.objective_magnification.missing or meta.na.missing or meta.wavelength_em_nm.missing:

@@ -355,13 +355,15 @@ def scene_count(path: str | Path) -> int:
     return len(_open(path).scenes)
 
 
-def read_metadata(path: str | Path) -> AcquisitionMetadata:
+def read_metadata(path: str | Path, scene: int | None = None) -> AcquisitionMetadata:
     """Acquisition metadata only (the pixels are not read).
 
     Parameters
     ----------
     path : str or Path
         Any file a bioio reader understands.
+    scene : int, optional
+        Scene index for multi-scene files (default: the first).
 
     Returns
     -------
@@ -373,8 +375,11 @@ def read_metadata(path: str | Path) -> AcquisitionMetadata:
     ImageReadError
         When the file does not exist or no reader can open it.
     """
-    path, _ = _series(Path(path), None)
-    return _metadata(_open(path), path)
+    path, scene = _series(Path(path), scene)
+    img = _open(path)
+    if scene is not None:
+        img.set_scene(scene)
+    return _metadata(img, path)
 
 
 def _metadata(img: BioImage, path: Path) -> AcquisitionMetadata:

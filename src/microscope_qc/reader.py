@@ -2,20 +2,25 @@
 
 It claims OME-TIFF, the vendor formats of the ``[formats]`` extra (CZI, ND2, LIF, OME-Zarr
 folders) and plain TIFFs whose metadata give a pixel size (other TIFFs are left to napari's own
-reader). Each channel is coloured by its emission wavelength when the file records one.
+reader). Each channel is coloured by its emission wavelength when the file records one; every scene
+of a multi-scene file is opened (the first only, with a warning, beyond :data:`MAX_SCENES`).
 Qt-free: it returns napari layer-data tuples; napari calls it through the manifest.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from microscope_qc.io import ImageReadError, read_image, read_time_series
+from microscope_qc.io import ImageData, ImageReadError, read_image, read_time_series, scene_count
 from microscope_qc.vendor_metadata import missing_plugin
 
-__all__ = ["napari_get_reader", "read_layers", "wavelength_colour"]
+__all__ = ["napari_get_reader", "read_layers", "wavelength_colour", "MAX_SCENES"]
+
+#: a file with more scenes opens only its first (with a warning saying how to analyse another)
+MAX_SCENES = 8
 
 _SUFFIXES = (".ome.tif", ".ome.tiff", ".czi", ".nd2", ".lif", ".zarr")
 _TIFF = (".tif", ".tiff")
@@ -106,9 +111,12 @@ def _colours(emission: list[float | None] | None, n: int) -> list[str]:
 def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
     """Read image files as napari layer data.
 
-    One image layer per file and channel, lazily, with the voxel size as scale, a colour from the
-    channel's emission wavelength and the file's acquisition metadata (and where each value came
+    One image layer per file, scene and channel, lazily, with the voxel size as scale, a colour from
+    the channel's emission wavelength and the file's acquisition metadata (and where each value came
     from) in ``layer.metadata``. A time series keeps every time point, as the layer's first axis.
+    A file with several scenes (up to :data:`MAX_SCENES`) opens every scene, its layers named
+    ``<file> [scene S] [<channel>]`` (S from 0, as ``--scene`` counts) with ``metadata["scene"]``;
+    a file with more opens scene 0 only and warns (napari shows it) how to analyse another.
 
     Parameters
     ----------
@@ -135,36 +143,64 @@ def read_layers(path: str | list[str]) -> list[LayerDataTuple]:
             if missing_plugin(Path(p)) is not None:
                 raise  # napari shows the message: which extra and plugin to install
             return []  # napari reports that no reader could open the file
-        meta = image.metadata
-        timepoints = int(meta.extra.get("timepoints", 1))
-        # a time series is shown whole, time first (the stage and light-source docks need every frame)
-        data = read_time_series(p).data if timepoints > 1 else image.data  # ([T,] C, Z, Y, X), lazy
-        lead = 1 if timepoints > 1 else 0  # index of the channel axis
-        vox = meta.voxel_size_um.value if not meta.voxel_size_um.missing else None
-        two_d = data.shape[lead + 1] == 1
-        if two_d:
-            data = data[(slice(None),) * (lead + 1) + (0,)]
-        scale = None
-        if vox and all(v is not None for v in (vox if not two_d else vox[1:])):
-            scale = (1.0,) * lead + (tuple(vox[1:]) if two_d else tuple(vox))
-        names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[lead])]
-        stem = Path(p).name.split(".")[0]
-        kwargs: dict[str, Any] = {
-            "metadata": {"acquisition": meta.as_dict(), "path": str(p), "timepoints": timepoints},
-        }
-        colours = _colours(meta.wavelength_em_nm.value, data.shape[lead])
-        if data.shape[lead] > 1:
-            kwargs["channel_axis"] = lead
-            kwargs["name"] = [f"{stem} [{n}]" for n in names]
-            kwargs["colormap"] = colours
-            if scale:
-                kwargs["scale"] = scale
-        else:
-            data = data[(slice(None),) * lead + (0,)]
-            kwargs["name"] = stem
-            if not meta.wavelength_em_nm.missing:
-                kwargs["colormap"] = colours[0]
-            if scale:
-                kwargs["scale"] = scale
-        layers.append((data, kwargs, "image"))
+        try:
+            n_scenes = scene_count(p)
+        except ImageReadError:
+            n_scenes = 1
+        if n_scenes == 1:
+            layers.append(_layer(p, image, None))
+            continue
+        if n_scenes > MAX_SCENES:
+            warnings.warn(_many_scenes(Path(p), n_scenes), UserWarning, stacklevel=2)
+            layers.append(_layer(p, image, 0))
+            continue
+        for scene in range(n_scenes):
+            try:
+                layers.append(_layer(p, image if scene == 0 else read_image(p, scene), scene))
+            except ImageReadError as exc:  # one damaged scene: show the others, say which one is not shown
+                warnings.warn(f"{Path(p).name}: scene {scene} not opened: {exc}", UserWarning, stacklevel=2)
     return layers
+
+
+def _many_scenes(path: Path, n: int) -> str:
+    return (
+        f"{path.name} holds {n} scenes; napari opened scene 0 only (every scene opens when there are at "
+        f"most {MAX_SCENES}). Analyse another with the command line's --scene S (S from 0 to {n - 1}), "
+        f"or open it in napari's console: "
+        f"from microscope_qc.io import read_image; viewer.add_image(read_image(path, scene=S).data, channel_axis=0)."
+    )
+
+
+def _layer(p: str, image: ImageData, scene: int | None) -> LayerDataTuple:
+    """The layer-data tuple of one scene (``scene`` None: a file with one scene)."""
+    meta = image.metadata
+    timepoints = int(meta.extra.get("timepoints", 1))
+    # a time series is shown whole, time first (the stage and light-source docks need every frame)
+    data = read_time_series(p, scene).data if timepoints > 1 else image.data  # ([T,] C, Z, Y, X), lazy
+    lead = 1 if timepoints > 1 else 0  # index of the channel axis
+    vox = meta.voxel_size_um.value if not meta.voxel_size_um.missing else None
+    two_d = data.shape[lead + 1] == 1
+    if two_d:
+        data = data[(slice(None),) * (lead + 1) + (0,)]
+    scale = None
+    if vox and all(v is not None for v in (vox if not two_d else vox[1:])):
+        scale = (1.0,) * lead + (tuple(vox[1:]) if two_d else tuple(vox))
+    names = meta.channel_names.value or [f"channel {k}" for k in range(data.shape[lead])]
+    stem = Path(p).name.split(".")[0] + (f" [scene {scene}]" if scene is not None else "")
+    info: dict[str, Any] = {"acquisition": meta.as_dict(), "path": str(p), "timepoints": timepoints}
+    if scene is not None:
+        info["scene"] = scene
+    kwargs: dict[str, Any] = {"metadata": info}
+    colours = _colours(meta.wavelength_em_nm.value, data.shape[lead])
+    if data.shape[lead] > 1:
+        kwargs["channel_axis"] = lead
+        kwargs["name"] = [f"{stem} [{n}]" for n in names]
+        kwargs["colormap"] = colours
+    else:
+        data = data[(slice(None),) * lead + (0,)]
+        kwargs["name"] = stem
+        if not meta.wavelength_em_nm.missing:
+            kwargs["colormap"] = colours[0]
+    if scale:
+        kwargs["scale"] = scale
+    return (data, kwargs, "image")

@@ -11,6 +11,8 @@ read here from the vendor's own metadata, each value naming its vendor metadata 
   Airy units as ZEN computed it), ``.../PinholeSize`` (µm), ``.../DetectorSettings/Gain``, the
   referenced ``Information/Instrument/Detectors/Detector/Type``, and the referenced
   ``Information/Instrument/LightSources/LightSource/LightSourceType/Laser/Power``.
+* LIF (``bioio-lif`` converts nothing to OME): the image's Leica XML, read through ``liffile``
+  (the library ``bioio-lif`` reads with), mapped by :mod:`microscope_qc.lif_metadata`.
 """
 
 from __future__ import annotations
@@ -156,6 +158,9 @@ def add_vendor_metadata(meta: AcquisitionMetadata, img: BioImage, plugin: str, p
     if plugin == "bioio_ome_zarr":
         _ngff(meta, path)
         return
+    if plugin == "bioio_lif":
+        _lif(meta, img, path)
+        return
     if plugin != "bioio_czi":
         return
     try:
@@ -183,6 +188,20 @@ def _ngff(meta: AcquisitionMetadata, path: Path) -> None:
     for name, value in vars(extra).items():
         if isinstance(value, MetadataValue) and not value.missing and getattr(meta, name).missing:
             setattr(meta, name, value)
+
+
+def _lif(meta: AcquisitionMetadata, img: BioImage, path: Path) -> None:
+    """LIF: the scene's Leica XML (``liffile``'s ``LifImage.xml_element``, the image bioio-lif reads)."""
+    from liffile import LifFile
+
+    from microscope_qc.lif_metadata import fill_from_lif_xml
+
+    try:
+        with LifFile(path) as lif:
+            element = lif.images[img.current_scene_index].xml_element
+        fill_from_lif_xml(meta, element, int(img.dims.C))
+    except Exception:  # noqa: BLE001 (vendor metadata must never stop reading the pixels)
+        return
 
 
 def _text(element: Any, path: str) -> str | None:

@@ -40,3 +40,24 @@ def test_a_real_nd2_opens_as_coloured_lazy_channels_and_prefills(make_napari_vie
     assert float(w.na.value) == pytest.approx(0.95)
     detail = w.settings().microscope.source_of("na").detail
     assert detail == "OME (converted by bioio-nd2) Objective.LensNA"
+
+
+def test_every_scene_of_an_ome_tiff_opens_and_prefills_from_its_own_scene(make_napari_viewer, ui, tmp_path):
+    from tests.test_formats import write_scenes
+
+    a = np.arange(2 * 3 * 8 * 9, dtype=np.uint16).reshape(2, 3, 8, 9)
+    b = np.arange(4 * 5 * 6, dtype=np.uint16).reshape(1, 4, 5, 6) + 7
+    path = write_scenes(
+        tmp_path / "two.ome.tif", [(a, 0.1, ["GFP", "RFP"], [510, 610]), (b, 0.2, ["DAPI"], [450])]
+    )
+    viewer = make_napari_viewer()
+    layers = viewer.open(str(path), plugin=PLUGIN)
+    assert [layer.name for layer in layers] == ["two [scene 0] [GFP]", "two [scene 0] [RFP]", "two [scene 1]"]
+    assert all(not isinstance(layer.data, np.ndarray) for layer in layers)  # lazy
+    assert tuple(layers[0].scale) == pytest.approx((0.5, 0.1, 0.1))
+    assert tuple(layers[2].scale) == pytest.approx((1.0, 0.2, 0.2))
+    np.testing.assert_array_equal(np.asarray(layers[2].data), b[0])
+    viewer.layers.selection.active = layers[2]
+    _, w = ui.open_dock(viewer, "PSF / resolution (beads)")
+    assert float(w.voxel_x.value) == pytest.approx(0.2)  # scene 1's pixel, not scene 0's
+    assert w.settings().microscope.source_of("voxel_size_um").detail == "OME Pixels.PhysicalSize{Z,Y,X}"

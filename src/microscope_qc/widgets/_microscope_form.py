@@ -182,7 +182,8 @@ class MicroscopeForm:
                 ms.sources = {k: Setting(v.value, v.unit, Source.FILE, origin) for k, v in ms.sources.items()}
             elif path:
                 try:
-                    ms = settings_from_metadata(read_metadata(path), n_channels)
+                    # a layer of a multi-scene file carries its scene (the plugin's reader)
+                    ms = settings_from_metadata(read_metadata(path, meta.get("scene")), n_channels)
                 except OSError as exc:
                     problem = f"Could not read the metadata of {path}: {exc}"
             presets = [self.channel_preset.value] * n_channels if self.channel_preset.value else None
