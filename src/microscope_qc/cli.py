@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc import __version__
+from microscope_qc.autorun.command import RUN_HELP, add_run_arguments, run_command
 from microscope_qc.cli_admin import add_history_commands, add_instrument_commands, run_history, run_instrument
 from microscope_qc.cli_analysis import analyse, failure_message, measurement_arguments, record_run
 from microscope_qc.cli_messages import CLI_NAMES, EXIT_BAD_INPUT, EXIT_FAILED_VERDICT, error_message
@@ -93,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--overwrite", action="store_true", help="replace the files if they exist")
     sub.add_parser("list", help="list the measurements")
+    sub.add_parser(
+        "run",
+        help=RUN_HELP,
+        description="Automatic QC runs: find QC acquisitions in folders by the rules of a configuration, "
+        "analyse each new one as its measurement's command does, record it in the QC history and write a "
+        "run folder with a summary (docs/automatic-runs.md).",
+        fill=add_run_arguments,
+    )
     add_history_commands(sub)
     add_instrument_commands(sub)
     return parser
@@ -325,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "sample":
         return _write_sample(args)
+    if args.command == "run":
+        return run_command(args)
     if args.command == "history":
         return run_history(args)
     if args.command == "instrument":
