@@ -313,12 +313,14 @@ def load_config(path: str | Path) -> RunConfig:
         parse_rule(item, k, path, base, doc.key_lines.get("rules", doc.line))
         for k, item in enumerate(rules_doc)
     )
-    names = [r.name for r in rules]
+    seen: dict[str, Rule] = {}
     for r in rules:
-        if names.count(r.name) > 1:
+        if r.name in seen:
             raise ConfigError(
-                f"{path}, line {r.line}: two rules are named {r.name!r}; give each its own name."
+                f"{path}, line {r.line}: two rules are named {r.name!r} (the other on line {seen[r.name].line}); "
+                "give each its own name."
             )
+        seen[r.name] = r
     out = None
     if "out" in doc:
         if not isinstance(doc["out"], str) or not doc["out"].strip():

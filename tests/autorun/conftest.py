@@ -1,0 +1,78 @@
+"""Small synthetic QC files for the automatic-run tests (the bundled sample makers, small sizes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from microscope_qc.measurements.sample_files import write_beads, write_flat, write_multicolour
+from microscope_qc.samples import (
+    BeadSampleSpec,
+    FlatSampleSpec,
+    make_bead_stack,
+    make_flat_field,
+    make_multicolour_beads,
+)
+
+#: a rule set for the files below: PSF and field on "Scope A", co-registration on "Scope B"
+CONFIG = """\
+out: runs
+history: history.sqlite
+stable_seconds: 1
+rules:
+- name: PSF
+  match: {glob: "psf_*.ome.tif"}
+  measurement: psf
+  instrument_name: Scope A
+  settings: {threshold: 6}
+- name: Field
+  match: {glob: "flat_*.ome.tif"}
+  measurement: field
+  instrument_name: Scope A
+- name: Co-registration
+  match: {regex: 'coreg_\\d+\\.ome\\.tif$', metadata: {n_channels: {min: 2}}}
+  measurement: coregistration
+  instrument_name: Scope B
+"""
+
+
+def write_psf(path: Path, seed: int) -> Path:
+    spec = BeadSampleSpec(shape=(40, 128, 128), n_beads=4, min_separation_um=2.0, seed=seed)
+    return write_beads(make_bead_stack(spec), path, False)[0]
+
+
+def write_field(path: Path, seed: int) -> Path:
+    spec = FlatSampleSpec(shape=(96, 96), centre_yx=(50.0, 45.0), sigma_yx=(80.0, 80.0), seed=seed)
+    return write_flat(make_flat_field(spec), path, False)[0]
+
+
+def write_coregistration(path: Path, seed: int) -> Path:
+    spec = BeadSampleSpec(shape=(40, 128, 128), n_beads=4, min_separation_um=2.0, hot_pixels=0, seed=seed)
+    return write_multicolour(make_multicolour_beads(spec), path, False)[0]
+
+
+@pytest.fixture(scope="session")
+def qc_files(tmp_path_factory) -> Path:
+    """A folder of QC files: 2 PSF, 2 field, 1 co-registration (one in a sub-folder), and their truth files."""
+    folder = tmp_path_factory.mktemp("qc_files")
+    write_psf(folder / "psf_1.ome.tif", 1)
+    write_psf(folder / "psf_2.ome.tif", 2)
+    write_field(folder / "flat_1.ome.tif", 3)
+    (folder / "day2").mkdir()
+    write_field(folder / "day2" / "flat_2.ome.tif", 4)
+    write_coregistration(folder / "coreg_1.ome.tif", 5)
+    (folder / "notes.txt").write_text("not a QC file")
+    return folder
+
+
+@pytest.fixture
+def qc_folder(qc_files: Path, tmp_path: Path) -> Path:
+    """A copy of the QC files with a damaged PSF file, and the configuration beside it (``qc.yaml``)."""
+    folder = tmp_path / "data"
+    shutil.copytree(qc_files, folder)
+    good = (folder / "psf_1.ome.tif").read_bytes()
+    (folder / "psf_damaged.ome.tif").write_bytes(good[: len(good) // 3])
+    (tmp_path / "qc.yaml").write_text(CONFIG)
+    return folder
