@@ -69,7 +69,9 @@ def test_metadata_conditions():
     na = MetadataCondition("na", minimum=1.3)
     assert na.matches({"na": 1.4}) and not na.matches({"na": 1.2}) and not na.matches({"na": None})
     names = MetadataCondition("channel_names", values=("gfp*",))
-    assert names.matches({"channel_names": ["DAPI", "GFP long"]}) and not names.matches({"channel_names": ["RFP"]})
+    assert names.matches({"channel_names": ["DAPI", "GFP long"]}) and not names.matches(
+        {"channel_names": ["RFP"]}
+    )
     assert MetadataCondition("n_channels", values=(2.0,)).matches({"n_channels": 2})
 
 
@@ -77,7 +79,11 @@ BAD = [
     ("rules: [", "line 1", "not valid YAML"),
     ("rule: []\n", "line 1", "unknown key 'rule'"),
     ("rules: []\n", "line 1", "none given"),
-    ("rules:\n- match: {glob: a}\n  measurement: psff\n  instrument_name: A\n", "line 3", "expected one of: psf"),
+    (
+        "rules:\n- match: {glob: a}\n  measurement: psff\n  instrument_name: A\n",
+        "line 3",
+        "expected one of: psf",
+    ),
     ("rules:\n- match: {glob: a}\n  measurement: psf\n", "line 2", "instrument_name"),
     (
         "rules:\n- match: {glob: a}\n  measurement: psf\n  instrument_name: A\n  settings:\n    treshold: 8\n",
@@ -99,14 +105,46 @@ BAD = [
         "rules[0].settings.out",
         "give --out to the run command",
     ),
-    ("rules:\n- match: {regex: '(('}\n  measurement: psf\n  instrument_name: A\n", "line 2", "not a regular expression"),
-    ("rules:\n- match: {metadata: {numerical_aperture: 1}}\n  measurement: psf\n  instrument_name: A\n", "line 2", "unknown metadata"),
-    ("rules:\n- match: {metadata: {na: {min: 1.4, max: 1.2}}}\n  measurement: psf\n  instrument_name: A\n", "line 2", "above its max"),
-    ("rules:\n- match: {glob: a, glob: b}\n  measurement: psf\n  instrument_name: A\n", "line 2", "appears twice"),
-    ("rules:\n- match: {glob: a}\n  measurement: psf\n  instrument: missing.yaml\n  objective: x\n", "line 4", "missing.yaml"),
-    ("rules:\n- match: {glob: a}\n  measurement: psf\n  instrument: scope-a.yaml\n  objective: 10x\n", "line 5", "63x oil"),
-    ("rules:\n- match: {glob: a}\n  measurement: psf\n  instrument_name: A\n  objective: 10x\n", "line 5", "instrument profile"),
-    ("stable_seconds: soon\nrules:\n- {match: {glob: a}, measurement: psf, instrument_name: A}\n", "line 1", "seconds"),
+    (
+        "rules:\n- match: {regex: '(('}\n  measurement: psf\n  instrument_name: A\n",
+        "line 2",
+        "not a regular expression",
+    ),
+    (
+        "rules:\n- match: {metadata: {numerical_aperture: 1}}\n  measurement: psf\n  instrument_name: A\n",
+        "line 2",
+        "unknown metadata",
+    ),
+    (
+        "rules:\n- match: {metadata: {na: {min: 1.4, max: 1.2}}}\n  measurement: psf\n  instrument_name: A\n",
+        "line 2",
+        "above its max",
+    ),
+    (
+        "rules:\n- match: {glob: a, glob: b}\n  measurement: psf\n  instrument_name: A\n",
+        "line 2",
+        "appears twice",
+    ),
+    (
+        "rules:\n- match: {glob: a}\n  measurement: psf\n  instrument: missing.yaml\n  objective: x\n",
+        "line 4",
+        "missing.yaml",
+    ),
+    (
+        "rules:\n- match: {glob: a}\n  measurement: psf\n  instrument: scope-a.yaml\n  objective: 10x\n",
+        "line 5",
+        "63x oil",
+    ),
+    (
+        "rules:\n- match: {glob: a}\n  measurement: psf\n  instrument_name: A\n  objective: 10x\n",
+        "line 5",
+        "instrument profile",
+    ),
+    (
+        "stable_seconds: soon\nrules:\n- {match: {glob: a}, measurement: psf, instrument_name: A}\n",
+        "line 1",
+        "seconds",
+    ),
     (
         "rules:\n- {name: x, match: {glob: a}, measurement: psf, instrument_name: A}\n"
         "- {name: x, match: {glob: b}, measurement: psf, instrument_name: A}\n",

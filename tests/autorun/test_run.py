@@ -47,7 +47,9 @@ def test_a_run_analyses_records_and_summarises_and_a_rerun_skips(qc_folder, caps
         assert (out / "results.json").exists() and (out / "report.html").exists()
         assert json.loads((out / "results.json").read_text())["measurement"] == f["measurement"]
         assert f["report"] == f"{f['out_dir']}/report.html" and f["metrics"]
-    assert files["psf_1.ome.tif"]["measurement"] == "psf" and files["flat_2.ome.tif"]["measurement"] == "field"
+    assert (
+        files["psf_1.ome.tif"]["measurement"] == "psf" and files["flat_2.ome.tif"]["measurement"] == "field"
+    )
     assert files["coreg_1.ome.tif"]["instrument"] == "Scope B"
     damaged = files["psf_damaged.ome.tif"]
     assert damaged["status"] == "error" and damaged["rule"] == "PSF" and damaged["run_uuid"] is None
@@ -57,7 +59,13 @@ def test_a_run_analyses_records_and_summarises_and_a_rerun_skips(qc_folder, caps
         "files": 6, "analysed": 5, "passed": 5, "failed": 0, "errors": 1, "skipped": 0,
         "unmatched": 6,  # notes.txt and the five truth files
     }  # fmt: skip
-    assert summary["instruments"]["Scope A"] == {"status": "fail", "passed": 4, "failed": 0, "errors": 1, "skipped": 0}
+    assert summary["instruments"]["Scope A"] == {
+        "status": "fail",
+        "passed": 4,
+        "failed": 0,
+        "errors": 1,
+        "skipped": 0,
+    }
     assert summary["instruments"]["Scope B"]["status"] == "pass"
     assert summary["schema"] == "napari-microscope-qc/qc-run/1" and summary["executor"] == "this process"
     html = (qc_folder.parent / "runs" / "first" / "summary.html").read_text()
@@ -73,7 +81,9 @@ def test_a_run_analyses_records_and_summarises_and_a_rerun_skips(qc_folder, caps
     code, again = _run(qc_folder, "second")
     files2 = _by_name(again)
     assert code == 2 and again["counts"]["skipped"] == 5 and again["counts"]["analysed"] == 0
-    assert all(files2[n]["status"] == "skipped" and files2[n]["run_uuid"] == files[n]["run_uuid"] for n in ANALYSED)
+    assert all(
+        files2[n]["status"] == "skipped" and files2[n]["run_uuid"] == files[n]["run_uuid"] for n in ANALYSED
+    )
     assert files2["psf_damaged.ome.tif"]["status"] == "error"
     assert len(HistoryStore(qc_folder.parent / "history.sqlite", create=False).runs()) == 5
     assert again["instruments"]["Scope B"]["status"] == "nothing new"
@@ -81,14 +91,19 @@ def test_a_run_analyses_records_and_summarises_and_a_rerun_skips(qc_folder, caps
 
     # the run folder is never overwritten silently
     capsys.readouterr()
-    assert main(["run", str(qc_folder), "--config", str(qc_folder.parent / "qc.yaml"), "--run-name", "first"]) == 2
+    assert (
+        main(["run", str(qc_folder), "--config", str(qc_folder.parent / "qc.yaml"), "--run-name", "first"])
+        == 2
+    )
     assert "already holds files" in capsys.readouterr().err
 
 
 def test_two_workers_give_the_same_results_as_one(qc_folder):
     (qc_folder / "psf_damaged.ome.tif").unlink()
     code1, one = _run(qc_folder, "one")
-    code2, two = _run(qc_folder, "two", "--workers", "2", "--rerun", "--history", str(qc_folder.parent / "h2.sqlite"))
+    code2, two = _run(
+        qc_folder, "two", "--workers", "2", "--rerun", "--history", str(qc_folder.parent / "h2.sqlite")
+    )
     assert code1 == code2 == 0
     assert _values(one) == _values(two) and set(_values(one)) == ANALYSED
     assert two["executor"] == "2 local processes"
@@ -99,7 +114,9 @@ def test_a_local_dask_cluster_gives_the_same_results(qc_folder):
     distributed = pytest.importorskip("distributed")
     (qc_folder / "psf_damaged.ome.tif").unlink()
     _, one = _run(qc_folder, "one")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
         code, dask_run = _run(
             qc_folder, "dask", "--scheduler", cluster.scheduler_address, "--rerun",
             "--history", str(qc_folder.parent / "h3.sqlite"),
@@ -128,5 +145,7 @@ def test_command_mistakes(qc_folder, tmp_path, capsys):
     bad.write_text("rules:\n- {match: {glob: a}, measurement: psf}\n")
     assert main(["run", str(qc_folder), "--config", str(bad)]) == 2
     assert f"{bad}, line 2" in capsys.readouterr().err
-    assert main(["run", str(qc_folder), "--config", config, "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
+    assert (
+        main(["run", str(qc_folder), "--config", config, "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
+    )
     assert "not both" in capsys.readouterr().err

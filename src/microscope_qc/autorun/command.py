@@ -239,9 +239,9 @@ def _run(runner: _Runner, args: argparse.Namespace, config: RunConfig) -> int:
     from microscope_qc.autorun.runner import find_files
     from microscope_qc.autorun.watch import watch_folders
 
-    exclude = [runner.out]
-    runner.batch(find_files(args.folders, exclude), args.run_name)
-    if args.watch:
+    if not args.watch:
+        runner.batch(find_files(args.folders, [runner.out]), args.run_name)
+    else:
         roots = [f.resolve() for f in args.folders]
         out = runner.out.resolve()
 
@@ -268,8 +268,18 @@ def _run(runner: _Runner, args: argparse.Namespace, config: RunConfig) -> int:
                 f"watching {', '.join(map(str, roots))} (a file is complete after {stable:g} s unchanged)",
                 file=sys.stderr,
             )
+
+        def existing() -> list[Path]:
+            return [p for _, p in find_files(roots, [runner.out]) if wanted(p)]
+
         watch_folders(
-            roots, wanted, ready, stable, args.watch_timeout, poll_seconds=min(0.5, max(0.05, stable / 4))
+            roots,
+            wanted,
+            ready,
+            existing,
+            stable,
+            args.watch_timeout,
+            poll_seconds=min(0.5, max(0.05, stable / 4)),
         )
     if runner.errors:
         return EXIT_BAD_INPUT

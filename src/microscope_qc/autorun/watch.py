@@ -41,6 +41,7 @@ def watch_folders(
     folders: Iterable[Path],
     wanted: Callable[[Path], bool],
     on_ready: Callable[[list[Path]], None],
+    existing: Callable[[], Iterable[Path]],
     stable_seconds: float,
     timeout: float | None = None,
     poll_seconds: float = 0.5,
@@ -56,6 +57,9 @@ def watch_folders(
         in the run's output).
     on_ready : callable
         Called with the complete files, a batch at a time.
+    existing : callable
+        ``existing()``: the files already there, looked at once the watch has started (so that none
+        written meanwhile is missed); they too are handed over once stable.
     stable_seconds : float
         How long a file's size and modification time must hold to count as complete.
     timeout : float, optional
@@ -84,8 +88,13 @@ def watch_folders(
         step=50,
         recursive=True,
     )
+    started = False
     for changes in watcher:
         now = time.monotonic()
+        if not started:  # the watch is running now: nothing written from here on is missed
+            started = True
+            for path in existing():
+                pending.setdefault(path, (-1, -1, now))
         for change, name in changes:
             path = Path(name)
             if change.name == "deleted":
