@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tests.autorun.qc_files import CONFIG, write_coregistration, write_field, write_psf
 
 

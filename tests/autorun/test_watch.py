@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.autorun.qc_files import CONFIG, write_field
 
 from microscope_qc.cli import main
 from microscope_qc.history import HistoryStore
-
-from tests.autorun.qc_files import CONFIG, write_field
 
 pytest.importorskip("watchfiles")
 

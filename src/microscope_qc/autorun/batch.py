@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,7 +61,6 @@ class Outcome:
     #: the QC history's uuid of this run (recorded), or of the earlier run (skipped)
     run_uuid: str | None = None
     note: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def run_job(job: Job) -> Outcome:

@@ -20,6 +20,7 @@ line, the key and what is expected.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from dataclasses import dataclass
@@ -348,7 +349,7 @@ def load_config(path: str | Path) -> RunConfig:
 def _check_keys(doc: _Map, allowed: tuple[str, ...], path: Path, what: str) -> None:
     for key in doc:
         if key not in allowed:
-            close = fnmatch.filter(allowed, f"*{key[:3]}*") if len(key) >= 3 else []
+            close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ConfigError(
                 f"{path}, line {doc.key_lines.get(key, doc.line)}: unknown key {key!r} in {what}; {hint}"
