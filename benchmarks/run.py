@@ -8,7 +8,8 @@ workers' start included) with
 - ``--workers 1`` (the baseline: every file in the command's own process),
 - ``--workers 2`` (a local process pool),
 - ``--scheduler ADDRESS`` of a dask ``LocalCluster`` of 2 worker processes started beforehand (as
-  an existing cluster would be; its start is not timed, the workers' imports are),
+  an existing cluster would be; its start is not timed, the workers' imports are), once with dask's
+  default worker environment and once without its ``MALLOC_TRIM_THRESHOLD_=65536``,
 
 each into its own QC history so that every run analyses every file. Printed: wall time, files/s
 and the speed-up over ``--workers 1``, all measured in this run; also the mean time one file took
@@ -120,6 +121,8 @@ def main() -> None:
         except ImportError:
             print("dask distributed is not installed: the cluster run is left out")
         else:
+            import dask
+
             with LocalCluster(
                 n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
@@ -127,6 +130,22 @@ def main() -> None:
                     (
                         "dask LocalCluster, 2 workers",
                         *timed_run(folder, config, out, "dask", ["--scheduler", cluster.scheduler_address]),
+                    )
+                )
+            # dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ):
+            # the same cluster without it, to see what that costs these analyses
+            environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+            environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+            with (
+                dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+                LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+                ) as cluster,
+            ):
+                rows.append(
+                    (
+                        "  the same, no MALLOC_TRIM_",
+                        *timed_run(folder, config, out, "dask2", ["--scheduler", cluster.scheduler_address]),
                     )
                 )
     print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
