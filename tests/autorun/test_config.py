@@ -77,6 +77,7 @@ def test_metadata_conditions():
 
 BAD = [
     ("rules: [", "line 1", "not valid YAML"),
+    ("a: &x [1]\nrules: *x\n", "line 2", "aliases (*name) are not allowed"),
     ("rule: []\n", "line 1", "unknown key 'rule'"),
     ("rules: []\n", "line 1", "none given"),
     (

@@ -149,3 +149,33 @@ def test_command_mistakes(qc_folder, tmp_path, capsys):
         main(["run", str(qc_folder), "--config", config, "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
     )
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_profile_tolerance_fails_its_files_and_strict_exits_3(qc_folder, capsys):
+    from microscope_qc.profiles import InstrumentProfile, Objective, Tolerance, save_profile
+
+    for p in qc_folder.rglob("*.ome.tif"):
+        if not p.name.startswith("flat_"):
+            p.unlink()
+    profile = InstrumentProfile(
+        name="Scope C",
+        objectives=[Objective("10x", 10, 0.3)],
+        tolerances=[Tolerance("uniformity_percent", min=99.0)],
+    )
+    save_profile(profile, qc_folder.parent / "scope-c.yaml")
+    (qc_folder.parent / "qc.yaml").write_text(
+        "out: runs\nhistory: history.sqlite\nrules:\n"
+        "- {match: {glob: 'flat_*.ome.tif'}, measurement: field, instrument: scope-c.yaml, objective: 10x}\n"
+    )
+    code, summary = _run(qc_folder, "strict", "--strict")
+    assert code == 3
+    files = _by_name(summary)
+    assert {f["status"] for f in files.values()} == {"failed"} and len(files) == 2
+    failed = files["flat_1.ome.tif"]["failed_verdicts"]
+    assert [v["metric"] for v in failed] == ["uniformity_percent"] and failed[0]["threshold"] == 99.0
+    assert "Scope C" in failed[0]["source"]
+    assert summary["instruments"] == {
+        "Scope C": {"status": "fail", "passed": 0, "failed": 2, "errors": 0, "skipped": 0}
+    }
+    runs = HistoryStore(qc_folder.parent / "history.sqlite", create=False).runs()
+    assert list(runs["passed"]) == [False, False] and set(runs["objective"]) == {"10x"}

@@ -23,8 +23,8 @@ def test_a_growing_file_is_analysed_once_when_stable(tmp_path):
     source = write_field(tmp_path / "flat_9.ome.tif", 9)  # written elsewhere, copied in below in parts
     content = source.read_bytes()
     codes: list[int] = []
-    argv = ["run", str(data), "--config", str(tmp_path / "qc.yaml"), "--watch", "--stable-seconds", "1.0",
-            "--watch-timeout", "12", "-q"]  # fmt: skip
+    argv = ["run", str(data), "--config", str(tmp_path / "qc.yaml"), "--watch", "--stable-seconds", "2.0",
+            "--watch-timeout", "15", "-q"]  # fmt: skip
     watcher = threading.Thread(target=lambda: codes.append(main(argv)))
     watcher.start()
     time.sleep(1.0)  # whether or not the watch has started yet, the file is seen (events or the first look)
@@ -34,7 +34,7 @@ def test_a_growing_file_is_analysed_once_when_stable(tmp_path):
             fh.write(content[k * len(content) // 3 : (k + 1) * len(content) // 3])
             fh.flush()
             time.sleep(0.4)
-    time.sleep(3.0)
+    time.sleep(4.0)
     target.touch()  # a later event on the unchanged file: its checksum is in the history, no new run
     watcher.join(timeout=60)
     assert not watcher.is_alive() and codes == [0]

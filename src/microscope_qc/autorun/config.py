@@ -48,6 +48,8 @@ METADATA_KEYS = (
 )
 #: the files a rule without glob or regex looks at
 DEFAULT_GLOBS = ("*.tif", "*.tiff")
+#: a configuration is a few kB; anything far larger is not one
+_MAX_BYTES = 1_000_000
 _TOP_KEYS = ("rules", "out", "history", "stable_seconds")
 _RULE_KEYS = (
     "name",
@@ -92,7 +94,14 @@ def _load_yaml(path: Path) -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        # no aliases (*name), as for instrument profiles: nested aliases could expand without bound
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed in this file; write the value out", mark
+                )
+            return super().compose_node(parent, index)
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Map:
         loader.flatten_mapping(node)
@@ -110,6 +119,8 @@ def _load_yaml(path: Path) -> Any:
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     try:
+        if path.stat().st_size > _MAX_BYTES:
+            raise ConfigError(f"{path} is {path.stat().st_size} bytes; a run configuration is a few kB.")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"The configuration {path} does not exist.") from None
