@@ -62,6 +62,7 @@ ALL_HELP = [
     ["list"],
     *([m.name, "--help"] for m in REGISTRY),
     ["sample", "--help"],
+    ["run", "--help"],
     ["history", "--help"],
     *(["history", a, "--help"] for a in ("list", "show", "trend", "report", "export", "import")),
     ["instrument", "--help"],

@@ -17,23 +17,20 @@ import math
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc import __version__
+from microscope_qc.autorun.command import RUN_HELP, add_run_arguments, run_command
 from microscope_qc.cli_admin import add_history_commands, add_instrument_commands, run_history, run_instrument
+from microscope_qc.cli_analysis import analyse, failure_message, measurement_arguments, record_run
 from microscope_qc.cli_messages import CLI_NAMES, EXIT_BAD_INPUT, EXIT_FAILED_VERDICT, error_message
-from microscope_qc.file_check import is_damaged_data_error
 from microscope_qc.history import HistoryError
-from microscope_qc.instrument import SettingsError
 from microscope_qc.measurements import (
     MEASUREMENTS,
     BatchItem,
     DeferredParser,
-    InputKind,
-    add_common_arguments,
-    add_instrument_arguments,
     all_samples,
     find_sample,
     get_measurement,
@@ -46,52 +43,12 @@ from microscope_qc.results import AnalysisError, Result
 # SQLAlchemy or bioio (tests/test_cli_startup.py).
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from microscope_qc.io import ImageData
+    from microscope_qc.history import HistoryStore
     from microscope_qc.measurements import Measurement
-    from microscope_qc.profiles import InstrumentProfile
-    from microscope_qc.report import InputInfo
 
     _SubParsers = argparse._SubParsersAction[DeferredParser]
 
 __all__ = ["main", "build_parser", "CLI_NAMES", "error_message"]
-
-
-def _measurement_arguments(m: Measurement[Any]) -> Callable[[argparse.ArgumentParser], None]:
-    """Add a measurement's sub-command arguments (deferred: see :class:`DeferredParser`)."""
-
-    def fill(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "files", nargs="+", type=Path, metavar="FILE", help="image files (TIFF, OME-TIFF, ...)"
-        )
-        p.add_argument(
-            "--out",
-            "-o",
-            type=Path,
-            required=True,
-            metavar="DIR",
-            help="output folder; one sub-folder per input file",
-        )
-        p.add_argument(
-            "--overwrite", action="store_true", help="replace existing results (never done silently)"
-        )
-        p.add_argument(
-            "--strict", action="store_true", help=f"exit {EXIT_FAILED_VERDICT} if any verdict fails"
-        )
-        p.add_argument("--quiet", "-q", action="store_true", help="print only the summary table and errors")
-        p.add_argument(
-            "--scene",
-            type=int,
-            metavar="S",
-            help="analyse only scene S (from 0) of multi-scene files (CZI, ND2, LIF, OME-TIFF, OME-Zarr); "
-            "default: every scene, each its own analysis",
-        )
-        add_common_arguments(p)
-        add_instrument_arguments(p)
-        m.cli.add_arguments(p)
-
-    return fill
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=DeferredParser)
     for m in MEASUREMENTS.values():
         p = sub.add_parser(
-            m.name, help=m.title, description=f"{m.title}. {m.summary}", fill=_measurement_arguments(m)
+            m.name, help=m.title, description=f"{m.title}. {m.summary}", fill=measurement_arguments(m)
         )
         p.set_defaults(measurement=m.name)
     s = sub.add_parser(
@@ -138,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--overwrite", action="store_true", help="replace the files if they exist")
     sub.add_parser("list", help="list the measurements")
+    sub.add_parser(
+        "run",
+        help=RUN_HELP,
+        description="Automatic QC runs: find QC acquisitions in folders by the rules of a configuration, "
+        "analyse each new one as its measurement's command does, record it in the QC history and write a "
+        "run folder with a summary (docs/automatic-runs.md).",
+        fill=add_run_arguments,
+    )
     add_history_commands(sub)
     add_instrument_commands(sub)
     return parser
@@ -234,56 +199,6 @@ def _with_uncertainty(value: float, uncertainty: float) -> str:
     return f"{value:.{decimals}f} ± {uncertainty:.{decimals}f}"
 
 
-def _hash_in_background(paths: list[Path]) -> Future[list[str]]:
-    """Start the inputs' SHA-256 in a thread: hashlib releases the GIL, so it runs beside the analysis."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from microscope_qc.io import sha256_file
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
-    future = pool.submit(lambda: [sha256_file(p) for p in paths])
-    pool.shutdown(wait=False)  # not a `with` block: leaving it would wait for the digest here
-    return future
-
-
-def _input_info(paths: list[Path], images: list[ImageData], digests: Future[list[str]]) -> InputInfo:
-    from microscope_qc.report import InputInfo
-
-    first = images[0]
-    sha = digests.result()  # a file that cannot be read raises its OSError here, for this item only
-    combined = None
-    if len(paths) > 1:
-        combined = [{"path": str(p.resolve()), "sha256": d} for p, d in zip(paths, sha, strict=True)]
-    return InputInfo(
-        str(paths[0].resolve()),
-        sha[0],
-        first.shape,
-        str(first.dtype),
-        first.metadata.as_dict(),
-        combined,
-    )
-
-
-def _record(
-    result: Result,
-    args: argparse.Namespace,
-    profile: InstrumentProfile | None,
-    image: ImageData,
-    info: InputInfo,
-    report: Path,
-) -> str:
-    from microscope_qc.history import HistoryStore, RunRecord
-
-    name = profile.name if profile is not None else args.instrument_name
-    if not name:
-        raise HistoryError("--record needs an instrument: --instrument PROFILE or --instrument-name NAME.")
-    acquired = image.metadata.acquisition_date.value
-    record = RunRecord.for_export(
-        name, info, report, args.objective or "", " + ".join(args.channel_preset or []), acquired
-    )
-    return HistoryStore(args.history).record(result, record)
-
-
 def _unwritable(folder: Path) -> str | None:
     """Why results cannot be written into ``folder`` (checked before any analysis), or None."""
     import tempfile
@@ -328,9 +243,7 @@ def _history_baseline(
 
 
 def _run_measurement(args: argparse.Namespace) -> int:
-    from microscope_qc.io import ImageReadError, read_image
     from microscope_qc.profiles import ProfileError
-    from microscope_qc.report import ExportExistsError, export_result
 
     m = get_measurement(args.measurement)
     if m.cli.check_args is not None:
@@ -357,84 +270,39 @@ def _run_measurement(args: argparse.Namespace) -> int:
         failures = 0
     rows, failed_verdicts = [], 0
     items: list[BatchItem] = []  # every job's result or error, for a measurement's batch summary
+    store: HistoryStore | None = None
     stems = [f"{d}_scene{s}" if s is not None else d for d, s in zip(_out_dirs(groups), scenes, strict=True)]
     for paths, stem, scene in zip(groups, stems, scenes, strict=True):
         label = paths[0].name if len(paths) == 1 else f"{paths[0].name} (+{len(paths) - 1} combined)"
         if scene is not None:
             label = f"{label} (scene {scene})"
         t0 = time.perf_counter()
+
+        def progress(frac: float, msg: str, name: str = label) -> None:
+            # a live progress line on a terminal; logs get only the per-file summary below
+            if not args.quiet and sys.stderr.isatty():
+                print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+        out_dir = args.out / stem
         try:
-            if scene is not None:
-                images = [read_image(p, scene=scene) for p in paths]
-            else:
-                images = [(m.cli.read or read_image)(p) for p in paths]
-            digests = _hash_in_background(paths)
-
-            def progress(frac: float, msg: str, name: str = label) -> None:
-                # a live progress line on a terminal; logs get only the per-file summary below
-                if not args.quiet and sys.stderr.isatty():
-                    print(f"\r  {name}: {frac:4.0%} {msg[:60]:<60}", end="", file=sys.stderr, flush=True)
-
-            profile = profile_from_args(args)
-            result: Result = m.cli.run(images, args, progress)
-            n_time = images[0].metadata.extra.get("timepoints", 1)
-            if (
-                n_time > 1 and InputKind.TIME_SERIES not in m.inputs
-            ):  # the readers take the first time point; say so where the numbers are read
-                result.warnings.append(
-                    f"The file holds {n_time} time points; only the first (t = 0) was analysed. Save each time "
-                    "point as its own file to analyse them all."
-                )
+            done = analyse(m, paths, out_dir, args, label, progress, scene=scene)
             if not args.quiet and sys.stderr.isatty():
                 print(file=sys.stderr)
-            out_dir = args.out / stem
-            info = _input_info(paths, images, digests)
-            written = export_result(
-                result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs
-            )
-            if m.cli.after_export is not None:
-                written.update(m.cli.after_export(result, out_dir, args))
             if args.record:
-                _record(result, args, profile, images[0], info, written["html"])
-        except (
-            ImageReadError,
-            AnalysisError,
-            SettingsError,
-            ExportExistsError,
-            FileExistsError,
-            ProfileError,
-            HistoryError,
-        ) as exc:
+                if store is None:
+                    from microscope_qc.history import HistoryStore
+
+                    store = HistoryStore(args.history)
+                record_run(store, done, args)
+        except Exception as exc:  # one item only, whatever it is: a bug must not cost the rest of the batch
             if not args.quiet:
                 print(file=sys.stderr)
-            print(f"error: {label}: {error_message(exc)}", file=sys.stderr)
-            items.append(BatchItem(label, paths[0], None, error_message(exc)))
-            failures += 1
-            continue
-        except OSError as exc:  # a file that cannot be read, a disk that fills up: this item only
-            why = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
-            print(f"\nerror: {label}: {why}", file=sys.stderr)
+            why = failure_message(exc)
+            print(f"error: {label}: {why}", file=sys.stderr)
             items.append(BatchItem(label, paths[0], None, why))
             failures += 1
             continue
-        except Exception as exc:  # a bug must not cost the rest of the batch
-            if is_damaged_data_error(exc):  # pixels are decoded lazily, so a damaged file fails here
-                why = (
-                    f"the file is damaged: its pixel data cannot be decoded ({type(exc).__name__}: "
-                    f"{str(exc)[:120]}); copy it again or re-export it."
-                )
-                print(f"\nerror: {label}: {why}", file=sys.stderr)
-                items.append(BatchItem(label, paths[0], None, why))
-                failures += 1
-                continue
-            why = (
-                f"unexpected {type(exc).__name__}: {exc} — this is a bug in microscope-qc; please report it with "
-                "the file. The other files are analysed."
-            )
-            print(f"\nerror: {label}: {why}", file=sys.stderr)
-            items.append(BatchItem(label, paths[0], None, why))
-            failures += 1
-            continue
+        result = done.result
         for w in result.warnings:
             print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
@@ -448,7 +316,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         try:
             for line in m.cli.after_batch(items, args):
                 print(line)
-        except (OSError, ExportExistsError) as exc:
+        except OSError as exc:  # ExportExistsError is a FileExistsError
             print(f"error: the batch summary: {error_message(exc)}", file=sys.stderr)
             return EXIT_BAD_INPUT
     if failures:
@@ -514,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "sample":
         return _write_sample(args)
+    if args.command == "run":
+        return run_command(args)
     if args.command == "history":
         return run_history(args)
     if args.command == "instrument":
