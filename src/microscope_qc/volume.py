@@ -20,17 +20,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from microscope_qc import array_index
+
 __all__ = [
-    "ArrayLike",
-    "Volume",
-    "BLOCK_BYTES",
-    "EAGER_BYTES",
-    "in_memory",
-    "read",
-    "as_volume",
-    "small_enough_to_read",
-    "Stack",
-]
+    "ArrayLike", "Volume", "BLOCK_BYTES", "EAGER_BYTES", "in_memory", "read", "as_volume",
+    "small_enough_to_read", "Stack",
+]  # fmt: skip
 
 #: Bytes of planes read at a time by a pass over a :class:`Volume`.
 BLOCK_BYTES = 16 * 2**20
@@ -163,7 +158,7 @@ class Volume:
         self.dtype: np.dtype[Any] = np.dtype(data.dtype)
         self._plane_bytes = max(1, shape[1] * shape[2] * self.dtype.itemsize)
         self.block_planes = max(1, int(block_bytes) // self._plane_bytes)
-        zchunk = _z_chunk(data)
+        zchunk = array_index.z_chunk(data)
         if zchunk is not None and zchunk > self.block_planes:
             if hasattr(data, "compute") and 2 * zchunk >= shape[0]:
                 # a dask array of one chunk along z (bioio's TIFF reader): every block would compute
@@ -349,7 +344,7 @@ class Volume:
             whole: npt.NDArray[Any] = np.asarray(self)[key]
             return whole
         keys = keys + (slice(None),) * (3 - len(keys))
-        kinds = [_kind(k) for k in keys]
+        kinds = [array_index.kind(k) for k in keys]
         if "array" not in kinds:
             if kinds[0] == "int" and keys[1] == slice(None) and keys[2] == slice(None):
                 return self.plane(keys[0])
@@ -360,7 +355,7 @@ class Volume:
             self.planes_read += len(range(*zkey.indices(self.shape[0])))
             return read(self.data, keys)
         idx = [
-            _normalise(k, n) if kinds[i] != "slice" else k
+            array_index.normalise(k, n) if kinds[i] != "slice" else k
             for i, (k, n) in enumerate(zip(keys, self.shape, strict=True))
         ]
         if kinds[0] == "slice" and kinds[1] != "slice" and kinds[2] != "slice":
@@ -425,7 +420,7 @@ class Volume:
                 region.append(k)
                 local.append(slice(None))
             else:
-                a = _normalise(k, n)
+                a = array_index.normalise(k, n)
                 lo = int(a.min()) if a.size else 0
                 hi = int(a.max()) + 1 if a.size else 0
                 region.append(slice(lo, hi))
@@ -599,36 +594,6 @@ class Volume:
                     src_lo[i, 2] - x0 : src_hi[i, 2] - x0,
                 ]
         return out, valid
-
-
-def _z_chunk(data: Any) -> int | None:
-    """Planes per storage chunk along z of a dask or zarr array (the largest), None for others."""
-    chunks = getattr(data, "chunks", None)
-    if not chunks or isinstance(data, np.ndarray):
-        return None
-    first = chunks[0]
-    size = max(first) if isinstance(first, tuple) else first
-    return int(size) if isinstance(size, (int, np.integer)) and size > 0 else None
-
-
-def _kind(k: Any) -> str:
-    if isinstance(k, slice):
-        return "slice"
-    if isinstance(k, (int, np.integer)):
-        return "int"
-    return "array"
-
-
-def _normalise(k: Any, n: int) -> npt.NDArray[np.intp]:
-    """An integer index (array) with negative values counted from the end; IndexError outside."""
-    a = np.asarray(k)
-    if a.dtype.kind not in "iu":
-        raise IndexError(f"only integer index arrays are supported, got {a.dtype}")
-    a = a.astype(np.intp, copy=False)
-    a = np.where(a < 0, a + n, a)
-    if a.size and (a.min() < 0 or a.max() >= n):
-        raise IndexError(f"index out of bounds for an axis of size {n}")
-    return a
 
 
 #: A (Z, Y, X) stack as the analyses index it: a numpy array in memory or a :class:`Volume`.
