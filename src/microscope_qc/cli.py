@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         "kind",
         choices=[*known, *(a for _, sample in known.values() for a in sample.aliases)],
         metavar="KIND",
-        help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()),
+        help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()).replace(
+            "%", "%%"
+        ),
     )
     s.add_argument(
         "path",
@@ -224,7 +226,8 @@ def _history_baseline(
     name = profile.name if profile is not None else args.instrument_name
     if not name:
         raise HistoryError(
-            "--compare-history needs an instrument: --instrument PROFILE or --instrument-name NAME."
+            "reading earlier results from the QC history needs an instrument: --instrument PROFILE or "
+            "--instrument-name NAME."
         )
     store = HistoryStore(args.history)
     out: dict[str, dict[int, tuple[float, str]]] = {}
@@ -268,6 +271,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
         groups, scenes, failures = _scene_jobs(args.files, getattr(args, "scene", None))
     else:
         failures = 0
+    unexpanded = failures  # files whose scenes could not be listed (or lack the scene asked for)
     rows, failed_verdicts = [], 0
     items: list[BatchItem] = []  # every job's result or error, for a measurement's batch summary
     store: HistoryStore | None = None
@@ -320,7 +324,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
             print(f"error: the batch summary: {error_message(exc)}", file=sys.stderr)
             return EXIT_BAD_INPUT
     if failures:
-        print(f"{failures} of {len(groups)} analyses could not be done.", file=sys.stderr)
+        print(f"{failures} of {len(groups) + unexpanded} analyses could not be done.", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.strict and failed_verdicts:
         return EXIT_FAILED_VERDICT

@@ -79,3 +79,26 @@ def test_resolution_map_files(tmp_path):
     assert main([*args, "--no-map", "--out", str(out), "-q", "--overwrite"]) == 0
     assert not (folder / "resolution_map.ome.tif").exists() and not (folder / "tiles.csv").exists()
     assert "map_resolution_median_um" not in _metrics(folder)
+
+
+def test_a_pair_with_different_pixel_sizes_is_refused(tmp_path, capsys):
+    image = tmp_path / "res.ome.tif"
+    assert main(["sample", "resolution-pair", str(image)]) == 0
+    other = tmp_path / "iq.ome.tif"
+    assert main(["sample", "image-quality", str(other)]) == 0  # another field at another pixel size
+    capsys.readouterr()
+    assert main(["resolution", str(image), "--pair", str(other), "--out", str(tmp_path / "o"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "different pixel sizes" in err and "iq.ome.tif" in err
+
+
+def test_failed_scenes_count_in_the_total(tmp_path, capsys):
+    """Files without the scene asked for are counted among the analyses that could not be done."""
+    image = tmp_path / "res.ome.tif"
+    assert main(["sample", "resolution-pair", str(image)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "o"
+    assert (
+        main(["resolution", str(image), "--scene", "5", "--method", "decorrelation", "--out", str(out)]) == 2
+    )
+    assert "1 of 1 analyses could not be done" in capsys.readouterr().err

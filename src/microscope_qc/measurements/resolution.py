@@ -128,7 +128,9 @@ def run_resolution(
     pair = None
     pair_note = None
     if args.pair is not None:
-        pair, pair_note = _plane(read_image(args.pair), channel)
+        second = read_image(args.pair)
+        _check_same_pixels(images[0], second, args.pair)
+        pair, pair_note = _plane(second, channel)
     ms = microscope_settings(images[0].metadata, images[0].shape[0], overrides_from_args(args), args)
     vs = ms.sources.get("voxel_size_um")
     vy: float | None
@@ -247,3 +249,17 @@ RESOLUTION = Measurement(
     history_metrics=("resolution_um",),
     methods_sentence=methods_sentence,
 )
+
+
+def _check_same_pixels(first: ImageData, second: ImageData, path: Path) -> None:
+    """Refuse a pair whose files record different pixel sizes: their FRC would compare unlike frequencies."""
+    from microscope_qc.results import AnalysisError
+
+    a, b = first.metadata.voxel_size_um.value, second.metadata.voxel_size_um.value
+    if a is None or b is None:
+        return
+    if any(abs(u - v) > 1e-3 * max(abs(u), abs(v)) for u, v in zip(a[1:], b[1:], strict=True)):
+        raise AnalysisError(
+            f"The two images of the pair have different pixel sizes ({a[2]:g} µm in the first, {b[2]:g} µm "
+            f"in {path.name}): the FRC needs two images of the same field taken with the same settings."
+        )

@@ -54,7 +54,7 @@ class ResolutionSettings:
     split_correction: bool = setting(
         True,
         "half-data correction",
-        "single-image FRC: turn the FRC of the two half-photon images into that of the whole image, "
+        "correct the single-image FRC of the two half-photon images to that of the whole image, "
         "2·FRC/(1 + FRC)",
         flag="no-split-correction",
     )
