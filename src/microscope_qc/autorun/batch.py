@@ -45,6 +45,8 @@ class Job:
     argv: tuple[str, ...]
     out_dir: Path
     sha256: str
+    #: the scene of a multi-scene file (None: the file's only one, or the one its options name)
+    scene: int | None = None
 
 
 @dataclass
@@ -90,7 +92,9 @@ def run_job(job: Job) -> Outcome:
     try:
         m = get_measurement(job.measurement)
         args = parse_measurement_options(m, job.argv)
-        done = analyse(m, [job.path], job.out_dir, args, job.path.name)
+        scene = job.scene if job.scene is not None else getattr(args, "scene", None)
+        label = job.path.name if scene is None else f"{job.path.name} (scene {scene})"
+        done = analyse(m, [job.path], job.out_dir, args, label, scene=scene)
     except Exception as exc:  # one file only: the batch goes on
         return Outcome(job, "error", failure_message(exc), time.perf_counter() - t0)
     return Outcome(job, "passed" if done.result.passed else "failed", None, time.perf_counter() - t0, done)

@@ -127,7 +127,7 @@ class _Runner:
     def _print(self, o: Outcome) -> None:
         if self.args.quiet and o.status != "error":
             return
-        name = o.job.path.name
+        name = o.job.path.name if o.job.scene is None else f"{o.job.path.name} (scene {o.job.scene})"
         if o.status == "error":
             print(f"error: {name}: {o.error}", file=sys.stderr)
         else:

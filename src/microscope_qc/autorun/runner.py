@@ -56,9 +56,16 @@ def find_files(folders: Iterable[Path], exclude: Iterable[Path] = ()) -> list[tu
         root = folder.resolve()
         for dirpath, dirnames, filenames in os.walk(root):
             here = Path(dirpath)
-            dirnames[:] = sorted(
-                d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in skip
-            )
+            kept = []
+            for d in sorted(dirnames):
+                sub = here / d
+                if d.startswith(".") or sub.resolve() in skip or _is_output(sub):
+                    continue
+                if d.lower().endswith(".zarr"):  # an OME-Zarr store is one image, not a folder of files
+                    filenames.append(d)
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
             for name in sorted(filenames):
                 p = here / name
                 if name.startswith(".") or p in seen:
@@ -66,6 +73,11 @@ def find_files(folders: Iterable[Path], exclude: Iterable[Path] = ()) -> list[tu
                 seen.add(p)
                 out.append((root, p))
     return out
+
+
+def _is_output(folder: Path) -> bool:
+    """Whether a folder holds this program's results: an earlier run's, or one analysis's export."""
+    return (folder / "summary.json").is_file() or (folder / "results.json").is_file()
 
 
 def _relative(folder: Path, path: Path) -> str:
@@ -243,34 +255,47 @@ def plan_run(
         while sub in names:
             k += 1
             sub = f"{stem}_{sha[:8]}_{k}"
-        job = Job(
-            path,
-            rule.name,
-            rule.measurement,
-            rule.instrument,
-            (
-                str(path),
-                "--out",
-                str(run_dir),
-                *rule.command_options(),
-                *(["--overwrite"] if overwrite else []),
-            ),
-            run_dir / sub,
-            sha,
-        )
+        options = rule.command_options()
+        argv = (str(path), "--out", str(run_dir), *options, *(["--overwrite"] if overwrite else []))
+        try:  # every scene of a multi-scene file, as the measurement's command does, unless the rule picks one
+            scenes: list[int | None] = [None] if "--scene" in options else _scenes(path)
+        except Exception as exc:  # noqa: BLE001 (listed with the reader's reason; the run goes on)
+            plan.decided.append(Outcome(stub, "error", failure_message(exc)))
+            continue
+        jobs = [
+            Job(
+                path,
+                rule.name,
+                rule.measurement,
+                rule.instrument,
+                argv if scene is None else (*argv, "--scene", str(scene)),
+                run_dir / (sub if scene is None else f"{sub}_scene{scene}"),
+                sha,
+                scene,
+            )
+            for scene in scenes
+        ]
         key = (sha, rule.measurement)
         if key in seen:
-            plan.decided.append(Outcome(job, "skipped", note=f"the same file as {seen[key]}"))
+            plan.decided += [Outcome(j, "skipped", note=f"the same file as {seen[key]}") for j in jobs]
             continue
         seen[key] = path
         if key in known and not rerun:
-            plan.decided.append(
-                Outcome(job, "skipped", run_uuid=known[key], note="already in the QC history")
-            )
+            plan.decided += [
+                Outcome(j, "skipped", run_uuid=known[key], note="already in the QC history") for j in jobs
+            ]
             continue
         names.add(sub)
-        plan.jobs.append(job)
+        plan.jobs.extend(jobs)
     return plan
+
+
+def _scenes(path: Path) -> list[int | None]:
+    """The scenes to analyse: [None] for a one-scene file, else every scene by number."""
+    from microscope_qc.io import scene_count
+
+    n = scene_count(path)
+    return [None] if n <= 1 else list(range(n))
 
 
 def execute_plan(
@@ -300,7 +325,7 @@ def execute_plan(
     from microscope_qc.cli_analysis import failure_message, parse_measurement_options, record_run
     from microscope_qc.measurements import get_measurement
 
-    done: dict[Path, Outcome] = {}
+    done: dict[tuple[Path, int | None], Outcome] = {}
     if plan.jobs:
         plan.run_dir.mkdir(parents=True, exist_ok=True)
     for outcome in executor.run(plan.jobs):
@@ -312,7 +337,7 @@ def execute_plan(
             except Exception as exc:  # analysed and exported, but not recorded: say so, go on
                 outcome.status = "error"
                 outcome.error = f"analysed, but not recorded in the QC history: {failure_message(exc)}"
-        done[job.path] = outcome
+        done[job.path, job.scene] = outcome
         if on_outcome is not None:
             on_outcome(outcome)
-    return [*plan.decided, *(done[j.path] for j in plan.jobs)]
+    return [*plan.decided, *(done[j.path, j.scene] for j in plan.jobs)]

@@ -43,6 +43,7 @@ def _file_entry(o: Outcome, run_dir: Path) -> dict[str, Any]:
     job = o.job
     entry: dict[str, Any] = {
         "path": str(job.path),
+        "scene": job.scene,
         "rule": job.rule or None,
         "measurement": job.measurement or None,
         "instrument": job.instrument or None,
@@ -114,7 +115,10 @@ def summary_document(
     dict
         The document (schema :data:`SCHEMA`).
     """
-    files = [_file_entry(o, run_dir) for o in sorted(outcomes, key=lambda o: str(o.job.path))]
+    files = [
+        _file_entry(o, run_dir)
+        for o in sorted(outcomes, key=lambda o: (str(o.job.path), -1 if o.job.scene is None else o.job.scene))
+    ]
     counts = {
         "files": len(files),
         "analysed": sum(f["status"] in ("passed", "failed") for f in files),
