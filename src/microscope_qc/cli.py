@@ -220,7 +220,7 @@ def _history_baseline(
     m: Measurement[Any], args: argparse.Namespace
 ) -> dict[str, dict[int, tuple[float, str]]]:
     """The last recorded value of each of the measurement's baseline metrics, per channel, for this instrument."""
-    from microscope_qc.history import HistoryStore
+    from microscope_qc.history import HistoryNotFound, HistoryStore
 
     profile = profile_from_args(args)
     name = profile.name if profile is not None else args.instrument_name
@@ -229,7 +229,10 @@ def _history_baseline(
             "reading earlier results from the QC history needs an instrument: --instrument PROFILE or "
             "--instrument-name NAME."
         )
-    store = HistoryStore(args.history)
+    try:  # reading a baseline never creates a history
+        store = HistoryStore(args.history, create=False)
+    except HistoryNotFound:
+        return {}  # nothing recorded yet: no baseline
     out: dict[str, dict[int, tuple[float, str]]] = {}
     for key in m.cli.history_baseline:  # "metric" of this measurement, or "measurement:metric" of another
         measurement, _, metric = key.rpartition(":")
@@ -376,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         ``--strict`` when a verdict failed.
     """
     logging.getLogger("bioio").setLevel(logging.ERROR)
+    # tifffile logs what it finds wrong in a damaged file (page offsets, OME indices) once per page;
+    # the command says in one line, per file, that the file is damaged
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", module="bioio.*")
     warnings.filterwarnings("ignore", module="bioio_tifffile.*")
     parser = build_parser()

@@ -142,3 +142,14 @@ def test_gain_and_offset_from_the_last_detector_run(tmp_path):
         ]
         == 2
     )
+
+
+def test_reading_the_gain_from_a_history_that_does_not_exist_creates_none(tmp_path):
+    image = tmp_path / "iq.ome.tif"
+    assert main(["sample", "image-quality", str(image)]) == 0
+    missing = tmp_path / "none.sqlite"
+    args = ["--gain-from-history", "--history", str(missing), "--instrument-name", "scope"]
+    assert main(["image-quality", str(image), "--out", str(tmp_path / "o"), "-q", *args]) == 0
+    assert not missing.exists()
+    doc = json.loads((tmp_path / "o" / "iq" / "results.json").read_text())
+    assert "signal_mean_e" not in doc["metrics"]  # no gain known: nothing converted to electrons

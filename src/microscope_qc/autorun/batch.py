@@ -86,6 +86,7 @@ def run_job(job: Job) -> Outcome:
     from microscope_qc.measurements import get_measurement
 
     logging.getLogger("bioio").setLevel(logging.ERROR)  # as microscope-qc's main() does
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", module="bioio.*")
     warnings.filterwarnings("ignore", module="bioio_tifffile.*")
     t0 = time.perf_counter()

@@ -150,8 +150,10 @@ class _Runner:
             return None  # nothing new: no run folder for a watch's wake-up
         if not self.args.quiet:
             print(
-                f"{len(plan.jobs)} files to analyse, {sum(o.status == 'skipped' for o in plan.decided)} already in "
-                f"the QC history, {len(plan.unmatched)} matched no rule → {run_dir}",
+                f"{_count(len(plan.jobs), 'analysis', 'analyses')} to do, "
+                f"{sum(o.note == 'already in the QC history' for o in plan.decided)} already in the QC history, "
+                f"{sum(o.status == 'skipped' and o.note != 'already in the QC history' for o in plan.decided)} "
+                f"duplicate(s), {_count(len(plan.unmatched), 'file', 'files')} matched no rule → {run_dir}",
                 file=sys.stderr,
             )
         outcomes = execute_plan(plan, self.executor, self.store, self._print)
@@ -286,3 +288,7 @@ def _run(runner: _Runner, args: argparse.Namespace, config: RunConfig) -> int:
     if args.strict and runner.failed_verdicts:
         return EXIT_FAILED_VERDICT
     return 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -175,7 +175,7 @@ def _html(doc: dict[str, Any]) -> str:
         f"folders {e(', '.join(doc['folders']))}; ran in {e(doc['executor'])}; history {e(doc['history'])}; "
         f"microscope-qc {e(doc['software']['version'])}</p>",
         f"<p>{c['files']} files: {c['passed']} passed, {c['failed']} failed a tolerance, {c['errors']} could not "
-        f"be analysed, {c['skipped']} skipped (already in the QC history); {c['unmatched']} files matched no rule.</p>",
+        f"be analysed, {c['skipped']} skipped (already in the QC history, or the same file twice); {c['unmatched']} files matched no rule.</p>",
         "<h2>Instruments</h2><table><tr><th>instrument</th><th>result</th><th>passed</th><th>failed</th>"
         "<th>errors</th><th>skipped</th></tr>",
     ]
