@@ -409,6 +409,8 @@ def test_every_scene_is_analysed_or_the_one_chosen(two_scene_tiff, tmp_path, cap
     one = tmp_path / "one"
     assert main(["psf", str(path), "--out", str(one), "-q", "--scene", "1", "--bead-diameter", "0.1"]) == 0
     assert [p.name for p in one.iterdir() if p.is_dir()] == ["two_scene1"]
+    assert json.loads((one / "two_scene1" / "results.json").read_text())["input"]["scene"] == 1
+    assert "two.ome.tif [scene 1]" in capsys.readouterr().out  # the summary table names the scene
     assert main(["psf", str(path), "--out", str(one), "-q", "--scene", "2"]) == 2
     assert "has 2 scene(s); --scene 2 does not exist" in capsys.readouterr().err
 

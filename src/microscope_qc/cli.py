@@ -110,13 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _summary_rows(path: Path, result: Result, columns: Sequence[str]) -> list[list[str]]:
+def _summary_rows(
+    path: Path, result: Result, columns: Sequence[str], scene: int | None = None
+) -> list[list[str]]:
     rows = []
     channels: Sequence[int | None] = sorted({m.channel for m in result.metrics if m.channel is not None}) or [
         None
     ]
     for c in channels:
-        row = [path.name, "" if c is None else str(c)]
+        row = [path.name if scene is None else f"{path.name} [scene {scene}]", "" if c is None else str(c)]
         for name in columns:
             try:
                 m = result.metric(name, c)
@@ -314,7 +316,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
             print(f"warning: {label}: {w}", file=sys.stderr)
         failed_verdicts += not result.passed
         items.append(BatchItem(label, paths[0], result, None, out_dir))
-        rows.extend(_summary_rows(paths[0], result, m.cli.summary_columns))
+        rows.extend(_summary_rows(paths[0], result, m.cli.summary_columns, scene))
         if not args.quiet:
             print(f"  {label}: {time.perf_counter() - t0:.2f} s → {out_dir}", file=sys.stderr)
     if rows:

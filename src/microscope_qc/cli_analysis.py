@@ -164,7 +164,9 @@ def _hash_in_background(paths: list[Path]) -> Future[list[str]]:
     return future
 
 
-def _input_info(paths: list[Path], images: list[ImageData], digests: Future[list[str]]) -> InputInfo:
+def _input_info(
+    paths: list[Path], images: list[ImageData], digests: Future[list[str]], scene: int | None = None
+) -> InputInfo:
     from microscope_qc.report import InputInfo
 
     first = images[0]
@@ -179,6 +181,7 @@ def _input_info(paths: list[Path], images: list[ImageData], digests: Future[list
         str(first.dtype),
         first.metadata.as_dict(),
         combined,
+        scene,
     )
 
 
@@ -236,7 +239,7 @@ def analyse(
             f"The file holds {n_time} time points; only the first (t = 0) was analysed. Save each time "
             "point as its own file to analyse them all."
         )
-    info = _input_info(paths, images, digests)
+    info = _input_info(paths, images, digests, scene)
     written = export_result(
         result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs
     )

@@ -55,6 +55,8 @@ class InputInfo:
     metadata: dict[str, Any] | None = None
     #: every input file when several were combined into one analysis
     combined_from: list[dict[str, Any]] | None = None
+    #: the scene analysed, of a multi-scene file (None: the file's only one)
+    scene: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the input's provenance as written to ``results.json``."""
@@ -68,6 +70,8 @@ class InputInfo:
             out["file_metadata"] = _clean(self.metadata)
         if self.combined_from:
             out["combined_from"] = self.combined_from
+        if self.scene is not None:
+            out["scene"] = self.scene
         return out
 
 
