@@ -108,7 +108,7 @@ def _sqlite_engine(url: sa.engine.URL) -> sa.Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA journal_mode=WAL")  # outside any transaction: SQLite refuses it inside one
+        _use_wal(cur)
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -119,6 +119,31 @@ def _sqlite_engine(url: sa.engine.URL) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _use_wal(cur: Any) -> None:
+    """Put the SQLite file in WAL mode (persistent: done once, by the first connection that can).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once, without
+    its busy wait, while another process has it open (eight writers opening a new history at
+    once); it is retried for up to the busy timeout. A file already in WAL mode is left as it is.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + 60.0
+    while True:
+        try:
+            (mode,) = cur.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                cur.execute(
+                    "PRAGMA journal_mode=WAL"
+                )  # outside any transaction: SQLite refuses it inside one
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def open_schema(engine: sa.Engine, display_url: str, sqlite: bool, create: bool) -> None:
