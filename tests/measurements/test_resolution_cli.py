@@ -41,7 +41,7 @@ def test_resolution_pair_split_and_decorrelation(tmp_path, capsys):
     assert "--pair FILE2" in capsys.readouterr().err
 
 
-def test_resolution_map_files(tmp_path):
+def test_resolution_map_files(tmp_path, capsys):
     """The local map: tiles.csv, the map as OME-TIFF with the tile spacing as pixel size, the SVG
     figure (also in the report); --tile and --tile-overlap set the grid; --no-map leaves it out;
     nothing is overwritten without --overwrite."""
@@ -75,7 +75,12 @@ def test_resolution_map_files(tmp_path):
     assert svg.startswith("<?xml") and "<svg" in svg and "Resolution per tile" in svg
     assert "Local resolution" in (folder / "report.html").read_text()
     # never overwritten silently; --overwrite replaces, --no-map removes the earlier map files
+    capsys.readouterr()
     assert main([*args, "--out", str(out), "-q"]) != 0
+    refusal = capsys.readouterr().err  # names every file it would replace, the map's too
+    assert all(
+        n in refusal for n in ("results.json", "tiles.csv", "resolution_map.ome.tif", "resolution_map.svg")
+    )
     assert main([*args, "--no-map", "--out", str(out), "-q", "--overwrite"]) == 0
     assert not (folder / "resolution_map.ome.tif").exists() and not (folder / "tiles.csv").exists()
     assert "map_resolution_median_um" not in _metrics(folder)

@@ -201,6 +201,7 @@ def export_result(
     out = Path(out_dir)
     targets = planned_files(out, result)
     existing = [p for p in targets if p.exists()]
+    existing += [out / n for n in optional_files if (out / n).exists() and out / n not in existing]
     if existing and not overwrite:
         names = ", ".join(p.name for p in existing)
         raise ExportExistsError(
