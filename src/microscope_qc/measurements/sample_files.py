@@ -264,29 +264,34 @@ def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> lis
     return written
 
 
+def _write_plane(path: Path, data: Any, size_y_um: float, size_x_um: float) -> None:
+    """Write a 2D image as a zlib-compressed OME-TIFF with its pixel size in µm."""
+    import tifffile
+
+    meta = {
+        "axes": "YX",
+        "PhysicalSizeY": size_y_um,
+        "PhysicalSizeX": size_x_um,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeXUnit": "µm",
+    }
+    tifffile.imwrite(path, data, ome=True, metadata=meta, compression="zlib")
+
+
 def write_resolution(sample: samples.ResolutionSample, path: Path, overwrite: bool) -> list[Path]:
     """Write an image pair as two OME-TIFFs (``<stem>_pair.ome.tif`` the second) and the truth beside them.
 
     Returns every file written, the first image first; raises FileExistsError if one exists and
     ``overwrite`` is False. ``microscope-qc resolution FILE --pair <stem>_pair.ome.tif`` reads them.
     """
-    import tifffile
-
     from microscope_qc.io import atomic_write
 
     stem = _stem(path)
     pair = path.with_name(stem + "_pair" + path.name[len(stem) :])
     truth = path.with_name(stem + "_truth.json")
     _refuse_existing([path, pair, truth], overwrite)
-    meta: dict[str, Any] = {
-        "axes": "YX",
-        "PhysicalSizeY": sample.pixel_size_um,
-        "PhysicalSizeX": sample.pixel_size_um,
-        "PhysicalSizeYUnit": "µm",
-        "PhysicalSizeXUnit": "µm",
-    }
-    tifffile.imwrite(path, sample.image, ome=True, metadata=meta, compression="zlib")
-    tifffile.imwrite(pair, sample.pair, ome=True, metadata=meta, compression="zlib")
+    _write_plane(path, sample.image, sample.pixel_size_um, sample.pixel_size_um)
+    _write_plane(pair, sample.pair, sample.pixel_size_um, sample.pixel_size_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, pair, truth]
 
@@ -297,20 +302,11 @@ def write_mirror(sample: samples.MirrorSample, path: Path, overwrite: bool) -> l
     Returns every file written, the image first; raises FileExistsError if one exists and
     ``overwrite`` is False.
     """
-    import tifffile
-
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
     _refuse_existing([path, truth], overwrite)
-    meta: dict[str, Any] = {
-        "axes": "YX",
-        "PhysicalSizeY": sample.z_step_um,
-        "PhysicalSizeX": sample.x_step_um,
-        "PhysicalSizeYUnit": "µm",
-        "PhysicalSizeXUnit": "µm",
-    }
-    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    _write_plane(path, sample.data, sample.z_step_um, sample.x_step_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]
 
@@ -321,20 +317,11 @@ def write_image_quality(sample: samples.ImageQualitySample, path: Path, overwrit
     Returns every file written, the image first; raises FileExistsError if one exists and
     ``overwrite`` is False.
     """
-    import tifffile
-
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
     _refuse_existing([path, truth], overwrite)
-    meta: dict[str, Any] = {
-        "axes": "YX",
-        "PhysicalSizeY": sample.pixel_size_um,
-        "PhysicalSizeX": sample.pixel_size_um,
-        "PhysicalSizeYUnit": "µm",
-        "PhysicalSizeXUnit": "µm",
-    }
-    tifffile.imwrite(path, sample.data, ome=True, metadata=meta, compression="zlib")
+    _write_plane(path, sample.data, sample.pixel_size_um, sample.pixel_size_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]
 
