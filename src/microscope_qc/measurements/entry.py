@@ -17,6 +17,7 @@ from microscope_qc.measurements.command_line import BatchItem, CommandLine, Resu
 from microscope_qc.report.labels import Label
 
 if TYPE_CHECKING:
+    from microscope_qc.findings import Finding
     from microscope_qc.report import Figure
 
 __all__ = ["InputKind", "Sample", "CommandLine", "BatchItem", "Measurement"]
@@ -66,6 +67,11 @@ class Sample(Generic[SampleT]):
     aliases: tuple[str, ...] = ()
     #: the file names ``write`` accepts (what ``microscope-qc sample`` checks the path against)
     suffixes: tuple[str, ...] = (".ome.tif", ".ome.tiff")
+    #: the instrument faults built into it (codes of :data:`microscope_qc.findings.FAULTS`);
+    #: empty for a good instrument. The workshop gallery and quiz compare diagnoses with these.
+    faults: tuple[str, ...] = ()
+    #: one paragraph for the workshop: what the sample shows and what to look for
+    explanation: str = ""
 
     def write_new(self, path: Path, seed: int | None = None, overwrite: bool = False) -> list[Path]:
         """Build the sample and write it as files.
@@ -128,6 +134,9 @@ class Measurement(Generic[ResultT]):
     #: the Methods sentence of a period report, from the summary of those metrics
     #: (``{metric: {"median", "min", "max", "n", ...}}``); None when it has nothing to say
     methods_sentence: Callable[[Mapping[str, Mapping[str, Any]]], str | None] | None = None
+    #: ``findings(result)``: what the result says about the instrument, in words, from the
+    #: measurement's rule table (``analysis/<name>/findings.py``); None until it has one
+    findings: Callable[[ResultT], Sequence[Finding]] | None = None
 
     @property
     def settings_type(self) -> type:
