@@ -109,8 +109,28 @@ def coregistration() -> None:
     viewer.close()
 
 
+def quiz() -> None:
+    """The workshop quiz after a reveal: the first faulty sample of the gallery, answered right."""
+    from microscope_qc.quiz import gallery
+
+    faulty = [k for k, (_, s) in gallery().items() if s.faults]
+    if not faulty:
+        print("skipped quiz_widget.png: the gallery has no faulty sample with an explanation")
+        return
+    viewer = _viewer()
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Workshop quiz")
+    w.new_sample(faulty[0])
+    _pump(w)
+    w.pick(*w._round.truth)
+    w.check_button.click()
+    _pump(w)
+    _shot(viewer, "quiz_widget.png")
+    viewer.close()
+
+
 if __name__ == "__main__":
     IMAGES.mkdir(parents=True, exist_ok=True)
     psf_workshop()
     field()
     coregistration()
+    quiz()

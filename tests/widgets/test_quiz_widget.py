@@ -109,7 +109,7 @@ def test_new_sample_answer_reveal_and_score(make_napari_viewer, qtbot, ui, galle
         assert "nothing wrong: a good instrument" in text and GOOD in text
     else:
         assert "Off-centre illumination" in text and "realign the fibre / lamp" in text and MISALIGNED in text
-    assert "The numbers that give it away" in text and "Centring accuracy CA (MetroloJ_QC): " in text
+    assert "The numbers that give it away" in text and "<b>Centring accuracy CA (MetroloJ_QC)</b>: " in text
     assert "% (limit &gt;= 50" in text and "How the sample was made" in text and "centre_x_px" in text
 
     # the next sample: the other one, the earlier quiz layers replaced, a wrong answer scored
@@ -145,3 +145,34 @@ def test_an_empty_gallery_is_said_not_crashed(make_napari_viewer, qtbot, ui, mon
     _, w = ui.open_dock(viewer, NAME)
     ui.click(qtbot, w.new_button)
     assert "no sample with a workshop explanation" in w.status.text() and len(viewer.layers) == 0
+
+
+def test_the_reveal_shows_findings_with_their_evidence():
+    """With a findings rule (the PSF's, once merged), each finding is a heading, its sentence and its numbers."""
+    from microscope_qc.findings import Evidence
+    from microscope_qc.quiz import EvidenceGroup, Reveal
+    from microscope_qc.widgets.quiz import reveal_html
+
+    group = EvidenceGroup(
+        "Spherical aberration",
+        "fault",
+        "Spherical aberration consistent with a 0.02 refractive-index mismatch; check the immersion medium.",
+        (Evidence("axial asymmetry", 0.31, 0.04, "", "> 0.15"), Evidence("focus shift", 0.42, 0.05, "um")),
+        "spherical_aberration",
+    )
+    rv = Reveal(
+        True,
+        frozenset({"spherical_aberration"}),
+        ("spherical_aberration",),
+        "Oil on a water lens.",
+        {},
+        (group,),
+        "findings",
+    )
+    text = reveal_html(rv)
+    assert "Correct!" in text and "<b>Spherical aberration</b>" in text and "the tool flags it" in text
+    assert (
+        "0.02 refractive-index mismatch" in text
+        and "axial asymmetry: 0.310 ± 0.040 (limit &gt; 0.15)" in text
+    )
+    assert "focus shift: 0.420 ± 0.050 µm" in text and "states no findings" not in text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -126,18 +126,24 @@ class QuizWidget(QWidget):
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        # one scroll area for everything: in a short dock (several docks stacked) the choices keep
+        # their height and the dock scrolls, rather than squeezing the check boxes into each other
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(intro)
         layout.addLayout(top)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.tool_button)
-        layout.addWidget(self.choices_box)
-        layout.addWidget(self.check_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(line)
-        layout.addWidget(scrolling(self.reveal_label, min_height=120), stretch=1)
+        for item in (self.hint, self.tool_button, self.choices_box, self.check_button, self.progress):
+            layout.addWidget(item)
+        for item in (self.status, line, self.reveal_label):
+            layout.addWidget(item)
+        layout.addStretch(1)
+        self.scroll = scrolling(content)
+        self._scroll_to_reveal = False
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._scroll_range_changed)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(self.scroll)
         self.setMinimumWidth(340)
 
     # ------------------------------------------------------------------ state
@@ -255,6 +261,14 @@ class QuizWidget(QWidget):
     def _show_reveal(self, rv: Reveal) -> None:
         self.reveal_label.setText(reveal_html(rv, self._round))
         self.say("Correct!" if rv.correct else "Not quite: see below.")
+        # bring the reveal into view (the choices above it are done with)
+        self._scroll_to_reveal = True  # once the longer text has grown the scroll range
+        QTimer.singleShot(0, lambda: self._scroll_range_changed(0, self.scroll.verticalScrollBar().maximum()))
+
+    def _scroll_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._scroll_to_reveal and maximum > 0:
+            self._scroll_to_reveal = False
+            self.scroll.verticalScrollBar().setValue(min(self.check_button.y(), maximum))
 
     # ------------------------------------------------------------------ worker
     def _start(self, work: Any, on_result: Any, message: str) -> None:
@@ -327,6 +341,11 @@ def reveal_html(rv: Reveal, r: Round | None = None) -> str:
         }[rv.evidence_source]
         out.append(f"<p><b>The numbers that give it away</b>{tool}.{esc(note)}</p>")
         for g in rv.evidence:
+            if not g.text and len(g.evidence) == 1 and g.evidence[0].label == g.heading:
+                # a verdict: one line, its number after its name
+                number = format_evidence(g.evidence[0])[len(g.heading) + 2 :]
+                out.append(f"<p><b>{esc(g.heading)}</b>: {esc(number)}{_badge(g.status)}</p>")
+                continue
             text = f": {esc(g.text)}" if g.text else ""
             numbers = "".join(f"<li>{esc(format_evidence(e))}</li>" for e in g.evidence)
             out.append(f"<p><b>{esc(g.heading)}</b>{_badge(g.status)}{text}</p><ul>{numbers}</ul>")
