@@ -217,7 +217,10 @@ def test_truth_parameters_are_simple_values():
 
 def test_the_quiz_layers_hide_the_truth():
     meta = {"microscope_qc": {"source": "synthetic sample 'synthetic flat (misaligned)'"}, "truth": {"x": 1}}
-    pair_meta = {"microscope_qc_pair": "image B (synthetic)", "detector": {"truth": 1, "kinds": ["dark"]}}
+    pair_meta = {
+        "microscope_qc_pair": "image B (synthetic)",
+        "detector": {"truth_json": "{}", "kinds": ["dark"]},
+    }
     layers = [
         ("data", {"name": "synthetic flat (misaligned)", "metadata": meta, "colormap": "gray"}, "image"),
         ("dark", {"name": "synthetic flat (misaligned) (dark)"}, "image"),
@@ -232,3 +235,24 @@ def test_the_quiz_layers_hide_the_truth():
         "detector": {"kinds": ["dark"]},
     }
     assert "truth" in layers[0][1]["metadata"]  # the sample's own data are left as they were
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", list(all_samples()))
+def test_the_quiz_measures_the_data_napari_shows(key):
+    """The dock shows napari's File ▸ Open Sample layers; the reveal measures ``sample.make(None)``: the same data."""
+    np = pytest.importorskip("numpy")
+    npe2 = pytest.importorskip("npe2")
+    pm = npe2.PluginManager.instance()
+    if "napari-microscope-qc" not in pm:
+        pm.discover()
+    contrib = next(
+        c for c in pm.get_manifest("napari-microscope-qc").contributions.sample_data if c.key == key
+    )
+    data, kwargs, *_ = contrib.open()[0]
+    built = all_samples()[key][1].make(None)
+    if hasattr(built, "text"):  # a power-meter log: the layer carries its text
+        assert kwargs["metadata"]["power_log_text"] == built.text
+        return
+    pixels = np.asarray(getattr(built, "data", getattr(built, "image", None)))
+    assert pixels.size == np.asarray(data).size and np.array_equal(pixels.reshape(np.shape(data)), data)

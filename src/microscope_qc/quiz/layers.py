@@ -11,10 +11,14 @@ __all__ = ["neutral_layer_data"]
 _SECRET_KEYS = frozenset({"truth", "faults", "fault", "explanation"})
 
 
+def _secret_key(key: Any) -> bool:
+    return str(key) in _SECRET_KEYS or str(key).startswith("truth")
+
+
 def _scrub(value: Any, names: Mapping[str, str], secrets: Sequence[str], neutral: str) -> Any:
     """Metadata without the truth: secret keys dropped, layer names and sample names replaced."""
     if isinstance(value, Mapping):
-        return {k: _scrub(v, names, secrets, neutral) for k, v in value.items() if str(k) not in _SECRET_KEYS}
+        return {k: _scrub(v, names, secrets, neutral) for k, v in value.items() if not _secret_key(k)}
     if isinstance(value, str):
         if value in names:
             return names[value]
@@ -34,7 +38,7 @@ def neutral_layer_data(
 
     The first layer is named ``label``; a layer named after it (``"<first> (dark)"``) keeps its
     suffix, any other is numbered (``"<label> (2)"``). References to the old names in the
-    metadata follow; the truth (``truth``, ``faults``, ``explanation`` keys) is removed, and
+    metadata follow; the truth (keys ``truth…``, ``faults``, ``explanation``) is removed, and
     texts naming the sample (``secrets``: its key, its title) are neutralised.
 
     Parameters

@@ -66,12 +66,14 @@ def tool_of(measurement_name: str) -> str | None:
     return None
 
 
-def _sample_layers(key: str) -> list[tuple[Any, ...]]:
-    """The layer data of napari's File ▸ Open Sample entry ``key`` (built in the worker)."""
+def _quiz_layers(r: Round) -> list[tuple[Any, ...]]:
+    """The layer data of napari's File ▸ Open Sample entry of the round's sample, with nothing that
+    gives the answer away (built in the worker)."""
     for contrib in _manifest().contributions.sample_data or ():
-        if contrib.key == key:
-            return [tuple(t) for t in contrib.open()]
-    raise KeyError(f"napari has no sample '{key}' of {PLUGIN}.")
+        if contrib.key == r.key:
+            secrets = (r.key, r.sample.title, str(contrib.display_name))
+            return neutral_layer_data([tuple(t) for t in contrib.open()], r.label, secrets)
+    raise KeyError(f"napari has no sample '{r.key}' of {PLUGIN}.")
 
 
 class QuizWidget(QWidget):
@@ -183,9 +185,8 @@ class QuizWidget(QWidget):
                 self.error(str(exc))
                 return
         r = self.quiz.new_round(key)
-        secrets = (r.key, r.sample.title)
         self._start(
-            lambda progress, cancel: neutral_layer_data(_sample_layers(r.key), r.label, secrets),
+            lambda progress, cancel: _quiz_layers(r),
             lambda layers: self._show_round(r, layers),
             f"Loading {r.label}…",
         )
