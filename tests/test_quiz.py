@@ -256,3 +256,18 @@ def test_the_quiz_measures_the_data_napari_shows(key):
         return
     pixels = np.asarray(getattr(built, "data", getattr(built, "image", None)))
     assert pixels.size == np.asarray(data).size and np.array_equal(pixels.reshape(np.shape(data)), data)
+
+
+def test_a_bead_stack_is_measured_by_the_psf_command():
+    q = Quiz(_samples(), seed=0)
+    r = q.new_round("psf-aberrated")
+    assert r.answer(["astigmatism", "field_curvature", "focal_plane_tilt"])
+    rv = r.reveal()
+    assert rv.correct and rv.analysis_error is None
+    numbers = {g.heading: g.evidence[0] for g in rv.evidence}
+    ratio = numbers["Lateral FWHM x / theory"]  # the voxel size came from the file's metadata
+    assert 1.0 < ratio.value < 1.6 and ratio.uncertainty is not None and ratio.uncertainty > 0
+    assert (
+        rv.truth_parameters["fwhm_major_um (median of 24)"]
+        > rv.truth_parameters["fwhm_minor_um (median of 24)"]
+    )

@@ -302,7 +302,8 @@ class Round:
             raise ValueError("Answer first: the truth is revealed after a diagnosis.")
         if self.revealed is not None:
             return self.revealed
-        from microscope_qc.results import AnalysisCancelled, AnalysisError
+        from microscope_qc.cli_analysis import failure_message
+        from microscope_qc.results import AnalysisCancelled
 
         error: str | None = None
         groups: tuple[EvidenceGroup, ...] = ()
@@ -311,8 +312,8 @@ class Round:
             result = analyse_sample(self.measurement, self.sample, self.build(), progress, cancel)
         except AnalysisCancelled:
             raise
-        except (AnalysisError, ValueError, OSError) as exc:
-            error = str(exc) or type(exc).__name__
+        except (ValueError, OSError) as exc:  # what the command refuses, in the command's words
+            error = failure_message(exc)
         else:
             source, groups = evidence_groups(self.measurement, result, self.truth, self.answered)
         self.revealed = Reveal(
