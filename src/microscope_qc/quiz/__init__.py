@@ -155,11 +155,6 @@ class Reveal:
         return "\n".join(lines)
 
 
-def _measurement_key(name: str) -> str:
-    # FAULTS name measurements with underscores (light_source), the registry with hyphens
-    return name.replace("_", "-")
-
-
 def gallery() -> dict[str, tuple[Measurement[Any], Sample[Any]]]:
     """The quiz's samples: every registered sample with a workshop explanation.
 
@@ -184,8 +179,7 @@ def tool_faults(measurement: Measurement[Any]) -> list[str]:
     list of str
         Codes of :data:`~microscope_qc.findings.FAULTS`, in their order there.
     """
-    key = _measurement_key(measurement.name)
-    return [c for c, f in FAULTS.items() if _measurement_key(f.measurement) == key]
+    return [c for c, f in FAULTS.items() if f.measurement == measurement.name]
 
 
 @dataclass
