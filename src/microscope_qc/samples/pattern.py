@@ -49,6 +49,7 @@ def grid_truth_positions(
     offset_um: tuple[float, float],
     k1: float,
     k2: float,
+    anisotropy: float = 0.0,
 ) -> np.ndarray:
     """Image positions (N, 2) x, y (µm) of grid indices (N, 2), 0 at the centre spot (module text).
 
@@ -64,6 +65,8 @@ def grid_truth_positions(
         The grid and the imaging (module text).
     offset_um : tuple of float
         (x, y) position of the centre spot relative to the field centre before distortion.
+    anisotropy : float
+        Unequal scales (an affine distortion): x scaled by 1 + a/2, y by 1 − a/2 after the rotation.
 
     Returns
     -------
@@ -77,7 +80,9 @@ def grid_truth_positions(
     t = np.radians(rotation_deg)
     rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
     u = np.asarray(index, float) * pitch_um
-    wv = magnification * u @ rot.T + np.asarray(offset_um)
+    wv = magnification * u @ rot.T * np.array([1 + anisotropy / 2, 1 - anisotropy / 2]) + np.asarray(
+        offset_um
+    )
     rho2 = (wv * wv).sum(axis=1) / radius**2
     return np.asarray(c + wv * (1 + k1 * rho2 + k2 * rho2 * rho2)[:, None])
 
@@ -124,6 +129,7 @@ def pattern_rings_sample(
     offset_um: tuple[float, float] = (0.7, -0.4),
     k1: float = -0.004,
     k2: float = 0.0,
+    anisotropy: float = 0.0,
     ring_radius_um: float = 0.15,
     psf_sigma_um: float = 0.17,
     peak_photons: float = 3000.0,
@@ -153,6 +159,8 @@ def pattern_rings_sample(
         Rows and columns of rings on the slide (centred on the centre spot; odd numbers).
     magnification, rotation_deg, offset_um, k1, k2 : float
         The imaging (module text).
+    anisotropy : float
+        Unequal x and y scales (an affine distortion, :func:`grid_truth_positions`).
     ring_radius_um, psf_sigma_um : float
         The ring and the Gaussian PSF.
     peak_photons, background_photons : float
@@ -186,7 +194,7 @@ def pattern_rings_sample(
     keep = ~np.array([tuple(k) in set(missing) for k in index.tolist()])
     index = index[keep]
     pos = grid_truth_positions(
-        index, shape, pixel_size_um, pitch_um, magnification, rotation_deg, offset_um, k1, k2
+        index, shape, pixel_size_um, pitch_um, magnification, rotation_deg, offset_um, k1, k2, anisotropy
     )
     c = np.array([(w - 1) * dx / 2, (h - 1) * dy / 2])
     radius = float(np.hypot(w * dx, h * dy) / 2)
@@ -224,6 +232,7 @@ def pattern_rings_sample(
         "offset_um": list(offset_um),
         "k1": k1,
         "k2": k2,
+        "anisotropy": anisotropy,
         "radial_distortion_corner_percent": 100 * (k1 + k2),
         "distortion_definition": (
             "w = s·R(θ)·u + offset, p = c + w·(1 + k1·ρ² + k2·ρ⁴), ρ = |w|/R, c the field centre "

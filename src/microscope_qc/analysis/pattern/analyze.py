@@ -13,7 +13,6 @@ from microscope_qc.analysis.pattern.channels import register_channels
 from microscope_qc.analysis.pattern.result import PatternResult
 from microscope_qc.analysis.pattern.rings import (
     MIN_GRID_SPOTS,
-    SpotsNotAGrid,
     _lattice,
     analyze_rings,
     detect_spots,
@@ -249,12 +248,7 @@ def _analyze_field_of_rings(
         _check(cancel)
         if progress:
             progress(0.05 + 0.8 * n / len(selected), f"channel {c}: spots and grid")
-        try:
-            ch = analyze_rings(planes[c], px, s, c)
-        except SpotsNotAGrid as exc:
-            if s.kind == "auto" or n > 0:
-                raise
-            raise AnalysisError(f"{exc} (the pattern was given as rings)") from None
+        ch = analyze_rings(planes[c], px, s, c)
         per.append(ch)
         result.grids[c] = ch.grid
         result.metrics += ch.metrics

@@ -227,7 +227,9 @@ class GridModel:
 
     def linear(self) -> np.ndarray:
         """The 2 × 2 linear part at the field centre (image µm per slide µm)."""
-        return np.asarray(_jacobian_entries(self.kind, self.params[None], self.poly_scale_um)[0].reshape(2, 2))
+        return np.asarray(
+            _jacobian_entries(self.kind, self.params[None], self.poly_scale_um)[0].reshape(2, 2)
+        )
 
     def magnification_rotation(self) -> tuple[float, float, float, float]:
         """Magnification (image µm per slide µm) and rotation (degrees), with their standard errors."""
@@ -290,6 +292,8 @@ class GridModel:
             "poly3_terms": [list(t) for t in _POLY3_TERMS],
             "pitch_ref_um": self.pitch_ref_um,
             "n_spots": self.n_spots,
+            "rss_um2": self.rss_um2,
+            "residual_rms_um": math.sqrt(self.rss_um2 / self.n_spots) if self.n_spots else math.nan,
             "bic": self.bic,
         }
 
@@ -330,6 +334,7 @@ class GridModel:
             poly_scale_um=float(d.get("poly_scale_um", 1.0)),
             pitch_ref_um=float(d["pitch_ref_um"]),
             n_spots=int(d.get("n_spots", 0)),
+            rss_um2=float(d["rss_um2"]) if d.get("rss_um2") is not None else math.nan,
             bic=dict(d.get("bic", {})),
         )
 
