@@ -132,7 +132,7 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 PATTERN = Measurement(
     name="pattern",
-    title="Pattern slide: distortion, co-registration, uniformity, resolution",
+    title="Pattern slide: distortion and co-registration",
     summary="A field of rings (Argolight-type): field distortion (grid model chosen by BIC), magnification and "
     "rotation, spot uniformity and FWHM over the field, channel co-registration; corrections as "
     "registration.json.",
