@@ -184,6 +184,19 @@ def analyze_pattern(
     px = _pixel_size(s)
     planes, notes = as_cyx(data)
     selected = select_channels(channels, planes.shape[0])
+    for c in selected:
+        plane = planes[c]
+        if plane.dtype.kind == "f" and not np.isfinite(plane).all():
+            raise AnalysisError(f"Channel {c} holds NaN or infinite values; a pattern image holds counts.")
+        if plane.size and plane.min() == plane.max():
+            raise AnalysisError(
+                f"Channel {c} is constant ({plane.flat[0]:g} everywhere): no pattern to measure; look at the light "
+                "path, the focus and the exposure."
+            )
+        if min(plane.shape) < 16:
+            raise AnalysisError(
+                f"Channel {c} is {plane.shape[0]} × {plane.shape[1]} pixels: too small for a pattern."
+            )
     kind = s.kind
     if kind == "auto":
         if progress:

@@ -68,17 +68,14 @@ def _basis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     # fold to a half plane: v and −v are the same lattice direction
     v = np.where(((v[:, 0] < 0) | ((v[:, 0] == 0) & (v[:, 1] < 0)))[:, None], -v, v)
     vtree = cKDTree(np.concatenate([v, -v]))
-    support = np.array([len(c) for c in vtree.query_ball_point(v, 0.15 * nn)])
+    support = np.asarray(vtree.query_ball_point(v, 0.15 * nn, return_length=True))
     order = np.argsort(-support, kind="stable")
     first = v[order[0]]
-    second = None
-    for i in order[1:]:
-        cosang = abs(float(np.dot(v[i], first))) / (float(np.hypot(*v[i])) * float(np.hypot(*first)))
-        if cosang < 0.5:  # more than 60° apart
-            second = v[i]
-            break
-    if second is None:
+    cosang = np.abs(v[order] @ first) / (np.hypot(v[order, 0], v[order, 1]) * float(np.hypot(*first)))
+    apart = np.flatnonzero(cosang < 0.5)  # more than 60° from the first direction
+    if apart.size == 0:
         return None
+    second = v[order[apart[0]]]
 
     def refine(b: np.ndarray) -> np.ndarray:
         s = np.where((v @ b)[:, None] < 0, -v, v)
@@ -131,27 +128,34 @@ def find_lattice(points: np.ndarray, centre: tuple[float, float], tolerance: flo
         )
     a1, a2 = found
     tree = cKDTree(points)
-    index = np.zeros((n, 2), dtype=int)
-    seen = np.zeros(n, dtype=bool)
     start = int(np.argmin(np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1])))
     gate = tolerance * min(float(np.hypot(*a1)), float(np.hypot(*a2)))
+    # each spot's neighbour one step along ±a1, ±a2 (−1: none within the gate), found in four batched queries
+    steps = ((a1, (1, 0)), (-a1, (-1, 0)), (a2, (0, 1)), (-a2, (0, -1)))
+    neighbour = np.full((n, 4), -1)
+    for k, (step, _) in enumerate(steps):
+        d, j = tree.query(points + step)
+        neighbour[:, k] = np.where(d <= gate, j, -1)
+    moves = [m for _, m in steps]
+    nbr = neighbour.tolist()
     # walk from several seeds so that an isolated patch near the centre (dirt) cannot hold the walk
     best: tuple[np.ndarray, np.ndarray] | None = None
     for seed in np.argsort(np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1]))[:5]:
-        index[:] = 0
-        seen[:] = False
-        seen[seed] = True
+        idx = [(0, 0)] * n
+        visited = [False] * n
+        visited[int(seed)] = True
         queue = deque([int(seed)])
         while queue:
             k = queue.popleft()
-            for step, (di, dj) in ((a1, (1, 0)), (-a1, (-1, 0)), (a2, (0, 1)), (-a2, (0, -1))):
-                d, j = tree.query(points[k] + step)
-                if d <= gate and not seen[j]:
-                    seen[j] = True
-                    index[j] = index[k] + (di, dj)
-                    queue.append(int(j))
+            ik, jk = idx[k]
+            for j, (di, dj) in zip(nbr[k], moves, strict=True):
+                if j >= 0 and not visited[j]:
+                    visited[j] = True
+                    idx[j] = (ik + di, jk + dj)
+                    queue.append(j)
+        index, seen = np.array(idx, dtype=int).reshape(n, 2), np.array(visited)
         if best is None or seen.sum() > best[1].sum():
-            best = (index.copy(), seen.copy())
+            best = (index, seen)
         if seen.sum() > 0.5 * n:
             break
     assert best is not None
