@@ -77,3 +77,22 @@ def test_correct_refuses_a_bad_registration_file(tmp_path, capsys):
     bad.write_text('{"format_version": 2}')
     assert main(["correct", str(tmp_path / "x.tif"), "--registration", str(bad), "--out", str(tmp_path)]) == 2
     assert "no registration or distortion model" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pattern_two_cameras_as_separate_files(tmp_path, capsys):
+    from microscope_qc.io import write_ome_tiff
+    from microscope_qc.samples import pattern_rings_sample
+
+    s = pattern_rings_sample(shape=(320, 320))
+    files = []
+    for c in (0, 1):
+        f = tmp_path / f"camera{c}.ome.tif"
+        write_ome_tiff(f, s.data[c][None, None], voxel_size_um=(1.0, 0.2, 0.2), channel_names=[f"camera {c}"])
+        files.append(str(f))
+    out = tmp_path / "out"
+    assert main(["pattern", *files, "--separate-channels", "--pitch", "5", "--out", str(out), "-q"]) == 0
+    doc = json.loads((out / "camera0_combined" / "results.json").read_text())
+    m = doc["metrics"]
+    assert m["registration_shift_x_um@ch1"]["value"] == pytest.approx(0.12, abs=0.002)
+    assert m["registration_shift_y_um@ch1"]["value"] == pytest.approx(-0.08, abs=0.002)

@@ -63,10 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The sub-command parser.
     """
-    parser.add_argument_group(
+    g = parser.add_argument_group(
         "pattern inputs",
         "FILE: an image of a patterned slide (a field of rings or spots, line pairs, an intensity ladder), "
         "one or several channels; a stack is analysed in its sharpest plane",
+    )
+    g.add_argument(
+        "--separate-channels",
+        action="store_true",
+        help="each FILE is one channel (or camera) of the same field: registered to the first",
     )
     add_settings_arguments(parser, pattern_settings(), "pattern analysis")
 
@@ -92,18 +97,43 @@ def run_pattern(
     """
     from dataclasses import replace
 
+    import numpy as np
+
     from microscope_qc.analysis.pattern import PatternSettings
+    from microscope_qc.results import AnalysisError
 
     image = images[0]
-    ms = microscope_settings(image.metadata, image.shape[0], overrides_from_args(args), args)
+    data: Any = image.data
     names = image.metadata.channel_names.value
+    n_channels = image.shape[0]
+    if len(images) > 1:  # one file per channel or camera: their planes stacked as channels
+        shapes = {im.shape[2:] for im in images}
+        if len(shapes) != 1:
+            raise AnalysisError(
+                f"The channel files have different sizes {sorted(shapes)}; they must show the same field."
+            )
+        data = np.concatenate([np.asarray(im.data) for im in images])
+        names = [
+            n
+            for im in images
+            for n in (
+                im.metadata.channel_names.value
+                or [f"{(im.path.name if im.path else 'file')} {k}" for k in range(im.shape[0])]
+            )
+        ]
+        n_channels = data.shape[0]
+    ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args), args)
     if names and len(names) == len(ms.channels):
         ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
     settings = PatternSettings(microscope=ms, **settings_values_from_args(PatternSettings, args))
     channels = sorted(set(args.channel)) if args.channel else None
     return analyze_pattern(
-        image.data, settings, channels=channels, limits=limits_from_args(args), progress=progress
+        data, settings, channels=channels, limits=limits_from_args(args), progress=progress
     )
+
+
+def _jobs(args: argparse.Namespace) -> list[list[Path]]:
+    return [list(args.files)] if args.separate_channels else [[f] for f in args.files]
 
 
 def _after_export(result: Result, out_dir: Path, args: argparse.Namespace) -> dict[str, Path]:
@@ -156,6 +186,7 @@ PATTERN = Measurement(
             "registration_shift_x_um",
             "registration_shift_y_um",
         ),
+        jobs=_jobs,
         after_export=_after_export,
     ),
     extra_outputs={"registration.json": "the distortion and registration models, to correct images"},

@@ -23,6 +23,7 @@ PATTERN_RINGS_ENTRIES: dict[str, _Entry] = {
     "distortion_max_um": ("Largest distortion", "um", ""),
     "distortion_rms_um": ("RMS distortion", "um", ""),
     "distortion_max_percent": ("Largest distortion (% of the half-diagonal)", "percent", ""),
+    "distortion_rms_percent": ("RMS distortion (% of the half-diagonal)", "percent", ""),
     "residual_rms_um": ("RMS residual after the grid model", "um", ""),
     "residual_max_um": ("Largest residual after the grid model", "um", ""),
     "radial_k1_percent": ("Radial distortion k1 (at the corner)", "percent", ""),

@@ -447,6 +447,13 @@ def _metrics(
         None,
         "largest distortion in per cent of the field's half-diagonal",
     )
+    add(
+        "distortion_rms_percent",
+        100 * math.sqrt(float(np.mean(d * d))) / radius,
+        "percent",
+        None,
+        "RMS distortion in per cent of the field's half-diagonal",
+    )
     r = on.residual_um.to_numpy(float)
     add(
         "residual_rms_um",
