@@ -245,3 +245,18 @@ def test_napari_affine_maps_the_moving_channel_onto_the_reference(two_channels):
     # onto the slide: the grid's magnification and rotation removed, the field centre kept
     S = r.napari_affine(0, "slide")
     assert abs(np.sqrt(abs(np.linalg.det(S[:2, :2]))) - 1 / 1.002) < 1e-4
+
+
+def test_figures_draw_one_arrow_per_spot(two_channels):
+    import xml.etree.ElementTree as ET
+
+    from microscope_qc.report.pattern import pattern_figures
+
+    _, r = two_channels
+    figs = pattern_figures(r)
+    assert len(figs) == 5  # per channel: distortion, maps; the channel pair
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(figs[0].svg)
+    counts = [int(g.get("data-count")) for g in root.iter(f"{svg}g") if "arrows" in g.get("class", "")]
+    assert counts == [int(r.metric("n_spots", 0).value)]
+    assert "radial" in figs[0].caption and "Channel registration" in figs[-1].title

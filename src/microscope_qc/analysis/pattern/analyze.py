@@ -188,6 +188,8 @@ def analyze_pattern(
         plane = planes[c]
         if plane.dtype.kind == "f" and not np.isfinite(plane).all():
             raise AnalysisError(f"Channel {c} holds NaN or infinite values; a pattern image holds counts.")
+        if plane.dtype.kind == "f" and float(np.abs(plane).max()) > 1e30:
+            raise AnalysisError(f"Channel {c} holds values beyond 10³⁰; a pattern image holds counts.")
         if plane.size and plane.min() == plane.max():
             raise AnalysisError(
                 f"Channel {c} is constant ({plane.flat[0]:g} everywhere): no pattern to measure; look at the light "
