@@ -260,3 +260,15 @@ def test_figures_draw_one_arrow_per_spot(two_channels):
     counts = [int(g.get("data-count")) for g in root.iter(f"{svg}g") if "arrows" in g.get("class", "")]
     assert counts == [int(r.metric("n_spots", 0).value)]
     assert "radial" in figs[0].caption and "Channel registration" in figs[-1].title
+
+
+def test_resolved_rings():
+    """At high magnification a ring images as a circle (several maxima): a broader filter finds one spot per ring."""
+    s = _one(shape=(768, 768), pixel_size_um=(0.065, 0.065), ring_radius_um=0.5, psf_sigma_um=0.09)
+    r = analyze_pattern(s.data, _settings((0.065, 0.065), nominal_pitch_um=5.0))
+    assert r.metric("n_spots", 0).value > 60  # of about 78 inside the field, away from its edges
+    rot = r.metric("rotation_deg", 0)
+    assert abs(rot.value - 1.5) < max(0.02, 4 * rot.uncertainty)
+    mag = r.metric("magnification_error_percent", 0)
+    assert abs(mag.value - 0.2) < 4 * mag.uncertainty
+    assert any("rings are resolved" in w for w in r.warnings)

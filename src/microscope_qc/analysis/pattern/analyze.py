@@ -111,7 +111,7 @@ def detect_kind(
     str or None
         "rings", another kind, or None when nothing is recognised.
     """
-    det, _ = detect_spots(np.asarray(plane, float), pixel_size_um, settings)
+    det, _, _ = detect_spots(np.asarray(plane, float), pixel_size_um, settings)
     n = len(det["x"])
     if n >= MIN_GRID_SPOTS:
         h, w = plane.shape

@@ -22,6 +22,8 @@ __all__ = ["ChannelRings", "analyze_rings", "detect_spots", "SpotsNotAGrid", "MI
 MIN_GRID_SPOTS = 9
 #: a spot whose residual from the grid model exceeds this many robust SDs (and a tenth of the pitch) is an outlier
 OUTLIER_SD = 6.0
+#: spots whose Gaussian fit explains less of their box are "fit failed"
+MIN_R2 = 0.2
 
 
 class SpotsNotAGrid(AnalysisError):
@@ -45,11 +47,13 @@ class ChannelRings:
 
 def detect_spots(
     plane: np.ndarray, pixel_size_um: tuple[float, float], s: PatternSettings
-) -> tuple[dict[str, np.ndarray], float]:
+) -> tuple[dict[str, np.ndarray], float, bool]:
     """Spots of one plane with the shared detector, and the Gaussian σ (pixels) they were detected with.
 
     Without ``spot_fwhm_um`` the σ is measured: the brightest spots found with σ = 1.5 px are fitted,
-    and the detection is repeated with their median σ when it differs by more than a third.
+    and the detection is repeated with their median σ when it differs by more than a third. When the
+    spots found then do not sit on a grid (a ring resolved into a circle has several maxima), the
+    detection is repeated with a filter 2, 4 and 8 times broader, which merges each ring into one spot.
 
     Parameters
     ----------
@@ -62,8 +66,9 @@ def detect_spots(
 
     Returns
     -------
-    detections, sigma_px
-        :func:`~microscope_qc.detection.detect_beads`' output and the σ used.
+    detections, sigma_px, resolved
+        :func:`~microscope_qc.detection.detect_beads`' output, the σ used, and whether the rings are
+        resolved (the broader filter was needed).
     """
     img = plane[None].astype(np.float32, copy=False)
     dx = float(np.sqrt(pixel_size_um[0] * pixel_size_um[1]))
@@ -96,7 +101,32 @@ def detect_spots(
                 if not 0.67 < est / sigma < 1.5:
                     sigma = float(np.clip(est, 0.7, 50.0))
                     det = run(sigma)
-    return det, sigma
+    if s.spot_fwhm_um is not None or _on_a_grid(det, plane.shape, pixel_size_um):
+        return det, sigma, False
+    # a ring resolved into a circle gives several maxima: a broader filter merges them into one spot
+    for factor in (2.0, 4.0, 8.0):
+        wider = run(factor * sigma)
+        if len(wider["x"]) < MIN_GRID_SPOTS:
+            break
+        if _on_a_grid(wider, plane.shape, pixel_size_um):
+            return wider, factor * sigma, True
+    return det, sigma, False
+
+
+def _on_a_grid(
+    det: dict[str, np.ndarray], shape: tuple[int, ...], pixel_size_um: tuple[float, float]
+) -> bool:
+    """Whether at least half of the detected spots (and 9 or more) sit on one lattice."""
+    n = len(det["x"])
+    if n < MIN_GRID_SPOTS:
+        return False
+    dy, dx = pixel_size_um
+    pts = np.column_stack([det["x"] * dx, det["y"] * dy]).astype(float)
+    try:
+        lat = find_lattice(pts, ((shape[1] - 1) * dx / 2, (shape[0] - 1) * dy / 2))
+    except AnalysisError:
+        return False
+    return bool(lat.on_grid.sum() >= max(MIN_GRID_SPOTS, 0.5 * n))
 
 
 def _localise(
@@ -126,7 +156,8 @@ def _localise(
         )
 
     vals, se = delta_method(derived, fit.params, fit.covariance)
-    bad = ~fit.success | fit.at_bound | ~(fit.r2 >= 0.5)
+    # a ring resolved into a circle fits a Gaussian poorly (R² about 0.3) but its centre is exact by symmetry
+    bad = ~fit.success | fit.at_bound | ~(fit.r2 >= MIN_R2)
     status = np.where(edge, "edge", np.where(bad, "fit failed", "found"))
     return pd.DataFrame(
         {
@@ -244,7 +275,7 @@ def analyze_rings(
     dy, dx = pixel_size_um
     centre = ((w - 1) * dx / 2, (h - 1) * dy / 2)
     radius = math.hypot(w * dx, h * dy) / 2
-    det, sigma = detect_spots(plane, pixel_size_um, s)
+    det, sigma, resolved = detect_spots(plane, pixel_size_um, s)
     n_det = len(det["x"])
     if n_det < MIN_GRID_SPOTS:
         raise SpotsNotAGrid(
@@ -256,7 +287,20 @@ def analyze_rings(
     peaks = np.column_stack([det["x"] * dx, det["y"] * dy]).astype(float)
     pre = _lattice(peaks, centre, n_det)
     _check_pitch(pre.pitch_um, s, dx)
-    spots = _localise(plane, det, sigma, pre.pitch_um / math.sqrt(dx * dy), pixel_size_um)
+    warnings: list[str] = []
+    fit_plane = plane
+    if resolved:
+        # a resolved ring is not a Gaussian; smoothed by the detection filter it is a blob whose centre
+        # (by symmetry) is the ring's
+        from scipy import ndimage
+
+        fit_plane = ndimage.gaussian_filter(plane, sigma / 2, mode="nearest")
+        warnings.append(
+            f"Channel {channel}: the rings are resolved (circles, not spots); their centres were fitted on the "
+            f"image smoothed by a Gaussian of σ = {sigma / 2:.1f} px, so the positions' standard errors are lower "
+            "bounds (smoothing correlates the noise) and the spot FWHM includes the smoothing."
+        )
+    spots = _localise(fit_plane, det, sigma, pre.pitch_um / math.sqrt(dx * dy), pixel_size_um)
     spots.insert(0, "channel", channel)
     spots.insert(1, "spot", np.arange(n_det))
     good = (spots.status == "found").to_numpy()
@@ -297,7 +341,6 @@ def analyze_rings(
         spots[f"residual_{ax}_um"] = np.where(on, pts[:, k] - modelled[:, k], np.nan)
     spots["distortion_um"] = np.hypot(spots.distortion_x_um, spots.distortion_y_um)
     spots["residual_um"] = np.hypot(spots.residual_x_um, spots.residual_y_um)
-    warnings: list[str] = []
     missing = _missing(index[on], grid, pitch_ref, (h, w), pixel_size_um, channel)
     n_i = int(index[on, 0].max() - index[on, 0].min() + 1)
     n_j = int(index[on, 1].max() - index[on, 1].min() + 1)
