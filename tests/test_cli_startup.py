@@ -63,6 +63,7 @@ ALL_HELP = [
     *([m.name, "--help"] for m in REGISTRY),
     ["sample", "--help"],
     ["run", "--help"],
+    ["correct", "--help"],
     ["history", "--help"],
     *(["history", a, "--help"] for a in ("list", "show", "trend", "report", "export", "import")),
     ["instrument", "--help"],

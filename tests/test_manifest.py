@@ -53,7 +53,7 @@ def test_every_contribution_points_at_a_declared_command():
     widget_cmds = {w["command"] for w in contrib["widgets"]}
     measure = {i["command"] for i in contrib["menus"]["napari/layers/measure"]}
     # measurements whose analysis landed before their dock widget (issue 15)
-    widgets_to_come: set[str] = set()
+    widgets_to_come: set[str] = {"pattern"}  # issue 18: its widget is built on its own branch
     for name in set(MEASUREMENTS) - widgets_to_come:
         command = f"napari-microscope-qc.{name.replace('-', '_')}_widget"
         assert command in widget_cmds & measure, name

@@ -73,6 +73,10 @@ def test_the_flags_users_and_scripts_know_are_kept():
                    "--max-cv", "5"],
         "image-quality": ["--bit-depth", "12", "--max-saturated", "0.1", "--max-clipped", "2",
                           "--min-dynamic-range", "10", "--min-snr", "3", "--gain", "0.5"],
+        "pattern": ["--kind", "rings", "--pitch", "5", "--pitch-tolerance", "5", "--grid-rows", "21",
+                    "--grid-cols", "21", "--model", "radial", "--registration-model", "affine",
+                    "--reference-channel", "1", "--spot-fwhm", "0.5", "--threshold", "5",
+                    "--max-distortion", "0.5", "--min-uniformity", "60"],
     }  # fmt: skip
     for m in REGISTRY:
         args = parser.parse_args([m.name, "x.tif", "--out", "o", *known[m.name]])

@@ -2,6 +2,7 @@
 
     microscope-qc psf FILE... --out DIR [options]
     microscope-qc sample psf-beads OUT.ome.tif
+    microscope-qc correct IMAGE... --registration registration.json --out DIR
     microscope-qc list
 
 Exit status: 0 when every file was analysed (whatever the verdicts; add ``--strict`` to
@@ -25,6 +26,7 @@ from microscope_qc import __version__
 from microscope_qc.autorun.command import RUN_HELP, add_run_arguments, run_command
 from microscope_qc.cli_admin import add_history_commands, add_instrument_commands, run_history, run_instrument
 from microscope_qc.cli_analysis import analyse, failure_message, measurement_arguments, record_run
+from microscope_qc.cli_correct import add_correct_command, run_correct
 from microscope_qc.cli_messages import CLI_NAMES, EXIT_BAD_INPUT, EXIT_FAILED_VERDICT, error_message
 from microscope_qc.history import HistoryError
 from microscope_qc.measurements import (
@@ -105,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run folder with a summary (docs/automatic-runs.md).",
         fill=add_run_arguments,
     )
+    add_correct_command(sub)
     add_history_commands(sub)
     add_instrument_commands(sub)
     return parser
@@ -396,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         return _write_sample(args)
     if args.command == "run":
         return run_command(args)
+    if args.command == "correct":
+        return run_correct(args)
     if args.command == "history":
         return run_history(args)
     if args.command == "instrument":

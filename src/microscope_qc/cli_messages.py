@@ -35,6 +35,9 @@ CLI_NAMES: dict[str, str] = {
     "pair": "--pair FILE2",
     "conversion_gain_e_per_dn": "--gain (e⁻/DN)",
     "method": "--method",
+    "nominal_pitch_um": "--pitch (µm)",
+    "kind": "--kind rings|lines|ladder",
+    "registration": "--registration FILE",
 }
 
 

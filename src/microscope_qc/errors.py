@@ -41,6 +41,9 @@ DEFAULT_NAMES: dict[str, str] = {
     "pair": "a second image of the same field",
     "conversion_gain_e_per_dn": "the conversion gain (e⁻/DN)",
     "method": "the method",
+    "nominal_pitch_um": "the nominal pitch of the slide's grid (µm)",
+    "kind": "the pattern kind (rings, lines or ladder)",
+    "registration": "the registration file",
 }
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")

@@ -15,7 +15,8 @@ from microscope_qc.report.labels import LABELS
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 #: measurements whose napari widget is still to be written (issue 14: the analyses came first)
 #: measurements whose analysis landed before their dock widget (issue 15)
-WIDGETS_TO_COME: frozenset[str] = frozenset()
+# the pattern widget is built on its own branch (issue 18); remove "pattern" when it lands
+WIDGETS_TO_COME: frozenset[str] = frozenset({"pattern"})
 
 
 def test_every_entry_declares_what_a_measurement_is():

@@ -29,6 +29,7 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     profile_from_args,
 )
+from microscope_qc.measurements.pattern import PATTERN
 from microscope_qc.measurements.psf import PSF
 from microscope_qc.measurements.resolution import RESOLUTION
 from microscope_qc.measurements.stage import STAGE
@@ -69,6 +70,7 @@ REGISTRY: tuple[Measurement[Any], ...] = (
     RESOLUTION,
     MIRROR,
     IMAGE_QUALITY,
+    PATTERN,
 )
 
 MEASUREMENTS: dict[str, Measurement[Any]] = {m.name: m for m in REGISTRY}

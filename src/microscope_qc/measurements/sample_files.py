@@ -29,6 +29,7 @@ __all__ = [
     "RESOLUTION_SAMPLES",
     "MIRROR_SAMPLES",
     "IMAGE_QUALITY_SAMPLES",
+    "PATTERN_SAMPLES",
 ]
 
 _T_co = TypeVar("_T_co", covariant=True)
@@ -326,6 +327,28 @@ def write_image_quality(sample: samples.ImageQualitySample, path: Path, overwrit
     return [path, truth]
 
 
+def write_pattern(sample: samples.PatternSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a pattern-slide image (C, Y, X) as OME-TIFF with its pixel size and the truth beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    from microscope_qc.io import atomic_write, write_ome_tiff
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    dy, dx = sample.pixel_size_um
+    write_ome_tiff(
+        path,
+        sample.data[:, None],
+        voxel_size_um=(1.0, dy, dx),
+        channel_names=sample.channel_names,
+        overwrite=True,
+    )
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -459,5 +482,17 @@ IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
         "12-bit image in 16 bits: exactly 100 saturated and 100 zero pixels, noise SD 10 counts",
         _seeded(lambda: samples.image_quality_sample),
         write_image_quality,
+    ),
+)
+PATTERN_SAMPLES: tuple[Sample[Any], ...] = (
+    Sample(
+        "pattern-rings",
+        "Pattern slide, field of rings in two channels: 21 × 21 at 5 µm, 0.2 % magnification error, 1.5° "
+        "rotation, 0.4 % barrel distortion, a (0.12, −0.08) µm channel shift and 0.15 % magnification difference",
+        _seeded(lambda: samples.pattern_rings_sample),
+        write_pattern,
+        explanation="A patterned slide's grid of rings, imaged with a known distortion: the pattern measurement "
+        "recovers the magnification error, the rotation, the barrel distortion and the second channel's shift "
+        "and magnification, and writes them as corrections (registration.json).",
     ),
 )

@@ -32,6 +32,7 @@ from microscope_qc.report.labels_detector import DETECTOR_LABEL_DATA
 from microscope_qc.report.labels_image_quality import IMAGE_QUALITY_ENTRIES
 from microscope_qc.report.labels_light_stage import EXTRA_UNITS, LIGHT_SOURCE_ENTRIES, STAGE_ENTRIES
 from microscope_qc.report.labels_mirror import MIRROR_ENTRIES
+from microscope_qc.report.labels_pattern import PATTERN_ENTRIES
 from microscope_qc.report.labels_resolution import RESOLUTION_ENTRIES
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RESOLUTION_LABELS",
     "MIRROR_LABELS",
     "IMAGE_QUALITY_LABELS",
+    "PATTERN_LABELS",
     "FIELD_PROFILE_LABELS",
     "LABELS",
     "MEASUREMENT_LABELS",
@@ -397,6 +399,7 @@ MIRROR_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in 
 IMAGE_QUALITY_LABELS: Mapping[str, Label] = MappingProxyType(
     {k: Label(*v) for k, v in IMAGE_QUALITY_ENTRIES.items()}
 )
+PATTERN_LABELS: Mapping[str, Label] = MappingProxyType({k: Label(*v) for k, v in PATTERN_ENTRIES.items()})
 
 #: One label table per measurement, keyed by the measurement's stem.
 LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
@@ -410,6 +413,7 @@ LABELS: Mapping[str, Mapping[str, Label]] = MappingProxyType(
         "resolution": RESOLUTION_LABELS,
         "mirror": MIRROR_LABELS,
         "image-quality": IMAGE_QUALITY_LABELS,
+        "pattern": PATTERN_LABELS,
     }
 )
 
@@ -425,6 +429,7 @@ MEASUREMENT_LABELS: Mapping[str, str] = MappingProxyType(
         "resolution": "Resolution (FRC, decorrelation)",
         "mirror": "Axial resolution (mirror)",
         "image-quality": "Image quality",
+        "pattern": "Pattern slide",
     }
 )
 

@@ -74,6 +74,12 @@ if TYPE_CHECKING:
         napari_coregistration,
         transform_points,
     )
+    from microscope_qc.samples.pattern import (
+        PatternSample,
+        grid_truth_positions,
+        napari_pattern_rings,
+        pattern_rings_sample,
+    )
     from microscope_qc.samples.resolution import (
         ResolutionSample,
         band_limited_structure,
@@ -151,6 +157,10 @@ __all__ = [
     "ImageQualitySample",
     "image_quality_sample",
     "napari_image_quality",
+    "PatternSample",
+    "pattern_rings_sample",
+    "grid_truth_positions",
+    "napari_pattern_rings",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -172,6 +182,10 @@ __getattr__, __dir__ = lazy_exports(
         "make_flat_field": "flats",
         "napari_flat_field": "flats",
         "napari_flat_field_misaligned": "flats",
+        **dict.fromkeys(
+            ("PatternSample", "pattern_rings_sample", "grid_truth_positions", "napari_pattern_rings"),
+            "pattern",
+        ),
         "ChannelTransform": "multicolour",
         "MulticolourSample": "multicolour",
         "coregistration_sample": "multicolour",
