@@ -288,7 +288,7 @@ def analyze_lines(
     settings = settings or LinePatternSettings()
     validate_settings(settings)
     if not (pixel_size_um and math.isfinite(pixel_size_um) and pixel_size_um > 0):
-        raise SettingsError("The pixel size is not known; give {pixel_size_um}.")
+        raise SettingsError("The pixel size is not known; give the pixel size (µm): spacings and widths need it.")
     img = as_plane(image, "The line-pattern analysis")
     result = LinePatternResult(channel=channel)
     result.settings.update(settings.analysis_settings())

@@ -144,7 +144,7 @@ class LadderSettings:
         maximum=100.0,
     )
     max_deviation_percent: float | None = setting(
-        2.0,
+        1.0,
         "pass if deviation ≤",
         "pass if no step deviates from the straight-line fit by more than this share of the fitted range",
         unit="percent",
