@@ -2,7 +2,9 @@
 
 Steps are uniform patches brighter than the background (docs/pattern-lines.md): found by a
 threshold of a few noise SDs above the background, kept if they fill their bounding box (a patch,
-not a line) and are large enough; measured on their interior (eroded by a fifth of their side).
+not a line), are uniform (with a plane removed, their pixels vary like noise: no more than twice their
+neighbours' differences, and a 1-pixel smoothing keeps at most 45 % of their SD; not a spot, ring or
+grating) and are large enough; measured on their interior (eroded by a fifth of their side).
 They are ordered by their mean intensity and matched in that order to the nominal levels (given, or
 equally spaced 1/n … n/n). Steps with pixels at the full scale (or at zero) are left out of the fit.
 
@@ -33,6 +35,11 @@ from microscope_qc.setting_spec import validate_settings
 __all__ = ["analyze_ladder", "LadderResult", "LadderSettings", "linear_fit", "response_exponent"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: a step's pixels may vary at most this many times their pixel-to-pixel noise (a flat patch: 1)
+_MAX_NONUNIFORMITY = 2.0
+#: share of a step's pixel SD a 1-pixel Gaussian smoothing may keep (white noise: 0.28)
+_MAX_SMOOTHED_SHARE = 0.45
 
 #: fewest unsaturated steps a straight line and its curvature test need
 _MIN_STEPS = 4
@@ -99,17 +106,19 @@ def linear_fit(x: FloatArray, y: FloatArray, se: FloatArray | None = None) -> di
     }
 
 
-def response_exponent(x: FloatArray, y: FloatArray) -> tuple[float, float]:
-    """γ of ``y = a + b x^γ`` by least squares (a profile over γ), with its standard error.
+def response_exponent(x: FloatArray, y: FloatArray, se: FloatArray | None = None) -> tuple[float, float]:
+    """γ of ``y = a + b x^γ`` by weighted least squares (a profile over γ), with its standard error.
 
-    For each γ on a grid (0.3 … 3) a and b are linear; the residual sum of squares' minimum is
-    refined by a parabola, and the standard error is that of a one-parameter profile:
-    SE² = 2 s² / RSS''(γ), s² = RSS/(n − 3).
+    For each γ on a grid (0.3 … 3) a and b are linear; the weighted residual sum of squares' minimum
+    is refined by a parabola, and the standard error is that of a one-parameter profile:
+    SE² = 2 s² / χ²''(γ), s² = max(χ²/(n − 3), 1) with weights 1/SE² (s² = χ²/(n − 3) without them).
 
     Parameters
     ----------
     x, y : numpy.ndarray
         Nominal levels (positive) and mean intensities.
+    se : numpy.ndarray, optional
+        Standard errors of the means (the weights).
 
     Returns
     -------
@@ -118,10 +127,11 @@ def response_exponent(x: FloatArray, y: FloatArray) -> tuple[float, float]:
     """
     grid = np.linspace(0.3, 3.0, 541)
     rss = np.empty(grid.size)
+    sw = np.ones(x.size) if se is None else 1.0 / np.maximum(np.asarray(se, dtype=np.float64), 1e-12)
     for i, g in enumerate(grid):
-        a = np.stack([np.ones(x.size), x**g], axis=1)
-        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
-        r = y - a @ coef
+        a = np.stack([np.ones(x.size), x**g], axis=1) * sw[:, None]
+        coef, *_ = np.linalg.lstsq(a, y * sw, rcond=None)
+        r = y * sw - a @ coef
         rss[i] = float(r @ r)
     i = int(np.argmin(rss))
     if i == 0 or i == grid.size - 1 or x.size < 4:
@@ -131,11 +141,38 @@ def response_exponent(x: FloatArray, y: FloatArray) -> tuple[float, float]:
     shift = 0.5 * (rss[i - 1] - rss[i + 1]) / (rss[i - 1] - 2 * rss[i] + rss[i + 1]) if curv > 0 else 0.0
     gamma = float(grid[i] + shift * h)
     s2 = float(rss[i]) / (x.size - 3)
-    se = math.sqrt(2 * s2 / curv) if curv > 0 else math.nan
-    return gamma, se
+    if se is not None:
+        s2 = max(s2, 1.0)
+    gamma_se = math.sqrt(2 * s2 / curv) if curv > 0 else math.nan
+    return gamma, gamma_se
 
 
-def _steps(img: FloatArray, settings: LadderSettings) -> tuple[list[dict[str, Any]], float, float, int]:
+def _uniform(patch: FloatArray, inner: npt.NDArray[np.bool_]) -> bool:
+    """Whether a patch's interior is flat: its pixels vary like noise, not like structure.
+
+    After a plane is removed (an uneven illumination), white noise keeps 28 % of its SD through a
+    Gaussian smoothing of 1 pixel and its neighbours differ by √2 SD; structure of a few pixels or
+    more keeps most of its SD through the smoothing and varies beyond the neighbours' differences.
+    """
+    from scipy import ndimage
+
+    rr, cc = np.nonzero(inner)
+    design = np.stack([np.ones(rr.size), rr, cc], axis=1).astype(np.float64)
+    smooth = ndimage.gaussian_filter(patch, 1.0)
+    raw, sm = patch[inner], smooth[inner]
+    raw = raw - design @ np.linalg.lstsq(design, raw, rcond=None)[0]
+    sm = sm - design @ np.linalg.lstsq(design, sm, rcond=None)[0]
+    sd = float(raw.std())
+    if sd == 0:
+        return True
+    pairs = inner[:, 1:] & inner[:, :-1]
+    local = float(np.std((patch[:, 1:] - patch[:, :-1])[pairs]) / math.sqrt(2)) if pairs.sum() > 4 else sd
+    return float(sm.std()) <= _MAX_SMOOTHED_SHARE * sd and sd <= _MAX_NONUNIFORMITY * local
+
+
+def _steps(
+    img: FloatArray, settings: LadderSettings, full: float
+) -> tuple[list[dict[str, Any]], float, float, int]:
     """The step patches: their interior pixels' statistics; the background and its noise SD."""
     from scipy import ndimage
 
@@ -167,6 +204,9 @@ def _steps(img: FloatArray, settings: LadderSettings) -> tuple[list[dict[str, An
         if inner.sum() < 4:
             continue
         values = img[sl][inner]
+        clipped = 100 * float(((img[sl][inner] >= full) | (img[sl][inner] <= 0)).mean())
+        if clipped <= settings.saturated_percent and not _uniform(img[sl], inner):
+            continue  # structure inside: a spot, a ring, lines, a grating
         rr, cc = np.nonzero(inner)
         steps.append(
             {
@@ -250,9 +290,9 @@ def analyze_ladder(
     check_cancel(cancel, "Grey-level ladder analysis")
     if progress:
         progress(0.1, "pattern ladder: steps")
-    steps, background, noise, regions = _steps(img, settings)
+    steps, background, noise, regions = _steps(img, settings, full)
     if not steps:
-        found = f"{regions} bright region(s), none a filled patch" if regions else "nothing above the background"
+        found = f"{regions} bright region(s), none a uniform filled patch" if regions else "nothing above the background"
         raise AnalysisError(
             f"No grey-level steps found ({found}). A ladder is a set of uniform square patches of graded "
             "intensity; is this the slide's intensity pattern?"
@@ -330,7 +370,7 @@ def analyze_ladder(
     table["fit"] = predicted
     table["deviation_percent"] = 100 * (table["mean"].to_numpy() - predicted) / span
     dev = float(np.abs(table["deviation_percent"].to_numpy()[ok.to_numpy()]).max())
-    gamma, gamma_se = response_exponent(x, y)
+    gamma, gamma_se = response_exponent(x, y, table["sem"].to_numpy()[ok.to_numpy()])
     add("slope_counts_per_level", fit["slope"], "counts", "slope of mean intensity against nominal level", fit["slope_se"])
     add("intercept_counts", fit["intercept"], "counts", "intensity the line gives at level 0", fit["intercept_se"])
     add("linearity_r2", fit["r2"], None, "R² of the straight-line fit")

@@ -51,6 +51,17 @@ _MATCH_TOLERANCE = 0.05
 def _spot_message(groups: list[Group], pixel_size_um: float) -> str:
     """Why round spots are not line groups, and what to run instead."""
     centres = np.array([[g.rows.mean(), g.cols.mean()] for g in groups]) * pixel_size_um
+    filled = []
+    for g in groups:
+        r, c = g.rows[g.pattern], g.cols[g.pattern]
+        box = (r.max() - r.min() + 1) * (c.max() - c.min() + 1)
+        filled.append(r.size >= 0.7 * box and min(np.ptp(r), np.ptp(c)) * pixel_size_um >= 2.0)
+    if sum(filled) > len(groups) / 2:
+        return (
+            f"No groups of parallel lines found: the {len(groups)} bright region(s) are uniform patches, not lines. "
+            "A set of patches of graded intensity is a grey-level ladder, which the pattern measurement's ladder "
+            "kind analyses."
+        )
     grid = ""
     if len(centres) >= 4:
         d = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
