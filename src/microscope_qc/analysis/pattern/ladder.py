@@ -32,7 +32,7 @@ from microscope_qc.instrument import Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, Metric, ProgressCallback, Verdict
 from microscope_qc.setting_spec import validate_settings
 
-__all__ = ["analyze_ladder", "LadderResult", "LadderSettings", "linear_fit", "response_exponent"]
+__all__ = ["analyze_ladder", "LadderResult", "LadderSettings", "linear_fit", "response_exponent", "is_uniform"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -147,8 +147,10 @@ def response_exponent(x: FloatArray, y: FloatArray, se: FloatArray | None = None
     return gamma, gamma_se
 
 
-def _uniform(patch: FloatArray, inner: npt.NDArray[np.bool_]) -> bool:
+def is_uniform(patch: FloatArray, inner: npt.NDArray[np.bool_]) -> bool:
     """Whether a patch's interior is flat: its pixels vary like noise, not like structure.
+
+    Also used by the line analysis to recognise a ladder given to it.
 
     After a plane is removed (an uneven illumination), white noise keeps 28 % of its SD through a
     Gaussian smoothing of 1 pixel and its neighbours differ by √2 SD; structure of a few pixels or
@@ -205,7 +207,7 @@ def _steps(
             continue
         values = img[sl][inner]
         clipped = 100 * float(((img[sl][inner] >= full) | (img[sl][inner] <= 0)).mean())
-        if clipped <= settings.saturated_percent and not _uniform(img[sl], inner):
+        if clipped <= settings.saturated_percent and not is_uniform(img[sl], inner):
             continue  # structure inside: a spot, a ring, lines, a grating
         rr, cc = np.nonzero(inner)
         steps.append(

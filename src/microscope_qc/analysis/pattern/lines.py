@@ -1,7 +1,7 @@
 """``analyze_lines``: line groups and gratings of a pattern slide — orientation, spacing, contrast, resolution, LSF.
 
 Each region of parallel lines is found and measured on its own (docs/pattern-lines.md): the
-direction of its lines (structure tensor, refined on the profile's sharpness), the profile across
+direction of its lines (structure tensor, without the lines' ends), the profile across
 them (pixels projected and binned, no interpolation), the spacing (the lines' positions), the
 Michelson contrast per line pair with its standard error, whether the pair is resolved (the dip
 between the lines at least 26.4 % below their peaks: Rayleigh's criterion for two Airy discs), the
@@ -24,7 +24,6 @@ from microscope_qc.analysis.pattern.lines_geometry import (
     Profile,
     find_groups,
     project,
-    refine_angle,
     structure_tensor,
     trim_ends,
 )
@@ -48,14 +47,26 @@ __all__ = ["analyze_lines", "LinePatternResult", "LinePatternSettings"]
 _MATCH_TOLERANCE = 0.05
 
 
-def _spot_message(groups: list[Group], pixel_size_um: float) -> str:
+def _is_patch(image: Any, g: Group, pixel_size_um: float) -> bool:
+    """Whether a region is a uniform filled patch (a grey-level step) at least 2 µm wide."""
+    from scipy import ndimage
+
+    from microscope_qc.analysis.pattern.ladder import is_uniform
+
+    r, c = g.rows[g.pattern], g.cols[g.pattern]
+    r0, c0 = int(r.min()), int(c.min())
+    box = np.zeros((int(r.max()) - r0 + 1, int(c.max()) - c0 + 1), dtype=bool)
+    box[r - r0, c - c0] = True
+    if r.size < 0.7 * box.size or min(box.shape) * pixel_size_um < 2.0:
+        return False
+    inner = ndimage.binary_erosion(box, iterations=max(min(box.shape) // 5, 1))
+    return bool(inner.sum() > 10 and is_uniform(image[r0 : r0 + box.shape[0], c0 : c0 + box.shape[1]], inner))
+
+
+def _spot_message(groups: list[Group], pixel_size_um: float, image: Any) -> str:
     """Why round spots are not line groups, and what to run instead."""
     centres = np.array([[g.rows.mean(), g.cols.mean()] for g in groups]) * pixel_size_um
-    filled = []
-    for g in groups:
-        r, c = g.rows[g.pattern], g.cols[g.pattern]
-        box = (r.max() - r.min() + 1) * (c.max() - c.min() + 1)
-        filled.append(r.size >= 0.7 * box and min(np.ptp(r), np.ptp(c)) * pixel_size_um >= 2.0)
+    filled = [_is_patch(image, g, pixel_size_um) for g in groups]
     if sum(filled) > len(groups) / 2:
         return (
             f"No groups of parallel lines found: the {len(groups)} bright region(s) are uniform patches, not lines. "
@@ -101,19 +112,24 @@ def _measure_group(
 ) -> tuple[dict[str, Any], Profile] | None:
     """Orientation, profile, lines, spacing and contrast of one group; None for a round spot."""
     angle0, coherence = structure_tensor(gy, gx, g.rows, g.cols)
+    coherence_from_interior = False
     inner = interior[g.rows, g.cols]
     if inner.sum() > 50:  # a patch's own edges hide a faint grating: its interior alone
         angle1, coherence1 = structure_tensor(gy, gx, g.rows[inner], g.cols[inner])
         if coherence1 > coherence:
-            angle0, coherence = angle1, coherence1
+            angle0, coherence, coherence_from_interior = angle1, coherence1, True
     if coherence < settings.min_coherence:
         return None
     pr, pc = g.rows[g.pattern], g.cols[g.pattern]
     centre = (float(pr.mean()), float(pc.mean()))
+    # again without the lines' blurred ends, whose gradients run along the lines
     rows, cols, _ = trim_ends(g.rows, g.cols, g.pattern, centre, angle0, settings.end_trim_fraction)
-    angle = refine_angle(image, rows, cols, centre, angle0)
-    keep_pattern = g.pattern
-    rows, cols, length_px = trim_ends(g.rows, g.cols, keep_pattern, centre, angle, settings.end_trim_fraction)
+    angle = angle0
+    if rows.size > 50:
+        inner_t = interior[rows, cols]
+        use = inner_t if coherence_from_interior and inner_t.sum() > 50 else np.ones(rows.size, dtype=bool)
+        angle, _ = structure_tensor(gy, gx, rows[use], cols[use])
+    rows, cols, length_px = trim_ends(g.rows, g.cols, g.pattern, centre, angle, settings.end_trim_fraction)
     profile = project(image, rows, cols, centre, angle, settings.bin_px, pixel_size_um)
     peaks_idx = find_lines(profile, background)
     width_um, integral = _profile_width(profile, background)
@@ -232,7 +248,8 @@ def _resolution(rows: list[dict[str, Any]], threshold_percent: float) -> tuple[f
     for r in rows:
         if r["kind"] not in ("lines", "unresolved"):
             continue
-        s = r.get("nominal_spacing_um", r["spacing_um"])
+        s = r.get("nominal_spacing_um", math.nan)
+        s = s if np.isfinite(s) else r["spacing_um"]
         if np.isfinite(s):
             groups.append((float(s), r["dip_percent"] if np.isfinite(r["dip_percent"]) else 0.0))
     groups.sort()
@@ -347,7 +364,7 @@ def analyze_lines(
         rows.append(row)
     if not rows:
         if spots:
-            raise AnalysisError(_spot_message(spots, pixel_size_um))
+            raise AnalysisError(_spot_message(spots, pixel_size_um, img))
         raise AnalysisError(
             "No lines found: the bright regions have no peaks across them. Is this an image of the slide's line "
             "pattern?"

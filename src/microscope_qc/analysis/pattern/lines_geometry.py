@@ -5,8 +5,8 @@
   dilation of half the gap, and each connected region is one group.
 - Orientation: the structure tensor of the group (gradients of a σ = 1 px Gaussian derivative)
   gives the direction across the lines and its coherence (λ₁ − λ₂)/(λ₁ + λ₂), 1 for perfectly
-  parallel lines, 0 for round spots; the angle is then refined to where the profile across the
-  lines is sharpest (largest variance of the binned profile: a misaligned projection smears it).
+  parallel lines, 0 for round spots; the angle is computed again without the lines' blurred ends
+  (whose gradients run along the lines). On the synthetic slides it is within 0.1° of the truth.
 - Profile: the pixel centres of the group, less the blurred ends of the lines, are projected on
   the across-line axis and averaged in bins of a fraction of a pixel (the slanted-edge method's
   oversampling). Unlike interpolating along a rotated strip, this averages the pixel values as they
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Group", "Profile", "find_groups", "structure_tensor", "refine_angle", "project"]
+__all__ = ["Group", "Profile", "find_groups", "structure_tensor", "trim_ends", "project"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -139,67 +139,6 @@ def _coordinates(
     return dx * c + dy * s, -dx * s + dy * c
 
 
-def _binned_variance(u: FloatArray, values: FloatArray, bin_px: float) -> float:
-    idx = np.floor((u - u.min()) / bin_px).astype(np.intp)
-    n = np.bincount(idx)
-    s = np.bincount(idx, values)
-    ok = n > 0
-    means = s[ok] / n[ok]
-    mu = float(values.mean())
-    return float((n[ok] * (means - mu) ** 2).sum() / values.size)
-
-
-def refine_angle(
-    image: FloatArray,
-    rows: IntArray,
-    cols: IntArray,
-    centre: tuple[float, float],
-    angle: float,
-    span_deg: float = 2.0,
-) -> float:
-    """The across-line angle at which the binned profile is sharpest (largest variance), near ``angle``.
-
-    A coarse scan of ±``span_deg`` in 0.2° steps, a fine scan of ±0.2° in 0.02° steps around its
-    best, and a parabola through the best three of the fine scan.
-
-    Parameters
-    ----------
-    image : numpy.ndarray
-        The (Y, X) image.
-    rows, cols : numpy.ndarray
-        The pixels projected.
-    centre : tuple of float
-        Origin of the projection (row, column).
-    angle : float
-        Starting angle (radians).
-    span_deg : float
-        Half-width of the coarse scan.
-
-    Returns
-    -------
-    float
-        The refined angle (radians), in [0, π).
-    """
-    values = image[rows, cols]
-
-    def scan(a0: float, half: float, step: float) -> tuple[FloatArray, FloatArray]:
-        angles = a0 + np.radians(np.arange(-half, half + step / 2, step))
-        v = np.array([_binned_variance(_coordinates(rows, cols, centre, a)[0], values, 0.5) for a in angles])
-        return angles, v
-
-    angles, v = scan(angle, span_deg, 0.2)
-    best = float(angles[int(np.argmax(v))])
-    angles, v = scan(best, 0.2, 0.02)
-    i = int(np.argmax(v))
-    if 0 < i < v.size - 1:
-        denom = v[i - 1] - 2 * v[i] + v[i + 1]
-        shift = 0.5 * (v[i - 1] - v[i + 1]) / denom if denom < 0 else 0.0
-        best = float(angles[i] + shift * (angles[1] - angles[0]))
-    else:
-        best = float(angles[i])
-    return best % math.pi
-
-
 def trim_ends(
     rows: IntArray,
     cols: IntArray,
@@ -267,7 +206,8 @@ def project(
     Returns
     -------
     Profile
-        Non-empty bins only: the mean across-line position of their pixels (µm), mean, SE, count.
+        Bins holding at least a quarter of the median bin's pixels (and 3): the mean across-line
+        position of their pixels (µm), mean, SE, count.
     """
     u, _ = _coordinates(rows, cols, centre, angle)
     values = image[rows, cols]
@@ -276,7 +216,8 @@ def project(
     s = np.bincount(idx, values)
     s2 = np.bincount(idx, values * values)
     su = np.bincount(idx, u)
-    ok = n > 0
+    # bins a few stray pixels fall in (lines almost along the pixel grid) are noise, not profile
+    ok = n >= max(3.0, 0.25 * float(np.median(n[n > 0])))
     nn = n[ok].astype(np.float64)
     mean = s[ok] / nn
     var = np.where(nn > 1, (s2[ok] - nn * mean * mean) / np.maximum(nn - 1, 1), np.nan)
