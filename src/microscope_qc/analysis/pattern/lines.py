@@ -4,7 +4,7 @@ Each region of parallel lines is found and measured on its own (docs/pattern-lin
 direction of its lines (structure tensor, without the lines' ends), the profile across
 them (pixels projected and binned, no interpolation), the spacing (the lines' positions), the
 Michelson contrast per line pair with its standard error, whether the pair is resolved (the dip
-between the lines at least 26.4 % below their peaks: Rayleigh's criterion for two Airy discs), the
+between the lines at least 26.5 % below their peaks: Rayleigh's criterion for two Airy discs), the
 contrast against spatial frequency, the smallest resolved spacing, and the line-spread function's
 FWHM from an isolated line (the shared fitting engine's 1D Gaussian).
 """

@@ -9,8 +9,9 @@ from microscope_qc.setting_spec import setting, settings_provenance
 
 __all__ = ["LinePatternSettings", "LadderSettings", "RAYLEIGH_DIP_PERCENT"]
 
-#: the dip between two Airy-disc images at the Rayleigh distance: 1 − 2 (2 J₁(v)/v)² at v = 1.9159 (26.4 %)
-RAYLEIGH_DIP_PERCENT = 26.4
+#: the dip between two Airy-disc images at the Rayleigh distance: 1 − 2 (2 J₁(v)/v)² at v = 1.9159 (26.5 %;
+#: often quoted as 26.4 %)
+RAYLEIGH_DIP_PERCENT = 26.5
 
 
 @dataclass
@@ -38,7 +39,7 @@ class LinePatternSettings:
         RAYLEIGH_DIP_PERCENT,
         "resolved if dip ≥",
         "a line pair is resolved when the intensity between the lines is this much below their peaks "
-        "(26.4 %: Rayleigh's criterion for two Airy discs)",
+        "(26.5 %: Rayleigh's criterion for two Airy discs)",
         unit="percent",
         flag="resolved-dip",
         minimum=0.1,
