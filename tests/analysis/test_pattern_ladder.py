@@ -12,7 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from microscope_qc.analysis.pattern.ladder import LadderSettings, analyze_ladder, linear_fit, response_exponent
+from microscope_qc.analysis.pattern.ladder import (
+    LadderSettings,
+    analyze_ladder,
+    linear_fit,
+    response_exponent,
+)
 from microscope_qc.results import AnalysisError
 from microscope_qc.samples.pattern_lines import pattern_ladder_sample, pattern_lines_sample
 

@@ -116,7 +116,11 @@ def test_grating_contrast_matches_the_gaussian_mtf(slide):
             continue
         f = 1 / t["spacing_um"]
         psi = math.radians(t["angle_deg"] - 90.0)
-        expected = math.exp(-2 * math.pi**2 * sigma**2 * f**2) * sinc(a * f * math.cos(psi)) * sinc(a * f * math.sin(psi))
+        expected = (
+            math.exp(-2 * math.pi**2 * sigma**2 * f**2)
+            * sinc(a * f * math.cos(psi))
+            * sinc(a * f * math.sin(psi))
+        )
         assert row["contrast"] == pytest.approx(expected, rel=0.02), t
         assert row["frequency_per_um"] == pytest.approx(f, rel=1e-9)  # the nominal spacing's frequency
         n += 1
@@ -159,11 +163,19 @@ def test_axis_aligned_and_strongly_rotated_slides(angle):
 
 def test_the_criterion_is_a_setting_and_verdicts_follow():
     s = pattern_lines_sample(seed=1, gratings=False)
-    settings = LinePatternSettings(resolved_dip_percent=10.0, max_resolved_spacing_um=0.25, max_lsf_fwhm_um=0.2)
-    r = analyze_lines(s.image, settings, pixel_size_um=s.pixel_size_um, nominal_spacings_um=s.truth["spacings_um"])
+    settings = LinePatternSettings(
+        resolved_dip_percent=10.0, max_resolved_spacing_um=0.25, max_lsf_fwhm_um=0.2
+    )
+    r = analyze_lines(
+        s.image, settings, pixel_size_um=s.pixel_size_um, nominal_spacings_um=s.truth["spacings_um"]
+    )
     assert _value(r, "smallest_resolved_spacing_um") == pytest.approx(0.25)  # its dip is 12 %
     verdicts = {v.metric: v.passed for v in r.verdicts}
-    assert verdicts == {"spacing_error_max_percent": True, "smallest_resolved_spacing_um": True, "lsf_fwhm_um": False}
+    assert verdicts == {
+        "spacing_error_max_percent": True,
+        "smallest_resolved_spacing_um": True,
+        "lsf_fwhm_um": False,
+    }
 
 
 def test_rayleigh_dip_of_two_airy_discs():
@@ -173,7 +185,9 @@ def test_rayleigh_dip_of_two_airy_discs():
     from scipy.special import j1
 
     v = 3.831706 / 2
-    assert 1 - 2 * (2 * j1(v) / v) ** 2 == pytest.approx(LinePatternSettings().resolved_dip_percent / 100, abs=5e-4)
+    assert 1 - 2 * (2 * j1(v) / v) ** 2 == pytest.approx(
+        LinePatternSettings().resolved_dip_percent / 100, abs=5e-4
+    )
 
 
 def test_definitions_by_hand():
@@ -251,3 +265,32 @@ def test_other_bad_inputs(slide):
     # a leading axis of length 1 is fine (a (1, 1, Y, X) file)
     r = analyze_lines(s.image[None, None], pixel_size_um=0.04)
     assert len(r.groups) > 0
+
+
+def test_every_metric_and_column_has_a_label(slide):
+    from microscope_qc.report.labels_pattern_lines import PATTERN_LADDER_ENTRIES, PATTERN_LINES_ENTRIES
+
+    _, r = slide
+    names = {m.name for m in r.metrics} | {c for t in r.tables.values() for c in t.columns}
+    assert names <= set(PATTERN_LINES_ENTRIES), names - set(PATTERN_LINES_ENTRIES)
+    from microscope_qc.analysis.pattern.ladder import analyze_ladder
+
+    lr = analyze_ladder(pattern_ladder_sample().image)
+    names = {m.name for m in lr.metrics} | set(lr.steps.columns)
+    assert names <= set(PATTERN_LADDER_ENTRIES), names - set(PATTERN_LADDER_ENTRIES)
+
+
+def test_report_figures(slide):
+    from microscope_qc.analysis.pattern.ladder import analyze_ladder
+    from microscope_qc.report.pattern_lines import pattern_ladder_figures, pattern_lines_figures
+
+    _, r = slide
+    figures = pattern_lines_figures(r)
+    assert [f.title for f in figures] == [
+        "Contrast transfer of the line groups and gratings",
+        "Profiles across the groups",
+    ]
+    assert all(f.svg.startswith("<svg") and "</svg>" in f.svg for f in figures)
+    assert "Spatial frequency (µm⁻¹)" in figures[0].svg
+    (ladder,) = pattern_ladder_figures(analyze_ladder(pattern_ladder_sample().image))
+    assert "Deviation from the line (%)" in ladder.svg

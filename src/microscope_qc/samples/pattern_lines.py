@@ -244,9 +244,15 @@ def pattern_lines_sample(
     for gx, gy in grating_centres:
         iy, ix = (cy + (s * gx + c * gy) / a, cx + (c * gx - s * gy) / a)
         r = int(math.ceil((2.0 * math.sqrt(2) + 5 * sigma) / a)) + 2
-        boxes.append((slice(max(int(iy) - r, 0), int(iy) + r + 1), slice(max(int(ix) - r, 0), int(ix) + r + 1)))
+        boxes.append(
+            (slice(max(int(iy) - r, 0), int(iy) + r + 1), slice(max(int(ix) - r, 0), int(ix) + r + 1))
+        )
     # the lines' region: the slide rectangle they occupy, as an image bounding box
-    corners = [(xc, yc) for xc in (-12.5, iso_x + 0.5) for yc in (y_lines - length / 2 - 0.5, y_lines + length / 2 + 0.5)]
+    corners = [
+        (xc, yc)
+        for xc in (-12.5, iso_x + 0.5)
+        for yc in (y_lines - length / 2 - 0.5, y_lines + length / 2 + 0.5)
+    ]
     rows_px = [cy + (s * X + c * Y) / a for X, Y in corners]
     cols_px = [cx + (c * X - s * Y) / a for X, Y in corners]
     line_box = (
@@ -261,7 +267,9 @@ def pattern_lines_sample(
             sx = c * px + s * py
             sy = -s * px + c * py
             lx, ly = sx[line_box], sy[line_box]
-            expected[line_box] += line_norm * np.interp(ly, grid, along_table) * np.interp(lx, grid, across_table)
+            expected[line_box] += (
+                line_norm * np.interp(ly, grid, along_table) * np.interp(lx, grid, across_table)
+            )
             if not gratings:
                 continue
             for (gx, gy), phi_deg, p, box in zip(
@@ -426,11 +434,23 @@ def napari_pattern_lines() -> list[LayerDataTuple]:
     """The napari sample: line groups, an isolated line and gratings through a 0.24 µm Gaussian PSF."""
     s = pattern_lines_sample()
     scale = (s.pixel_size_um, s.pixel_size_um)
-    return [(s.image, {"name": "pattern lines (synthetic)", "scale": scale, "metadata": {"truth": s.truth}}, "image")]
+    return [
+        (
+            s.image,
+            {"name": "pattern lines (synthetic)", "scale": scale, "metadata": {"truth": s.truth}},
+            "image",
+        )
+    ]
 
 
 def napari_pattern_ladder() -> list[LayerDataTuple]:
     """The napari sample: a 16-step grey-level ladder with a slightly nonlinear, saturating response."""
     s = pattern_ladder_sample()
     scale = (s.pixel_size_um, s.pixel_size_um)
-    return [(s.image, {"name": "pattern ladder (synthetic)", "scale": scale, "metadata": {"truth": s.truth}}, "image")]
+    return [
+        (
+            s.image,
+            {"name": "pattern ladder (synthetic)", "scale": scale, "metadata": {"truth": s.truth}},
+            "image",
+        )
+    ]

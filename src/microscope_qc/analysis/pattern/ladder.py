@@ -32,7 +32,14 @@ from microscope_qc.instrument import Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, Metric, ProgressCallback, Verdict
 from microscope_qc.setting_spec import validate_settings
 
-__all__ = ["analyze_ladder", "LadderResult", "LadderSettings", "linear_fit", "response_exponent", "is_uniform"]
+__all__ = [
+    "analyze_ladder",
+    "LadderResult",
+    "LadderSettings",
+    "linear_fit",
+    "response_exponent",
+    "is_uniform",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -281,7 +288,11 @@ def analyze_ladder(
     elif file_bit_depth is not None and (container is None or file_bit_depth < container):
         bits, source, how = int(file_bit_depth), Source.FILE, "the file's significant bits"
     elif container is not None:
-        bits, source, how = infer_bit_depth(float(img.max()), container), Source.DEFAULT, "from the data's maximum"
+        bits, source, how = (
+            infer_bit_depth(float(img.max()), container),
+            Source.DEFAULT,
+            "from the data's maximum",
+        )
     else:
         raise AnalysisError(
             "Floating-point pixels have no bit depth: give the detector's bit depth for the dynamic range."
@@ -294,7 +305,11 @@ def analyze_ladder(
         progress(0.1, "pattern ladder: steps")
     steps, background, noise, regions = _steps(img, settings, full)
     if not steps:
-        found = f"{regions} bright region(s), none a uniform filled patch" if regions else "nothing above the background"
+        found = (
+            f"{regions} bright region(s), none a uniform filled patch"
+            if regions
+            else "nothing above the background"
+        )
         raise AnalysisError(
             f"No grey-level steps found ({found}). A ladder is a set of uniform square patches of graded "
             "intensity; is this the slide's intensity pattern?"
@@ -321,7 +336,13 @@ def analyze_ladder(
         v = s["values"]
         sat = 100 * float((v >= full).mean())
         zero = 100 * float((v <= 0).mean())
-        status = "saturated" if sat > settings.saturated_percent else "clipped at 0" if zero > settings.saturated_percent else "ok"
+        status = (
+            "saturated"
+            if sat > settings.saturated_percent
+            else "clipped at 0"
+            if zero > settings.saturated_percent
+            else "ok"
+        )
         rows.append(
             {
                 "step": k,
@@ -343,7 +364,9 @@ def analyze_ladder(
         result.metrics.append(Metric(name, float(value), unit, se, channel, description))
 
     add("n_steps", n, None, "grey-level steps found")
-    add("n_steps_saturated", int((~ok).sum()), None, "steps at the full scale or at zero, left out of the fit")
+    add(
+        "n_steps_saturated", int((~ok).sum()), None, "steps at the full scale or at zero, left out of the fit"
+    )
     add("background_counts", background, "counts", "background between the steps (mode)")
     top = float(table["mean"].max())
     add(
@@ -373,25 +396,51 @@ def analyze_ladder(
     table["deviation_percent"] = 100 * (table["mean"].to_numpy() - predicted) / span
     dev = float(np.abs(table["deviation_percent"].to_numpy()[ok.to_numpy()]).max())
     gamma, gamma_se = response_exponent(x, y, table["sem"].to_numpy()[ok.to_numpy()])
-    add("slope_counts_per_level", fit["slope"], "counts", "slope of mean intensity against nominal level", fit["slope_se"])
-    add("intercept_counts", fit["intercept"], "counts", "intensity the line gives at level 0", fit["intercept_se"])
+    add(
+        "slope_counts_per_level",
+        fit["slope"],
+        "counts",
+        "slope of mean intensity against nominal level",
+        fit["slope_se"],
+    )
+    add(
+        "intercept_counts",
+        fit["intercept"],
+        "counts",
+        "intensity the line gives at level 0",
+        fit["intercept_se"],
+    )
     add("linearity_r2", fit["r2"], None, "R² of the straight-line fit")
-    add("max_deviation_percent", dev, "percent", "largest deviation of a step from the line, % of the fitted range")
+    add(
+        "max_deviation_percent",
+        dev,
+        "percent",
+        "largest deviation of a step from the line, % of the fitted range",
+    )
     add("curvature_p_value", fit["curvature_p"], None, "p-value of a quadratic term (small: curved response)")
     if math.isfinite(gamma):
         add("response_exponent", gamma, None, "γ of mean = a + b · level^γ (1: linear)", gamma_se)
     tolerance = settings.max_deviation_percent
     nonlinear = fit["curvature_p"] < 1e-3 and (tolerance is None or dev > tolerance)
-    add("nonlinear", float(nonlinear), None, "1 when the curvature is significant (p < 0.001) and beyond the tolerance")
+    add(
+        "nonlinear",
+        float(nonlinear),
+        None,
+        "1 when the curvature is significant (p < 0.001) and beyond the tolerance",
+    )
     if nonlinear:
         result.warnings.append(
             f"The response is not linear: the steps deviate from a straight line by up to {dev:.2g} % of the range "
             f"(curvature p = {fit['curvature_p']:.2g}; response exponent γ = {gamma:.3g})."
         )
     if tolerance is not None:
-        result.verdicts.append(Verdict.check("max_deviation_percent", dev, tolerance, "<=", "setting", channel))
+        result.verdicts.append(
+            Verdict.check("max_deviation_percent", dev, tolerance, "<=", "setting", channel)
+        )
     if settings.min_r2 is not None:
-        result.verdicts.append(Verdict.check("linearity_r2", fit["r2"], settings.min_r2, ">=", "setting", channel))
+        result.verdicts.append(
+            Verdict.check("linearity_r2", fit["r2"], settings.min_r2, ">=", "setting", channel)
+        )
     result.tables["steps"] = table
     result.settings["noise_sd_counts"] = Setting(noise, "counts", Source.DEFAULT, "Immerkær estimate")
     if limits is not None:

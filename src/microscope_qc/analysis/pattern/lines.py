@@ -96,7 +96,8 @@ def _profile_width(profile: Profile, background: float) -> tuple[float, float]:
     y = profile.mean - background
     half = float(y.max()) / 2
     above = profile.u_um[y >= half]
-    integral = float(np.trapezoid(y, profile.u_um)) if hasattr(np, "trapezoid") else float(np.trapz(y, profile.u_um))
+    # the trapezoid rule, written out (numpy's name for it changed in 2.0)
+    integral = float((0.5 * (y[1:] + y[:-1]) * np.diff(profile.u_um)).sum())
     return float(above.max() - above.min()) + profile.bin_um, integral
 
 
@@ -225,7 +226,10 @@ def _match_nominal(rows: list[dict[str, Any]], nominal: Sequence[float], result:
     if not unresolved:
         return
     used = {r["nominal_spacing_um"] for r in rows if "nominal_spacing_um" in r}
-    first = min((s for s in used if any(r.get("nominal_spacing_um") == s and r["kind"] == "lines" for r in rows)), default=math.inf)
+    first = min(
+        (s for s in used if any(r.get("nominal_spacing_um") == s and r["kind"] == "lines" for r in rows)),
+        default=math.inf,
+    )
     smaller = [s for s in values if s < first and s not in used]
     if len(smaller) == len(unresolved):
         for r, s in zip(unresolved, smaller, strict=True):
@@ -316,13 +320,17 @@ def analyze_lines(
     settings = settings or LinePatternSettings()
     validate_settings(settings)
     if not (pixel_size_um and math.isfinite(pixel_size_um) and pixel_size_um > 0):
-        raise SettingsError("The pixel size is not known; give the pixel size (µm): spacings and widths need it.")
+        raise SettingsError(
+            "The pixel size is not known; give the pixel size (µm): spacings and widths need it."
+        )
     img = as_plane(image, "The line-pattern analysis")
     result = LinePatternResult(channel=channel)
     result.settings.update(settings.analysis_settings())
     result.settings["pixel_size_um"] = Setting(float(pixel_size_um), "um", Source.USER)
     if nominal_spacings_um is not None:
-        result.settings["nominal_spacings_um"] = Setting([float(s) for s in nominal_spacings_um], "um", Source.USER)
+        result.settings["nominal_spacings_um"] = Setting(
+            [float(s) for s in nominal_spacings_um], "um", Source.USER
+        )
 
     smoothed = ndimage.gaussian_filter(img, 1.0)
     noise = immerkaer_noise(img)
@@ -339,7 +347,9 @@ def analyze_lines(
     groups, joined = find_groups(smoothed, bg0, threshold, gap_px)
     outside = img[~joined]
     background = float(np.median(outside)) if outside.size > 100 else bg0
-    result.settings["background_counts"] = Setting(background, "counts", Source.DEFAULT, "median between the groups")
+    result.settings["background_counts"] = Setting(
+        background, "counts", Source.DEFAULT, "median between the groups"
+    )
     erode = int(math.ceil(gap_px / 2)) + 3
     interior = ndimage.binary_erosion(joined, structure=np.ones((3, 3), bool), iterations=erode)
     gy = ndimage.gaussian_filter(img, 1.0, order=(1, 0))
@@ -407,16 +417,23 @@ def analyze_lines(
     return result
 
 
-def _metrics(result: LinePatternResult, table: pd.DataFrame, settings: LinePatternSettings, channel: int) -> None:
+def _metrics(
+    result: LinePatternResult, table: pd.DataFrame, settings: LinePatternSettings, channel: int
+) -> None:
     def add(name: str, value: float, unit: str | None, description: str, se: float | None = None) -> None:
         result.metrics.append(Metric(name, float(value), unit, se, channel, description))
 
     kinds = table["kind"]
     add("n_groups", len(table), None, "regions of parallel lines found")
-    add("n_line_groups", int(kinds.isin(["lines", "unresolved"]).sum()), None, "groups of 2 to 5 lines, resolved or not")
+    add(
+        "n_line_groups",
+        int(kinds.isin(["lines", "unresolved"]).sum()),
+        None,
+        "groups of 2 to 5 lines, resolved or not",
+    )
     add("n_gratings", int((kinds == "grating").sum()), None, "groups of 6 lines or more")
     add("n_resolved", int(table["resolved"].sum()), None, "groups whose line pairs are resolved")
-    rows = table.to_dict("records")
+    rows = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
     smallest, crossing = _resolution(rows, settings.resolved_dip_percent)
     criterion = f"dip between the lines ≥ {settings.resolved_dip_percent:g} % of their peaks"
     if math.isfinite(smallest):
@@ -442,21 +459,45 @@ def _metrics(result: LinePatternResult, table: pd.DataFrame, settings: LinePatte
             value, value_se = float((w * f).sum() / w.sum()), float(1 / math.sqrt(w.sum()))
         else:
             value, value_se = float(f.mean()), math.nan
-        add("lsf_fwhm_um", value, "um", "FWHM of the line-spread function (Gaussian fit of isolated lines)", value_se)
+        add(
+            "lsf_fwhm_um",
+            value,
+            "um",
+            "FWHM of the line-spread function (Gaussian fit of isolated lines)",
+            value_se,
+        )
     else:
         result.warnings.append("No isolated line: the line-spread function's FWHM is not measured.")
     # rotation of the slide: angles modulo 45° (patterns are drawn at multiples of 45°)
     dev = ((table["angle_deg"].to_numpy() + 22.5) % 45.0) - 22.5
     if dev.size:
         se = float(dev.std(ddof=1) / math.sqrt(dev.size)) if dev.size > 1 else None
-        add("slide_rotation_deg", float(np.median(dev)), "deg", "median angle of the lines from the nearest multiple of 45°", se)
+        add(
+            "slide_rotation_deg",
+            float(np.median(dev)),
+            "deg",
+            "median angle of the lines from the nearest multiple of 45°",
+            se,
+        )
     err = table["spacing_error_percent"].to_numpy(dtype=float)
     err = err[np.isfinite(err)]
     if err.size:
-        add("spacing_error_max_percent", float(np.abs(err).max()), "percent", "largest |measured / nominal − 1| of the spacings")
+        add(
+            "spacing_error_max_percent",
+            float(np.abs(err).max()),
+            "percent",
+            "largest |measured / nominal − 1| of the spacings",
+        )
         if settings.spacing_tolerance_percent is not None:
             result.verdicts.append(
-                Verdict.check("spacing_error_max_percent", float(np.abs(err).max()), settings.spacing_tolerance_percent, "<=", "user", channel)
+                Verdict.check(
+                    "spacing_error_max_percent",
+                    float(np.abs(err).max()),
+                    settings.spacing_tolerance_percent,
+                    "<=",
+                    "user",
+                    channel,
+                )
             )
     values = {m.name: m.value for m in result.metrics}
     for metric, threshold in (

@@ -240,7 +240,9 @@ def fit_comb(
     return abs(float(params[3])), float(se[3]), abs(float(params[4])), float(se[4]), ok
 
 
-def pair_contrast(peaks: list[Extremum], troughs: list[Extremum]) -> tuple[FloatArray, FloatArray, FloatArray]:
+def pair_contrast(
+    peaks: list[Extremum], troughs: list[Extremum]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Michelson contrast, its standard error and the dip of each line pair.
 
     Parameters

@@ -99,5 +99,7 @@ def as_plane(image: Any, what: str) -> npt.NDArray[np.float64]:
     if not np.all(np.isfinite(out)):
         raise AnalysisError("The image holds NaN or infinite values.")
     if float(out.max()) == float(out.min()):
-        raise AnalysisError(f"The image is constant ({float(out.max()):g} everywhere): no pattern to measure.")
+        raise AnalysisError(
+            f"The image is constant ({float(out.max()):g} everywhere): no pattern to measure."
+        )
     return out
