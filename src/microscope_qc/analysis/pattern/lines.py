@@ -152,6 +152,12 @@ def _measure_group(
         "lsf_fwhm_um": math.nan,
         "lsf_fwhm_se_um": math.nan,
         "peak_index": peaks_idx[0] if peaks_idx else -1,
+        "touches_edge": bool(
+            g.rows.min() == 0
+            or g.cols.min() == 0
+            or g.rows.max() == image.shape[0] - 1
+            or g.cols.max() == image.shape[1] - 1
+        ),
     }
     if len(peaks_idx) < 2:
         row["kind"] = "single"
@@ -381,6 +387,12 @@ def analyze_lines(
         )
     if spots:
         result.warnings.append(f"{len(spots)} round bright region(s) are not line groups and were left out.")
+    cut = sum(r["touches_edge"] for r in rows)
+    if cut:
+        result.warnings.append(
+            f"{cut} group(s) touch the image's edge: they may be cut (fewer lines, a shorter profile). Centre the "
+            "pattern in the field."
+        )
     _classify_singles(rows, result)
     for r in rows:
         if r["kind"] == "line":
@@ -452,6 +464,8 @@ def _metrics(
     elif kinds.isin(["lines", "unresolved"]).any():
         result.warnings.append(f"No line group is resolved ({criterion}).")
     lines = table[(kinds == "line") & np.isfinite(table["lsf_fwhm_um"])]
+    if (~lines["touches_edge"]).any():
+        lines = lines[~lines["touches_edge"]]
     if len(lines):
         f, se = lines["lsf_fwhm_um"].to_numpy(), lines["lsf_fwhm_se_um"].to_numpy()
         w = 1.0 / np.where(np.isfinite(se) & (se > 0), se, np.inf) ** 2
