@@ -66,7 +66,7 @@ def pattern_lines_figures(result: LinePatternResult) -> Sequence[Figure]:
         c = sel["contrast"].to_numpy()[order]
         se = sel["contrast_se"].to_numpy()[order]
         if kind != "unresolved":
-            ax.line(f, c, colour, 1.0, alpha=0.6)
+            ax.line(f, c, colour, 1.0)
             ax.errorbars(f, c, np.where(np.isfinite(se), se, 0.0), colour=colour)
         ax.markers(f, c, "o" if kind != "unresolved" else "x", colour=colour, label=label)
     dip = (
@@ -163,12 +163,9 @@ def pattern_ladder_figures(result: LadderResult) -> Sequence[Figure]:
     ax.legend()
     ax2 = plot.axes(0, 1)
     if "deviation_percent" in s:
-        ax2.bars(
-            x[ok],
-            s["deviation_percent"].to_numpy()[ok],
-            width=0.6 * float(np.min(np.diff(np.sort(x)))) if x.size > 1 else 0.05,
-            colour="#7570b3",
-        )
+        dev = s["deviation_percent"].to_numpy()[ok]
+        ax2.lines([([xi, xi], [0.0, di]) for xi, di in zip(x[ok], dev, strict=True)], "#7570b3", 2.0)
+        ax2.markers(x[ok], dev, "o", colour="#7570b3")
         ax2.rule(0.0, axis="y", colour="#333333", width=0.8)
     ax2.set(
         title="Deviation from the line",
