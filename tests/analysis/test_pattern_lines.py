@@ -303,3 +303,18 @@ def test_report_figures(slide):
     assert "Spatial frequency (µm⁻¹)" in figures[0].svg
     (ladder,) = pattern_ladder_figures(analyze_ladder(pattern_ladder_sample().image))
     assert "Deviation from the line (%)" in ladder.svg
+
+
+def test_kind_detection_hooks(slide):
+    # the pattern measurement's "auto" kind asks these hooks (plane, (y, x) pixel size) -> bool
+    from microscope_qc.analysis.pattern.ladder import looks_like_ladder
+    from microscope_qc.analysis.pattern.lines import looks_like_lines
+
+    s, _ = slide
+    ladder = pattern_ladder_sample()
+    beads = _spots(np.random.default_rng(3).uniform(20, 490, (25, 2)))
+    noise = np.random.default_rng(0).poisson(100, (256, 256)).astype(np.uint16)
+    assert looks_like_lines(s.image, (0.04, 0.04)) and not looks_like_ladder(s.image, (0.04, 0.04))
+    assert looks_like_ladder(ladder.image, (0.1, 0.1)) and not looks_like_lines(ladder.image, (0.1, 0.1))
+    for other in (beads, noise):
+        assert not looks_like_lines(other, 0.1) and not looks_like_ladder(other, 0.1)

@@ -228,6 +228,31 @@ def _steps(
     return steps, background, noise, regions
 
 
+def looks_like_ladder(image: Any, pixel_size_um: float | tuple[float, float] | None = None) -> bool:
+    """Whether an image shows a grey-level ladder (the pattern measurement's kind detection).
+
+    Parameters
+    ----------
+    image : array_like
+        One (Y, X) plane.
+    pixel_size_um : float or tuple of float, optional
+        Not needed (the steps are found in pixels); accepted for the detection hooks' common call.
+
+    Returns
+    -------
+    bool
+        Whether at least four uniform steps are found with the default settings.
+    """
+    try:
+        img = as_plane(image, "The grey-level ladder analysis")
+    except AnalysisError:
+        return False
+    raw = np.asarray(image)
+    full = float(2 ** (raw.dtype.itemsize * 8) - 1) if np.issubdtype(raw.dtype, np.integer) else math.inf
+    steps, _, _, _ = _steps(img, LadderSettings(), full)
+    return len(steps) >= _MIN_STEPS
+
+
 def analyze_ladder(
     image: Any,
     settings: LadderSettings | None = None,

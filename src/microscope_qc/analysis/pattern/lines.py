@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel
@@ -37,58 +39,17 @@ from microscope_qc.analysis.pattern.lines_profile import (
 )
 from microscope_qc.analysis.pattern.lines_result import LinePatternResult, as_plane
 from microscope_qc.analysis.pattern.lines_settings import LinePatternSettings
+from microscope_qc.analysis.pattern.lines_summary import (
+    add_metrics,
+    classify_singles,
+    match_nominal,
+    spot_message,
+)
 from microscope_qc.instrument import Setting, SettingsError, Source
-from microscope_qc.results import AnalysisError, CancelCheck, Limits, Metric, ProgressCallback, Verdict
+from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
 
-__all__ = ["analyze_lines", "LinePatternResult", "LinePatternSettings"]
-
-#: how far (relative) a measured spacing may be from a nominal one to be matched with it (measured: < 1 %)
-_MATCH_TOLERANCE = 0.05
-
-
-def _is_patch(image: Any, g: Group, pixel_size_um: float) -> bool:
-    """Whether a region is a uniform filled patch (a grey-level step) at least 2 µm wide."""
-    from scipy import ndimage
-
-    from microscope_qc.analysis.pattern.ladder import is_uniform
-
-    r, c = g.rows[g.pattern], g.cols[g.pattern]
-    r0, c0 = int(r.min()), int(c.min())
-    box = np.zeros((int(r.max()) - r0 + 1, int(c.max()) - c0 + 1), dtype=bool)
-    box[r - r0, c - c0] = True
-    if r.size < 0.7 * box.size or min(box.shape) * pixel_size_um < 2.0:
-        return False
-    inner = ndimage.binary_erosion(box, iterations=max(min(box.shape) // 5, 1))
-    return bool(inner.sum() > 10 and is_uniform(image[r0 : r0 + box.shape[0], c0 : c0 + box.shape[1]], inner))
-
-
-def _spot_message(groups: list[Group], pixel_size_um: float, image: Any) -> str:
-    """Why round spots are not line groups, and what to run instead."""
-    centres = np.array([[g.rows.mean(), g.cols.mean()] for g in groups]) * pixel_size_um
-    filled = [_is_patch(image, g, pixel_size_um) for g in groups]
-    if sum(filled) > len(groups) / 2:
-        return (
-            f"No groups of parallel lines found: the {len(groups)} bright region(s) are uniform patches, not lines. "
-            "A set of patches of graded intensity is a grey-level ladder, which the pattern measurement's ladder "
-            "kind analyses."
-        )
-    grid = ""
-    if len(centres) >= 4:
-        d = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
-        np.fill_diagonal(d, np.inf)
-        nn = d.min(1)
-        if float(nn.std() / nn.mean()) < 0.15:
-            grid = (
-                f" They form a regular grid (pitch ≈ {float(np.median(nn)):.3g} µm): a ring or spot-grid pattern, "
-                "which the pattern measurement's rings kind analyses."
-            )
-    if not grid:
-        grid = " They are scattered, like beads: the PSF measurement analyses bead images."
-    return (
-        f"No groups of parallel lines found: the {len(groups)} bright region(s) are round spots, not lines "
-        f"(their structure tensor has no dominant direction).{grid}"
-    )
+__all__ = ["analyze_lines", "looks_like_lines", "LinePatternResult", "LinePatternSettings"]
 
 
 def _profile_width(profile: Profile, background: float) -> tuple[float, float]:
@@ -197,83 +158,76 @@ def _measure_group(
     return row, profile
 
 
-def _classify_singles(rows: list[dict[str, Any]], result: LinePatternResult) -> None:
-    """Tell an isolated line from an unresolved group of lines by the intensity it holds per length."""
-    per_line = [r["integral"] / r["n_lines"] for r in rows if r["kind"] == "lines"]
-    singles = [r for r in rows if r["kind"] == "single"]
-    if not singles:
-        return
-    reference = float(np.median(per_line)) if per_line else min(r["integral"] for r in singles)
-    if not per_line and len(singles) > 1:
-        result.warnings.append(
-            "No resolved line group to compare with: the single-peaked region(s) holding the least intensity "
-            "are taken as isolated lines."
+@dataclass
+class _Segmentation:
+    groups: list[Group]
+    background: float
+    interior: npt.NDArray[np.bool_]
+    gy: npt.NDArray[np.float64]
+    gx: npt.NDArray[np.float64]
+
+
+def _segment(
+    img: npt.NDArray[np.float64], settings: LinePatternSettings, pixel_size_um: float
+) -> _Segmentation:
+    """Groups, the background between them, their interiors and the image's gradients."""
+    from scipy import ndimage
+
+    from microscope_qc.analysis.image_quality.checks import immerkaer_noise
+
+    smoothed = ndimage.gaussian_filter(img, 1.0)
+    noise = immerkaer_noise(img)
+    bg0 = float(np.percentile(smoothed, 10))
+    span = float(np.percentile(smoothed, 99.9)) - bg0
+    if span <= 10 * 0.28 * noise:
+        raise AnalysisError(
+            "No pattern found: nothing in the image stands out from the background noise "
+            f"(noise SD {noise:.3g}, brightest structure {span:.3g} above the background). Is the slide's line "
+            "pattern in the field and in focus?"
         )
-    for r in singles:
-        r["kind"] = "line" if r["integral"] <= 1.5 * reference else "unresolved"
-        r["n_lines"] = 1 if r["kind"] == "line" else max(int(round(r["integral"] / reference)), 2)
+    threshold = max(settings.threshold_fraction * span, 5 * 0.28 * noise)
+    gap_px = settings.group_gap_um / pixel_size_um
+    groups, joined = find_groups(smoothed, bg0, threshold, gap_px)
+    outside = img[~joined]
+    background = float(np.median(outside)) if outside.size > 100 else bg0
+    erode = int(math.ceil(gap_px / 2)) + 3
+    interior = ndimage.binary_erosion(joined, structure=np.ones((3, 3), bool), iterations=erode)
+    gy = ndimage.gaussian_filter(img, 1.0, order=(1, 0))
+    gx = ndimage.gaussian_filter(img, 1.0, order=(0, 1))
+    return _Segmentation(groups, background, interior, gy, gx)
 
 
-def _match_nominal(rows: list[dict[str, Any]], nominal: Sequence[float], result: LinePatternResult) -> None:
-    """Nominal spacing of each group: the nearest within 5 %; unresolved groups by their width, in order.
+def looks_like_lines(image: Any, pixel_size_um: float | tuple[float, float]) -> bool:
+    """Whether an image shows groups of parallel lines (the pattern measurement's kind detection).
 
-    A group of unresolved lines whose ripples matched no nominal spacing becomes "unresolved".
+    True when its bright regions are mostly (by area) oriented: structure-tensor coherence of at
+    least the default minimum (0.5).
+
+    Parameters
+    ----------
+    image : array_like
+        One (Y, X) plane.
+    pixel_size_um : float or tuple of float
+        Pixel size, or (y, x) pixel sizes (x is used).
+
+    Returns
+    -------
+    bool
+        Whether :func:`analyze_lines` would find line groups.
     """
-    values = sorted(float(s) for s in nominal)
-    for r in rows:
-        if not np.isfinite(r["spacing_um"]):
-            continue
-        k = int(np.argmin([abs(s - r["spacing_um"]) for s in values]))
-        if abs(values[k] - r["spacing_um"]) <= _MATCH_TOLERANCE * values[k]:
-            r["nominal_spacing_um"] = values[k]
-        elif r["kind"] == "lines" and r["dip_percent"] < result_threshold(result):
-            r.update(kind="unresolved", spacing_um=math.nan, spacing_se_um=math.nan, spacing_method="")
-    unresolved = sorted((r for r in rows if r["kind"] == "unresolved"), key=lambda r: float(r["width_um"]))
-    if not unresolved:
-        return
-    used = {r["nominal_spacing_um"] for r in rows if "nominal_spacing_um" in r}
-    first = min(
-        (s for s in used if any(r.get("nominal_spacing_um") == s and r["kind"] == "lines" for r in rows)),
-        default=math.inf,
-    )
-    smaller = [s for s in values if s < first and s not in used]
-    if len(smaller) == len(unresolved):
-        for r, s in zip(unresolved, smaller, strict=True):
-            r["nominal_spacing_um"] = s
-    else:
-        result.warnings.append(
-            f"{len(unresolved)} unresolved group(s) but {len(smaller)} unmatched nominal spacing(s) below the "
-            "resolved ones: the unresolved groups are not matched to nominal spacings."
-        )
-
-
-def result_threshold(result: LinePatternResult) -> float:
-    """The resolution criterion (dip, %) recorded in the result's settings."""
-    return float(result.settings["resolved_dip_percent"].value)
-
-
-def _resolution(rows: list[dict[str, Any]], threshold_percent: float) -> tuple[float, float]:
-    """Smallest spacing from which every larger line group is resolved, and the dip's crossing of the threshold."""
-    groups = []
-    for r in rows:
-        if r["kind"] not in ("lines", "unresolved"):
-            continue
-        s = r.get("nominal_spacing_um", math.nan)
-        s = s if np.isfinite(s) else r["spacing_um"]
-        if np.isfinite(s):
-            groups.append((float(s), r["dip_percent"] if np.isfinite(r["dip_percent"]) else 0.0))
-    groups.sort()
-    if not groups or groups[-1][1] < threshold_percent:
-        return math.nan, math.nan
-    k = len(groups) - 1
-    while k > 0 and groups[k - 1][1] >= threshold_percent:
-        k -= 1
-    smallest = groups[k][0]
-    crossing = smallest
-    if k > 0:
-        (s0, d0), (s1, d1) = groups[k - 1], groups[k]
-        crossing = s0 + (threshold_percent - d0) * (s1 - s0) / (d1 - d0) if d1 > d0 else s1
-    return smallest, crossing
+    px = float(pixel_size_um[-1]) if isinstance(pixel_size_um, tuple) else float(pixel_size_um)
+    settings = LinePatternSettings()
+    try:
+        seg = _segment(as_plane(image, "The line-pattern analysis"), settings, px)
+    except AnalysisError:
+        return False
+    oriented = total = 0
+    for g in seg.groups:
+        n = int(g.pattern.sum())
+        total += n
+        if structure_tensor(seg.gy, seg.gx, g.rows, g.cols)[1] >= settings.min_coherence:
+            oriented += n
+    return total > 0 and oriented > total / 2
 
 
 def analyze_lines(
@@ -319,10 +273,6 @@ def analyze_lines(
     SettingsError
         No pixel size.
     """
-    from scipy import ndimage
-
-    from microscope_qc.analysis.image_quality.checks import immerkaer_noise
-
     settings = settings or LinePatternSettings()
     validate_settings(settings)
     if not (pixel_size_um and math.isfinite(pixel_size_um) and pixel_size_um > 0):
@@ -338,28 +288,11 @@ def analyze_lines(
             [float(s) for s in nominal_spacings_um], "um", Source.USER
         )
 
-    smoothed = ndimage.gaussian_filter(img, 1.0)
-    noise = immerkaer_noise(img)
-    bg0 = float(np.percentile(smoothed, 10))
-    span = float(np.percentile(smoothed, 99.9)) - bg0
-    if span <= 10 * 0.28 * noise:
-        raise AnalysisError(
-            "No pattern found: nothing in the image stands out from the background noise "
-            f"(noise SD {noise:.3g}, brightest structure {span:.3g} above the background). Is the slide's line "
-            "pattern in the field and in focus?"
-        )
-    threshold = max(settings.threshold_fraction * span, 5 * 0.28 * noise)
-    gap_px = settings.group_gap_um / pixel_size_um
-    groups, joined = find_groups(smoothed, bg0, threshold, gap_px)
-    outside = img[~joined]
-    background = float(np.median(outside)) if outside.size > 100 else bg0
+    seg = _segment(img, settings, pixel_size_um)
+    groups, background, interior, gy, gx = seg.groups, seg.background, seg.interior, seg.gy, seg.gx
     result.settings["background_counts"] = Setting(
         background, "counts", Source.DEFAULT, "median between the groups"
     )
-    erode = int(math.ceil(gap_px / 2)) + 3
-    interior = ndimage.binary_erosion(joined, structure=np.ones((3, 3), bool), iterations=erode)
-    gy = ndimage.gaussian_filter(img, 1.0, order=(1, 0))
-    gx = ndimage.gaussian_filter(img, 1.0, order=(0, 1))
 
     rows: list[dict[str, Any]] = []
     profiles: dict[int, Profile] = {}
@@ -380,7 +313,7 @@ def analyze_lines(
         rows.append(row)
     if not rows:
         if spots:
-            raise AnalysisError(_spot_message(spots, pixel_size_um, img))
+            raise AnalysisError(spot_message(spots, pixel_size_um, img))
         raise AnalysisError(
             "No lines found: the bright regions have no peaks across them. Is this an image of the slide's line "
             "pattern?"
@@ -393,14 +326,14 @@ def analyze_lines(
             f"{cut} group(s) touch the image's edge: they may be cut (fewer lines, a shorter profile). Centre the "
             "pattern in the field."
         )
-    _classify_singles(rows, result)
+    classify_singles(rows, result)
     for r in rows:
         if r["kind"] == "line":
             prof = profiles[r["group"]]
             fwhm, fwhm_se, _ = fit_lsf(prof, int(r["peak_index"]), r["width_um"])
             r["lsf_fwhm_um"], r["lsf_fwhm_se_um"] = fwhm, fwhm_se
     if nominal_spacings_um:
-        _match_nominal(rows, nominal_spacings_um, result)
+        match_nominal(rows, nominal_spacings_um, result)
     threshold_dip = settings.resolved_dip_percent
     for r in rows:
         r.setdefault("nominal_spacing_um", math.nan)
@@ -421,102 +354,9 @@ def analyze_lines(
             "sem": np.concatenate([p.sem for p in profiles.values()]),
         }
     )
-    _metrics(result, table, settings, channel)
+    add_metrics(result, table, settings, channel)
     if limits is not None:
         limits.apply(result)
     if progress:
         progress(1.0, "pattern lines: done")
     return result
-
-
-def _metrics(
-    result: LinePatternResult, table: pd.DataFrame, settings: LinePatternSettings, channel: int
-) -> None:
-    def add(name: str, value: float, unit: str | None, description: str, se: float | None = None) -> None:
-        result.metrics.append(Metric(name, float(value), unit, se, channel, description))
-
-    kinds = table["kind"]
-    add("n_groups", len(table), None, "regions of parallel lines found")
-    add(
-        "n_line_groups",
-        int(kinds.isin(["lines", "unresolved"]).sum()),
-        None,
-        "groups of 2 to 5 lines, resolved or not",
-    )
-    add("n_gratings", int((kinds == "grating").sum()), None, "groups of 6 lines or more")
-    add("n_resolved", int(table["resolved"].sum()), None, "groups whose line pairs are resolved")
-    rows = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
-    smallest, crossing = _resolution(rows, settings.resolved_dip_percent)
-    criterion = f"dip between the lines ≥ {settings.resolved_dip_percent:g} % of their peaks"
-    if math.isfinite(smallest):
-        add(
-            "smallest_resolved_spacing_um",
-            smallest,
-            "um",
-            f"smallest line spacing from which every larger line group is resolved ({criterion})",
-        )
-        add(
-            "resolved_spacing_interpolated_um",
-            crossing,
-            "um",
-            "spacing at which the dip crosses the criterion, interpolated between the neighbouring groups",
-        )
-    elif kinds.isin(["lines", "unresolved"]).any():
-        result.warnings.append(f"No line group is resolved ({criterion}).")
-    lines = table[(kinds == "line") & np.isfinite(table["lsf_fwhm_um"])]
-    if (~lines["touches_edge"]).any():
-        lines = lines[~lines["touches_edge"]]
-    if len(lines):
-        f, se = lines["lsf_fwhm_um"].to_numpy(), lines["lsf_fwhm_se_um"].to_numpy()
-        w = 1.0 / np.where(np.isfinite(se) & (se > 0), se, np.inf) ** 2
-        if w.sum() > 0:
-            value, value_se = float((w * f).sum() / w.sum()), float(1 / math.sqrt(w.sum()))
-        else:
-            value, value_se = float(f.mean()), math.nan
-        add(
-            "lsf_fwhm_um",
-            value,
-            "um",
-            "FWHM of the line-spread function (Gaussian fit of isolated lines)",
-            value_se,
-        )
-    else:
-        result.warnings.append("No isolated line: the line-spread function's FWHM is not measured.")
-    # rotation of the slide: angles modulo 45° (patterns are drawn at multiples of 45°)
-    dev = ((table["angle_deg"].to_numpy() + 22.5) % 45.0) - 22.5
-    if dev.size:
-        se = float(dev.std(ddof=1) / math.sqrt(dev.size)) if dev.size > 1 else None
-        add(
-            "slide_rotation_deg",
-            float(np.median(dev)),
-            "deg",
-            "median angle of the lines from the nearest multiple of 45°",
-            se,
-        )
-    err = table["spacing_error_percent"].to_numpy(dtype=float)
-    err = err[np.isfinite(err)]
-    if err.size:
-        add(
-            "spacing_error_max_percent",
-            float(np.abs(err).max()),
-            "percent",
-            "largest |measured / nominal − 1| of the spacings",
-        )
-        if settings.spacing_tolerance_percent is not None:
-            result.verdicts.append(
-                Verdict.check(
-                    "spacing_error_max_percent",
-                    float(np.abs(err).max()),
-                    settings.spacing_tolerance_percent,
-                    "<=",
-                    "user",
-                    channel,
-                )
-            )
-    values = {m.name: m.value for m in result.metrics}
-    for metric, threshold in (
-        ("smallest_resolved_spacing_um", settings.max_resolved_spacing_um),
-        ("lsf_fwhm_um", settings.max_lsf_fwhm_um),
-    ):
-        if threshold is not None and metric in values:
-            result.verdicts.append(Verdict.check(metric, values[metric], threshold, "<=", "user", channel))
