@@ -45,8 +45,8 @@ PATTERN_LINES_ENTRIES: dict[str, _Entry] = {
     "lsf_fwhm_se_um": ("LSF FWHM standard error", "um", ""),
     "touches_edge": ("Touches the image edge", None, "the group may be cut"),
     "u_um": ("Position across the lines", "um", ""),
-    "intensity": ("Mean intensity", "counts", ""),
-    "sem": ("Standard error of the mean", "counts", ""),
+    "profile_mean": ("Mean intensity across the lines", "counts", ""),
+    "profile_sem": ("Standard error of the profile", "counts", ""),
 }
 
 PATTERN_LADDER_ENTRIES: dict[str, _Entry] = {

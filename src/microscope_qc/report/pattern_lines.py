@@ -105,7 +105,7 @@ def pattern_lines_figures(result: LinePatternResult) -> Sequence[Figure]:
         for k, (_, row) in enumerate(shown.iterrows()):
             p = profiles[profiles["group"] == row["group"]]
             a = plot.axes(k // cols, k % cols)
-            a.line(p["u_um"], p["intensity"], _KIND_COLOURS.get(str(row["kind"]), "#333333"), 1.0)
+            a.line(p["u_um"], p["profile_mean"], _KIND_COLOURS.get(str(row["kind"]), "#333333"), 1.0)
             spacing = (
                 row["nominal_spacing_um"] if np.isfinite(row["nominal_spacing_um"]) else row["spacing_um"]
             )
@@ -115,7 +115,7 @@ def pattern_lines_figures(result: LinePatternResult) -> Sequence[Figure]:
             a.set(
                 title=name,
                 xlabel=_heading(h, "u_um"),
-                ylabel=_heading(h, "intensity") if k % cols == 0 else None,
+                ylabel=_heading(h, "profile_mean") if k % cols == 0 else None,
             )
         title = "Profiles across the groups"
         figures.append(

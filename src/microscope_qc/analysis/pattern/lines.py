@@ -350,8 +350,8 @@ def analyze_lines(
         {
             "group": np.concatenate([np.full(p.u_um.size, k) for k, p in profiles.items()]),
             "u_um": np.concatenate([p.u_um for p in profiles.values()]),
-            "intensity": np.concatenate([p.mean for p in profiles.values()]),
-            "sem": np.concatenate([p.sem for p in profiles.values()]),
+            "profile_mean": np.concatenate([p.mean for p in profiles.values()]),
+            "profile_sem": np.concatenate([p.sem for p in profiles.values()]),
         }
     )
     add_metrics(result, table, settings, channel)

@@ -30,7 +30,7 @@ class LinePatternResult(Result):
       ``frequency_per_um`` (1/spacing), ``contrast`` (Michelson, mean over the line pairs),
       ``contrast_se``, ``dip_percent``, ``resolved``, ``lsf_fwhm_um``, ``lsf_fwhm_se_um``, ``touches_edge``
       (the group reaches the image's edge and may be cut);
-    - ``profiles``: the profile across each group, ``group``, ``u_um``, ``intensity``, ``sem``.
+    - ``profiles``: the profile across each group, ``group``, ``u_um``, ``profile_mean``, ``profile_sem``.
     """
 
     measurement: str = "pattern"
