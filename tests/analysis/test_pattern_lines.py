@@ -318,3 +318,30 @@ def test_kind_detection_hooks(slide):
     assert looks_like_ladder(ladder.image, (0.1, 0.1)) and not looks_like_lines(ladder.image, (0.1, 0.1))
     for other in (beads, noise):
         assert not looks_like_lines(other, 0.1) and not looks_like_ladder(other, 0.1)
+
+
+def test_a_widefield_like_slide():
+    # a broader PSF (FWHM 0.36 µm) at 0.065 µm per pixel: the lines' images spread, so the groups (1.6 µm apart)
+    # need a smaller group gap; two groups below the criterion show fewer peaks than lines and are unresolved
+    s = pattern_lines_sample(
+        seed=7,
+        angle_deg=-6.0,
+        fwhm_um=0.36,
+        pixel_size_um=0.065,
+        size=492,
+        line_peak=800,
+        background=300,
+        spacings_um=(0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6),
+        grating_periods_um=(0.5, 0.6, 0.7, 0.8),
+    )
+    r = analyze_lines(s.image, LinePatternSettings(group_gap_um=0.6), pixel_size_um=s.pixel_size_um)
+    truth = s.truth["smallest_resolved_spacing_um"]
+    assert truth == pytest.approx(0.45)
+    assert abs(_value(r, "smallest_resolved_spacing_um") - truth) <= 0.05 + 1e-9
+    assert _value(r, "lsf_fwhm_um") == pytest.approx(s.truth["lsf_fwhm_um"], rel=0.03)
+    assert _value(r, "slide_rotation_deg") == pytest.approx(-6.0, abs=0.1)
+    for t, row in _matched(r, s):
+        if t["kind"] == "lines" and t.get("resolved"):
+            assert row["resolved"] and row["spacing_um"] == pytest.approx(t["spacing_um"], rel=0.01)
+            assert row["contrast"] == pytest.approx(t["contrast"], abs=0.01)
+    assert any("fewer peaks than the lines" in w for w in r.warnings)

@@ -88,7 +88,8 @@ def classify_singles(rows: list[dict[str, Any]], result: LinePatternResult) -> N
 
     A single-peaked group holding at most 1.5 times the resolved groups' intensity per line (the
     profile's integral over its number of lines) is an isolated line; one holding more is several
-    unresolved lines.
+    unresolved lines. A group of lines below the resolution criterion holding the intensity of at least
+    one line more than the peaks found is unresolved too (two of its lines merged into one peak).
 
     Parameters
     ----------
@@ -110,6 +111,29 @@ def classify_singles(rows: list[dict[str, Any]], result: LinePatternResult) -> N
     for r in singles:
         r["kind"] = "line" if r["integral"] <= 1.5 * reference else "unresolved"
         r["n_lines"] = 1 if r["kind"] == "line" else max(int(round(r["integral"] / reference)), 2)
+    # an unresolved group holding the intensity of more lines than peaks were found has lines too close to
+    # be told apart: its peaks are not its lines, so neither their spacing nor their contrast is the group's
+    merged = 0
+    threshold = result_threshold(result)
+    for r in rows:
+        weak = not r["dip_percent"] >= threshold
+        if r["kind"] == "lines" and weak and per_line and r["integral"] / reference - r["n_lines"] > 0.5:
+            r.update(
+                kind="unresolved",
+                n_lines=int(round(r["integral"] / reference)),
+                spacing_um=math.nan,
+                spacing_se_um=math.nan,
+                spacing_method="",
+                contrast=math.nan,
+                contrast_se=math.nan,
+                dip_percent=math.nan,
+            )
+            merged += 1
+    if merged:
+        result.warnings.append(
+            f"{merged} group(s) show fewer peaks than the lines their intensity holds: some of their lines are not "
+            "resolved, so they are counted as unresolved."
+        )
 
 
 def match_nominal(rows: list[dict[str, Any]], nominal: Sequence[float], result: LinePatternResult) -> None:
