@@ -345,3 +345,21 @@ def test_a_widefield_like_slide():
             assert row["resolved"] and row["spacing_um"] == pytest.approx(t["spacing_um"], rel=0.01)
             assert row["contrast"] == pytest.approx(t["contrast"], abs=0.01)
     assert any("fewer peaks than the lines" in w for w in r.warnings)
+
+
+def test_uneven_background_needs_the_local_background():
+    # background 400 ± 120 photons across the field: one level for the image misjudges the troughs of groups on
+    # either side; each group's own surroundings give their contrast back
+    s = pattern_lines_sample(seed=5, background=400, background_slope=0.6)
+    errors = {}
+    for mode in ("image", "local"):
+        r = analyze_lines(s.image, LinePatternSettings(background=mode), pixel_size_um=s.pixel_size_um)
+        errors[mode] = [
+            row["contrast"] - t["contrast"]
+            for t, row in _matched(r, s)
+            if t["kind"] in ("lines", "grating") and row["kind"] in ("lines", "grating")
+        ]
+        assert len(errors[mode]) == 10
+        assert _value(r, "smallest_resolved_spacing_um") == pytest.approx(0.30, abs=0.01)
+    assert max(abs(e) for e in errors["local"]) < 0.01
+    assert max(abs(e) for e in errors["image"]) > 0.03

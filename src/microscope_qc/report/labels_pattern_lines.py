@@ -43,6 +43,7 @@ PATTERN_LINES_ENTRIES: dict[str, _Entry] = {
     "dip_percent": ("Dip between lines", "percent", "1 − Imin/Imax"),
     "resolved": ("Resolved", None, "dip at least the criterion"),
     "lsf_fwhm_se_um": ("LSF FWHM standard error", "um", ""),
+    "background_counts": ("Background", "counts", "the level the contrast is measured above"),
     "touches_edge": ("Touches the image edge", None, "the group may be cut"),
     "u_um": ("Position across the lines", "um", ""),
     "profile_mean": ("Mean intensity across the lines", "counts", ""),

@@ -170,6 +170,7 @@ def pattern_lines_sample(
     grating_angles_deg: tuple[float, ...] = (0.0, 45.0, 90.0, 135.0),
     grating_periods_um: tuple[float, ...] = (0.30, 0.40, 0.50, 0.60),
     gratings: bool = True,
+    background_slope: float = 0.0,
 ) -> PatternLinesSample:
     """A pattern slide of line groups, an isolated line and gratings, through a known Gaussian PSF.
 
@@ -199,6 +200,8 @@ def pattern_lines_sample(
         Angle on the slide (of the wave vector, from the slide's x axis) and period of each grating.
     gratings : bool
         Whether to draw the gratings.
+    background_slope : float
+        Relative change of the background across the field along x: background · (1 + slope · (x − x_c)/size).
 
     Returns
     -------
@@ -282,7 +285,7 @@ def pattern_lines_sample(
                 window = np.interp(gu, grid, window_table) * np.interp(gv, grid, window_table)
                 mod = math.exp(-2 * math.pi**2 * sigma**2 / p**2)
                 expected[box] += 0.5 * line_peak * window * (1 + mod * np.cos(2 * math.pi * gu / p))
-    expected = expected / os_**2 + background
+    expected = expected / os_**2 + background * (1 + background_slope * (xx - cx) / size)
     counts = rng.poisson(expected) + offset + rng.normal(0.0, read_noise, expected.shape)
     image = np.clip(np.rint(counts), 0, 65535).astype(np.uint16)
 

@@ -162,6 +162,7 @@ def _measure_group(
 class _Segmentation:
     groups: list[Group]
     background: float
+    distance: npt.NDArray[np.float64]
     interior: npt.NDArray[np.bool_]
     gy: npt.NDArray[np.float64]
     gx: npt.NDArray[np.float64]
@@ -170,7 +171,7 @@ class _Segmentation:
 def _segment(
     img: npt.NDArray[np.float64], settings: LinePatternSettings, pixel_size_um: float
 ) -> _Segmentation:
-    """Groups, the background between them, their interiors and the image's gradients."""
+    """Groups, the background between them, the distance to the pattern, the groups' interiors, the gradients."""
     from scipy import ndimage
 
     from microscope_qc.analysis.image_quality.checks import immerkaer_noise
@@ -187,14 +188,15 @@ def _segment(
         )
     threshold = max(settings.threshold_fraction * span, 5 * 0.28 * noise)
     gap_px = settings.group_gap_um / pixel_size_um
-    groups, joined = find_groups(smoothed, bg0, threshold, gap_px)
+    groups, joined, pattern = find_groups(smoothed, bg0, threshold, gap_px)
+    distance = np.asarray(ndimage.distance_transform_edt(~pattern), dtype=np.float64)
     outside = img[~joined]
     background = float(np.median(outside)) if outside.size > 100 else bg0
     erode = int(math.ceil(gap_px / 2)) + 3
     interior = ndimage.binary_erosion(joined, structure=np.ones((3, 3), bool), iterations=erode)
     gy = ndimage.gaussian_filter(img, 1.0, order=(1, 0))
     gx = ndimage.gaussian_filter(img, 1.0, order=(0, 1))
-    return _Segmentation(groups, background, interior, gy, gx)
+    return _Segmentation(groups, background, distance, interior, gy, gx)
 
 
 def looks_like_lines(image: Any, pixel_size_um: float | tuple[float, float]) -> bool:
@@ -291,7 +293,10 @@ def analyze_lines(
     seg = _segment(img, settings, pixel_size_um)
     groups, background, interior, gy, gx = seg.groups, seg.background, seg.interior, seg.gy, seg.gx
     result.settings["background_counts"] = Setting(
-        background, "counts", Source.DEFAULT, "median between the groups"
+        background,
+        "counts",
+        Source.DEFAULT,
+        "median between the groups" + (" (each group: around it)" if settings.background == "local" else ""),
     )
 
     rows: list[dict[str, Any]] = []
@@ -301,11 +306,17 @@ def analyze_lines(
         check_cancel(cancel, "Line-pattern analysis")
         if progress:
             progress(0.1 + 0.8 * k / max(len(groups), 1), f"pattern lines: group {k + 1} of {len(groups)}")
-        measured = _measure_group(g, interior, img, gy, gx, background, settings, pixel_size_um)
+        group_background = background
+        if settings.background == "local":
+            far = seg.distance[g.rows, g.cols] >= settings.group_gap_um / pixel_size_um / 4
+            if far.sum() >= 20:
+                group_background = float(np.median(img[g.rows[far], g.cols[far]]))
+        measured = _measure_group(g, interior, img, gy, gx, group_background, settings, pixel_size_um)
         if measured is None:
             spots.append(g)
             continue
         row, profile = measured
+        row["background_counts"] = group_background
         if row["n_lines"] == 0:
             continue
         row["group"] = len(rows)

@@ -50,7 +50,7 @@ class Profile:
 
 def find_groups(
     image: FloatArray, background: float, threshold: float, gap_px: float, min_area_px: int = 12
-) -> tuple[list[Group], npt.NDArray[np.bool_]]:
+) -> tuple[list[Group], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Connected regions of pattern, pattern closer than ``gap_px`` joined.
 
     Parameters
@@ -70,8 +70,10 @@ def find_groups(
     -------
     groups : list of Group
         One per region, largest first.
+    joined : numpy.ndarray of bool
+        The groups' regions (the pattern dilated by half the gap): the background is outside them.
     pattern : numpy.ndarray of bool
-        The pattern mask (for the background's pixels: outside its dilation).
+        The pattern mask.
     """
     from scipy import ndimage
 
@@ -97,7 +99,7 @@ def find_groups(
         cols = (cc + sl[1].start).astype(np.intp)
         groups.append(Group(k, rows, cols, pattern[rows, cols]))
     groups.sort(key=lambda g: -int(g.pattern.sum()))
-    return groups, joined
+    return groups, joined, pattern
 
 
 def structure_tensor(

@@ -28,7 +28,8 @@ class LinePatternResult(Result):
       of the lines from the image x axis towards +y), ``coherence``, ``n_lines``, ``spacing_um``,
       ``spacing_se_um``, ``spacing_method``, ``nominal_spacing_um``, ``spacing_error_percent``,
       ``frequency_per_um`` (1/spacing), ``contrast`` (Michelson, mean over the line pairs),
-      ``contrast_se``, ``dip_percent``, ``resolved``, ``lsf_fwhm_um``, ``lsf_fwhm_se_um``, ``touches_edge``
+      ``contrast_se``, ``dip_percent``, ``resolved``, ``lsf_fwhm_um``, ``lsf_fwhm_se_um``, ``background_counts``
+      (the level the contrast is measured above), ``touches_edge``
       (the group reaches the image's edge and may be cut);
     - ``profiles``: the profile across each group, ``group``, ``u_um``, ``profile_mean``, ``profile_sem``.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from microscope_qc.instrument import Setting
 from microscope_qc.setting_spec import setting, settings_provenance
@@ -52,6 +53,14 @@ class LinePatternSettings:
         flag="min-coherence",
         minimum=0.0,
         maximum=1.0,
+    )
+    background: Literal["image", "local"] = setting(
+        "image",
+        "background",
+        "the level contrasts are measured above: the image's (median between the groups) or each group's own "
+        "(median of its surroundings, for an uneven background)",
+        flag="line-background",
+        choices=(("image", "between all groups"), ("local", "around each group")),
     )
     bin_px: float = setting(
         0.25,
