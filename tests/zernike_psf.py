@@ -99,10 +99,14 @@ def gibson_lanni_stack(
     rng = np.random.default_rng(seed)
     dz, dy, dx = voxel
     nz, ny, nx_img = shape
-    params = dict(NA=na, ni=n + immersion_error, ni0=n, ns=n, ng=1.515, ng0=1.515, tg=170 + coverslip_error_um)
+    params = dict(
+        NA=na, ni=n + immersion_error, ni0=n, ns=n, ng=1.515, ng0=1.515, tg=170 + coverslip_error_um
+    )
     # where the aberrated focus lies along psfmodels' z: centre the stack on it
     wide = np.linspace(-8, 8, 641)
-    on_axis = psfmodels.vectorial_psf(wide, nx=1, dxy=dx, pz=0, wvl=wavelength_um, params=params, normalize=False)
+    on_axis = psfmodels.vectorial_psf(
+        wide, nx=1, dxy=dx, pz=0, wvl=wavelength_um, params=params, normalize=False
+    )
     focus = wide[np.argmax(on_axis[:, 0, 0])]
     ref = psfmodels.vectorial_psf(
         [0.0], nx=nx, dxy=dx, pz=0, wvl=wavelength_um, params={**params, "ni": n, "tg": 170}, normalize=False
@@ -114,6 +118,8 @@ def gibson_lanni_stack(
     for py, px in pts:
         zc = rng.uniform(-0.5, 0.5) * dz
         z = focus + (np.arange(nz) - (nz - 1) / 2) * dz - zc
-        psf = psfmodels.vectorial_psf(z, nx=nx, dxy=dx, pz=0, wvl=wavelength_um, params=params, normalize=False)
+        psf = psfmodels.vectorial_psf(
+            z, nx=nx, dxy=dx, pz=0, wvl=wavelength_um, params=params, normalize=False
+        )
         img[:, py - h : py + h + 1, px - h : px + h + 1] += psf * norm
     return rng.poisson(img).astype(np.uint16), {"y_px": pts[:, 0], "x_px": pts[:, 1]}

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from tests.conftest import microscope_for, shared_file
+from tests.zernike_psf import gibson_lanni_stack, zernike_stack
 
 from microscope_qc.analysis.psf import PSFSettings, analyze_psf
 from microscope_qc.analysis.psf.findings import COMA_BOW_PER_WAVE, RULES, psf_findings
@@ -23,8 +25,6 @@ from microscope_qc.analysis.psf.spherical import (
 from microscope_qc.findings import FAULTS, Severity, faults_found
 from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.measurements.psf import PSF
-from tests.conftest import microscope_for, shared_file
-from tests.zernike_psf import gibson_lanni_stack, zernike_stack
 
 
 def _ms(na=1.4, n=1.518, voxel=(0.1, 0.065, 0.065), em=520):
@@ -111,7 +111,9 @@ def test_spherical_sign_and_index_mismatch_from_vectorial_stacks(dn, seed):
     acc = r.beads[r.beads["status"] == "accepted"]
     assert (np.sign(acc["spherical_index_mismatch"].dropna()) == np.sign(dn)).all()
     f = _finding(psf_findings(r), "spherical_aberration")
-    truth = abs(float(rms_waves(SphericalModel(1.4, 1.515, (0.52,), (1,), 0.52, "immersion"), np.array([dn]))[0]))
+    truth = abs(
+        float(rms_waves(SphericalModel(1.4, 1.515, (0.52,), (1,), 0.52, "immersion"), np.array([dn]))[0])
+    )
     if truth > 1.15 / 14:
         assert f.severity is Severity.FAULT
         assert f"{abs(dn_est.value):.3f} refractive-index mismatch" in f.text
@@ -154,7 +156,9 @@ def test_astigmatism_separation_and_axis_from_a_zernike_pupil(term, axis):
     r = _run(data, _ms())
     sep = r.metric("astigmatic_separation_um").value
     geo = 2 * math.sqrt(6) * a * lam / (n - math.sqrt(n * n - na * na))
-    print(f"{term}: separation {sep:.3f} µm = {sep / geo:.3f} × geometrical; axis {r.metric('astigmatism_axis_deg').value:.1f}°")
+    print(
+        f"{term}: separation {sep:.3f} µm = {sep / geo:.3f} × geometrical; axis {r.metric('astigmatism_axis_deg').value:.1f}°"
+    )
     assert sep == pytest.approx(1.22 * geo, rel=0.10)
     got = r.metric("astigmatism_axis_deg").value
     assert abs((got - axis + 90) % 180 - 90) < 3

@@ -232,18 +232,28 @@ def _judge(rule: Rule, m: Metrics, channel: str | None) -> Finding | None:
     if metric is None or not math.isfinite(metric.value) or limit is None or not math.isfinite(limit):
         return None
     value = abs(metric.value)
-    se = float(metric.uncertainty) if metric.uncertainty is not None and math.isfinite(metric.uncertainty) else None
+    se = (
+        float(metric.uncertainty)
+        if metric.uncertainty is not None and math.isfinite(metric.uncertainty)
+        else None
+    )
     note = rule.note_above(m) if rule.note_above is not None else None
     if value - SIGNIFICANCE * (se or 0.0) > limit:
         severity, text = Severity.FAULT, rule.fault_text(m)
     elif value > limit:
         severity = Severity.NOTE
-        text = f"{rule.label[0].upper()}{rule.label[1:]} above its limit, but not significantly: {rule.ok_text}"
+        text = (
+            f"{rule.label[0].upper()}{rule.label[1:]} above its limit, but not significantly: {rule.ok_text}"
+        )
     elif note is not None and value > note:
         severity, text = Severity.NOTE, rule.fault_text(m).split(";")[0] + " (below the fault level)."
     else:
         severity, text = Severity.OK, rule.ok_text
-    evidence = [Evidence(rule.label, float(metric.value), se, metric.unit or "", f"≤ {limit:.3g} ({rule.justification})")]
+    evidence = [
+        Evidence(
+            rule.label, float(metric.value), se, metric.unit or "", f"≤ {limit:.3g} ({rule.justification})"
+        )
+    ]
     for name, label in rule.context:
         c = m.get(name)
         if c is not None and math.isfinite(c.value):

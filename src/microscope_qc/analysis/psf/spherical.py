@@ -92,7 +92,9 @@ def model_for(ms: MicroscopeSettings, channel: int) -> SphericalModel | None:
         lam = em or ex
         if lam is None:
             return None
-        waves, powers, wave = (lam,), (1,), lam
+        waves: tuple[float, ...] = (lam,)
+        powers: tuple[int, ...] = (1,)
+        wave = lam
     elif ms.modality is Modality.MULTIPHOTON:
         if ex is None:
             return None
@@ -115,8 +117,10 @@ def opd_um(model: SphericalModel, x: np.ndarray, s: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)[:, None]
     if model.family == "immersion":
         n = model.n
-        return WORKING_DISTANCE_UM * (np.sqrt((n + x) ** 2 - s**2) - np.sqrt(n * n - s**2))
-    return x * np.sqrt(GLASS_INDEX**2 - s**2)
+        out: np.ndarray = WORKING_DISTANCE_UM * (np.sqrt((n + x) ** 2 - s**2) - np.sqrt(n * n - s**2))
+        return out
+    glass: np.ndarray = x * np.sqrt(GLASS_INDEX**2 - s**2)
+    return glass
 
 
 def _defocus_fit(model: SphericalModel, opd: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +144,10 @@ def rms_waves(model: SphericalModel, x: np.ndarray) -> np.ndarray:
     s = _pupil(model.na)
     resid, _ = _defocus_fit(model, opd_um(model, x, s), s)
     w = s / s.sum()
-    return np.sign(np.asarray(x, dtype=float)) * np.sqrt((resid**2 * w).sum(axis=1)) / model.wave_um
+    out: np.ndarray = (
+        np.sign(np.asarray(x, dtype=float)) * np.sqrt((resid**2 * w).sum(axis=1)) / model.wave_um
+    )
+    return out
 
 
 def on_axis_profiles(model: SphericalModel, x: np.ndarray, z_um: np.ndarray) -> np.ndarray:
@@ -162,7 +169,8 @@ def on_axis_profiles(model: SphericalModel, x: np.ndarray, z_um: np.ndarray) -> 
         pupil = np.exp(1j * k * (opd - shift[:, None] * (n * cos_t)[None, :])) * weight
         amp = pupil @ np.exp(-1j * k * np.outer(n * cos_t, z_um))
         out *= (np.abs(amp) ** 2) ** power
-    return out / out.max(axis=1, keepdims=True)
+    normalised: np.ndarray = out / out.max(axis=1, keepdims=True)
+    return normalised
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,8 @@ def _peak(profile: np.ndarray, valid: np.ndarray) -> np.ndarray:
     den = a - 2 * b + c
     with np.errstate(invalid="ignore", divide="ignore"):
         off = np.where((den < 0) & (km != k) & (kp != k), 0.5 * (a - c) / den, 0.0)
-    return k + np.clip(off, -0.5, 0.5)
+    pos: np.ndarray = k + np.clip(off, -0.5, 0.5)
+    return pos
 
 
 def _half_max_centre(z: np.ndarray, y: np.ndarray) -> float:
