@@ -278,7 +278,7 @@ def _analyze_channel(
         and theory_phys is not None
         and math.isfinite(theory_phys.axial_um)
     ):
-        spherical_columns(stack, tf_idx, col, hz, voxel, sph_model, theory_phys.axial_um)
+        chan.spherical = spherical_columns(stack, tf_idx, col, hz, voxel, sph_model, theory_phys.axial_um)
 
     table = pd.DataFrame(
         {

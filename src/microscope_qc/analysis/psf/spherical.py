@@ -303,10 +303,13 @@ def fit_spherical(
     sse += (w * y**2).sum(axis=2)[:, None, :]
     best_s = sse.min(axis=2)  # (B, M)
     n_pts = valid.sum(axis=1)
-    out = {k: np.full(B, np.nan) for k in ("spherical_waves", "spherical_se", "x", "x_se")}
+    out: dict[str, np.ndarray] = {
+        k: np.full(B, np.nan) for k in ("spherical_waves", "spherical_se", "x", "x_se")
+    }
     per_x = np.gradient(lib.waves) / np.gradient(lib.x)
     background = np.full(B, np.nan)
     noise2 = np.full(B, np.nan)
+    out_z, out_model, out_data = np.full((B, P), np.nan), np.full((B, P), np.nan), np.full((B, P), np.nan)
     for b in range(B):
         prof = best_s[b]
         if not np.isfinite(prof).any() or n_pts[b] < 8:
@@ -314,6 +317,13 @@ def fit_spherical(
         m = int(np.argmin(prof))
         k = int(np.argmin(sse[b, m]))
         background[b] = bgs[b, m, k]
+        # the best fit, for figures: the data and the model on the model's z (its peak at 0), peak-normalised
+        fp = fpos[b, k]
+        model_b = np.interp(fp, np.arange(Z), lib.profiles[m])
+        data_b = lines[b] - bgs[b, m, k]
+        scale = float((model_b * data_b)[valid[b]].sum() / max((model_b**2)[valid[b]].sum(), 1e-300))
+        out_z[b], out_model[b] = (fp - Z // 2) * lib.dz_um, model_b
+        out_data[b] = np.where(valid[b], data_b / scale if scale > 0 else np.nan, np.nan)
         sigma2 = max(float(prof[m]), 0.0) / max(n_pts[b] - 4, 1)
         noise2[b] = sigma2
         den = prof[m - 1] - 2 * prof[m] + prof[m + 1] if 0 < m < M - 1 else math.nan
@@ -354,6 +364,7 @@ def fit_spherical(
         asym = (e_up - e_lo) / tot
         asym_se = 2 * np.sqrt(noise2 * n_w * (e_lo**2 + e_up**2)) / tot**2
     ok = (tot > 0) & (n_w > 0)
+    out["profile_z_um"], out["profile_model"], out["profile_data"] = out_z, out_model, out_data
     out["axial_asymmetry"] = np.where(ok, asym, np.nan)
     out["axial_asymmetry_se"] = np.where(ok, asym_se, np.nan)
     return out
@@ -384,19 +395,26 @@ def spherical_columns(
     voxel: tuple[float, float, float],
     model: SphericalModel,
     axial_fwhm_um: float,
-) -> None:
+) -> dict[str, np.ndarray]:
     """Fill the spherical-aberration columns of beads ``idx`` from the line along z through each.
 
     Needs the bead columns ``x_um``, ``y_um`` and ``z_um``; fills ``axial_asymmetry`` (and
     ``_se``), ``spherical_waves`` (and ``_se``) and the equivalent error of the model's
     parameterisation: ``spherical_index_mismatch`` (oil) or ``spherical_coverslip_um``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For figures: ``index`` (B,) of the beads fitted, ``z_um`` (B, P) each plane's position
+        relative to the fitted model's peak, ``data`` and ``model`` (B, P) the profile and its fit
+        (background removed, the model's peak 1), ``waves`` (B,); empty when no bead was fitted.
     """
     dz, dy, dx = voxel
     z, y, x = col("z_um")[idx] / dz, col("y_um")[idx] / dy, col("x_um")[idx] / dx
     ok = np.isfinite(z) & np.isfinite(y) & np.isfinite(x)
     idx = idx[ok]
     if idx.size == 0:
-        return
+        return {}
     zi = np.rint(z[ok]).astype(int)[:, None] + np.arange(-hz, hz + 1)[None, :]
     lines, valid = gather(stack, zi, np.rint(y[ok]).astype(int)[:, None], np.rint(x[ok]).astype(int)[:, None])
     out = fit_spherical(lines, valid, dz, model, axial_fwhm_um)
@@ -407,6 +425,13 @@ def spherical_columns(
     col("spherical_waves")[idx], col("spherical_waves_se")[idx] = out["spherical_waves"], out["spherical_se"]
     name = "spherical_index_mismatch" if model.family == "immersion" else "spherical_coverslip_um"
     col(name)[idx], col(f"{name}_se")[idx] = out["x"], out["x_se"]
+    return {
+        "index": idx,
+        "z_um": out["profile_z_um"],
+        "data": out["profile_data"],
+        "model": out["profile_model"],
+        "waves": out["spherical_waves"],
+    }
 
 
 #: channel metrics: (name, unit, per-bead SE column, description)
