@@ -274,6 +274,7 @@ def _analyze_channel(
     sph_model = model_for(ms, c)
     if (
         sph_model is not None
+        and sph_model.judged  # a confocal pinhole of unknown size changes the axial profile: not modelled
         and tf_idx.size
         and theory_phys is not None
         and math.isfinite(theory_phys.axial_um)

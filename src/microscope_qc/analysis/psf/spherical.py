@@ -77,6 +77,9 @@ class SphericalModel:
     powers: tuple[int, ...]
     wave_um: float
     family: str  # "immersion" (Δn) or "coverslip" (Δt, µm)
+    #: whether the axial profile is modelled well enough to estimate spherical aberration (widefield,
+    #: multiphoton); a confocal or spinning-disk pinhole of unknown size widens it like an aberration
+    judged: bool = True
 
 
 def model_for(ms: MicroscopeSettings, channel: int) -> SphericalModel | None:
@@ -105,7 +108,8 @@ def model_for(ms: MicroscopeSettings, channel: int) -> SphericalModel | None:
         both = tuple(w for w in (ex, em) if w is not None)
         waves, powers, wave = both, (1,) * len(both), both[0]
     family = "immersion" if abs(ms.immersion_index - GLASS_INDEX) < OIL_TOLERANCE else "coverslip"
-    return SphericalModel(ms.na, ms.immersion_index, waves, powers, wave, family)
+    judged = ms.modality in (Modality.WIDEFIELD, Modality.MULTIPHOTON)
+    return SphericalModel(ms.na, ms.immersion_index, waves, powers, wave, family, judged)
 
 
 def _pupil(na: float) -> np.ndarray:
@@ -501,7 +505,9 @@ def summarise_spherical(result: Result, acc: pd.DataFrame, c: int, model: Spheri
         if name != "axial_asymmetry" and unc is not None and not _sign_agreed(acc, name):
             unc, kind = max(unc, abs(med)), "the beads disagree on the sign: ± the value itself"
         result.metrics.append(Metric(name, med, unit, unc, c, desc, kind))
-    if model is not None:
+    if model is None:
+        return
+    if model.judged:
         result.metrics.append(
             Metric(
                 "spherical_limit_waves",
@@ -512,13 +518,13 @@ def summarise_spherical(result: Result, acc: pd.DataFrame, c: int, model: Spheri
                 "Maréchal: λ/14 RMS wavefront error",
             )
         )
-        result.metrics.append(
-            Metric(
-                "focus_tolerance_um",
-                focus_tolerance_um(model),
-                "um",
-                None,
-                c,
-                "defocus of λ/14 RMS wavefront error (Maréchal) at this NA and wavelength",
-            )
+    result.metrics.append(
+        Metric(
+            "focus_tolerance_um",
+            focus_tolerance_um(model),
+            "um",
+            None,
+            c,
+            "defocus of λ/14 RMS wavefront error (Maréchal) at this NA and wavelength",
         )
+    )
