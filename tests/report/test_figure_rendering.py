@@ -49,6 +49,7 @@ def test_psf_figures_are_svg_with_one_marker_per_bead(psf_result):
         "Profiles with fits",
         "FWHM over accepted beads",
         "Through focus",
+        "Axial profiles (spherical aberration)",
         "Field dependence",
     ]
     roots = {f.title: _parse(f.svg) for f in figures}
@@ -134,8 +135,8 @@ def test_report_is_self_contained_with_inline_svg(psf_result, tmp_path):
 
     paths = export_result(psf_result, tmp_path, InputInfo(None, None, (1, 2, 3), "uint16"), psf_figures)
     page = paths["html"].read_text()
-    svgs = page.count("<svg ")
-    assert svgs == 5 and page.count("</svg>") == svgs
+    svgs = page.count("<svg ")  # the five PSF figures and the axial profiles (spherical aberration)
+    assert svgs == 6 and page.count("</svg>") == svgs
     assert (
         "<img" not in page
         and "src='http" not in page
@@ -168,7 +169,7 @@ def test_export_needs_no_matplotlib(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1].split() == ["@", "False", "False"]
-    assert (tmp_path / "o" / "b" / "report.html").read_text().count("<svg ") == 5
+    assert (tmp_path / "o" / "b" / "report.html").read_text().count("<svg ") == 6
 
 
 def test_colour_scale_of_a_constant_image_still_draws():

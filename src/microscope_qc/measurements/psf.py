@@ -19,11 +19,12 @@ from microscope_qc.report.labels import PSF_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.psf import PSFResult, PSFSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
-__all__ = ["run_psf", "analyze_psf", "psf_figures", "psf_settings"]
+__all__ = ["run_psf", "analyze_psf", "psf_figures", "psf_findings", "psf_settings"]
 
 
 # The analysis and the figures are imported when first used, not with the registry: building
@@ -42,6 +43,13 @@ def psf_figures(result: PSFResult) -> Sequence[Figure]:
     from microscope_qc.report.psf import psf_figures as figures
 
     return figures(result)
+
+
+def psf_findings(result: PSFResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.psf.findings.psf_findings` (imported on the first call)."""
+    from microscope_qc.analysis.psf.findings import psf_findings as findings
+
+    return findings(result)
 
 
 def psf_settings() -> type[PSFSettings]:
@@ -133,4 +141,5 @@ PSF = Measurement(
     samples=BEAD_SAMPLES,
     history_metrics=("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     methods_sentence=methods_sentence,
+    findings=psf_findings,
 )

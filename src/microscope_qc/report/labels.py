@@ -243,6 +243,35 @@ _PSF: dict[str, Label] = {
     "psf_tilt_x_um_per_um": _L("PSF tilt along x", "um/um"),
     "psf_tilt_y_um_per_um": _L("PSF tilt along y", "um/um"),
     "psf_bow_um": _L("Coma-like bow of the PSF centre", "um"),
+    "psf_bow_se_um": _L("Coma-like bow standard error", "um"),
+    "coma_axis_deg": _L(
+        "Coma direction", "deg", "direction the PSF centre bows towards away from focus, from +x towards +y"
+    ),
+    "axial_asymmetry": _L(
+        "Axial asymmetry",
+        description="(above − below) / (above + below) focus, 0.5–2.5 axial FWHM; 0: symmetric",
+    ),
+    "axial_asymmetry_se": _L("Axial asymmetry standard error"),
+    "spherical_waves": _L(
+        "Spherical aberration (RMS)",
+        "waves",
+        "signed RMS wavefront error of the Gibson–Lanni fit of the axial profile; + : denser immersion / thicker coverslip",
+    ),
+    "spherical_waves_se": _L("Spherical aberration standard error", "waves"),
+    "spherical_index_mismatch": _L(
+        "Equivalent immersion-index error",
+        description="Δn of the immersion medium over a 150 µm working distance giving the same aberration",
+    ),
+    "spherical_index_mismatch_se": _L("Equivalent immersion-index error standard error"),
+    "spherical_coverslip_um": _L(
+        "Equivalent coverslip-thickness error",
+        "um",
+        "thickness error from the 170 µm design giving the same aberration",
+    ),
+    "spherical_coverslip_um_se": _L("Equivalent coverslip-thickness error standard error", "um"),
+    "spherical_limit_waves": _L("Spherical aberration limit (Maréchal)", "waves"),
+    "focus_tolerance_um": _L("Focus tolerance (Maréchal defocus)", "um"),
+    "saturated_beads_fraction": _L("Saturated beads (fraction of candidates)"),
     "through_focus_planes": _L("Planes fitted through focus"),
     "astigmatism_limit_um": _L("Astigmatism limit (Maréchal)", "um"),
     "tilt_limit_um_per_um": _L("PSF tilt limit", "um/um"),

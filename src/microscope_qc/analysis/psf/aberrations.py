@@ -362,19 +362,26 @@ def through_focus(
             wx, wy = np.sqrt(sx), np.sqrt(sy)
         col(f"ellipticity_{name}")[idx] = (wx - wy) / (wx + wy)
     # lateral path of the centre: slope at focus (tilt) and symmetric curvature (coma-like bow)
-    tilt, tilt_se, bow = {}, {}, {}
+    tilt, tilt_se, bow, bow_se = {}, {}, {}, {}
     for k, axis in ((4, "x"), (5, "y")):
         coef, cov, _ = _parabolas(dz_um, grid_v[..., k], grid_s[..., k], ok_plane)
         tilt[axis] = coef[:, 1]
         tilt_se[axis] = np.sqrt(np.clip(cov[:, 1, 1], 0, None))
         bow[axis] = coef[:, 2] * (fwhm_z / 2) ** 2
+        bow_se[axis] = np.sqrt(np.clip(cov[:, 2, 2], 0, None)) * (fwhm_z / 2) ** 2
     t = np.hypot(tilt["x"], tilt["y"])
     with np.errstate(invalid="ignore", divide="ignore"):
         t_se = np.sqrt((tilt["x"] * tilt_se["x"]) ** 2 + (tilt["y"] * tilt_se["y"]) ** 2) / t
     t_se = np.where(t > 0, t_se, np.hypot(tilt_se["x"], tilt_se["y"]) / math.sqrt(2))
     col("psf_tilt_um_per_um")[idx], col("psf_tilt_se_um_per_um")[idx] = t, t_se
     col("psf_tilt_x_um_per_um")[idx], col("psf_tilt_y_um_per_um")[idx] = tilt["x"], tilt["y"]
-    col("psf_bow_um")[idx] = np.hypot(bow["x"], bow["y"])
+    b = np.hypot(bow["x"], bow["y"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        b_se = np.sqrt((bow["x"] * bow_se["x"]) ** 2 + (bow["y"] * bow_se["y"]) ** 2) / b
+    col("psf_bow_um")[idx] = b
+    col("psf_bow_se_um")[idx] = np.where(b > 0, b_se, np.hypot(bow_se["x"], bow_se["y"]) / math.sqrt(2))
+    # the direction the centre bows towards away from focus (the side of the comatic flare), image axes
+    col("coma_axis_deg")[idx] = np.degrees(np.arctan2(bow["y"], bow["x"]))
     col("through_focus_planes")[idx] = ok_plane.sum(axis=1)
     fw = FWHM_PER_SIGMA * np.sqrt(np.clip(grid_v[..., :2], 0, None))
     return {
@@ -429,6 +436,8 @@ _SUMMARY = (
         "astigmatic_separation_diag_se_um",
         "median focal separation along the diagonals, z(+45°) − z(−45°)",
     ),
+    ("astigmatism_axis_deg", "deg", None, "median direction narrowest at the deeper line focus"),
+    ("coma_axis_deg", "deg", None, "median direction the PSF centre bows towards away from focus (coma)"),
     ("ellipticity_below", None, None, "median (w_x − w_y)/(w_x + w_y) half an axial FWHM below focus"),
     ("ellipticity_above", None, None, "median (w_x − w_y)/(w_x + w_y) half an axial FWHM above focus"),
     (
@@ -440,7 +449,7 @@ _SUMMARY = (
     (
         "psf_bow_um",
         "um",
-        None,
+        "psf_bow_se_um",
         "median coma-like shift of the centre, the same way above and below focus, at ± half an axial FWHM",
     ),
 )

@@ -27,11 +27,12 @@ from microscope_qc.analysis.psf.metroloj import _fit_metroloj, crop_size_px
 from microscope_qc.analysis.psf.misfit import misfit
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
+from microscope_qc.analysis.psf.spherical import model_for, spherical_columns, summarise_spherical
 from microscope_qc.analysis.psf.summary import _summarise, misfit_warnings
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
-from microscope_qc.results import AnalysisError, CancelCheck, ProgressCallback
+from microscope_qc.results import AnalysisError, CancelCheck, Metric, ProgressCallback
 from microscope_qc.volume import Stack, Volume
 
 
@@ -270,6 +271,15 @@ def _analyze_channel(
         chan.through_focus = through_focus(stack, tf_idx, col, hz, hxy, voxel)
     limits = aberration_limits(ms, c, theory_phys)
     cols["aberrations"] = flag_beads(col, tf_idx, limits)
+    sph_model = model_for(ms, c)
+    if (
+        sph_model is not None
+        and sph_model.judged  # a confocal pinhole of unknown size changes the axial profile: not modelled
+        and tf_idx.size
+        and theory_phys is not None
+        and math.isfinite(theory_phys.axial_um)
+    ):
+        chan.spherical = spherical_columns(stack, tf_idx, col, hz, voxel, sph_model, theory_phys.axial_um)
 
     table = pd.DataFrame(
         {
@@ -299,7 +309,10 @@ def _analyze_channel(
         "astigmatic_separation_diag_um", "astigmatic_separation_diag_se_um", "astigmatism_axis_deg",
         "ellipticity_below", "ellipticity_above",
         "psf_tilt_um_per_um", "psf_tilt_se_um_per_um", "psf_tilt_x_um_per_um", "psf_tilt_y_um_per_um",
-        "psf_bow_um", "through_focus_planes",
+        "psf_bow_um", "psf_bow_se_um", "coma_axis_deg", "through_focus_planes",
+        "axial_asymmetry", "axial_asymmetry_se", "spherical_waves", "spherical_waves_se",
+        "spherical_index_mismatch", "spherical_index_mismatch_se", "spherical_coverslip_um",
+        "spherical_coverslip_um_se",
         "amplitude", "background",
     ]  # fmt: skip
     for name in order + sorted(k for k in cols if k not in order):
@@ -309,6 +322,17 @@ def _analyze_channel(
 
     # 5. summaries, verdicts, maps, averaged bead ---------------------------------------------
     _summarise(result, table, c, theory, theory_phys, ms, s, voxel, limits)
+    summarise_spherical(result, table[accepted], c, sph_model)
+    result.metrics.append(
+        Metric(
+            "saturated_beads_fraction",
+            float((n_sat > 0).mean()),
+            None,
+            None,
+            c,
+            f"fraction of the {n} candidate beads with a voxel at or above the saturation value near focus",
+        )
+    )
     _check(cancel)
     progress(0.75, "field maps")
     _field_maps(result, chan, table[accepted], c, voxel, (h, w), s.map_size)

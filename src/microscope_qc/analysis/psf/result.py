@@ -45,6 +45,9 @@ class ChannelPSF:
     through_focus : dict of str to numpy.ndarray
         Per-plane widths and centres of the accepted beads near focus (see
         :func:`~microscope_qc.analysis.psf.aberrations.through_focus`), for figures.
+    spherical : dict of str to numpy.ndarray
+        The axial profiles of the same beads and their Gibson–Lanni fits (see
+        :func:`~microscope_qc.analysis.psf.spherical.spherical_columns`), for figures.
     """
 
     channel: int
@@ -60,6 +63,7 @@ class ChannelPSF:
     model_params: dict[str, np.ndarray] = field(default_factory=dict)
     focal_surface: dict[str, float] = field(default_factory=dict)
     through_focus: dict[str, np.ndarray] = field(default_factory=dict)
+    spherical: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
