@@ -157,7 +157,9 @@ def limit_text(verdict: Verdict, unit: str = "", source: bool = False) -> str:
     return f"{text} ({verdict.source})" if source else text
 
 
-def evidence(metric: Metric, label: str, limit: str = "", scale: float = 1.0, unit: str | None = None) -> Evidence:
+def evidence(
+    metric: Metric, label: str, limit: str = "", scale: float = 1.0, unit: str | None = None
+) -> Evidence:
     """A metric as evidence (its value and standard error; None when not estimable).
 
     Parameters

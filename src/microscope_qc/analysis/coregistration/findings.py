@@ -95,8 +95,13 @@ def findings(result: Result) -> list[Finding]:
         lat, ax = metric_of(result, "lateral_distance_um", c), metric_of(result, "axial_distance_um", c)
         if ratio is not None and v is not None and d is not None:
             lim = limit_text(v)
-            ev = [evidence(ratio, "d / r_ref (MetroloJ_QC)", limit_text(v, source=True)), evidence(d, "3D distance")]
-            ev += [evidence(m, label) for m, label in ((lat, "lateral distance"), (ax, "axial distance")) if m]
+            ev = [
+                evidence(ratio, "d / r_ref (MetroloJ_QC)", limit_text(v, source=True)),
+                evidence(d, "3D distance"),
+            ]
+            ev += [
+                evidence(m, label) for m, label in ((lat, "lateral distance"), (ax, "axial distance")) if m
+            ]
             if not v.passed:
                 severity = Severity.FAULT
             elif ratio.value > v.threshold / 2:

@@ -16,7 +16,14 @@ from microscope_qc.analysis._rules import Rule, evidence, limit_text, metric_of,
 from microscope_qc.findings import Evidence, Finding, Severity
 from microscope_qc.results import Metric, Result
 
-__all__ = ["RULES", "READ_NOISE_FAULT_E", "READ_NOISE_NOTE_E", "HOT_PIXEL_FAULT_PERCENT", "HOT_PIXEL_SIGMA", "findings"]
+__all__ = [
+    "RULES",
+    "READ_NOISE_FAULT_E",
+    "READ_NOISE_NOTE_E",
+    "HOT_PIXEL_FAULT_PERCENT",
+    "HOT_PIXEL_SIGMA",
+    "findings",
+]
 
 #: read noise above which a camera is called noisy (e⁻ rms)
 READ_NOISE_FAULT_E = 10.0
@@ -100,7 +107,11 @@ def _hot(result: Result) -> Finding | None:
         share = 100.0 * n / total
         se = 100.0 * math.sqrt(max(n, 1) * (1 - n / total)) / total
         ev = Evidence(
-            f"pixels beyond {HOT_PIXEL_SIGMA:g} dark SDs (DSNU map)", share, se, "%", f"≤ {HOT_PIXEL_FAULT_PERCENT:g} %"
+            f"pixels beyond {HOT_PIXEL_SIGMA:g} dark SDs (DSNU map)",
+            share,
+            se,
+            "%",
+            f"≤ {HOT_PIXEL_FAULT_PERCENT:g} %",
         )
     v = verdict_of(result, "hot_pixels_percent", None)
     fault = (not v.passed) if v is not None else share > HOT_PIXEL_FAULT_PERCENT

@@ -86,7 +86,10 @@ def findings(result: Result) -> list[Finding]:
 def _channel(result: Result, c: int | None) -> list[Finding]:
     out: list[Finding] = []
     ch = channel_name(result, c)
-    ca, ca_v = metric_of(result, "centering_accuracy_percent", c), verdict_of(result, "centering_accuracy_percent", c)
+    ca, ca_v = (
+        metric_of(result, "centering_accuracy_percent", c),
+        verdict_of(result, "centering_accuracy_percent", c),
+    )
     offset = metric_of(result, "illumination_centre_offset_percent", c)
     off_centre = False
     if ca is not None and ca_v is not None:
@@ -94,7 +97,9 @@ def _channel(result: Result, c: int | None) -> list[Finding]:
         ev = [evidence(ca, "centring accuracy (MetroloJ_QC)", limit_text(ca_v, "%", source=True))]
         off = offset.value if offset is not None else 100.0 - ca.value
         if offset is not None:
-            ev.append(evidence(offset, "fitted illumination centre from the image centre (of the half-diagonal)"))
+            ev.append(
+                evidence(offset, "fitted illumination centre from the image centre (of the half-diagonal)")
+            )
         off_centre = not ca_v.passed
         if off_centre:
             severity = Severity.FAULT
@@ -110,9 +115,19 @@ def _channel(result: Result, c: int | None) -> list[Finding]:
         ev = [evidence(u, "uniformity U (MetroloJ_QC)", limit_text(u_v, "%", source=True))]
         model_dark = True
         if falloff is not None:
-            ev.append(evidence(falloff, "darkest corner of the illumination model below its peak", f"≤ {100 - u_v.threshold:g} %"))
+            ev.append(
+                evidence(
+                    falloff,
+                    "darkest corner of the illumination model below its peak",
+                    f"≤ {100 - u_v.threshold:g} %",
+                )
+            )
             model_dark = falloff.value > 100.0 - u_v.threshold
-        values = {"u": u.value, "limit": lim, "falloff": falloff.value if falloff is not None else float("nan")}
+        values = {
+            "u": u.value,
+            "limit": lim,
+            "falloff": falloff.value if falloff is not None else float("nan"),
+        }
         said = _UNEVEN.statement.format(**values)
         if u_v.passed:
             out.append(_UNEVEN.finding(Severity.OK, tuple(ev), ch, **values))
@@ -126,7 +141,7 @@ def _channel(result: Result, c: int | None) -> list[Finding]:
             out.append(_UNEVEN.finding(Severity.FAULT, tuple(ev), ch, **values))
     area, n = metric_of(result, "defect_area_percent", c), metric_of(result, "defect_count", c)
     if area is not None and n is not None:
-        ev = (
+        dust_ev = (
             evidence(area, "area of dust and defects", f"≤ {DUST_AREA_PERCENT:g} %"),
             evidence(n, "dust specks / defects"),
         )
@@ -136,11 +151,11 @@ def _channel(result: Result, c: int | None) -> list[Finding]:
             severity = Severity.NOTE
         else:
             severity = Severity.OK
-        out.append(_DUST.finding(severity, ev, ch, n=n.value, area=area.value))
+        out.append(_DUST.finding(severity, dust_ev, ch, n=n.value, area=area.value))
     sat, sat_v = metric_of(result, "saturated_percent", c), verdict_of(result, "saturated_percent", c)
     if sat is not None and sat_v is not None:
         lim = limit_text(sat_v, "%")
         severity = Severity.OK if sat_v.passed else Severity.FAULT
-        ev = (evidence(sat, "saturated pixels", limit_text(sat_v, "%", source=True)),)
-        out.append(_SATURATION.finding(severity, ev, ch, sat=sat.value, limit=lim))
+        sat_ev = (evidence(sat, "saturated pixels", limit_text(sat_v, "%", source=True)),)
+        out.append(_SATURATION.finding(severity, sat_ev, ch, sat=sat.value, limit=lim))
     return out
