@@ -304,6 +304,7 @@ def record_run(store: HistoryStore, analysed: Analysed, args: argparse.Namespace
     HistoryError
         If no instrument is named.
     """
+    from microscope_qc.findings import faults_found
     from microscope_qc.history import HistoryError, RunRecord
 
     profile = profile_from_args(args)
@@ -317,6 +318,7 @@ def record_run(store: HistoryStore, analysed: Analysed, args: argparse.Namespace
         args.objective or "",
         " + ".join(args.channel_preset or []),
         analysed.acquired_at,
+        faults_found(analysed.findings or ()),
     )
     return store.record(analysed.result, record)
 

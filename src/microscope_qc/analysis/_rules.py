@@ -135,7 +135,7 @@ def verdict_of(result: Result, name: str, channel: int | None) -> Verdict | None
 
 
 def limit_text(verdict: Verdict, unit: str = "", source: bool = False) -> str:
-    """The verdict's rule in words, e.g. "≥ 50 %" or, with its source, "≥ 50 % (default (MetroloJ_QC))".
+    """The verdict's rule in words, e.g. "≥ 50 %" or, with its source, "≥ 50 %, default (MetroloJ_QC)".
 
     Parameters
     ----------
@@ -154,7 +154,7 @@ def limit_text(verdict: Verdict, unit: str = "", source: bool = False) -> str:
     sign = "≥" if verdict.comparison == ">=" else "≤"
     sep = "" if unit == "" else " "
     text = f"{sign} {verdict.threshold:g}{sep}{unit}"
-    return f"{text} ({verdict.source})" if source else text
+    return f"{text}, {verdict.source}" if source else text
 
 
 def evidence(
