@@ -94,7 +94,7 @@ FAULTS: dict[str, Fault] = _faults(
     Fault(
         "undersampling", "Under-sampling", "psf", "use a smaller pixel (zoom, binning off) to reach Nyquist"
     ),
-    Fault("saturation", "Saturation", "image_quality", "lower the exposure, gain or laser power"),
+    Fault("saturation", "Saturation", "image-quality", "lower the exposure, gain or laser power"),
     Fault(
         "off_centre_illumination",
         "Off-centre illumination",
@@ -140,10 +140,10 @@ FAULTS: dict[str, Fault] = _faults(
     Fault(
         "unstable_light_source",
         "Unstable light source",
-        "light_source",
+        "light-source",
         "check the laser / LED driver and its temperature control",
     ),
-    Fault("warm_up", "Long warm-up", "light_source", "let the source warm up before imaging, or service it"),
+    Fault("warm_up", "Long warm-up", "light-source", "let the source warm up before imaging, or service it"),
     Fault(
         "stage_backlash",
         "Stage backlash",
@@ -165,19 +165,19 @@ FAULTS: dict[str, Fault] = _faults(
     Fault(
         "zero_clipping",
         "Zero-clipped background",
-        "image_quality",
+        "image-quality",
         "raise the detector offset so that the background stays above zero",
     ),
     Fault(
         "photobleaching",
         "Photobleaching",
-        "image_quality",
+        "image-quality",
         "lower the illumination power or the exposure, or image fewer frames",
     ),
     Fault(
         "low_signal",
         "Low signal",
-        "image_quality",
+        "image-quality",
         "raise the exposure or illumination within the sample's tolerance",
     ),
 )

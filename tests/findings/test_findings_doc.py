@@ -32,3 +32,8 @@ def test_docs_findings_md_is_up_to_date():
     assert doc.read_text(encoding="utf-8") == markdown_rules(), (
         "docs/findings.md is stale; regenerate it with the command at its top"
     )
+
+
+def test_every_fault_is_diagnosed_by_a_registered_measurement():
+    names = {m.name for m in REGISTRY}
+    assert {f.measurement for f in FAULTS.values()} <= names

@@ -14,7 +14,6 @@ import pandas as pd
 
 from microscope_qc.analysis._rules import (
     Rule,
-    channel_name,
     channels_of,
     evidence,
     limit_text,
@@ -71,6 +70,14 @@ def _edge_radius_um(result: Result, moving: int | None) -> float | None:
     return float(np.max(np.hypot(x - cx, y - cy)))
 
 
+def _pair_name(result: Result, moving: int | None) -> str | None:
+    """The moving channel's name (a pair is named by it even when there is only one pair)."""
+    if moving is None:
+        return None
+    names = getattr(result, "channel_names", [])
+    return str(names[moving]) if moving < len(names) and names[moving] else f"ch {moving}"
+
+
 def findings(result: Result) -> list[Finding]:
     """What a co-registration result says about the instrument, per channel pair.
 
@@ -86,10 +93,7 @@ def findings(result: Result) -> list[Finding]:
     """
     out: list[Finding] = []
     for c in channels_of(result, "ratio"):
-        ch = channel_name(result, c)
-        if ch is not None or c is not None:
-            names = getattr(result, "channel_names", [])
-            ch = str(names[c]) if c is not None and c < len(names) and names[c] else f"ch {c}"
+        ch = _pair_name(result, c)
         ratio, v = metric_of(result, "ratio", c), verdict_of(result, "ratio", c)
         d = metric_of(result, "distance_3d_um", c)
         lat, ax = metric_of(result, "lateral_distance_um", c), metric_of(result, "axial_distance_um", c)
