@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc import __version__
 from microscope_qc.autorun.command import RUN_HELP, add_run_arguments, run_command
 from microscope_qc.cli_admin import add_history_commands, add_instrument_commands, run_history, run_instrument
-from microscope_qc.cli_analysis import analyse, failure_message, measurement_arguments, record_run
+from microscope_qc.cli_analysis import (
+    analyse,
+    failure_message,
+    finding_lines,
+    measurement_arguments,
+    record_run,
+)
 from microscope_qc.cli_correct import add_correct_command, run_correct
 from microscope_qc.cli_messages import CLI_NAMES, EXIT_BAD_INPUT, EXIT_FAILED_VERDICT, error_message
 from microscope_qc.history import HistoryError
@@ -280,7 +286,7 @@ def _run_measurement(args: argparse.Namespace) -> int:
     else:
         failures = 0
     unexpanded = failures  # files whose scenes could not be listed (or lack the scene asked for)
-    rows, failed_verdicts = [], 0
+    rows, failed_verdicts, found_lines = [], 0, []
     items: list[BatchItem] = []  # every job's result or error, for a measurement's batch summary
     store: HistoryStore | None = None
     stems = [f"{d}_scene{s}" if s is not None else d for d, s in zip(_out_dirs(groups), scenes, strict=True)]
@@ -320,10 +326,15 @@ def _run_measurement(args: argparse.Namespace) -> int:
         failed_verdicts += not result.passed
         items.append(BatchItem(label, paths[0], result, None, out_dir))
         rows.extend(_summary_rows(paths[0], result, m.cli.summary_columns, scene))
+        found_lines += finding_lines(label, done.findings)
         if not args.quiet:
             print(f"  {label}: {time.perf_counter() - t0:.2f} s → {out_dir}", file=sys.stderr)
     if rows:
         _print_table(["file", "ch", *m.cli.summary_columns, "verdict"], rows)
+    if found_lines:
+        print("\nFindings (faults, then notes; report.html lists every check):")
+        for line in found_lines:
+            print(f"  {line}")
     if m.cli.after_batch is not None:
         try:
             for line in m.cli.after_batch(items, args):

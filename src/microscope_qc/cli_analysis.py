@@ -28,6 +28,7 @@ from microscope_qc.measurements import (
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from microscope_qc.findings import Finding
     from microscope_qc.history import HistoryStore
     from microscope_qc.io import ImageData
     from microscope_qc.measurements import Measurement
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Analysed",
+    "finding_lines",
     "OptionError",
     "measurement_arguments",
     "parse_measurement_options",
@@ -150,6 +152,8 @@ class Analysed:
     written: dict[str, Path]
     #: the acquisition date the file records (ISO), or None
     acquired_at: str | None
+    #: what the measurement's rule table says about the instrument; None without a rule table
+    findings: list[Finding] | None = None
 
 
 def _hash_in_background(paths: list[Path]) -> Future[list[str]]:
@@ -240,13 +244,41 @@ def analyse(
             "point as its own file to analyse them all."
         )
     info = _input_info(paths, images, digests, scene)
+    found = None if m.findings is None else list(m.findings(result))
     written = export_result(
-        result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs
+        result, out_dir, info, m.figures, f"{m.title}: {label}", args.overwrite, m.extra_outputs, found
     )
     if m.cli.after_export is not None:
         written.update(m.cli.after_export(result, out_dir, args))
     acquired = images[0].metadata.acquisition_date.value
-    return Analysed(result, info, written, None if acquired is None else str(acquired))
+    return Analysed(result, info, written, None if acquired is None else str(acquired), found)
+
+
+def finding_lines(label: str, findings: Sequence[Finding] | None) -> list[str]:
+    """The faults and notes of one analysis as the command line prints them after the verdicts.
+
+    Parameters
+    ----------
+    label : str
+        The file (or files) analysed, as the summary names it.
+    findings : sequence of Finding, or None
+        What :func:`analyse` returned in :attr:`Analysed.findings`.
+
+    Returns
+    -------
+    list of str
+        One line per FAULT, then per NOTE (checks that found nothing are not printed), e.g.
+        ``"beads.ome.tif: FAULT [ch 1] Chromatic shift: ..."``.
+    """
+    from microscope_qc.findings import Severity
+
+    out = []
+    for severity in (Severity.FAULT, Severity.NOTE):
+        for f in findings or ():
+            if f.severity is severity:
+                channel = f" [{f.channel}]" if f.channel else ""
+                out.append(f"{label}: {severity.value.upper()}{channel} {f.text}")
+    return out
 
 
 def record_run(store: HistoryStore, analysed: Analysed, args: argparse.Namespace) -> str:
@@ -272,6 +304,7 @@ def record_run(store: HistoryStore, analysed: Analysed, args: argparse.Namespace
     HistoryError
         If no instrument is named.
     """
+    from microscope_qc.findings import faults_found
     from microscope_qc.history import HistoryError, RunRecord
 
     profile = profile_from_args(args)
@@ -285,6 +318,7 @@ def record_run(store: HistoryStore, analysed: Analysed, args: argparse.Namespace
         args.objective or "",
         " + ".join(args.channel_preset or []),
         analysed.acquired_at,
+        faults_found(analysed.findings or ()),
     )
     return store.record(analysed.result, record)
 

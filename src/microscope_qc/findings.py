@@ -151,10 +151,28 @@ FAULTS: dict[str, Fault] = _faults(
         "approach positions from one direction; have the stage serviced",
     ),
     Fault(
+        "stage_repeatability",
+        "Poor stage repeatability",
+        "stage",
+        "check the stage's settling time and have it serviced",
+    ),
+    Fault(
         "stage_drift",
         "Stage or focus drift",
         "stage",
         "let the system equilibrate; check the temperature and the focus lock",
+    ),
+    Fault(
+        "zero_clipping",
+        "Zero-clipped background",
+        "image-quality",
+        "raise the detector offset so that the background stays above zero",
+    ),
+    Fault(
+        "photobleaching",
+        "Photobleaching",
+        "image-quality",
+        "lower the illumination power or the exposure, or image fewer frames",
     ),
     Fault(
         "low_signal",

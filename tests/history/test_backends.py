@@ -33,10 +33,12 @@ def test_record_round_trip_exact(history_db):
     u = store.record(
         fake_result(0.2345678901234),
         RunRecord("scope", "60x/1.4", "GFP", acquired_at="2026-03-01T09:00:00+00:00",
-                  input_sha256="ab" * 32, report_path="/x/report.html"),
+                  input_sha256="ab" * 32, report_path="/x/report.html",
+                  faults=("stage_backlash", "hot_pixels")),
     )  # fmt: skip
     got = store.run(u)
     run = got["run"]
+    assert json.loads(run["faults_json"]) == ["hot_pixels", "stage_backlash"]
     assert run["instrument"] == "scope" and run["objective"] == "60x/1.4" and run["channel"] == "GFP"
     assert run["input_sha256"] == "ab" * 32 and run["report_path"] == "/x/report.html" and run["passed"]
     assert json.loads(run["warnings_json"]) == ["a warning"]
@@ -151,10 +153,21 @@ def test_migration_from_version_1(history_db):
     assert store.schema_version == SCHEMA_VERSION
     old = store.run("old-run")
     assert old["metrics"].iloc[0]["value"] == 0.25 and old["run"]["report_path"] is None
-    assert json.loads(old["run"]["warnings_json"]) == []
+    assert json.loads(old["run"]["warnings_json"]) == [] and json.loads(old["run"]["faults_json"]) == []
     store.record(fake_result(0.3), RunRecord("scope", report_path="/r.html"))
     assert len(store.runs("scope")) == 2
     assert HistoryStore(history_db.url, create=False).schema_version == SCHEMA_VERSION  # migrated once
+
+
+def test_migration_from_version_2_adds_the_runs_faults(history_db):
+    store = HistoryStore(history_db.url)
+    u = store.record(fake_result(0.3), RunRecord("scope", report_path="/r.html"))
+    history_db.execute("ALTER TABLE runs DROP COLUMN faults_json", "UPDATE schema_info SET version = 2")
+    store = HistoryStore(history_db.url)
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert json.loads(store.run(u)["run"]["faults_json"]) == []
+    v = store.record(fake_result(0.3), RunRecord("scope", faults=("noisy_camera",)))
+    assert json.loads(store.run(v)["run"]["faults_json"]) == ["noisy_camera"]
 
 
 def test_newer_schema_is_refused_untouched(history_db):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "schema_info", "runs", "metrics", "verdicts", "metadata"]
 
 #: Version of the schema this code writes. Older databases are migrated forward on open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 schema_info = sa.Table("schema_info", metadata, sa.Column("version", sa.Integer, nullable=False))
@@ -33,6 +33,8 @@ runs = sa.Table(
     sa.Column("passed", sa.Boolean, nullable=False),
     sa.Column("settings_json", sa.Text, nullable=False, default="{}"),
     sa.Column("warnings_json", sa.Text, nullable=False, default="[]"),
+    # the fault codes the run's findings name (microscope_qc.findings.FAULTS), a JSON list
+    sa.Column("faults_json", sa.Text, nullable=False, default="[]"),
 )
 metrics = sa.Table(
     "metrics",
@@ -66,4 +68,9 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
     conn.execute(sa.text("ALTER TABLE runs ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]'"))
 
 
-MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(conn: sa.Connection) -> None:
+    """Version 3 added the fault codes each run's findings name."""
+    conn.execute(sa.text("ALTER TABLE runs ADD COLUMN faults_json TEXT NOT NULL DEFAULT '[]'"))
+
+
+MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,6 +73,8 @@ class RunRecord:
     report_path: str | None = None
     analysed_at: str | None = None
     uuid: str | None = None
+    #: the fault codes the run's findings name (severity FAULT), see :mod:`microscope_qc.findings`
+    faults: tuple[str, ...] = ()
 
     @classmethod
     def for_export(
@@ -83,6 +85,7 @@ class RunRecord:
         objective: str = "",
         channel: str = "",
         acquired_at: str | None = None,
+        faults: Iterable[str] = (),
     ) -> RunRecord:
         """The record of an exported run, the same from the command line and from a widget.
 
@@ -100,6 +103,8 @@ class RunRecord:
             The channel preset(s), if known.
         acquired_at : str, optional
             The acquisition date (ISO), if the file has one.
+        faults : iterable of str
+            The fault codes the run's findings name (:func:`microscope_qc.findings.faults_found`).
 
         Returns
         -------
@@ -121,6 +126,7 @@ class RunRecord:
             input_path=info.path,
             input_sha256=info.sha256,
             report_path=str(Path(report_path).resolve()),
+            faults=tuple(sorted(set(faults))),
         )
 
 
@@ -247,6 +253,7 @@ class HistoryStore:
             "passed": bool(result.passed),
             "settings_json": json.dumps(doc["settings"]),
             "warnings_json": json.dumps(doc["warnings"]),
+            "faults_json": json.dumps(sorted(set(record.faults))),
         }
         metric_rows = [
             {

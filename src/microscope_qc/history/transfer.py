@@ -125,7 +125,7 @@ def import_tables(store: HistoryStore, folder: str | Path) -> int:
         run_row["passed"] = bool(run_row["passed"]) if run_row["passed"] is not None else False
         for key in ("objective", "channel"):
             run_row[key] = run_row[key] or ""
-        for key, default in (("settings_json", "{}"), ("warnings_json", "[]")):
+        for key, default in (("settings_json", "{}"), ("warnings_json", "[]"), ("faults_json", "[]")):
             run_row[key] = run_row[key] or default
         ms = [
             {c: _clean(x) for c, x in d.items() if c != "run_uuid"}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from microscope_qc.analysis.coregistration import CoregistrationResult, CoregistrationSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -53,6 +54,13 @@ def coregistration_figures(result: CoregistrationResult) -> Sequence[Figure]:
     from microscope_qc.report.coregistration import coregistration_figures as figures
 
     return figures(result)
+
+
+def coregistration_findings(result: CoregistrationResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.coregistration.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.coregistration.findings import findings
+
+    return findings(result)
 
 
 def coregistration_settings() -> type[CoregistrationSettings]:
@@ -270,6 +278,7 @@ COREGISTRATION = Measurement(
     inputs=(InputKind.MULTICHANNEL, InputKind.ZSTACK, InputKind.IMAGE_2D),
     item_table="beads",
     figures=coregistration_figures,
+    findings=coregistration_findings,
     labels=COREGISTRATION_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

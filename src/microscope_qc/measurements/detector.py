@@ -20,6 +20,7 @@ from microscope_qc.results import AnalysisError
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.detector import DetectorResult, DetectorSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -39,6 +40,13 @@ def detector_figures(result: DetectorResult) -> Sequence[Figure]:
     from microscope_qc.report.detector import detector_figures as figures
 
     return figures(result)
+
+
+def detector_findings(result: DetectorResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.detector.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.detector.findings import findings
+
+    return findings(result)
 
 
 def detector_settings() -> type[DetectorSettings]:
@@ -235,6 +243,7 @@ DETECTOR = Measurement(
     inputs=(InputKind.ZSTACK, InputKind.TIME_SERIES),
     item_table="photon_transfer",
     figures=detector_figures,
+    findings=detector_findings,
     labels=DETECTOR_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from microscope_qc.analysis.field import FieldResult, FieldSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -55,6 +56,13 @@ def field_figures(result: FieldResult) -> Sequence[Figure]:
     from microscope_qc.report.field import field_figures as figures
 
     return figures(result)
+
+
+def field_findings(result: FieldResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.field.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.field.findings import findings
+
+    return findings(result)
 
 
 def field_settings() -> type[FieldSettings]:
@@ -365,6 +373,7 @@ FIELD = Measurement(
     inputs=(InputKind.IMAGE_2D, InputKind.MULTICHANNEL),
     item_table="profiles",
     figures=field_figures,
+    findings=field_findings,
     labels=FIELD_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

@@ -22,6 +22,7 @@ from microscope_qc.results import AnalysisError
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.image_quality import ImageQualityResult, ImageQualitySettings
+    from microscope_qc.findings import Finding
     from microscope_qc.instrument import Setting
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
@@ -48,6 +49,13 @@ def image_quality_figures(result: ImageQualityResult) -> Sequence[Figure]:
     from microscope_qc.report.image_quality import image_quality_figures as figures
 
     return figures(result)
+
+
+def image_quality_findings(result: ImageQualityResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.image_quality.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.image_quality.findings import findings
+
+    return findings(result)
 
 
 def image_quality_settings() -> type[ImageQualitySettings]:
@@ -343,6 +351,7 @@ IMAGE_QUALITY = Measurement(
     inputs=(InputKind.IMAGE_2D, InputKind.TIME_SERIES),
     item_table="checks",
     figures=image_quality_figures,
+    findings=image_quality_findings,
     labels=IMAGE_QUALITY_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

@@ -20,6 +20,7 @@ from microscope_qc.report.labels import LIGHT_SOURCE_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.light_source import LightSourceResult, LightSourceSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -50,6 +51,13 @@ def light_source_figures(result: LightSourceResult) -> Sequence[Figure]:
     from microscope_qc.report.light_source import light_source_figures as figures
 
     return figures(result)
+
+
+def light_source_findings(result: LightSourceResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.light_source.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.light_source.findings import findings
+
+    return findings(result)
 
 
 def light_source_settings() -> type[LightSourceSettings]:
@@ -241,6 +249,7 @@ LIGHT_SOURCE = Measurement(
     inputs=(InputKind.TIME_SERIES, InputKind.LOG_FILE),
     item_table="plateaus",
     figures=light_source_figures,
+    findings=light_source_findings,
     labels=LIGHT_SOURCE_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

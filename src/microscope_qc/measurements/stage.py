@@ -23,6 +23,7 @@ from microscope_qc.results import AnalysisError
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.stage import StageResult, StageSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -42,6 +43,13 @@ def stage_figures(result: StageResult) -> Sequence[Figure]:
     from microscope_qc.report.stage import stage_figures as figures
 
     return figures(result)
+
+
+def stage_findings(result: StageResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.stage.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.stage.findings import findings
+
+    return findings(result)
 
 
 def stage_settings() -> type[StageSettings]:
@@ -206,6 +214,7 @@ STAGE = Measurement(
     inputs=(InputKind.TIME_SERIES,),
     item_table="positions",
     figures=stage_figures,
+    findings=stage_findings,
     labels=STAGE_LABELS,
     cli=CommandLine(
         add_arguments=add_arguments,

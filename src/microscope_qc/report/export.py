@@ -18,6 +18,7 @@ import pandas as pd
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
+from microscope_qc.findings import Finding, finding_record
 from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
@@ -88,7 +89,9 @@ class Figure:
     caption: str = ""
 
 
-def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
+def results_document(
+    result: Result, info: InputInfo, findings: Sequence[Finding] | None = None
+) -> dict[str, Any]:
     """Build the ``results.json`` content (results contract).
 
     Parameters
@@ -97,12 +100,16 @@ def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
         The analysis result.
     info : InputInfo
         Provenance of the input.
+    findings : sequence of Finding, optional
+        What the measurement's rule table says about the instrument (its registry entry's
+        ``findings(result)``); None when the measurement has no rule table.
 
     Returns
     -------
     dict
         The document: measurement, software, input, settings, metrics, verdicts, overall
-        verdict and warnings.
+        verdict, warnings and findings (``null`` without a rule table, else a list of
+        :func:`~microscope_qc.findings.finding_record`).
     """
     doc = result.to_dict()
     return {
@@ -120,6 +127,7 @@ def results_document(result: Result, info: InputInfo) -> dict[str, Any]:
         "verdicts": doc["verdicts"],
         "passed": doc["passed"],
         "warnings": doc["warnings"],
+        "findings": None if findings is None else [_clean(finding_record(f)) for f in findings],
     }
 
 
@@ -167,6 +175,7 @@ def export_result(
     title: str | None = None,
     overwrite: bool = False,
     optional_files: Iterable[str] = (),
+    findings: Sequence[Finding] | None = None,
 ) -> dict[str, Path]:
     """Write ``results.json``, one CSV per table and ``report.html`` into ``out_dir``.
 
@@ -187,6 +196,9 @@ def export_result(
     optional_files : iterable of str
         Files the measurement writes only when asked (e.g. ``flat_field.tif``): when overwriting,
         those of an earlier export are removed, so that none is left looking like part of this one.
+    findings : sequence of Finding, optional
+        The result's findings (the registry entry's ``findings(result)``): written to
+        ``results.json`` and shown near the top of the report; None when the measurement has none.
 
     Returns
     -------
@@ -213,7 +225,7 @@ def export_result(
         for name in optional_files:
             (out / name).unlink(missing_ok=True)
     with _collector_paused():
-        doc = results_document(result, info)
+        doc = results_document(result, info, findings)
         paths: dict[str, Path] = {}
         atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
         paths["json"] = out / "results.json"
@@ -235,6 +247,9 @@ th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
 .pass{color:#17803d;font-weight:600} .fail{color:#b42318;font-weight:600} .muted{color:#666;font-size:.85em}
 .warn{background:#fff7e0;border-left:4px solid #f0b400;padding:.4em .8em;margin:.3em 0}
 figure{margin:1em 0} figcaption{color:#555;font-size:.85em} img{max-width:100%} figure svg{max-width:100%;height:auto}
+.finding{margin:.25em 0;padding:.3em .7em;border-left:4px solid #17803d} .finding.note{border-color:#f0b400;background:#fff7e0}
+.finding.fault{border-color:#b42318;background:#fdecea} .sev{font-weight:600;font-size:.8em;text-transform:uppercase;margin-right:.5em}
+.finding .evidence{color:#555;font-size:.82em}
 .scroll{max-height:480px;overflow:auto;border:1px solid #eee}
 code.name{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.78em;color:#777;font-weight:normal}
 """
@@ -311,6 +326,7 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         f"{_voxel_line(doc['settings'].get('voxel_size_um'))}"
         f"{e(doc['software']['name'])} {e(doc['software']['version'])} · {e(doc['created'])}</p>"
     )
+    parts.append(findings_html(doc.get("findings")))
     overall = "pass" if doc["passed"] else "fail"
     parts.append(f"<h2>Verdicts — <span class='{overall}'>{'PASS' if doc['passed'] else 'FAIL'}</span></h2>")
     if doc["verdicts"]:
@@ -360,6 +376,53 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
         parts.append(_table_html(table, meas))
         parts.append("</div>")
     parts.append("</body></html>")
+    return "".join(parts)
+
+
+_SEVERITY_ORDER = {"fault": 0, "note": 1, "ok": 2}
+
+
+def _evidence_text(ev: dict[str, Any]) -> str:
+    value = _fmt(ev["value"])
+    if ev.get("uncertainty") is not None:
+        value += f" ± {_fmt(ev['uncertainty'])}"
+    unit = display_unit(ev.get("unit")) if ev.get("unit") else ""
+    limit = f" (limit {ev['limit']})" if ev.get("limit") else ""
+    return f"{ev['label']}: {value}{' ' + unit if unit else ''}{limit}"
+
+
+def findings_html(records: Sequence[dict[str, Any]] | None) -> str:
+    """The report's "Findings" section: each finding's text, marked by severity, with its evidence.
+
+    Parameters
+    ----------
+    records : sequence of dict, or None
+        ``results.json``'s ``findings`` (:func:`~microscope_qc.findings.finding_record` each);
+        None when the measurement has no rule table (nothing is shown).
+
+    Returns
+    -------
+    str
+        HTML (faults first, then notes, then the checks that found nothing).
+    """
+    if records is None:
+        return ""
+    e = html.escape
+    if not records:
+        return "<h2>Findings</h2><p class='muted'>No rule of this measurement could be checked.</p>"
+    n_fault = sum(r["severity"] == "fault" for r in records)
+    head = f"{n_fault} fault{'s' if n_fault != 1 else ''}" if n_fault else "no fault"
+    parts = [f"<h2>Findings — {head}</h2>"]
+    for r in sorted(records, key=lambda r: _SEVERITY_ORDER.get(r["severity"], 3)):
+        sev = r["severity"]
+        channel = f" [{e(str(r['channel']))}]" if r.get("channel") else ""
+        evidence = "; ".join(_evidence_text(ev) for ev in r.get("evidence", []))
+        parts.append(
+            f"<div class='finding {e(sev)}' data-fault='{e(r['fault'])}'><span class='sev'>{e(sev)}</span>"
+            f"{e(r['text'])}{channel}"
+            + (f"<div class='evidence'>{e(evidence)}</div>" if evidence else "")
+            + "</div>"
+        )
     return "".join(parts)
 
 

@@ -2,7 +2,12 @@
 
 Layout, top to bottom, in a vertical splitter the user can drag: the form in a scroll area (so
 the dock fits a small screen whatever is ticked), then the action buttons with Cancel and
-Export, progress, the status line and the results in tabs (summary, table, plots).
+Export, progress, the status line and the results in tabs (summary with the findings under it,
+table, plots).
+
+Findings: whatever sets ``self.result`` also draws ``measurement.findings(result)`` (the registry
+entry's rule table) under the summary, each finding's text marked by its severity, its evidence in
+the tooltip; the dock keeps them in ``self.findings`` for the export and the QC history.
 
 Behaviour: runs in a worker with progress and cancel; results are drawn in steps by a
 :class:`DrawQueue`; a failed run clears the previous result (summary, table, Export) and marks
@@ -31,6 +36,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from microscope_qc.findings import Evidence, Finding, Severity
+from microscope_qc.results import Result
 from microscope_qc.widgets._common import (
     BackgroundTask,
     HistoryOptions,
@@ -41,6 +48,18 @@ from microscope_qc.widgets._common import (
 from microscope_qc.widgets._layers import DrawQueue, ResultLayers, warm_up
 
 __all__ = ["MeasurementDock", "user_message", "scrolling"]
+
+#: how the dock marks each severity (readable on napari's dark and light themes)
+_SEVERITY_COLOURS = {"fault": "#f55", "note": "#e0a000", "ok": "#3a3"}
+_SEVERITY_RANK = {Severity.FAULT: 0, Severity.NOTE: 1, Severity.OK: 2}
+
+
+def _evidence_line(e: Evidence) -> str:
+    """One evidence number for a tooltip: "label: value ± SE unit (limit …)"."""
+    value = f"{e.value:.4g}" + (f" ± {e.uncertainty:.2g}" if e.uncertainty is not None else "")
+    unit = {"percent": "%", "um": "µm"}.get(e.unit, e.unit)
+    limit = f" (limit {e.limit})" if e.limit else ""
+    return f"{e.label}: {value}{' ' + unit if unit else ''}{limit}"
 
 
 #: shortest time between two progress updates on screen
@@ -79,7 +98,14 @@ class MeasurementDock(QWidget):
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None, hint: str = ""):
         super().__init__(parent)
         self.viewer = napari_viewer
-        self.result: Any = None
+        #: what the measurement's rule table says about the shown result (None: nothing shown)
+        self.findings: list[Finding] | None = None
+        self.findings_box = QWidget()
+        self.findings_labels: list[QLabel] = []
+        self._findings_layout = QVBoxLayout(self.findings_box)
+        self._findings_layout.setContentsMargins(0, 6, 0, 0)
+        self.findings_box.setVisible(False)
+        self.result = None
         self.hint = hint
         warm_up()
         self.layers = ResultLayers(napari_viewer, self.owner)
@@ -146,7 +172,13 @@ class MeasurementDock(QWidget):
         lower_layout.addLayout(row)
         lower_layout.addWidget(self.progress)
         lower_layout.addWidget(self.status)
-        self.tabs.addTab(scrolling(self.summary), "Summary")
+        summary = QWidget()
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        summary_layout.addWidget(self.summary)
+        summary_layout.addWidget(self.findings_box)
+        summary_layout.addStretch(1)
+        self.tabs.addTab(scrolling(summary), "Summary")
         for title, w in tabs:
             self.tabs.addTab(w, title)
         lower_layout.addWidget(self.tabs, stretch=1)
@@ -177,6 +209,63 @@ class MeasurementDock(QWidget):
         for ev in (events.inserted, events.removed):
             ev.connect(callback)
         callback()
+
+    # ------------------------------------------------------------------ result and findings
+    @property
+    def result(self) -> Any:
+        """The shown result; setting it draws its findings (None clears them)."""
+        return self._result
+
+    @result.setter
+    def result(self, value: Any) -> None:
+        self._result = value
+        self._show_findings(value)
+
+    def _show_findings(self, result: Any) -> None:
+        for label in self.findings_labels:
+            self._findings_layout.removeWidget(label)
+            label.deleteLater()
+        self.findings_labels = []
+        rule_table = getattr(self.measurement, "findings", None)
+        self.findings = None
+        if result is None or rule_table is None or not isinstance(result, Result):
+            self.findings_box.setVisible(False)
+            return
+        try:
+            self.findings = list(rule_table(result))
+        except Exception as exc:  # a rule that cannot read this result must not lose the result
+            self._add_finding_label(
+                f"<span style='color:{_SEVERITY_COLOURS['fault']}'>The findings could not be derived: "
+                f"{html.escape(str(exc))}</span>",
+                "",
+            )
+            self.findings_box.setVisible(True)
+            return
+        found = sorted(self.findings, key=lambda f: _SEVERITY_RANK[f.severity])
+        n = sum(f.severity is Severity.FAULT for f in found)
+        head = f"{n} fault{'s' if n != 1 else ''}" if n else "no fault"
+        self._add_finding_label(
+            f"<b>Findings</b> — {head}" if found else "<b>Findings</b>: none could be checked", ""
+        )
+        for f in found:
+            colour = _SEVERITY_COLOURS[f.severity.value]
+            channel = f" [{html.escape(f.channel)}]" if f.channel else ""
+            self._add_finding_label(
+                f"<span style='color:{colour}'><b>{f.severity.value.upper()}</b></span>{channel} {html.escape(f.text)}",
+                "\n".join(_evidence_line(e) for e in f.evidence),
+                f.fault,
+            )
+        self.findings_box.setVisible(True)
+
+    def _add_finding_label(self, text: str, tooltip: str, fault: str = "") -> None:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setToolTip(tooltip)
+        label.setProperty("fault", fault)
+        self._findings_layout.addWidget(label)
+        self.findings_labels.append(label)
 
     # ------------------------------------------------------------------ state
     @property

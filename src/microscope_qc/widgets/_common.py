@@ -127,16 +127,25 @@ def export_with_confirmation(
     title: str,
     confirm: Callable[[str], bool],
     optional_files: tuple[str, ...] = (),
+    findings=None,
 ):
     """Export; when files exist, ask ``confirm`` and overwrite only on yes (an earlier export's
-    optional files, e.g. a flat-field image, are then removed). Returns the paths or None."""
+    optional files, e.g. a flat-field image, are then removed). Returns the paths or None.
+    ``findings``: the dock's findings of the result, written to results.json and the report."""
     try:
-        return export_result(result, folder, info, figures, title)
+        return export_result(result, folder, info, figures, title, findings=findings)
     except ExportExistsError as exc:
         if not confirm(user_message(exc, {"overwrite": "answer Yes to replace them"})):
             return None
         return export_result(
-            result, folder, info, figures, title, overwrite=True, optional_files=optional_files
+            result,
+            folder,
+            info,
+            figures,
+            title,
+            overwrite=True,
+            optional_files=optional_files,
+            findings=findings,
         )
 
 
@@ -238,16 +247,18 @@ class HistoryOptions:
         self.details.native.setVisible(bool(self.record.value))
 
     def record_result(
-        self, result, info: InputInfo, report_path: Path, acquired_at: str | None = None
+        self, result, info: InputInfo, report_path: Path, acquired_at: str | None = None, faults=()
     ) -> str | None:
-        """Store the run if recording is on; returns its uuid (raises HistoryError with the reason)."""
+        """Store the run if recording is on, with the fault codes its findings name; returns its
+        uuid (raises HistoryError with the reason)."""
         from microscope_qc.history import HistoryStore, RunRecord
 
         if not self.record.value:
             return None
         record = RunRecord.for_export(
-            self.instrument.value, info, report_path, self.objective.value, self.channel.value, acquired_at
-        )
+            self.instrument.value, info, report_path, self.objective.value, self.channel.value, acquired_at,
+            faults,
+        )  # fmt: skip
         return HistoryStore(self.location.value).record(result, record)
 
 
@@ -264,7 +275,10 @@ def record_after_export(widget, info: InputInfo, paths: dict) -> None:
         except OSError:
             acquired = None
     try:
-        run = widget.history_options.record_result(widget.result, info, paths["html"], acquired)
+        from microscope_qc.findings import faults_found
+
+        faults = faults_found(getattr(widget, "findings", None) or ())
+        run = widget.history_options.record_result(widget.result, info, paths["html"], acquired, faults)
     except HistoryError as exc:
         widget.status.setText(f"Exported, but <b>not recorded</b>: {exc}")
         return
@@ -299,6 +313,7 @@ def export_from_widget(widget, folder, layer, extra_files=None) -> dict[str, Pat
         title,
         widget.confirm_overwrite,
         tuple(entry.extra_outputs),
+        widget.findings,
     )
     if paths is None:
         widget.status.setText("Export cancelled; existing files were kept.")

@@ -433,7 +433,7 @@ class DetectorWidget(MeasurementDock):
         entry = self.measurement
         paths = export_with_confirmation(
             self.result, target, info, entry.figures, f"{entry.title}: {name}", self.confirm_overwrite,
-            tuple(entry.extra_outputs),
+            tuple(entry.extra_outputs), self.findings,
         )  # fmt: skip
         if paths is None:
             self.say("Export cancelled; existing files were kept.")
