@@ -15,6 +15,7 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import COREGISTRATION_GALLERY
 from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
 from microscope_qc.report.labels import COREGISTRATION_LABELS
 from microscope_qc.results import AnalysisError
@@ -279,7 +280,7 @@ COREGISTRATION = Measurement(
         after_export=_after_export,
     ),
     extra_outputs={"registration.json": "the registration models, to correct images"},
-    samples=MULTICOLOUR_SAMPLES,
+    samples=MULTICOLOUR_SAMPLES + COREGISTRATION_GALLERY,
     history_metrics=("distance_3d_um", "lateral_distance_um", "axial_distance_um", "ratio"),
     methods_sentence=methods_sentence,
 )

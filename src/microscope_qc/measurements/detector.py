@@ -14,6 +14,7 @@ from microscope_qc.measurements.options import (
     limits_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import DETECTOR_GALLERY
 from microscope_qc.measurements.sample_files import DETECTOR_SAMPLES
 from microscope_qc.report.labels import DETECTOR_LABELS
 from microscope_qc.results import AnalysisError
@@ -251,7 +252,7 @@ DETECTOR = Measurement(
         jobs=_jobs,
         check_args=check_detector_args,
     ),
-    samples=DETECTOR_SAMPLES,
+    samples=DETECTOR_SAMPLES + DETECTOR_GALLERY,
     history_metrics=(
         "conversion_gain_e_per_dn",
         "dark_noise_e",

@@ -15,6 +15,7 @@ from microscope_qc.measurements.options import (
     limits_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import FIELD_GALLERY
 from microscope_qc.measurements.sample_files import FLAT_SAMPLES
 from microscope_qc.report.labels import FIELD_LABELS
 from microscope_qc.results import AnalysisError
@@ -381,7 +382,7 @@ FIELD = Measurement(
         check_args=check_field_args,
     ),
     extra_outputs={"flat_field.tif": "the flat-field correction image (--flat-field; the widget's checkbox)"},
-    samples=FLAT_SAMPLES,
+    samples=FLAT_SAMPLES + FIELD_GALLERY,
     history_metrics=(
         "uniformity_percent",
         "field_uniformity_percent",

@@ -16,6 +16,7 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import IMAGE_QUALITY_GALLERY
 from microscope_qc.measurements.sample_files import IMAGE_QUALITY_SAMPLES
 from microscope_qc.report.labels import IMAGE_QUALITY_LABELS
 from microscope_qc.results import AnalysisError
@@ -359,7 +360,7 @@ IMAGE_QUALITY = Measurement(
         history_baseline=("detector:conversion_gain_e_per_dn", "detector:offset_dn"),
         after_batch=after_batch,
     ),
-    samples=IMAGE_QUALITY_SAMPLES,
+    samples=IMAGE_QUALITY_SAMPLES + IMAGE_QUALITY_GALLERY,
     history_metrics=("quality_rating", "saturated_percent", "snr"),
     methods_sentence=methods_sentence,
 )

@@ -15,6 +15,7 @@ from microscope_qc.measurements.options import (
     limits_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import LIGHT_SOURCE_GALLERY
 from microscope_qc.measurements.sample_files import LIGHT_SOURCE_SAMPLES
 from microscope_qc.report.labels import LIGHT_SOURCE_LABELS
 
@@ -257,7 +258,7 @@ LIGHT_SOURCE = Measurement(
         read=read_log_or_image,
         history_baseline=(_HISTORY_METRIC,),
     ),
-    samples=LIGHT_SOURCE_SAMPLES,
+    samples=LIGHT_SOURCE_SAMPLES + LIGHT_SOURCE_GALLERY,
     history_metrics=(
         "mean_power_mw",
         "stability_after_warmup_percent",

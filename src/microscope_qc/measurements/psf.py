@@ -14,6 +14,7 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import PSF_GALLERY
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
 
@@ -130,7 +131,7 @@ PSF = Measurement(
         run=run_psf,
         summary_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     ),
-    samples=BEAD_SAMPLES,
+    samples=BEAD_SAMPLES + PSF_GALLERY,
     history_metrics=("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     methods_sentence=methods_sentence,
 )

@@ -17,6 +17,7 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
+from microscope_qc.measurements.gallery import STAGE_GALLERY
 from microscope_qc.measurements.sample_files import STAGE_SAMPLES
 from microscope_qc.report.labels import STAGE_LABELS
 from microscope_qc.results import AnalysisError
@@ -222,7 +223,7 @@ STAGE = Measurement(
         jobs=_jobs,
         check_args=check_stage_args,
     ),
-    samples=STAGE_SAMPLES,
+    samples=STAGE_SAMPLES + STAGE_GALLERY,
     history_metrics=("sd_max_um", "sd_x_um", "sd_y_um", "drift_velocity_um_per_min", "stabilisation_time_s"),
     methods_sentence=methods_sentence,
 )
