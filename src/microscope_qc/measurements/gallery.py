@@ -197,7 +197,7 @@ PSF_GALLERY: tuple[Sample[Any], ...] = (
         "psf_astigmatism_sample",
         "astigmatism",
     ),
-    _psf("psf-coma", "Coma: 0.15 waves RMS along x", "psf_coma_sample", "coma"),
+    _psf("psf-coma", "Coma: 0.08 waves RMS along x", "psf_coma_sample", "coma"),
     _psf("psf-tilt", "Tilted focal plane: 0.04 µm per µm along x", "psf_tilt_sample", "focal_plane_tilt"),
     _psf(
         "psf-field-curvature",
@@ -207,7 +207,7 @@ PSF_GALLERY: tuple[Sample[Any], ...] = (
     ),
     _psf(
         "psf-dirty-objective",
-        "Dirty objective: a scattering halo, Strehl ratio 0.6",
+        "Dirty objective: a scattering halo, Strehl ratio 0.57",
         "psf_dirty_sample",
         "dirty_objective",
     ),
@@ -219,7 +219,7 @@ PSF_GALLERY: tuple[Sample[Any], ...] = (
     ),
     _psf(
         "psf-saturated",
-        "Saturated: bead peaks clip on a 12-bit camera",
+        "Saturated: bead peaks clip at 65535",
         "psf_saturated_sample",
         "saturation",
     ),

@@ -6,7 +6,7 @@ generated from these and the entries' faults (``tests/test_gallery.py`` checks i
 
 from __future__ import annotations
 
-__all__ = ["EXPLANATIONS"]
+__all__ = ["EXPLANATIONS", "COMMAND_OPTIONS"]
 
 EXPLANATIONS: dict[str, str] = {
     # ---------------------------------------------------------------------------------- PSF
@@ -50,10 +50,11 @@ EXPLANATIONS: dict[str, str] = {
         "and below focus and at the astigmatic focal separation and its axis."
     ),
     "psf-coma": (
-        "Coma of 0.15 waves RMS along +x (a decentred lens, a tilted coverslip): the spot has a "
-        "comet tail and its centre moves the same way, +x, both above and below focus (0.18 µm "
-        "at ±0.5 µm, truth: centre_shift_*), so the XZ view bends like a banana. The lateral FWHM "
-        "is wider along x than along y."
+        "Coma of 0.08 waves RMS along +x (a decentred lens, a tilted coverslip): the spot grows a "
+        "comet tail towards +x and its centroid moves the same way, +x, both above and below "
+        "focus (0.15 µm at ±0.5 µm for a centroid in a 0.35 µm Gaussian window, truth: "
+        "centroid_shift_*), so the XZ view bends like a banana. The lateral FWHM is wider along x "
+        "than along y."
     ),
     "psf-tilt": (
         "A good objective, but the beads' focus climbs 0.04 µm for every µm along x (2.3°): a "
@@ -67,11 +68,11 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "psf-dirty-objective": (
         "A dirty front lens, modelled as a smooth random phase over the pupil (0.12 waves RMS, "
-        "correlated over a tenth of its radius): light is scattered out of the core into a halo. "
-        "The core's FWHM barely changes, but the peak drops to 0.6 of a clean objective's "
-        "(Strehl ratio) and 29 % of the in-focus light lies beyond 0.5 µm of the peak (8 % when "
-        "clean). Look for low contrast, a speckled halo and a low peak for the photons; clean the "
-        "lens."
+        "correlated over a tenth of its radius, its low-order Zernike terms removed): light is "
+        "scattered out of the core into a halo. The core's FWHM barely changes, but the peak drops "
+        "to 0.57 of a clean objective's (Strehl ratio, as Maréchal predicts) and 37 % of the "
+        "in-focus light lies beyond 0.5 µm of the peak (8 % when clean). Look for low contrast, a "
+        "speckled halo and a low signal-to-background for the photons; clean the lens."
     ),
     "psf-undersampled": (
         "The good objective recorded with 130 nm pixels (e.g. 2 × 2 binning): the Nyquist pixel "
@@ -80,8 +81,8 @@ EXPLANATIONS: dict[str, str] = {
         "off or zoom in."
     ),
     "psf-saturated": (
-        "The good objective recorded too bright on a 12-bit camera: most beads' peaks clip at "
-        "4095 (truth: saturated_beads). Clipped peaks are flat-topped, so fitted widths are too "
+        "The good objective recorded too bright on a 16-bit camera: ten of the sixteen beads' "
+        "peaks clip at 65535 (truth: saturated_beads). Clipped peaks are flat-topped, so fitted widths are too "
         "large and intensities wrong. Lower the exposure, the gain or the laser power."
     ),
     # -------------------------------------------------------------------------------- field
@@ -113,8 +114,9 @@ EXPLANATIONS: dict[str, str] = {
     # ------------------------------------------------------------------------ co-registration
     "two-colour-beads": (
         "TetraSpeck-like beads in green and red: the red channel is 45/−60 nm off laterally and "
-        "180 nm axially, with 0.1 % magnification and a 0.05° rotation. The axial shift is the "
-        "fault (about a third of the axial resolution); re-register the channels."
+        "180 nm axially, with 0.1 % magnification and a 0.05° rotation. The distance is 0.4 of "
+        "the resolution (MetroloJ's ratio), within tolerance: a typical, acceptable objective. "
+        "Compare the measured shifts, magnification and rotation with the truth."
     ),
     "coregistration-good": (
         "Two-colour beads on well-corrected optics: the red channel 10/−8 nm laterally and 40 nm "
@@ -214,4 +216,13 @@ EXPLANATIONS: dict[str, str] = {
         "The same beads with 160 nm pixels, 1.7 × the Nyquist pixel: beads are one or two pixels "
         "wide and fine detail aliases. Use a smaller pixel."
     ),
+}
+
+#: the options a sample's measurement command needs beyond the file (``{stem}``: the image's stem)
+COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "resolution-pair": ("--pair", "{stem}_pair.ome.tif"),
+    "stage-repeatability": ("--moves", "{stem}_moves.csv"),
+    "stage-backlash": ("--moves", "{stem}_moves.csv"),
+    "stage-drift": ("--mode", "drift", "--frame-interval", "30", "--stabilisation-threshold", "0.1"),
+    "mirror-xz": ("--na", "1.4", "--immersion-index", "1.518", "--wavelength-ex", "488"),
 }

@@ -381,7 +381,7 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
         "Two-colour beads with known chromatic shifts, magnification and rotation",
         _seeded(lambda: samples.coregistration_sample),
         write_multicolour,
-        faults=("chromatic_shift",),
+        faults=(),
         explanation=EXPLANATIONS["two-colour-beads"],
     ),
 )

@@ -41,7 +41,7 @@ __all__ = [
 ASTIGMATISM_WAVES = 0.15
 ASTIGMATISM_AXIS_DEG = 30.0
 #: coma of the gallery sample (waves RMS), along +x
-COMA_WAVES = 0.15
+COMA_WAVES = 0.08
 
 
 def psf_good_sample(seed: int = 0) -> GalleryBeadSample:
@@ -145,7 +145,7 @@ def psf_astigmatism_sample(seed: int = 0) -> GalleryBeadSample:
 
 
 def psf_coma_sample(seed: int = 0) -> GalleryBeadSample:
-    """Coma of 0.15 waves RMS along +x (a decentred element or a tilted coverslip).
+    """Coma of 0.08 waves RMS along +x (a decentred element or a tilted coverslip).
 
     Parameters
     ----------
@@ -155,7 +155,8 @@ def psf_coma_sample(seed: int = 0) -> GalleryBeadSample:
     Returns
     -------
     GalleryBeadSample
-        The sample; the truth gives the PSF centre's x-shift 0.5 µm above and below focus.
+        The sample; the truth gives the x-shift of the PSF's centroid (in a Gaussian window of
+        σ 0.35 µm) 0.5 µm above and below focus, relative to focus.
     """
     s = make_gallery_beads(GalleryBeadSpec(renderer="pupil", zernike_waves=((3, 1, COMA_WAVES),), seed=seed))
     above, _, below = centre_path(s.fine, 0.5)
@@ -165,8 +166,8 @@ def psf_coma_sample(seed: int = 0) -> GalleryBeadSample:
         {
             "coma_waves_rms": COMA_WAVES,
             "coma_direction_deg": 0.0,
-            "centre_shift_x_above_um": round(above, 4),
-            "centre_shift_x_below_um": round(below, 4),
+            "centroid_shift_x_above_um": round(above, 4),
+            "centroid_shift_x_below_um": round(below, 4),
             "peak_offset_x_um": round(float((x - (n - 1) / 2) * s.fine.dxy_um), 4),
         }
     )
@@ -276,7 +277,7 @@ def psf_undersampled_sample(seed: int = 0) -> GalleryBeadSample:
 
 
 def psf_saturated_sample(seed: int = 0) -> GalleryBeadSample:
-    """The good objective recorded too bright on a 12-bit camera: most beads' peaks clip at 4095.
+    """The good objective recorded too bright: most beads' peaks clip at 65535 (a 16-bit camera).
 
     Parameters
     ----------
@@ -288,7 +289,7 @@ def psf_saturated_sample(seed: int = 0) -> GalleryBeadSample:
     GalleryBeadSample
         The sample; the truth counts the saturated pixels and the beads whose peak saturates.
     """
-    spec = GalleryBeadSpec(photons=90000.0, photons_spread=0.5, full_scale=4095, seed=seed)
+    spec = GalleryBeadSpec(photons=1.2e6, photons_spread=0.5, seed=seed)
     s = make_gallery_beads(spec)
     saturated = 0
     for _, b in s.beads.iterrows():

@@ -106,7 +106,7 @@ def _positions(spec: GalleryBeadSpec, rng: np.random.Generator) -> npt.NDArray[n
     nz, h, w = spec.shape
     dz, dy, dx = spec.voxel_size_um
     k = int(math.ceil(math.sqrt(spec.n_beads)))
-    margin = 1.6
+    margin = 2.5
     ys = np.linspace(margin, (h - 1) * dy - margin, k)
     xs = np.linspace(margin, (w - 1) * dx - margin, k)
     grid = np.array([(y, x) for y in ys for x in xs])

@@ -232,7 +232,7 @@ def pupil_psf(
     for (zn, zm), a in (phase_waves or {}).items():
         phase += a * zernike(zn, zm, rho, phi)
     if screen_waves:
-        phase += screen_waves * _phase_screen(rho, screen_corr, inside, seed)
+        phase += screen_waves * _phase_screen(rho, phi, screen_corr, inside, seed)
     apod = np.where(inside, 1 / np.sqrt(cos_t), 0.0) * np.exp(2j * np.pi * phase)
     # the pupil fields of x, y and z dipoles, each in x and y polarisation (Hanser et al. 2004)
     cp, sp = np.cos(phi), np.sin(phi)
@@ -258,14 +258,21 @@ def pupil_psf(
     return FinePSF(psf, float(x[1] - x[0]), float(z[1] - z[0]), float(z[0]), focus, scale)
 
 
-def _phase_screen(rho: FloatArray, corr: float, inside: npt.NDArray[np.bool_], seed: int) -> FloatArray:
+def _phase_screen(
+    rho: FloatArray, phi: FloatArray, corr: float, inside: npt.NDArray[np.bool_], seed: int
+) -> FloatArray:
     """A smooth random phase of RMS 1 over the pupil (Gaussian-filtered white noise)."""
     from scipy.ndimage import gaussian_filter
 
     rng = np.random.default_rng(seed)
     n = rho.shape[0]
     noise = gaussian_filter(rng.normal(size=rho.shape), sigma=corr * n / 2)
-    noise -= noise[inside].mean()
+    # a smudge scatters: keep the fine structure, remove what an aligned lens would show as the
+    # low-order aberrations (Zernike n ≤ 3: tilt, defocus, astigmatism, coma, trefoil)
+    basis = np.stack([zernike(zn, zm, rho, phi)[inside] for zn in range(4) for zm in range(-zn, zn + 1, 2)], 1)
+    coef, *_ = np.linalg.lstsq(basis, noise[inside], rcond=None)
+    noise[inside] -= basis @ coef
+    noise[~inside] = 0
     return np.asarray(noise / noise[inside].std(), dtype=np.float64)
 
 
