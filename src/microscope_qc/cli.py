@@ -357,7 +357,7 @@ def _seed(text: str) -> int:
 
 def _write_sample(args: argparse.Namespace) -> int:
     if args.list:
-        from microscope_qc.measurements.sample_layers import gallery_listing
+        from microscope_qc.measurements.gallery_docs import gallery_listing
 
         print(gallery_listing())
         return 0

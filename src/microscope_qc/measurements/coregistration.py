@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import COREGISTRATION_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -15,7 +16,6 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import COREGISTRATION_GALLERY
 from microscope_qc.measurements.sample_files import MULTICOLOUR_SAMPLES
 from microscope_qc.report.labels import COREGISTRATION_LABELS
 from microscope_qc.results import AnalysisError

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import DETECTOR_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import DETECTOR_GALLERY
 from microscope_qc.measurements.sample_files import DETECTOR_SAMPLES
 from microscope_qc.report.labels import DETECTOR_LABELS
 from microscope_qc.results import AnalysisError

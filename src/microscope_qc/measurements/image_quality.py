@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.entry import BatchItem, CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import IMAGE_QUALITY_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -16,7 +17,6 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import IMAGE_QUALITY_GALLERY
 from microscope_qc.measurements.sample_files import IMAGE_QUALITY_SAMPLES
 from microscope_qc.report.labels import IMAGE_QUALITY_LABELS
 from microscope_qc.results import AnalysisError

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.frames import FRAME_SOURCES
+from microscope_qc.measurements.gallery import LIGHT_SOURCE_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import LIGHT_SOURCE_GALLERY
 from microscope_qc.measurements.sample_files import LIGHT_SOURCE_SAMPLES
 from microscope_qc.report.labels import LIGHT_SOURCE_LABELS
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import PSF_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -14,7 +15,6 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import PSF_GALLERY
 from microscope_qc.measurements.sample_files import BEAD_SAMPLES
 from microscope_qc.report.labels import PSF_LABELS
 

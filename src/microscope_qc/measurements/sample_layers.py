@@ -5,7 +5,8 @@ napari layers for the original samples, else built here from what ``make`` retur
 sample's key, faults and explanation added to ``layer.metadata["truth"]`` (a dict gets the
 keys; a bead table, a DataFrame, gets them in its ``attrs``). ``napari.yaml`` names one
 ``napari_<key>`` function of this module per sample, with the display name
-:func:`display_name` gives (grouped by measurement); a test keeps the two in step.
+:func:`~.gallery_docs.display_name` gives (grouped by measurement); a test keeps the two in
+step.
 """
 
 from __future__ import annotations
@@ -14,87 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from microscope_qc.measurements import find_sample
+from microscope_qc.measurements.gallery_docs import gallery_record
 
-__all__ = ["GROUPS", "display_name", "open_sample", "gallery_record", "gallery_listing"]
+__all__ = ["open_sample"]
 
 LayerDataTuple = tuple[Any, dict[str, Any], str]
-
-#: the measurement's name in File ▸ Open Sample and in ``sample --list``
-GROUPS: dict[str, str] = {
-    "psf": "PSF",
-    "field": "Field",
-    "coregistration": "Co-registration",
-    "detector": "Detector",
-    "light-source": "Light source",
-    "stage": "Stage",
-    "resolution": "Resolution",
-    "mirror": "Mirror",
-    "image-quality": "Image quality",
-}
-
-
-def display_name(key: str) -> str:
-    """The sample's name in napari's File ▸ Open Sample menu, e.g. "PSF ▸ Coma: 0.15 waves RMS along x".
-
-    Parameters
-    ----------
-    key : str
-        The sample's key.
-
-    Returns
-    -------
-    str
-        Its display name.
-    """
-    m, s = find_sample(key)
-    return f"{GROUPS.get(m.name, m.name)} ▸ {s.title}"
-
-
-def gallery_record(key: str) -> dict[str, Any]:
-    """The sample's key, title, faults and explanation: what every truth carries.
-
-    Parameters
-    ----------
-    key : str
-        The sample's key.
-
-    Returns
-    -------
-    dict
-        ``{"sample", "measurement", "title", "faults", "explanation"}``.
-    """
-    m, s = find_sample(key)
-    return {
-        "sample": s.key,
-        "measurement": m.name,
-        "title": s.title,
-        "faults": list(s.faults),
-        "explanation": s.explanation,
-    }
-
-
-def gallery_listing() -> str:
-    """The gallery as ``microscope-qc sample --list`` prints it: by measurement, one line per sample.
-
-    Returns
-    -------
-    str
-        Lines of key, faults (or "good") and title, under a heading per measurement.
-    """
-    from microscope_qc.measurements import REGISTRY
-
-    lines: list[str] = []
-    every = [s for m in REGISTRY for s in m.samples]
-    width = max(len(s.key) for s in every)
-    fault_width = max(len(", ".join(s.faults)) for s in every)
-    for m in REGISTRY:
-        if not m.samples:
-            continue
-        lines.append(f"{GROUPS.get(m.name, m.name)} ({m.name})")
-        for s in m.samples:
-            faults = ", ".join(s.faults) or "good"
-            lines.append(f"  {s.key:<{width}}  {faults:<{fault_width}}  {s.title}")
-    return "\n".join(lines)
 
 
 def _attach(layers: list[LayerDataTuple], record: dict[str, Any]) -> list[LayerDataTuple]:
@@ -155,7 +80,9 @@ def _multicolour(s: Any) -> list[LayerDataTuple]:
 
 def _detector(s: Any) -> list[LayerDataTuple]:
     meta = {"exposure_ms": s.exposure_ms, "photons": s.photons, "kinds": s.kinds, "truth": s.truth}
-    return [(s.data, {"name": "EMVA series (synthetic)", "metadata": {"microscope_qc_detector": meta}}, "image")]
+    return [
+        (s.data, {"name": "EMVA series (synthetic)", "metadata": {"microscope_qc_detector": meta}}, "image")
+    ]
 
 
 def _log(s: Any) -> list[LayerDataTuple]:
@@ -263,7 +190,6 @@ def _opener(key: str) -> Callable[[], list[LayerDataTuple]]:
 
     open_it.__doc__ = f"napari sample {key!r} (File ▸ Open Sample)."
     return open_it
-
 
 
 # one function per sample for napari.yaml (File ▸ Open Sample)

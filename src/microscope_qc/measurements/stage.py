@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.frames import FRAME_SOURCES
+from microscope_qc.measurements.gallery import STAGE_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -17,7 +18,6 @@ from microscope_qc.measurements.options import (
     overrides_from_args,
     settings_values_from_args,
 )
-from microscope_qc.measurements.gallery import STAGE_GALLERY
 from microscope_qc.measurements.sample_files import STAGE_SAMPLES
 from microscope_qc.report.labels import STAGE_LABELS
 from microscope_qc.results import AnalysisError

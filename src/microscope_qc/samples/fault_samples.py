@@ -164,7 +164,9 @@ def light_source_unstable_sample(seed: int = 0) -> LogSample:
     LogSample
         The power-meter log and its truth.
     """
-    return light_source_log_sample(seed, warmup=0.20, tau_s=900.0, ripple=0.008, drift_per_h=0.005, noise=0.005)
+    return light_source_log_sample(
+        seed, warmup=0.20, tau_s=900.0, ripple=0.008, drift_per_h=0.005, noise=0.005
+    )
 
 
 def stage_backlash_sample(seed: int = 0) -> StageSample:
@@ -183,7 +185,9 @@ def stage_backlash_sample(seed: int = 0) -> StageSample:
     return stage_repeatability_sample(seed, backlash_xy_um=(0.6, 0.5))
 
 
-def _beads_plane(seed: int, pixel_um: float, photons: float, full_scale: int, size: int) -> ImageQualitySample:
+def _beads_plane(
+    seed: int, pixel_um: float, photons: float, full_scale: int, size: int
+) -> ImageQualitySample:
     """One in-focus plane of beads from the vectorial PSF, 12-bit camera, with its optics in the truth."""
     spec = GalleryBeadSpec(
         shape=(1, size, size),

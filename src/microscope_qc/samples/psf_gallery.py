@@ -171,7 +171,9 @@ def _model_numbers(fine: FinePSF) -> dict[str, float]:
     }
 
 
-def _windowed_moments(plane: npt.NDArray[np.float64], dxy: float, sigma_um: float = 0.35) -> tuple[float, ...]:
+def _windowed_moments(
+    plane: npt.NDArray[np.float64], dxy: float, sigma_um: float = 0.35
+) -> tuple[float, ...]:
     """Centre (y, x) and covariance (yy, xy, xx) of a plane under a Gaussian window at its centroid."""
     ny, nx = plane.shape
     yy, xx = np.indices(plane.shape, dtype=np.float64)
@@ -268,6 +270,7 @@ def make_gallery_beads(
     rng = np.random.default_rng(spec.seed)
     fine = _render(spec) if fine is None else bead_blur(fine, spec.bead_diameter_um)
     zyx = _positions(spec, rng)
+    zyx[:, 0] -= fine.focus_um  # the beads' intensity peaks (not their nominal focus) on the focal surface
     photons = spec.photons * (1 + spec.photons_spread * rng.uniform(-1, 1, len(zyx)))
     expected, placed = place_beads(fine, spec.shape, spec.voxel_size_um, zyx, photons)
     data = camera(
@@ -345,4 +348,3 @@ def psf_gallery_layers(sample: GalleryBeadSample, name: str) -> list[LayerDataTu
         "colormap": "gray",
     }
     return [(sample.data, kwargs, "image")]
-

@@ -269,7 +269,9 @@ def _phase_screen(
     noise = gaussian_filter(rng.normal(size=rho.shape), sigma=corr * n / 2)
     # a smudge scatters: keep the fine structure, remove what an aligned lens would show as the
     # low-order aberrations (Zernike n ≤ 3: tilt, defocus, astigmatism, coma, trefoil)
-    basis = np.stack([zernike(zn, zm, rho, phi)[inside] for zn in range(4) for zm in range(-zn, zn + 1, 2)], 1)
+    basis = np.stack(
+        [zernike(zn, zm, rho, phi)[inside] for zn in range(4) for zm in range(-zn, zn + 1, 2)], 1
+    )
     coef, *_ = np.linalg.lstsq(basis, noise[inside], rcond=None)
     noise[inside] -= basis @ coef
     noise[~inside] = 0

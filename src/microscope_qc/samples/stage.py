@@ -85,7 +85,9 @@ def render_bead(
     return np.clip(rng.poisson(img), 0, 65535).astype(np.uint16)
 
 
-def stage_repeatability_sample(seed: int = 0, backlash_xy_um: tuple[float, float] = (0.08, 0.06)) -> StageSample:
+def stage_repeatability_sample(
+    seed: int = 0, backlash_xy_um: tuple[float, float] = (0.08, 0.06)
+) -> StageSample:
     """160 frames (64 × 64, 0.1 µm pixels) of a 2 µm bead after the QUAREP WG6 moves.
 
     SD of the position per axis: 0.05 µm after 300 µm moves, 0.10 µm after 3000 µm moves; the
