@@ -310,7 +310,7 @@ def test_other_faulty_instruments_carry_their_fault_sizes():
 
 
 def test_every_sample_names_known_faults_and_explains_itself():
-    for key, (m, s) in all_samples().items():
+    for key, (_m, s) in all_samples().items():
         assert s.explanation and len(s.explanation) > 80, key
         for code in s.faults:
             assert code in FAULTS, (key, code)
@@ -334,7 +334,7 @@ def test_sample_list_is_grouped_and_imports_no_numpy():
     assert out.rstrip().endswith("LEAN")
     lines = out.splitlines()
     assert lines[0] == "PSF (psf)"
-    for key, (m, s) in all_samples().items():
+    for key, (_m, s) in all_samples().items():
         (line,) = [ln for ln in lines if ln.split()[0] == key]
         assert s.title in line
         assert (", ".join(s.faults) or "good") in line
@@ -384,7 +384,7 @@ def test_docs_gallery_page_is_up_to_date():
 def test_every_sample_written_by_the_cli_round_trips_its_truth(tmp_path):
     from microscope_qc.cli import main
 
-    for key, (m, s) in all_samples().items():
+    for key, (_m, s) in all_samples().items():
         path = tmp_path / f"{key}{s.suffixes[0]}"
         assert main(["sample", key, str(path)]) == 0
         truth = json.loads((tmp_path / f"{key}_truth.json").read_text())

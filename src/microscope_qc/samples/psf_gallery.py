@@ -155,9 +155,9 @@ def _model_numbers(fine: FinePSF) -> dict[str, float]:
     """FWHM and axial asymmetry of the (bead-blurred, noise-free) model PSF."""
     k, y, x = np.unravel_index(np.argmax(fine.psf), fine.psf.shape)
     n = fine.psf.shape[2]
-    lat = (np.arange(n) - x) * fine.dxy_um
-    wx = sum(half_widths(lat, fine.psf[k, y, :]))
-    wy = sum(half_widths(lat, fine.psf[k, :, x]))
+    lat = ((np.arange(n) - x) * fine.dxy_um).astype(np.float64)
+    wx = math.fsum(half_widths(lat, fine.psf[k, y, :]))
+    wy = math.fsum(half_widths(lat, fine.psf[k, :, x]))
     z, a = axial_profile(fine)
     shallow, deep = half_widths(z, a)
     return {

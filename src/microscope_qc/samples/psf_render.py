@@ -88,7 +88,7 @@ def _fine_axes(dxy: float, dz: float, half_xy_px: int, half_z_um: float) -> tupl
     x = (np.arange(n_xy) - (n_xy - 1) / 2) * (dxy / OVERSAMPLE)
     nz_half = int(math.ceil(half_z_um / (dz / 2)))
     z = np.arange(-nz_half, nz_half + 1) * (dz / 2)
-    return x, z
+    return x.astype(np.float64), z.astype(np.float64)
 
 
 def gibson_lanni_psf(
@@ -127,12 +127,12 @@ def gibson_lanni_psf(
     }
     # the axial peak first, on the optical axis only (the focal shift of a mismatch)
     coarse = np.arange(-4.0, 4.0 + 1e-9, 0.02) + optics.depth_um
-    line = psfmodels.vectorial_psf(
+    line = psfmodels.vectorial_psf(  # type: ignore[no-untyped-call]
         zv=coarse, nx=1, dxy=dxy, pz=optics.depth_um, wvl=optics.wavelength_um, params=params, normalize=False
     )[:, 0, 0]
     focus = float(coarse[int(np.argmax(line))]) - optics.depth_um
     x, z = _fine_axes(dxy, dz, half_xy_px, half_z_um)
-    vol = psfmodels.vectorial_psf(
+    vol = psfmodels.vectorial_psf(  # type: ignore[no-untyped-call]
         zv=z + focus + optics.depth_um,
         nx=len(x),
         dxy=float(x[1] - x[0]),
@@ -431,5 +431,5 @@ def axial_profile(fine: FinePSF) -> tuple[FloatArray, FloatArray]:
         z (µm, 0 at the peak; deeper positive) and the intensity.
     """
     k, y, x = np.unravel_index(np.argmax(fine.psf), fine.psf.shape)
-    z = fine.z0_um + np.arange(fine.psf.shape[0]) * fine.dz_um - fine.focus_um
+    z = (fine.z0_um + np.arange(fine.psf.shape[0]) * fine.dz_um - fine.focus_um).astype(np.float64)
     return z, fine.psf[:, y, x]
