@@ -225,7 +225,7 @@ def psf_dirty_sample(seed: int = 0) -> GalleryBeadSample:
     """
     spec = GalleryBeadSpec(renderer="pupil", screen_waves=0.12, seed=seed)
     dz, dy, _ = spec.voxel_size_um
-    clean = pupil_psf(spec.optics, dy, dz)
+    clean = pupil_psf(spec.optics, dy, dz, half_z_um=0.0)  # its focal plane: the reference peak and halo
     dirty = pupil_psf(spec.optics, dy, dz, screen_waves=spec.screen_waves, seed=seed + 7)
     s = make_gallery_beads(spec, fine=dirty)
     s.truth.update(
