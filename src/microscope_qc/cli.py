@@ -80,11 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.set_defaults(measurement=m.name)
     s = sub.add_parser(
-        "sample", help="write a synthetic sample with known truth", description="Write a synthetic sample."
+        "sample",
+        help="write a synthetic sample with known truth",
+        description="Write a synthetic sample, or list the gallery (--list).",
     )
     known = all_samples()
     s.add_argument(
         "kind",
+        nargs="?",
         choices=[*known, *(a for _, sample in known.values() for a in sample.aliases)],
         metavar="KIND",
         help="; ".join(f"{k}: {sample.title} ({m.name})" for k, (m, sample) in known.items()).replace(
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "path",
+        nargs="?",
         type=Path,
         help="output file, .ome.tif (.csv for a power-meter log; the truth is written beside it)",
     )
@@ -104,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed, 0 or more (default: the documented one)",
     )
     s.add_argument("--overwrite", action="store_true", help="replace the files if they exist")
+    s.add_argument(
+        "--list",
+        action="store_true",
+        help="list the gallery by measurement: key, the faults built in (or 'good'), title",
+    )
     sub.add_parser("list", help="list the measurements")
     sub.add_parser(
         "run",
@@ -361,6 +370,18 @@ def _seed(text: str) -> int:
 
 
 def _write_sample(args: argparse.Namespace) -> int:
+    if args.list:
+        from microscope_qc.measurements.gallery_docs import gallery_listing
+
+        print(gallery_listing())
+        return 0
+    if args.kind is None or args.path is None:
+        print(
+            "error: give a sample and a file, e.g. microscope-qc sample psf-good beads.ome.tif "
+            "(microscope-qc sample --list shows the samples)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     name = args.path.name.lower()
     _, sample = find_sample(args.kind)
     if not name.endswith(sample.suffixes):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, SupportsInt, cast
 
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import COREGISTRATION_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -288,7 +289,7 @@ COREGISTRATION = Measurement(
         after_export=_after_export,
     ),
     extra_outputs={"registration.json": "the registration models, to correct images"},
-    samples=MULTICOLOUR_SAMPLES,
+    samples=MULTICOLOUR_SAMPLES + COREGISTRATION_GALLERY,
     history_metrics=("distance_3d_um", "lateral_distance_um", "axial_distance_um", "ratio"),
     methods_sentence=methods_sentence,
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import DETECTOR_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -260,7 +261,7 @@ DETECTOR = Measurement(
         jobs=_jobs,
         check_args=check_detector_args,
     ),
-    samples=DETECTOR_SAMPLES,
+    samples=DETECTOR_SAMPLES + DETECTOR_GALLERY,
     history_metrics=(
         "conversion_gain_e_per_dn",
         "dark_noise_e",

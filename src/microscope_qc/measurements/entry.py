@@ -7,6 +7,7 @@ options and runs a file) knows about argparse, and it lives beside the entry, no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -94,8 +95,29 @@ class Sample(Generic[SampleT]):
         ------
         FileExistsError
             If a file exists and ``overwrite`` is False.
+
+        Notes
+        -----
+        The truth JSON beside the image (``<stem>_truth.json``) gets the sample's key, its
+        ``faults`` and its ``explanation`` first; a writer that writes no JSON truth (a bead
+        table as CSV) gets one with these alone.
         """
-        return self.write(self.make(seed), path, overwrite)
+        truth = path.with_name(path.name.split(".")[0] + "_truth.json")
+        if truth.exists() and not overwrite:
+            raise FileExistsError(f"{truth} exists; give --overwrite to replace it.")
+        written = self.write(self.make(seed), path, overwrite)
+        record: dict[str, Any] = {
+            "sample": self.key,
+            "title": self.title,
+            "faults": list(self.faults),
+            "explanation": self.explanation,
+        }
+        if truth in written:
+            record.update({k: v for k, v in json.loads(truth.read_text()).items() if k not in record})
+        else:
+            written.append(truth)
+        truth.write_text(json.dumps(record, indent=2, default=str))
+        return written
 
 
 @dataclass(frozen=True)

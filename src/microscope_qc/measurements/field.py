@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import FIELD_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -390,7 +391,7 @@ FIELD = Measurement(
         check_args=check_field_args,
     ),
     extra_outputs={"flat_field.tif": "the flat-field correction image (--flat-field; the widget's checkbox)"},
-    samples=FLAT_SAMPLES,
+    samples=FLAT_SAMPLES + FIELD_GALLERY,
     history_metrics=(
         "uniformity_percent",
         "field_uniformity_percent",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.entry import BatchItem, CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import IMAGE_QUALITY_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -368,7 +369,7 @@ IMAGE_QUALITY = Measurement(
         history_baseline=("detector:conversion_gain_e_per_dn", "detector:offset_dn"),
         after_batch=after_batch,
     ),
-    samples=IMAGE_QUALITY_SAMPLES,
+    samples=IMAGE_QUALITY_SAMPLES + IMAGE_QUALITY_GALLERY,
     history_metrics=("quality_rating", "saturated_percent", "snr"),
     methods_sentence=methods_sentence,
 )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.frames import FRAME_SOURCES
+from microscope_qc.measurements.gallery import LIGHT_SOURCE_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -266,7 +267,7 @@ LIGHT_SOURCE = Measurement(
         read=read_log_or_image,
         history_baseline=(_HISTORY_METRIC,),
     ),
-    samples=LIGHT_SOURCE_SAMPLES,
+    samples=LIGHT_SOURCE_SAMPLES + LIGHT_SOURCE_GALLERY,
     history_metrics=(
         "mean_power_mw",
         "stability_after_warmup_percent",

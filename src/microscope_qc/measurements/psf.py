@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import PSF_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -138,7 +139,7 @@ PSF = Measurement(
         run=run_psf,
         summary_columns=("n_accepted", "fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     ),
-    samples=BEAD_SAMPLES,
+    samples=BEAD_SAMPLES + PSF_GALLERY,
     history_metrics=("fwhm_x_um", "fwhm_y_um", "fwhm_z_um", "fwhm_x_ratio", "fwhm_z_ratio"),
     methods_sentence=methods_sentence,
     findings=psf_findings,

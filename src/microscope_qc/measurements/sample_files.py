@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from microscope_qc import samples
 from microscope_qc.measurements.entry import Sample
+from microscope_qc.measurements.gallery_text import EXPLANATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -365,12 +366,16 @@ BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
         "Bead z-stack with a known PSF (24 beads)",
         _seeded(lambda: samples.psf_beads_sample),
         write_beads,
+        faults=(),
+        explanation=EXPLANATIONS["psf-beads"],
     ),
     Sample(
         "psf-aberrated",
         "Aberrated bead z-stack: astigmatism, tilt, field curvature",
         _seeded(lambda: samples.psf_aberrated_sample),
         write_beads,
+        faults=("astigmatism", "focal_plane_tilt", "field_curvature"),
+        explanation=EXPLANATIONS["psf-aberrated"],
     ),
 )
 FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
@@ -380,6 +385,8 @@ FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
         _seeded(lambda: samples.flat_field_sample),
         write_flat,
         aliases=("flat",),
+        faults=("dust",),
+        explanation=EXPLANATIONS["flat-field"],
     ),
     Sample(
         "flat-field-misaligned",
@@ -387,6 +394,8 @@ FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
         _seeded(lambda: samples.flat_field_misaligned_sample),
         write_flat,
         aliases=("flat-misaligned",),
+        faults=("off_centre_illumination", "uneven_illumination", "dust"),
+        explanation=EXPLANATIONS["flat-field-misaligned"],
     ),
 )
 MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
@@ -395,6 +404,8 @@ MULTICOLOUR_SAMPLES: tuple[Sample[samples.MulticolourSample], ...] = (
         "Two-colour beads with known chromatic shifts, magnification and rotation",
         _seeded(lambda: samples.coregistration_sample),
         write_multicolour,
+        faults=(),
+        explanation=EXPLANATIONS["two-colour-beads"],
     ),
 )
 DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
@@ -403,18 +414,32 @@ DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
         "sCMOS EMVA 1288 series: per-pixel gain, offset and noise, hot pixels",
         _camera("scmos"),
         write_detector,
+        faults=(),
+        explanation=EXPLANATIONS["detector-scmos"],
     ),
     Sample(
         "detector-ccd",
         "CCD EMVA 1288 series with dark current and hot pixels",
         _camera("ccd"),
         write_detector,
+        faults=(),
+        explanation=EXPLANATIONS["detector-ccd"],
     ),
     Sample(
-        "detector-emccd", "EMCCD EMVA 1288 series, excess noise factor 2", _camera("emccd"), write_detector
+        "detector-emccd",
+        "EMCCD EMVA 1288 series, excess noise factor 2",
+        _camera("emccd"),
+        write_detector,
+        faults=(),
+        explanation=EXPLANATIONS["detector-emccd"],
     ),
     Sample(
-        "detector-pmt", "PMT-like point detector series, multiplicative noise", _camera("pmt"), write_detector
+        "detector-pmt",
+        "PMT-like point detector series, multiplicative noise",
+        _camera("pmt"),
+        write_detector,
+        faults=(),
+        explanation=EXPLANATIONS["detector-pmt"],
     ),
 )
 LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
@@ -424,6 +449,8 @@ LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
         _seeded(lambda: samples.light_source_log_sample),
         write_log,
         suffixes=(".csv",),
+        faults=(),
+        explanation=EXPLANATIONS["light-source-log"],
     ),
     Sample(
         "light-source-pulsed",
@@ -431,6 +458,8 @@ LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
         _seeded(lambda: samples.light_source_pulsed_sample),
         write_log,
         suffixes=(".csv",),
+        faults=(),
+        explanation=EXPLANATIONS["light-source-pulsed"],
     ),
     Sample(
         "light-source-linearity",
@@ -438,12 +467,16 @@ LIGHT_SOURCE_SAMPLES: tuple[Sample[Any], ...] = (
         _seeded(lambda: samples.light_source_linearity_sample),
         write_log,
         suffixes=(".csv",),
+        faults=(),
+        explanation=EXPLANATIONS["light-source-linearity"],
     ),
     Sample(
         "light-source-series",
         "Image series of a uniform sample with a known 1 % ripple and dark level",
         _seeded(lambda: samples.light_source_series_sample),
         write_series,
+        faults=(),
+        explanation=EXPLANATIONS["light-source-series"],
     ),
 )
 STAGE_SAMPLES: tuple[Sample[Any], ...] = (
@@ -452,12 +485,16 @@ STAGE_SAMPLES: tuple[Sample[Any], ...] = (
         "QUAREP WG6 repeatability series: 160 frames of one bead, known SD and backlash (moves CSV beside it)",
         _seeded(lambda: samples.stage_repeatability_sample),
         write_stage,
+        faults=(),
+        explanation=EXPLANATIONS["stage-repeatability"],
     ),
     Sample(
         "stage-drift",
         "3D bead time-lapse: settling then drift at a known velocity, frames without a bead and with two",
         _seeded(lambda: samples.stage_drift_sample),
         write_stage,
+        faults=("stage_drift",),
+        explanation=EXPLANATIONS["stage-drift"],
     ),
 )
 RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
@@ -466,6 +503,8 @@ RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
         "Two independent noisy images of a band-limited field: resolution 0.2 µm (FRC, decorrelation)",
         _seeded(lambda: samples.resolution_sample),
         write_resolution,
+        faults=(),
+        explanation=EXPLANATIONS["resolution-pair"],
     ),
 )
 MIRROR_SAMPLES: tuple[Sample[Any], ...] = (
@@ -474,6 +513,8 @@ MIRROR_SAMPLES: tuple[Sample[Any], ...] = (
         "XZ image of a tilted mirror's reflection: axial FWHM 0.6 µm at the centre, 0.648 µm at the edges",
         _seeded(lambda: samples.mirror_sample),
         write_mirror,
+        faults=(),
+        explanation=EXPLANATIONS["mirror-xz"],
     ),
 )
 IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
@@ -482,6 +523,8 @@ IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
         "12-bit image in 16 bits: exactly 100 saturated and 100 zero pixels, noise SD 10 counts",
         _seeded(lambda: samples.image_quality_sample),
         write_image_quality,
+        faults=("saturation",),
+        explanation=EXPLANATIONS["image-quality"],
     ),
 )
 PATTERN_SAMPLES: tuple[Sample[Any], ...] = (

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
 from microscope_qc.measurements.frames import FRAME_SOURCES
+from microscope_qc.measurements.gallery import STAGE_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -231,7 +232,7 @@ STAGE = Measurement(
         jobs=_jobs,
         check_args=check_stage_args,
     ),
-    samples=STAGE_SAMPLES,
+    samples=STAGE_SAMPLES + STAGE_GALLERY,
     history_metrics=("sd_max_um", "sd_x_um", "sd_y_um", "drift_velocity_um_per_min", "stabilisation_time_s"),
     methods_sentence=methods_sentence,
 )

@@ -5,6 +5,10 @@ so the truth is exact), optionally elliptical and rotated (astigmatism), on a ti
 curved focal surface, with a smooth uneven background, Poisson shot noise, camera gain,
 offset and Gaussian read noise, and a few hot pixels.
 
+The workshop gallery's realistic bead stacks come from a vectorial PSF model instead
+(:mod:`.psf_render`, :mod:`.psf_gallery`, :mod:`.psf_faults`); :mod:`.fault_samples` builds
+faulty instruments for the other measurements from the generators here.
+
 The names below load on first use (:mod:`microscope_qc._lazy`), so that listing the samples
 (``microscope-qc sample --help``) imports no numpy.
 """

@@ -64,13 +64,28 @@ def _warmup_truth(
     return 0.0 if bad.size == 0 else float(t[bad[-1] + 1])
 
 
-def light_source_log_sample(seed: int = 0) -> LogSample:
+def light_source_log_sample(
+    seed: int = 0,
+    warmup: float = 0.05,
+    tau_s: float = 300.0,
+    ripple: float = 0.002,
+    drift_per_h: float = 0.005,
+    noise: float = 1e-4,
+) -> LogSample:
     """A 2 h log at 5 s: 5 % exponential warm-up (τ = 300 s), 0.2 % ripple (600 s), +0.5 %/h drift.
 
     Parameters
     ----------
     seed : int
         Random seed of the 0.01 % reading noise.
+    warmup, tau_s : float
+        The warm-up: the power starts ``warmup`` (fraction) low and rises with time constant ``tau_s``.
+    ripple : float
+        Relative amplitude of a 600 s ripple.
+    drift_per_h : float
+        Relative drift per hour.
+    noise : float
+        Relative SD of the reading noise.
 
     Returns
     -------
@@ -83,11 +98,11 @@ def light_source_log_sample(seed: int = 0) -> LogSample:
     p0 = 2.5  # mW
     model = (
         p0
-        * (1 - 0.05 * np.exp(-t / 300.0))
-        * (1 + 0.002 * np.sin(2 * np.pi * t / 600.0))
-        * (1 + 0.005 * t / 3600)
+        * (1 - warmup * np.exp(-t / tau_s))
+        * (1 + ripple * np.sin(2 * np.pi * t / 600.0))
+        * (1 + drift_per_h * t / 3600)
     )
-    p = model * (1 + 1e-4 * rng.standard_normal(t.size))
+    p = model * (1 + noise * rng.standard_normal(t.size))
     start = datetime(2026, 3, 2, 9, 0, 0)
     lines = [
         "Thorlabs Optical Power Monitor, PM100D, S120C",
@@ -102,10 +117,10 @@ def light_source_log_sample(seed: int = 0) -> LogSample:
         "wavelength_nm": 488.0,
         "sampling_interval_s": 5.0,
         "warmup_time_s": _warmup_truth(t, model, 1.0, 10.0),
-        "drift_percent_per_h_of_level": 0.5,
-        "ripple_amplitude_percent": 0.2,
+        "drift_percent_per_h_of_level": 100 * drift_per_h,
+        "ripple_amplitude_percent": 100 * ripple,
         "level_mw": p0,
-        "noise_percent": 0.01,
+        "noise_percent": 100 * noise,
     }
     return LogSample("\n".join(lines) + "\n", truth)
 

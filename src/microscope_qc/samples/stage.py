@@ -85,7 +85,9 @@ def render_bead(
     return np.clip(rng.poisson(img), 0, 65535).astype(np.uint16)
 
 
-def stage_repeatability_sample(seed: int = 0) -> StageSample:
+def stage_repeatability_sample(
+    seed: int = 0, backlash_xy_um: tuple[float, float] = (0.08, 0.06)
+) -> StageSample:
     """160 frames (64 × 64, 0.1 µm pixels) of a 2 µm bead after the QUAREP WG6 moves.
 
     SD of the position per axis: 0.05 µm after 300 µm moves, 0.10 µm after 3000 µm moves; the
@@ -96,6 +98,8 @@ def stage_repeatability_sample(seed: int = 0) -> StageSample:
     ----------
     seed : int
         Random seed.
+    backlash_xy_um : tuple of float
+        The reversal error B of x and y (µm).
 
     Returns
     -------
@@ -108,7 +112,7 @@ def stage_repeatability_sample(seed: int = 0) -> StageSample:
     moves = wg6_moves(160)
     vox = (1.0, 0.1, 0.1)
     sd = {300.0: 0.05, 3000.0: 0.10}
-    backlash = {"x": 0.08, "y": 0.06}
+    backlash = {"x": backlash_xy_um[0], "y": backlash_xy_um[1]}
     home = np.array([0.0, 3.2, 3.2])
     rows = []
     frames = np.empty((160, 1, 64, 64), np.uint16)
