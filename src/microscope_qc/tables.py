@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import ItemsView, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_values
+
     import numpy as np
     import pandas as pd
 
@@ -81,7 +83,7 @@ class ColumnTable:
 
         As pandas does: a header row, then each value as ``str`` of its numpy value (the shortest
         text that reads back to the same float32 or float64), NaN as an empty field, fields quoted
-        only when they need it, lines ended by ``\\n``.
+        only when they need it, lines ended by a newline.
 
         Returns
         -------
@@ -126,7 +128,7 @@ class Tables(_TableDict):
         table : ColumnTable
             The table.
         """
-        dict.__setitem__(self, name, table)
+        dict.__setitem__(self, name, cast("pd.DataFrame", table))
 
     def stored(self, name: str) -> pd.DataFrame | ColumnTable:
         """The entry as stored: a DataFrame, or a :class:`ColumnTable` not built into one."""
@@ -134,7 +136,7 @@ class Tables(_TableDict):
         return value
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        value = dict.__getitem__(self, name)
+        value: Any = dict.__getitem__(self, name)
         if isinstance(value, ColumnTable):
             value = value.to_frame()
             dict.__setitem__(self, name, value)
@@ -145,11 +147,11 @@ class Tables(_TableDict):
         """The DataFrame under ``name``, or ``default``."""
         return self[name] if name in self else default
 
-    def items(self) -> ItemsView[str, pd.DataFrame]:
+    def items(self) -> dict_items[str, pd.DataFrame]:
         """Names and DataFrames (entries held as columns are built)."""
         return {name: self[name] for name in self}.items()
 
-    def values(self) -> ValuesView[pd.DataFrame]:
+    def values(self) -> dict_values[str, pd.DataFrame]:
         """The DataFrames (entries held as columns are built)."""
         return {name: self[name] for name in self}.values()
 

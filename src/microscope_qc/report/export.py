@@ -388,8 +388,11 @@ def _table_html(table: pd.DataFrame | ColumnTable, measurement: str) -> str:
             return [str(v) for v in values.tolist()]  # plain numbers: nothing to escape
         if values.dtype.kind != "f":
             items = values.tolist()
+            memo: dict[tuple[type, Any], str] = {}
             try:  # names repeat down a column: format each distinct value once
-                memo = {(type(v), v): fmt(v) for v in items}
+                for v in items:
+                    if (type(v), v) not in memo:
+                        memo[type(v), v] = fmt(v)
             except TypeError:  # unhashable cells
                 return [fmt(v) for v in items]
             return [memo[type(v), v] for v in items]

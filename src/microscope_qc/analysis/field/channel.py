@@ -6,6 +6,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
 from microscope_qc.analysis._common import check_cancel
 from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics, metroloj_report_centres
@@ -89,9 +90,7 @@ def _analyze_channel(
         mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
         fit = fit_illumination_model(img, s, ok)
         maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
-        blurred = (
-            gaussian_filter(img, s.sigma_px, truncate=4.0) if s.blur else img.copy()
-        )
+        blurred = gaussian_filter(img, s.sigma_px, truncate=4.0) if s.blur else img.copy()
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
         mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
         _check(cancel)

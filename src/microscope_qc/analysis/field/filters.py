@@ -149,7 +149,8 @@ def interpolate_linear(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
     out += img[iy, ix1].astype(np.float64) * wy0 * wx1
     out += img[iy1, ix].astype(np.float64) * wy1 * wx0
     out += img[iy1, ix1].astype(np.float64) * wy1 * wx1
-    return out.astype(img.dtype)
+    result: np.ndarray = out.astype(img.dtype)
+    return result
 
 
 def label(mask: np.ndarray) -> tuple[np.ndarray, int]:

@@ -287,9 +287,7 @@ def _profiles_table(channels: list[ChannelField]) -> ColumnTable:
     parts = [(chan.channel, name, p) for chan in channels for name, p in chan.profiles.items()]
 
     def joined(key: str) -> np.ndarray:
-        return np.concatenate(
-            [p[key] if key in p else np.full(len(p["raw"]), np.nan) for _, _, p in parts]
-        )
+        return np.concatenate([p[key] if key in p else np.full(len(p["raw"]), np.nan) for _, _, p in parts])
 
     lengths = [len(p["raw"]) for _, _, p in parts]
     return ColumnTable(

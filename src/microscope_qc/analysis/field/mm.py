@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+
 from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _centroid
 from microscope_qc.fitting import GaussianModel, fit_gaussians

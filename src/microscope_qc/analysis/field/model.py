@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
 from microscope_qc.analysis.field.filters import label
 from microscope_qc.analysis.field.result import FieldSettings
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
