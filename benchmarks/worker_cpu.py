@@ -1,7 +1,7 @@
 """What one automatic-run job costs inside a worker: a local process pool against a dask worker, measured now.
 
 Writes N small QC files (``benchmarks/run.py``'s: PSF, flat field, two-colour beads), then runs
-:func:`microscope_qc.autorun.batch.run_job` on each, after two warm-up jobs, in
+:func:`microscope_qc.autorun.batch.run_job` on each, after a warm-up job of each kind, in
 
 - a local process pool of 2 (spawned interpreters, as ``microscope-qc run --workers 2``),
 - a dask ``LocalCluster`` of 2 single-threaded worker processes (as ``--scheduler`` uses one),
