@@ -4,7 +4,8 @@ For each job the data are written to a temporary folder as TIFF, then
 
 - whole process: ``microscope-qc <measurement> FILE --out DIR ...`` in a fresh interpreter
   (start-up, imports, reading, analysis, results.json, CSV, report.html with its figures):
-  wall time (min of ``--repeat`` runs) and the process's peak memory (max RSS);
+  wall time and CPU time (user + system; min of ``--repeat`` runs each) and the process's peak
+  memory (max RSS);
 - in this process, warm (imports done, min of ``--repeat``): reading the file into memory,
   the analysis the command runs (the same ``run`` with the same options, on the pixels already
   in memory) and the export (results.json, CSVs, report.html with its figures);
@@ -13,17 +14,20 @@ For each job the data are written to a temporary folder as TIFF, then
   with the imports it needs (the report modules, the figures' code), wall time (min of ``--repeat``).
 
 Also ``microscope-qc --help`` and every sub-command's ``--help``, and the floor under every run: a
-fresh interpreter that only imports the libraries the runs need. Every number printed is
+fresh interpreter that only imports the libraries the runs need. The load average is printed at
+the start and the end: on a loaded machine compare a job with the floor of the same run (and
+its CPU time), not with numbers from another run. Every number printed is
 measured in this run; nothing is quoted from elsewhere. The child processes import this
 checkout (``src`` beside this file), not an installed copy.
 
-Run:  python benchmarks/end_to_end.py [--repeat 3] [--quick]
+Run:  python benchmarks/end_to_end.py [--repeat 3] [--quick] [--only field ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -97,35 +101,46 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def run_process(argv: list[str]) -> tuple[float, int, str]:
-    """Run ``microscope-qc argv`` in a fresh interpreter: wall seconds, peak RSS in bytes (-1 if unknown), stderr."""
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_process(argv: list[str]) -> tuple[float, int, str, float]:
+    """Run ``microscope-qc argv`` in a fresh interpreter.
+
+    Returns wall seconds, peak RSS in bytes (-1 if unknown), stderr, and the CPU seconds (user +
+    system) it used, which other processes on a loaded machine change less than the wall time.
+    """
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(
         [sys.executable, "-c", CLI, *argv], capture_output=True, text=True, env=_child_env()
     )
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if proc.returncode not in (0, 3):  # 3: a verdict failed, still a complete run
         raise RuntimeError(f"microscope-qc {' '.join(argv)} exited {proc.returncode}: {proc.stderr}")
     peaks = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("@peak ")]
-    return seconds, peaks[-1] if peaks else -1, proc.stderr
+    return seconds, peaks[-1] if peaks else -1, proc.stderr, cpu
 
 
-#: the libraries imported by every measurement run (numpy, SciPy's ndimage, pandas for the result
-#: tables, tifffile), and those the bead analyses add (SciPy's spatial and fft)
+#: the libraries under the runs: numpy and tifffile (all the field command imports), SciPy's ndimage
+#: and pandas (the bead analyses and their tables), and SciPy's spatial and fft (bead analyses)
 LIBRARY_FLOORS = (
     "pass",
     "import numpy",
+    "import numpy, tifffile",
     "import numpy, scipy.ndimage",
     "import numpy, scipy.ndimage, pandas, tifffile",
     "import numpy, scipy.ndimage, pandas, tifffile, scipy.spatial, scipy.fft",
 )
 
 
-def python_process(code: str) -> float:
-    """Wall seconds of ``python -c code`` in a fresh interpreter."""
-    t0 = time.perf_counter()
+def python_process(code: str) -> tuple[float, float]:
+    """Wall and CPU seconds of ``python -c code`` in a fresh interpreter."""
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-c", code], check=True, env=_child_env())
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _children_cpu() - cpu0
 
 
 def cold_export(job: Job, out: Path) -> float:
@@ -148,8 +163,11 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
-def make_jobs(folder: Path, quick: bool) -> list[Job]:
-    """Write the data of every job (synthetic, with known truth) as the acquisition software would."""
+def make_jobs(folder: Path, quick: bool, only: list[str] | None = None) -> list[Job]:
+    """Write the data of every job (synthetic, with known truth) as the acquisition software would.
+
+    ``only``: the measurements whose jobs are wanted (None: all); the PSF data are written only for them.
+    """
     from microscope_qc.samples import (
         BeadSampleSpec,
         FlatSampleSpec,
@@ -165,7 +183,8 @@ def make_jobs(folder: Path, quick: bool) -> list[Job]:
 
     spec = BeadSampleSpec(shape=psf_shape, n_beads=n_psf, seed=42, z_margin_um=2.5)
     path = folder / "psf_beads.tif"
-    tifffile.imwrite(path, make_bead_stack(spec).data, photometric="minisblack")
+    if not only or "psf" in only:
+        tifffile.imwrite(path, make_bead_stack(spec).data, photometric="minisblack")
     vox = [str(v) for v in spec.voxel_size_um]
     psf_options = [*optics, "--voxel-size", *vox, "--wavelength-ex", "488", "--wavelength-em", "520"]
     jobs.append(
@@ -244,32 +263,48 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (the minimum is printed)")
     ap.add_argument("--quick", action="store_true", help="smaller PSF and field data, for a quick check")
+    ap.add_argument(
+        "--only",
+        choices=["psf", "field", "coregistration"],
+        action="append",
+        help="run only these measurements' jobs (repeatable; default all), and skip the --help timings",
+    )
     args = ap.parse_args()
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); min of {args.repeat} runs; this checkout: {SRC}"
     )
-    print("\nmicroscope-qc ... --help, whole process:")
-    commands = [[], ["psf"], ["field"], ["coregistration"], ["sample"], ["history"], ["instrument"]]
-    for cmd in commands:
-        times = [run_process([*cmd, "--help"])[0] for _ in range(args.repeat)]
-        print(f"  {' '.join(['microscope-qc', *cmd, '--help']):<42} {min(times):6.2f} s")
+    print(f"load average at the start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
+    if not args.only:
+        print("\nmicroscope-qc ... --help, whole process:")
+        commands = [[], ["psf"], ["field"], ["coregistration"], ["sample"], ["history"], ["instrument"]]
+        for cmd in commands:
+            times = [run_process([*cmd, "--help"])[0] for _ in range(args.repeat)]
+            print(f"  {' '.join(['microscope-qc', *cmd, '--help']):<42} {min(times):6.2f} s")
 
-    print("\nthe floor under every run: a fresh interpreter importing the libraries the runs need:")
+    print(
+        "\nthe floor under every run: a fresh interpreter importing the libraries the runs need (wall, CPU):"
+    )
     for imports in LIBRARY_FLOORS:
         times = [python_process(imports) for _ in range(args.repeat)]
-        print(f"  python -c {imports!r:<70} {min(times):6.2f} s")
+        wall, cpu = min(t[0] for t in times), min(t[1] for t in times)
+        print(f"  python -c {imports!r:<70} {wall:6.2f} s {cpu:6.2f} s CPU")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
-        jobs = make_jobs(folder, args.quick)
+        jobs = [
+            j for j in make_jobs(folder, args.quick, args.only) if not args.only or j.measurement in args.only
+        ]
         print(f"\n(data written in {time.perf_counter() - t0:.0f} s)")
         header = (
-            f"{'job':<42} {'whole':>7} {'read':>6} {'analysis':>9} {'export':>7} {'start-up':>9} "
+            f"{'job':<42} {'whole':>7} {'CPU':>6} {'read':>6} {'analysis':>9} {'export':>7} {'start-up':>9} "
             f"{'peak memory':>22} {'export, fresh':>14}"
         )
-        print("\nwhole process next to its parts (seconds; start-up = whole − read − analysis − export;")
+        print(
+            "\nwhole process next to its parts (seconds; CPU: the whole process's user + system time, which a"
+        )
+        print("loaded machine changes less than the wall time; start-up = whole − read − analysis − export;")
         print("export, fresh: the export with the imports it needs, in a fresh process after the analysis):")
         print(header)
         print("-" * len(header))
@@ -277,6 +312,7 @@ def main() -> None:
             out = folder / f"out_{job.file.stem}"
             runs = [run_process(job.argv(out)) for _ in range(args.repeat)]
             whole = min(r[0] for r in runs)
+            cpu = min(r[3] for r in runs)
             peak = max(r[1] for r in runs)
             part = in_process(job, out, args.repeat)
             startup = whole - part["read"] - part["analysis"] - part["export"]
@@ -284,9 +320,10 @@ def main() -> None:
             memory = f"{peak / 2**20:5.0f} MiB ({ratio:.1f}× data)"
             fresh = min(cold_export(job, out) for _ in range(args.repeat))
             print(
-                f"{job.title:<42} {whole:7.2f} {part['read']:6.2f} {part['analysis']:9.2f} "
+                f"{job.title:<42} {whole:7.2f} {cpu:6.2f} {part['read']:6.2f} {part['analysis']:9.2f} "
                 f"{part['export']:7.2f} {startup:9.2f} {memory:>22} {fresh:14.2f}"
             )
+        print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
         print(
             "\npeak memory is the whole process's (interpreter and libraries included; "
             f"`microscope-qc list` takes {run_process(['list'])[1] / 2**20:.0f} MiB); 'data' is the image in memory."

@@ -9,10 +9,14 @@ interpreter (peak memory = the process's VmHWM from /proc/self/status, Linux):
    ``--baseline-src DIR`` also the same command run with another checkout's ``src`` (e.g. the
    commit before), for a before/after in one run;
 2. the analysis alone, ``analyze_psf`` on the file as read (lazy: the TIFF fast path), and the
-   same on the stack first read into memory (``numpy.asarray``), the in-run baseline;
+   same on the stack first read into memory (``numpy.asarray``), the in-run baseline; then on
+   the file read through bioio (``read_image(..., reader="bioio")``, the path of every file the
+   fast path does not take), under ``tracemalloc``: the peak of traced allocations against the
+   stack (and with ``--baseline-src`` the same with the other checkout);
 3. a stack built larger than a set limit (``--limit-mib``; the stack is twice that), analysed
-   under ``tracemalloc``: the peak of traced allocations (numpy's included) against the limit
-   and the stack.
+   under ``tracemalloc``, read by the TIFF fast path and through bioio (with ``--baseline-src``
+   also with the other checkout): the peak of traced allocations (numpy's included) against the
+   limit and the stack.
 
 Every number printed is measured in this run. Default: 64 × 1024² (128 MiB, 50 beads) and a
 limit of 128 MiB; ``--large``: 128 × 2048² (1 GiB, 200 beads), the issue's case, and 512 MiB.
@@ -78,14 +82,18 @@ from microscope_qc.instrument import MicroscopeSettings
 from microscope_qc.io import read_image
 ms = MicroscopeSettings().with_values(**options["optics"]).with_wavelengths(*options["wavelengths"])
 settings = PSFSettings(microscope=ms)
-if mode == "traced":
+traced_run = mode in ("traced", "bioio traced")
+if mode == "bioio traced":  # one plane read before tracing starts: the libraries it imports are not traced
+    from microscope_qc.volume import read
+    read(read_image(path, reader="bioio").data, (0, 0))
+if traced_run:
     tracemalloc.start()
 t0 = time.perf_counter()
-image = read_image(path)
+image = read_image(path, reader="bioio" if mode.startswith("bioio") else "auto")
 data = np.asarray(image.data) if mode == "in memory" else image.data
 result = analyze_psf(data, settings)
 seconds = time.perf_counter() - t0
-traced = tracemalloc.get_traced_memory()[1] if mode == "traced" else -1
+traced = tracemalloc.get_traced_memory()[1] if traced_run else -1
 n = int((result.beads["status"] == "accepted").sum())
 fwhm = [result.metric(f"fwhm_{a}_um").value for a in "xyz"]
 print(json.dumps({"seconds": seconds, "peak": _peak(), "traced": traced, "accepted": n, "fwhm": fwhm}))
@@ -130,7 +138,11 @@ def run_cli(path: Path, out: Path, src: Path) -> tuple[float, int]:
 
 
 def run_analysis(path: Path, mode: str, src: Path = SRC) -> dict[str, float]:
-    """``analyze_psf`` on ``path`` in a fresh interpreter: lazy, ``in memory`` or ``traced`` (lazy, under tracemalloc)."""
+    """``analyze_psf`` on ``path`` in a fresh interpreter.
+
+    ``mode``: ``lazy``, ``in memory``, ``traced`` (lazy, under tracemalloc), ``bioio`` (read
+    through bioio) or ``bioio traced`` (the same under tracemalloc).
+    """
     options = {
         "optics": {
             "voxel_size_um": SPEC.voxel_size_um,
@@ -169,6 +181,7 @@ def main() -> None:
     shape, n_beads = ((128, 2048, 2048), 200) if args.large else ((64, 1024, 1024), 50)
     limit = (args.limit_mib or (512 if args.large else 128)) * 2**20
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); this checkout: {SRC}")
+    print(f"load average at the start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         folder = Path(tmp)
         path = folder / "beads.tif"
@@ -195,6 +208,20 @@ def main() -> None:
                 f" {r['accepted']} beads accepted, median FWHM x, y, z {fwhm} µm"
             )
 
+        print(
+            "\n   read through bioio (not the TIFF fast path): time and process peak, then the same under"
+            "\n   tracemalloc (one plane read before tracing starts, so that the libraries are loaded; traced ="
+            "\n   the run's allocations, numpy's included):"
+        )
+        for name, src in runs:
+            r, traced = run_analysis(path, "bioio", src), run_analysis(path, "bioio traced", src)
+            fwhm = ", ".join(f"{v:.4f}" for v in r["fwhm"])
+            print(
+                f"   {name:<14} {r['seconds']:6.1f} s   process peak {_mib(r['peak'])}; traced peak "
+                f"{_mib(traced['traced'])} = {traced['traced'] / stack:.2f}× the stack; "
+                f"{r['accepted']} beads accepted, median FWHM x, y, z {fwhm} µm"
+            )
+
         big_planes = math.ceil(2 * limit / (1024 * 1024 * 2))
         big = folder / "larger_than_limit.tif"
         seconds = write_stack(big, (big_planes, 1024, 1024), 40, seed=100)
@@ -203,12 +230,15 @@ def main() -> None:
             f"\n3. a stack of {big_planes} × 1024² ({_mib(big_bytes)}), larger than a limit of {_mib(limit)}"
             f" (written in {seconds:.0f} s), lazy, under tracemalloc:"
         )
-        r = run_analysis(big, "traced")
-        print(
-            f"   peak traced allocations {_mib(r['traced'])} = {r['traced'] / big_bytes:.2f}× the stack, "
-            f"{r['traced'] / limit:.2f}× the limit; process peak {_mib(r['peak'])}; {r['seconds']:.1f} s; "
-            f"{r['accepted']} beads accepted"
-        )
+        for mode, name in (("traced", "TIFF fast path"), ("bioio traced", "through bioio")):
+            for label, src in runs if mode == "bioio traced" else runs[:1]:
+                r = run_analysis(big, mode, src)
+                print(
+                    f"   {name}, {label}: peak traced allocations {_mib(r['traced'])} = "
+                    f"{r['traced'] / big_bytes:.2f}× the stack, {r['traced'] / limit:.2f}× the limit; "
+                    f"process peak {_mib(r['peak'])}; {r['seconds']:.1f} s; {r['accepted']} beads accepted"
+                )
+    print(f"\nload average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
 
 
 if __name__ == "__main__":

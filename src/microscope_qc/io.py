@@ -115,6 +115,12 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+#: the dimensions of one chunk of the dask array bioio's TIFF readers give: a plane, so that an
+#: analysis reads a (Z, Y, X) stack a block of planes at a time (bioio's default, Z, Y and X, makes
+#: the whole channel one chunk, which every read decodes whole)
+PLANE_CHUNK_DIMS = ["Y", "X"]
+
+
 def _open(path: Path) -> BioImage:
     from bioio import BioImage
 
@@ -138,6 +144,11 @@ def _open(path: Path) -> BioImage:
                 from bioio_ome_zarr import Reader
 
                 return BioImage(path, reader=Reader)
+            if path.suffix.lower() in (".tif", ".tiff"):
+                try:  # one dask chunk per plane (the readers' default: one per channel, read whole)
+                    return BioImage(path, chunk_dims=PLANE_CHUNK_DIMS)
+                except TypeError:  # a reader plugin without chunk_dims
+                    pass
             return BioImage(path)
     except Exception as exc:  # bioio raises many types (UnsupportedFileFormatError, OSError...)
         if path.is_dir():

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from microscope_qc.errors import QCError
 from microscope_qc.instrument import Setting
+from microscope_qc.tables import Tables
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -237,8 +238,10 @@ class Limits:
 class Result:
     """What every ``analyze_<stem>`` returns.
 
-    ``tables`` holds per-item tables (e.g. ``"beads"``); ``images`` holds arrays for overlays
-    and reports (field maps, averaged bead), never written to JSON.
+    ``tables`` holds per-item tables (e.g. ``"beads"``), a :class:`~microscope_qc.tables.Tables`
+    (entries may be kept as numpy columns until read, so that exporting them needs no pandas);
+    ``images`` holds arrays for overlays and reports (field maps, averaged bead), never written
+    to JSON.
     """
 
     measurement: str
@@ -246,7 +249,7 @@ class Result:
     verdicts: list[Verdict] = field(default_factory=list)
     settings: dict[str, Setting] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=Tables)
     images: dict[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str, channel: int | None = 0) -> Metric:

@@ -111,6 +111,8 @@ def read(data: ArrayLike, key: Any) -> npt.NDArray[Any]:
         The selected pixels.
     """
     out = data[key]
+    if type(out).__module__.startswith("dask"):  # into one array, a chunk at a time
+        return array_index.computed(out)
     compute = getattr(out, "compute", None)
     if compute is not None and not isinstance(out, np.ndarray):
         out = compute()
@@ -153,17 +155,15 @@ class Volume:
         shape = tuple(int(n) for n in data.shape)
         if len(shape) != 3:
             raise ValueError(f"a Volume is (Z, Y, X); got shape {shape}")
-        self.data = data
-        self.shape: tuple[int, int, int] = (shape[0], shape[1], shape[2])
+        self.data, self.shape = data, (shape[0], shape[1], shape[2])
         self.dtype: np.dtype[Any] = np.dtype(data.dtype)
         self._plane_bytes = max(1, shape[1] * shape[2] * self.dtype.itemsize)
         self.block_planes = max(1, int(block_bytes) // self._plane_bytes)
         zchunk = array_index.z_chunk(data)
         if zchunk is not None and zchunk > self.block_planes:
             if hasattr(data, "compute") and 2 * zchunk >= shape[0]:
-                # a dask array of one chunk along z (bioio's TIFF reader): every block would compute
-                # the whole chunk again; compute it once, as reading it into memory did before
-                self.data = np.asarray(data.compute())
+                # one dask chunk along z: each block would compute it all again; compute it once
+                self.data = read(data, (slice(None),) * 3)
             else:  # read whole chunks: a chunk cut by two blocks would be decoded twice
                 self.block_planes = zchunk
         elif zchunk is not None:

@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from microscope_qc import __version__
 from microscope_qc.errors import QCError
@@ -23,6 +22,10 @@ from microscope_qc.io import atomic_write
 from microscope_qc.report.labels import display_unit, label
 from microscope_qc.report.verdicts import limit_text, unit_suffix, verdict_text
 from microscope_qc.results import Result, _clean
+from microscope_qc.tables import ColumnTable, table_columns, table_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _ResultT = TypeVar("_ResultT", bound=Result)
 
@@ -229,8 +232,8 @@ def export_result(
         paths: dict[str, Path] = {}
         atomic_write(out / "results.json", json.dumps(doc, indent=2, allow_nan=False).encode())
         paths["json"] = out / "results.json"
-        for name, table in result.tables.items():
-            atomic_write(out / f"{name}.csv", table.to_csv(index=False).encode())
+        for name in result.tables:  # a table kept as columns is written without pandas
+            atomic_write(out / f"{name}.csv", table_csv(table_columns(result.tables, name)).encode())
             paths[name] = out / f"{name}.csv"
         figs = list(figures(result)) if figures is not None else []
         page = render_html(doc, result, figs, title or f"{result.measurement} QC report")
@@ -371,7 +374,8 @@ def render_html(doc: dict[str, Any], result: Result, figures: Sequence[Figure], 
             f"<td>{e(str(s.get('source')))}</td><td style='text-align:left'>{e(str(s.get('detail') or ''))}</td></tr>"
         )
     parts.append("</table>")
-    for name, table in result.tables.items():
+    for name in result.tables:
+        table = table_columns(result.tables, name)
         parts.append(f"<h2>Per-item table: {e(name)}.csv ({len(table)} rows)</h2><div class='scroll'>")
         parts.append(_table_html(table, meas))
         parts.append("</div>")
@@ -426,7 +430,7 @@ def findings_html(records: Sequence[dict[str, Any]] | None) -> str:
     return "".join(parts)
 
 
-def _table_html(table: pd.DataFrame, measurement: str) -> str:
+def _table_html(table: pd.DataFrame | ColumnTable, measurement: str) -> str:
     """An item table with labelled headers (label with unit, then the CSV column name)."""
 
     def fmt(v: Any) -> str:
@@ -441,26 +445,32 @@ def _table_html(table: pd.DataFrame, measurement: str) -> str:
             f"<br><code class='name'>{name}</code></th>"
         )
 
-    def column(values: pd.Series) -> list[str]:
+    def column(values: pd.Series | np.ndarray) -> list[str]:
         """The cells of one column, formatted a column at a time (tables may have 10 000 rows)."""
         if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
             return [str(v) for v in values.tolist()]  # plain numbers: nothing to escape
         if values.dtype.kind != "f":
             items = values.tolist()
+            memo: dict[tuple[type, Any], str] = {}
             try:  # names repeat down a column: format each distinct value once
-                memo = {(type(v), v): fmt(v) for v in items}
+                for v in items:
+                    if (type(v), v) not in memo:
+                        memo[type(v), v] = fmt(v)
             except TypeError:  # unhashable cells
                 return [fmt(v) for v in items]
             return [memo[type(v), v] for v in items]
-        numbers = values.to_numpy(np.float64)
+        numbers = np.asarray(values, dtype=np.float64)
         cells = [f"{v:.4g}" for v in numbers.tolist()]
         for k in np.flatnonzero(~np.isfinite(numbers)).tolist():
             cells[k] = "—"
         return cells
 
     head = "".join(th(c) for c in table.columns)
-    columns = [column(table.iloc[:, k]) for k in range(table.shape[1])]
+    if isinstance(table, ColumnTable):
+        columns = [column(table[c]) for c in table.columns]
+    else:
+        columns = [column(table.iloc[:, k]) for k in range(table.shape[1])]
     rows = ["<tr><td>" + "</td><td>".join(cells) + "</td></tr>" for cells in zip(*columns, strict=True)]
-    if table.shape[1] == 0:
+    if not columns:
         rows = ["<tr></tr>"] * len(table)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"

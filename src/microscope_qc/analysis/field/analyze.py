@@ -20,6 +20,7 @@ from microscope_qc.analysis.field.result import FieldResult, FieldSettings
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
+from microscope_qc.tables import Tables
 
 __all__ = ["analyze_field", "combine_flats"]
 
@@ -221,7 +222,11 @@ def analyze_field(
         name = names[c] if c < len(names) else f"channel {c}"
         chan = _analyze_channel(raw[c], d, c, name, s, sat, result, cancel, analysed, first=k == 0)
         result.channels.append(chan)
-    result.tables["profiles"] = _profiles_table(result.channels)
+    profiles = _profiles_table(result.channels)
+    if isinstance(result.tables, Tables):  # kept as columns: the export writes them without pandas
+        result.tables.put_columns("profiles", profiles)
+    else:
+        result.tables["profiles"] = profiles.to_frame()
     if limits is not None:
         limits.apply(result)
     if progress:

@@ -6,9 +6,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy import ndimage
 
 from microscope_qc.analysis._common import check_cancel
+from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics, metroloj_report_centres
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field
 from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
@@ -83,16 +83,14 @@ def _analyze_channel(
     if analysed is not None:
         ok &= analysed
     integer = raw.dtype.kind in "ui"
-    # Three independent parts run side by side (NumPy and SciPy release the GIL while they compute):
+    # Three independent parts run side by side (NumPy releases the GIL while it computes):
     # the microscope-metrics numbers with their own blur (σ = 5 px); the illumination model's maps; the
     # MetroloJ_QC blur and numbers (this thread).
     with ThreadPoolExecutor(max_workers=2) as pool:
         mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
         fit = fit_illumination_model(img, s, ok)
         maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
-        blurred = (
-            ndimage.gaussian_filter(img, s.sigma_px, mode="nearest", truncate=4.0) if s.blur else img.copy()
-        )
+        blurred = gaussian_filter(img, s.sigma_px, truncate=4.0) if s.blur else img.copy()
         mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
         mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
         _check(cancel)

@@ -6,11 +6,11 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import ndimage
 
+from microscope_qc.analysis.field.filters import interpolate_linear
 from microscope_qc.analysis.field.result import ChannelField
 from microscope_qc.results import AnalysisError
+from microscope_qc.tables import ColumnTable
 
 __all__ = [
     "PROFILE_NAMES",
@@ -265,34 +265,38 @@ def _profiles(
             "start": np.array(a),
             "end": np.array(b),
             "distance_px": t * math.hypot(b[0] - a[0], b[1] - a[1]),
-            "raw": ndimage.map_coordinates(np.asarray(image, dtype=np.float32), coords, order=1),
-            "blurred": ndimage.map_coordinates(blurred, coords, order=1),
+            "raw": interpolate_linear(np.asarray(image, dtype=np.float32), coords),
+            "blurred": interpolate_linear(blurred, coords),
         }
         if model is not None:
-            entry["model"] = ndimage.map_coordinates(model, coords, order=1)
+            entry["model"] = interpolate_linear(model, coords)
         if mask is not None:
-            outside = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1) < 0.999
+            outside = interpolate_linear(mask.astype(np.float32), coords) < 0.999
             entry["raw"][outside] = np.nan
             entry["blurred"][outside] = np.nan
         out[name] = entry
     return out
 
 
-def _profiles_table(channels: list[ChannelField]) -> pd.DataFrame:
-    """The four profiles of every channel in long form: channel, profile, distance, raw, blurred, model."""
-    parts = []
-    for chan in channels:
-        for name, p in chan.profiles.items():
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "channel": chan.channel,
-                        "profile": name,
-                        "distance_px": p["distance_px"],
-                        "raw": p["raw"],
-                        "blurred": p["blurred"],
-                        "model": p.get("model", np.full(len(p["raw"]), np.nan)),
-                    }
-                )
-            )
-    return pd.concat(parts, ignore_index=True)
+def _profiles_table(channels: list[ChannelField]) -> ColumnTable:
+    """The four profiles of every channel in long form: channel, profile, distance, raw, blurred, model.
+
+    Columns and dtypes as pandas would concatenate the per-profile tables (float32 values stay
+    float32; a missing model is NaN in float64, which makes the column float64).
+    """
+    parts = [(chan.channel, name, p) for chan in channels for name, p in chan.profiles.items()]
+
+    def joined(key: str) -> np.ndarray:
+        return np.concatenate([p[key] if key in p else np.full(len(p["raw"]), np.nan) for _, _, p in parts])
+
+    lengths = [len(p["raw"]) for _, _, p in parts]
+    return ColumnTable(
+        {
+            "channel": np.repeat(np.array([c for c, _, _ in parts], dtype=np.int64), lengths),
+            "profile": np.repeat(np.array([n for _, n, _ in parts], dtype=object), lengths),
+            "distance_px": joined("distance_px"),
+            "raw": joined("raw"),
+            "blurred": joined("blurred"),
+            "model": joined("model"),
+        }
+    )

@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
+from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _centroid
 from microscope_qc.fitting import GaussianModel, fit_gaussians
 
@@ -42,10 +42,7 @@ def mm_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     numpy.ndarray of float32
         The blurred image.
     """
-    out: np.ndarray = ndimage.gaussian_filter(
-        np.asarray(image, dtype=np.float32), sigma, mode="nearest", truncate=4.0
-    )
-    return out
+    return gaussian_filter(np.asarray(image, dtype=np.float32), sigma, truncate=4.0)
 
 
 def microscope_metrics_field(

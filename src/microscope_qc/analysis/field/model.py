@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import ndimage
 
+from microscope_qc.analysis.field.filters import label
 from microscope_qc.analysis.field.result import FieldSettings
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA
@@ -392,7 +392,7 @@ def illumination_maps(
         np.greater(np.abs(zb, out=zb), limit, out=defects_mask[r0:r1])
     if analysed is not None:
         defects_mask &= analysed
-    defects, n_defects = ndimage.label(defects_mask, output=np.int32)
+    defects, n_defects = label(defects_mask)
     flat_field = model / float(model.mean())
     all_valid = bool(valid.all())
     corrected = _Moments()
