@@ -7,6 +7,7 @@ drawn in the analysed image's pixels with its scale and translate.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -75,14 +76,14 @@ def _nice(value: float) -> float:
 
 
 def auto_factor(result: PatternResult) -> float:
-    """An exaggeration that makes the longest distortion vector about half a grid pitch long."""
+    """An exaggeration that makes the longest distortion vector at most one grid pitch long (1, 2, 5 × 10ⁿ)."""
     on = result.spots[result.spots.status == "on grid"]
     longest = float(np.nanmax(on.distortion_um)) if len(on) and on.distortion_um.notna().any() else 0.0
     try:
         pitch = result.metric("pitch_um", result.reference_channel).value
     except KeyError:
         return 10.0
-    return _nice(0.5 * pitch / longest) if longest > 0 else 10.0
+    return _nice(pitch / longest) if longest > 0 else 10.0
 
 
 def _pixels(x_um: Any, y_um: Any, result: PatternResult) -> np.ndarray:
@@ -100,12 +101,22 @@ def _residual_colours(status: np.ndarray, residual: np.ndarray) -> np.ndarray:
 
 
 def spot_size_px(result: PatternResult) -> float:
-    """Marker diameter (pixels): a third of the pitch, at least 6."""
+    """Marker diameter (pixels): a dot inside the spot (1.2 × its median FWHM, at least 4 pixels), so
+    that the imaged ring stays visible around it."""
+    try:
+        fwhm = result.metric("fwhm_median_um", result.reference_channel).value
+    except KeyError:
+        return 4.0
+    return max(1.2 * fwhm / min(result.pixel_size_um), 4.0) if math.isfinite(fwhm) else 4.0
+
+
+def grid_size_px(result: PatternResult) -> float:
+    """Ideal-grid marker size (pixels): a quarter of the pitch, at least 6."""
     try:
         pitch = result.metric("pitch_um", result.reference_channel).value
     except KeyError:
-        return 8.0
-    return max(pitch / min(result.pixel_size_um) / 3.0, 6.0)
+        return 6.0
+    return max(pitch / min(result.pixel_size_um) / 4.0, 6.0)
 
 
 def spot_specs(result: PatternResult, place: Placement) -> list[LayerSpec]:
@@ -124,7 +135,7 @@ def spot_specs(result: PatternResult, place: Placement) -> list[LayerSpec]:
             LayerSpec(
                 f"spots ch{c}",
                 "points",
-                f"pattern spots by residual: {channel_name(result, c)}",
+                f"pattern spots: {channel_name(result, c)}",
                 pos,
                 update={
                     "features": sel,
@@ -134,7 +145,7 @@ def spot_specs(result: PatternResult, place: Placement) -> list[LayerSpec]:
                     # the reference channel's markers largest, so each channel's rim stays visible
                     "size": size * (1.0 if k == 0 else 0.6),
                 },
-                style={"border_color": colour_of(c), "border_width": 0.2, "opacity": 0.9},
+                style={"border_color": colour_of(c), "border_width": 0.25, "opacity": 0.9},
             )
         )
     return specs
@@ -170,7 +181,7 @@ def grid_specs(result: PatternResult, place: Placement) -> list[LayerSpec]:
     Only the reference channel's grid starts visible (the others nearly coincide with it).
     """
     spots, missing = result.spots, result.tables.get("missing")
-    size = 0.7 * spot_size_px(result)
+    size = grid_size_px(result)
     specs = []
     for c in result.channels:
         on = spots[(spots.channel == c) & (spots.status == "on grid")]
@@ -197,7 +208,7 @@ def grid_specs(result: PatternResult, place: Placement) -> list[LayerSpec]:
                 },
                 style={
                     "face_color": "transparent",
-                    "border_width": 0.12,
+                    "border_width": 0.1,
                     "visible": c == result.reference_channel,
                 },
             )
@@ -249,23 +260,25 @@ def map_spec(
 def pattern_specs(
     result: PatternResult, place: Placement, factor: float, quantity: str = "distortion_model"
 ) -> list[LayerSpec]:
-    """Every result layer: the map first (below), then the grids, vectors and spots on top."""
+    """Every result layer: the map first (below), then the grids, the spots, and the vectors on top."""
     specs: list[LayerSpec] = []
     m = map_spec(result, place, quantity, result.reference_channel)
     if m is not None:
         specs.append(m)
-    return specs + grid_specs(result, place) + vector_specs(result, place, factor) + spot_specs(result, place)
+    return specs + grid_specs(result, place) + spot_specs(result, place) + vector_specs(result, place, factor)
 
 
 def legend_html(result: PatternResult | None, factor: float) -> str:
     """The colours of the overlays, the residual classes and the vectors' exaggeration."""
     classes = "<br>".join(
-        f"<span style='color:{colour}'>●</span> residual {text}" for _, colour, text in RESIDUAL_CLASSES
+        f"<span style='color:{colour}'>●</span> residual {html.escape(text)}"
+        for _, colour, text in RESIDUAL_CLASSES
     )
     channels = ""
     if result is not None:
         channels = "<br>".join(
-            f"<span style='color:{colour_of(c)}'>■</span> {channel_name(result, c)}" for c in result.channels
+            f"<span style='color:{colour_of(c)}'>■</span> {html.escape(channel_name(result, c))}"
+            for c in result.channels
         )
     return (
         "<b>Spots</b>, filled by their residual after the grid model:<br>"
