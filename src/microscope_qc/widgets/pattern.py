@@ -43,10 +43,11 @@ from microscope_qc.widgets._pattern_layers import (
     pattern_specs,
     vector_specs,
 )
+from microscope_qc.widgets._pattern_lines import GROUP_COLUMNS, is_lines, lines_plots, lines_specs
 from microscope_qc.widgets._pattern_summary import pixel_text, planes_of, summary_html
 from microscope_qc.widgets._settings_form import SettingsForm
 from microscope_qc.widgets._table import ResultsTable
-from microscope_qc.widgets._views import ColourScale
+from microscope_qc.widgets._views import ColourScale, LinePlot
 
 if TYPE_CHECKING:
     import napari
@@ -128,6 +129,7 @@ class PatternWidget(MeasurementDock):
             ]
         )
         self.run_button = QPushButton("Measure")
+        self._lines_page = scrolling(self._lines_tab())
         self.table = ResultsTable()
         self.metrics_table = ResultsTable()
         self.legend = QLabel(legend_html(None, self.exaggeration.value))
@@ -139,8 +141,9 @@ class PatternWidget(MeasurementDock):
             [self.form.native, self.pixel_source, self.analysis.more_panel],
             [self.run_button],
             [
-                ("Spots", self.table),
+                ("Spots / groups", self.table),
                 ("Maps", self._maps_tab()),
+                ("Line pairs", self._lines_page),
                 ("Correction", scrolling(self._correction_tab())),
                 ("Metrics", self.metrics_table),
                 ("Legend", scrolling(self.legend)),
@@ -173,6 +176,23 @@ class PatternWidget(MeasurementDock):
         layout.addStretch(1)
         self.map_choice.changed.connect(self._show_map)
         self.map_channel.changed.connect(self._show_map)
+        return tab
+
+    def _lines_tab(self) -> QWidget:
+        self.profile_plot, self.contrast_plot = LinePlot(), LinePlot()
+        note = QLabel(
+            "<small>For an image of line pairs or gratings: each group's profile across its lines (the "
+            "orientation is found, not assumed; drawn over the image as 'pattern line groups'), and the "
+            "Michelson contrast of each group against its spacing. A group is resolved when the dip between "
+            "its lines is at least the 'resolved if dip ≥' setting (26.5 %: Rayleigh).</small>"
+        )
+        note.setWordWrap(True)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.profile_plot, self.contrast_plot, note):
+            layout.addWidget(w)
+        layout.addStretch(1)
         return tab
 
     def _correction_tab(self) -> QWidget:
@@ -327,27 +347,44 @@ class PatternWidget(MeasurementDock):
         def work(progress, cancel):
             result = analyze(data, settings, progress=progress, cancel=cancel)
             specs: list = []
-            used = factor
+            used, plots = factor, None
             if isinstance(result, PatternResult):
                 used = factor if factor is not None else auto_factor(result)
                 progress(0.98, "preparing the overlays")
                 specs = pattern_specs(result, place, used, quantity)
-                prebuild(specs, existing)
-            return result, specs, used
+            elif is_lines(result):
+                specs = lines_specs(result, place.scale, place.translate)
+                plots = lines_plots(result)
+            prebuild(specs, existing)
+            return result, specs, used, plots
 
         self._lead, self._inputs, self._place = layer, [x for x in (layer, second) if x is not None], place
         self._start(work, "Measuring…")
 
     def _on_done(self, value: Any) -> None:
-        result, specs, factor = value
+        result, specs, factor, plots = value
         super()._on_done(result)
         self.summary.setText(summary_html(result))
         plan = self.layers.plan(specs, self._lead)
-        self.drawing.run(**plan, done=lambda: self._measured(result, factor), finished=self._layers_added)
+        self.drawing.run(
+            **plan, done=lambda: self._measured(result, factor, plots), finished=self._layers_added
+        )
 
-    def _measured(self, result: Any, factor: float | None) -> None:
+    def _measured(self, result: Any, factor: float | None, plots: Any = None) -> None:
         self.metrics_table.set_frame(metrics_frame(result), METRIC_COLUMNS, header=METRIC_HEADERS.get)
         self.export_button.setEnabled(True)
+        if plots is not None:
+            for plot, (title, curves, xl, yl, options) in zip(
+                (self.profile_plot, self.contrast_plot), plots, strict=True
+            ):
+                plot.set_curves(title, curves, xl, yl, **options)
+            self.table.set_frame(result.tables["groups"], GROUP_COLUMNS, _header)
+            self.tabs.setCurrentIndex(self.tabs.indexOf(self._lines_page))
+            n = len(result.tables["groups"])
+            self.say(
+                f"Done: {n} line groups; profiles and contrast in the 'Line pairs' tab. Export… to save."
+            )
+            return
         if not isinstance(result, PatternResult):
             self.say("Done. The numbers are in the Summary and Metrics tabs. Export… to save.")
             return
@@ -379,6 +416,8 @@ class PatternWidget(MeasurementDock):
     def _clear_tables(self) -> None:
         self.table.clear()
         self.metrics_table.clear()
+        self.profile_plot.clear()
+        self.contrast_plot.clear()
         self.colour_scale.follow(None, "")
         self._update_correction_buttons()
 
