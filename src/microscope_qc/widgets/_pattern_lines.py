@@ -2,7 +2,7 @@
 
 Qt-free (runs in the worker). The line-pattern result (``kind == "lines"``) holds a ``groups`` table
 (centre in pixels, ``angle_deg`` the lines' direction from the image x axis towards +y, length,
-width, spacing, contrast, resolved) and a ``profiles`` table (``group``, ``u_um``, ``intensity``).
+width, spacing, contrast, resolved) and a ``profiles`` table (``group``, ``u_um``, ``profile_mean``).
 """
 
 from __future__ import annotations
@@ -107,14 +107,15 @@ def lines_plots(result: Any) -> tuple[tuple, tuple]:
     groups = result.tables["groups"]
     prof = result.tables.get("profiles")
     curves = []
-    if prof is not None and len(prof):
+    column = "profile_mean" if prof is not None and "profile_mean" in prof.columns else "intensity"
+    if prof is not None and len(prof) and column in prof.columns:
         for k, (_, row) in enumerate(groups.iterrows()):
             g = row.get("group")
             p = prof[prof.group == g]
             if len(p) < 2:
                 continue
             u = p.u_um.to_numpy(float)
-            y = p.intensity.to_numpy(float)
+            y = p[column].to_numpy(float)
             lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
             y = (y - lo) / (hi - lo or 1.0) + 1.2 * k
             spacing, contrast = _num(row.get("spacing_um")), _num(row.get("contrast"))
