@@ -165,3 +165,47 @@ def test_an_image_without_a_pattern_is_refused_in_the_docks_words(make_napari_vi
     w.pixel.value = ""
     ui.click(qtbot, w.run_button)
     assert "'pixel size (µm)'" in w.status.text()
+
+
+def test_line_pairs_page_plots_profiles_and_draws_orientations(make_napari_viewer, qtbot, ui, monkeypatch):
+    import dataclasses
+
+    from microscope_qc.analysis.pattern.lines import analyze_lines
+    from microscope_qc.measurements.pattern import PATTERN
+    from microscope_qc.samples.pattern_lines import napari_pattern_lines
+    from microscope_qc.widgets.pattern import PatternWidget
+
+    def analyze(data, settings, *, progress=None, cancel=None, **_):
+        # stand-in for analyze_pattern's dispatch to the line analysis (its call is being aligned on
+        # the analysis branches): the dock's page is what is tested here
+        px = settings.microscope.voxel_size_um[2]
+        return analyze_lines(np.asarray(data)[0], pixel_size_um=px, progress=progress, cancel=cancel)
+
+    monkeypatch.setattr(PatternWidget, "measurement", dataclasses.replace(PATTERN, analyze=analyze))
+    viewer = make_napari_viewer()
+    data, kwargs, _ = napari_pattern_lines()[0]
+    viewer.add_image(data, **kwargs)
+    _, w = ui.open_dock(viewer, NAME)
+    assert w.pixel.value == "0.04"
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w, timeout=120000)
+    result = w.result
+    assert result is not None, w.status.text()
+    groups = result.tables["groups"]
+    shapes = w.layers.find("lines")
+    assert shapes is not None and len(shapes.data) == 2 * len(groups)
+    # each group's 'along' segment follows its lines' direction (angle from x towards +y)
+    along = np.asarray(shapes.features["direction"]) == "along"
+    for seg, angle in zip(np.asarray(shapes.data, dtype=object)[along], groups.angle_deg, strict=True):
+        (y0, x0), (y1, x1) = seg
+        got = np.degrees(np.arctan2(y1 - y0, x1 - x0)) % 180
+        assert abs((got - angle + 90) % 180 - 90) < 1e-3  # napari keeps shapes in float32
+    assert w.tabs.tabText(w.tabs.currentIndex()) == "Line pairs"
+    assert len(w.profile_plot.curves) == len(groups)
+    assert "C 0." in w.profile_plot.curves[0][0]
+    plotted = sum(len(c[2]) for c in w.contrast_plot.curves)
+    assert plotted == int((groups.spacing_um.notna() & groups.contrast.notna()).sum()) > 5
+    assert w.contrast_plot.markers and w.contrast_plot.markers[0][2] == pytest.approx(
+        result.metric("smallest_resolved_spacing_um").value
+    )
+    assert w.table.source.rowCount() == len(groups)

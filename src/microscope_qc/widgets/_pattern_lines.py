@@ -30,6 +30,8 @@ def is_lines(result: Any) -> bool:
 
 
 def _colour(row: Any) -> str:
+    if row.get("kind") in ("line", "single"):  # an isolated line: nothing to resolve
+        return OTHER
     resolved = row.get("resolved")
     if isinstance(resolved, bool | np.bool_):
         return RESOLVED if resolved else UNRESOLVED
@@ -63,17 +65,14 @@ def lines_specs(result: Any, scale: tuple[float, float], translate: tuple[float,
         u_along = np.array([math.sin(a) / dy, math.cos(a) / dx])
         u_across = np.array([math.cos(a) / dy, -math.sin(a) / dx])
         centre = np.array([cy, cx])
-        spacing, contrast = _num(row.get("spacing_um")), _num(row.get("contrast"))
+        # the group's number only (neighbouring groups are close): spacing and contrast are in the
+        # plots' legend and the table
         text = f"{int(row.get('group', 0))}"
-        if math.isfinite(spacing):
-            text += f": {spacing:.3g} µm"
-        if math.isfinite(contrast):
-            text += f", C {contrast:.2f}"
         for direction, unit, half in (("along", u_along, along / 2), ("across", u_across, 0.6 * across)):
             data.append(np.array([centre - unit * half, centre + unit * half]))
             colours.append(_colour(row))
             feats["group"].append(int(row.get("group", 0)))
-            feats["label"].append(text if direction == "across" else "")
+            feats["label"].append(text if direction == "along" else "")
             feats["direction"].append(direction)
     return [
         LayerSpec(
@@ -125,12 +124,13 @@ def lines_plots(result: Any) -> tuple[tuple, tuple]:
             if math.isfinite(contrast):
                 name += f", C {contrast:.2f}"
             curves.append((name, PALETTE[k % len(PALETTE)], u - float(np.nanmean(u)), y))
+    half = max((float(np.nanmax(np.abs(c[2]))) for c in curves), default=1.0)
     profiles = (
-        "Profiles across the groups (each scaled to 0–1, stacked)",
+        "Profiles across the groups (each scaled to 0–1, stacked; numbers as on the image)",
         curves,
         "Position across the lines (µm)",
         "Intensity (scaled) + offset",
-        {"data_units": True},
+        {"x_range": (-half, half)},
     )
     has = {"spacing_um", "contrast"} <= set(groups.columns)
     sel = (
@@ -153,6 +153,11 @@ def lines_plots(result: Any) -> tuple[tuple, tuple]:
         points,
         "Line spacing (µm)",
         "Contrast",
-        {"scatter": tuple(p[0] for p in points), "markers": markers, "y_range": (0.0, 1.05)},
+        {
+            "scatter": tuple(p[0] for p in points),
+            "markers": markers,
+            "y_range": (0.0, 1.05),
+            "x_range": (0.0, 1.1 * max((float(np.max(p[2])) for p in points), default=1.0)),
+        },
     )
     return profiles, contrast

@@ -378,6 +378,8 @@ class PatternWidget(MeasurementDock):
                 (self.profile_plot, self.contrast_plot), plots, strict=True
             ):
                 plot.set_curves(title, curves, xl, yl, **options)
+            # one stacked curve per group: room for them above the legend
+            self.profile_plot.setMinimumHeight(self.profile_plot.minimumHeight() + 12 * len(plots[0][1]))
             self.table.set_frame(result.tables["groups"], GROUP_COLUMNS, _header)
             self.tabs.setCurrentIndex(self.tabs.indexOf(self._lines_page))
             n = len(result.tables["groups"])
