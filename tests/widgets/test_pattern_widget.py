@@ -150,6 +150,17 @@ def test_export_writes_the_cli_files_and_never_overwrites_silently(measured, tmp
     assert asked and "kept" in w.status.text()
 
 
+def test_another_image_resets_the_dock(measured):
+    viewer, w, ch0, _ = measured
+    other = viewer.add_image(np.zeros((64, 64), np.uint16), name="other", scale=(0.1, 0.1))
+    assert w.layer_combo.value.name == ch0.name  # a new layer does not change the pick
+    w.layer_combo.value = other
+    assert w.result is None and not w.export_button.isEnabled() and not w.apply_button.isEnabled()
+    assert w.table.source.rowCount() == 0 and w.pixel.value == "0.1"
+    spots = w.layers.find("spots ch0")
+    assert not spots.visible and spots.name.endswith(f"[for {ch0.name}]")
+
+
 def test_an_image_without_a_pattern_is_refused_in_the_docks_words(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
     rng = np.random.default_rng(1)
