@@ -220,3 +220,27 @@ def test_line_pairs_page_plots_profiles_and_draws_orientations(make_napari_viewe
         result.metric("smallest_resolved_spacing_um").value
     )
     assert w.table.source.rowCount() == len(groups)
+
+
+def test_a_ladder_result_fills_the_summary_and_its_table(make_napari_viewer, qtbot, ui, monkeypatch):
+    import dataclasses
+
+    from microscope_qc.analysis.pattern.ladder import analyze_ladder
+    from microscope_qc.measurements.pattern import PATTERN
+    from microscope_qc.samples.pattern_lines import napari_pattern_ladder
+    from microscope_qc.widgets.pattern import PatternWidget
+
+    def analyze(data, settings, *, progress=None, cancel=None, **_):  # stand-in for the dispatch, as above
+        px = settings.microscope.voxel_size_um[2]
+        return analyze_ladder(np.asarray(data)[0], pixel_size_um=px, progress=progress, cancel=cancel)
+
+    monkeypatch.setattr(PatternWidget, "measurement", dataclasses.replace(PATTERN, analyze=analyze))
+    viewer = make_napari_viewer()
+    data, kwargs, _ = napari_pattern_ladder()[0]
+    viewer.add_image(data, **kwargs)
+    _, w = ui.open_dock(viewer, NAME)
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w, timeout=120000)
+    assert w.result is not None, w.status.text()
+    assert w.table.source.rowCount() == len(w.result.tables["steps"]) > 5
+    assert w.summary.text() and w.export_button.isEnabled()

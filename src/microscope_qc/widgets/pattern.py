@@ -66,7 +66,7 @@ ONTO = [
 
 def _header(name: str) -> tuple[str, str]:
     lab = label("pattern", name)
-    return heading("pattern", name), f"{lab.description or lab.text} — column '{name}' in spots.csv"
+    return heading("pattern", name), f"{lab.description or lab.text} — column '{name}' in the exported CSV"
 
 
 class PatternWidget(MeasurementDock):
@@ -387,8 +387,13 @@ class PatternWidget(MeasurementDock):
                 f"Done: {n} line groups; profiles and contrast in the 'Line pairs' tab. Export… to save."
             )
             return
-        if not isinstance(result, PatternResult):
-            self.say("Done. The numbers are in the Summary and Metrics tabs. Export… to save.")
+        if not isinstance(result, PatternResult):  # e.g. a grey-level ladder: its table as it comes
+            first = next(iter(result.tables.values()), None)
+            if first is not None:
+                self.table.set_frame(first, header=_header)
+            self.say(
+                "Done. The numbers are in the Summary, Spots / groups and Metrics tabs. Export… to save."
+            )
             return
         if factor is not None and factor != self.exaggeration.value:
             self._setting_factor = True
