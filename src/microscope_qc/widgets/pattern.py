@@ -94,6 +94,8 @@ class PatternWidget(MeasurementDock):
         self._setting_factor = False
         #: layers corrected by this dock: key → (layer, its affine before the correction)
         self._originals: dict[Any, tuple[Any, np.ndarray]] = {}
+        #: the 'second channel' this dock picked itself (else None: the user's choice is kept)
+        self._auto_second: Any = None
 
         self.layer_combo = ComboBox(label="image", choices=self._image_layers, nullable=True)
         self.layer_combo.tooltip = (
@@ -279,20 +281,24 @@ class PatternWidget(MeasurementDock):
         self.say(f"'{layer.name}': {layer.data.shape[-1]} × {layer.data.shape[-2]} px. Measure.")
 
     def _pick_second(self, layer: Any) -> None:
-        """Open two channels of the bundled sample (or a file's channels, one layer each): the other
-        channel of the same size, same source, becomes the 'second channel' when it is empty."""
-        if self.second_combo.value is not None and layer_key(self.second_combo.value) != layer_key(layer):
+        """The other channel of the same acquisition (the bundled sample's, or the other layer read from
+        the same file, same size) becomes the 'second channel'; a choice of the user's stays."""
+        current = self.second_combo.value
+        if current is not None and layer_key(current) not in (layer_key(self._auto_second), layer_key(layer)):
             return
-        same = [
-            c
-            for c in self._image_layers()
-            if layer_key(c) != layer_key(layer)
-            and c.data.shape == layer.data.shape
-            and c.ndim == 2
-            and getattr(c.source, "path", None) == getattr(layer.source, "path", None)
-            and (c.metadata.get("truth") is not None) == (layer.metadata.get("truth") is not None)
-        ]
-        self.second_combo.value = same[0] if len(same) == 1 else None
+
+        def same_acquisition(c: Any) -> bool:
+            if layer_key(c) == layer_key(layer) or c.ndim != 2 or c.data.shape != layer.data.shape:
+                return False
+            path = getattr(layer.source, "path", None)
+            if path is not None:
+                return bool(getattr(c.source, "path", None) == path)
+            truth = layer.metadata.get("truth")
+            return truth is not None and c.metadata.get("truth") == truth
+
+        same = [c for c in self._image_layers() if same_acquisition(c)]
+        self._auto_second = same[0] if len(same) == 1 else None
+        self.second_combo.value = self._auto_second
 
     def _second_changed(self, *_: Any) -> None:
         if self.result is not None:
