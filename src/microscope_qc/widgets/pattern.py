@@ -133,6 +133,9 @@ class PatternWidget(MeasurementDock):
         self.run_button = QPushButton("Measure")
         self._lines_page = scrolling(self._lines_tab())
         self.table = ResultsTable()
+        # a few hundred spots per channel: columns sized from the first rows (Qt measures 1000 by
+        # default, seconds of the GUI thread for a two-channel grid)
+        self.table.horizontalHeader().setResizeContentsPrecision(100)
         self.metrics_table = ResultsTable()
         self.legend = QLabel(legend_html(None, self.exaggeration.value))
         for lab in (self.legend,):
@@ -407,7 +410,7 @@ class PatternWidget(MeasurementDock):
                 self.exaggeration.value = factor
             finally:
                 self._setting_factor = False
-        self.table.set_frame(result.spots, SPOT_COLUMNS, _header, sort_by="spot")
+        self.table.set_frame(result.spots, SPOT_COLUMNS, _header)
         self.legend.setText(legend_html(result, float(self.exaggeration.value)))
         channels = [(channel_name(result, c), c) for c in result.channels]
         for combo in (self.map_channel, self.correct_channel):
