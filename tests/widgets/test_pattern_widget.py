@@ -244,3 +244,16 @@ def test_a_ladder_result_fills_the_summary_and_its_table(make_napari_viewer, qtb
     assert w.result is not None, w.status.text()
     assert w.table.source.rowCount() == len(w.result.tables["steps"]) > 5
     assert w.summary.text() and w.export_button.isEnabled()
+
+
+def test_a_wrong_nominal_pitch_names_the_docks_fields(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-microscope-qc", "pattern-rings")
+    _, w = ui.open_dock(viewer, NAME)
+    w.second_combo.value = None
+    w.nominal_pitch.value = "6"
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w, timeout=120000)
+    text = w.status.text()
+    assert w.result is None and "6 µm" in text
+    assert "'nominal pitch (µm)' field" in text and "'pixel size (µm)' field" in text and "--" not in text
