@@ -120,3 +120,12 @@ def test_bad_inputs():
     # a float image with the bit depth given is fine
     r = analyze_ladder(pattern_ladder_sample(0).image.astype(np.float32), LadderSettings(bit_depth=12))
     assert r.bit_depth == 12
+
+
+def test_channels():
+    a = pattern_ladder_sample(1, gamma=1.0, signal=3000.0).image
+    b = pattern_ladder_sample(2, gamma=1.2, signal=3000.0).image
+    r = analyze_ladder(np.stack([a, b]))
+    assert set(r.steps["channel"]) == {0, 1}
+    assert r.metric("nonlinear", 0).value == 0 and r.metric("nonlinear", 1).value == 1
+    assert r.metric("response_exponent", 1).value == pytest.approx(1.2, abs=0.01)

@@ -266,7 +266,9 @@ def test_other_bad_inputs(slide):
     with pytest.raises(SettingsError, match="pixel size"):
         analyze_lines(s.image, pixel_size_um=0.0)
     with pytest.raises(AnalysisError, match="one channel and one z plane"):
-        analyze_lines(np.stack([s.image, s.image]), pixel_size_um=0.04)
+        analyze_lines(np.stack([s.image, s.image])[:, None].repeat(2, 1), pixel_size_um=0.04)  # (C, Z, Y, X)
+    with pytest.raises(AnalysisError, match="no channel 3"):
+        analyze_lines(np.stack([s.image, s.image]), pixel_size_um=0.04, channels=[3])
     with pytest.raises(AnalysisError, match="constant"):
         analyze_lines(np.full((64, 64), 7, np.uint16), pixel_size_um=0.04)
     with pytest.raises(AnalysisCancelled):
@@ -363,3 +365,19 @@ def test_uneven_background_needs_the_local_background():
         assert _value(r, "smallest_resolved_spacing_um") == pytest.approx(0.30, abs=0.01)
     assert max(abs(e) for e in errors["local"]) < 0.01
     assert max(abs(e) for e in errors["image"]) > 0.03
+
+
+def test_channels_are_analysed_one_by_one(slide):
+    s, single = slide
+    two = np.stack([s.image, s.image[:, ::-1]])  # the second channel mirrored: its lines lean the other way
+    r = analyze_lines(
+        two, pixel_size_um=s.pixel_size_um, nominal_spacings_um=sorted({*s.truth["spacings_um"], 0.6})
+    )
+    assert set(r.groups["channel"]) == {0, 1} and set(r.tables["profiles"]["channel"]) == {0, 1}
+    for name in ("smallest_resolved_spacing_um", "lsf_fwhm_um"):
+        assert r.metric(name, 1).value == pytest.approx(r.metric(name, 0).value, rel=0.01)
+        assert r.metric(name, 0).value == pytest.approx(_value(single, name))
+    assert r.metric("slide_rotation_deg", 1).value == pytest.approx(-3.7, abs=0.1)
+    assert "smallest_resolved_spacing_um@ch1" in r.to_dict()["metrics"]
+    one = analyze_lines(two, pixel_size_um=s.pixel_size_um, channels=[1])
+    assert set(one.groups["channel"]) == {1} and {m.channel for m in one.metrics} == {1}

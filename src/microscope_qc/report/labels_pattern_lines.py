@@ -23,6 +23,7 @@ PATTERN_LINES_ENTRIES: dict[str, _Entry] = {
     "slide_rotation_deg": ("Slide rotation", "deg", ""),
     "spacing_error_max_percent": ("Largest spacing error", "percent", ""),
     # tables: groups, profiles
+    "channel": ("Channel", None, ""),
     "group": ("Group", None, ""),
     "kind": ("Kind", None, "lines, grating, unresolved or line (isolated)"),
     "centre_y_px": ("Centre y", "px", ""),
@@ -65,6 +66,7 @@ PATTERN_LADDER_ENTRIES: dict[str, _Entry] = {
     "response_exponent": ("Response exponent γ", None, ""),
     "nonlinear": ("Nonlinear response", None, "1: curvature significant and beyond the tolerance"),
     # table: steps
+    "channel": ("Channel", None, ""),
     "step": ("Step", None, ""),
     "centre_y_px": ("Centre y", "px", ""),
     "centre_x_px": ("Centre x", "px", ""),

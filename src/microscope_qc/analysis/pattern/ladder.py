@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel
-from microscope_qc.analysis.pattern.lines_result import LadderResult, as_plane
+from microscope_qc.analysis.pattern.lines_result import LadderResult, as_plane, as_planes, merge_channels
 from microscope_qc.analysis.pattern.lines_settings import LadderSettings
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, Metric, ProgressCallback, Verdict
@@ -261,6 +261,7 @@ def analyze_ladder(
     nominal_levels: Sequence[float] | None = None,
     file_bit_depth: int | None = None,
     channel: int = 0,
+    channels: list[int] | None = None,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
@@ -270,7 +271,8 @@ def analyze_ladder(
     Parameters
     ----------
     image : array_like
-        One (Y, X) image of the ladder (leading axes of length 1 are dropped).
+        One (Y, X) image of the ladder, or (C, Y, X) channels of one (each analysed on its own);
+        leading axes of length 1 are dropped.
     settings : LadderSettings, optional
         Bit depth, step detection, saturation share and the linearity tolerance.
     pixel_size_um : float, optional
@@ -280,7 +282,9 @@ def analyze_ladder(
     file_bit_depth : int, optional
         The significant bits the file records; ``settings.bit_depth`` overrides it.
     channel : int
-        The file's channel (recorded on the metrics).
+        The file's channel of a (Y, X) image (recorded on the metrics).
+    channels : list of int, optional
+        The channels of a (C, Y, X) image to analyse (default: all).
     limits : Limits, optional
         Facility limits.
     progress, cancel : callable, optional
@@ -297,10 +301,42 @@ def analyze_ladder(
     AnalysisError
         No steps, fewer than four usable steps, or a different number of steps than nominal levels.
     """
-    from microscope_qc.analysis.image_quality.checks import infer_bit_depth
-
     settings = settings or LadderSettings()
     validate_settings(settings)
+    planes = as_planes(image, channels, "The grey-level ladder analysis")
+    if len(planes) == 1 and channels is None:
+        planes = [(channel, planes[0][1])]
+    results = []
+    for k, (c, plane) in enumerate(planes):
+
+        def part(fraction: float, message: str, k: int = k) -> None:
+            if progress:
+                progress((k + fraction) / len(planes), message)
+
+        results.append(
+            _analyze_plane(plane, settings, pixel_size_um, nominal_levels, file_bit_depth, c, part, cancel)
+        )
+    result = merge_channels(results)
+    if limits is not None:
+        limits.apply(result)
+    if progress:
+        progress(1.0, "pattern ladder: done")
+    return result
+
+
+def _analyze_plane(
+    image: Any,
+    settings: LadderSettings,
+    pixel_size_um: float | None,
+    nominal_levels: Sequence[float] | None,
+    file_bit_depth: int | None,
+    channel: int,
+    progress: ProgressCallback,
+    cancel: CancelCheck | None,
+) -> LadderResult:
+    """:func:`analyze_ladder` of one plane (no limits applied)."""
+    from microscope_qc.analysis.image_quality.checks import infer_bit_depth
+
     raw = np.asarray(image)
     img = as_plane(raw, "The grey-level ladder analysis")
     result = LadderResult(channel=channel)
@@ -326,8 +362,7 @@ def analyze_ladder(
     result.bit_depth = bits
     result.settings["bit_depth_used"] = Setting(bits, None, source, how)
     check_cancel(cancel, "Grey-level ladder analysis")
-    if progress:
-        progress(0.1, "pattern ladder: steps")
+    progress(0.1, "pattern ladder: steps")
     steps, background, noise, regions = _steps(img, settings, full)
     if not steps:
         found = (
@@ -468,8 +503,5 @@ def analyze_ladder(
         )
     result.tables["steps"] = table
     result.settings["noise_sd_counts"] = Setting(noise, "counts", Source.DEFAULT, "Immerkær estimate")
-    if limits is not None:
-        limits.apply(result)
-    if progress:
-        progress(1.0, "pattern ladder: done")
+    table.insert(0, "channel", channel)
     return result

@@ -37,7 +37,7 @@ from microscope_qc.analysis.pattern.lines_profile import (
     pair_contrast,
     spacing_from_peaks,
 )
-from microscope_qc.analysis.pattern.lines_result import LinePatternResult, as_plane
+from microscope_qc.analysis.pattern.lines_result import LinePatternResult, as_plane, as_planes, merge_channels
 from microscope_qc.analysis.pattern.lines_settings import LinePatternSettings
 from microscope_qc.analysis.pattern.lines_summary import (
     add_metrics,
@@ -239,6 +239,7 @@ def analyze_lines(
     pixel_size_um: float,
     nominal_spacings_um: Sequence[float] | None = None,
     channel: int = 0,
+    channels: list[int] | None = None,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
@@ -248,7 +249,8 @@ def analyze_lines(
     Parameters
     ----------
     image : array_like
-        One (Y, X) image of the slide (leading axes of length 1 are dropped).
+        One (Y, X) image of the slide, or (C, Y, X) channels of one (each analysed on its own);
+        leading axes of length 1 are dropped.
     settings : LinePatternSettings, optional
         Group gap, thresholds, the resolution criterion and the verdicts' limits.
     pixel_size_um : float
@@ -256,7 +258,9 @@ def analyze_lines(
     nominal_spacings_um : sequence of float, optional
         The slide's line spacings (and grating periods), to compare with and to name unresolved groups.
     channel : int
-        The file's channel (recorded on the metrics).
+        The file's channel of a (Y, X) image (recorded on the metrics).
+    channels : list of int, optional
+        The channels of a (C, Y, X) image to analyse (default: all).
     limits : Limits, optional
         Facility limits (e.g. a largest ``smallest_resolved_spacing_um``).
     progress, cancel : callable, optional
@@ -265,8 +269,8 @@ def analyze_lines(
     Returns
     -------
     LinePatternResult
-        Metrics (smallest resolved spacing, LSF FWHM, slide rotation, spacing errors), the groups and
-        their profiles.
+        Metrics (smallest resolved spacing, LSF FWHM, slide rotation, spacing errors) per channel, the
+        groups and their profiles (a ``channel`` column).
 
     Raises
     ------
@@ -281,6 +285,35 @@ def analyze_lines(
         raise SettingsError(
             "The pixel size is not known; give the pixel size (µm): spacings and widths need it."
         )
+    planes = as_planes(image, channels, "The line-pattern analysis")
+    if len(planes) == 1 and channels is None:
+        planes = [(channel, planes[0][1])]
+    results = []
+    for k, (c, plane) in enumerate(planes):
+
+        def part(fraction: float, message: str, k: int = k) -> None:
+            if progress:
+                progress((k + fraction) / len(planes), message)
+
+        results.append(_analyze_plane(plane, settings, pixel_size_um, nominal_spacings_um, c, part, cancel))
+    result = merge_channels(results)
+    if limits is not None:
+        limits.apply(result)
+    if progress:
+        progress(1.0, "pattern lines: done")
+    return result
+
+
+def _analyze_plane(
+    image: Any,
+    settings: LinePatternSettings,
+    pixel_size_um: float,
+    nominal_spacings_um: Sequence[float] | None,
+    channel: int,
+    progress: ProgressCallback,
+    cancel: CancelCheck | None,
+) -> LinePatternResult:
+    """:func:`analyze_lines` of one plane (no limits applied)."""
     img = as_plane(image, "The line-pattern analysis")
     result = LinePatternResult(channel=channel)
     result.settings.update(settings.analysis_settings())
@@ -304,8 +337,7 @@ def analyze_lines(
     spots: list[Group] = []
     for k, g in enumerate(groups):
         check_cancel(cancel, "Line-pattern analysis")
-        if progress:
-            progress(0.1 + 0.8 * k / max(len(groups), 1), f"pattern lines: group {k + 1} of {len(groups)}")
+        progress(0.1 + 0.8 * k / max(len(groups), 1), f"pattern lines: group {k + 1} of {len(groups)}")
         group_background = background
         if settings.background == "local":
             far = seg.distance[g.rows, g.cols] >= settings.group_gap_um / pixel_size_um / 4
@@ -366,8 +398,6 @@ def analyze_lines(
         }
     )
     add_metrics(result, table, settings, channel)
-    if limits is not None:
-        limits.apply(result)
-    if progress:
-        progress(1.0, "pattern lines: done")
+    for t in result.tables.values():
+        t.insert(0, "channel", channel)
     return result

@@ -6,7 +6,8 @@
 - Orientation: the structure tensor of the group (gradients of a σ = 1 px Gaussian derivative)
   gives the direction across the lines and its coherence (λ₁ − λ₂)/(λ₁ + λ₂), 1 for perfectly
   parallel lines, 0 for round spots; the angle is computed again without the lines' blurred ends
-  (whose gradients run along the lines). On the synthetic slides it is within 0.1° of the truth.
+  (whose gradients run along the lines). On the synthetic slides it is within 0.11° of the truth
+  (0.4° for unresolved groups, whose lines are one bright bar).
 - Profile: the pixel centres of the group, less the blurred ends of the lines, are projected on
   the across-line axis and averaged in bins of a fraction of a pixel (the slanted-edge method's
   oversampling). Unlike interpolating along a rotated strip, this averages the pixel values as they

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +13,7 @@ from microscope_qc.results import AnalysisError, Result
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["LinePatternResult", "LadderResult", "as_plane"]
+__all__ = ["LinePatternResult", "LadderResult", "as_plane", "as_planes", "merge_channels"]
 
 
 @dataclass
@@ -105,3 +105,77 @@ def as_plane(image: Any, what: str) -> npt.NDArray[np.float64]:
             f"The image is constant ({float(out.max()):g} everywhere): no pattern to measure."
         )
     return out
+
+
+def as_planes(image: Any, channels: list[int] | None, what: str) -> list[tuple[int, Any]]:
+    """The (channel, (Y, X) plane) pairs to analyse: one plane, or the selected channels of a (C, Y, X) image.
+
+    Parameters
+    ----------
+    image : array_like
+        (Y, X), (C, Y, X), or either with leading axes of length 1.
+    channels : list of int, optional
+        The channels of a (C, Y, X) image to analyse (default: all).
+    what : str
+        The analysis, for messages.
+
+    Returns
+    -------
+    list of (int, array_like)
+        Channel index and plane; a single plane is channel 0.
+
+    Raises
+    ------
+    AnalysisError
+        Another shape, or a channel the image does not have.
+    """
+    shape = tuple(np.shape(image))
+    lead = 0
+    while len(shape) - lead > 3 and shape[lead] == 1:
+        lead += 1
+    a = image[(0,) * lead] if lead else image
+    shape = shape[lead:]
+    if len(shape) == 3 and shape[0] > 1:
+        selected = list(range(shape[0])) if channels is None else [int(c) for c in channels]
+        bad = [c for c in selected if not 0 <= c < shape[0]]
+        if bad:
+            raise AnalysisError(f"The image has {shape[0]} channels; there is no channel {bad[0]}.")
+        return [(c, a[c]) for c in selected]
+    if len(shape) not in (2, 3):
+        raise AnalysisError(
+            f"{what} reads 2D images of the slide, one per channel; this one has shape {tuple(np.shape(image))}. "
+            "Pick one channel and one z plane (the best focused) first."
+        )
+    return [(0 if channels is None or not channels else int(channels[0]), a)]
+
+
+_R = TypeVar("_R", bound=Result)
+
+
+def merge_channels(results: list[_R]) -> _R:
+    """One result from the per-channel results: metrics and verdicts of every channel, tables joined.
+
+    Parameters
+    ----------
+    results : list of Result
+        One per channel (each with a ``channel`` attribute), in order.
+
+    Returns
+    -------
+    Result
+        The first result, extended: the others' metrics and verdicts (each names its channel), their
+        warnings prefixed with their channel, their tables appended (a ``channel`` column tells them
+        apart).
+    """
+    import pandas as pd
+
+    first = results[0]
+    if len(results) > 1:
+        first.warnings = [f"Channel {getattr(first, 'channel', 0)}: {w}" for w in first.warnings]
+    for r in results[1:]:
+        first.metrics += r.metrics
+        first.verdicts += r.verdicts
+        first.warnings += [f"Channel {getattr(r, 'channel', 0)}: {w}" for w in r.warnings]
+        for name, table in r.tables.items():
+            first.tables[name] = pd.concat([first.tables[name], table], ignore_index=True)
+    return first
