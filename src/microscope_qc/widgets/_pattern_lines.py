@@ -38,6 +38,16 @@ def _colour(row: Any) -> str:
     return OTHER
 
 
+def _name(row: Any, many: bool) -> str:
+    """A group's name: its number, with its channel when the result holds several."""
+    g = int(row.get("group", 0))
+    return f"ch{int(row.get('channel', 0))}·{g}" if many else f"{g}"
+
+
+def _many_channels(table: Any) -> bool:
+    return "channel" in table.columns and table["channel"].nunique() > 1
+
+
 def _num(value: Any) -> float:
     try:
         v = float(value)
@@ -50,6 +60,7 @@ def lines_specs(result: Any, scale: tuple[float, float], translate: tuple[float,
     """Per group, two segments through its centre: along its lines (their orientation, as found) and
     across them (where the profile was taken), green when resolved, pink when not, grey otherwise."""
     groups = result.tables["groups"]
+    many = _many_channels(groups)
     dy, dx = scale
     data, colours, feats = [], [], {"group": [], "label": [], "direction": []}
     for _, row in groups.iterrows():
@@ -67,7 +78,7 @@ def lines_specs(result: Any, scale: tuple[float, float], translate: tuple[float,
         centre = np.array([cy, cx])
         # the group's number only (neighbouring groups are close): spacing and contrast are in the
         # plots' legend and the table
-        text = f"{int(row.get('group', 0))}"
+        text = _name(row, many)
         for direction, unit, half in (("along", u_along, along / 2), ("across", u_across, 0.6 * across)):
             data.append(np.array([centre - unit * half, centre + unit * half]))
             colours.append(_colour(row))
@@ -105,12 +116,18 @@ def lines_plots(result: Any) -> tuple[tuple, tuple]:
     """
     groups = result.tables["groups"]
     prof = result.tables.get("profiles")
+    many = _many_channels(groups)
+    by_channel = prof is not None and "channel" in prof.columns and "channel" in groups.columns
     curves = []
     column = "profile_mean" if prof is not None and "profile_mean" in prof.columns else "intensity"
     if prof is not None and len(prof) and column in prof.columns:
         for k, (_, row) in enumerate(groups.iterrows()):
             g = row.get("group")
-            p = prof[prof.group == g]
+            p = (
+                prof[(prof.group == g) & (prof.channel == row.get("channel"))]
+                if by_channel
+                else prof[prof.group == g]
+            )
             if len(p) < 2:
                 continue
             u = p.u_um.to_numpy(float)
@@ -118,7 +135,7 @@ def lines_plots(result: Any) -> tuple[tuple, tuple]:
             lo, hi = float(np.nanmin(y)), float(np.nanmax(y))
             y = (y - lo) / (hi - lo or 1.0) + 1.2 * k
             spacing, contrast = _num(row.get("spacing_um")), _num(row.get("contrast"))
-            name = f"group {int(g)}"
+            name = f"group {_name(row, many)}"
             if math.isfinite(spacing):
                 name += f": {spacing:.3g} µm"
             if math.isfinite(contrast):
