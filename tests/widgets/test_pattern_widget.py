@@ -131,6 +131,18 @@ def test_live_correction_applied_and_removed(measured):
     w.remove_button.click()
     np.testing.assert_allclose(ch1.affine.affine_matrix, original)
     assert not w.remove_button.isEnabled()
+    # onto the slide: near the field centre (where the barrel distortion, not an affine, is negligible)
+    # the reference channel's grid steps become the nominal pitch along x
+    w.correct_target.value = ch0
+    w.correct_onto.value = "slide"
+    w.apply_button.click()
+    world = _world(ch0, a.x_um, a.y_um)  # (y, x)
+    right = a.index.map(lambda ij: (ij[0] + 1, ij[1]))
+    ok = right.isin(a.index) & (np.hypot(a.x_um - 51.1, a.y_um - 51.1) < 15).to_numpy()
+    step = _world(ch0, a.loc[right[ok], "x_um"], a.loc[right[ok], "y_um"]) - world[ok]
+    np.testing.assert_allclose(np.median(step, axis=0), (0.0, 5.0), atol=0.003)  # 0.2 % and 1.5° removed
+    w.remove_button.click()
+    assert np.allclose(ch0.affine.affine_matrix, np.eye(3))
 
 
 def test_export_writes_the_cli_files_and_never_overwrites_silently(measured, tmp_path):
