@@ -15,8 +15,7 @@ from microscope_qc.report.labels import LABELS
 SRC = Path(__file__).resolve().parents[2] / "src" / "microscope_qc"
 #: measurements whose napari widget is still to be written (issue 14: the analyses came first)
 #: measurements whose analysis landed before their dock widget (issue 15)
-# the pattern widget is built on its own branch (issue 18); remove "pattern" when it lands
-WIDGETS_TO_COME: frozenset[str] = frozenset({"pattern"})
+WIDGETS_TO_COME: frozenset[str] = frozenset()
 
 
 def test_every_entry_declares_what_a_measurement_is():
@@ -99,6 +98,7 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
     from microscope_qc.widgets.image_quality import ImageQualityWidget
     from microscope_qc.widgets.light_source import LightSourceWidget
     from microscope_qc.widgets.mirror import MirrorWidget
+    from microscope_qc.widgets.pattern import PatternWidget
     from microscope_qc.widgets.psf import PSFWidget
     from microscope_qc.widgets.resolution import ResolutionWidget
     from microscope_qc.widgets.stage import StageWidget
@@ -113,6 +113,7 @@ def test_each_measurement_widget_is_tied_to_its_registry_entry():
         MirrorWidget,
         ResolutionWidget,
         ImageQualityWidget,
+        PatternWidget,
     )
     widgets = {w.measurement.name: w for w in classes}
     assert set(widgets) == set(MEASUREMENTS) - WIDGETS_TO_COME
