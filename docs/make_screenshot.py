@@ -109,6 +109,26 @@ def coregistration() -> None:
     viewer.close()
 
 
+def workshop_gallery() -> None:
+    """The workshop's faulty instruments: spherical aberration (PSF) and an off-centre lamp (field)."""
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "psf-spherical-water")
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "PSF / resolution (beads)")
+    w.measure_button.click()
+    _pump(w)
+    viewer.dims.set_point(0, float(w.result.beads["z_um"].median()))
+    _shot(viewer, "workshop_spherical.png")
+    viewer.close()
+
+    viewer = _viewer()
+    viewer.open_sample(PLUGIN, "field-off-centre")
+    _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Field illumination / flatness")
+    w.run_button.click()
+    _pump(w)
+    _shot(viewer, "workshop_field_off_centre.png")
+    viewer.close()
+
+
 def quiz() -> None:
     """The workshop quiz after a reveal: the first faulty sample of the gallery, answered right."""
     from microscope_qc.quiz import gallery
@@ -133,4 +153,5 @@ if __name__ == "__main__":
     psf_workshop()
     field()
     coregistration()
+    workshop_gallery()
     quiz()
