@@ -56,7 +56,8 @@ def pattern_settings() -> type[PatternSettings]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the pattern options: the analysis settings (``--kind``, ``--pitch``, ``--model``, ...).
+    """Add the pattern options: the analysis settings (``--kind``, ``--pitch``, ``--model``, ...), the line-pair
+    ones (``--group-gap``, ``--resolved-dip``, ...) and the ladder ones (``--step-threshold``, ``--max-deviation``, ...).
 
     Parameters
     ----------
@@ -73,7 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="each FILE is one channel (or camera) of the same field: registered to the first",
     )
-    add_settings_arguments(parser, pattern_settings(), "pattern analysis")
+    from microscope_qc.analysis.pattern.settings import LADDER_FIELDS, LINE_FIELDS
+    from microscope_qc.analysis.pattern.lines_settings import LadderSettings, LinePatternSettings
+
+    # one settings type (PatternSettings holds each kind's fields), its options grouped by kind
+    add_settings_arguments(parser, pattern_settings(), "pattern analysis", skip=LINE_FIELDS + LADDER_FIELDS)
+    add_settings_arguments(parser, LinePatternSettings, "line pairs and gratings (--kind lines)")
+    add_settings_arguments(parser, LadderSettings, "grey-level ladder (--kind ladder)")
 
 
 def run_pattern(
@@ -162,10 +169,11 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 PATTERN = Measurement(
     name="pattern",
-    title="Pattern slide: distortion and co-registration",
-    summary="A field of rings (Argolight-type): field distortion (grid model chosen by BIC), magnification and "
-    "rotation, spot uniformity and FWHM over the field, channel co-registration; corrections as "
-    "registration.json.",
+    title="Pattern slide: distortion, co-registration, resolution and linearity",
+    summary="A patterned slide (Argolight-type). A field of rings: field distortion (grid model chosen by BIC), "
+    "magnification and rotation, spot uniformity and FWHM over the field, channel co-registration; corrections "
+    "as registration.json. Line pairs and gratings: spacing, contrast, the smallest resolved spacing, the "
+    "line-spread FWHM. A grey-level ladder: response linearity and dynamic range. The kind is detected.",
     analyze=analyze_pattern,
     settings=pattern_settings,
     inputs=(InputKind.IMAGE_2D, InputKind.MULTICHANNEL),
@@ -185,6 +193,10 @@ PATTERN = Measurement(
             "fwhm_median_um",
             "registration_shift_x_um",
             "registration_shift_y_um",
+            "smallest_resolved_spacing_um",
+            "lsf_fwhm_um",
+            "linearity_r2",
+            "max_deviation_percent",
         ),
         jobs=_jobs,
         after_export=_after_export,
