@@ -20,6 +20,7 @@ from microscope_qc.report.labels import PATTERN_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.pattern import PatternSettings
+    from microscope_qc.instrument import MicroscopeSettings
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback, Result
@@ -130,12 +131,32 @@ def run_pattern(
         ]
         n_channels = data.shape[0]
     ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args), args)
+    ms = _with_plane_pixel_size(ms, image)
     if names and len(names) == len(ms.channels):
         ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
     settings = PatternSettings(microscope=ms, **settings_values_from_args(PatternSettings, args))
     channels = sorted(set(args.channel)) if args.channel else None
     return analyze_pattern(
         data, settings, channels=channels, limits=limits_from_args(args), progress=progress
+    )
+
+
+def _with_plane_pixel_size(ms: MicroscopeSettings, image: ImageData) -> MicroscopeSettings:
+    """A 2D file's pixel size: the file has y and x sizes but no z size, which a pattern does not need."""
+    from dataclasses import replace
+
+    from microscope_qc.instrument import Setting, Source
+
+    vox = image.metadata.voxel_size_um
+    if ms.voxel_size_um is not None or vox.value is None:
+        return ms
+    _, vy, vx = vox.value
+    if not (vy and vx):
+        return ms
+    value = (1.0, float(vy), float(vx))  # (z is not used)
+    detail = f"{vox.origin}: y and x (the file has no z size)"
+    return replace(
+        ms, voxel_size_um=value, sources={**ms.sources, "voxel_size_um": Setting(value, "um", Source.FILE, detail)}
     )
 
 
