@@ -108,7 +108,9 @@ def test_pattern_lines_and_ladder_given_and_detected(tmp_path, capsys):
 
     # given kinds, with a line option and a ladder option (one channel: metrics without "@ch")
     out = tmp_path / "given"
-    assert main(["pattern", str(lines), "--kind", "lines", "--out", str(out), "--resolved-dip", "26.5", "-q"]) == 0
+    spacings = "0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.6"  # the line groups' and the gratings'
+    args = ["--resolved-dip", "26.5", "--nominal-spacings", spacings, "-q"]
+    assert main(["pattern", str(lines), "--kind", "lines", "--out", str(out), *args]) == 0
     assert main(["pattern", str(ladder), "--kind", "ladder", "--out", str(out), "--max-deviation", "5", "-q"]) == 0
     table = capsys.readouterr().out
     assert "smallest_resolved_spacing_um" in table and "linearity_r2" in table
@@ -130,6 +132,8 @@ def test_pattern_lines_and_ladder_given_and_detected(tmp_path, capsys):
         lines_truth["smallest_resolved_spacing_um"], abs=0.005
     )
     assert m["lsf_fwhm_um"]["value"] == pytest.approx(lines_truth["lsf_fwhm_um"], rel=0.05)
+    assert m["spacing_error_max_percent"]["value"] < 1.0  # nominal spacings matched
+    assert doc["settings"]["nominal_spacings_um"]["value"][0] == 0.1
     assert "<svg" in (out / "lines" / "report.html").read_text()
     lad = json.loads((out / "ladder" / "results.json").read_text())
     assert lad["metrics"]["n_steps"]["value"] == len(ladder_truth["levels"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,17 @@ def pattern_settings() -> type[PatternSettings]:
     return PatternSettings
 
 
+def _numbers(text: str) -> tuple[float, ...]:
+    """A comma-separated list of positive numbers (``--nominal-spacings 0.1,0.15,0.2``)."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers separated by commas, got {text!r}")
+    return values
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the pattern options: the analysis settings (``--kind``, ``--pitch``, ``--model``, ...), the line-pair
     ones (``--group-gap``, ``--resolved-dip``, ...) and the ladder ones (``--step-threshold``, ``--max-deviation``, ...).
@@ -74,6 +86,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--separate-channels",
         action="store_true",
         help="each FILE is one channel (or camera) of the same field: registered to the first",
+    )
+    g.add_argument(
+        "--nominal-spacings",
+        type=_numbers,
+        metavar="UM,UM,...",
+        help="line pairs and gratings: the slide's line spacings and grating periods in µm, to compare with",
+    )
+    g.add_argument(
+        "--nominal-levels",
+        type=_numbers,
+        metavar="L,L,...",
+        help="grey-level ladder: the steps' nominal levels, any unit, any order (default: equally spaced)",
     )
     from microscope_qc.analysis.pattern.settings import LADDER_FIELDS, LINE_FIELDS
     from microscope_qc.analysis.pattern.lines_settings import LadderSettings, LinePatternSettings
@@ -134,7 +158,12 @@ def run_pattern(
     ms = _with_plane_pixel_size(ms, image)
     if names and len(names) == len(ms.channels):
         ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
-    settings = PatternSettings(microscope=ms, **settings_values_from_args(PatternSettings, args))
+    settings = PatternSettings(
+        microscope=ms,
+        nominal_spacings_um=getattr(args, "nominal_spacings", None),
+        nominal_levels=getattr(args, "nominal_levels", None),
+        **settings_values_from_args(PatternSettings, args),
+    )
     channels = sorted(set(args.channel)) if args.channel else None
     return analyze_pattern(
         data, settings, channels=channels, limits=limits_from_args(args), progress=progress

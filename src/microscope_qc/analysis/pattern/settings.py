@@ -146,6 +146,13 @@ class PatternSettings(LinePatternSettings, LadderSettings):
         maximum=100.0,
     )
 
+    #: the slide's line spacings and grating periods in µm (``--kind lines``), to compare the measured
+    #: spacings with; a list, so not a form field (``--nominal-spacings``)
+    nominal_spacings_um: tuple[float, ...] | None = None
+    #: the ladder steps' nominal levels, any unit, any order (``--kind ladder``; default equally
+    #: spaced); ``--nominal-levels``
+    nominal_levels: tuple[float, ...] | None = None
+
     def analysis_settings(self) -> dict[str, Setting]:
         """The field-of-rings analysis' own fields (not the microscope, nor the other kinds') as provenance records.
 
@@ -154,7 +161,8 @@ class PatternSettings(LinePatternSettings, LadderSettings):
         dict of str to Setting
             Each field's value, unit and source (:func:`~microscope_qc.setting_spec.settings_provenance`).
         """
-        return settings_provenance(self, skip=("microscope", *LINE_FIELDS, *LADDER_FIELDS))
+        skip = ("microscope", "nominal_spacings_um", "nominal_levels", *LINE_FIELDS, *LADDER_FIELDS)
+        return settings_provenance(self, skip=skip)
 
     def lines_settings(self) -> LinePatternSettings:
         """The settings of the line-pair and grating analysis.
