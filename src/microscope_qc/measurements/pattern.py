@@ -219,7 +219,7 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 PATTERN = Measurement(
     name="pattern",
-    title="Pattern slide: distortion, co-registration, resolution and linearity",
+    title="Pattern slide: distortion, co-registration, resolution",
     summary="A patterned slide (Argolight-type). A field of rings: field distortion (grid model chosen by BIC), "
     "magnification and rotation, spot uniformity and FWHM over the field, channel co-registration; corrections "
     "as registration.json. Line pairs and gratings: spacing, contrast, the smallest resolved spacing, the "
