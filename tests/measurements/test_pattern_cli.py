@@ -111,7 +111,10 @@ def test_pattern_lines_and_ladder_given_and_detected(tmp_path, capsys):
     spacings = "0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.6"  # the line groups' and the gratings'
     args = ["--resolved-dip", "26.5", "--nominal-spacings", spacings, "-q"]
     assert main(["pattern", str(lines), "--kind", "lines", "--out", str(out), *args]) == 0
-    assert main(["pattern", str(ladder), "--kind", "ladder", "--out", str(out), "--max-deviation", "5", "-q"]) == 0
+    assert (
+        main(["pattern", str(ladder), "--kind", "ladder", "--out", str(out), "--max-deviation", "5", "-q"])
+        == 0
+    )
     table = capsys.readouterr().out
     assert "smallest_resolved_spacing_um" in table and "linearity_r2" in table
     for name in ("results.json", "groups.csv", "profiles.csv", "report.html"):

@@ -69,8 +69,10 @@ def _numbers(text: str) -> tuple[float, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the pattern options: the analysis settings (``--kind``, ``--pitch``, ``--model``, ...), the line-pair
-    ones (``--group-gap``, ``--resolved-dip``, ...) and the ladder ones (``--step-threshold``, ``--max-deviation``, ...).
+    """Add the pattern options: the analysis settings of every kind.
+
+    ``--kind``, ``--pitch``, ``--model``, ... (a field of rings), the line-pair ones (``--group-gap``,
+    ``--resolved-dip``, ...) and the ladder ones (``--step-threshold``, ``--max-deviation``, ...).
 
     Parameters
     ----------
@@ -99,8 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="L,L,...",
         help="grey-level ladder: the steps' nominal levels, any unit, any order (default: equally spaced)",
     )
-    from microscope_qc.analysis.pattern.settings import LADDER_FIELDS, LINE_FIELDS
     from microscope_qc.analysis.pattern.lines_settings import LadderSettings, LinePatternSettings
+    from microscope_qc.analysis.pattern.settings import LADDER_FIELDS, LINE_FIELDS
 
     # one settings type (PatternSettings holds each kind's fields), its options grouped by kind
     add_settings_arguments(parser, pattern_settings(), "pattern analysis", skip=LINE_FIELDS + LADDER_FIELDS)
@@ -185,7 +187,9 @@ def _with_plane_pixel_size(ms: MicroscopeSettings, image: ImageData) -> Microsco
     value = (1.0, float(vy), float(vx))  # (z is not used)
     detail = f"{vox.origin}: y and x (the file has no z size)"
     return replace(
-        ms, voxel_size_um=value, sources={**ms.sources, "voxel_size_um": Setting(value, "um", Source.FILE, detail)}
+        ms,
+        voxel_size_um=value,
+        sources={**ms.sources, "voxel_size_um": Setting(value, "um", Source.FILE, detail)},
     )
 
 

@@ -134,4 +134,6 @@ def _merged(*tables: dict[str, _Entry]) -> dict[str, _Entry]:
 
 
 #: every entry of the measurement: a field of rings, line pairs and gratings, a grey-level ladder
-PATTERN_ENTRIES: dict[str, _Entry] = _merged(PATTERN_RINGS_ENTRIES, PATTERN_LINES_ENTRIES, PATTERN_LADDER_ENTRIES)
+PATTERN_ENTRIES: dict[str, _Entry] = _merged(
+    PATTERN_RINGS_ENTRIES, PATTERN_LINES_ENTRIES, PATTERN_LADDER_ENTRIES
+)

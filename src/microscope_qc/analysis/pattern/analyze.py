@@ -265,7 +265,9 @@ def analyze_pattern(
     return _analyze_field_of_rings(planes, px, s, selected, notes, limits, progress, cancel)
 
 
-def _record(result: Result, s: PatternSettings, kind: str, px: tuple[float, float] | None, notes: list[str]) -> None:
+def _record(
+    result: Result, s: PatternSettings, kind: str, px: tuple[float, float] | None, notes: list[str]
+) -> None:
     """The pattern kind, the pixel size's provenance and the plane choice on another kind's result."""
     if px is not None:
         src = s.microscope.source_of("voxel_size_um")
