@@ -157,6 +157,24 @@ FAULTS: dict[str, Fault] = _faults(
         "let the system equilibrate; check the temperature and the focus lock",
     ),
     Fault(
+        "field_distortion",
+        "Field distortion",
+        "pattern",
+        "check the objective and the relay optics; correct images with registration.json",
+    ),
+    Fault(
+        "resolution_loss",
+        "Resolution below theory",
+        "pattern",
+        "check the focus, the coverslip, the immersion and the objective's cleanliness",
+    ),
+    Fault(
+        "nonlinear_response",
+        "Nonlinear detector response",
+        "pattern",
+        "check the camera's mode, gain and offset; avoid the top of the range",
+    ),
+    Fault(
         "low_signal",
         "Low signal",
         "image-quality",

@@ -21,12 +21,20 @@ from microscope_qc.report.labels import PATTERN_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.pattern import PatternSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.instrument import MicroscopeSettings
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback, Result
 
-__all__ = ["run_pattern", "analyze_pattern", "pattern_figures", "pattern_settings", "PATTERN"]
+__all__ = [
+    "run_pattern",
+    "analyze_pattern",
+    "pattern_figures",
+    "pattern_findings",
+    "pattern_settings",
+    "PATTERN",
+]
 
 
 # numpy, the analysis and the figures are imported when first used, not with the registry
@@ -48,6 +56,13 @@ def pattern_figures(result: Result) -> Sequence[Figure]:
     from microscope_qc.report.pattern import pattern_figures as figures
 
     return figures(result)
+
+
+def pattern_findings(result: Result) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.pattern.findings.pattern_findings` (imported on the first call)."""
+    from microscope_qc.analysis.pattern.findings import pattern_findings as findings
+
+    return findings(result)
 
 
 def pattern_settings() -> type[PatternSettings]:
@@ -266,4 +281,5 @@ PATTERN = Measurement(
         "registration_shift_y_um",
     ),
     methods_sentence=methods_sentence,
+    findings=pattern_findings,
 )

@@ -535,6 +535,6 @@ PATTERN_SAMPLES: tuple[Sample[Any], ...] = (
         "measurement fits a straight line to the steps' means, leaves the saturated steps out and reports the "
         "largest deviation, the curvature test and the response exponent: look for the curve and the clipped "
         "top steps.",
-        faults=(),
+        faults=("nonlinear_response", "saturation"),
     ),
 )

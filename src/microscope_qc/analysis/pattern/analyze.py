@@ -276,6 +276,14 @@ def _record(
             result.warnings.append(
                 f"The pixels are not square ({px[0]:g} × {px[1]:g} µm, y × x); the {kind} analysis uses the x size."
             )
+    ms = s.microscope
+    if kind == "lines" and ms.na:  # the theory the findings compare the resolution with
+        src = ms.source_of("na")
+        result.settings["na"] = Setting(float(ms.na), None, src.source, src.detail)
+        em = [c.wavelength_em_nm for c in ms.channels]
+        if any(em):
+            src = ms.source_of("wavelength_em_nm")
+            result.settings["wavelength_em_nm"] = Setting(em, "nm", src.source, src.detail)
     result.settings["kind"] = Setting(
         kind,
         None,
