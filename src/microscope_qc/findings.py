@@ -175,6 +175,24 @@ FAULTS: dict[str, Fault] = _faults(
         "lower the illumination power or the exposure, or image fewer frames",
     ),
     Fault(
+        "field_distortion",
+        "Field distortion",
+        "pattern",
+        "check the objective and the relay optics; correct images with registration.json",
+    ),
+    Fault(
+        "resolution_loss",
+        "Resolution below theory",
+        "pattern",
+        "check the focus, the coverslip, the immersion and the objective's cleanliness",
+    ),
+    Fault(
+        "nonlinear_response",
+        "Nonlinear detector response",
+        "pattern",
+        "check the camera's mode, gain and offset; avoid the top of the range",
+    ),
+    Fault(
         "low_signal",
         "Low signal",
         "image-quality",

@@ -272,30 +272,3 @@ def test_resolved_rings():
     mag = r.metric("magnification_error_percent", 0)
     assert abs(mag.value - 0.2) < 4 * mag.uncertainty
     assert any("rings are resolved" in w for w in r.warnings)
-
-
-def test_lines_and_ladder_are_dispatched_to_their_modules(monkeypatch):
-    """The hooks the line-pair and ladder analyses plug into (coordinated by name: analyze_lines, looks_like_lines)."""
-    import sys
-    import types
-
-    from microscope_qc.results import Result
-
-    calls = {}
-    fake = types.ModuleType("microscope_qc.analysis.pattern.lines")
-
-    def analyze_lines(planes, settings, **kw):
-        calls["shape"] = planes.shape
-        calls["channels"] = kw["channels"]
-        return Result("pattern")
-
-    fake.analyze_lines = analyze_lines
-    fake.looks_like_lines = lambda plane, px: True
-    monkeypatch.setitem(sys.modules, "microscope_qc.analysis.pattern.lines", fake)
-    rng = np.random.default_rng(0)
-    noise = rng.poisson(100, (64, 64)).astype(np.uint16)
-    r = analyze_pattern(noise, _settings())  # auto: not rings, the lines hook says yes
-    assert isinstance(r, Result) and calls == {"shape": (1, 64, 64), "channels": [0]}
-    analyze_pattern(noise, _settings(kind="lines"))
-    with pytest.raises(AnalysisError, match="cannot analyse a ladder pattern yet"):
-        analyze_pattern(noise, _settings(kind="ladder"))

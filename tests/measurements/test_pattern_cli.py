@@ -96,3 +96,72 @@ def test_pattern_two_cameras_as_separate_files(tmp_path, capsys):
     m = doc["metrics"]
     assert m["registration_shift_x_um@ch1"]["value"] == pytest.approx(0.12, abs=0.002)
     assert m["registration_shift_y_um@ch1"]["value"] == pytest.approx(-0.08, abs=0.002)
+
+
+@pytest.mark.slow
+def test_pattern_lines_and_ladder_given_and_detected(tmp_path, capsys):
+    lines, ladder = tmp_path / "lines.ome.tif", tmp_path / "ladder.ome.tif"
+    assert main(["sample", "pattern-lines", str(lines)]) == 0
+    assert main(["sample", "pattern-ladder", str(ladder)]) == 0
+    lines_truth = json.loads((tmp_path / "lines_truth.json").read_text())
+    ladder_truth = json.loads((tmp_path / "ladder_truth.json").read_text())
+
+    # given kinds, with a line option and a ladder option (one channel: metrics without "@ch")
+    out = tmp_path / "given"
+    spacings = "0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.6"  # the line groups' and the gratings'
+    args = ["--resolved-dip", "26.5", "--nominal-spacings", spacings, "-q"]
+    assert main(["pattern", str(lines), "--kind", "lines", "--out", str(out), *args]) == 0
+    assert (
+        main(["pattern", str(ladder), "--kind", "ladder", "--out", str(out), "--max-deviation", "5", "-q"])
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "smallest_resolved_spacing_um" in table and "linearity_r2" in table
+    for name in ("results.json", "groups.csv", "profiles.csv", "report.html"):
+        assert (out / "lines" / name).exists(), name
+    for name in ("results.json", "steps.csv", "report.html"):
+        assert (out / "ladder" / name).exists(), name
+    doc = json.loads((out / "lines" / "results.json").read_text())
+    assert doc["measurement"] == "pattern"
+    assert doc["settings"]["kind"]["value"] == "lines" and doc["settings"]["kind"]["source"] == "user"
+    assert doc["settings"]["pixel_size_um"] == {
+        "value": pytest.approx(0.04),
+        "unit": "um",
+        "source": "file",
+        "detail": "OME Pixels.PhysicalSize{Z,Y,X}: y and x (the file has no z size)",
+    }
+    m = doc["metrics"]
+    assert m["smallest_resolved_spacing_um"]["value"] == pytest.approx(
+        lines_truth["smallest_resolved_spacing_um"], abs=0.005
+    )
+    assert m["lsf_fwhm_um"]["value"] == pytest.approx(lines_truth["lsf_fwhm_um"], rel=0.05)
+    assert m["spacing_error_max_percent"]["value"] < 1.0  # nominal spacings matched
+    assert doc["settings"]["nominal_spacings_um"]["value"][0] == 0.1
+    assert "<svg" in (out / "lines" / "report.html").read_text()
+    lad = json.loads((out / "ladder" / "results.json").read_text())
+    assert lad["metrics"]["n_steps"]["value"] == len(ladder_truth["levels"])
+    assert lad["metrics"]["response_exponent"]["value"] == pytest.approx(ladder_truth["gamma"], abs=0.02)
+    assert lad["settings"]["max_deviation_percent"] == {"value": 5.0, "unit": "percent", "source": "user"}
+    assert "<svg" in (out / "ladder" / "report.html").read_text()
+    # never overwritten silently
+    assert main(["pattern", str(ladder), "--kind", "ladder", "--out", str(out), "-q"]) == 2
+    assert "already holds" in capsys.readouterr().err
+
+    # auto: each recognised, in one batch
+    auto = tmp_path / "auto"
+    assert main(["pattern", str(lines), str(ladder), "--out", str(auto), "-q"]) == 0
+    capsys.readouterr()
+    for stem, kind in (("lines", "lines"), ("ladder", "ladder")):
+        doc = json.loads((auto / stem / "results.json").read_text())
+        assert doc["settings"]["kind"]["value"] == kind and doc["settings"]["kind"]["source"] == "default"
+    assert (auto / "lines" / "groups.csv").exists() and (auto / "ladder" / "steps.csv").exists()
+
+
+def test_pattern_auto_refuses_beads_with_a_specific_error(tmp_path, capsys):
+    beads = tmp_path / "beads.ome.tif"
+    assert main(["sample", "psf-beads", str(beads)]) == 0
+    capsys.readouterr()
+    assert main(["pattern", str(beads), "--out", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "No pattern recognised" in err and "--kind" in err
+    assert not (tmp_path / "out" / "beads" / "results.json").exists()

@@ -148,10 +148,12 @@ def _parse_as(item: UserSetting) -> Any:
 
 
 def _help(item: UserSetting) -> str:
+    """The option's help: the setting's, with its default; "%" escaped (argparse formats help texts)."""
+    text = item.spec.help.replace("%", "%%")
     if item.default is None or item.kind == "bool":
-        return item.spec.help
+        return text
     shown = f"{item.default:g}" if isinstance(item.default, float) else str(item.default)
-    return f"{item.spec.help} (default {shown})"
+    return f"{text} (default {shown})"
 
 
 def add_settings_arguments(
@@ -182,7 +184,7 @@ def add_settings_arguments(
         common: dict[str, Any] = {"dest": item.name, "default": argparse.SUPPRESS}
         if item.kind == "bool":
             # a switch that turns on what is off by default, or off what is on ("--no-blur")
-            text = f"do not {item.spec.help}" if item.default else item.spec.help
+            text = f"do not {_help(item)}" if item.default else _help(item)
             g.add_argument(flag, action="store_const", const=not item.default, help=text, **common)
         elif item.kind == "choice":
             g.add_argument(flag, choices=[v for v, _ in item.choices], help=_help(item), **common)

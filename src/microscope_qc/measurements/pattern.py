@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,11 +21,20 @@ from microscope_qc.report.labels import PATTERN_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.pattern import PatternSettings
+    from microscope_qc.findings import Finding
+    from microscope_qc.instrument import MicroscopeSettings
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback, Result
 
-__all__ = ["run_pattern", "analyze_pattern", "pattern_figures", "pattern_settings", "PATTERN"]
+__all__ = [
+    "run_pattern",
+    "analyze_pattern",
+    "pattern_figures",
+    "pattern_findings",
+    "pattern_settings",
+    "PATTERN",
+]
 
 
 # numpy, the analysis and the figures are imported when first used, not with the registry
@@ -48,6 +58,13 @@ def pattern_figures(result: Result) -> Sequence[Figure]:
     return figures(result)
 
 
+def pattern_findings(result: Result) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.pattern.findings.pattern_findings` (imported on the first call)."""
+    from microscope_qc.analysis.pattern.findings import pattern_findings as findings
+
+    return findings(result)
+
+
 def pattern_settings() -> type[PatternSettings]:
     """The pattern settings class, :class:`~microscope_qc.analysis.pattern.PatternSettings`."""
     from microscope_qc.analysis.pattern import PatternSettings
@@ -55,8 +72,22 @@ def pattern_settings() -> type[PatternSettings]:
     return PatternSettings
 
 
+def _numbers(text: str) -> tuple[float, ...]:
+    """A comma-separated list of positive numbers (``--nominal-spacings 0.1,0.15,0.2``)."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive numbers separated by commas, got {text!r}")
+    return values
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the pattern options: the analysis settings (``--kind``, ``--pitch``, ``--model``, ...).
+    """Add the pattern options: the analysis settings of every kind.
+
+    ``--kind``, ``--pitch``, ``--model``, ... (a field of rings), the line-pair ones (``--group-gap``,
+    ``--resolved-dip``, ...) and the ladder ones (``--step-threshold``, ``--max-deviation``, ...).
 
     Parameters
     ----------
@@ -73,7 +104,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="each FILE is one channel (or camera) of the same field: registered to the first",
     )
-    add_settings_arguments(parser, pattern_settings(), "pattern analysis")
+    g.add_argument(
+        "--nominal-spacings",
+        type=_numbers,
+        metavar="UM,UM,...",
+        help="line pairs and gratings: the slide's line spacings and grating periods in µm, to compare with",
+    )
+    g.add_argument(
+        "--nominal-levels",
+        type=_numbers,
+        metavar="L,L,...",
+        help="grey-level ladder: the steps' nominal levels, any unit, any order (default: equally spaced)",
+    )
+    from microscope_qc.analysis.pattern.lines_settings import LadderSettings, LinePatternSettings
+    from microscope_qc.analysis.pattern.settings import LADDER_FIELDS, LINE_FIELDS
+
+    # one settings type (PatternSettings holds each kind's fields), its options grouped by kind
+    add_settings_arguments(parser, pattern_settings(), "pattern analysis", skip=LINE_FIELDS + LADDER_FIELDS)
+    add_settings_arguments(parser, LinePatternSettings, "line pairs and gratings (--kind lines)")
+    add_settings_arguments(parser, LadderSettings, "grey-level ladder (--kind ladder)")
 
 
 def run_pattern(
@@ -123,12 +172,39 @@ def run_pattern(
         ]
         n_channels = data.shape[0]
     ms = microscope_settings(image.metadata, n_channels, overrides_from_args(args), args)
+    ms = _with_plane_pixel_size(ms, image)
     if names and len(names) == len(ms.channels):
         ms = replace(ms, channels=tuple(replace(c, name=n) for c, n in zip(ms.channels, names, strict=True)))
-    settings = PatternSettings(microscope=ms, **settings_values_from_args(PatternSettings, args))
+    settings = PatternSettings(
+        microscope=ms,
+        nominal_spacings_um=getattr(args, "nominal_spacings", None),
+        nominal_levels=getattr(args, "nominal_levels", None),
+        **settings_values_from_args(PatternSettings, args),
+    )
     channels = sorted(set(args.channel)) if args.channel else None
     return analyze_pattern(
         data, settings, channels=channels, limits=limits_from_args(args), progress=progress
+    )
+
+
+def _with_plane_pixel_size(ms: MicroscopeSettings, image: ImageData) -> MicroscopeSettings:
+    """A 2D file's pixel size: the file has y and x sizes but no z size, which a pattern does not need."""
+    from dataclasses import replace
+
+    from microscope_qc.instrument import Setting, Source
+
+    vox = image.metadata.voxel_size_um
+    if ms.voxel_size_um is not None or vox.value is None:
+        return ms
+    _, vy, vx = vox.value
+    if not (vy and vx):
+        return ms
+    value = (1.0, float(vy), float(vx))  # (z is not used)
+    detail = f"{vox.origin}: y and x (the file has no z size)"
+    return replace(
+        ms,
+        voxel_size_um=value,
+        sources={**ms.sources, "voxel_size_um": Setting(value, "um", Source.FILE, detail)},
     )
 
 
@@ -162,10 +238,11 @@ def methods_sentence(s: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 PATTERN = Measurement(
     name="pattern",
-    title="Pattern slide: distortion and co-registration",
-    summary="A field of rings (Argolight-type): field distortion (grid model chosen by BIC), magnification and "
-    "rotation, spot uniformity and FWHM over the field, channel co-registration; corrections as "
-    "registration.json.",
+    title="Pattern slide: distortion, co-registration, resolution",
+    summary="A patterned slide (Argolight-type). A field of rings: field distortion (grid model chosen by BIC), "
+    "magnification and rotation, spot uniformity and FWHM over the field, channel co-registration; corrections "
+    "as registration.json. Line pairs and gratings: spacing, contrast, the smallest resolved spacing, the "
+    "line-spread FWHM. A grey-level ladder: response linearity and dynamic range. The kind is detected.",
     analyze=analyze_pattern,
     settings=pattern_settings,
     inputs=(InputKind.IMAGE_2D, InputKind.MULTICHANNEL),
@@ -185,6 +262,10 @@ PATTERN = Measurement(
             "fwhm_median_um",
             "registration_shift_x_um",
             "registration_shift_y_um",
+            "smallest_resolved_spacing_um",
+            "lsf_fwhm_um",
+            "linearity_r2",
+            "max_deviation_percent",
         ),
         jobs=_jobs,
         after_export=_after_export,
@@ -200,4 +281,5 @@ PATTERN = Measurement(
         "registration_shift_y_um",
     ),
     methods_sentence=methods_sentence,
+    findings=pattern_findings,
 )

@@ -350,6 +350,21 @@ def write_pattern(sample: samples.PatternSample, path: Path, overwrite: bool) ->
     return [path, truth]
 
 
+def write_pattern_plane(sample: samples.PatternLinesSample, path: Path, overwrite: bool) -> list[Path]:
+    """Write a pattern slide's line groups or grey-level ladder (Y, X) as OME-TIFF and its truth beside it.
+
+    Returns every file written, the image first; raises FileExistsError if one exists and
+    ``overwrite`` is False.
+    """
+    from microscope_qc.io import atomic_write
+
+    truth = path.with_name(_stem(path) + "_truth.json")
+    _refuse_existing([path, truth], overwrite)
+    _write_plane(path, sample.image, sample.pixel_size_um, sample.pixel_size_um)
+    atomic_write(truth, json.dumps(sample.truth, indent=2))
+    return [path, truth]
+
+
 def _seeded(maker: Callable[[], _SeededMaker[_T_co]]) -> Callable[[int | None], _T_co]:
     """``make(seed)`` calling the sample builder ``maker()`` returns (looked up on the first call)."""
 
@@ -530,12 +545,39 @@ IMAGE_QUALITY_SAMPLES: tuple[Sample[Any], ...] = (
 PATTERN_SAMPLES: tuple[Sample[Any], ...] = (
     Sample(
         "pattern-rings",
-        "Pattern slide, field of rings in two channels: 21 × 21 at 5 µm, 0.2 % magnification error, 1.5° "
+        "Field of rings in two channels: 21 × 21 at 5 µm, 0.2 % magnification error, 1.5° "
         "rotation, 0.4 % barrel distortion, a (0.12, −0.08) µm channel shift and 0.15 % magnification difference",
         _seeded(lambda: samples.pattern_rings_sample),
         write_pattern,
         explanation="A patterned slide's grid of rings, imaged with a known distortion: the pattern measurement "
         "recovers the magnification error, the rotation, the barrel distortion and the second channel's shift "
         "and magnification, and writes them as corrections (registration.json).",
+        faults=(),
+    ),
+    Sample(
+        "pattern-lines",
+        "Line pairs and gratings: groups of 5 lines 0.10–0.50 µm apart, an isolated line and "
+        "four gratings, 0.24 µm PSF FWHM, 0.04 µm pixels, rotated 3.7°",
+        _seeded(lambda: samples.pattern_lines_sample),
+        write_pattern_plane,
+        explanation="A patterned slide's line pairs and gratings through a Gaussian PSF of 0.24 µm FWHM: the "
+        "pattern measurement finds each group of lines, measures its spacing and contrast, says which pairs are "
+        "resolved (the dip between two lines at least 26.5 % below their peaks, Rayleigh's criterion), and "
+        "reports the smallest resolved spacing and the line-spread FWHM of the isolated line. The pairs closer "
+        "than 0.30 µm are not resolved by that criterion, as the PSF predicts.",
+        faults=(),
+    ),
+    Sample(
+        "pattern-ladder",
+        "Grey-level ladder: 16 steps through a response with exponent 1.08, a 12-bit camera "
+        "whose brightest steps saturate",
+        _seeded(lambda: samples.pattern_ladder_sample),
+        write_pattern_plane,
+        explanation="A patterned slide's grey-level ladder: 16 patches whose emission is 1/16 … 16/16 of the "
+        "brightest, imaged through a slightly nonlinear response (exponent 1.08) on a 12-bit camera. The pattern "
+        "measurement fits a straight line to the steps' means, leaves the saturated steps out and reports the "
+        "largest deviation, the curvature test and the response exponent: look for the curve and the clipped "
+        "top steps.",
+        faults=("nonlinear_response", "saturation"),
     ),
 )

@@ -133,6 +133,8 @@ _ORIGINALS: dict[str, str] = {
     "mirror-xz": "napari_mirror",
     "image-quality": "napari_image_quality",
     "pattern-rings": "napari_pattern_rings",
+    "pattern-lines": "napari_pattern_lines",
+    "pattern-ladder": "napari_pattern_ladder",
 }
 
 #: how each sample becomes layers: from what its ``make`` returns
@@ -234,3 +236,5 @@ napari_image_quality_good = _opener("image-quality-good")
 napari_image_quality_saturated = _opener("image-quality-saturated")
 napari_image_quality_undersampled = _opener("image-quality-undersampled")
 napari_pattern_rings = _opener("pattern-rings")
+napari_pattern_lines = _opener("pattern-lines")
+napari_pattern_ladder = _opener("pattern-ladder")

@@ -1,11 +1,14 @@
-"""Label entries of the pattern-slide measurement (field of rings; line pairs and ladders add theirs).
+"""Label entries of the pattern-slide measurement: the field of rings', with the line pairs' and the ladder's.
 
 Kept apart from :mod:`microscope_qc.report.labels` (which turns them into
 :class:`~microscope_qc.report.labels.Label` tables and adds them to ``LABELS``); plain
-``(text, unit, description)`` tuples, so this module imports nothing.
+``(text, unit, description)`` tuples, so this module imports nothing but its sibling
+:mod:`microscope_qc.report.labels_pattern_lines`.
 """
 
 from __future__ import annotations
+
+from microscope_qc.report.labels_pattern_lines import PATTERN_LADDER_ENTRIES, PATTERN_LINES_ENTRIES
 
 __all__ = ["PATTERN_ENTRIES", "PATTERN_RINGS_ENTRIES"]
 
@@ -103,5 +106,34 @@ PATTERN_RINGS_ENTRIES: dict[str, _Entry] = {
     "residual_rms_y_um": ("RMS residual y", "um", ""),
 }
 
-#: every entry of the measurement (the line-pair and ladder analyses add theirs here)
-PATTERN_ENTRIES: dict[str, _Entry] = {**PATTERN_RINGS_ENTRIES}
+#: the names two kinds share with different descriptions: one entry that says both
+_SHARED: dict[str, _Entry] = {
+    "status": (
+        "Status",
+        None,
+        "a spot of a field of rings: on grid, off grid (no grid neighbour), outlier (far from the grid model), "
+        "edge or fit failed; a ladder step: ok, saturated or clipped at 0",
+    ),
+    "background_counts": (
+        "Background",
+        "counts",
+        "the level the line groups' contrast, or the ladder's steps, are measured above",
+    ),
+}
+
+
+def _merged(*tables: dict[str, _Entry]) -> dict[str, _Entry]:
+    """One table of every kind's entries; a name the kinds share has one entry (the same, or ``_SHARED``)."""
+    out: dict[str, _Entry] = {}
+    for table in tables:
+        for name, entry in table.items():
+            if name in out and out[name] != entry and name not in _SHARED:
+                raise ValueError(f"the pattern label {name!r} differs between kinds: {out[name]} and {entry}")
+            out.setdefault(name, entry)
+    return {**out, **_SHARED}
+
+
+#: every entry of the measurement: a field of rings, line pairs and gratings, a grey-level ladder
+PATTERN_ENTRIES: dict[str, _Entry] = _merged(
+    PATTERN_RINGS_ENTRIES, PATTERN_LINES_ENTRIES, PATTERN_LADDER_ENTRIES
+)

@@ -159,17 +159,24 @@ def pattern_figures(result: Result) -> list[Figure]:
         The analysis result. For a field of rings (a PatternResult): per channel the distortion
         vectors (spots coloured by residual, the ideal grid, missing positions) with the model's
         distortion map, and the spot FWHM and intensity maps; per channel pair the shifts and the
-        registration residuals. Line pairs and ladders: their own figures (not drawn here yet).
+        registration residuals. Line pairs and gratings, and a grey-level ladder: their own figures
+        (:mod:`microscope_qc.report.pattern_lines`).
 
     Returns
     -------
     list of Figure
         The figures.
     """
+    from microscope_qc.analysis.pattern.lines_result import LadderResult, LinePatternResult
     from microscope_qc.analysis.pattern.result import PatternResult
+    from microscope_qc.report.pattern_lines import pattern_ladder_figures, pattern_lines_figures
 
+    if isinstance(result, LinePatternResult):
+        return list(pattern_lines_figures(result))
+    if isinstance(result, LadderResult):
+        return list(pattern_ladder_figures(result))
     if not isinstance(result, PatternResult):
-        return []  # the line-pair and ladder analyses' figures are plugged in here
+        return []
     figs: list[Figure] = []
     for c in result.channels:
         figs += _channel_figures(result, c)

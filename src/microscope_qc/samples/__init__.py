@@ -84,6 +84,13 @@ if TYPE_CHECKING:
         napari_pattern_rings,
         pattern_rings_sample,
     )
+    from microscope_qc.samples.pattern_lines import (
+        PatternLinesSample,
+        napari_pattern_ladder,
+        napari_pattern_lines,
+        pattern_ladder_sample,
+        pattern_lines_sample,
+    )
     from microscope_qc.samples.resolution import (
         ResolutionSample,
         band_limited_structure,
@@ -165,6 +172,11 @@ __all__ = [
     "pattern_rings_sample",
     "grid_truth_positions",
     "napari_pattern_rings",
+    "PatternLinesSample",
+    "pattern_lines_sample",
+    "pattern_ladder_sample",
+    "napari_pattern_lines",
+    "napari_pattern_ladder",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -189,6 +201,16 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(
             ("PatternSample", "pattern_rings_sample", "grid_truth_positions", "napari_pattern_rings"),
             "pattern",
+        ),
+        **dict.fromkeys(
+            (
+                "PatternLinesSample",
+                "pattern_lines_sample",
+                "pattern_ladder_sample",
+                "napari_pattern_lines",
+                "napari_pattern_ladder",
+            ),
+            "pattern_lines",
         ),
         "ChannelTransform": "multicolour",
         "MulticolourSample": "multicolour",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,6 +10,8 @@ import pandas as pd
 
 from microscope_qc.analysis._common import check_cancel, select_channels
 from microscope_qc.analysis.pattern.channels import register_channels
+from microscope_qc.analysis.pattern.ladder import analyze_ladder, looks_like_ladder
+from microscope_qc.analysis.pattern.lines import analyze_lines, looks_like_lines
 from microscope_qc.analysis.pattern.result import PatternResult
 from microscope_qc.analysis.pattern.rings import (
     MIN_GRID_SPOTS,
@@ -22,28 +24,68 @@ from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback, Result, Verdict
 from microscope_qc.setting_spec import validate_settings
 
-__all__ = ["analyze_pattern", "detect_kind", "as_cyx", "KIND_ANALYSES"]
+__all__ = ["analyze_pattern", "detect_kind", "as_cyx", "KIND_ANALYSES", "KIND_DETECTORS"]
 
-#: the analysis of each pattern kind besides rings: (module of this package, function). Each is called
-#: ``function(data, settings, channels=..., limits=..., progress=..., cancel=...)`` with the (C, Y, X)
-#: planes and returns its own :class:`~microscope_qc.results.Result`.
-KIND_ANALYSES: dict[str, tuple[str, str]] = {
-    "lines": ("lines", "analyze_lines"),
-    "ladder": ("ladder", "analyze_ladder"),
-}
-#: detection hooks of the other kinds, tried in this order when the image is not a field of rings:
-#: (module, function) with ``function(plane, pixel_size_um) -> bool``
-KIND_DETECTORS: tuple[tuple[str, str, str], ...] = (
-    ("lines", "lines", "looks_like_lines"),
-    ("ladder", "ladder", "looks_like_ladder"),
+#: the detection hooks of the other kinds, asked in this order when the image is not a field of rings:
+#: ``(kind, function)`` with ``function(plane, pixel_size_um) -> bool``
+KIND_DETECTORS: tuple[tuple[str, Callable[[Any, tuple[float, float]], bool]], ...] = (
+    ("lines", looks_like_lines),
+    ("ladder", looks_like_ladder),
 )
 
 
-def _sibling(module: str) -> Any | None:
-    try:
-        return importlib.import_module(f"microscope_qc.analysis.pattern.{module}")
-    except ModuleNotFoundError:
-        return None
+def _run_lines(
+    planes: np.ndarray,
+    s: PatternSettings,
+    px: tuple[float, float] | None,
+    selected: list[int],
+    limits: Limits | None,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+) -> Result:
+    """The line-pair and grating analysis of the selected planes, with the pattern settings' line fields."""
+    if px is None:
+        raise SettingsError(
+            "The pixel size is not in the file; give it ({voxel_size_um}): line spacings and widths need it."
+        )
+    return analyze_lines(
+        planes,
+        s.lines_settings(),
+        pixel_size_um=px[1],
+        nominal_spacings_um=s.nominal_spacings_um,
+        channels=selected,
+        limits=limits,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def _run_ladder(
+    planes: np.ndarray,
+    s: PatternSettings,
+    px: tuple[float, float] | None,
+    selected: list[int],
+    limits: Limits | None,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+) -> Result:
+    """The grey-level ladder analysis of the selected planes, with the pattern settings' ladder fields."""
+    return analyze_ladder(
+        planes,
+        s.ladder_settings(),
+        pixel_size_um=None if px is None else px[1],
+        nominal_levels=s.nominal_levels,
+        channels=selected,
+        limits=limits,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+#: the analysis of each pattern kind besides rings: ``function(planes, settings, pixel_size_um, channels,
+#: limits, progress, cancel)`` with the (C, Y, X) planes, the pattern settings (which carry each kind's own
+#: fields), the (y, x) pixel size (None when the file has none) and the selected channels
+KIND_ANALYSES: dict[str, Callable[..., Result]] = {"lines": _run_lines, "ladder": _run_ladder}
 
 
 def as_cyx(data: Any) -> tuple[np.ndarray, list[str]]:
@@ -122,9 +164,8 @@ def detect_kind(
             return "rings"
         except AnalysisError:
             pass
-    for kind, module, function in KIND_DETECTORS:
-        mod = _sibling(module)
-        if mod is not None and hasattr(mod, function) and getattr(mod, function)(plane, pixel_size_um):
+    for kind, looks_like in KIND_DETECTORS:
+        if looks_like(plane, pixel_size_um):
             return kind
     return None
 
@@ -133,9 +174,12 @@ def _check(cancel: CancelCheck | None) -> None:
     check_cancel(cancel, "Pattern analysis")
 
 
-def _pixel_size(s: PatternSettings) -> tuple[float, float]:
+def _pixel_size(s: PatternSettings, needed: bool = True) -> tuple[float, float] | None:
+    """The (y, x) pixel size; None when it is not known and ``needed`` is False (a ladder)."""
     vox = s.microscope.voxel_size_um
     if vox is None or not vox[1] or not vox[2]:
+        if not needed:
+            return None
         raise SettingsError("The pixel size is not in the file; give it ({voxel_size_um}).")
     return float(vox[1]), float(vox[2])
 
@@ -181,7 +225,7 @@ def analyze_pattern(
     """
     s = settings or PatternSettings()
     validate_settings(s)
-    px = _pixel_size(s)
+    px = _pixel_size(s, needed=s.kind != "ladder")
     planes, notes = as_cyx(data)
     selected = select_channels(channels, planes.shape[0])
     for c in selected:
@@ -203,24 +247,53 @@ def analyze_pattern(
     if kind == "auto":
         if progress:
             progress(0.02, "recognising the pattern")
-        found = detect_kind(planes[selected[0]], px, s)
+        found = detect_kind(planes[selected[0]], px or (1.0, 1.0), s)  # (px is known: needed unless "ladder")
         if found is None:
             raise AnalysisError(
                 "No pattern recognised: the image shows neither a grid of rings or spots (at least 9 spots on one "
-                "regular lattice) nor another pattern this version analyses. Image a patterned region of the slide "
-                "in focus, or say which pattern it is ({kind})."
+                "regular lattice), nor groups of parallel lines (line pairs, gratings), nor a grey-level ladder "
+                "(at least 4 uniform steps). Image a patterned region of the slide in focus, or say which pattern "
+                "it is ({kind})."
             )
         kind = found  # type: ignore[assignment]
     if kind in KIND_ANALYSES:
-        module, function = KIND_ANALYSES[kind]
-        mod = _sibling(module)
-        if mod is None or not hasattr(mod, function):
-            raise AnalysisError(f"This version cannot analyse a {kind} pattern yet (no {function}).")
-        result: Result = getattr(mod, function)(
-            planes, s, channels=selected, limits=limits, progress=progress, cancel=cancel
-        )
+        result = KIND_ANALYSES[kind](planes, s, px, selected, limits, progress, cancel)
+        _record(result, s, kind, px, notes)
         return result
+    if px is None:  # (only a ladder goes without a pixel size)
+        raise SettingsError("The pixel size is not in the file; give it ({voxel_size_um}).")
     return _analyze_field_of_rings(planes, px, s, selected, notes, limits, progress, cancel)
+
+
+def _record(
+    result: Result, s: PatternSettings, kind: str, px: tuple[float, float] | None, notes: list[str]
+) -> None:
+    """The pattern kind, the pixel size's provenance and the plane choice on another kind's result."""
+    if px is not None:
+        src = s.microscope.source_of("voxel_size_um")
+        result.settings["pixel_size_um"] = Setting(px[1], "um", src.source, src.detail or "x")
+        if abs(px[0] - px[1]) > 0.01 * px[1]:
+            result.warnings.append(
+                f"The pixels are not square ({px[0]:g} × {px[1]:g} µm, y × x); the {kind} analysis uses the x size."
+            )
+    ms = s.microscope
+    if kind == "lines" and ms.na:  # the theory the findings compare the resolution with
+        src = ms.source_of("na")
+        result.settings["na"] = Setting(float(ms.na), None, src.source, src.detail)
+        em = [c.wavelength_em_nm for c in ms.channels]
+        if any(em):
+            src = ms.source_of("wavelength_em_nm")
+            result.settings["wavelength_em_nm"] = Setting(em, "nm", src.source, src.detail)
+    result.settings["kind"] = Setting(
+        kind,
+        None,
+        Source.USER if s.kind != "auto" else Source.DEFAULT,
+        "given" if s.kind != "auto" else f"detected: {_DETECTED[kind]}",
+    )
+    result.warnings += notes
+
+
+_DETECTED = {"lines": "groups of parallel lines", "ladder": "uniform grey-level steps"}
 
 
 def _analyze_field_of_rings(

@@ -1,6 +1,6 @@
 """``analyze_ladder``: a pattern slide's grey-level steps — response linearity and the dynamic range used.
 
-Steps are uniform patches brighter than the background (docs/pattern-lines.md): found by a
+Steps are uniform patches brighter than the background (docs/pattern.md): found by a
 threshold of a few noise SDs above the background, kept if they fill their bounding box (a patch,
 not a line), are uniform (with a plane removed, their pixels vary like noise: no more than twice their
 neighbours' differences, and a 1-pixel smoothing keeps at most 45 % of their SD; not a spot, ring or

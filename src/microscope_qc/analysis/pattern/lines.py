@@ -1,6 +1,6 @@
 """``analyze_lines``: line groups and gratings of a pattern slide — orientation, spacing, contrast, resolution, LSF.
 
-Each region of parallel lines is found and measured on its own (docs/pattern-lines.md): the
+Each region of parallel lines is found and measured on its own (docs/pattern.md): the
 direction of its lines (structure tensor, without the lines' ends), the profile across
 them (pixels projected and binned, no interpolation), the spacing (the lines' positions), the
 Michelson contrast per line pair with its standard error, whether the pair is resolved (the dip

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
+from microscope_qc.analysis.pattern.lines_settings import LadderSettings, LinePatternSettings
 from microscope_qc.instrument import MicroscopeSettings, Setting
 from microscope_qc.setting_spec import detection_threshold_setting, setting, settings_provenance
 
-__all__ = ["PatternSettings", "PatternKind", "GridModelChoice", "GRID_MODELS"]
+__all__ = ["PatternSettings", "PatternKind", "GridModelChoice", "GRID_MODELS", "LINE_FIELDS", "LADDER_FIELDS"]
 
 #: what part of a pattern slide an image shows (``auto``: detected from the image)
 PatternKind = Literal["auto", "rings", "lines", "ladder"]
@@ -17,11 +18,23 @@ GridModelChoice = Literal["auto", "similarity", "affine", "radial", "poly3"]
 GRID_MODELS: tuple[str, ...] = ("similarity", "affine", "radial", "poly3")
 
 
+#: the fields each kind's own settings add to :class:`PatternSettings`
+LINE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(LinePatternSettings))
+LADDER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(LadderSettings))
+
+
 @dataclass
-class PatternSettings:
+class PatternSettings(LinePatternSettings, LadderSettings):
     """Parameters of :func:`~microscope_qc.analysis.pattern.analyze_pattern`; lengths in µm.
 
     Only ``microscope.voxel_size_um`` (the pixel size) is needed from the microscope settings.
+
+    The measurement has one settings type (one set of command-line options, one form): it holds the
+    field-of-rings settings declared here and, inherited, the line-pair settings
+    (:class:`~microscope_qc.analysis.pattern.lines_settings.LinePatternSettings`) and the ladder
+    settings (:class:`~microscope_qc.analysis.pattern.lines_settings.LadderSettings`), each declared
+    once on its own class. :meth:`lines_settings` and :meth:`ladder_settings` give the part each
+    analysis takes.
     """
 
     microscope: MicroscopeSettings = field(default_factory=MicroscopeSettings)
@@ -133,12 +146,40 @@ class PatternSettings:
         maximum=100.0,
     )
 
+    #: the slide's line spacings and grating periods in µm (``--kind lines``), to compare the measured
+    #: spacings with; a list, so not a form field (``--nominal-spacings``)
+    nominal_spacings_um: tuple[float, ...] | None = None
+    #: the ladder steps' nominal levels, any unit, any order (``--kind ladder``; default equally
+    #: spaced); ``--nominal-levels``
+    nominal_levels: tuple[float, ...] | None = None
+
     def analysis_settings(self) -> dict[str, Setting]:
-        """The analysis' own fields (not the microscope) as provenance records.
+        """The field-of-rings analysis' own fields (not the microscope, nor the other kinds') as provenance records.
 
         Returns
         -------
         dict of str to Setting
             Each field's value, unit and source (:func:`~microscope_qc.setting_spec.settings_provenance`).
         """
-        return settings_provenance(self)
+        skip = ("microscope", "nominal_spacings_um", "nominal_levels", *LINE_FIELDS, *LADDER_FIELDS)
+        return settings_provenance(self, skip=skip)
+
+    def lines_settings(self) -> LinePatternSettings:
+        """The settings of the line-pair and grating analysis.
+
+        Returns
+        -------
+        LinePatternSettings
+            This object's line-pattern fields.
+        """
+        return LinePatternSettings(**{name: getattr(self, name) for name in LINE_FIELDS})
+
+    def ladder_settings(self) -> LadderSettings:
+        """The settings of the grey-level ladder analysis.
+
+        Returns
+        -------
+        LadderSettings
+            This object's ladder fields.
+        """
+        return LadderSettings(**{name: getattr(self, name) for name in LADDER_FIELDS})
