@@ -199,7 +199,9 @@ def test_a_sample_the_command_refuses_still_reveals_its_truth():
     known = all_samples()
     # its command needs the frame interval, which the gallery page gives for "stage-drift" only
     m, s = known["stage-drift"]
-    refused = dataclasses.replace(s, key="stage-drift-undocumented", faults=("stage_drift",), explanation="Drift.")
+    refused = dataclasses.replace(
+        s, key="stage-drift-undocumented", faults=("stage_drift",), explanation="Drift."
+    )
     q = Quiz({"d": (m, refused)}, seed=0)
     r = q.new_round()
     r.answer(["stage_drift"])
