@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -46,11 +47,11 @@ def _samples():
 
 def test_the_gallery_holds_only_samples_with_an_explanation(monkeypatch):
     known = all_samples()
-    m, s = known["flat-field-misaligned"]
-    unexplained = {k: (mk, dataclasses.replace(sk, explanation="")) for k, (mk, sk) in known.items()}
-    patched = {**unexplained, s.key: (m, dataclasses.replace(s, explanation=MISALIGNED))}
+    assert list(gallery()) == list(known)  # every registry sample carries its workshop explanation
+    m, s = known["flat-field"]
+    patched = {**known, s.key: (m, dataclasses.replace(s, explanation=""))}
     monkeypatch.setattr("microscope_qc.quiz.all_samples", lambda: patched)
-    assert list(gallery()) == ["flat-field-misaligned"]
+    assert list(gallery()) == [k for k in known if k != "flat-field"]
     monkeypatch.setattr(
         "microscope_qc.quiz.all_samples",
         lambda: {k: (m, dataclasses.replace(s, explanation="")) for k in known},
@@ -118,15 +119,20 @@ def test_the_reveal_names_the_truth_and_the_numbers_that_give_it_away():
     rv = r.reveal()
     assert not rv.correct and rv.truth == ("off_centre_illumination",) and rv.wrong == {"dust"}
     assert rv.missed == {"off_centre_illumination"} and rv.explanation == MISALIGNED
-    assert rv.analysis_error is None and rv.evidence_source == "verdicts"  # the field has no findings yet
-    # the numbers the field command gives on this sample: centring accuracy and uniformity fail
-    failed = {g.heading: g.evidence[0] for g in rv.evidence if g.status == "fail"}
-    ca = failed["Centring accuracy CA (MetroloJ_QC)"]
-    assert ca.unit == "%" and ca.value < 50 and ca.limit.startswith(">= 50")
+    assert rv.analysis_error is None and rv.evidence_source == "findings"
+    # the field's findings on this sample: the true fault first, with the centring accuracy that fails
+    first = rv.evidence[0]
+    assert first.fault == "off_centre_illumination" and first.status == "fault"
+    ca = first.evidence[0]
+    assert ca.label == "centring accuracy (MetroloJ_QC)" and ca.value < 50 and ca.limit.startswith("≥ 50 %")
+    # the learner's wrong answer is shown with what the tool says about it: three specks, only noted
+    dust = next(g for g in rv.evidence if g.fault == "dust")
+    assert dust.status == "note" and dust.evidence[1].value == 3
     text = rv.text()
     assert "Off-centre illumination" in text and FAULTS["off_centre_illumination"].remedy in text
-    assert "Not in this sample: Dust in the light path" in text and MISALIGNED in text
-    assert "Centring accuracy CA (MetroloJ_QC): " in text
+    assert "Present but within tolerance (noted, not a fault): Dust in the light path" in text
+    assert "Not in this sample" not in text and MISALIGNED in text
+    assert "centring accuracy (MetroloJ_QC): 38." in text
     # the truth parameters come from the sample: the illumination centre it was built with
     assert rv.truth_parameters["centre_y_px"] == 90.0 and rv.truth_parameters["centre_x_px"] == 430.0
     assert r.reveal() is rv  # measured once
@@ -139,7 +145,9 @@ def test_a_good_sample_reveals_nothing_wrong_with_passing_numbers():
     rv = r.reveal()
     assert rv.correct and rv.truth == () and rv.answer == frozenset()
     assert "nothing wrong, a good instrument" in rv.text()
-    assert rv.evidence and all(g.status == "pass" for g in rv.evidence)
+    # the field's findings: nothing is a fault; the six small specks are only noted
+    assert rv.evidence and not any(g.status == "fault" for g in rv.evidence)
+    assert {g.fault: g.status for g in rv.evidence}["dust"] == "note"
 
 
 def test_findings_give_the_evidence_for_the_true_faults_first():
@@ -190,8 +198,12 @@ def test_evidence_of_a_good_sample_lists_every_finding():
 
 def test_a_sample_the_command_refuses_still_reveals_its_truth():
     known = all_samples()
-    m, s = known["stage-drift"]  # its command needs options the quiz does not give
-    q = Quiz({"d": (m, dataclasses.replace(s, faults=("stage_drift",), explanation="Drift."))}, seed=0)
+    # its command needs the frame interval, which the gallery page gives for "stage-drift" only
+    m, s = known["stage-drift"]
+    refused = dataclasses.replace(
+        s, key="stage-drift-undocumented", faults=("stage_drift",), explanation="Drift."
+    )
+    q = Quiz({"d": (m, refused)}, seed=0)
     r = q.new_round()
     r.answer(["stage_drift"])
     rv = r.reveal()
@@ -250,12 +262,15 @@ def test_the_quiz_measures_the_data_napari_shows(key):
     contrib = next(
         c for c in pm.get_manifest("napari-microscope-qc").contributions.sample_data if c.key == key
     )
-    data, kwargs, *_ = contrib.open()[0]
+    layers = contrib.open()
+    data, kwargs, *_ = layers[0]
     built = all_samples()[key][1].make(None)
     if hasattr(built, "text"):  # a power-meter log: the layer carries its text
         assert kwargs["metadata"]["power_log_text"] == built.text
         return
     pixels = np.asarray(getattr(built, "data", getattr(built, "image", None)))
+    if pixels.size != np.asarray(data).size:  # one layer per channel (the pattern slide's two)
+        data = np.stack([np.asarray(layer[0]) for layer in layers[: pixels.size // np.asarray(data).size]])
     assert pixels.size == np.asarray(data).size and np.array_equal(pixels.reshape(np.shape(data)), data)
 
 
@@ -265,9 +280,15 @@ def test_a_bead_stack_is_measured_by_the_psf_command():
     assert r.answer(["astigmatism", "field_curvature", "focal_plane_tilt"])
     rv = r.reveal()
     assert rv.correct and rv.analysis_error is None
-    numbers = {g.heading: g.evidence[0] for g in rv.evidence}
-    ratio = numbers["Lateral FWHM x / theory"]  # the voxel size came from the file's metadata
-    assert 1.0 < ratio.value < 1.6 and ratio.uncertainty is not None and ratio.uncertainty > 0
+    assert rv.evidence_source == "findings"
+    assert {g.fault for g in rv.evidence} >= {"astigmatism", "focal_plane_tilt", "field_curvature"}
+    tilt = next(g for g in rv.evidence if g.fault == "focal_plane_tilt")
+    degrees = next(e for e in tilt.evidence if e.unit == "deg")
+    # the sample's focal plane rises 0.01 (y) and 0.02 (x) µm per µm: atan(√5 / 100) = 1.28°; the
+    # angle is right only when the voxel size came from the file's metadata
+    expected = math.degrees(math.atan(math.hypot(0.01, 0.02)))
+    assert degrees.uncertainty is not None and degrees.uncertainty > 0
+    assert abs(degrees.value - expected) < 3 * degrees.uncertainty
     assert (
         rv.truth_parameters["fwhm_major_um (median of 24)"]
         > rv.truth_parameters["fwhm_minor_um (median of 24)"]

@@ -55,6 +55,19 @@ def test_a_long_warm_up_and_a_drift_are_named():
     assert f.evidence[1].value == pytest.approx(3.0 / 1.03, rel=0.03) and "+2.9" in f.text
 
 
+def test_a_source_that_never_settles_is_unstable():
+    # a ±1.5 % ripple (10 min period) never stays within ±1 % of the final level: the last reading
+    # beyond it comes minutes before the end, inside the final 10 % the final level is taken from
+    t = np.arange(0.0, 7200.0, 5.0)
+    found = findings(
+        analyze_light_source(parse_power_log(_csv(t, 2.5 * (1 + 0.015 * np.sin(2 * np.pi * t / 600)))))
+    )
+    assert faults_found(found) == {"warm_up", "unstable_light_source"}
+    f = _get(found, "unstable_light_source")
+    assert "no stable plateau" in f.text
+    assert f.evidence[0].value > 0.9 * 7195 / 60 and f.evidence[1].value == pytest.approx(7195 / 60)
+
+
 def test_an_insignificant_drift_of_a_short_log_is_not_a_fault():
     # the pulsed sample's second laser: −14 ± 8.5 %/h over 18 min is within 2 SE of no drift
     found = findings(analyze_light_source(parse_power_log(light_source_pulsed_sample().text)))

@@ -71,6 +71,10 @@ class Sample(Generic[SampleT]):
     #: the instrument faults built into it (codes of :data:`microscope_qc.findings.FAULTS`);
     #: empty for a good instrument. The workshop gallery and quiz compare diagnoses with these.
     faults: tuple[str, ...] = ()
+    #: faults it contains at a level its measurement should note but not fail (three dust specks,
+    #: a handful of hot pixels, unevenness explained by a misalignment): their findings must be at
+    #: least a NOTE, never absent or OK
+    notes: tuple[str, ...] = ()
     #: one paragraph for the workshop: what the sample shows and what to look for
     explanation: str = ""
 
@@ -99,7 +103,7 @@ class Sample(Generic[SampleT]):
         Notes
         -----
         The truth JSON beside the image (``<stem>_truth.json``) gets the sample's key, its
-        ``faults`` and its ``explanation`` first; a writer that writes no JSON truth (a bead
+        ``faults``, its ``notes`` and its ``explanation`` first; a writer that writes no JSON truth (a bead
         table as CSV) gets one with these alone.
         """
         truth = path.with_name(path.name.split(".")[0] + "_truth.json")
@@ -110,6 +114,7 @@ class Sample(Generic[SampleT]):
             "sample": self.key,
             "title": self.title,
             "faults": list(self.faults),
+            "notes": list(self.notes),
             "explanation": self.explanation,
         }
         if truth in written:

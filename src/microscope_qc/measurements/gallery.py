@@ -161,6 +161,7 @@ def _sample(
     write: Callable[[Any, Path, bool], list[Path]],
     faults: tuple[str, ...] = (),
     suffixes: tuple[str, ...] = (".ome.tif", ".ome.tiff"),
+    notes: tuple[str, ...] = (),
 ) -> Sample[Any]:
     return Sample(
         key,
@@ -169,6 +170,7 @@ def _sample(
         write,
         suffixes=suffixes,
         faults=faults,
+        notes=notes,
         explanation=EXPLANATIONS[key],
     )
 
@@ -231,11 +233,12 @@ FIELD_GALLERY: tuple[Sample[Any], ...] = (
     ),
     _sample(
         "field-off-centre",
-        "Misaligned fibre: illumination centre far off",
+        "Misaligned fibre: illumination centre near a corner",
         "field_off_centre_sample",
         "fault_samples",
         write_flat,
         ("off_centre_illumination",),
+        notes=("uneven_illumination",),
     ),
     _sample(
         "field-dust",

@@ -46,7 +46,7 @@ def display_name(key: str) -> str:
 
 
 def gallery_record(key: str) -> dict[str, Any]:
-    """The sample's key, title, faults and explanation: what every truth carries.
+    """The sample's key, title, faults, notes and explanation: what every truth carries.
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def gallery_record(key: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"sample", "measurement", "title", "faults", "explanation"}``.
+        ``{"sample", "measurement", "title", "faults", "notes", "explanation"}``.
     """
     m, s = find_sample(key)
     return {
@@ -64,6 +64,7 @@ def gallery_record(key: str) -> dict[str, Any]:
         "measurement": m.name,
         "title": s.title,
         "faults": list(s.faults),
+        "notes": list(s.notes),
         "explanation": s.explanation,
     }
 
@@ -102,7 +103,7 @@ def gallery_markdown() -> str:
         "# The sample gallery",
         "",
         "Synthetic instruments with known truth, good and faulty, for teaching and for testing the",
-        "diagnosis. Each is written by `microscope-qc sample KEY FILE` (its truth, with `faults` and",
+        "diagnosis. Each is written by `microscope-qc sample KEY FILE` (its truth, with `faults`, `notes` and",
         "`explanation`, goes to `<stem>_truth.json` beside it) and opens from napari's *File ▸ Open",
         'Sample ▸ Microscope QC* (the truth in the layer\'s `metadata["truth"]`).',
         "`microscope-qc sample --list` prints this list. The PSF samples come from a vectorial model",
@@ -135,6 +136,11 @@ def gallery_markdown() -> str:
                 s.explanation,
                 "",
                 f"- Faults: {faults}",
+                *(
+                    [f"- Noted, within tolerance: {', '.join(f'{FAULTS[c].title} (`{c}`)' for c in s.notes)}"]
+                    if s.notes
+                    else []
+                ),
                 f"- Try it: `microscope-qc sample {s.key} {path}`, then `{run}`",
             ]
     return "\n".join(out) + "\n"

@@ -88,23 +88,27 @@ EXPLANATIONS: dict[str, str] = {
     # -------------------------------------------------------------------------------- field
     "flat-field": (
         "A typical widefield flat of a fluorescent slide: the illumination centre 20 px off, "
-        "about 25 % fall-off to the corners, six dust specks dimming up to 30 %, and a dark image "
-        "with a 100 ADU offset. Look at the dust map: the specks are the fault here."
+        "about 25 % fall-off to the corners, six small dust specks dimming up to 30 %, and a dark "
+        "image with a 100 ADU offset. Look at the dust map: the specks cover far less than 1 % of "
+        "the field, so the findings note them rather than fail the instrument; a flat-field "
+        "correction removes them as long as they stay put."
     ),
     "flat-field-misaligned": (
         "A badly misaligned lamp: the illumination centre near the top-right corner and strong "
         "fall-off across the field, plus three dust specks. The illumination-centre marker sits "
         "far from the image centre and the profiles are lopsided; realign the lamp or fibre and "
-        "the field diaphragm."
+        "the field diaphragm. The misalignment is the fault: the uneven field follows from it (the "
+        "findings say to realign first and measure again) and the specks are only noted."
     ),
     "field-good": (
         "A well-aligned lamp: illumination centred, about 17 % fall-off to the corners, no dust, "
         "a 100 ADU dark offset removed by the dark image. Nothing to fix."
     ),
     "field-off-centre": (
-        "A misaligned fibre: the illumination centre is at (130, 400) px, 190 px (37 % of the "
-        "half-diagonal) from the image centre, with a gentle fall-off and no dust. The centre "
-        "marker and the asymmetric profiles give it away; realign the fibre or lamp."
+        "A misaligned fibre: the illumination centre is at (20, 490) px, near the top-right corner "
+        "(92 % of the half-diagonal from the image centre), no dust. The centring accuracy falls "
+        "below 50 % and the far corner is dim, which the misalignment explains. The centre marker "
+        "and the lopsided profiles give it away; realign the fibre or lamp."
     ),
     "field-dust": (
         "A centred lamp with a dusty camera window or filter: twelve small dark specks dimming up "
@@ -130,16 +134,18 @@ EXPLANATIONS: dict[str, str] = {
     # -------------------------------------------------------------------------------- detector
     "detector-scmos": (
         "A healthy sCMOS camera's EMVA 1288 series: read noise 1.6 e⁻ with a per-pixel spread, "
-        "small DSNU and PRNU, six hot pixels (normal for a sensor). The photon-transfer curve "
-        "gives the gain and the read noise as in the truth."
+        "small DSNU and PRNU, six hot pixels (normal for a sensor: noted, not a fault). The "
+        "photon-transfer curve gives the gain and the read noise as in the truth."
     ),
     "detector-ccd": (
-        "A healthy cooled CCD: read noise 6 e⁻, low dark current, four hot pixels. Compare the "
-        "measured gain, read noise and full well with the truth."
+        "A healthy cooled CCD: read noise 6 e⁻ (usual for a CCD, high for an sCMOS), low dark "
+        "current, four hot pixels (noted). Compare the measured gain, read noise and full well with "
+        "the truth."
     ),
     "detector-emccd": (
         "A healthy EMCCD at gain 100: the excess noise factor of 2 doubles the photon-transfer "
-        "variance; the analysis must account for it to get the right gain."
+        "variance; the analysis must account for it to get the right gain. Three hot pixels are "
+        "noted."
     ),
     "detector-pmt": (
         "A PMT-like point detector: multiplicative noise (excess noise 1.3) and a large gain. "
@@ -148,7 +154,8 @@ EXPLANATIONS: dict[str, str] = {
     "detector-noisy": (
         "An sCMOS camera gone bad: read noise 6 e⁻ against 1.6 e⁻ on the datasheet, dark current "
         "ten times higher and 80 hot pixels (1 % of the sensor). The dark frames' noise and the "
-        "hot-pixel map give it away; check the cooling and the read-out mode."
+        "hot-pixel map give it away (run with the camera type and the datasheet value, as below); "
+        "check the cooling and the read-out mode."
     ),
     # ---------------------------------------------------------------------------- light source
     "light-source-log": (
@@ -225,4 +232,10 @@ COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
     "stage-backlash": ("--moves", "{stem}_moves.csv"),
     "stage-drift": ("--mode", "drift", "--frame-interval", "30", "--stabilisation-threshold", "0.1"),
     "mirror-xz": ("--na", "1.4", "--immersion-index", "1.518", "--wavelength-ex", "488"),
+    "light-source-series": ("--frame-interval", "2", "--dark-level", "100"),
+    "detector-scmos": ("--camera", "scmos"),
+    "detector-ccd": ("--camera", "ccd"),
+    "detector-emccd": ("--camera", "emccd"),
+    "detector-pmt": ("--camera", "pmt"),
+    "detector-noisy": ("--camera", "scmos", "--datasheet-read-noise", "1.6"),
 }

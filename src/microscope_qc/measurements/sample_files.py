@@ -400,7 +400,8 @@ FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
         _seeded(lambda: samples.flat_field_sample),
         write_flat,
         aliases=("flat",),
-        faults=("dust",),
+        faults=(),
+        notes=("dust",),
         explanation=EXPLANATIONS["flat-field"],
     ),
     Sample(
@@ -409,7 +410,8 @@ FLAT_SAMPLES: tuple[Sample[samples.FlatSample], ...] = (
         _seeded(lambda: samples.flat_field_misaligned_sample),
         write_flat,
         aliases=("flat-misaligned",),
-        faults=("off_centre_illumination", "uneven_illumination", "dust"),
+        faults=("off_centre_illumination",),
+        notes=("uneven_illumination", "dust"),
         explanation=EXPLANATIONS["flat-field-misaligned"],
     ),
 )
@@ -430,6 +432,7 @@ DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
         _camera("scmos"),
         write_detector,
         faults=(),
+        notes=("hot_pixels",),
         explanation=EXPLANATIONS["detector-scmos"],
     ),
     Sample(
@@ -438,6 +441,7 @@ DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
         _camera("ccd"),
         write_detector,
         faults=(),
+        notes=("hot_pixels",),
         explanation=EXPLANATIONS["detector-ccd"],
     ),
     Sample(
@@ -446,6 +450,7 @@ DETECTOR_SAMPLES: tuple[Sample[samples.DetectorSample], ...] = (
         _camera("emccd"),
         write_detector,
         faults=(),
+        notes=("hot_pixels",),
         explanation=EXPLANATIONS["detector-emccd"],
     ),
     Sample(

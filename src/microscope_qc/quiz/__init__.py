@@ -97,6 +97,9 @@ class Reveal:
         ``"findings"``, ``"verdicts"`` or ``"metrics"``: where the evidence came from.
     analysis_error : str or None
         Why the numbers could not be computed, if they could not.
+    noted : tuple of str
+        Faults the sample holds within tolerance (its ``notes``: noted, not failed); naming one
+        is still wrong, and the reveal says why.
     """
 
     correct: bool
@@ -107,6 +110,7 @@ class Reveal:
     evidence: tuple[EvidenceGroup, ...]
     evidence_source: str
     analysis_error: str | None = None
+    noted: tuple[str, ...] = ()
 
     @property
     def found(self) -> frozenset[str]:
@@ -137,10 +141,16 @@ class Reveal:
             lines += [f"  {FAULTS[c].title}: {FAULTS[c].remedy}." for c in self.truth]
         else:
             lines.append("The truth: nothing wrong, a good instrument.")
-        if self.wrong:
+        within = sorted(self.wrong & set(self.noted))
+        absent = sorted(self.wrong - set(self.noted))
+        if within:
             lines.append(
-                "Not in this sample: " + "; ".join(FAULTS[c].title for c in sorted(self.wrong)) + "."
+                "Present but within tolerance (noted, not a fault): "
+                + "; ".join(FAULTS[c].title for c in within)
+                + "."
             )
+        if absent:
+            lines.append("Not in this sample: " + "; ".join(FAULTS[c].title for c in absent) + ".")
         if self.explanation:
             lines.append(self.explanation)
         if self.analysis_error:
@@ -319,6 +329,7 @@ class Round:
             evidence=groups,
             evidence_source=source,
             analysis_error=error,
+            noted=tuple(fault(c).code for c in self.sample.notes),
         )
         return self.revealed
 

@@ -81,7 +81,9 @@ def analyse_sample(
 
     The files go to a temporary folder, removed afterwards. A companion file ``<stem>_<word>.<ext>``
     is passed as ``--<word>`` when the command has a file option of that name (a flat field's
-    dark image, a resolution pair's second image, a stage series' moves). Settings are the
+    dark image, a resolution pair's second image, a stage series' moves), followed by the options
+    its gallery page gives (:data:`~microscope_qc.measurements.gallery_text.COMMAND_OPTIONS`: a
+    series' frame interval, a camera's type and datasheet read noise). Other settings are the
     defaults, resolved from the file's metadata.
 
     Parameters
@@ -111,6 +113,7 @@ def analyse_sample(
     """
     from microscope_qc.cli_analysis import OptionError, parse_measurement_options
     from microscope_qc.io import read_image
+    from microscope_qc.measurements.gallery_text import COMMAND_OPTIONS
     from microscope_qc.results import AnalysisCancelled, AnalysisError
 
     def report(fraction: float, message: str) -> None:
@@ -129,6 +132,7 @@ def analyse_sample(
             word = re.fullmatch(r"quiz_([a-z]+)\..+", path.name)
             if word and word.group(1) != "truth" and f"--{word.group(1)}" in options:
                 argv += [f"--{word.group(1)}", str(path)]
+        argv += [o.format(stem=str(Path(folder) / "quiz")) for o in COMMAND_OPTIONS.get(sample.key, ())]
         try:
             args = parse_measurement_options(m, argv)
         except OptionError as exc:

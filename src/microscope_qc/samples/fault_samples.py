@@ -57,7 +57,12 @@ def field_good_sample(seed: int = 0) -> FlatSample:
 
 
 def field_off_centre_sample(seed: int = 0) -> FlatSample:
-    """A misaligned fibre: the illumination centre 190 px (37 % of the half-diagonal) off, no dust.
+    """A misaligned fibre: the illumination centre at (20, 490) px, 92 % of the half-diagonal off, no dust.
+
+    Far enough that the centring accuracy fails its verdict (CA < 50 %): with broad illumination
+    the 90–100 % zone is clipped by the image edge and its centroid stays near the centre, so a
+    fibre merely 37 % off passes. The fall-off (σ 500 px) makes the far corner dim, uneven
+    illumination that the misalignment explains.
 
     Parameters
     ----------
@@ -69,7 +74,7 @@ def field_off_centre_sample(seed: int = 0) -> FlatSample:
     FlatSample
         The flat, its dark image and its truth.
     """
-    return _flat(seed, centre_yx=(130.0, 400.0), sigma_yx=(800.0, 800.0), dust_specks=0)
+    return _flat(seed, centre_yx=(20.0, 490.0), sigma_yx=(500.0, 500.0), dust_specks=0)
 
 
 def field_dust_sample(seed: int = 0) -> FlatSample:

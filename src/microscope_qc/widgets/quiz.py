@@ -325,10 +325,16 @@ def reveal_html(rv: Reveal, r: Round | None = None) -> str:
         out.append(f"<p><b>The truth:</b></p><ul>{items}</ul>")
     else:
         out.append("<p><b>The truth:</b> nothing wrong: a good instrument.</p>")
-    if rv.wrong:
+    within = sorted(rv.wrong & set(rv.noted))
+    absent = sorted(rv.wrong - set(rv.noted))
+    if within:
         out.append(
-            "<p>Not in this sample: " + esc("; ".join(FAULTS[c].title for c in sorted(rv.wrong))) + ".</p>"
+            "<p>Present but within tolerance (noted, not a fault): "
+            + esc("; ".join(FAULTS[c].title for c in within))
+            + ".</p>"
         )
+    if absent:
+        out.append("<p>Not in this sample: " + esc("; ".join(FAULTS[c].title for c in absent)) + ".</p>")
     if rv.explanation:
         out.append(f"<p><i>{esc(rv.explanation)}</i></p>")
     tool = f" ({esc(r.measurement.title)}, default settings)" if r is not None else ""

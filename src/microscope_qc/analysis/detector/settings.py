@@ -8,11 +8,13 @@ from typing import Literal
 from microscope_qc.instrument import Setting
 from microscope_qc.setting_spec import detection_threshold_setting, setting, settings_provenance
 
-__all__ = ["DetectorSettings", "DetectorMode", "MODES"]
+__all__ = ["DetectorSettings", "DetectorMode", "MODES", "CameraType"]
 
 #: what the analysis measures (docs/detector.md, "Which mode for which detector")
 DetectorMode = Literal["emva", "single-scene", "dark", "cv", "noisee"]
 MODES: tuple[str, ...] = ("emva", "single-scene", "dark", "cv", "noisee")
+#: the detector kinds the read-noise rule knows typical values for
+CameraType = Literal["unknown", "scmos", "ccd", "emccd", "pmt"]
 
 
 @dataclass
@@ -81,6 +83,29 @@ class DetectorSettings:
         "the detector's bit depth, if smaller than the data type's",
         minimum=1,
         maximum=32,
+    )
+    camera_type: CameraType = setting(
+        "unknown",
+        "camera type",
+        "the kind of detector, for judging its read noise against what that kind usually achieves "
+        "when no datasheet value is given",
+        choices=(
+            ("unknown", "unknown"),
+            ("scmos", "sCMOS"),
+            ("ccd", "CCD"),
+            ("emccd", "EMCCD (at EM gain)"),
+            ("pmt", "PMT / point detector"),
+        ),
+        flag="camera",
+    )
+    datasheet_read_noise_e: float | None = setting(
+        None,
+        "datasheet read noise",
+        "the read noise on the camera's datasheet (rms e⁻), for judging the measured read noise "
+        "(default: compared with what the camera type usually achieves)",
+        unit="e-",
+        flag="datasheet-read-noise",
+        minimum=0.0,
     )
     warm_cold_percent: float = setting(
         20.0,

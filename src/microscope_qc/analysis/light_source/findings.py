@@ -21,7 +21,7 @@ from microscope_qc.analysis._rules import (
     metric_of,
     verdict_of,
 )
-from microscope_qc.findings import Evidence, Finding, Severity
+from microscope_qc.findings import FAULTS, Evidence, Finding, Severity
 from microscope_qc.results import Result
 
 __all__ = [
@@ -55,9 +55,13 @@ _UNSTABLE = Rule(
     "unstable_light_source",
     ("stability_after_warmup_percent", "drift_percent_per_h"),
     f"fault: stability after warm-up below {MIN_STABILITY_PERCENT:g} % (peak-to-peak beyond ±{100 - MIN_STABILITY_PERCENT:g} "
-    f"%; the user's limit replaces it), or a drift beyond 2 SE and above {MAX_DRIFT_PERCENT_PER_H:g} % per hour",
+    f"%; the user's limit replaces it), or a drift beyond 2 SE and above {MAX_DRIFT_PERCENT_PER_H:g} % per hour, or "
+    "no stable plateau: the warm-up ends inside the final window the final level is taken from (the last "
+    "final_window_percent of the log, default 10 %), so the power never held its own final level",
     "house defaults: laser and LED datasheets quote about 1–2 % peak-to-peak over hours; a 1 %/h drift changes a "
-    "one-hour time-lapse's intensities more than its noise",
+    "one-hour time-lapse's intensities more than its noise. A source still straying beyond the warm-up tolerance "
+    "within the window that defines its final level has no stable plateau in the recording: that is instability "
+    "itself, and the stability 'after warm-up' of the few readings left would say nothing",
     "stability after warm-up {stab:.2f} % (limit {limit}); drift {drift} % per hour",
 )
 
@@ -67,6 +71,40 @@ RULES: tuple[Rule, ...] = (_WARMUP, _UNSTABLE)
 
 def _pm(value: float, se: float | None) -> str:
     return f"{value:+.2g}" if se is None or not math.isfinite(se) else f"{value:+.2g} ± {se:.2g}"
+
+
+def _setting(result: Result, name: str, default: float) -> float:
+    value = getattr(result.settings.get(name), "value", None)
+    return float(value) if isinstance(value, int | float) else default
+
+
+def _never_settles(result: Result, c: int | None, ch: str | None) -> Finding | None:
+    """The finding when the warm-up ends inside the final window: no stable plateau in the log."""
+    warm, duration = metric_of(result, "warmup_time_s", c), metric_of(result, "duration_s", c)
+    if warm is None or duration is None or duration.value <= 0:
+        return None
+    window = _setting(result, "final_window_percent", 10.0)
+    plateau_start = duration.value * (1 - window / 100)
+    if warm.value <= plateau_start:
+        return None
+    tol = _tolerance(result)
+    ev = (
+        evidence(
+            warm,
+            "warm-up time (last reading beyond the tolerance)",
+            f"≤ {plateau_start / 60:.3g} min (start of the final window)",
+            scale=1 / 60,
+            unit="min",
+        ),
+        evidence(duration, "recording", scale=1 / 60, unit="min"),
+    )
+    text = (
+        f"{_UNSTABLE.title}: no stable plateau: the power strays beyond ±{tol:g} % of its final level until "
+        f"{warm.value / 60:.3g} min of a {duration.value / 60:.3g} min log, inside the last {window:g} % the final "
+        f"level is taken from, so it never held a steady level and its stability after warm-up cannot be "
+        f"measured: {FAULTS[_UNSTABLE.fault].remedy}."
+    )
+    return Finding(_UNSTABLE.fault, Severity.FAULT, text, ev, ch)
 
 
 def _tolerance(result: Result) -> float:
@@ -104,6 +142,10 @@ def findings(result: Result) -> list[Finding]:
             out.append(_WARMUP.finding(severity, ev, ch, tol=_tolerance(result), minutes=warm.value / 60))
         stab = metric_of(result, "stability_after_warmup_percent", c)
         drift = metric_of(result, "drift_percent_per_h", c)
+        unsettled = _never_settles(result, c, ch)
+        if unsettled is not None:
+            out.append(unsettled)
+            continue
         if stab is None:
             continue
         v = verdict_of(result, "stability_after_warmup_percent", c)
