@@ -53,8 +53,8 @@ _NOISE_METRICS = ("dark_noise_e", "read_noise_e", "noise_median_e")
 _NOISE = Rule(
     "noisy_camera",
     _NOISE_METRICS,
-    f"with the datasheet value (--datasheet-read-noise): fault above {DATASHEET_RATIO[1]:g} × it, note above "
-    f"{DATASHEET_RATIO[0]:g} ×; else by the camera type (--camera): sCMOS fault above "
+    f"with the datasheet read noise (a setting): fault above {DATASHEET_RATIO[1]:g} × it, note above "
+    f"{DATASHEET_RATIO[0]:g} ×; else by the camera type (a setting): sCMOS fault above "
     f"{TYPICAL_READ_NOISE_E['scmos'][1]:g} e⁻ (note {TYPICAL_READ_NOISE_E['scmos'][0]:g}), CCD above "
     f"{TYPICAL_READ_NOISE_E['ccd'][1]:g} e⁻ (note {TYPICAL_READ_NOISE_E['ccd'][0]:g}), EMCCD (effective, at EM gain) "
     f"above {TYPICAL_READ_NOISE_E['emccd'][1]:g} e⁻ (note {TYPICAL_READ_NOISE_E['emccd'][0]:g}), a PMT not checked; "
