@@ -16,9 +16,13 @@ EXPLANATIONS: dict[str, str] = {
         "measured FWHM should match the truth table within its standard error."
     ),
     "psf-aberrated": (
-        "Gaussian beads with three faults at once: astigmatism (FWHM 1.4:1 with the long axis at "
-        "30°), a focal plane tilted by 0.01/0.02 µm per µm (y/x) and 0.6 µm of field curvature. "
-        "Look at the elongated XY views and the focus map: a plane plus a bowl."
+        "Gaussian beads on a focal plane tilted by 0.01/0.02 µm per µm (y/x) with 0.6 µm of field "
+        "curvature; the spot is also elliptical (FWHM 1.4:1, long axis at 30°) and stays so through "
+        "focus. Look at the focus map: a plane plus a bowl. The elliptical spot is not astigmatism: "
+        "astigmatism gives two line foci at different depths, at right angles, with a round spot "
+        "between them, and the analysis finds no focal separation here. A spot elongated the same "
+        "way at every depth points to the acquisition (drift or vibration during the exposure, "
+        "anisotropic pixels), not to one optical aberration, so no fault is named for it."
     ),
     "psf-good": (
         "A good NA 1.4 oil objective imaging 100 nm beads in an index-matched medium, rendered from "
