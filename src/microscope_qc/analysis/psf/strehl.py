@@ -22,6 +22,7 @@ pinhole or two-photon excitation changes the ideal PSF).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -148,7 +149,7 @@ def _log_vertex(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 def strehl_columns(
     stack: Stack,
     idx: np.ndarray,
-    col: pd.DataFrame | dict[str, np.ndarray] | object,
+    col: Callable[[str], np.ndarray],
     voxel: tuple[float, float, float],
     ideal: IdealPlane,
 ) -> dict[str, np.ndarray]:
@@ -173,7 +174,6 @@ def strehl_columns(
         ``strehl``, ``peak_fraction``, ``halo_fraction``: one value per bead of ``idx`` (NaN
         where the bead's box leaves the stack or holds no energy).
     """
-    assert callable(col)
     dz, dy, dx = voxel
     nz = stack.shape[0]
     zc = col("z_um")[idx] / dz
