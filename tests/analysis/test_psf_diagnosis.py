@@ -237,7 +237,7 @@ def test_undersampling_and_saturation_rules():
 
 def test_rule_table_names_known_faults_only():
     for rule in RULES:
-        assert rule.fault in FAULTS and FAULTS[rule.fault].measurement in ("psf", "image_quality")
+        assert rule.fault in FAULTS and FAULTS[rule.fault].measurement in ("psf", "image-quality")
     assert PSF.findings is not None
 
 
