@@ -283,7 +283,7 @@ def test_fallback_is_readable_and_never_raises():
     assert not has_label("psf", "fwhm_w_um")
     assert label("psf", "fwhm_w_um") == Label("fwhm w", "um")
     assert heading("psf", "fwhm_w_um") == "fwhm w (µm)"
-    assert heading("psf", "strehl_ratio") == "strehl ratio"
+    assert heading("psf", "wobble_ratio") == "wobble ratio"
     assert heading("psf", "area_um2") == "area (µm²)"
     assert heading("psf", "wobble_percent@ch1") == "wobble (%)"
     assert heading("no-such-measurement", "tilt_deg") == "tilt (°)"

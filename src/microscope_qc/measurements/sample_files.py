@@ -386,10 +386,10 @@ BEAD_SAMPLES: tuple[Sample[samples.BeadSample], ...] = (
     ),
     Sample(
         "psf-aberrated",
-        "Aberrated bead z-stack: astigmatism, tilt, field curvature",
+        "Elliptical beads on a tilted, curved focal plane (Gaussian PSF)",
         _seeded(lambda: samples.psf_aberrated_sample),
         write_beads,
-        faults=("astigmatism", "focal_plane_tilt", "field_curvature"),
+        faults=("focal_plane_tilt", "field_curvature"),
         explanation=EXPLANATIONS["psf-aberrated"],
     ),
 )

@@ -272,6 +272,26 @@ _PSF: dict[str, Label] = {
     "spherical_limit_waves": _L("Spherical aberration limit (Maréchal)", "waves"),
     "focus_tolerance_um": _L("Focus tolerance (Maréchal defocus)", "um"),
     "saturated_beads_fraction": _L("Saturated beads (fraction of candidates)"),
+    "strehl": _L(
+        "Strehl ratio",
+        description="peak / energy within 1.5 µm in focus, relative to the ideal vectorial PSF (same pixel, bead)",
+    ),
+    "strehl_ratio": _L(
+        "Strehl ratio",
+        description="mean over beads of peak / energy within 1.5 µm, relative to the ideal vectorial PSF",
+    ),
+    "peak_fraction": _L("Peak fraction", description="in-focus peak / energy within 1.5 µm"),
+    "halo_fraction": _L(
+        "Halo fraction", description="in-focus energy beyond 2.5 ideal FWHM / energy within 1.5 µm"
+    ),
+    "ideal_halo_fraction": _L("Halo fraction of the ideal PSF"),
+    "aberration_strehl": _L(
+        "Strehl explained by the aberrations",
+        description="Maréchal exp(−(2πσ)²), σ: spherical, astigmatism and coma measured, in quadrature",
+    ),
+    "residual_strehl": _L(
+        "Unexplained Strehl", description="Strehl ratio / Strehl explained by the measured aberrations"
+    ),
     "through_focus_planes": _L("Planes fitted through focus"),
     "astigmatism_limit_um": _L("Astigmatism limit (Maréchal)", "um"),
     "tilt_limit_um_per_um": _L("PSF tilt limit", "um/um"),

@@ -241,7 +241,7 @@ def psf_beads_sample(seed: int = 0) -> BeadSample:
 
 
 def psf_aberrated_sample(seed: int = 1) -> BeadSample:
-    """Build an aberrated instrument: astigmatic (1.4:1 at 30°), tilted focal plane and field curvature.
+    """Build a faulty instrument: tilted focal plane and field curvature, with elliptical (1.4:1 at 30°) spots.
 
     Parameters
     ----------
@@ -285,5 +285,5 @@ def napari_psf_beads() -> list[LayerDataTuple]:
 
 
 def napari_psf_aberrated() -> list[LayerDataTuple]:
-    """The napari sample: astigmatic beads on a tilted, curved focal surface (File ▸ Open Sample)."""
+    """The napari sample: elliptical beads on a tilted, curved focal surface (File ▸ Open Sample)."""
     return _layer_data(psf_aberrated_sample(), "synthetic beads (aberrated)")

@@ -28,6 +28,7 @@ from microscope_qc.analysis.psf.misfit import misfit
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.analysis.psf.spherical import model_for, spherical_columns, summarise_spherical
+from microscope_qc.analysis.psf.strehl import ideal_for, strehl_columns, summarise_strehl
 from microscope_qc.analysis.psf.summary import _summarise, misfit_warnings
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
@@ -281,6 +282,11 @@ def _analyze_channel(
     ):
         chan.spherical = spherical_columns(stack, tf_idx, col, hz, voxel, sph_model, theory_phys.axial_um)
 
+    ideal = ideal_for(ms, c, voxel, bead_d)
+    if ideal is not None and acc_idx.size:
+        for name, values in strehl_columns(stack, acc_idx, col, voxel, ideal).items():
+            col(name)[acc_idx] = values
+
     table = pd.DataFrame(
         {
             "channel": c,
@@ -312,7 +318,7 @@ def _analyze_channel(
         "psf_bow_um", "psf_bow_se_um", "coma_axis_deg", "through_focus_planes",
         "axial_asymmetry", "axial_asymmetry_se", "spherical_waves", "spherical_waves_se",
         "spherical_index_mismatch", "spherical_index_mismatch_se", "spherical_coverslip_um",
-        "spherical_coverslip_um_se",
+        "spherical_coverslip_um_se", "strehl", "peak_fraction", "halo_fraction",
         "amplitude", "background",
     ]  # fmt: skip
     for name in order + sorted(k for k in cols if k not in order):
@@ -323,6 +329,7 @@ def _analyze_channel(
     # 5. summaries, verdicts, maps, averaged bead ---------------------------------------------
     _summarise(result, table, c, theory, theory_phys, ms, s, voxel, limits)
     summarise_spherical(result, table[accepted], c, sph_model)
+    summarise_strehl(result, table[accepted], c, ideal)
     result.metrics.append(
         Metric(
             "saturated_beads_fraction",

@@ -11,10 +11,10 @@ checked. Otherwise it gives one finding per channel:
   fault level;
 * OK — at or below the threshold.
 
-A dirty objective has no rule: its signature (a broad, faint halo that lowers the peak relative
-to the total energy) cannot be told apart, on a bead stack, from background, out-of-focus light
-or a bead of the wrong size without a calibrated Strehl ratio (a retrieved pupil); see
-docs/psf.md.
+A dirty objective is judged from the Strehl ratio (:mod:`.strehl`): the part of it the measured
+spherical aberration, astigmatism and coma do not explain (``residual_strehl``) must stay above
+Maréchal's 0.8; a rule with ``below`` set is a fault when its value is *below* the threshold by
+more than two standard errors. See docs/psf.md.
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from microscope_qc.findings import FAULTS, Evidence, Finding, Severity
 from microscope_qc.results import Metric, Result
 
-__all__ = ["RULES", "Rule", "psf_findings", "COMA_BOW_PER_WAVE", "SIGNIFICANCE"]
+__all__ = [
+    "RULES",
+    "Rule",
+    "psf_findings",
+    "COMA_BOW_PER_WAVE",
+    "MARECHAL_STREHL",
+    "MARECHAL_WAVES",
+    "SIGNIFICANCE",
+]
 
 #: a value must exceed its threshold by this many standard errors to be a fault
 SIGNIFICANCE = 2.0
@@ -37,6 +45,8 @@ COMA_BOW_PER_WAVE = 2.9
 MARECHAL_WAVES = 1.0 / 14.0
 #: more than this fraction of the candidate beads saturated is a fault of the acquisition
 SATURATED_FRACTION = 0.1
+#: Maréchal: a Strehl ratio of 0.8 is "diffraction limited"
+MARECHAL_STREHL = 0.8
 
 #: the channel's metrics by name
 Metrics = Mapping[str, Metric]
@@ -66,6 +76,9 @@ class Rule:
         Further metrics given as evidence when present.
     note_above : callable or None
         ``note_above(metrics)``: a lower threshold for a NOTE (saturation); None: only the limit.
+    below : bool
+        The fault is a value *below* the limit (the signed value is judged); default: above
+        (its magnitude).
     """
 
     fault: str
@@ -77,6 +90,7 @@ class Rule:
     ok_text: str
     context: tuple[tuple[str, str], ...] = ()
     note_above: Callable[[Metrics], float | None] | None = None
+    below: bool = False
 
 
 def _value(m: Metrics, name: str) -> float | None:
@@ -185,6 +199,27 @@ RULES: tuple[Rule, ...] = (
         "The field is flat within the depth of focus.",
     ),
     Rule(
+        "dirty_objective",
+        "residual_strehl",
+        "Strehl ratio over the Strehl the measured aberrations explain",
+        lambda m: MARECHAL_STREHL,
+        "Maréchal: Strehl 0.8 from what the aberrations found do not explain",
+        lambda m: (
+            f"Dirty objective: the Strehl ratio is {_value(m, 'strehl_ratio') or 0:.2f} (the aberrations found "
+            f"explain {_value(m, 'aberration_strehl') or 0:.2f}) and {100 * (_value(m, 'halo_fraction') or 0):.0f} % "
+            f"of the in-focus light is in a halo ({100 * (_value(m, 'ideal_halo_fraction') or 0):.0f} % for a "
+            f"clean objective); {FAULTS['dirty_objective'].remedy}"
+        ),
+        "No unexplained loss of peak intensity: the lens scatters no significant halo.",
+        (
+            ("strehl_ratio", "Strehl ratio (peak / energy, relative to the ideal vectorial PSF)"),
+            ("aberration_strehl", "Strehl the measured aberrations explain (Maréchal)"),
+            ("halo_fraction", "halo fraction (energy beyond 2.5 ideal FWHM)"),
+            ("ideal_halo_fraction", "halo fraction of the ideal PSF"),
+        ),
+        below=True,
+    ),
+    Rule(
         "undersampling",
         "sampling_ratio_xy",
         "pixel size / Nyquist (lateral)",
@@ -231,19 +266,22 @@ def _judge(rule: Rule, m: Metrics, channel: str | None) -> Finding | None:
     limit = rule.limit(m)
     if metric is None or not math.isfinite(metric.value) or limit is None or not math.isfinite(limit):
         return None
-    value = abs(metric.value)
+    # a rule judging a value below its limit is judged on the negated value against the negated limit
+    sign = -1.0 if rule.below else 1.0
+    value = -metric.value if rule.below else abs(metric.value)
     se = (
         float(metric.uncertainty)
         if metric.uncertainty is not None and math.isfinite(metric.uncertainty)
         else None
     )
     note = rule.note_above(m) if rule.note_above is not None else None
-    if value - SIGNIFICANCE * (se or 0.0) > limit:
+    if value - SIGNIFICANCE * (se or 0.0) > sign * limit:
         severity, text = Severity.FAULT, rule.fault_text(m)
-    elif value > limit:
+    elif value > sign * limit:
         severity = Severity.NOTE
         text = (
-            f"{rule.label[0].upper()}{rule.label[1:]} above its limit, but not significantly: {rule.ok_text}"
+            f"{rule.label[0].upper()}{rule.label[1:]} {'below' if rule.below else 'above'} its limit, "
+            f"but not significantly: {rule.ok_text}"
         )
     elif note is not None and value > note:
         severity, text = Severity.NOTE, rule.fault_text(m).split(";")[0] + " (below the fault level)."
@@ -251,7 +289,11 @@ def _judge(rule: Rule, m: Metrics, channel: str | None) -> Finding | None:
         severity, text = Severity.OK, rule.ok_text
     evidence = [
         Evidence(
-            rule.label, float(metric.value), se, metric.unit or "", f"≤ {limit:.3g} ({rule.justification})"
+            rule.label,
+            float(metric.value),
+            se,
+            metric.unit or "",
+            f"{'≥' if rule.below else '≤'} {limit:.3g} ({rule.justification})",
         )
     ]
     for name, label in rule.context:
