@@ -117,6 +117,8 @@ def workshop_gallery() -> None:
     w.measure_button.click()
     _pump(w)
     viewer.dims.set_point(0, float(w.result.beads["z_um"].median()))
+    w.splitter.setSizes([200, 800])  # room for the summary and its findings
+    w.findings_box.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(w.findings_box)
     _shot(viewer, "workshop_spherical.png")
     viewer.close()
 
@@ -125,6 +127,8 @@ def workshop_gallery() -> None:
     _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Field illumination / flatness")
     w.run_button.click()
     _pump(w)
+    w.splitter.setSizes([200, 800])
+    w.findings_box.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(w.findings_box)
     _shot(viewer, "workshop_field_off_centre.png")
     viewer.close()
 

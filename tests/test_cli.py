@@ -233,9 +233,8 @@ def test_coregistration_results_contract(tmp_path, capsys):
 
 def test_coregistration_one_large_bead(tmp_path, capsys):
     """One large saturated bead: automatic mode falls back to single-bead mode; no uncertainty prints as ± 0."""
-    from tests.conftest import large_bead_stack
-
     from microscope_qc.io import write_ome_tiff
+    from tests.conftest import large_bead_stack
 
     path = write_ome_tiff(
         tmp_path / "bead.ome.tif",
@@ -573,6 +572,6 @@ def test_coregistration_bad_positions_file(two_colour_file, tmp_path, capsys, co
     ],
 )
 def test_summary_rounds_the_value_to_its_uncertainty(value, uncertainty, text):
-    from microscope_qc.cli import _with_uncertainty
+    from microscope_qc.report.numbers import with_uncertainty as _with_uncertainty
 
     assert _with_uncertainty(value, uncertainty) == text

@@ -39,3 +39,29 @@ def test_diagnosis_matches_the_truth(key, tmp_path):
     assert faults_found(findings) == set(sample.faults), [f.text for f in findings]
     noted = {f.fault for f in findings if f.severity in (Severity.NOTE, Severity.FAULT)}
     assert set(sample.notes) <= noted, [f.text for f in findings]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        # oil objective 6 µm into water: the sample is less dense than the immersion medium
+        ("psf-spherical-water", ("sample less dense than the immersion medium", "beads in water")),
+        # water objective under a 140 µm coverslip, collar at 170 µm
+        ("psf-spherical-coverslip", ("30 µm thinner",)),
+    ],
+)
+def test_spherical_finding_states_the_true_cause(key: str, words: tuple[str, ...], tmp_path) -> None:
+    m, sample = all_samples()[key]
+    path = tmp_path / f"{key}{sample.suffixes[0]}"
+    sample.write_new(path)
+    args = parse_measurement_options(m, [str(path), "--out", str(tmp_path / "out"), "-q"])
+    result = analyse(m, [path], tmp_path / "out" / key, args, key).result
+    texts = [
+        f.text
+        for f in m.findings(result)
+        if f.fault == "spherical_aberration" and f.severity is Severity.FAULT
+    ]
+    assert texts, "the spherical aberration is not named"
+    for w in words:
+        assert w in texts[0], texts[0]

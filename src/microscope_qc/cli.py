@@ -44,6 +44,7 @@ from microscope_qc.measurements import (
     get_measurement,
     profile_from_args,
 )
+from microscope_qc.report.numbers import with_uncertainty
 from microscope_qc.results import AnalysisError, Result
 
 # Reading, the analyses, reports, profiles and the history are imported by the command that
@@ -146,7 +147,7 @@ def _summary_rows(
             if isinstance(m.value, float) and not math.isfinite(m.value):
                 row.append("—")
             elif m.uncertainty is not None and math.isfinite(m.uncertainty):
-                row.append(_with_uncertainty(float(m.value), float(m.uncertainty)))
+                row.append(with_uncertainty(float(m.value), float(m.uncertainty)))
             elif m.uncertainty is not None:  # NaN: not estimable (a warning says why), never "± 0"
                 row.append(f"{m.value:.3f} ± n/a")
             elif float(m.value).is_integer():
@@ -206,19 +207,6 @@ def _out_dirs(groups: list[list[Path]]) -> list[str]:
             name = f"{name}_{sha256_file(g[0])[:8]}"
         out.append(name)
     return out
-
-
-def _with_uncertainty(value: float, uncertainty: float) -> str:
-    """``value ± uncertainty``, the uncertainty to two significant digits and the value to the same place.
-
-    A fixed three decimals printed gains known to 1e-5 as "0.667 ± 0.000" and wrote 1.3e+02 as 130.000.
-    """
-    if uncertainty <= 0:  # exact (a count): the value alone, never "± 0"
-        return f"{int(value)}" if value.is_integer() else f"{value:.3f}"
-    decimals = max(0, 1 - math.floor(math.log10(uncertainty)))
-    if decimals > 8 or abs(value) >= 1e6:  # too many digits for a table column: scientific notation
-        return f"{value:.4g} ± {uncertainty:.2g}"
-    return f"{value:.{decimals}f} ± {uncertainty:.{decimals}f}"
 
 
 def _unwritable(folder: Path) -> str | None:

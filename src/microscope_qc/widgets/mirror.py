@@ -20,6 +20,7 @@ from qtpy.QtWidgets import QPushButton, QVBoxLayout, QWidget
 
 from microscope_qc.analysis.mirror import MirrorResult, MirrorSettings
 from microscope_qc.measurements.mirror import MIRROR
+from microscope_qc.report.numbers import with_uncertainty
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import (
     METRIC_COLUMNS,
@@ -271,14 +272,6 @@ def _fmt(value: float | None, digits: str = ".3g") -> str:
     return "—" if value is None or not math.isfinite(value) else format(value, digits)
 
 
-def _with_uncertainty(value: float, uncertainty: float | None) -> str:
-    """``value ± uncertainty``, the uncertainty to two significant digits and the value to the same place."""
-    if uncertainty is None or not math.isfinite(uncertainty) or uncertainty <= 0:
-        return _fmt(value)
-    decimals = min(max(0, 1 - math.floor(math.log10(uncertainty))), 6)
-    return f"{value:.{decimals}f} ± {uncertainty:.{decimals}f}"
-
-
 def _summary_html(result: MirrorResult) -> str:
     m = {x.name: x for x in result.metrics}
 
@@ -287,7 +280,7 @@ def _summary_html(result: MirrorResult) -> str:
 
     f = m["fwhm_z_um"]
     text = (
-        f"Axial FWHM (ROI average, MetroloJ) <b>{_with_uncertainty(f.value, f.uncertainty)} µm</b> "
+        f"Axial FWHM (ROI average, MetroloJ) <b>{with_uncertainty(f.value, f.uncertainty, '.3g')} µm</b> "
         f"(R² {_fmt(v('fit_r2'), '.4f')})<br>"
         f"Column bands: {int(v('n_bands_ok') or 0)} of {int(v('n_bands') or 0)} fitted well · median "
         f"<b>{_fmt(v('band_fwhm_median_um'))} µm</b> (range {_fmt(v('band_fwhm_min_um'))}–"

@@ -19,6 +19,7 @@ from microscope_qc.analysis.psf import PSFResult, PSFSettings, analyze_psf, find
 from microscope_qc.measurements.psf import PSF
 from microscope_qc.profiles import limits_of
 from microscope_qc.report.labels import display_unit, heading, label
+from microscope_qc.report.numbers import with_uncertainty
 from microscope_qc.widgets._base import MeasurementDock, scrolling
 from microscope_qc.widgets._common import export_from_widget, open_features_table, verdict_lines
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, tag_of
@@ -434,13 +435,9 @@ def _summary_html(result: PSFResult) -> str:
                 continue
             unit = display_unit(m.unit)
             digits = 3 if unit == "µm" else 2
-            unc = (
-                ""
-                if m.uncertainty is None or not np.isfinite(m.uncertainty)
-                else f" ± {m.uncertainty:.{digits}f}"
-            )
             sep = "" if unit == "°" else " "
-            cells.append(f"{label('psf', name).text}: <b>{m.value:.{digits}f}{unc}{sep}{unit}</b>")
+            number = with_uncertainty(m.value, m.uncertainty, f".{digits}f")
+            cells.append(f"{label('psf', name).text}: <b>{number}{sep}{unit}</b>")
         lines = verdict_lines("psf", [v for v in result.verdicts if v.channel == c])
         parts.append(
             f"<b>{html.escape(chan.name)}</b>: " + " · ".join(cells) + (f"<br>{lines}" if lines else "")

@@ -110,9 +110,13 @@ def _spherical_text(m: Metrics) -> str:
     w = _value(m, "spherical_waves") or 0.0
     dn, dt = _value(m, "spherical_index_mismatch"), _value(m, "spherical_coverslip_um")
     if dn is not None:
+        # psfmodels' Gibson-Lanni model: a sample less dense than the immersion (beads in water under
+        # oil) aberrates with the sign of an immersion medium less dense than the design
+        which = "denser" if dn > 0 else "less dense"
         cause = (
-            f"a {abs(dn):.3f} refractive-index mismatch (immersion medium "
-            f"{'denser' if dn > 0 else 'less dense'} than the sample or than the objective's design)"
+            f"an immersion-index error of {abs(dn):.3f} over a 150 µm working distance (as if the immersion "
+            f"medium were {which} than the objective's design, or the sample {which} than the immersion "
+            f"medium{', e.g. beads in water under an oil objective' if dn < 0 else ''})"
         )
     elif dt is not None:
         cause = f"a coverslip {abs(dt):.0f} µm {'thicker' if dt > 0 else 'thinner'} than the correction collar is set for"

@@ -21,8 +21,9 @@ within 0.03 of 1.515) as an error Δn of the immersion medium's refractive index
 working distance (150 µm, psfmodels' default), for air, water, glycerol or silicone objectives as
 an error Δt of the coverslip thickness (design 170 µm, glass n 1.515) — what a correction collar
 compensates. Both have the same sign convention: positive means the light crosses more optical
-path at high angles than designed (a denser immersion medium, a thicker coverslip, or,
-equivalently, a sample less dense than the immersion medium, e.g. beads in water under oil).
+path at high angles than designed (a denser immersion medium, a thicker coverslip, or a sample
+denser than the immersion medium); a sample less dense than the immersion (beads in water under
+oil) comes out negative, as psfmodels' Gibson–Lanni model gives it.
 Valid range: |spherical_waves| ≤ 0.6 waves (the library's span); the stack's z must increase
 with the focal plane moving away from the objective into the sample (psfmodels' ``zv``); with
 the opposite convention every sign flips.
