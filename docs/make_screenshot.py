@@ -127,6 +127,7 @@ def workshop_gallery() -> None:
     _, w = viewer.window.add_plugin_dock_widget(PLUGIN, "Field illumination / flatness")
     w.run_button.click()
     _pump(w)
+    viewer.reset_view()
     w.splitter.setSizes([200, 800])
     w.findings_box.parentWidget().parentWidget().parentWidget().ensureWidgetVisible(w.findings_box)
     _shot(viewer, "workshop_field_off_centre.png")
