@@ -190,24 +190,10 @@ def test_an_image_without_a_pattern_is_refused_in_the_docks_words(make_napari_vi
     assert "'pixel size (µm)'" in w.status.text()
 
 
-def test_line_pairs_page_plots_profiles_and_draws_orientations(make_napari_viewer, qtbot, ui, monkeypatch):
-    import dataclasses
-
-    from microscope_qc.analysis.pattern.lines import analyze_lines
-    from microscope_qc.measurements.pattern import PATTERN
-    from microscope_qc.samples.pattern_lines import napari_pattern_lines
-    from microscope_qc.widgets.pattern import PatternWidget
-
-    def analyze(data, settings, *, progress=None, cancel=None, **_):
-        # stand-in for analyze_pattern's dispatch to the line analysis (its call is being aligned on
-        # the analysis branches): the dock's page is what is tested here
-        px = settings.microscope.voxel_size_um[2]
-        return analyze_lines(np.asarray(data)[0], pixel_size_um=px, progress=progress, cancel=cancel)
-
-    monkeypatch.setattr(PatternWidget, "measurement", dataclasses.replace(PATTERN, analyze=analyze))
+def test_line_pairs_page_plots_profiles_and_draws_orientations(make_napari_viewer, qtbot, ui):
+    # the sample as File ▸ Open Sample opens it; the dock's pattern field left at 'auto'
     viewer = make_napari_viewer()
-    data, kwargs, _ = napari_pattern_lines()[0]
-    viewer.add_image(data, **kwargs)
+    viewer.open_sample("napari-microscope-qc", "pattern-lines")
     _, w = ui.open_dock(viewer, NAME)
     assert w.pixel.value == "0.04"
     ui.click(qtbot, w.run_button)
@@ -234,22 +220,9 @@ def test_line_pairs_page_plots_profiles_and_draws_orientations(make_napari_viewe
     assert w.table.source.rowCount() == len(groups)
 
 
-def test_a_ladder_result_fills_the_summary_and_its_table(make_napari_viewer, qtbot, ui, monkeypatch):
-    import dataclasses
-
-    from microscope_qc.analysis.pattern.ladder import analyze_ladder
-    from microscope_qc.measurements.pattern import PATTERN
-    from microscope_qc.samples.pattern_lines import napari_pattern_ladder
-    from microscope_qc.widgets.pattern import PatternWidget
-
-    def analyze(data, settings, *, progress=None, cancel=None, **_):  # stand-in for the dispatch, as above
-        px = settings.microscope.voxel_size_um[2]
-        return analyze_ladder(np.asarray(data)[0], pixel_size_um=px, progress=progress, cancel=cancel)
-
-    monkeypatch.setattr(PatternWidget, "measurement", dataclasses.replace(PATTERN, analyze=analyze))
+def test_a_ladder_result_fills_the_summary_and_its_table(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
-    data, kwargs, _ = napari_pattern_ladder()[0]
-    viewer.add_image(data, **kwargs)
+    viewer.open_sample("napari-microscope-qc", "pattern-ladder")
     _, w = ui.open_dock(viewer, NAME)
     ui.click(qtbot, w.run_button)
     ui.wait_idle(qtbot, w, timeout=120000)
