@@ -283,9 +283,12 @@ def _judge(rule: Rule, m: Metrics, channel: str | None) -> Finding | None:
         severity, text = Severity.FAULT, rule.fault_text(m)
     elif value > sign * limit:
         severity = Severity.NOTE
+        unit = f" {metric.unit}" if metric.unit else ""
+        spread = f" (± {se:.2g}{unit})" if se is not None else ""
         text = (
-            f"{rule.label[0].upper()}{rule.label[1:]} {'below' if rule.below else 'above'} its limit, "
-            f"but not significantly: {rule.ok_text}"
+            f"{rule.label[0].upper()}{rule.label[1:]} {abs(metric.value):.3g}{unit} is "
+            f"{'below' if rule.below else 'above'} its limit {abs(limit):.3g}{unit}, but within two standard "
+            f"errors of it{spread}: not a significant fault."
         )
     elif note is not None and value > note:
         severity, text = Severity.NOTE, rule.fault_text(m).split(";")[0] + " (below the fault level)."
