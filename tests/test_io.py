@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from tests.conftest import shared_file
 
 from microscope_qc.instrument import Modality, Source, settings_from_metadata
 from microscope_qc.io import ImageReadError, read_image, read_metadata, write_ome_tiff
 from microscope_qc.tiff_reader import TiffStack
+from tests.conftest import shared_file
 
 
 def test_ome_tiff_round_trip(tmp_path):

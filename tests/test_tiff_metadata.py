@@ -11,11 +11,11 @@ import json
 import numpy as np
 import pytest
 import tifffile
-from tests.conftest import shared_file
 
 from microscope_qc.instrument import settings_from_metadata
 from microscope_qc.io import read_metadata
 from microscope_qc.tiff_metadata import bounding_box_voxel_um, length_unit_um, read_settings_log
+from tests.conftest import shared_file
 
 STACK = np.zeros((5, 16, 24), np.uint16)
 

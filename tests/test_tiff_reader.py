@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from tests.conftest import SHARED_DATA
 
 from microscope_qc.io import ImageReadError, read_image, write_ome_tiff
 from microscope_qc.tiff_reader import TiffStack, page_indices
+from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data" / "synthetic_beads.ome.tif"
