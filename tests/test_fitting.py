@@ -108,3 +108,32 @@ def test_a_batch_shared_out_over_threads_fits_every_spot_as_one_thread_does(monk
     single = fit_gaussians(m, data, shape, 1.5)
     for name in ("params", "covariance", "fisher_inverse", "success", "r2", "iterations", "model"):
         np.testing.assert_array_equal(getattr(threaded, name), getattr(single, name), err_msg=name)
+
+
+def test_the_chunk_size_changes_no_number_even_with_a_pooled_noise_model():
+    """Chunks only bound the Jacobians' memory: the noise model is still fitted to the whole batch."""
+    from microscope_qc.fitting import engine
+
+    rng = np.random.default_rng(11)
+    m = GaussianModel(2)
+    shape = (15, 15)
+    coords = box_coordinates(shape)
+    b = 40
+    truth = m.params_from_sigma(
+        rng.uniform(300, 3000, b),
+        rng.uniform(80, 120, b),
+        rng.uniform(6, 8, (b, 2)),
+        rng.uniform(1.3, 2.0, (b, 2)),
+    )
+    data = rng.poisson(m.value(coords, truth)).astype(float)
+    whole = fit_gaussians(m, data, shape, 1.5, chunk=b)
+    assert whole.noise is not None
+    for chunk in (1, 7, 39):
+        part = fit_gaussians(m, data, shape, 1.5, chunk=chunk)
+        for name in ("params", "covariance", "r2", "iterations", "model"):
+            np.testing.assert_allclose(
+                getattr(part, name), getattr(whole, name), rtol=1e-12, atol=0, err_msg=name
+            )
+        np.testing.assert_allclose(part.noise.gain, whole.noise.gain, rtol=1e-12)
+    # the default chunk keeps the Jacobian near engine._JACOBIAN_ELEMENTS elements
+    assert engine._JACOBIAN_ELEMENTS * 8 <= 8 * 2**20

@@ -168,7 +168,7 @@ def _average_bead(
 
 
 #: beads boxed and shifted at a time by :func:`_average_bead`
-_AVERAGE_CHUNK = 32
+_AVERAGE_CHUNK = 16
 
 
 def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np.ndarray:

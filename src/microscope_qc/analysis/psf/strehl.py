@@ -53,8 +53,9 @@ RADIUS_UM = 1.5
 RING_UM = 2.0
 #: the halo starts this many ideal lateral FWHM from the centre
 HALO_FWHM = 2.5
-#: beads measured at once (5 planes × the ring's box each)
-_CHUNK = 64
+#: beads measured at once (5 planes × the ring's box each: at 65 nm pixels a bead's arrays take
+#: about 160 kB each and the chunk holds about six of them, so 16 beads keep this near 15 MB)
+_CHUNK = 16
 #: sub-pixels per pixel of the ideal PSF (odd: a sub-pixel sits on the pixel's centre)
 _OVERSAMPLE = 5
 
