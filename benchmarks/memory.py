@@ -121,6 +121,7 @@ def write_stack(path: Path, shape: tuple[int, int, int], n_beads: int, seed: int
 
 def _env(src: Path) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the first run writes the byte code, as an installation does
     env["PYTHONPATH"] = str(src)
     return env
 
