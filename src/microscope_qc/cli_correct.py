@@ -127,7 +127,7 @@ def _correct_one(path: Path, reg: Registration, args: argparse.Namespace) -> lis
 
     from microscope_qc.analysis.pattern.correction import correct_image
     from microscope_qc.io import read_image, write_ome_tiff
-    from microscope_qc.report import ExportExistsError
+    from microscope_qc.report import refuse_overwrite
     from microscope_qc.results import AnalysisError
 
     image = read_image(path)
@@ -141,10 +141,7 @@ def _correct_one(path: Path, reg: Registration, args: argparse.Namespace) -> lis
     out = args.out / (path.name.split(".")[0] + "_corrected.ome.tif")
     if out.resolve() == path.resolve():
         raise AnalysisError(f"{out} is the input; choose another --out folder")
-    if out.exists() and not args.overwrite:
-        raise ExportExistsError(
-            f"{out} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
-        )
+    refuse_overwrite(out, args.overwrite)
     data = np.asarray(image.data)
     corrected, notes = correct_image(data, px, reg, order=args.order)
     md = image.metadata

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
         InputInfo,
         export_result,
         planned_files,
+        refuse_overwrite,
         render_html,
         results_document,
+        write_json_export,
     )
 
 __all__ = [
@@ -34,8 +36,10 @@ __all__ = [
     "Figure",
     "export_result",
     "planned_files",
+    "refuse_overwrite",
     "results_document",
     "render_html",
+    "write_json_export",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "export"))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from microscope_qc.io import atomic_write
-from microscope_qc.report import ExportExistsError, Figure
+from microscope_qc.report import Figure, write_json_export
 from microscope_qc.report.labels import heading, label
 from microscope_qc.report.svg import Axes, Plot
 
@@ -100,10 +98,4 @@ def write_models(result: CoregistrationResult, path: str | Path, overwrite: bool
     ExportExistsError
         If the file exists and ``overwrite`` is False.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ExportExistsError(
-            f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, json.dumps(result.models_document(), indent=2))
+    return write_json_export(path, result.models_document(), overwrite)

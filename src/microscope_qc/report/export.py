@@ -35,6 +35,8 @@ __all__ = [
     "Figure",
     "export_result",
     "planned_files",
+    "refuse_overwrite",
+    "write_json_export",
     "results_document",
     "render_html",
 ]
@@ -45,6 +47,46 @@ class ExportExistsError(QCError, FileExistsError):
 
     It is both a :class:`QCError` and a :class:`FileExistsError`.
     """
+
+
+def refuse_overwrite(path: Path, overwrite: bool) -> None:
+    """Raise :class:`ExportExistsError` if ``path`` exists and replacing it was not asked for.
+
+    The message ends with ``{overwrite}``, which the CLI and the docks fill with their own words
+    for allowing it (``--overwrite``, the dock's "Overwrite" box).
+    """
+    if path.exists() and not overwrite:
+        raise ExportExistsError(
+            f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
+        )
+
+
+def write_json_export(path: str | Path, document: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write a JSON document as an export: never over an existing file unless asked, all at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write (its folder is created).
+    document : dict
+        JSON-serialisable content.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ExportExistsError
+        If the file exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    refuse_overwrite(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, json.dumps(document, indent=2))
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from microscope_qc.io import atomic_write
-from microscope_qc.report import ExportExistsError, Figure
+from microscope_qc.report import Figure, write_json_export
 from microscope_qc.report.labels import heading
 from microscope_qc.report.svg import Axes, Plot
 
@@ -205,11 +203,6 @@ def write_registration(result: PatternResult, path: str | Path, overwrite: bool 
     ExportExistsError
         If the file exists and ``overwrite`` is False.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ExportExistsError(
-            f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
-        )
     doc = result.registration_document()
     doc["napari_affine_yx"] = {
         str(c): {
@@ -219,5 +212,4 @@ def write_registration(result: PatternResult, path: str | Path, overwrite: bool 
         for c in result.channels
         if c == result.reference_channel or (result.reference_channel, c) in result.models
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, json.dumps(doc, indent=2))
+    return write_json_export(path, doc, overwrite)
