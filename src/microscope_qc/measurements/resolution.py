@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import RESOLUTION_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -21,11 +23,16 @@ from microscope_qc.report.labels import RESOLUTION_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.resolution import ResolutionResult, ResolutionSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
+#: the resolution settings the command line resolves from the microscope settings, not from own options
+OPTICS_SETTINGS = ("na", "wavelength_em_nm")
+
 __all__ = [
+    "OPTICS_SETTINGS",
     "run_resolution",
     "analyze_resolution",
     "resolution_figures",
@@ -47,6 +54,13 @@ def resolution_figures(result: ResolutionResult) -> Sequence[Figure]:
     from microscope_qc.report.resolution import resolution_figures as figures
 
     return figures(result)
+
+
+def resolution_findings(result: ResolutionResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.resolution.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.resolution.findings import findings
+
+    return findings(result)
 
 
 def resolution_settings() -> type[ResolutionSettings]:
@@ -75,7 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE2",
         help="a second, independent image of the same field (same size, square): two-image FRC",
     )
-    add_settings_arguments(parser, resolution_settings(), "resolution analysis")
+    # the optics come from the shared microscope settings (--na, --wavelength-em, the file, the profile)
+    add_settings_arguments(parser, resolution_settings(), "resolution analysis", skip=OPTICS_SETTINGS)
 
 
 def _plane(image: ImageData, channel: int) -> tuple[Any, str | None]:
@@ -145,6 +160,9 @@ def run_resolution(
         vs = Setting(float(vx), "um", Source.FILE, vox.origin)
     if not vx:
         raise SettingsError("The pixel size is not known; give it ({voxel_size_um}).")
+    ch = ms.channels[min(channel, len(ms.channels) - 1)] if ms.channels else None
+    optics = {"na": ms.na, "wavelength_em_nm": ch.wavelength_em_nm if ch is not None else None}
+    settings = replace(settings, **{k: v for k, v in optics.items() if v is not None})
     result = analyze_resolution(
         image,
         settings,
@@ -157,6 +175,12 @@ def run_resolution(
     result.warnings.extend(n for n in (note, pair_note) if n)
     if vy and abs(vy - vx) > 1e-3 * vx:
         result.warnings.append(f"Pixels are not square ({vy:g} × {vx:g} µm); the x size was used.")
+    for name, value in optics.items():
+        if value is not None:
+            src = ms.source_of(name)
+            result.settings[name] = Setting(
+                value, "nm" if name == "wavelength_em_nm" else None, src.source, src.detail
+            )
     if vs is not None:
         result.settings["pixel_size_um"] = Setting(float(vx), "um", vs.source, vs.detail)
     if args.pair is not None:
@@ -245,7 +269,8 @@ RESOLUTION = Measurement(
         # a table, but present only with a map: an earlier export's is removed when overwriting
         "tiles.csv": "the local map's tiles: position, resolution, anisotropy, why a tile has none",
     },
-    samples=RESOLUTION_SAMPLES,
+    samples=RESOLUTION_SAMPLES + RESOLUTION_GALLERY,
+    findings=resolution_findings,
     history_metrics=("resolution_um",),
     methods_sentence=methods_sentence,
 )

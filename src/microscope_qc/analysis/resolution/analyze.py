@@ -23,6 +23,7 @@ from microscope_qc.analysis.resolution.frc import (
 from microscope_qc.analysis.resolution.local import ResolutionMap, local_decorrelation, local_frc
 from microscope_qc.analysis.resolution.result import ResolutionResult
 from microscope_qc.analysis.resolution.settings import ResolutionSettings
+from microscope_qc.analysis.resolution.theory import ABBE_LABEL, abbe_resolution_um
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import CancelCheck, Limits, Metric, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
@@ -350,6 +351,12 @@ def analyze_resolution(
         )
         _add(result, "resolution_px", 1.0 / cutoff, "px", "resolution in pixels (2 px: Nyquist)")
         _add(result, "cutoff_frequency_per_um", cutoff / pixel_size_um, "per_um", "cut-off frequency")
+        if settings.na and settings.wavelength_em_nm:
+            theory = abbe_resolution_um(settings.wavelength_em_nm, settings.na)
+            _add(result, "theory_resolution_um", theory, "um", ABBE_LABEL)
+            _add(
+                result, "ratio_to_theory", pixel_size_um / cutoff / theory, None, "resolution / theory (Abbe)"
+            )
         if 1.0 / cutoff < 2.5:
             result.warnings.append(
                 f"The resolution is {1.0 / cutoff:.2f} px, near the 2-px Nyquist limit: the image is likely "
