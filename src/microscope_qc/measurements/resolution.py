@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +27,7 @@ if TYPE_CHECKING:
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
-#: the resolution settings the command line resolves from the microscope settings, not from own options
-OPTICS_SETTINGS = ("na", "wavelength_em_nm")
-
 __all__ = [
-    "OPTICS_SETTINGS",
     "run_resolution",
     "analyze_resolution",
     "resolution_figures",
@@ -89,8 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE2",
         help="a second, independent image of the same field (same size, square): two-image FRC",
     )
-    # the optics come from the shared microscope settings (--na, --wavelength-em, the file, the profile)
-    add_settings_arguments(parser, resolution_settings(), "resolution analysis", skip=OPTICS_SETTINGS)
+    add_settings_arguments(parser, resolution_settings(), "resolution analysis")
 
 
 def _plane(image: ImageData, channel: int) -> tuple[Any, str | None]:
@@ -161,13 +155,17 @@ def run_resolution(
     if not vx:
         raise SettingsError("The pixel size is not known; give it ({voxel_size_um}).")
     ch = ms.channels[min(channel, len(ms.channels) - 1)] if ms.channels else None
-    optics = {"na": ms.na, "wavelength_em_nm": ch.wavelength_em_nm if ch is not None else None}
-    settings = replace(settings, **{k: v for k, v in optics.items() if v is not None})
+    optics: dict[str, float | None] = {
+        "na": ms.na,
+        "wavelength_em_nm": ch.wavelength_em_nm if ch is not None else None,
+    }
     result = analyze_resolution(
         image,
         settings,
         pixel_size_um=float(vx),
         pair=pair,
+        na=optics["na"],
+        wavelength_em_nm=optics["wavelength_em_nm"],
         channel=channel,
         limits=limits_from_args(args),
         progress=progress,

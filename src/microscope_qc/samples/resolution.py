@@ -259,6 +259,9 @@ def napari_resolution_pair() -> list[LayerDataTuple]:
 def resolution_pair_layers(s: ResolutionSample) -> list[LayerDataTuple]:
     """The napari layers of a pair, each naming the other under :data:`PAIR_KEY`, the truth in the metadata.
 
+    Every pair of the package is imaged with :data:`GALLERY_OPTICS`; the layers record them as a
+    file's acquisition metadata.
+
     Parameters
     ----------
     s : ResolutionSample
@@ -271,10 +274,19 @@ def resolution_pair_layers(s: ResolutionSample) -> list[LayerDataTuple]:
     """
     scale = (s.pixel_size_um, s.pixel_size_um)
     names = ("resolution image 1 (synthetic)", "resolution image 2 (synthetic)")
+    # the optics as the plugin's reader records a file's (the dock fills its NA and λ em from them)
+    acquisition = {
+        "na": {"value": GALLERY_OPTICS["na"]},
+        "wavelength_em_nm": {"value": [GALLERY_OPTICS["wavelength_em_nm"]]},
+    }
     return [
         (
             data,
-            {"name": name, "scale": scale, "metadata": {"truth": s.truth, PAIR_KEY: other}},
+            {
+                "name": name,
+                "scale": scale,
+                "metadata": {"truth": s.truth, PAIR_KEY: other, "acquisition": acquisition},
+            },
             "image",
         )
         for data, name, other in ((s.image, names[0], names[1]), (s.pair, names[1], names[0]))

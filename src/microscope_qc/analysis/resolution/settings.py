@@ -74,23 +74,6 @@ class ResolutionSettings:
         minimum=2,
         maximum=100,
     )
-    na: float | None = setting(
-        None,
-        "NA",
-        "objective numerical aperture, for the theoretical resolution (Abbe, λem / (2 NA)); the command line takes "
-        "it from the file, the instrument profile or --na",
-        minimum=0.01,
-        maximum=1.7,
-    )
-    wavelength_em_nm: float | None = setting(
-        None,
-        "λ em",
-        "emission wavelength, for the theoretical resolution; the command line takes it from the file, the "
-        "instrument profile or --wavelength-em",
-        unit="nm",
-        minimum=200.0,
-        maximum=2000.0,
-    )
 
     local_map: bool = setting(
         True,
