@@ -76,9 +76,9 @@ EXPLANATIONS: dict[str, str] = {
         "scattered out of the core into a halo. The core's FWHM barely changes, but the peak drops "
         "to 0.57 of a clean objective's (Strehl ratio, as Maréchal predicts) and 37 % of the "
         "in-focus light lies beyond 0.5 µm of the peak (8 % when clean). Look for low contrast, a "
-        "speckled halo and a low signal-to-background for the photons; the PSF analysis reads a "
-        "Strehl ratio near 0.54 (point-source reference) that no measured aberration explains, and "
-        "a halo fraction four times a clean lens's. Clean the lens."
+        "speckled halo and a low signal-to-background for the photons; the PSF analysis, given the "
+        "100 nm bead size, reads a Strehl ratio near 0.57 that no measured aberration explains (0.54 "
+        "without the bead size), and a halo fraction four times a clean lens's. Clean the lens."
     ),
     "psf-undersampled": (
         "The good objective recorded with 130 nm pixels (e.g. 2 × 2 binning): the Nyquist pixel "
