@@ -27,6 +27,11 @@ def test_sample_bands_profile_and_export(make_napari_viewer, qtbot, tmp_path, ui
     image = viewer.layers["mirror XZ (synthetic)"]
     assert w.layer_combo.value.name == image.name
     assert (w.z_step.value, w.x_step.value) == ("0.04", "0.2")
+    assert (w.wavelength.value, w.na.value, w.immersion.value) == (
+        "488",
+        "1.4",
+        "1.518",
+    )  # the layer's optics
     ui.click(qtbot, w.run_button)
     ui.wait_idle(qtbot, w)
     r = w.result
@@ -43,6 +48,10 @@ def test_sample_bands_profile_and_export(make_napari_viewer, qtbot, tmp_path, ui
     tilt = np.degrees(np.arctan(0.1 / (255 * 0.2)))
     assert r.metric("tilt_deg").value == pytest.approx(tilt, abs=0.1)
     assert f"{r.metric('fwhm_z_um').value:.6g} ± " in w.summary.text()
+    assert r.metric("ratio_to_theory").value == pytest.approx(
+        1.22, abs=0.02
+    )  # a good confocal: 1.15 × at the centre
+    assert not [f for f in w.findings if f.severity.value == "fault"]
     # the overlay: a line across each band at centre ± FWHM/2, in the image's pixels with its scale
     lines = w.layers.find("bands")
     n = len(bands)

@@ -207,6 +207,9 @@ def napari_mirror() -> list[LayerDataTuple]:
 def mirror_layers(s: MirrorSample) -> list[LayerDataTuple]:
     """The napari layer of a mirror sample: the XZ image, scaled (z step, x pixel), its truth in the metadata.
 
+    The gallery's mirrors are imaged with :data:`GALLERY_OPTICS`; the layer records them as a file's
+    acquisition metadata.
+
     Parameters
     ----------
     s : MirrorSample
@@ -217,7 +220,13 @@ def mirror_layers(s: MirrorSample) -> list[LayerDataTuple]:
     list of LayerDataTuple
         One image layer.
     """
-    meta = {"truth": s.truth}
+    # the optics as the plugin's reader records a file's (the dock fills its fields from them)
+    acquisition = {
+        "na": {"value": GALLERY_OPTICS["na"]},
+        "immersion_index": {"value": GALLERY_OPTICS["immersion_index"]},
+        "wavelength_ex_nm": {"value": [GALLERY_OPTICS["wavelength_nm"]]},
+    }
+    meta = {"truth": s.truth, "acquisition": acquisition}
     return [
         (
             s.data,
