@@ -208,7 +208,7 @@ def mirror_layers(s: MirrorSample) -> list[LayerDataTuple]:
     """The napari layer of a mirror sample: the XZ image, scaled (z step, x pixel), its truth in the metadata.
 
     The gallery's mirrors are imaged with :data:`GALLERY_OPTICS`; the layer records them as a file's
-    acquisition metadata.
+    metadata (``microscope_qc`` ▸ ``settings``, as the other samples' layers).
 
     Parameters
     ----------
@@ -220,13 +220,16 @@ def mirror_layers(s: MirrorSample) -> list[LayerDataTuple]:
     list of LayerDataTuple
         One image layer.
     """
-    # the optics as the plugin's reader records a file's (the dock fills its fields from them)
-    acquisition = {
-        "na": {"value": GALLERY_OPTICS["na"]},
-        "immersion_index": {"value": GALLERY_OPTICS["immersion_index"]},
-        "wavelength_ex_nm": {"value": [GALLERY_OPTICS["wavelength_nm"]]},
+    # the optics as the bundled samples' layers carry them (the dock fills its fields from them)
+    settings = {
+        "voxel_size_um": (s.z_step_um, 1.0, s.x_step_um),
+        "na": GALLERY_OPTICS["na"],
+        "immersion_index": GALLERY_OPTICS["immersion_index"],
+        "modality": "confocal",
+        "wavelength_ex_nm": [GALLERY_OPTICS["wavelength_nm"]],
+        "wavelength_em_nm": [GALLERY_OPTICS["wavelength_nm"]],
     }
-    meta = {"truth": s.truth, "acquisition": acquisition}
+    meta = {"truth": s.truth, "microscope_qc": {"settings": settings, "source": "synthetic mirror"}}
     return [
         (
             s.data,

@@ -260,7 +260,7 @@ def resolution_pair_layers(s: ResolutionSample) -> list[LayerDataTuple]:
     """The napari layers of a pair, each naming the other under :data:`PAIR_KEY`, the truth in the metadata.
 
     Every pair of the package is imaged with :data:`GALLERY_OPTICS`; the layers record them as a
-    file's acquisition metadata.
+    file's metadata (``microscope_qc`` ▸ ``settings``, as the other samples' layers).
 
     Parameters
     ----------
@@ -274,18 +274,20 @@ def resolution_pair_layers(s: ResolutionSample) -> list[LayerDataTuple]:
     """
     scale = (s.pixel_size_um, s.pixel_size_um)
     names = ("resolution image 1 (synthetic)", "resolution image 2 (synthetic)")
-    # the optics as the plugin's reader records a file's (the dock fills its NA and λ em from them)
-    acquisition = {
-        "na": {"value": GALLERY_OPTICS["na"]},
-        "wavelength_em_nm": {"value": [GALLERY_OPTICS["wavelength_em_nm"]]},
+    # the optics as the bundled samples' layers carry them (the dock fills its NA and λ em from them)
+    settings = {
+        "voxel_size_um": (1.0, s.pixel_size_um, s.pixel_size_um),
+        "na": GALLERY_OPTICS["na"],
+        "wavelength_em_nm": [GALLERY_OPTICS["wavelength_em_nm"]],
     }
+    carried = {"settings": settings, "source": "synthetic resolution pair"}
     return [
         (
             data,
             {
                 "name": name,
                 "scale": scale,
-                "metadata": {"truth": s.truth, PAIR_KEY: other, "acquisition": acquisition},
+                "metadata": {"truth": s.truth, PAIR_KEY: other, "microscope_qc": carried},
             },
             "image",
         )
