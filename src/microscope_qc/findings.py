@@ -216,7 +216,7 @@ FAULTS: dict[str, Fault] = _faults(
         "sampling_limited_resolution",
         "Resolution limited by the pixel size",
         "resolution",
-        "use a smaller pixel (zoom, binning off): the measured resolution is at the pixel grid's limit",
+        "use a smaller pixel (zoom, binning off) so that the optics, not the pixel grid, set the resolution",
     ),
     Fault(
         "low_signal",

@@ -212,9 +212,10 @@ EXPLANATIONS: dict[str, str] = {
     "resolution-undersampled": (
         "The same optics (0.2 µm) recorded with 90 nm pixels: the resolution is 2.2 px, within a "
         "quarter of the 2-px Nyquist limit below which no pixel grid can record detail. The FRC "
-        "curve runs to the end of the grid's frequencies, so the image cannot show whether the "
-        "optics resolve finer; practice asks for 2.3–3 px per resolution element. Use a smaller "
-        "pixel (zoom, binning off)."
+        "crosses its threshold just short of the grid's last frequency, so the pixel, not the "
+        "objective, bounds what the image can show; practice asks for 2.3–3 px per resolution "
+        "element. Look at the resolution in pixels, not in µm (which is close to Abbe's limit). "
+        "Use a smaller pixel (zoom, binning off)."
     ),
     "resolution-blurred": (
         "A pair whose finest detail is 0.5 µm, 2.7 × Abbe's 0.186 µm for NA 1.4 at 520 nm: defocus, "

@@ -78,7 +78,7 @@ def _limit(result: Result, name: str, channel: int, default: float, unit: str) -
     v = verdict_of(result, name, channel)
     if v is not None:
         return float(v.threshold), limit_text(v, unit), limit_text(v, unit, source=True)
-    sep = "" if unit in ("", "%") else " "
+    sep = "" if unit == "" else " "
     text = f"≤ {default:g}{sep}{unit}"
     return default, text, f"{text}, default ({'MetroloJ_QC' if name == 'ratio_to_theory' else 'house'})"
 
