@@ -306,6 +306,60 @@ def test_other_faulty_instruments_carry_their_fault_sizes():
     assert laser["warmup_time_s"] > 3 * _sample("light-source-log").truth["warmup_time_s"]
 
 
+def test_mirror_samples_state_their_excess_over_the_confocal_theory():
+    from microscope_qc.analysis.mirror import mirror_axial_fwhm_um
+
+    theory = mirror_axial_fwhm_um(488, 1.4, 1.518)  # the optics their command passes
+    for key, excess in (("mirror-xz", 1.15), ("mirror-pinhole-open", 3.0), ("mirror-uneven", 1.15)):
+        t = _sample(key).truth
+        assert t["theory_fwhm_z_um"] == pytest.approx(theory)
+        assert t["fwhm_z_centre_um"] / theory == pytest.approx(excess, abs=1e-3)
+    assert (
+        _sample("mirror-uneven").truth["curvature"] == 0.8 and _sample("mirror-xz").truth["curvature"] == 0.08
+    )
+
+
+def test_resolution_samples_state_their_resolution_in_um_and_px():
+    from microscope_qc.analysis.resolution.theory import abbe_resolution_um
+
+    abbe = abbe_resolution_um(520, 1.4)
+    for key, um, px in (
+        ("resolution-pair", 0.2, 4.0),
+        ("resolution-undersampled", 0.2, 0.2 / 0.09),
+        ("resolution-blurred", 0.5, 10.0),
+    ):
+        t = _sample(key).truth
+        assert (t["resolution_um"], t["resolution_px"]) == (pytest.approx(um), pytest.approx(px))
+    assert _sample("resolution-blurred").truth["ratio_to_abbe"] == pytest.approx(0.5 / abbe)
+
+
+def test_psf_gallery_commands_pass_the_rendered_bead_size():
+    from microscope_qc.measurements.gallery_text import COMMAND_OPTIONS
+    from microscope_qc.samples.psf_gallery import GalleryBeadSpec
+
+    for key, (m, _) in all_samples().items():
+        if m.name == "psf" and key not in ("psf-beads", "psf-aberrated"):
+            options = COMMAND_OPTIONS[key]
+            i = options.index("--bead-diameter")
+            assert float(options[i + 1]) == GalleryBeadSpec().bead_diameter_um, key
+
+
+@pytest.mark.slow
+def test_good_psf_reads_strehl_near_one_with_the_bead_size(tmp_path):
+    from microscope_qc.cli_analysis import analyse, parse_measurement_options
+    from microscope_qc.measurements.gallery_text import COMMAND_OPTIONS
+
+    m, s = all_samples()["psf-good"]
+    path = tmp_path / "good.ome.tif"
+    s.write_new(path)
+    args = parse_measurement_options(
+        m, [str(path), "--out", str(tmp_path / "o"), "-q", *COMMAND_OPTIONS["psf-good"]]
+    )
+    strehl = analyse(m, [path], tmp_path / "o" / "good", args, "psf-good").result.metric("strehl_ratio")
+    # 0.912 ± 0.004 when the 100 nm bead is taken for a point; 0.966 ± 0.004 with its size
+    assert strehl.value > 0.95
+
+
 # --------------------------------------------------------------------- registry, CLI, napari, docs
 
 
@@ -321,7 +375,17 @@ def test_every_sample_names_known_faults_and_explains_itself():
         by_m.setdefault(m.name, []).append(s)
     for name, samples in by_m.items():
         assert any(not s.faults for s in samples), name
-    for name in ("psf", "field", "coregistration", "detector", "light-source", "stage", "image-quality"):
+    for name in (
+        "psf",
+        "field",
+        "coregistration",
+        "detector",
+        "light-source",
+        "stage",
+        "image-quality",
+        "mirror",
+        "resolution",
+    ):
         assert any(s.faults for s in by_m[name]), name
 
 
@@ -361,7 +425,19 @@ def test_napari_menu_groups_the_gallery_by_measurement():
         )
 
 
-@pytest.mark.parametrize("key", ["psf-beads", "psf-tilt", "detector-noisy", "field-dust", "stage-backlash"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "psf-beads",
+        "psf-tilt",
+        "detector-noisy",
+        "field-dust",
+        "stage-backlash",
+        "mirror-xz",
+        "mirror-pinhole-open",
+        "resolution-blurred",
+    ],
+)
 def test_napari_layers_carry_the_truth_with_faults(key):
     from microscope_qc.measurements import sample_layers
 

@@ -193,6 +193,32 @@ FAULTS: dict[str, Fault] = _faults(
         "check the camera's mode, gain and offset; avoid the top of the range",
     ),
     Fault(
+        "axial_resolution_loss",
+        "Axial resolution below theory",
+        "mirror",
+        "close the pinhole to 1 Airy unit; check the immersion medium, the correction collar and that the "
+        "objective suits the mirror's coverslip",
+    ),
+    Fault(
+        "uneven_axial_resolution",
+        "Uneven axial resolution across the field",
+        "mirror",
+        "check the scan optics' alignment and the objective's field flatness; use the centre of the field",
+    ),
+    Fault(
+        "frc_resolution_loss",
+        "Image resolution below theory",
+        "resolution",
+        "check the focus, the coverslip and immersion, the objective's cleanliness and the signal (more "
+        "photons lift the FRC)",
+    ),
+    Fault(
+        "sampling_limited_resolution",
+        "Resolution limited by the pixel size",
+        "resolution",
+        "use a smaller pixel (zoom, binning off) so that the optics, not the pixel grid, set the resolution",
+    ),
+    Fault(
         "low_signal",
         "Low signal",
         "image-quality",

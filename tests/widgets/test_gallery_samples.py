@@ -35,3 +35,25 @@ def test_psf_dock_prefills_a_gallery_objective(make_napari_viewer, ui):
     _, w = ui.open_dock(viewer, "PSF / resolution (beads)")
     assert w.layer_combo.value is viewer.layers[0]
     assert float(w.na.value) == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize(
+    ("key", "dock", "fields"),
+    [
+        ("image-quality-undersampled", "Image quality (QUAREP WG10)", {"na": "1.4"}),
+        (
+            "mirror-pinhole-open",
+            "Axial resolution from a mirror (MetroloJ)",
+            {"na": "1.4", "wavelength": "488"},
+        ),
+        ("resolution-undersampled", "Resolution without beads (FRC, decorrelation)", {"wavelength": "520"}),
+    ],
+)
+def test_other_docks_prefill_the_optics_a_gallery_layer_carries(make_napari_viewer, ui, key, dock, fields):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, key)
+    _, w = ui.open_dock(viewer, dock)
+    w.layer_combo.value = viewer.layers[0]
+    for name, value in fields.items():
+        field = w.optics[name] if hasattr(w, "optics") else getattr(w, name)
+        assert field.value == value, name

@@ -19,37 +19,46 @@ PLUGIN = "napari-microscope-qc"
 def test_sample_bands_profile_and_export(make_napari_viewer, qtbot, tmp_path, ui):
     from microscope_qc.analysis.mirror import MirrorSettings, analyze_mirror
     from microscope_qc.cli import main
-    from microscope_qc.samples.mirror import mirror_fwhm_truth, mirror_sample
+    from microscope_qc.samples.mirror import mirror_fwhm_truth, mirror_good_sample
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "mirror-xz")
     _, w = ui.open_dock(viewer, NAME)
     image = viewer.layers["mirror XZ (synthetic)"]
     assert w.layer_combo.value.name == image.name
-    assert (w.z_step.value, w.x_step.value) == ("0.1", "0.2")
+    assert (w.z_step.value, w.x_step.value) == ("0.04", "0.2")
+    assert (w.wavelength.value, w.na.value, w.immersion.value) == (
+        "488",
+        "1.4",
+        "1.518",
+    )  # the layer's optics
     ui.click(qtbot, w.run_button)
     ui.wait_idle(qtbot, w)
     r = w.result
     assert r is not None, w.status.text()
-    s = mirror_sample()
-    direct = analyze_mirror(s.data, MirrorSettings(), z_step_um=0.1, x_step_um=0.2)
+    s = mirror_good_sample()
+    direct = analyze_mirror(s.data, MirrorSettings(), z_step_um=0.04, x_step_um=0.2)
     for name in ("fwhm_z_um", "band_fwhm_median_um", "tilt_deg"):
         assert r.metric(name).value == pytest.approx(direct.metric(name).value, rel=1e-9)
-    # the truth: each band's FWHM is f(x) at the band centre; the median near the centre's 0.6 µm
+    # the truth: each band's FWHM is f(x) at the band centre (0.267 µm at the centre of the field)
     bands = r.bands
     x_c = (bands["x_start_px"] + bands["x_end_px"] - 1) / 2
-    truth = mirror_fwhm_truth(x_c.to_numpy(), 256, 0.6, 0.08)
-    assert np.abs(bands["fwhm_um"].to_numpy() - truth).max() < 0.03
-    tilt = np.degrees(np.arctan(0.3 / (255 * 0.2)))
+    truth = mirror_fwhm_truth(x_c.to_numpy(), 256, s.truth["fwhm_z_centre_um"], 0.08)
+    assert np.abs(bands["fwhm_um"].to_numpy() - truth).max() < 0.015
+    tilt = np.degrees(np.arctan(0.1 / (255 * 0.2)))
     assert r.metric("tilt_deg").value == pytest.approx(tilt, abs=0.1)
-    assert f"{r.metric('fwhm_z_um').value:.5f} ± " in w.summary.text()
+    assert f"{r.metric('fwhm_z_um').value:.6g} ± " in w.summary.text()
+    assert r.metric("ratio_to_theory").value == pytest.approx(
+        1.22, abs=0.02
+    )  # a good confocal: 1.15 × at the centre
+    assert not [f for f in w.findings if f.severity.value == "fault"]
     # the overlay: a line across each band at centre ± FWHM/2, in the image's pixels with its scale
     lines = w.layers.find("bands")
     n = len(bands)
     assert type(lines).__name__ == "Shapes" and len(lines.data) == 2 * n
     assert set(lines.shape_type) == {"line"} and tuple(lines.scale) == tuple(image.scale)
     z = np.array([d[0, 0] for d in lines.data])
-    assert np.allclose((z[n:] - z[:n]) * 0.1, bands["fwhm_um"].to_numpy())
+    assert np.allclose((z[n:] - z[:n]) * 0.04, bands["fwhm_um"].to_numpy())
     assert set(lines.features["status"]) == {"ok"}
     # the profile plot: data and its Gaussian fit, the FWHM marked
     assert [c[0] for c in w.plot.curves] == ["ROI-averaged profile", "Gaussian fit"]
@@ -81,8 +90,8 @@ def test_roi_from_a_shapes_rectangle(make_napari_viewer, qtbot, ui):
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "mirror-xz")
     _, w = ui.open_dock(viewer, NAME)
-    # world coordinates (µm): z 1.6–4.8, x 10–30 → pixels z 16–48, x 50–150
-    shapes = viewer.add_shapes([np.array([[1.6, 10.0], [4.8, 30.0]])], shape_type="rectangle", name="roi")
+    # world coordinates (µm): z 0.64–1.92, x 10–30 → pixels z 16–48, x 50–150
+    shapes = viewer.add_shapes([np.array([[0.64, 10.0], [1.92, 30.0]])], shape_type="rectangle", name="roi")
     w.roi_combo.reset_choices()
     w.roi_combo.value = shapes
     w.layer_combo.value = viewer.layers["mirror XZ (synthetic)"]
@@ -90,7 +99,7 @@ def test_roi_from_a_shapes_rectangle(make_napari_viewer, qtbot, ui):
     ui.wait_idle(qtbot, w)
     assert w.result is not None, w.status.text()
     assert w.result.roi == (50, 16, 100, 32)
-    assert w.result.metric("fwhm_z_um").value == pytest.approx(0.6, abs=0.03)
+    assert w.result.metric("fwhm_z_um").value == pytest.approx(0.267, abs=0.015)
 
 
 def test_bad_input_names_the_field(make_napari_viewer, qtbot, ui):

@@ -180,3 +180,22 @@ def test_a_plain_user_chooses_the_second_image(make_napari_viewer, qtbot, ui):
     assert w.pair_combo.value.name == "resolution image 1 (synthetic)"  # the sample's partner
     w.layer_combo.value = a
     assert w.pair_combo.value is None  # the partner was the dock's choice: dropped with its image
+
+
+def test_a_blurred_pair_is_named_with_the_optics_from_the_layer(make_napari_viewer, qtbot, ui):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "resolution-blurred")
+    _, w = ui.open_dock(viewer, NAME)
+    w.layer_combo.value = viewer.layers["resolution image 1 (synthetic)"]
+    w.pair_combo.value = viewer.layers["resolution image 2 (synthetic)"]
+    assert (w.na.value, w.wavelength.value) == ("1.4", "520")  # the layer's acquisition metadata
+    ui.click(qtbot, w.run_button)
+    ui.wait_idle(qtbot, w)
+    r = w.result
+    assert r is not None, w.status.text()
+    assert r.metric("theory_resolution_um").value == pytest.approx(0.52 / 2.8)
+    assert {f.fault for f in w.findings if f.severity.value == "fault"} == {"frc_resolution_loss"}
+    # an impossible NA names the field
+    w.na.value = "-1"
+    w.measure()
+    assert "'NA'" in w.status.text()

@@ -19,7 +19,9 @@ from microscope_qc.measurements.sample_files import (
     write_detector,
     write_flat,
     write_log,
+    write_mirror,
     write_multicolour,
+    write_resolution,
     write_stage,
 )
 
@@ -34,6 +36,8 @@ __all__ = [
     "LIGHT_SOURCE_GALLERY",
     "STAGE_GALLERY",
     "IMAGE_QUALITY_GALLERY",
+    "MIRROR_GALLERY",
+    "RESOLUTION_GALLERY",
     "write_gallery_beads",
     "write_gallery_plane",
 ]
@@ -325,5 +329,43 @@ IMAGE_QUALITY_GALLERY: tuple[Sample[Any], ...] = (
         "fault_samples",
         write_gallery_plane,
         ("undersampling",),
+    ),
+)
+
+MIRROR_GALLERY: tuple[Sample[Any], ...] = (
+    _sample(
+        "mirror-pinhole-open",
+        "Pinhole left open: axial FWHM 0.70 µm, 3 × the confocal theory",
+        "mirror_pinhole_sample",
+        "mirror",
+        write_mirror,
+        ("axial_resolution_loss",),
+    ),
+    _sample(
+        "mirror-uneven",
+        "Uneven field: axial FWHM 80 % broader at the edges than at the centre",
+        "mirror_uneven_sample",
+        "mirror",
+        write_mirror,
+        ("uneven_axial_resolution",),
+    ),
+)
+
+RESOLUTION_GALLERY: tuple[Sample[Any], ...] = (
+    _sample(
+        "resolution-undersampled",
+        "Pixel at the limit: 0.2 µm resolution on 90 nm pixels, 2.2 px (pair)",
+        "resolution_undersampled_sample",
+        "resolution",
+        write_resolution,
+        ("sampling_limited_resolution",),
+    ),
+    _sample(
+        "resolution-blurred",
+        "Blurred image: resolution 0.5 µm, 2.7 × Abbe's limit (pair)",
+        "resolution_blurred_sample",
+        "resolution",
+        write_resolution,
+        ("frc_resolution_loss",),
     ),
 )

@@ -76,9 +76,9 @@ EXPLANATIONS: dict[str, str] = {
         "scattered out of the core into a halo. The core's FWHM barely changes, but the peak drops "
         "to 0.57 of a clean objective's (Strehl ratio, as Maréchal predicts) and 37 % of the "
         "in-focus light lies beyond 0.5 µm of the peak (8 % when clean). Look for low contrast, a "
-        "speckled halo and a low signal-to-background for the photons; the PSF analysis reads a "
-        "Strehl ratio near 0.54 (point-source reference) that no measured aberration explains, and "
-        "a halo fraction four times a clean lens's. Clean the lens."
+        "speckled halo and a low signal-to-background for the photons; the PSF analysis, given the "
+        "100 nm bead size, reads a Strehl ratio near 0.57 that no measured aberration explains (0.54 "
+        "without the bead size), and a halo fraction four times a clean lens's. Clean the lens."
     ),
     "psf-undersampled": (
         "The good objective recorded with 130 nm pixels (e.g. 2 × 2 binning): the Nyquist pixel "
@@ -204,13 +204,45 @@ EXPLANATIONS: dict[str, str] = {
     ),
     # ------------------------------------------------------------------------------- resolution
     "resolution-pair": (
-        "Two independent noisy images of a band-limited structure with a resolution of 0.2 µm: "
-        "FRC and decorrelation should both find it. Nothing is wrong."
+        "Two independent noisy images of a band-limited structure with a resolution of 0.2 µm (4 px "
+        "of 50 nm): FRC and decorrelation should both find it. With the optics given (NA 1.4, 520 nm "
+        "emission) that is 1.08 × Abbe's limit λem / (2 NA) = 0.186 µm, as a good image gives. "
+        "Nothing is wrong."
+    ),
+    "resolution-undersampled": (
+        "The same optics (0.2 µm) recorded with 90 nm pixels: the resolution is 2.2 px, within a "
+        "quarter of the 2-px Nyquist limit below which no pixel grid can record detail. The FRC "
+        "crosses its threshold just short of the grid's last frequency, so the pixel, not the "
+        "objective, bounds what the image can show; practice asks for 2.3–3 px per resolution "
+        "element. Look at the resolution in pixels, not in µm (which is close to Abbe's limit). "
+        "Use a smaller pixel (zoom, binning off)."
+    ),
+    "resolution-blurred": (
+        "A pair whose finest detail is 0.5 µm, 2.7 × Abbe's 0.186 µm for NA 1.4 at 520 nm: defocus, "
+        "spherical aberration or a dirty lens has removed the fine detail. Look at the ratio to "
+        "theory; the pixel (50 nm, 10 px per resolution) is not the cause. Check the focus, the "
+        "coverslip and immersion and the objective's cleanliness."
     ),
     # ----------------------------------------------------------------------------------- mirror
     "mirror-xz": (
-        "An XZ image of a slightly tilted mirror's reflection: axial FWHM 0.6 µm at the centre and "
-        "0.648 µm at the edges, as a good confocal gives. Nothing is wrong."
+        "An XZ image of a good confocal's reflection from a mirror (NA 1.4 oil, 488 nm): axial FWHM "
+        "0.267 µm at the centre, 1.15 × the 0.232 µm point-pinhole theory (a pinhole of about 1 Airy "
+        "unit gives that excess), 8 % broader at the edges. The mirror is slightly tilted (0.1 µm "
+        "across the field): the ROI-averaged MetroloJ profile is a little broader than the bands, "
+        "which the tilt does not affect. Nothing is wrong with the microscope."
+    ),
+    "mirror-pinhole-open": (
+        "The same confocal with the pinhole left wide open (or spherical aberration from a wrong "
+        "immersion or collar setting, which broadens the axial response the same way): the axial "
+        "FWHM is 0.70 µm, 3 × the theory, beyond MetroloJ_QC's tolerance of 2. Look at the ratio to "
+        "theory: the bands all agree, so it is not the field. Close the pinhole to 1 Airy unit, then "
+        "check the immersion and the collar."
+    ),
+    "mirror-uneven": (
+        "Good at the centre (0.267 µm, 1.15 × theory) but 80 % broader at the edges of the field: the "
+        "CV of the band FWHMs is near 19 %. The MetroloJ ratio, averaged over the whole width, stays "
+        "within tolerance; only the per-band fits show the problem. Check the scan optics' alignment "
+        "and the objective's field flatness, or image in the centre."
     ),
     # ---------------------------------------------------------------------------- image quality
     "image-quality": (
@@ -231,13 +263,41 @@ EXPLANATIONS: dict[str, str] = {
     ),
 }
 
+#: the optics of the mirror samples (``samples.mirror.GALLERY_OPTICS``): NA 1.4 oil, 488 nm reflected
+_MIRROR_OPTICS = ("--na", "1.4", "--immersion-index", "1.518", "--wavelength-ex", "488")
+
+#: the second image and the optics of the resolution samples (``samples.resolution.GALLERY_OPTICS``)
+_RESOLUTION_PAIR = ("--pair", "{stem}_pair.ome.tif", "--na", "1.4", "--wavelength-em", "520")
+
+#: the bead diameter the PSF gallery renders (``GalleryBeadSpec.bead_diameter_um``): its size correction
+_BEAD = ("--bead-diameter", "0.1")
+
 #: the options a sample's measurement command needs beyond the file (``{stem}``: the image's stem)
 COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "resolution-pair": ("--pair", "{stem}_pair.ome.tif"),
+    **dict.fromkeys(
+        (
+            "psf-good",
+            "psf-spherical-water",
+            "psf-spherical-coverslip",
+            "psf-astigmatism",
+            "psf-coma",
+            "psf-tilt",
+            "psf-field-curvature",
+            "psf-dirty-objective",
+            "psf-undersampled",
+            "psf-saturated",
+        ),
+        _BEAD,
+    ),
+    "resolution-pair": _RESOLUTION_PAIR,
+    "resolution-undersampled": _RESOLUTION_PAIR,
+    "resolution-blurred": _RESOLUTION_PAIR,
     "stage-repeatability": ("--moves", "{stem}_moves.csv"),
     "stage-backlash": ("--moves", "{stem}_moves.csv"),
     "stage-drift": ("--mode", "drift", "--frame-interval", "30", "--stabilisation-threshold", "0.1"),
-    "mirror-xz": ("--na", "1.4", "--immersion-index", "1.518", "--wavelength-ex", "488"),
+    "mirror-xz": _MIRROR_OPTICS,
+    "mirror-pinhole-open": _MIRROR_OPTICS,
+    "mirror-uneven": _MIRROR_OPTICS,
     "light-source-series": ("--frame-interval", "2", "--dark-level", "100"),
     "detector-scmos": ("--camera", "scmos"),
     "detector-ccd": ("--camera", "ccd"),

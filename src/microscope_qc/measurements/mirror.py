@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import MIRROR_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -20,11 +21,12 @@ from microscope_qc.report.labels import MIRROR_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.mirror import MirrorResult, MirrorSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
 
-__all__ = ["run_mirror", "analyze_mirror", "mirror_figures", "mirror_settings", "MIRROR"]
+__all__ = ["run_mirror", "analyze_mirror", "mirror_figures", "mirror_settings", "mirror_findings", "MIRROR"]
 
 
 def analyze_mirror(*args: Any, **kwargs: Any) -> MirrorResult:
@@ -39,6 +41,13 @@ def mirror_figures(result: MirrorResult) -> Sequence[Figure]:
     from microscope_qc.report.mirror import mirror_figures as figures
 
     return figures(result)
+
+
+def mirror_findings(result: MirrorResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.mirror.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.mirror.findings import findings
+
+    return findings(result)
 
 
 def mirror_settings() -> type[MirrorSettings]:
@@ -177,7 +186,8 @@ MIRROR = Measurement(
             "ratio_to_theory",
         ),
     ),
-    samples=MIRROR_SAMPLES,
+    samples=MIRROR_SAMPLES + MIRROR_GALLERY,
+    findings=mirror_findings,
     history_metrics=("fwhm_z_um", "band_fwhm_median_um", "ratio_to_theory"),
     methods_sentence=methods_sentence,
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from microscope_qc.instrument import Setting, Source
 from microscope_qc.measurements.entry import CommandLine, InputKind, Measurement
+from microscope_qc.measurements.gallery import RESOLUTION_GALLERY
 from microscope_qc.measurements.options import (
     add_settings_arguments,
     limits_from_args,
@@ -21,6 +22,7 @@ from microscope_qc.report.labels import RESOLUTION_LABELS
 
 if TYPE_CHECKING:
     from microscope_qc.analysis.resolution import ResolutionResult, ResolutionSettings
+    from microscope_qc.findings import Finding
     from microscope_qc.io import ImageData
     from microscope_qc.report import Figure
     from microscope_qc.results import ProgressCallback
@@ -47,6 +49,13 @@ def resolution_figures(result: ResolutionResult) -> Sequence[Figure]:
     from microscope_qc.report.resolution import resolution_figures as figures
 
     return figures(result)
+
+
+def resolution_findings(result: ResolutionResult) -> Sequence[Finding]:
+    """Call :func:`microscope_qc.analysis.resolution.findings.findings`: the rule table (imported on the first call)."""
+    from microscope_qc.analysis.resolution.findings import findings
+
+    return findings(result)
 
 
 def resolution_settings() -> type[ResolutionSettings]:
@@ -145,11 +154,18 @@ def run_resolution(
         vs = Setting(float(vx), "um", Source.FILE, vox.origin)
     if not vx:
         raise SettingsError("The pixel size is not known; give it ({voxel_size_um}).")
+    ch = ms.channels[min(channel, len(ms.channels) - 1)] if ms.channels else None
+    optics: dict[str, float | None] = {
+        "na": ms.na,
+        "wavelength_em_nm": ch.wavelength_em_nm if ch is not None else None,
+    }
     result = analyze_resolution(
         image,
         settings,
         pixel_size_um=float(vx),
         pair=pair,
+        na=optics["na"],
+        wavelength_em_nm=optics["wavelength_em_nm"],
         channel=channel,
         limits=limits_from_args(args),
         progress=progress,
@@ -157,6 +173,12 @@ def run_resolution(
     result.warnings.extend(n for n in (note, pair_note) if n)
     if vy and abs(vy - vx) > 1e-3 * vx:
         result.warnings.append(f"Pixels are not square ({vy:g} × {vx:g} µm); the x size was used.")
+    for name, value in optics.items():
+        if value is not None:
+            src = ms.source_of(name)
+            result.settings[name] = Setting(
+                value, "nm" if name == "wavelength_em_nm" else None, src.source, src.detail
+            )
     if vs is not None:
         result.settings["pixel_size_um"] = Setting(float(vx), "um", vs.source, vs.detail)
     if args.pair is not None:
@@ -245,7 +267,8 @@ RESOLUTION = Measurement(
         # a table, but present only with a map: an earlier export's is removed when overwriting
         "tiles.csv": "the local map's tiles: position, resolution, anisotropy, why a tile has none",
     },
-    samples=RESOLUTION_SAMPLES,
+    samples=RESOLUTION_SAMPLES + RESOLUTION_GALLERY,
+    findings=resolution_findings,
     history_metrics=("resolution_um",),
     methods_sentence=methods_sentence,
 )

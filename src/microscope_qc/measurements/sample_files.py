@@ -530,8 +530,8 @@ RESOLUTION_SAMPLES: tuple[Sample[Any], ...] = (
 MIRROR_SAMPLES: tuple[Sample[Any], ...] = (
     Sample(
         "mirror-xz",
-        "XZ image of a tilted mirror's reflection: axial FWHM 0.6 µm at the centre, 0.648 µm at the edges",
-        _seeded(lambda: samples.mirror_sample),
+        "Good confocal's mirror reflection (XZ): axial FWHM 0.267 µm, 1.15 × theory, 8 % broader at the edges",
+        _seeded(lambda: samples.mirror_good_sample),
         write_mirror,
         faults=(),
         explanation=EXPLANATIONS["mirror-xz"],

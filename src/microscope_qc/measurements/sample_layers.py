@@ -97,6 +97,18 @@ def _stage(s: Any) -> list[LayerDataTuple]:
     return [(s.data[:, 0], kwargs, "image")]
 
 
+def _pair(s: Any) -> list[LayerDataTuple]:
+    from microscope_qc.samples.resolution import resolution_pair_layers
+
+    return resolution_pair_layers(s)
+
+
+def _mirror(s: Any) -> list[LayerDataTuple]:
+    from microscope_qc.samples.mirror import mirror_layers
+
+    return mirror_layers(s)
+
+
 def _plane(s: Any) -> list[LayerDataTuple]:
     t = s.truth
     settings = {
@@ -160,6 +172,8 @@ _LAYERS: dict[str, Callable[[Any], list[LayerDataTuple]]] = {
     "detector-noisy": _detector,
     "light-source-unstable": _log,
     "stage-backlash": _stage,
+    **dict.fromkeys(("mirror-pinhole-open", "mirror-uneven"), _mirror),
+    **dict.fromkeys(("resolution-undersampled", "resolution-blurred"), _pair),
     **dict.fromkeys(("image-quality-good", "image-quality-saturated", "image-quality-undersampled"), _plane),
 }
 
@@ -230,7 +244,11 @@ napari_stage_repeatability = _opener("stage-repeatability")
 napari_stage_drift = _opener("stage-drift")
 napari_stage_backlash = _opener("stage-backlash")
 napari_resolution_pair = _opener("resolution-pair")
+napari_resolution_undersampled = _opener("resolution-undersampled")
+napari_resolution_blurred = _opener("resolution-blurred")
 napari_mirror_xz = _opener("mirror-xz")
+napari_mirror_pinhole_open = _opener("mirror-pinhole-open")
+napari_mirror_uneven = _opener("mirror-uneven")
 napari_image_quality = _opener("image-quality")
 napari_image_quality_good = _opener("image-quality-good")
 napari_image_quality_saturated = _opener("image-quality-saturated")

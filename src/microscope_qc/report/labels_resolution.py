@@ -16,6 +16,12 @@ RESOLUTION_ENTRIES: dict[str, _Entry] = {
     "resolution_um": ("Resolution", "um", "1/cut-off frequency of the method used (FRC or decorrelation)"),
     "resolution_px": ("Resolution in pixels", "px", ""),
     "cutoff_frequency_per_um": ("Cut-off frequency", "per_um", ""),
+    "theory_resolution_um": (
+        "Theoretical resolution (Abbe)",
+        "um",
+        "λem / (2 NA), given the NA and emission",
+    ),
+    "ratio_to_theory": ("Resolution / theory", None, "the resolution over Abbe's limit"),
     "frc_resolution_1_7_um": ("FRC resolution (1/7 threshold)", "um", ""),
     "frc_resolution_half_bit_um": ("FRC resolution (half-bit threshold)", "um", ""),
     "frc_resolution_x_um": (

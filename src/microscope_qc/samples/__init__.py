@@ -69,7 +69,13 @@ if TYPE_CHECKING:
         napari_light_source_pulsed,
         napari_light_source_series,
     )
-    from microscope_qc.samples.mirror import MirrorSample, mirror_fwhm_truth, mirror_sample, napari_mirror
+    from microscope_qc.samples.mirror import (
+        MirrorSample,
+        mirror_fwhm_truth,
+        mirror_good_sample,
+        mirror_sample,
+        napari_mirror,
+    )
     from microscope_qc.samples.multicolour import (
         ChannelTransform,
         MulticolourSample,
@@ -164,6 +170,7 @@ __all__ = [
     "MirrorSample",
     "mirror_sample",
     "mirror_fwhm_truth",
+    "mirror_good_sample",
     "napari_mirror",
     "ImageQualitySample",
     "image_quality_sample",
@@ -264,7 +271,10 @@ __getattr__, __dir__ = lazy_exports(
             ),
             "resolution",
         ),
-        **dict.fromkeys(("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"), "mirror"),
+        **dict.fromkeys(
+            ("MirrorSample", "mirror_sample", "mirror_fwhm_truth", "mirror_good_sample", "napari_mirror"),
+            "mirror",
+        ),
         **dict.fromkeys(
             ("ImageQualitySample", "image_quality_sample", "napari_image_quality"), "image_quality"
         ),

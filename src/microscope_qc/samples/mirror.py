@@ -14,7 +14,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MirrorSample", "mirror_sample", "mirror_fwhm_truth", "napari_mirror"]
+__all__ = [
+    "MirrorSample",
+    "mirror_sample",
+    "mirror_fwhm_truth",
+    "mirror_good_sample",
+    "mirror_pinhole_sample",
+    "mirror_uneven_sample",
+    "napari_mirror",
+    "mirror_layers",
+    "GALLERY_OPTICS",
+]
+
+#: the optics of the gallery's mirror samples (their commands pass them): NA 1.4 oil, 488 nm reflected
+GALLERY_OPTICS: dict[str, float] = {"na": 1.4, "immersion_index": 1.518, "wavelength_nm": 488.0}
 
 LayerDataTuple = tuple[npt.NDArray[Any], dict[str, Any], str]
 
@@ -108,10 +121,115 @@ def mirror_sample(
     return MirrorSample(data, z_step_um, x_step_um, truth)
 
 
+def _gallery(seed: int, excess: float, curvature: float, tilt_um: float, **truth: Any) -> MirrorSample:
+    """A gallery mirror for :data:`GALLERY_OPTICS`: centre FWHM ``excess`` × the confocal theory, 40 nm z steps."""
+    from microscope_qc.analysis.mirror.theory import mirror_axial_fwhm_um
+
+    o = GALLERY_OPTICS
+    theory = mirror_axial_fwhm_um(o["wavelength_nm"], o["na"], o["immersion_index"])
+    s = mirror_sample(
+        seed=seed,
+        z_step_um=0.04,
+        fwhm_um=round(excess * theory, 4),
+        curvature=curvature,
+        tilt_um=tilt_um,
+    )
+    s.truth.update(
+        {
+            "na": o["na"],
+            "immersion_index": o["immersion_index"],
+            "wavelength_nm": o["wavelength_nm"],
+            "theory_fwhm_z_um": theory,
+            "excess_over_theory": excess,
+            **truth,
+        }
+    )
+    return s
+
+
+def mirror_good_sample(seed: int = 0) -> MirrorSample:
+    """A good confocal: centre axial FWHM 1.15 × the theory (0.267 µm), 8 % broader at the edges, tilt 0.1 µm.
+
+    The excess is what a pinhole of about 1 Airy unit and residual aberrations give over the
+    point-pinhole theory (:func:`~microscope_qc.analysis.mirror.mirror_axial_fwhm_um`, 0.232 µm for
+    NA 1.4, n 1.518, 488 nm).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    MirrorSample
+        The XZ image and its truth (with the optics and the theory).
+    """
+    return _gallery(seed, 1.15, 0.08, 0.1)
+
+
+def mirror_pinhole_sample(seed: int = 0) -> MirrorSample:
+    """A pinhole left wide open (or spherical aberration): centre axial FWHM 3 × the theory (0.697 µm).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    MirrorSample
+        The XZ image and its truth.
+    """
+    return _gallery(seed, 3.0, 0.08, 0.1, fault="axial FWHM 3 × the confocal theory (MetroloJ_QC limit 2)")
+
+
+def mirror_uneven_sample(seed: int = 0) -> MirrorSample:
+    """Good at the centre (1.15 × theory) but 80 % broader at the edges of the field: CV of the bands about 18 %.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    MirrorSample
+        The XZ image and its truth.
+    """
+    return _gallery(seed, 1.15, 0.8, 0.1, fault="axial FWHM 80 % broader at the edges of the field")
+
+
 def napari_mirror() -> list[LayerDataTuple]:
-    """The napari sample: an XZ image of a tilted mirror's reflection, axial FWHM 0.6 µm at the centre."""
-    s = mirror_sample()
-    meta = {"truth": s.truth}
+    """The napari sample: an XZ image of a good confocal's mirror reflection (:func:`mirror_good_sample`)."""
+    return mirror_layers(mirror_good_sample())
+
+
+def mirror_layers(s: MirrorSample) -> list[LayerDataTuple]:
+    """The napari layer of a mirror sample: the XZ image, scaled (z step, x pixel), its truth in the metadata.
+
+    The gallery's mirrors are imaged with :data:`GALLERY_OPTICS`; the layer records them as a file's
+    metadata (``microscope_qc`` ▸ ``settings``, as the other samples' layers).
+
+    Parameters
+    ----------
+    s : MirrorSample
+        The sample.
+
+    Returns
+    -------
+    list of LayerDataTuple
+        One image layer.
+    """
+    # the optics as the bundled samples' layers carry them (the dock fills its fields from them)
+    settings = {
+        "voxel_size_um": (s.z_step_um, 1.0, s.x_step_um),
+        "na": GALLERY_OPTICS["na"],
+        "immersion_index": GALLERY_OPTICS["immersion_index"],
+        "modality": "confocal",
+        "wavelength_ex_nm": [GALLERY_OPTICS["wavelength_nm"]],
+        "wavelength_em_nm": [GALLERY_OPTICS["wavelength_nm"]],
+    }
+    meta = {"truth": s.truth, "microscope_qc": {"settings": settings, "source": "synthetic mirror"}}
     return [
         (
             s.data,

@@ -24,6 +24,10 @@ __all__ = [
     "resolution_halves_sample",
     "napari_resolution_pair",
     "PAIR_KEY",
+    "GALLERY_OPTICS",
+    "resolution_undersampled_sample",
+    "resolution_blurred_sample",
+    "resolution_pair_layers",
 ]
 
 #: layer metadata key of the bundled pair: the name of the other image of the pair
@@ -82,6 +86,7 @@ def resolution_sample(
     structure_sd_photons: float = 60.0,
     gain_dn_per_e: float = 2.0,
     offset_dn: float = 100.0,
+    psf_sigma_px: float = 0.75,
 ) -> ResolutionSample:
     """Two independent noisy images of one band-limited field: resolution 1/f_c (here 4 px, 0.2 µm).
 
@@ -99,6 +104,8 @@ def resolution_sample(
         Mean and SD of the expected photons per pixel.
     gain_dn_per_e, offset_dn : float
         Camera: DN = offset + gain · photo-electrons.
+    psf_sigma_px : float
+        σ of the Gaussian blur inside the pass band.
 
     Returns
     -------
@@ -106,7 +113,7 @@ def resolution_sample(
         The pair (uint16) and the truth.
     """
     rng = np.random.default_rng(seed)
-    s = band_limited_structure((size, size), cutoff_cycles_per_px, 0.75, rng)
+    s = band_limited_structure((size, size), cutoff_cycles_per_px, psf_sigma_px, rng)
     expected = np.clip(mean_photons + structure_sd_photons * s, 0, None)
 
     def shot() -> npt.NDArray[np.uint16]:
@@ -117,13 +124,69 @@ def resolution_sample(
         "resolution_um": pixel_size_um / cutoff_cycles_per_px,
         "resolution_px": 1.0 / cutoff_cycles_per_px,
         "cutoff_cycles_per_um": cutoff_cycles_per_px / pixel_size_um,
-        "definition": "white random structure, Gaussian blur σ = 0.75 px, no content at or above f_c; "
-        "resolution = 1/f_c",
+        "definition": f"white random structure, Gaussian blur σ = {psf_sigma_px:g} px, no content at or above "
+        "f_c; resolution = 1/f_c",
         "pixel_size_um": pixel_size_um,
         "gain_dn_per_e": gain_dn_per_e,
         "offset_dn": offset_dn,
     }
     return ResolutionSample(shot(), shot(), pixel_size_um, gain_dn_per_e, offset_dn, truth)
+
+
+#: the optics of the gallery's resolution samples (their commands pass them): NA 1.4, 520 nm emission
+GALLERY_OPTICS: dict[str, float] = {"na": 1.4, "wavelength_em_nm": 520.0}
+
+
+def _gallery(seed: int, resolution_um: float, pixel_size_um: float, **truth: Any) -> ResolutionSample:
+    """A gallery pair for :data:`GALLERY_OPTICS` whose structure ends at ``resolution_um``.
+
+    The blur inside the pass band scales with the cut-off (σ = 3 / f_c / 16 px, 0.75 px at 4 px),
+    so the spectral SNR near the cut-off is that of the bundled pair and both methods find it.
+    """
+    from microscope_qc.analysis.resolution.theory import abbe_resolution_um
+
+    cutoff = pixel_size_um / resolution_um
+    s = resolution_sample(
+        seed=seed, cutoff_cycles_per_px=cutoff, pixel_size_um=pixel_size_um, psf_sigma_px=0.1875 / cutoff
+    )
+    o = GALLERY_OPTICS
+    theory = abbe_resolution_um(o["wavelength_em_nm"], o["na"])
+    s.truth.update({**o, "abbe_resolution_um": theory, "ratio_to_abbe": resolution_um / theory, **truth})
+    return s
+
+
+def resolution_undersampled_sample(seed: int = 0) -> ResolutionSample:
+    """The optics of the bundled pair (0.2 µm) on 90 nm pixels: the resolution is 2.2 px, at the grid's limit.
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    ResolutionSample
+        The pair and the truth (the optics, Abbe's limit, the resolution in µm and px).
+    """
+    return _gallery(
+        seed, 0.2, 0.09, fault="resolution 2.22 px: the 90 nm pixel limits what the image records"
+    )
+
+
+def resolution_blurred_sample(seed: int = 0) -> ResolutionSample:
+    """A defocused or aberrated image: no detail finer than 0.5 µm, 2.7 × Abbe's 0.186 µm (50 nm pixels).
+
+    Parameters
+    ----------
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    ResolutionSample
+        The pair and the truth.
+    """
+    return _gallery(seed, 0.5, 0.05, fault="resolution 0.5 µm, 2.7 × Abbe's limit")
 
 
 def resolution_halves_sample(
@@ -190,13 +253,42 @@ def napari_resolution_pair() -> list[LayerDataTuple]:
     Each layer's metadata names the other under :data:`PAIR_KEY`, so the resolution dock picks it
     as the 'second image'.
     """
-    s = resolution_sample()
+    return resolution_pair_layers(resolution_sample())
+
+
+def resolution_pair_layers(s: ResolutionSample) -> list[LayerDataTuple]:
+    """The napari layers of a pair, each naming the other under :data:`PAIR_KEY`, the truth in the metadata.
+
+    Every pair of the package is imaged with :data:`GALLERY_OPTICS`; the layers record them as a
+    file's metadata (``microscope_qc`` ▸ ``settings``, as the other samples' layers).
+
+    Parameters
+    ----------
+    s : ResolutionSample
+        The pair.
+
+    Returns
+    -------
+    list of LayerDataTuple
+        Two image layers.
+    """
     scale = (s.pixel_size_um, s.pixel_size_um)
     names = ("resolution image 1 (synthetic)", "resolution image 2 (synthetic)")
+    # the optics as the bundled samples' layers carry them (the dock fills its NA and λ em from them)
+    settings = {
+        "voxel_size_um": (1.0, s.pixel_size_um, s.pixel_size_um),
+        "na": GALLERY_OPTICS["na"],
+        "wavelength_em_nm": [GALLERY_OPTICS["wavelength_em_nm"]],
+    }
+    carried = {"settings": settings, "source": "synthetic resolution pair"}
     return [
         (
             data,
-            {"name": name, "scale": scale, "metadata": {"truth": s.truth, PAIR_KEY: other}},
+            {
+                "name": name,
+                "scale": scale,
+                "metadata": {"truth": s.truth, PAIR_KEY: other, "microscope_qc": carried},
+            },
             "image",
         )
         for data, name, other in ((s.image, names[0], names[1]), (s.pair, names[1], names[0]))

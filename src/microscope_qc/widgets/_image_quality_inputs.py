@@ -30,7 +30,8 @@ def optics_of(layer: Any) -> dict[str, Any]:
     Parameters
     ----------
     layer : napari.layers.Image
-        A layer the plugin's reader made (``metadata["acquisition"]``), or any layer.
+        A layer the plugin's reader made (``metadata["acquisition"]``), a bundled sample's
+        (``metadata["microscope_qc"]["settings"]``), or any layer.
 
     Returns
     -------
@@ -38,10 +39,15 @@ def optics_of(layer: Any) -> dict[str, Any]:
         ``modality``, ``na``, ``immersion_index``, ``wavelength_ex_nm``, ``wavelength_em_nm`` (None
         when unknown; a channel's wavelength picked by the channel name in the layer's name).
     """
-    meta = layer.metadata.get("acquisition") if isinstance(layer.metadata, dict) else None
+    md = layer.metadata if isinstance(layer.metadata, dict) else {}
+    meta = md.get("acquisition")
     out: dict[str, Any] = dict.fromkeys(
         ("modality", "na", "immersion_index", "wavelength_ex_nm", "wavelength_em_nm")
     )
+    sample = md.get("microscope_qc")
+    if not isinstance(meta, dict) and isinstance(sample, dict) and isinstance(sample.get("settings"), dict):
+        # a bundled sample's layer: its settings as plain values
+        meta = {k: {"value": v} for k, v in sample["settings"].items()}
     if not isinstance(meta, dict):
         return out
     out["modality"] = _value(meta, "modality")

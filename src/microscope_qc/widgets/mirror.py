@@ -31,6 +31,7 @@ from microscope_qc.widgets._common import (
     user_message,
     verdict_lines,
 )
+from microscope_qc.widgets._image_quality_inputs import optics_of
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild, tag_of
 from microscope_qc.widgets._mirror_layers import mirror_specs, profile_plot
 from microscope_qc.widgets._settings_form import SettingsForm
@@ -140,7 +141,7 @@ class MirrorWidget(MeasurementDock):
             self.layer_combo.value = choices[0] if choices else None
 
     def _layer_changed(self, *_: Any) -> None:
-        """Fill the z step and the pixel size from the layer's scale."""
+        """Fill the z step and the pixel size from the layer's scale, the optics from the file's metadata."""
         layer = self.layer_combo.value
         if layer is None:
             return
@@ -151,6 +152,15 @@ class MirrorWidget(MeasurementDock):
         if not all(s == 1.0 for s in scale):
             self.z_step.value = f"{scale[0]:g}"
             self.x_step.value = f"{scale[-1]:g}"
+        optics = optics_of(layer)  # the file's optics fill the empty fields
+        wavelength = optics["wavelength_ex_nm"] or optics["wavelength_em_nm"]
+        for field, value in (
+            (self.wavelength, wavelength),
+            (self.na, optics["na"]),
+            (self.immersion, optics["immersion_index"]),
+        ):
+            if value and not field.value:
+                field.value = f"{float(value):g}"
         self.say(f"'{layer.name}': {layer.data.shape[0]} z planes × {layer.data.shape[-1]} columns. Measure.")
 
     def settings(self) -> MirrorSettings:

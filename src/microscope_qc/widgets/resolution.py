@@ -38,6 +38,7 @@ from microscope_qc.widgets._common import (
     user_message,
     verdict_lines,
 )
+from microscope_qc.widgets._image_quality_inputs import optics_of
 from microscope_qc.widgets._layers import image_layers, layer_key, prebuild
 from microscope_qc.widgets._resolution_layers import MAP_ROLES, map_specs
 from microscope_qc.widgets._resolution_plots import resolution_plot
@@ -84,12 +85,29 @@ class ResolutionWidget(MeasurementDock):
         )
         self.pixel = LineEdit(label="pixel size (µm)")
         self.pixel.tooltip = "Square pixels; from the layer's scale."
+        self.na = LineEdit(label="NA")
+        self.na.tooltip = (
+            "The objective's NA, for Abbe's limit λem / (2 NA) (optional; from the file when it has it)."
+        )
+        self.wavelength = LineEdit(label="λ em (nm)")
+        self.wavelength.tooltip = (
+            "Emission wavelength, for Abbe's limit (optional; from the file when it has it)."
+        )
         self.analysis = SettingsForm(
             ResolutionSettings,
             ["method", "frc_threshold", "conversion_gain_e_per_dn", "offset_counts", "local_map", "tile_px"],
         )
         self.field_names = {**self.field_names, **self.analysis.field_names}
-        self.form = Container(widgets=[self.layer_combo, self.pair_combo, self.pixel, *self.analysis.widgets])
+        self.form = Container(
+            widgets=[
+                self.layer_combo,
+                self.pair_combo,
+                self.pixel,
+                self.na,
+                self.wavelength,
+                *self.analysis.widgets,
+            ]
+        )
         self.run_button = QPushButton("Measure")
         self.plot = LinePlot()
         plots = QWidget()
@@ -166,6 +184,10 @@ class ResolutionWidget(MeasurementDock):
         self._pick_partner()
         if float(layer.scale[-1]) != 1.0:
             self.pixel.value = f"{float(layer.scale[-1]):g}"
+        optics = optics_of(layer)  # the file's optics fill the empty fields
+        for field, value in ((self.na, optics["na"]), (self.wavelength, optics["wavelength_em_nm"])):
+            if value and not field.value:
+                field.value = f"{float(value):g}"
         self.say(f"'{layer.name}': {layer.data.shape[-2]} × {layer.data.shape[-1]} px. Measure.")
 
     def _pair_changed(self, *_: Any) -> None:
@@ -198,6 +220,11 @@ class ResolutionWidget(MeasurementDock):
             pixel = parse_optional_float(self.pixel.value, "pixel size (µm)")
             if pixel is None or not pixel > 0:
                 raise ValueError(f"'pixel size (µm)' must be a positive number; '{self.pixel.value}' is not.")
+            na = parse_optional_float(self.na.value, "NA")
+            em = parse_optional_float(self.wavelength.value, "λ em (nm)")
+            for value, text, label in ((na, self.na.value, "NA"), (em, self.wavelength.value, "λ em (nm)")):
+                if value is not None and not value > 0:
+                    raise ValueError(f"'{label}' must be a positive number or empty; '{text}' is not.")
             image, note = _plane(layer, "image")
             pair, pair_note = _plane(pair_layer, "second image") if pair_layer is not None else (None, None)
         except ValueError as exc:
@@ -216,7 +243,14 @@ class ResolutionWidget(MeasurementDock):
 
         def work(progress, cancel):
             result = analyze(
-                image, settings, pixel_size_um=pixel, pair=pair, progress=progress, cancel=cancel
+                image,
+                settings,
+                pixel_size_um=pixel,
+                pair=pair,
+                na=na,
+                wavelength_em_nm=em,
+                progress=progress,
+                cancel=cancel,
             )
             from microscope_qc.instrument import Setting, Source
 

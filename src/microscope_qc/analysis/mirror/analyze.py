@@ -256,7 +256,8 @@ def analyze_mirror(
     if wavelength_nm and na and immersion_index:
         theory = mirror_axial_fwhm_um(wavelength_nm, na, immersion_index)
         add("theory_fwhm_z_um", theory, "um", MIRROR_THEORY_LABEL)
-        add("ratio_to_theory", fwhm[0] / theory, None, "MetroloJ FWHM / theory")
+        ratio_se = float(se[0]) / theory if np.isfinite(se[0]) else None
+        add("ratio_to_theory", fwhm[0] / theory, None, "MetroloJ FWHM / theory", ratio_se)
         if len(ok):
             add(
                 "band_ratio_to_theory",

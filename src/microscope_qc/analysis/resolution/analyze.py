@@ -23,6 +23,7 @@ from microscope_qc.analysis.resolution.frc import (
 from microscope_qc.analysis.resolution.local import ResolutionMap, local_decorrelation, local_frc
 from microscope_qc.analysis.resolution.result import ResolutionResult
 from microscope_qc.analysis.resolution.settings import ResolutionSettings
+from microscope_qc.analysis.resolution.theory import ABBE_LABEL, abbe_resolution_um
 from microscope_qc.instrument import Setting, SettingsError, Source
 from microscope_qc.results import CancelCheck, Limits, Metric, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
@@ -252,6 +253,8 @@ def analyze_resolution(
     *,
     pixel_size_um: float,
     pair: Any = None,
+    na: float | None = None,
+    wavelength_em_nm: float | None = None,
     channel: int = 0,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
@@ -270,6 +273,9 @@ def analyze_resolution(
         Pixel size (square pixels).
     pair : array_like, optional
         A second, independent image of the same field (two-image FRC).
+    na, wavelength_em_nm : float, optional
+        The objective's NA and the emission wavelength: with both, Abbe's limit λem / (2 NA)
+        (``theory_resolution_um``) and the resolution over it (``ratio_to_theory``).
     channel : int
         The file's channel (recorded on the metrics).
     limits : Limits, optional
@@ -350,12 +356,22 @@ def analyze_resolution(
         )
         _add(result, "resolution_px", 1.0 / cutoff, "px", "resolution in pixels (2 px: Nyquist)")
         _add(result, "cutoff_frequency_per_um", cutoff / pixel_size_um, "per_um", "cut-off frequency")
+        if na and wavelength_em_nm:
+            theory = abbe_resolution_um(wavelength_em_nm, na)
+            _add(result, "theory_resolution_um", theory, "um", ABBE_LABEL)
+            _add(
+                result, "ratio_to_theory", pixel_size_um / cutoff / theory, None, "resolution / theory (Abbe)"
+            )
         if 1.0 / cutoff < 2.5:
             result.warnings.append(
                 f"The resolution is {1.0 / cutoff:.2f} px, near the 2-px Nyquist limit: the image is likely "
                 "under-sampled and the true resolution may be finer."
             )
     result.settings["pixel_size_um"] = Setting(float(pixel_size_um), "um", Source.USER)
+    if na and wavelength_em_nm:
+        result.settings["na"] = Setting(float(na), None, Source.USER)
+        result.settings["wavelength_em_nm"] = Setting(float(wavelength_em_nm), "nm", Source.USER)
+        result.settings["theory"] = Setting(ABBE_LABEL, None, Source.DEFAULT)
     if limits is not None:
         limits.apply(result)
     if progress:
