@@ -103,3 +103,47 @@ def test_gallery_pairs_against_their_truth(make, faults, truth_um, truth_px, met
     # measured on seed 0: within 5 % of the truth (the blurred FRC 0.477 µm, the others within 2 %)
     assert m["resolution_um"] == pytest.approx(truth_um, rel=0.05)
     assert faults_found(findings(r)) == faults
+
+
+def _frc_curve_result(frc_tail: float, threshold: str = "1/7") -> ResolutionResult:
+    import numpy as np
+    import pandas as pd
+
+    from microscope_qc.instrument.settings import Setting, Source
+
+    n = 100
+    frc = np.linspace(1.0, frc_tail, n)
+    r = ResolutionResult(method="frc")
+    r.tables["curve"] = pd.DataFrame(
+        {
+            "frequency_per_um": np.linspace(0, 5, n),
+            "frc": frc,
+            "threshold_1_7": 1 / 7,
+            "threshold_half_bit": 0.3,
+        }
+    )
+    r.settings["frc_threshold"] = Setting(threshold, None, Source.USER)
+    return r
+
+
+@pytest.mark.parametrize(
+    ("tail", "threshold", "faulty"),
+    [(0.5, "1/7", True), (0.2, "1/7", True), (0.2, "half-bit", False), (0.1, "1/7", False)],
+)
+def test_an_frc_above_its_threshold_up_to_nyquist_is_sampling_limited(tail, threshold, faulty):
+    """No crossing (no resolution reported) with the curve still above the threshold chosen at its end."""
+    from microscope_qc.analysis.resolution.findings import NYQUIST_BAND
+
+    assert NYQUIST_BAND == 0.05
+    found = findings(_frc_curve_result(tail, threshold))
+    assert ("sampling_limited_resolution" in faults_found(found)) is faulty
+
+
+def test_a_truly_under_sampled_pair_has_no_resolution_but_is_named():
+    """0.2 µm optics on 125 nm pixels (1.6 px): the FRC never falls to 1/7, and the grid is named."""
+    from microscope_qc.samples.resolution import _gallery
+
+    s = _gallery(0, 0.2, 0.125, fault="resolution 1.6 px")
+    r = analyze_resolution(s.image, pixel_size_um=s.pixel_size_um, pair=s.pair, na=1.4, wavelength_em_nm=520)
+    assert not any(m.name == "resolution_um" for m in r.metrics)
+    assert faults_found(findings(r)) == {"sampling_limited_resolution"}

@@ -7,17 +7,21 @@ One row per fault (:data:`RULES`); :func:`findings` applies them.
   emission wavelength are known. FAULT beyond :data:`RATIO_LIMIT` by more than two standard errors
   (the resolution has none today: it is judged on its value), NOTE beyond it within two, else OK.
   A facility's limit on ``ratio_to_theory`` (a profile's limits) replaces the default.
-* ``sampling_limited_resolution`` — the resolution in pixels at most :data:`SAMPLING_LIMIT_PX`:
-  the pixel grid, not the optics, limits what the image records.
+* ``sampling_limited_resolution`` — the resolution in pixels at most :data:`SAMPLING_LIMIT_PX`,
+  or an FRC that never falls to its threshold (still above it at the highest frequencies, so
+  there is no resolution to report): the pixel grid, not the optics, limits what the image records.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 from microscope_qc.analysis._rules import Rule, evidence, limit_text, metric_of, verdict_of
 from microscope_qc.findings import Evidence, Finding, Severity
 from microscope_qc.results import Result
 
-__all__ = ["RULES", "findings", "RATIO_LIMIT", "SAMPLING_LIMIT_PX", "SIGNIFICANCE"]
+__all__ = ["RULES", "findings", "RATIO_LIMIT", "SAMPLING_LIMIT_PX", "SIGNIFICANCE", "NYQUIST_BAND"]
 
 #: the largest resolution / Abbe ratio of a good image
 RATIO_LIMIT = 2.0
@@ -25,6 +29,9 @@ RATIO_LIMIT = 2.0
 SAMPLING_LIMIT_PX = 2.5
 #: standard errors a value must exceed its limit by to be a fault
 SIGNIFICANCE = 2.0
+#: FRC without a crossing: the share of the frequencies below Nyquist whose FRC must all stay above the
+#: threshold for the grid to be the limit (a curve that ends above it only through noise does not)
+NYQUIST_BAND = 0.05
 
 _RATIO = Rule(
     "frc_resolution_loss",
@@ -39,7 +46,8 @@ _RATIO = Rule(
 _SAMPLING = Rule(
     "sampling_limited_resolution",
     ("resolution_px", "resolution_um"),
-    f"fault: the resolution at most {SAMPLING_LIMIT_PX:g} pixels",
+    f"fault: the resolution at most {SAMPLING_LIMIT_PX:g} pixels, or (FRC) no resolution because the FRC is still "
+    f"above its threshold over the last {100 * NYQUIST_BAND:g} % of frequencies below Nyquist",
     "Nyquist: a pixel grid records periods down to 2 px, and the FRC and decorrelation curves end there; a "
     "resolution within 25 % of it (Pawley's practical 2.3 px per resolution element) is bounded by the grid, "
     "so the optics may resolve finer than the image shows (the analysis warns at the same point)",
@@ -76,10 +84,41 @@ def _ratio(result: Result, c: int | None) -> Finding | None:
     )
 
 
+def _frc_above_to_nyquist(result: Result) -> Finding | None:
+    """The sampling fault of an FRC that never reaches its threshold (no resolution was reported)."""
+    curve = result.tables.get("curve")
+    if curve is None or "frc" not in curve.columns:
+        return None  # decorrelation: no curve that says so
+    setting = result.settings.get("frc_threshold")
+    column = "threshold_half_bit" if setting is not None and setting.value == "half-bit" else "threshold_1_7"
+    if column not in curve.columns or len(curve) < 2:
+        return None
+    frc = curve["frc"].to_numpy(dtype=float)
+    threshold = curve[column].to_numpy(dtype=float)
+    tail = slice(len(frc) - max(1, math.ceil(NYQUIST_BAND * len(frc))), len(frc))
+    margin = frc[tail] - threshold[tail]
+    if not (margin.size and (margin > 0).all()):
+        return None
+    at_nyquist = float(frc[-1])
+    rule = dataclasses.replace(
+        _SAMPLING,
+        statement="the FRC is still {frc:.2f} at Nyquist, above its threshold ({limit:.3g}) over the last "
+        "{band:g} % of frequencies: the resolution is finer than 2 px and the grid, not the optics, sets it "
+        "(unless the two images share their noise)",
+    )
+    ev = (
+        Evidence("FRC at Nyquist", at_nyquist, None, "", f"> threshold {float(threshold[-1]):.3g}"),
+        Evidence("frequencies above the threshold at the end of the curve", float(margin.size), None, ""),
+    )
+    return rule.finding(
+        Severity.FAULT, ev, None, frc=at_nyquist, limit=float(threshold[-1]), band=100 * NYQUIST_BAND
+    )
+
+
 def _sampling(result: Result, c: int | None) -> Finding | None:
     px, res = metric_of(result, "resolution_px", c), metric_of(result, "resolution_um", c)
     if px is None or res is None:
-        return None
+        return _frc_above_to_nyquist(result) if res is None else None
     severity = Severity.FAULT if px.value <= SAMPLING_LIMIT_PX else Severity.OK
     ev = (
         evidence(px, "resolution in pixels", f"> {SAMPLING_LIMIT_PX:g} px (Nyquist 2 px)"),
