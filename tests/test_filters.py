@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from microscope_qc.analysis.field.filters import gaussian_filter, interpolate_linear, label
+from microscope_qc.filters import gaussian_filter, interpolate_linear, label
 
 SHAPES = [(1, 1), (3, 2), (7, 5), (64, 80), (301, 257)]
 
