@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from microscope_qc.analysis.psf.delaunay import CollinearPointsError
 from microscope_qc.analysis.psf.interpolation import interpolate_linear
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.detection import extract_boxes as _boxes
@@ -54,7 +55,7 @@ def _field_maps(
     if ok.sum() >= 3:
         try:
             grid = interpolate_linear(pts[ok], values[ok], gyy[:, 0], gxx[0]).astype(np.float32)
-        except Exception:  # collinear beads: QhullError
+        except CollinearPointsError:
             result.warnings.append(f"Channel {c}: the accepted beads are collinear; no field maps.")
         else:
             chan.maps.update({name: grid[..., k] for k, name in enumerate(names)})
