@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from microscope_qc.filters import gaussian_filter, interpolate_linear, label, maximum_filter, uniform_filter3, zoom_linear
+from microscope_qc.filters import (
+    gaussian_filter,
+    interpolate_linear,
+    label,
+    maximum_filter,
+    uniform_filter3,
+    zoom_linear,
+)
 
 SHAPES = [(1, 1), (3, 2), (7, 5), (64, 80), (301, 257)]
 

@@ -23,7 +23,9 @@ def _points(kind: str, n: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("r", [1.0, 2.0, 2.5, 7.3])
 def test_pairs_within_equals_cKDTree_query_pairs(kind, n, r):
     pts = _points(kind, n, n + int(r * 10))
-    expected = np.array(sorted(cKDTree(pts).query_pairs(r)), dtype=int).reshape(-1, 2) if n else np.zeros((0, 2))
+    expected = (
+        np.array(sorted(cKDTree(pts).query_pairs(r)), dtype=int).reshape(-1, 2) if n else np.zeros((0, 2))
+    )
     i, j = pairs_within(pts, r)
     np.testing.assert_array_equal(np.column_stack([i, j]).reshape(-1, 2), expected)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
 from microscope_qc.filters import gaussian_filter, maximum_filter, uniform_filter3, zoom_linear
 from microscope_qc.neighbours import pairs_within
 from microscope_qc.volume import ArrayLike, Stack, Volume, as_volume, in_memory

@@ -72,7 +72,11 @@ def pairs_within(points: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
         if not counts.any():
             continue
         i = np.repeat(np.arange(n), counts)
-        j = order[np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)]
+        j = order[
+            np.repeat(lo, counts)
+            + np.arange(int(counts.sum()))
+            - np.repeat(np.cumsum(counts) - counts, counts)
+        ]
         keep = i < j  # each pair once (the other offset sees it from j)
         i, j = i[keep], j[keep]
         close = _distances(pts[i], pts[j]) <= r

@@ -79,7 +79,9 @@ def test_delaunay_has_qhulls_triangles(seed):
     got = delaunay(pts)
     assert _triangles(pts, got) == _triangles(pts, Delaunay(pts).simplices)
     p = pts[got]
-    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (p[:, 2, 0] - p[:, 0, 0])
+    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (
+        p[:, 2, 0] - p[:, 0, 0]
+    )
     assert (area > 0).all()  # counter-clockwise
 
 

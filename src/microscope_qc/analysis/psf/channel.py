@@ -28,11 +28,11 @@ from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.analysis.psf.settings import PSFSettings
 from microscope_qc.analysis.psf.spherical import model_for, spherical_columns, summarise_spherical
 from microscope_qc.analysis.psf.strehl import ideal_for, strehl_columns, summarise_strehl
-from microscope_qc.neighbours import nearest_other_within
 from microscope_qc.analysis.psf.summary import _summarise, misfit_warnings
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
+from microscope_qc.neighbours import nearest_other_within
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, ProgressCallback
 from microscope_qc.volume import Stack, Volume
 
@@ -143,7 +143,9 @@ def _analyze_channel(
     if real.size > 1:
         yx = np.column_stack([ys[real] * dy, xs[real] * dx])
         dist = np.full(n, np.inf)
-        dist[real] = nearest_other_within(yx, min_sep)  # the nearest other candidate, if closer than the limit
+        dist[real] = nearest_other_within(
+            yx, min_sep
+        )  # the nearest other candidate, if closer than the limit
         near = dist < min_sep
         reject(near, "neighbour", lambda i: f"nearest bead {dist[i]:.2f} µm away (limit {min_sep:.2f} µm)")
     if isinstance(stack, Volume) and not stack.columns_kept:  # given positions, or too many maxima
