@@ -21,13 +21,14 @@ import numpy as np
 
 __all__ = ["j0_j1"]
 
-#: arguments processed at once (times the number of terms: the temporary's size)
-_CHUNK = 1 << 14
+#: arguments processed at once (times the number of terms: the temporaries stay in the CPU cache)
+_CHUNK = 1 << 11
 
 
 def _points(x_max: float) -> int:
     """Trapezoid points (a multiple of 4) for arguments up to ``x_max``: the aliased J_M(x) is negligible."""
-    m = x_max + 12.0 * x_max ** (1.0 / 3.0) + 40.0
+    # measured against scipy.special: x + 8·x^(1/3) + 12 points reach its values; a margin beyond
+    m = x_max + 10.0 * x_max ** (1.0 / 3.0) + 16.0
     return 4 * int(math.ceil(m / 4.0))
 
 
@@ -53,11 +54,14 @@ def j0_j1(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return j0.reshape(v.shape), j1.reshape(v.shape)
     if not np.isfinite(flat).all():
         raise ValueError("j0_j1 takes finite arguments")
-    m = _points(float(flat.max()))
-    s = np.sin(2.0 * np.pi * np.arange(1, m // 4) / m)
+    # in increasing order, so that each chunk takes only the points its largest argument needs
+    order = np.argsort(flat, kind="stable")
     for start in range(0, flat.size, _CHUNK):
-        xs = flat[start : start + _CHUNK]
+        idx = order[start : start + _CHUNK]
+        xs = flat[idx]
+        m = _points(float(xs[-1]))
+        s = np.sin(2.0 * np.pi * np.arange(1, m // 4) / m)
         arg = xs[:, None] * s[None, :]
-        j0[start : start + _CHUNK] = (2.0 + 2.0 * np.cos(xs) + 4.0 * np.cos(arg).sum(axis=1)) / m
-        j1[start : start + _CHUNK] = (2.0 * np.sin(xs) + 4.0 * (np.sin(arg) @ s)) / m
+        j0[idx] = (2.0 + 2.0 * np.cos(xs) + 4.0 * np.cos(arg).sum(axis=1)) / m
+        j1[idx] = (2.0 * np.sin(xs) + 4.0 * (np.sin(arg) @ s)) / m
     return j0.reshape(v.shape), (j1 * sign).reshape(v.shape)
