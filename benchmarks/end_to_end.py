@@ -128,8 +128,9 @@ def run_process(argv: list[str], src: Path = SRC) -> tuple[float, int, str, floa
     return seconds, peaks[-1] if peaks else -1, proc.stderr, cpu
 
 
-#: the libraries under the runs: numpy and tifffile (all the field command imports), SciPy's ndimage
-#: and pandas (the bead analyses and their tables), and SciPy's spatial and fft (bead analyses)
+#: the libraries under the runs: numpy and tifffile (all the field command imports), pandas (the bead
+#: analyses' tables); with SciPy's ndimage, spatial and fft: what the bead analyses imported before
+#: they computed those in numpy (for a checkout given with --baseline-src that still does)
 LIBRARY_FLOORS = (
     "pass",
     "import numpy",
