@@ -13,6 +13,10 @@ For each job the data are written to a temporary folder as TIFF, then
 - export as the user feels it: in a fresh interpreter, after reading and the analysis, the export
   with the imports it needs (the report modules, the figures' code), wall time (min of ``--repeat``).
 
+With ``--baseline-src DIR`` (another checkout's ``src``, e.g. ``git worktree add /tmp/base main``),
+each job's whole process is also run with that checkout, alternating with this one run by run, so
+both see the same machine load: the honest before/after of a change.
+
 Also ``microscope-qc --help`` and every sub-command's ``--help``, and the floor under every run: a
 fresh interpreter that only imports the libraries the runs need. The load average is printed at
 the start and the end: on a loaded machine compare a job with the floor of the same run (and
@@ -20,7 +24,7 @@ its CPU time), not with numbers from another run. Every number printed is
 measured in this run; nothing is quoted from elsewhere. The child processes import this
 checkout (``src`` beside this file), not an installed copy.
 
-Run:  python benchmarks/end_to_end.py [--repeat 3] [--quick] [--only field ...]
+Run:  python benchmarks/end_to_end.py [--repeat 3] [--quick] [--only field ...] [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -113,10 +117,10 @@ def compile_checkout(src: Path) -> int:
     return stale
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(src: Path = SRC) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(SRC), *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     return env
 
 
@@ -126,15 +130,15 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_process(argv: list[str]) -> tuple[float, int, str, float]:
-    """Run ``microscope-qc argv`` in a fresh interpreter.
+def run_process(argv: list[str], src: Path = SRC) -> tuple[float, int, str, float]:
+    """Run ``microscope-qc argv`` in a fresh interpreter (importing the package from ``src``).
 
     Returns wall seconds, peak RSS in bytes (-1 if unknown), stderr, and the CPU seconds (user +
     system) it used, which other processes on a loaded machine change less than the wall time.
     """
     t0, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(
-        [sys.executable, "-c", CLI, *argv], capture_output=True, text=True, env=_child_env()
+        [sys.executable, "-c", CLI, *argv], capture_output=True, text=True, env=_child_env(src)
     )
     seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if proc.returncode not in (0, 3):  # 3: a verdict failed, still a complete run
@@ -143,12 +147,14 @@ def run_process(argv: list[str]) -> tuple[float, int, str, float]:
     return seconds, peaks[-1] if peaks else -1, proc.stderr, cpu
 
 
-#: the libraries under the runs: numpy and tifffile (all the field command imports), SciPy's ndimage
-#: and pandas (the bead analyses and their tables), and SciPy's spatial and fft (bead analyses)
+#: the libraries under the runs: numpy and tifffile (all the field command imports), pandas (the bead
+#: analyses' tables); with SciPy's ndimage, spatial and fft: what the bead analyses imported before
+#: they computed those in numpy (for a checkout given with --baseline-src that still does)
 LIBRARY_FLOORS = (
     "pass",
     "import numpy",
     "import numpy, tifffile",
+    "import numpy, pandas, tifffile",
     "import numpy, scipy.ndimage",
     "import numpy, scipy.ndimage, pandas, tifffile",
     "import numpy, scipy.ndimage, pandas, tifffile, scipy.spatial, scipy.fft",
@@ -288,13 +294,26 @@ def main() -> None:
         action="append",
         help="run only these measurements' jobs (repeatable; default all), and skip the --help timings",
     )
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also run each job's whole process with this checkout's src folder, alternating with this one",
+    )
     args = ap.parse_args()
+    baseline = args.baseline_src.resolve() if args.baseline_src else None
+    if baseline is not None and not (baseline / "microscope_qc").is_dir():
+        ap.error(f"--baseline-src {baseline} holds no microscope_qc package")
 
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s); min of {args.repeat} runs; this checkout: {SRC}"
     )
+    if baseline is not None:
+        print(
+            f"baseline checkout: {baseline} (whole process only, alternating run by run with this checkout)"
+        )
     print(f"load average at the start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
-    print(f"byte code written first, as an installation does: {compile_checkout(SRC)} module(s) were stale")
+    stale = compile_checkout(SRC) + (compile_checkout(baseline) if baseline is not None else 0)
+    print(f"byte code written first, as an installation does: {stale} module(s) were stale")
     if not args.only:
         print("\nmicroscope-qc ... --help, whole process:")
         commands = [[], ["psf"], ["field"], ["coregistration"], ["sample"], ["history"], ["instrument"]]
@@ -330,7 +349,11 @@ def main() -> None:
         print("-" * len(header))
         for job in jobs:
             out = folder / f"out_{job.file.stem}"
-            runs = [run_process(job.argv(out)) for _ in range(args.repeat)]
+            runs, base_runs = [], []
+            for _ in range(args.repeat):
+                runs.append(run_process(job.argv(out)))
+                if baseline is not None:
+                    base_runs.append(run_process(job.argv(out / "baseline"), baseline))
             whole = min(r[0] for r in runs)
             cpu = min(r[3] for r in runs)
             peak = max(r[1] for r in runs)
@@ -343,6 +366,13 @@ def main() -> None:
                 f"{job.title:<42} {whole:7.2f} {cpu:6.2f} {part['read']:6.2f} {part['analysis']:9.2f} "
                 f"{part['export']:7.2f} {startup:9.2f} {memory:>22} {fresh:14.2f}"
             )
+            if base_runs:
+                b_whole, b_cpu = min(r[0] for r in base_runs), min(r[3] for r in base_runs)
+                b_peak = max(r[1] for r in base_runs)
+                print(
+                    f"{'  baseline checkout, same job':<42} {b_whole:7.2f} {b_cpu:6.2f} {'':>6} {'':>9} {'':>7} "
+                    f"{'':>9} {b_peak / 2**20:5.0f} MiB{'':>13}"
+                )
         print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} (1, 5, 15 min)")
         print(
             "\npeak memory is the whole process's (interpreter and libraries included; "

@@ -146,3 +146,50 @@ def test_registry_entries_call_the_analysis_and_figures_they_name():
     assert via_registry.metric("uniformity_percent").value == direct.metric("uniformity_percent").value
     figures = field.figures(via_registry)
     assert figures and all(f.svg.startswith("<svg ") for f in figures)
+
+
+#: the SciPy modules the bead analyses compute without (numpy filters, neighbours, J0/J1, FFT)
+BEAD_PATH_FREE_OF = ("scipy.ndimage", "scipy.special", "scipy.fft", "scipy.spatial")
+
+
+def _bead_job(tmp_path: Path, kind: str) -> list[str]:
+    """The command line of a small PSF (one bead) or co-registration (two colours, few beads) run."""
+    import tifffile
+
+    from microscope_qc.samples import BeadSampleSpec, make_bead_stack, make_multicolour_beads
+
+    optics = ["--na", "1.4", "--immersion-index", "1.518", "--modality", "widefield"]
+    if kind == "psf":
+        spec = BeadSampleSpec(shape=(31, 128, 128), n_beads=1, seed=3, z_margin_um=1.5)
+        path = tmp_path / "bead.tif"
+        tifffile.imwrite(path, make_bead_stack(spec).data, photometric="minisblack")
+        wavelengths = ["--wavelength-ex", "488", "--wavelength-em", "520"]
+    else:
+        spec = BeadSampleSpec(shape=(48, 192, 192), n_beads=6, seed=7, hot_pixels=0)
+        two = make_multicolour_beads(spec)
+        path = tmp_path / "two.tif"
+        tifffile.imwrite(path, two.data, photometric="minisblack", metadata={"axes": "CZYX"})
+        wavelengths = ["--wavelength-ex", *(str(t.wavelength_ex_nm) for t in two.transforms)]
+        wavelengths += ["--wavelength-em", *(str(t.wavelength_em_nm) for t in two.transforms)]
+    voxel = ["--voxel-size", *(str(v) for v in spec.voxel_size_um)]
+    return [kind, str(path), "--out", str(tmp_path / "out"), "--quiet", *optics, *voxel, *wavelengths]
+
+
+@pytest.mark.parametrize("kind", ["psf", "coregistration"])
+def test_bead_runs_import_no_scipy_filters_trees_special_functions_or_fft(tmp_path, kind):
+    """A whole ``microscope-qc psf`` / ``coregistration`` run (analysis, results, report) needs none of them."""
+    argv = _bead_job(tmp_path, kind)
+    code = (
+        "import sys\n"
+        "from microscope_qc.cli import main\n"
+        "code = main()\n"
+        f"print('@loaded', sorted(m for m in {BEAD_PATH_FREE_OF!r} if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode in (0, 3), proc.stderr
+    assert "@loaded []" in proc.stdout, f"microscope-qc {kind} imported {proc.stdout.split('@loaded')[-1]}"
+    assert (tmp_path / "out").is_dir()

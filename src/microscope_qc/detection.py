@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
+from microscope_qc.filters import gaussian_filter, maximum_filter, uniform_filter3, zoom_linear
+from microscope_qc.neighbours import pairs_within
 from microscope_qc.volume import ArrayLike, Stack, Volume, as_volume, in_memory
 
 __all__ = [
@@ -133,9 +134,8 @@ def _tile_map(image: np.ndarray, block: int, statistic: Callable[[np.ndarray], n
     if min(values.shape) >= 3:
         # discard tiles spoiled by a bead cluster or a dead column
         values = median3x3(values)
-    smooth = ndimage.gaussian_filter(values, 1.0, mode="nearest")
-    zoom = (padded.shape[0] / smooth.shape[0], padded.shape[1] / smooth.shape[1])
-    up: np.ndarray = ndimage.zoom(smooth, zoom, order=1, mode="nearest", grid_mode=True)
+    smooth = gaussian_filter(values, 1.0)  # SciPy's gaussian_filter(values, 1.0, mode="nearest")
+    up = zoom_linear(smooth, (padded.shape[0], padded.shape[1]))  # SciPy's zoom, order 1, grid mode
     return up[:h, :w]
 
 
@@ -222,10 +222,10 @@ def detect_beads(
     mip = projection if projection is not None else (stack.max(axis=0) if stack.shape[0] > 1 else stack[0])
     mip = median3x3(mip.astype(np.float32, copy=False))
     flat = mip - estimate_background(mip, settings.background_block_px)
-    filtered = ndimage.gaussian_filter(flat, settings.sigma_px, mode="nearest", truncate=3.0)
+    filtered = gaussian_filter(flat, settings.sigma_px, truncate=3.0)
     med, noise = _local_noise(filtered, 2 * settings.background_block_px)
     size = 2 * int(settings.min_distance_px) + 1
-    is_max = filtered == ndimage.maximum_filter(filtered, size=size, mode="nearest")
+    is_max = filtered == maximum_filter(filtered, size)
     signif = (filtered - med) / noise
     ys, xs = np.nonzero(is_max & (signif > settings.threshold_sigma))
     heights = filtered[ys, xs] - med[ys, xs]
@@ -237,11 +237,9 @@ def detect_beads(
     ys, xs, heights, significance = ys[order], xs[order], heights[order], significance[order]
     # Plateaus (equal neighbouring maxima) give duplicate peaks: keep the first of each cluster.
     if ys.size > 1:
-        from scipy.spatial import cKDTree
-
-        tree = cKDTree(np.column_stack([ys, xs]))
         drop = np.zeros(ys.size, dtype=bool)
-        for i, j in sorted(tree.query_pairs(settings.min_distance_px + 0.5)):
+        pairs = pairs_within(np.column_stack([ys, xs]), settings.min_distance_px + 0.5)
+        for i, j in zip(*(p.tolist() for p in pairs), strict=True):
             if not drop[i]:
                 drop[j] = True
         ys, xs, heights, significance = ys[~drop], xs[~drop], heights[~drop], significance[~drop]
@@ -367,7 +365,7 @@ def refine_z(stack: Stack, ys: npt.ArrayLike, xs: npt.ArrayLike) -> npt.NDArray[
     yy = np.clip(ys[:, None] + offs[None, :, 0], 0, h - 1)
     xx = np.clip(xs[:, None] + offs[None, :, 1], 0, w - 1)
     profiles = stack[:, yy, xx].astype(np.float32).mean(axis=2)  # (Z, B)
-    profiles = ndimage.uniform_filter1d(profiles, 3, axis=0, mode="nearest")
+    profiles = uniform_filter3(profiles, 0)  # SciPy's uniform_filter1d(profiles, 3, axis=0, mode="nearest")
     z: npt.NDArray[np.int_] = np.argmax(profiles, axis=0).astype(int)
     return z
 
@@ -404,7 +402,7 @@ def snap_to_peaks(
     rz, ry, rx = (int(r) for r in radius)
     half = (rz + 1, ry + 1, rx + 1)  # one more voxel for the smoothing
     box, valid = extract_boxes(stack, z, y, x, half, dtype=np.float32)
-    smooth = ndimage.uniform_filter(box, size=(1, 3, 3, 3), mode="nearest")
+    smooth = uniform_filter3(box, (1, 2, 3))  # SciPy's uniform_filter(box, size=(1, 3, 3, 3), mode="nearest")
     inner = (slice(None), slice(1, -1), slice(1, -1), slice(1, -1))
     score = np.where(valid[inner], smooth[inner], -np.inf).reshape(len(z), -1)
     k = np.unravel_index(np.argmax(score, axis=1), (2 * rz + 1, 2 * ry + 1, 2 * rx + 1))

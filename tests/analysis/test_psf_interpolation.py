@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.interpolate import griddata
-from scipy.spatial import QhullError
+from scipy.spatial import Delaunay
 
+from microscope_qc.analysis.psf.delaunay import CollinearPointsError, delaunay
 from microscope_qc.analysis.psf.interpolation import interpolate_linear
 
 
@@ -50,8 +51,53 @@ def test_equals_griddata_on_a_lattice_through_grid_points():
 
 def test_collinear_beads_raise_like_griddata():
     pts = np.column_stack([np.arange(5.0), np.arange(5.0)])
-    with pytest.raises(QhullError):
+    with pytest.raises(CollinearPointsError, match="one line"):
         interpolate_linear(pts, np.ones((5, 1)), *_grid(8, 8, 5.0))
+    with pytest.raises(CollinearPointsError, match="at least three"):
+        delaunay(pts[:2])
+    with pytest.raises(CollinearPointsError):
+        delaunay(np.ones((4, 2)))  # one point four times
+
+
+def _triangles(pts: np.ndarray, simplices: np.ndarray) -> set[tuple[tuple[float, ...], ...]]:
+    """The triangles as sets of corners (a repeated point may be either of its indices)."""
+    return {tuple(sorted(map(tuple, pts[t].tolist()))) for t in simplices}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_delaunay_has_qhulls_triangles(seed):
+    """Points in general position (uniform, clustered, thin strips, duplicates): one triangulation."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 400))
+    pts = rng.uniform(0, 50, (n, 2))
+    if seed % 3 == 1:  # clusters of beads
+        pts = rng.uniform(0, 50, (5, 2))[rng.integers(0, 5, n)] + rng.normal(0, 0.5, (n, 2))
+    if seed % 5 == 2:  # a thin strip
+        pts[:, 1] = pts[:, 0] + 1e-3 * pts[:, 1]
+    if seed % 7 == 3 and n > 4:  # a repeated point is a vertex once (Qhull may keep another copy)
+        pts[n // 2] = pts[0]
+    got = delaunay(pts)
+    assert _triangles(pts, got) == _triangles(pts, Delaunay(pts).simplices)
+    p = pts[got]
+    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (
+        p[:, 2, 0] - p[:, 0, 0]
+    )
+    assert (area > 0).all()  # counter-clockwise
+
+
+def test_delaunay_of_a_lattice_is_a_delaunay_triangulation():
+    """Cocircular points: any valid triangulation (Qhull's may differ), covering the hull, empty circumcircles."""
+    g = np.arange(0.0, 30.0, 5.0)
+    pts = np.column_stack([a.ravel() for a in np.meshgrid(g, g, indexing="ij")])
+    tri = delaunay(pts)
+    assert len(tri) == 2 * 5 * 5
+    p = pts[tri]
+    centre = p.mean(axis=1)  # a right isosceles triangle's circumcentre is its hypotenuse's middle
+    hyp = np.argmax([np.hypot(*(p[:, (i + 1) % 3] - p[:, i]).T) for i in range(3)], axis=0)
+    mid = (p[np.arange(len(p)), hyp] + p[np.arange(len(p)), (hyp + 1) % 3]) / 2
+    r = np.hypot(*(p[:, 0] - mid).T)
+    d = np.hypot(*(pts[None, :, :] - mid[:, None, :]).transpose(2, 0, 1))
+    assert (d >= r[:, None] - 1e-9).all() and centre.shape == (50, 2)
 
 
 def test_a_psf_run_imports_neither_scipy_interpolate_nor_optimize():

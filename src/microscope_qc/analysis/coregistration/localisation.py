@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
 
 from microscope_qc.analysis.coregistration.result import CoregistrationSettings, Positions
 from microscope_qc.analysis.psf import REASONS, PSFSettings, analyze_psf, position_indices
@@ -180,6 +179,8 @@ def _localise_single_bead(stack: np.ndarray, voxel: tuple[float, float, float]) 
         The one-row localisation table, and the share of all voxels above the threshold that the
         largest object holds (1 for a single bead; small when the image holds many similar objects).
     """
+    from scipy import ndimage  # single-bead mode only: the bead-field path stays SciPy-free
+
     dz, dy, dx = voxel
     img = ndimage.gaussian_filter(stack.astype(np.float32), 1.0)
     background = float(np.median(img))

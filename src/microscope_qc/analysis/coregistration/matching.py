@@ -6,10 +6,10 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from microscope_qc.analysis.coregistration.result import CoregistrationResult, CoregistrationSettings
 from microscope_qc.instrument import TheoreticalResolution
+from microscope_qc.neighbours import nearest
 from microscope_qc.results import Metric, Verdict
 
 __all__ = ["metroloj_ratio", "mutual_nearest"]
@@ -30,8 +30,8 @@ def mutual_nearest(pa: np.ndarray, pb: np.ndarray, gate: float) -> tuple[np.ndar
     ia, ib
         Indices into ``pa`` and ``pb`` of the matched pairs, in the order of ``pa``.
     """
-    da, ia = cKDTree(pb).query(pa)
-    _, ib = cKDTree(pa).query(pb)
+    da, ia = nearest(pb, pa)  # cKDTree(pb).query(pa)
+    _, ib = nearest(pa, pb)
     mutual = (ib[ia] == np.arange(len(pa))) & (da <= gate)
     return np.flatnonzero(mutual), ia[mutual]
 

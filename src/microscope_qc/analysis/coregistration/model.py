@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import ndimage
 
 from microscope_qc.fitting import delta_method
 from microscope_qc.results import AnalysisError
@@ -238,6 +237,8 @@ def correct_image(
     numpy.ndarray
         float32 image of the same shape, registered to the reference channel.
     """
+    from scipy import ndimage  # applying a registration only: the analysis stays SciPy-free
+
     img = np.asarray(image, dtype=np.float32)
     squeeze = img.ndim == 2
     if squeeze:

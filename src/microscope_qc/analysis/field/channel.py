@@ -8,12 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from microscope_qc.analysis._common import check_cancel
-from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _profiles, metroloj_field_metrics, metroloj_report_centres
 from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field
 from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
 from microscope_qc.analysis.field.plausibility import Plausibility, pixel_noise_sd, plausibility_warnings
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings, _src
+from microscope_qc.filters import gaussian_filter
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, Verdict
 
 

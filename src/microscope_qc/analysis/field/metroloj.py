@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from microscope_qc.analysis.field.filters import interpolate_linear
 from microscope_qc.analysis.field.result import ChannelField
+from microscope_qc.filters import interpolate_linear
 from microscope_qc.results import AnalysisError
 from microscope_qc.tables import ColumnTable
 

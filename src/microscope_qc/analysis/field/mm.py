@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from microscope_qc.analysis.field.filters import gaussian_filter
 from microscope_qc.analysis.field.metroloj import _centroid
+from microscope_qc.filters import gaussian_filter
 from microscope_qc.fitting import GaussianModel, fit_gaussians
 
 __all__ = ["MM_REGIONS", "mm_blur", "microscope_metrics_field"]

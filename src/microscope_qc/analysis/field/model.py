@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from microscope_qc.analysis.field.filters import label
 from microscope_qc.analysis.field.result import FieldSettings
+from microscope_qc.filters import label
 from microscope_qc.fitting import GaussianModel, delta_method, fit_gaussians
 from microscope_qc.instrument import FWHM_PER_SIGMA
 from microscope_qc.results import AnalysisError

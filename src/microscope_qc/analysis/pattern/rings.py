@@ -219,7 +219,10 @@ def _maps(
     gy = np.linspace(0, height, max(2, int(round(height / cell)) + 1))
     on = spots[spots.status == "on grid"]
     vals = on[["distortion_x_um", "distortion_y_um", "fwhm_um", "intensity"]].to_numpy(float)
-    maps = interpolate_linear(on[["y_um", "x_um"]].to_numpy(float), vals, gy, gx)
+    from scipy.spatial import Delaunay  # Qhull's choice among the lattice's cocircular triangulations
+
+    pts = on[["y_um", "x_um"]].to_numpy(float)
+    maps = interpolate_linear(pts, vals, gy, gx, simplices=Delaunay(pts).simplices)
     # the model's distortion everywhere in the field (beyond the outermost spots too)
     qx, qy = np.meshgrid(gx, gy)
     q = np.column_stack([qx.ravel(), qy.ravel()])

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from microscope_qc.analysis.psf.aberrations import aberration_limits, flag_beads, spread_subset, through_focus
 from microscope_qc.analysis.psf.candidates import (
@@ -33,6 +32,7 @@ from microscope_qc.analysis.psf.summary import _summarise, misfit_warnings
 from microscope_qc.detection import extract_boxes as _boxes
 from microscope_qc.detection import refine_z
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source, bead_fwhm_um
+from microscope_qc.neighbours import nearest_other_within
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, ProgressCallback
 from microscope_qc.volume import Stack, Volume
 
@@ -142,10 +142,12 @@ def _analyze_channel(
     real = np.flatnonzero(reason != REASONS["outside"])  # a position outside the image is no neighbour
     if real.size > 1:
         yx = np.column_stack([ys[real] * dy, xs[real] * dx])
-        dist = np.full((n, 2), np.inf)
-        dist[real] = cKDTree(yx).query(yx, k=2)[0]
-        near = dist[:, 1] < min_sep
-        reject(near, "neighbour", lambda i: f"nearest bead {dist[i, 1]:.2f} µm away (limit {min_sep:.2f} µm)")
+        dist = np.full(n, np.inf)
+        dist[real] = nearest_other_within(
+            yx, min_sep
+        )  # the nearest other candidate, if closer than the limit
+        near = dist < min_sep
+        reject(near, "neighbour", lambda i: f"nearest bead {dist[i]:.2f} µm away (limit {min_sep:.2f} µm)")
     if isinstance(stack, Volume) and not stack.columns_kept:  # given positions, or too many maxima
         if not stack.keep_columns(ys[real], xs[real], _column_half(g, s, voxel)):
             stack.keep_columns(ys[real], xs[real], _column_half(g, s, voxel, narrow=True))

@@ -1,16 +1,20 @@
 """Linear interpolation between scattered beads on their Delaunay triangulation (the field maps).
 
-The same numbers as ``scipy.interpolate.griddata(points, values, grid, method="linear")`` — Qhull's
-triangulation with the same options, barycentric weights in each triangle, NaN outside the convex
-hull — computed with NumPy. ``scipy.interpolate`` itself is not imported: it loads
-``scipy.optimize`` with it (about half a second of start-up for a command that fits no spline),
-and its barycentric transforms go through LAPACK one triangle at a time, which on a busy machine
-can stall for a second while the BLAS threads wake up.
+The numbers of ``scipy.interpolate.griddata(points, values, grid, method="linear")`` — the Delaunay
+triangles, barycentric weights in each triangle, NaN outside the convex hull — computed with NumPy
+(to rounding: the vertices of a triangle may come in another order than Qhull's). The triangles
+are :func:`~microscope_qc.analysis.psf.delaunay.delaunay`'s, Qhull's for beads in general position,
+so neither ``scipy.interpolate`` (which loads ``scipy.optimize``, about half a second of start-up
+for a command that fits no spline; its barycentric transforms go through LAPACK one triangle at a
+time, which on a busy machine can stall for a second) nor ``scipy.spatial`` (another half second)
+is imported. A caller may pass its own triangles (the pattern slide's rings pass Qhull's).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from microscope_qc.analysis.psf.delaunay import delaunay
 
 __all__ = ["interpolate_linear"]
 
@@ -20,7 +24,13 @@ _EPS = 100 * np.finfo(float).eps
 _CHUNK = 1 << 20
 
 
-def interpolate_linear(points: np.ndarray, values: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
+def interpolate_linear(
+    points: np.ndarray,
+    values: np.ndarray,
+    gy: np.ndarray,
+    gx: np.ndarray,
+    simplices: np.ndarray | None = None,
+) -> np.ndarray:
     """Values at grid points, interpolated linearly in the Delaunay triangles of ``points``.
 
     Parameters
@@ -31,6 +41,8 @@ def interpolate_linear(points: np.ndarray, values: np.ndarray, gy: np.ndarray, g
         (N, K) values at the points.
     gy, gx : numpy.ndarray
         1D, increasing: the grid's y and x coordinates (the grid is their outer product).
+    simplices : numpy.ndarray, optional
+        (T, 3) vertex indices of the triangles; default the Delaunay triangulation of ``points``.
 
     Returns
     -------
@@ -39,15 +51,12 @@ def interpolate_linear(points: np.ndarray, values: np.ndarray, gy: np.ndarray, g
 
     Raises
     ------
-    scipy.spatial.QhullError
+    microscope_qc.analysis.psf.delaunay.CollinearPointsError
         The points are collinear (or fewer than 3).
     """
-    from scipy.spatial import Delaunay  # the triangulation only (Qhull); loads with the first map
-
     pts = np.asarray(points, dtype=float)
     vals = np.asarray(values, dtype=float)
-    tri = Delaunay(pts)  # the options griddata uses
-    simplices = tri.simplices
+    simplices = delaunay(pts) if simplices is None else np.asarray(simplices, dtype=np.intp)
     ny, nx, k = len(gy), len(gx), vals.shape[1]
     out = np.full((ny * nx, k), np.nan)
     found = np.zeros(ny * nx, bool)

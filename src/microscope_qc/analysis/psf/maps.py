@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from microscope_qc.analysis.psf.delaunay import CollinearPointsError
 from microscope_qc.analysis.psf.interpolation import interpolate_linear
 from microscope_qc.analysis.psf.result import ChannelPSF, PSFResult
 from microscope_qc.detection import extract_boxes as _boxes
@@ -54,7 +55,7 @@ def _field_maps(
     if ok.sum() >= 3:
         try:
             grid = interpolate_linear(pts[ok], values[ok], gyy[:, 0], gxx[0]).astype(np.float32)
-        except Exception:  # collinear beads: QhullError
+        except CollinearPointsError:
             result.warnings.append(f"Channel {c}: the accepted beads are collinear; no field maps.")
         else:
             chan.maps.update({name: grid[..., k] for k, name in enumerate(names)})
@@ -171,30 +172,53 @@ def _average_bead(
 _AVERAGE_CHUNK = 16
 
 
+def next_fast_len(n: int) -> int:
+    """The smallest length ≥ ``n`` whose only prime factors are 2, 3 and 5 (``scipy.fft.next_fast_len(n, real=True)``).
+
+    Parameters
+    ----------
+    n : int
+        The length needed, ≥ 1.
+
+    Returns
+    -------
+    int
+        A 5-smooth length, which NumPy's real FFT transforms fast.
+    """
+    m = max(1, int(n))
+    while True:
+        k = m
+        for p in (2, 3, 5):
+            while k % p == 0:
+                k //= p
+        if k == 1:
+            return m
+        m += 1
+
+
 def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np.ndarray:
     """Shift each (Z, Y, X) box by a sub-voxel vector (B, 3) with separable Fourier phase ramps.
 
-    Single precision real FFTs in chunks of beads keep memory near the size of the boxes. Each
+    Single precision real FFTs (NumPy's: ``scipy.fft`` would be faster here with two threads,
+    but costs more to import, with ``scipy.special``, than the shifts of 200 beads take) in chunks of beads keep memory near the size of the boxes. Each
     axis is zero-padded to a length the FFT factors well (boxes are 2·h + 1 long, often prime,
     which costs about three times as much); the padding also keeps what a shift moves past one
     edge from wrapping onto the other.
     """
-    from scipy import fft
-
     shape = boxes.shape[1:]
-    padded = tuple(fft.next_fast_len(n, real=True) for n in shape)
+    padded = tuple(next_fast_len(n) for n in shape)
     fz, fy = np.fft.fftfreq(padded[0]), np.fft.fftfreq(padded[1])
     fx = np.fft.rfftfreq(padded[2])
     out = np.empty_like(boxes)
     crop = (slice(None), slice(0, shape[0]), slice(0, shape[1]), slice(0, shape[2]))
     for i in range(0, len(boxes), chunk):
         sl = slice(i, i + chunk)
-        spec = fft.rfftn(boxes[sl], s=padded, axes=(1, 2, 3), workers=-1)
+        spec = np.fft.rfftn(boxes[sl], s=padded, axes=(1, 2, 3))
         s = shifts[sl].astype(np.float32)
         spec *= np.exp(-2j * np.pi * s[:, 0, None] * fz[None]).astype(np.complex64)[:, :, None, None]
         spec *= np.exp(-2j * np.pi * s[:, 1, None] * fy[None]).astype(np.complex64)[:, None, :, None]
         spec *= np.exp(-2j * np.pi * s[:, 2, None] * fx[None]).astype(np.complex64)[:, None, None, :]
-        out[sl] = fft.irfftn(spec, s=padded, axes=(1, 2, 3), workers=-1)[crop]
+        out[sl] = np.fft.irfftn(spec, s=padded, axes=(1, 2, 3))[crop]
     return out
 
 

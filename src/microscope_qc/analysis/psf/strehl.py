@@ -27,8 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from microscope_qc.analysis.psf.bessel import j0_j1
 from microscope_qc.analysis.psf.findings import COMA_BOW_PER_WAVE, MARECHAL_WAVES
 from microscope_qc.detection import gather
 from microscope_qc.instrument import MicroscopeSettings, Modality
@@ -86,7 +86,7 @@ def _radial_intensity(na: float, n: float, wavelength_um: float, r_um: np.ndarra
     st, ct = np.sin(theta), np.cos(theta)
     apod = np.sqrt(ct) * st * (alpha / steps)
     v = 2 * math.pi * n / wavelength_um * r_um[:, None] * st[None, :]
-    j0, j1 = special.j0(v), special.j1(v)
+    j0, j1 = j0_j1(v)  # scipy.special.j0, j1 to ~1e-15
     with np.errstate(divide="ignore", invalid="ignore"):
         j2 = np.where(v > 1e-9, 2 * j1 / v - j0, 0.0)  # the recurrence; J₂(0) = 0
     i0 = (j0 * (apod * (1 + ct))).sum(axis=1)

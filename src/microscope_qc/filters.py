@@ -1,22 +1,38 @@
-"""SciPy's ndimage filters the field analysis uses, in numpy: the same numbers without importing SciPy.
+"""SciPy's ndimage filters the analyses use, in numpy: the same numbers without importing SciPy.
 
 ``scipy.ndimage`` takes about half a second to import, longer than the whole field analysis of a
-2048² image; the field command needs only three of its functions, written here to SciPy's
-arithmetic (the tests compare them with SciPy on random data):
+2048² image or a one-bead PSF analysis; the field command and the bead analyses (the detector, PSF,
+co-registration) need only these of its functions, written here to SciPy's arithmetic (the tests
+compare them with SciPy on random data, equal to the bit):
 
 - :func:`gaussian_filter`: ``scipy.ndimage.gaussian_filter(image, sigma, mode="nearest",
   truncate=truncate)`` of a 2D image into float32 (the kernel, the summation order in double
   precision and the float32 rounding after each axis are SciPy's);
 - :func:`interpolate_linear`: ``scipy.ndimage.map_coordinates(image, coords, order=1)`` for
   points inside the image;
-- :func:`label`: ``scipy.ndimage.label(mask)`` (4-connected components, numbered in raster order).
+- :func:`label`: ``scipy.ndimage.label(mask)`` (4-connected components, numbered in raster order);
+- :func:`maximum_filter`: ``scipy.ndimage.maximum_filter(image, size, mode="nearest")`` (a maximum
+  is exact in any order);
+- :func:`zoom_linear`: ``scipy.ndimage.zoom(image, zoom, order=1, mode="nearest", grid_mode=True)``
+  of a 2D float image;
+- :func:`uniform_filter3`: ``scipy.ndimage.uniform_filter1d(a, 3, axis, mode="nearest")`` of a
+  float32 array, and along several axes ``uniform_filter(a, size=3 on those axes, mode="nearest")``
+  (SciPy's running sum in double precision, rounded to float32 after each axis).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gaussian_kernel", "gaussian_filter", "interpolate_linear", "label"]
+__all__ = [
+    "gaussian_kernel",
+    "gaussian_filter",
+    "interpolate_linear",
+    "label",
+    "maximum_filter",
+    "zoom_linear",
+    "uniform_filter3",
+]
 
 #: rows (or columns) per band: a band's float64 temporaries stay in the CPU cache
 _BAND = 32
@@ -220,3 +236,125 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
     flat[idx] = np.repeat(run_label, lengths)
     return labels, int(roots.size)
+
+
+def maximum_filter(image: np.ndarray, size: int) -> np.ndarray:
+    """``scipy.ndimage.maximum_filter(image, size=size, mode="nearest")`` of a 2D image.
+
+    A running maximum along y, then along x, over edge-extended views (a maximum is exact in any
+    order, so this is SciPy's result to the bit).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D image (NaN-free).
+    size : int
+        Odd window width (the same along both axes), ≥ 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The filtered image, of the image's type.
+    """
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(f"maximum_filter takes a 2D image, got {img.ndim} dimensions")
+    if size < 1 or size % 2 == 0:
+        raise ValueError(f"maximum_filter takes an odd window width, got {size}")
+    r = size // 2
+    h, w = img.shape
+    out = img.copy()
+    if r == 0:
+        return out
+    padded = np.pad(img, ((r, r), (0, 0)), mode="edge")
+    for j in range(size):
+        np.maximum(out, padded[j : j + h], out=out)
+    padded = np.pad(out, ((0, 0), (r, r)), mode="edge")
+    for j in range(size):
+        np.maximum(out, padded[:, j : j + w], out=out)
+    return out
+
+
+def _zoom_axis(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper source index and upper weight of each output index along one axis (SciPy's grid mode)."""
+    zoom = n_in / n_out if n_out else 1.0
+    cc = (np.arange(n_out, dtype=np.float64) + 0.5) * zoom - 0.5
+    lo = np.floor(cc)
+    t = cc - lo  # not clamped: beyond an edge SciPy weighs the edge pixel twice ("nearest")
+    i0 = lo.astype(np.intp)
+    return np.clip(i0, 0, n_in - 1), np.clip(i0 + 1, 0, n_in - 1), t
+
+
+def zoom_linear(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``scipy.ndimage.zoom(image, zoom, order=1, mode="nearest", grid_mode=True)`` of a 2D float image.
+
+    ``zoom`` is ``shape / image.shape`` (SciPy's output shape is the rounded product, here given
+    directly). Output pixel ``i`` samples the input at ``(i + 0.5)·n_in/n_out − 0.5`` (pixel
+    areas aligned; beyond an edge the edge pixel stands for its missing neighbour), bilinearly in double precision with SciPy's order of
+    the products (value × y weight × x weight, corners summed in raster order).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2D float32 or float64 image.
+    shape : tuple of 2 int
+        Output shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The resampled image, of the image's type.
+    """
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(f"zoom_linear takes a 2D image, got {img.ndim} dimensions")
+    y0, y1, ty = _zoom_axis(img.shape[0], shape[0])
+    x0, x1, tx = _zoom_axis(img.shape[1], shape[1])
+    wy0, wy1 = (1.0 - ty)[:, None], ty[:, None]
+    wx0, wx1 = 1.0 - tx, tx
+    src = img.astype(np.float64)
+    top, bottom = src[y0], src[y1]
+    out = top[:, x0] * wy0 * wx0
+    out += top[:, x1] * wy0 * wx1
+    out += bottom[:, x0] * wy1 * wx0
+    out += bottom[:, x1] * wy1 * wx1
+    result: np.ndarray = out.astype(img.dtype)
+    return result
+
+
+def uniform_filter3(array: np.ndarray, axes: int | tuple[int, ...]) -> np.ndarray:
+    """Mean over 3 neighbours along each of ``axes``, edges extended, as SciPy computes it in float32.
+
+    ``scipy.ndimage.uniform_filter1d(array, 3, axis, mode="nearest")`` for one axis;
+    ``scipy.ndimage.uniform_filter(array, size, mode="nearest")`` with ``size`` 3 on ``axes`` and
+    1 elsewhere for several. Along each axis SciPy keeps a running sum of the edge-extended line
+    in double precision (the first three values added, then the value entering added and the one
+    leaving subtracted) and writes the sum / 3 rounded to float32; the axes are filtered in
+    increasing order, each on the previous one's float32 result.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Array of float32 (other types are converted first).
+    axes : int or tuple of int
+        The axes to filter along.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        The filtered array.
+    """
+    out = np.array(array, dtype=np.float32)
+    for axis in sorted({a % out.ndim for a in np.atleast_1d(axes).tolist()}):
+        n = out.shape[axis]
+        if n == 0:
+            continue
+        line = np.moveaxis(out, axis, 0)  # a view: written in place below
+        padded = np.concatenate([line[:1], line, line[-1:]]).astype(np.float64)
+        total = (0.0 + padded[0]) + padded[1]
+        total += padded[2]
+        line[0] = total / 3.0
+        for i in range(1, n):
+            total += padded[i + 2] - padded[i - 1]
+            line[i] = total / 3.0
+    return out

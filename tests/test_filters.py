@@ -1,4 +1,4 @@
-"""The field analysis' numpy filters give SciPy's numbers (random data), and its command imports neither SciPy nor pandas."""
+"""The numpy filters (microscope_qc.filters) give SciPy's numbers (random data), and the field command imports neither SciPy nor pandas."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from microscope_qc.analysis.field.filters import gaussian_filter, interpolate_linear, label
+from microscope_qc.filters import (
+    gaussian_filter,
+    interpolate_linear,
+    label,
+    maximum_filter,
+    uniform_filter3,
+    zoom_linear,
+)
 
 SHAPES = [(1, 1), (3, 2), (7, 5), (64, 80), (301, 257)]
 
@@ -107,7 +114,7 @@ def test_field_command_imports_neither_scipy_nor_pandas(tmp_path):
         "print('@loaded', 'scipy' in sys.modules, 'pandas' in sys.modules)\n"
         "sys.exit(code)\n"
     )
-    src = Path(__file__).resolve().parents[2] / "src"
+    src = Path(__file__).resolve().parents[1] / "src"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run(
         [sys.executable, "-c", code, "field", str(path), "--out", str(tmp_path / "out"), "--quiet"],
@@ -118,3 +125,54 @@ def test_field_command_imports_neither_scipy_nor_pandas(tmp_path):
     assert proc.returncode in (0, 3), proc.stderr
     assert "@loaded False False" in proc.stdout
     assert (tmp_path / "out" / "flat" / "profiles.csv").is_file()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("size", [1, 3, 5, 9])
+def test_maximum_filter_equals_scipy(shape, size):
+    rng = np.random.default_rng(sum(shape) + size)
+    image = (rng.random(shape) * 50).astype(np.float32).round()  # ties: plateaus of equal maxima
+    expected = ndimage.maximum_filter(image, size=size, mode="nearest")
+    got = maximum_filter(image, size)
+    assert got.dtype == image.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_maximum_filter_refuses_even_windows():
+    with pytest.raises(ValueError, match="odd"):
+        maximum_filter(np.zeros((4, 4), np.float32), 4)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (5, 7), (32, 40)])
+@pytest.mark.parametrize("factor", [(32, 32), (3, 2), (7, 5)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zoom_linear_equals_scipy(shape, factor, dtype):
+    rng = np.random.default_rng(shape[0] * 100 + factor[0])
+    image = (rng.random(shape) * 1000).astype(dtype)
+    out = (shape[0] * factor[0] + (factor[0] % 2), shape[1] * factor[1])  # integer and other ratios
+    expected = ndimage.zoom(
+        image, (out[0] / shape[0], out[1] / shape[1]), order=1, mode="nearest", grid_mode=True
+    )
+    assert expected.shape == out
+    got = zoom_linear(image, out)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (2, 5), (64, 300)])
+def test_uniform_filter3_along_one_axis_equals_scipy_uniform_filter1d(shape):
+    rng = np.random.default_rng(shape[0])
+    profiles = (rng.random(shape) * 3000).astype(np.float32)
+    for axis in (0, 1):
+        expected = ndimage.uniform_filter1d(profiles, 3, axis=axis, mode="nearest")
+        got = uniform_filter3(profiles, axis)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (3, 5, 7, 9), (20, 13, 11, 11)])
+def test_uniform_filter3_of_boxes_equals_scipy_uniform_filter(shape):
+    rng = np.random.default_rng(sum(shape))
+    boxes = (rng.random(shape) * 60000).astype(np.float32)
+    expected = ndimage.uniform_filter(boxes, size=(1, 3, 3, 3), mode="nearest")
+    np.testing.assert_array_equal(uniform_filter3(boxes, (1, 2, 3)), expected)
