@@ -124,3 +124,39 @@ def test_a_psf_run_imports_neither_scipy_interpolate_nor_optimize():
         timeout=300,
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def _ring(n: int, r: float) -> np.ndarray:
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.column_stack([np.cos(a), np.sin(a)]) * r + 50
+
+
+@pytest.mark.parametrize(
+    "pts",
+    [
+        _ring(50, 10),
+        np.vstack([_ring(64, 10), [[50.0, 50.0]]]),
+        np.vstack([_ring(40, r) for r in (5, 10, 15)]),
+    ],
+    ids=["circle", "circle and centre", "three rings"],
+)
+def test_nearly_cocircular_points_still_give_a_valid_triangulation(pts, monkeypatch):
+    """Rounding makes the insertion's cavity inconsistent for points on a circle; Qhull's triangles are used then."""
+    from microscope_qc.analysis.psf import delaunay as module
+
+    used_qhull = []
+    qhull = module._qhull
+    monkeypatch.setattr(module, "_qhull", lambda p, i: (used_qhull.append(True), qhull(p, i))[1])
+    tri = delaunay(pts)
+    p = pts[tri]
+    area = (p[:, 1, 0] - p[:, 0, 0]) * (p[:, 2, 1] - p[:, 0, 1]) - (p[:, 1, 1] - p[:, 0, 1]) * (
+        p[:, 2, 0] - p[:, 0, 0]
+    )
+    assert (area > 0).all()
+    q = pts[Delaunay(pts).simplices]
+    q_area = np.abs(
+        (q[:, 1, 0] - q[:, 0, 0]) * (q[:, 2, 1] - q[:, 0, 1])
+        - (q[:, 1, 1] - q[:, 0, 1]) * (q[:, 2, 0] - q[:, 0, 0])
+    )
+    assert area.sum() == pytest.approx(q_area.sum(), rel=1e-12)  # the hull, covered once
+    assert used_qhull  # these inputs do break the numpy insertion: the fallback is what saves them
