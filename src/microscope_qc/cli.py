@@ -257,8 +257,10 @@ def _history_baseline(
 
 
 def _run_measurement(args: argparse.Namespace) -> int:
+    from microscope_qc.heap import reuse_freed_memory
     from microscope_qc.profiles import ProfileError
 
+    reuse_freed_memory()  # the process exits after this run: keep freed arrays' memory for the next ones
     m = get_measurement(args.measurement)
     if m.cli.check_args is not None:
         try:

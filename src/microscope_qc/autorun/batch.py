@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from microscope_qc.heap import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, glibc
+
 if TYPE_CHECKING:
     from types import TracebackType
 
@@ -69,18 +71,15 @@ class Outcome:
 
 
 #: glibc's mallopt parameters
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
 #: while a job runs in a process whose environment fixed glibc's trim threshold: arrays up to this
 #: size come from the heap (glibc's own dynamic limit), and the heap keeps up to twice that free
 _JOB_MMAP_THRESHOLD = 32 * 2**20
 
 
 def _glibc() -> ctypes.CDLL | None:
-    """The C library when it is glibc (Linux), else None."""
-    try:
-        return ctypes.CDLL("libc.so.6") if os.confstr("CS_GNU_LIBC_VERSION") else None
-    except (AttributeError, ValueError, OSError):  # no confstr (Windows), another C library
-        return None
+    """The C library when it is glibc (Linux), else None (:func:`microscope_qc.heap.glibc`)."""
+    return glibc()
 
 
 @contextmanager
