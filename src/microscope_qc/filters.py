@@ -312,13 +312,17 @@ def zoom_linear(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     x0, x1, tx = _zoom_axis(img.shape[1], shape[1])
     wy0, wy1 = (1.0 - ty)[:, None], ty[:, None]
     wx0, wx1 = 1.0 - tx, tx
-    src = img.astype(np.float64)
-    top, bottom = src[y0], src[y1]
-    out = top[:, x0] * wy0 * wx0
-    out += top[:, x1] * wy0 * wx1
-    out += bottom[:, x0] * wy1 * wx0
-    out += bottom[:, x1] * wy1 * wx1
-    result: np.ndarray = out.astype(img.dtype)
+    src = img.astype(np.float64)  # the small input (a map of tiles), whole
+    result: np.ndarray = np.empty(shape, img.dtype)
+    # in bands of output rows: the double-precision temporaries stay the size of a band, not of the image
+    for r0 in range(0, shape[0], _BAND):
+        rows = slice(r0, min(shape[0], r0 + _BAND))
+        top, bottom, w0, w1 = src[y0[rows]], src[y1[rows]], wy0[rows], wy1[rows]
+        out = top[:, x0] * w0 * wx0
+        out += top[:, x1] * w0 * wx1
+        out += bottom[:, x0] * w1 * wx0
+        out += bottom[:, x1] * w1 * wx1
+        result[rows] = out
     return result
 
 
