@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,6 +217,45 @@ def _lm_threads(
     return p, f, J, iters, conv
 
 
+def _fitted_spans(
+    model: GaussianModel,
+    coords: FloatArray,
+    data: FloatArray,
+    weights: FloatArray,
+    p0: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    max_iter: int,
+    tol: float,
+    spans: list[slice],
+) -> Iterator[tuple[slice, tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]]]:
+    """:func:`_lm` of each span of spots, in order; spans run side by side in the threads when there are several.
+
+    At most as many spans as threads are fitted at a time, so no more than that many Jacobians exist
+    at once; a single span is shared out over the threads by :func:`_lm_threads` instead.
+    """
+    pool, workers = _pool()
+
+    def fit(sl: slice) -> tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]:
+        return _lm(model, coords, data[sl], weights[sl], p0[sl], lo[sl], hi[sl], max_iter, tol)
+
+    if len(spans) < 2 or workers < 2 or data.size < _THREADED_SIZE:
+        for sl in spans:
+            yield sl, _lm_threads(model, coords, data[sl], weights[sl], p0[sl], lo[sl], hi[sl], max_iter, tol)
+        return
+    running: deque[tuple[slice, Future[tuple[FloatArray, FloatArray, FloatArray, IntArray, BoolArray]]]] = (
+        deque()
+    )
+    for sl in spans:
+        running.append((sl, pool.submit(fit, sl)))
+        if len(running) >= workers:
+            done, future = running.popleft()
+            yield done, future.result()
+    while running:
+        done, future = running.popleft()
+        yield done, future.result()
+
+
 #: Jacobian elements (float64) per vectorised batch when ``chunk`` is not given: about 4 MB, so a
 #: batch's Jacobian and its few same-sized temporaries stay small (and mostly in the cache); larger
 #: batches were no faster on 200 2D or 3D spots and held 2.5–6× the memory.
@@ -285,10 +325,11 @@ def fit_gaussians(
     iters, conv = np.zeros(b, dtype=int), np.zeros(b, dtype=bool)
     H = np.empty((b, model.n_params, model.n_params))
     leverage = np.empty_like(data) if weighted else None
-    for sl in spans:
-        p[sl], f[sl], J, iters[sl], conv[sl] = _lm_threads(
-            model, coords, data[sl], w[sl], p[sl], lo[sl], hi[sl], max_iter, tol
-        )
+    start = p.copy()
+    for sl, (p_sl, f_sl, J, it_sl, conv_sl) in _fitted_spans(
+        model, coords, data, w, start, lo, hi, max_iter, tol, spans
+    ):
+        p[sl], f[sl], iters[sl], conv[sl] = p_sl, f_sl, it_sl, conv_sl
         H[sl] = (J * w[sl][:, None, :]) @ np.swapaxes(J, 1, 2)
         if leverage is not None:
             try:
@@ -300,10 +341,11 @@ def fit_gaussians(
     if leverage is not None:
         noise = NoiseModel.from_residuals(data - f, f, m, leverage, pooled=pool_noise)
         w = m / noise.variance(f)
-        for sl in spans:
-            p[sl], f[sl], J, more, conv[sl] = _lm_threads(
-                model, coords, data[sl], w[sl], p[sl], lo[sl], hi[sl], max_iter, tol
-            )
+        start = p.copy()
+        for sl, (p_sl, f_sl, J, more, conv_sl) in _fitted_spans(
+            model, coords, data, w, start, lo, hi, max_iter, tol, spans
+        ):
+            p[sl], f[sl], conv[sl] = p_sl, f_sl, conv_sl
             iters[sl] += more
             H[sl] = (J * w[sl][:, None, :]) @ np.swapaxes(J, 1, 2)
     resid = data - f
