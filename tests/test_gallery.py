@@ -471,3 +471,11 @@ def test_every_sample_written_by_the_cli_round_trips_its_truth(tmp_path):
             assert "model_psf" in truth and "optics" in truth
     # the writer refuses to replace a truth file it did not write this time
     assert main(["sample", "psf-good", str(tmp_path / "psf-good.ome.tif")]) == 2
+
+
+def test_the_psf_gallery_keys_name_the_psf_gallery_in_its_order():
+    """COMMAND_OPTIONS and the napari openers use PSF_GALLERY_KEYS: it must stay the gallery's list."""
+    from microscope_qc.measurements.gallery import PSF_GALLERY
+    from microscope_qc.measurements.gallery_text import PSF_GALLERY_KEYS
+
+    assert tuple(s.key for s in PSF_GALLERY) == PSF_GALLERY_KEYS

@@ -6,7 +6,7 @@ generated from these and the entries' faults (``tests/test_gallery.py`` checks i
 
 from __future__ import annotations
 
-__all__ = ["EXPLANATIONS", "COMMAND_OPTIONS"]
+__all__ = ["EXPLANATIONS", "COMMAND_OPTIONS", "PSF_GALLERY_KEYS"]
 
 EXPLANATIONS: dict[str, str] = {
     # ---------------------------------------------------------------------------------- PSF
@@ -272,21 +272,24 @@ _RESOLUTION_PAIR = ("--pair", "{stem}_pair.ome.tif", "--na", "1.4", "--wavelengt
 #: the bead diameter the PSF gallery renders (``GalleryBeadSpec.bead_diameter_um``): its size correction
 _BEAD = ("--bead-diameter", "0.1")
 
+#: the vectorial PSF gallery's samples (``gallery.PSF_GALLERY``, in its order): one bead stack each
+PSF_GALLERY_KEYS = (
+    "psf-good",
+    "psf-spherical-water",
+    "psf-spherical-coverslip",
+    "psf-astigmatism",
+    "psf-coma",
+    "psf-tilt",
+    "psf-field-curvature",
+    "psf-dirty-objective",
+    "psf-undersampled",
+    "psf-saturated",
+)
+
 #: the options a sample's measurement command needs beyond the file (``{stem}``: the image's stem)
 COMMAND_OPTIONS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
-        (
-            "psf-good",
-            "psf-spherical-water",
-            "psf-spherical-coverslip",
-            "psf-astigmatism",
-            "psf-coma",
-            "psf-tilt",
-            "psf-field-curvature",
-            "psf-dirty-objective",
-            "psf-undersampled",
-            "psf-saturated",
-        ),
+        PSF_GALLERY_KEYS,
         _BEAD,
     ),
     "resolution-pair": _RESOLUTION_PAIR,

@@ -16,6 +16,7 @@ from typing import Any
 
 from microscope_qc.measurements import find_sample
 from microscope_qc.measurements.gallery_docs import gallery_record
+from microscope_qc.measurements.gallery_text import PSF_GALLERY_KEYS
 
 __all__ = ["open_sample"]
 
@@ -153,18 +154,7 @@ _ORIGINALS: dict[str, str] = {
 _LAYERS: dict[str, Callable[[Any], list[LayerDataTuple]]] = {
     **{key: _original(name) for key, name in _ORIGINALS.items()},
     **dict.fromkeys(
-        (
-            "psf-good",
-            "psf-spherical-water",
-            "psf-spherical-coverslip",
-            "psf-astigmatism",
-            "psf-coma",
-            "psf-tilt",
-            "psf-field-curvature",
-            "psf-dirty-objective",
-            "psf-undersampled",
-            "psf-saturated",
-        ),
+        PSF_GALLERY_KEYS,
         _beads,
     ),
     **dict.fromkeys(("field-good", "field-off-centre", "field-dust"), _flat),
