@@ -16,6 +16,7 @@ from microscope_qc import samples
 from microscope_qc.measurements.entry import Sample
 from microscope_qc.measurements.gallery_text import EXPLANATIONS
 from microscope_qc.measurements.sample_files import (
+    refuse_existing,
     write_detector,
     write_flat,
     write_log,
@@ -49,12 +50,6 @@ def _stem(path: Path) -> str:
     return path.name.split(".")[0]
 
 
-def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
-    for p in paths:
-        if p.exists() and not overwrite:
-            raise FileExistsError(f"{p} exists; give --overwrite to replace it.")
-
-
 def write_gallery_beads(sample: GalleryBeadSample, path: Path, overwrite: bool) -> list[Path]:
     """Write a gallery bead stack as OME-TIFF, its truth (``<stem>_truth.json``) and bead table beside it.
 
@@ -81,7 +76,7 @@ def write_gallery_beads(sample: GalleryBeadSample, path: Path, overwrite: bool) 
 
     truth = path.with_name(_stem(path) + "_truth.json")
     table = path.with_name(_stem(path) + "_truth.csv")
-    _refuse_existing([path, truth, table], overwrite)
+    refuse_existing([path, truth, table], overwrite)
     md = sample.metadata
     write_ome_tiff(
         path,
@@ -126,7 +121,7 @@ def write_gallery_plane(sample: samples.ImageQualitySample, path: Path, overwrit
     from microscope_qc.io import atomic_write, write_ome_tiff
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     t = sample.truth
     write_ome_tiff(
         path,

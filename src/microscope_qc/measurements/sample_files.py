@@ -186,7 +186,8 @@ def _camera(kind: str) -> Callable[[int | None], samples.DetectorSample]:
     return make
 
 
-def _refuse_existing(paths: list[Path], overwrite: bool) -> None:
+def refuse_existing(paths: list[Path], overwrite: bool) -> None:
+    """Raise FileExistsError for the first of ``paths`` that exists, unless ``overwrite``."""
     for p in paths:
         if p.exists() and not overwrite:
             raise FileExistsError(f"{p} exists; give --overwrite to replace it.")
@@ -201,7 +202,7 @@ def write_log(sample: samples.LogSample, path: Path, overwrite: bool) -> list[Pa
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     atomic_write(path, sample.text)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]
@@ -218,7 +219,7 @@ def write_series(sample: samples.ImageSeriesSample, path: Path, overwrite: bool)
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     meta: dict[str, Any] = {
         "axes": "TCZYX",
         "TimeIncrement": sample.frame_interval_s,
@@ -243,7 +244,7 @@ def write_stage(sample: samples.StageSample, path: Path, overwrite: bool) -> lis
     stem = _stem(path)
     truth, positions = path.with_name(stem + "_truth.json"), path.with_name(stem + "_truth_positions.csv")
     moves = path.with_name(stem + "_moves.csv") if sample.moves is not None else None
-    _refuse_existing([p for p in (path, truth, positions, moves) if p is not None], overwrite)
+    refuse_existing([p for p in (path, truth, positions, moves) if p is not None], overwrite)
     vz, vy, vx = sample.voxel_size_um
     meta: dict[str, Any] = {
         "axes": "TCZYX",
@@ -291,7 +292,7 @@ def write_resolution(sample: samples.ResolutionSample, path: Path, overwrite: bo
     stem = _stem(path)
     pair = path.with_name(stem + "_pair" + path.name[len(stem) :])
     truth = path.with_name(stem + "_truth.json")
-    _refuse_existing([path, pair, truth], overwrite)
+    refuse_existing([path, pair, truth], overwrite)
     _write_plane(path, sample.image, sample.pixel_size_um, sample.pixel_size_um)
     _write_plane(pair, sample.pair, sample.pixel_size_um, sample.pixel_size_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
@@ -307,7 +308,7 @@ def write_mirror(sample: samples.MirrorSample, path: Path, overwrite: bool) -> l
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     _write_plane(path, sample.data, sample.z_step_um, sample.x_step_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]
@@ -322,7 +323,7 @@ def write_image_quality(sample: samples.ImageQualitySample, path: Path, overwrit
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     _write_plane(path, sample.data, sample.pixel_size_um, sample.pixel_size_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]
@@ -337,7 +338,7 @@ def write_pattern(sample: samples.PatternSample, path: Path, overwrite: bool) ->
     from microscope_qc.io import atomic_write, write_ome_tiff
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     dy, dx = sample.pixel_size_um
     write_ome_tiff(
         path,
@@ -359,7 +360,7 @@ def write_pattern_plane(sample: samples.PatternLinesSample, path: Path, overwrit
     from microscope_qc.io import atomic_write
 
     truth = path.with_name(_stem(path) + "_truth.json")
-    _refuse_existing([path, truth], overwrite)
+    refuse_existing([path, truth], overwrite)
     _write_plane(path, sample.image, sample.pixel_size_um, sample.pixel_size_um)
     atomic_write(truth, json.dumps(sample.truth, indent=2))
     return [path, truth]

@@ -57,7 +57,7 @@ def refuse_overwrite(path: Path, overwrite: bool) -> None:
     """
     if path.exists() and not overwrite:
         raise ExportExistsError(
-            f"{path} exists; choose another folder or allow overwriting explicitly ({{overwrite}})."
+            f"{path} exists; choose another name or folder, or allow overwriting explicitly ({{overwrite}})."
         )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from microscope_qc.io import atomic_write
-from microscope_qc.report import ExportExistsError, Figure
+from microscope_qc.report import Figure, refuse_overwrite
 from microscope_qc.report.labels import FIELD_PROFILE_LABELS, display_unit, heading, label
 from microscope_qc.report.svg import Axes, Plot
 
@@ -223,10 +223,7 @@ def write_flat_field(result: FieldResult, path: str | Path, overwrite: bool = Fa
     import tifffile
 
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise ExportExistsError(
-            f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}})."
-        )
+    refuse_overwrite(path, overwrite)
     flats = [c.flat_field for c in result.channels if c.flat_field is not None]
     if not flats or len(flats) != len(result.channels):
         raise ValueError("The result holds no flat-field image to write (every channel needs one).")

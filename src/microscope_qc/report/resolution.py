@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from microscope_qc.report import ExportExistsError, Figure
+from microscope_qc.report import Figure, refuse_overwrite
 from microscope_qc.report.labels import heading
 from microscope_qc.report.svg import Plot
 
@@ -178,13 +178,6 @@ def map_figure(result: ResolutionResult) -> Figure | None:
     )
 
 
-def _refuse_existing(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
-        raise ExportExistsError(
-            f"{path} exists; choose another name or allow overwriting explicitly ({{overwrite}})."
-        )
-
-
 def write_resolution_map(result: ResolutionResult, path: str | Path, overwrite: bool = False) -> Path:
     """Write the local maps as an OME-TIFF: channel 0 the resolution (µm), 1 the anisotropy (x / y).
 
@@ -218,7 +211,7 @@ def write_resolution_map(result: ResolutionResult, path: str | Path, overwrite: 
     if result.map is None:
         raise ValueError("The result holds no local map (it was run without one).")
     path = Path(path)
-    _refuse_existing(path, overwrite)
+    refuse_overwrite(path, overwrite)
     m = result.map
     data = np.stack([m.resolution_um, m.anisotropy]).astype(np.float32)[:, None]
     sy, sx = m.step_um
@@ -261,7 +254,7 @@ def write_map_svg(result: ResolutionResult, path: str | Path, overwrite: bool = 
     if figure is None:
         raise ValueError("The result holds no local map (it was run without one).")
     path = Path(path)
-    _refuse_existing(path, overwrite)
+    refuse_overwrite(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, ('<?xml version="1.0" encoding="UTF-8"?>\n' + figure.svg).encode("utf-8"))
     return path
