@@ -51,9 +51,14 @@ def test_measure_overlays_live_update_in_place_and_export(viewer_with_flat, qtbo
     ids = [lyr.unique_id for lyr in viewer.layers]
     w.step.value = 20.0
     assert w.busy
+    # a live re-run leaves Measure enabled (no flicker); a click during it measures once more after it
+    assert w.run_button.isEnabled() and w.task.running
+    hits = w._reuse.hits
+    ui.click(qtbot, w.run_button)
     ui.wait_idle(qtbot, w)
     assert [lyr.unique_id for lyr in viewer.layers] == ids
     assert set(np.unique(w.layers.find("iso").data)) <= set(range(0, 101, 20))
+    assert w._reuse.hits == hits + 2  # both re-runs took the step-independent work from the first
     assert w.layers.find("iso").opacity == pytest.approx(0.8)
     # export, with the flat-field image
     w.write_flat.value = True

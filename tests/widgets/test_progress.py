@@ -42,5 +42,31 @@ def test_a_step_still_waiting_never_overwrites_the_outcome(dock, qtbot, ui):
 
     w._start(work, "Detecting beads…")
     ui.wait_idle(qtbot, w)
-    qtbot.wait(600)  # longer than the delay of the first step shown
+    qtbot.wait(1200)  # longer than the delay of the first step shown
     assert w.status.text().startswith("0 beads found") and w.progress.value() == 1000
+
+
+def test_a_short_run_shows_no_progress_a_long_one_offers_cancel(dock, qtbot, ui):
+    from microscope_qc.analysis._common import check_cancel
+
+    w = dock
+    w.progress.setValue(1000)  # as a finished run leaves it
+    w._start(lambda progress, cancel: (progress(0.5, "half"), ("detect", np.zeros((0, 3)), []))[1], "Quick…")
+    assert not w.cancel_button.isEnabled() and w.progress.value() == 1000  # nothing to repaint
+    ui.wait_idle(qtbot, w)
+    assert not w.cancel_button.isEnabled() and w.progress.value() == 1000
+
+    def slow(progress, cancel):
+        for k in range(200):
+            progress(k / 200, "working")
+            check_cancel(cancel, "The test run")
+            time.sleep(0.02)
+        return "detect", np.zeros((0, 3)), []
+
+    w._start(slow, "Slow…")
+    assert not w.cancel_button.isEnabled()
+    qtbot.waitUntil(w.cancel_button.isEnabled, timeout=3000)  # with the first progress shown
+    assert 0 < w.progress.value() < 1000 and w.status.text() == "working"
+    ui.click(qtbot, w.cancel_button)
+    ui.wait_idle(qtbot, w)
+    assert w.status.text().startswith("Cancelled") and not w.cancel_button.isEnabled()

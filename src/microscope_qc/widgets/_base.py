@@ -63,10 +63,12 @@ def _evidence_line(e: Evidence) -> str:
 
 
 #: shortest time between two progress updates on screen
-PROGRESS_INTERVAL_MS = 250
+PROGRESS_INTERVAL_MS = 500
 #: no progress is shown before a run is this old (the status line says what runs from the click on):
-#: a short run then repaints nothing while it works
-PROGRESS_DELAY_MS = 300
+#: a run of a second or less then repaints nothing while it works. Any repaint of the dock recomposes
+#: the whole window through OpenGL (napari's canvas is an OpenGL widget): about 20 ms of CPU each under
+#: software OpenGL, taken from the analysis on a 2-core machine (benchmarks/widgets.py)
+PROGRESS_DELAY_MS = 1000
 
 
 def scrolling(widget: QWidget, min_height: int = 0) -> QScrollArea:
@@ -135,6 +137,7 @@ class MeasurementDock(QWidget):
         # recomposes the window; under software OpenGL that takes CPU time the analysis needs
         self._pending_progress: tuple[float, str] | None = None
         self._run_started = 0.0
+        self._progress_shown = False
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
         self._progress_timer.timeout.connect(self._show_pending_progress)
@@ -294,20 +297,24 @@ class MeasurementDock(QWidget):
         """Subclasses empty their result tables."""
 
     # ------------------------------------------------------------------ running
-    def _start(self, work, message: str) -> None:
+    def _start(self, work, message: str, *, quiet: bool = False) -> None:
         """Run ``work(progress, cancel)`` in a worker; the actions are disabled until it ends.
 
-        The worker starts first: the dock's own updates (status, buttons) then run beside it.
+        The worker starts first: the dock's own updates (status, buttons) then run beside it. The
+        progress bar and Cancel appear with the first progress shown (:data:`PROGRESS_DELAY_MS`
+        into the run), so a short run repaints the dock only for its status line. ``quiet``: a run
+        the user did not click for (a live update) leaves the buttons as they are; its dock must
+        then take a click during the run itself (e.g. measure once more when the run ends).
         """
         self.drawing.cancel()
         self._drop_pending_progress()
         self._run_started = time.perf_counter()
+        self._progress_shown = False
         self.task.start(work)
         self.say(message)
-        self.progress.setValue(0)
-        for b in self._action_buttons:
-            b.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        if not quiet:
+            for b in self._action_buttons:
+                b.setEnabled(False)
 
     def cancel(self) -> None:
         self.task.cancel()
@@ -336,6 +343,9 @@ class MeasurementDock(QWidget):
             self._progress_timer.start(PROGRESS_INTERVAL_MS)
 
     def _show_progress(self, fraction: float, message: str) -> None:
+        if not self._progress_shown:  # the run is long enough for progress (and a Cancel) to help
+            self._progress_shown = True
+            self.cancel_button.setEnabled(True)
         value = int(1000 * fraction)
         if value != self.progress.value():
             self.progress.setValue(value)
@@ -349,8 +359,10 @@ class MeasurementDock(QWidget):
 
     def _on_finished(self) -> None:
         for b in self._action_buttons:
-            b.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+            if not b.isEnabled():
+                b.setEnabled(True)
+        if self.cancel_button.isEnabled():
+            self.cancel_button.setEnabled(False)
 
     def _on_error(self, exc: BaseException) -> None:
         self._drop_pending_progress()
@@ -368,5 +380,6 @@ class MeasurementDock(QWidget):
     def _on_done(self, value: Any) -> None:
         """Subclasses draw overlays here; the base only keeps the result."""
         self._drop_pending_progress()
-        self.progress.setValue(1000)
+        if self.progress.value() != 1000:
+            self.progress.setValue(1000)
         self.result = value

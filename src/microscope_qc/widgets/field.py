@@ -18,7 +18,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from microscope_qc.analysis.field import FieldResult, FieldSettings, analyze_field
+from microscope_qc.analysis.field import FieldResult, FieldSettings, StepIndependentCache, analyze_field
 from microscope_qc.analysis.masks import describe_shapes, mask_from_shapes, polygon_from_shape
 from microscope_qc.measurements.field import FIELD
 from microscope_qc.report.field import write_flat_field
@@ -63,6 +63,8 @@ class FieldWidget(MeasurementDock):
         self._layer = None
         self._image_key = None
         self._rerun = False
+        # 'update live' re-analyses the same image: what another step does not change is kept
+        self._reuse = StepIndependentCache()
         self._refusing_dark = False
 
         self.layer_combo = ComboBox(label="flat image", choices=self._image_layers, nullable=True)
@@ -137,8 +139,8 @@ class FieldWidget(MeasurementDock):
         # INPUT_PAUSE_MS
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
-        self._debounce.timeout.connect(self.measure)
-        self.run_button.clicked.connect(self.measure)
+        self._debounce.timeout.connect(self._measure_live)
+        self.run_button.clicked.connect(lambda: self.measure())
         for w in self.analysis.all_widgets:
             w.changed.connect(self._schedule)
         self.dark_combo.changed.connect(self._dark_changed)
@@ -237,7 +239,7 @@ class FieldWidget(MeasurementDock):
             self._debounce.start(delay_ms)
         else:
             self._debounce.stop()
-            self.measure()
+            self.measure(quiet=True)
 
     def _region_edited(self, *_: Any) -> None:
         self._schedule(delay_ms=self.INPUT_PAUSE_MS)
@@ -276,8 +278,15 @@ class FieldWidget(MeasurementDock):
         return out["include"], out["exclude"]
 
     # ------------------------------------------------------------------ run
-    def measure(self) -> None:
-        """Analyse in the background (or, if a run is in progress, once more when it ends)."""
+    def _measure_live(self) -> None:
+        self.measure(quiet=True)
+
+    def measure(self, quiet: bool = False) -> None:
+        """Analyse in the background (or, if a run is in progress, once more when it ends).
+
+        ``quiet``: a live update, which leaves the buttons enabled (a click on Measure during it
+        measures once more when it ends).
+        """
         layer = self.layer_combo.value
         if layer is None:
             self.error("Pick the 'flat image' first.")
@@ -302,6 +311,7 @@ class FieldWidget(MeasurementDock):
         names = [layer.name] if data.ndim == 2 else None
         step = settings.step_percent
         existing = self.layers.roles()
+        reuse = self._reuse
 
         def work(progress, cancel):
             mask, described = None, None
@@ -312,14 +322,14 @@ class FieldWidget(MeasurementDock):
                 described = f"drawn in napari: {describe_shapes(inc, exc)}"
             result = analyze_field(
                 data, settings, dark=dark, mask=mask, channel_names=names, progress=progress,
-                cancel=cancel, mask_description=described,
+                cancel=cancel, mask_description=described, reuse=reuse,
             )  # fmt: skip
             specs = field_specs(result, scale, translate, step)
             prebuild(specs, existing)
             return result, specs, profile_curves(result)
 
         self._layer = layer
-        self._start(work, "Measuring…")
+        self._start(work, "Measuring…", quiet=quiet)
 
     def _on_finished(self) -> None:
         super()._on_finished()
@@ -328,7 +338,7 @@ class FieldWidget(MeasurementDock):
     def _maybe_rerun(self) -> None:
         if self._rerun and not self.busy:  # the controls changed while the last run was busy
             self._rerun = False
-            self.measure()
+            self.measure(quiet=True)
 
     def _on_done(self, value: Any) -> None:
         result, specs, curves = value

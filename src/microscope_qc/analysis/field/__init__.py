@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     )
     from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field, mm_blur
     from microscope_qc.analysis.field.result import ChannelField, FieldResult
+    from microscope_qc.analysis.field.reuse import StepIndependentCache
     from microscope_qc.analysis.field.settings import FieldSettings
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "EDGE_POINTS",
     "check_mask",
     "mm_blur",
+    "StepIndependentCache",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -97,5 +99,6 @@ __getattr__, __dir__ = lazy_exports(
         "ChannelField": "result",
         "FieldResult": "result",
         "FieldSettings": "settings",
+        "StepIndependentCache": "reuse",
     },
 )

@@ -17,6 +17,7 @@ from microscope_qc.analysis.field.metroloj import (
     _profiles_table,
 )
 from microscope_qc.analysis.field.result import FieldResult, FieldSettings
+from microscope_qc.analysis.field.reuse import StepIndependentCache
 from microscope_qc.instrument import MicroscopeSettings, Setting, Source
 from microscope_qc.results import AnalysisError, CancelCheck, Limits, ProgressCallback
 from microscope_qc.setting_spec import validate_settings
@@ -103,6 +104,7 @@ def analyze_field(
     channels: Sequence[int] | None = None,
     limits: Limits | None = None,
     mask_detail: str | None = None,
+    reuse: StepIndependentCache | None = None,
 ) -> FieldResult:
     """Measure field illumination of flat-field images.
 
@@ -134,6 +136,10 @@ def analyze_field(
         profile), replacing the default verdicts of the metrics they name.
     mask_detail
         Detail of how the mask was made (e.g. the command-line options), for the ``roi`` setting.
+    reuse
+        For a caller that analyses the same image again with another iso-intensity step (napari's
+        'update live'): the work that does not depend on the step is kept in it and taken from it
+        when the pixels, dark, mask and other settings are the same. The numbers are unchanged.
 
     Returns
     -------
@@ -220,7 +226,9 @@ def analyze_field(
             progress(k / len(selected), f"channel {c}")
         d = None if dk is None else dk[0 if dk.shape[0] == 1 else c]
         name = names[c] if c < len(names) else f"channel {c}"
-        chan = _analyze_channel(raw[c], d, c, name, s, sat, result, cancel, analysed, first=k == 0)
+        chan = _analyze_channel(
+            raw[c], d, c, name, s, sat, result, cancel, analysed, first=k == 0, reuse=reuse
+        )
         result.channels.append(chan)
     profiles = _profiles_table(result.channels)
     if isinstance(result.tables, Tables):  # kept as columns: the export writes them without pandas

@@ -13,6 +13,7 @@ from microscope_qc.analysis.field.mm import MM_REGIONS, microscope_metrics_field
 from microscope_qc.analysis.field.model import fit_illumination_model, illumination_maps
 from microscope_qc.analysis.field.plausibility import Plausibility, pixel_noise_sd, plausibility_warnings
 from microscope_qc.analysis.field.result import ChannelField, FieldResult, FieldSettings, _src
+from microscope_qc.analysis.field.reuse import StepIndependent, StepIndependentCache, content_key
 from microscope_qc.filters import gaussian_filter
 from microscope_qc.results import AnalysisError, CancelCheck, Metric, Verdict
 
@@ -27,6 +28,32 @@ def _median(img: np.ndarray, valid: np.ndarray, most: int = 1 << 20) -> float:
     return float(np.median(img[::k, ::k][valid[::k, ::k]]))
 
 
+def _step_independent(
+    img: np.ndarray,
+    mm_input: np.ndarray,
+    ok: np.ndarray,
+    analysed: np.ndarray | None,
+    s: FieldSettings,
+    integer: bool,
+    cancel: CancelCheck | None,
+) -> StepIndependent:
+    """The channel's work that the iso-intensity step does not change."""
+    # Three independent parts run side by side (NumPy releases the GIL while it computes):
+    # the microscope-metrics numbers with their own blur (σ = 5 px); the illumination model's maps; the
+    # MetroloJ_QC blur and the noise (this thread).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
+        fit = fit_illumination_model(img, s, ok)
+        maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
+        blurred = gaussian_filter(img, s.sigma_px, truncate=4.0) if s.blur else img.copy()
+        _check(cancel)
+        noise_sd = pixel_noise_sd(img, ok, integer=integer)
+        median_signal = _median(img, ok)
+        maps = maps_future.result()
+        mm = mm_future.result()
+    return StepIndependent(fit, maps, mm, blurred, noise_sd, median_signal)
+
+
 def _analyze_channel(
     raw: np.ndarray,
     dark: np.ndarray | None,
@@ -38,11 +65,13 @@ def _analyze_channel(
     cancel: CancelCheck | None,
     analysed: np.ndarray | None = None,
     first: bool = True,
+    reuse: StepIndependentCache | None = None,
 ) -> ChannelField:
     """Analyse one channel (``c``: the file's channel number) into ``result``.
 
     ``first`` marks the first channel analysed, which reports the mask's warnings (they hold
-    for every channel).
+    for every channel). With ``reuse``, the step-independent work of an earlier call on the same
+    pixels and settings is taken from it (:mod:`~microscope_qc.analysis.field.reuse`).
     """
     lo_v, hi_v = raw.min(), raw.max()
     if lo_v == hi_v:
@@ -83,21 +112,18 @@ def _analyze_channel(
     if analysed is not None:
         ok &= analysed
     integer = raw.dtype.kind in "ui"
-    # Three independent parts run side by side (NumPy releases the GIL while it computes):
-    # the microscope-metrics numbers with their own blur (σ = 5 px); the illumination model's maps; the
-    # MetroloJ_QC blur and numbers (this thread).
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        mm_future = pool.submit(microscope_metrics_field, mm_input, s.mm_sigma_px, s.mm_corner_fraction)
-        fit = fit_illumination_model(img, s, ok)
-        maps_future = pool.submit(illumination_maps, img, fit, ok, analysed, s.dust_threshold_sigma)
-        blurred = gaussian_filter(img, s.sigma_px, truncate=4.0) if s.blur else img.copy()
-        mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
-        mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
-        _check(cancel)
-        noise_sd = pixel_noise_sd(img, ok, integer=integer)
-        median_signal = _median(img, ok)
-        maps = maps_future.result()
-        mm = mm_future.result()
+    if reuse is None:
+        kept = _step_independent(img, mm_input, ok, analysed, s, integer, cancel)
+    else:
+        key = content_key(raw, dark, analysed, sat, s)
+        found = reuse.get(c, key)
+        kept = found or _step_independent(img, mm_input, ok, analysed, s, integer, cancel)
+        if found is None:
+            reuse.put(c, key, kept)
+    fit, maps, mm, blurred = kept.fit, kept.maps, kept.mm, kept.blurred
+    noise_sd, median_signal = kept.noise_sd, kept.median_signal
+    mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
+    mj_report = metroloj_report_centres(blurred, s.step_percent, analysed, integer=integer)
     _check(cancel)
     cy, cx = (float(v) for v in fit.centre)
     offset, offset_se, half_diag = maps.centre_offset_px, maps.centre_offset_se_px, maps.half_diagonal_px
