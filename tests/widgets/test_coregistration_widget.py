@@ -33,7 +33,10 @@ def test_measure_vectors_appear_and_update_in_place(viewer_with_beads, qtbot, tm
     assert w.task.running
     ui.wait_idle(qtbot, w)
     assert w.result is not None, w.status.text()
-    assert w.layers.find("beads ch0") is not None and w.layers.find("beads ch1") is not None
+    beads = w.layers.find("beads")  # both channels in one layer, ringed in their colours
+    assert set(beads.features["channel"]) == {0, 1} and len(beads.data) == len(beads.features)
+    ringed = {tuple(c) for c in np.round(beads.border_color, 3)}
+    assert len(ringed) == 2
     vec = w.layers.find("shifts")
     assert vec is not None and vec.name in [lyr.name for lyr in viewer.layers], (
         "no shift vectors after Measure"

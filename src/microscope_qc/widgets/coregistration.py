@@ -88,27 +88,25 @@ def vector_specs(result: CoregistrationResult, factor: float) -> list[LayerSpec]
 
 
 def bead_specs(result: CoregistrationResult) -> list[LayerSpec]:
+    """Every channel's localised beads in one Points layer, ringed in the channel's colour (one
+    layer instead of one per channel: napari adds each layer at a cost of 0.1–0.3 s under software
+    OpenGL, benchmarks/widgets.py); the ``channel`` feature says which channel a bead belongs to."""
     dz, dy, dx = result.voxel_size_um
     beads = result.beads
-    specs = []
-    for c, cname in enumerate(result.channel_names):
-        sel = beads[(beads.channel == c) & beads.x_um.notna()].reset_index(drop=True)
-        pos = np.column_stack([sel.y_um / dy, sel.x_um / dx]) if len(sel) else np.zeros((0, 2))
-        specs.append(
-            LayerSpec(
-                f"beads ch{c}",
-                "points",
-                f"co-registration beads: {cname}",
-                pos,
-                update={"features": sel, "scale": (dy, dx)},
-                style={
-                    "size": 8,
-                    "face_color": "transparent",
-                    "border_color": CHANNEL_COLOURS[c % len(CHANNEL_COLOURS)],
-                },
-            )
+    sel = beads[beads.x_um.notna()].reset_index(drop=True)
+    pos = np.column_stack([sel.y_um / dy, sel.x_um / dx]) if len(sel) else np.zeros((0, 2))
+    colours = [CHANNEL_COLOURS[int(c) % len(CHANNEL_COLOURS)] for c in sel.channel]
+    names = ", ".join(str(n) for n in result.channel_names)
+    return [
+        LayerSpec(
+            "beads",
+            "points",
+            f"co-registration beads ({names})",
+            pos,
+            update={"features": sel, "scale": (dy, dx), "border_color": colours or "white"},
+            style={"size": 8, "face_color": "transparent"},
         )
-    return specs
+    ]
 
 
 def lead_channels(layers: list) -> int:
