@@ -452,9 +452,11 @@ def test_real_single_beads_analyse_cleanly(relative, voxel, optics, lateral_rang
     assert acc["fwhm_z_um"] > 2 * acc["fwhm_x_um"]
 
 
-def test_fourier_shift_moves_a_bead_onto_the_box_centre():
-    """Sub-voxel Fourier shifts of odd-sized boxes (padded to fast FFT lengths) against Gaussians drawn there."""
-    from microscope_qc.analysis.psf import _fourier_shift
+def test_aligned_average_moves_beads_onto_the_box_centre():
+    """Sub-voxel Fourier shifts of odd-sized boxes (padded to fast FFT lengths), normalised and
+    averaged, against Gaussians drawn there and against shifting each box on its own."""
+    from microscope_qc.analysis.psf import AlignedAverage
+    from microscope_qc.analysis.psf.maps import next_fast_len
 
     shape = (31, 23, 23)
     grid = np.indices(shape).astype(np.float32)
@@ -462,12 +464,28 @@ def test_fourier_shift_moves_a_bead_onto_the_box_centre():
     offsets = np.array([[0.3, -0.4, 0.2], [-0.5, 0.5, -0.1], [0.0, 0.0, 0.0]], np.float32)
     sigma = np.array([3.0, 1.6, 1.6])
 
-    def gauss(c):
-        return np.exp(-0.5 * sum(((grid[a] - c[a]) / sigma[a]) ** 2 for a in range(3))).astype(np.float32)
+    def gauss(c, peak=1.0):
+        g = np.exp(-0.5 * sum(((grid[a] - c[a]) / sigma[a]) ** 2 for a in range(3)))
+        return (peak * g).astype(np.float32)
 
-    boxes = np.stack([gauss(centre + o) for o in offsets])
-    aligned = _fourier_shift(boxes, -offsets)
-    want = gauss(centre)
-    for got in aligned:
-        assert np.abs(got - want).max() < 5e-3  # of a peak of 1
-        assert np.unravel_index(np.argmax(got), shape) == (15, 11, 11)
+    boxes = np.stack([gauss(centre + o, peak) for o, peak in zip(offsets, (2.0, 0.5, 1.0), strict=True)])
+    average = AlignedAverage(shape)
+    average.add(boxes[:2], -offsets[:2])
+    average.add(boxes[2:], -offsets[2:])
+    average.add(-boxes[:1], -offsets[:1])  # a negative centre: left out
+    assert average.count == 3
+    got = average.result()
+    assert np.abs(got - gauss(centre)).max() < 5e-3  # of a peak of 1
+    assert np.unravel_index(np.argmax(got), shape) == (15, 11, 11)
+    # the definition, box by box: shift (zero-padded FFT), crop, divide by the centre value, average
+    padded = tuple(next_fast_len(n) for n in shape)
+    one_by_one = []
+    for box, shift in zip(boxes, -offsets, strict=True):
+        spec = np.fft.rfftn(box.astype(np.float64), s=padded)
+        for axis, (n, d) in enumerate(zip(padded, shift, strict=True)):
+            f = np.fft.rfftfreq(n) if axis == 2 else np.fft.fftfreq(n)
+            ramp = np.exp(-2j * np.pi * d * f)
+            spec = spec * ramp.reshape([-1 if a == axis else 1 for a in range(3)])
+        aligned = np.fft.irfftn(spec, s=padded)[: shape[0], : shape[1], : shape[2]]
+        one_by_one.append(aligned / aligned[15, 11, 11])
+    np.testing.assert_allclose(got, np.mean(one_by_one, axis=0), atol=1e-5)  # single precision FFTs

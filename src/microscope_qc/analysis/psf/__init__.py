@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     from microscope_qc.analysis.psf.fits import _fit_quarep as _fit_quarep
     from microscope_qc.analysis.psf.fits import _line_r2 as _line_r2
     from microscope_qc.analysis.psf.fits import _sbr as _sbr
+    from microscope_qc.analysis.psf.maps import AlignedAverage as AlignedAverage
     from microscope_qc.analysis.psf.maps import _average_bead as _average_bead
     from microscope_qc.analysis.psf.maps import _field_maps as _field_maps
-    from microscope_qc.analysis.psf.maps import _fourier_shift as _fourier_shift
     from microscope_qc.analysis.psf.maps import _representative_profiles as _representative_profiles
     from microscope_qc.analysis.psf.maps import render_model
     from microscope_qc.analysis.psf.metroloj import _fit_metroloj as _fit_metroloj
@@ -90,7 +90,7 @@ _EXPORTS = {
     "_analyze_channel": "channel",
     **dict.fromkeys(("_fit_3d", "_fit_quarep", "_line_r2", "_sbr"), "fits"),
     **dict.fromkeys(
-        ("_average_bead", "_field_maps", "_fourier_shift", "_representative_profiles", "render_model"), "maps"
+        ("AlignedAverage", "_average_bead", "_field_maps", "_representative_profiles", "render_model"), "maps"
     ),
     "_fit_metroloj": "metroloj",
     "ChannelPSF": "result",

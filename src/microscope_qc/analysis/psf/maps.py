@@ -148,24 +148,17 @@ def _average_bead(
         return
     zi, yi, xi = np.rint(zc).astype(int), np.rint(yc).astype(int), np.rint(xc).astype(int)
     shifts = np.column_stack([zi - zc, yi - yc, xi - xc])  # move each centre onto the box centre
-    total = np.zeros((2 * hz + 1, 2 * hxy + 1, 2 * hxy + 1))
-    n_good = 0
+    average = AlignedAverage((2 * hz + 1, 2 * hxy + 1, 2 * hxy + 1))
     for i in range(0, zc.size, _AVERAGE_CHUNK):
         sl = slice(i, i + _AVERAGE_CHUNK)
         box, valid = _boxes(stack, zi[sl], yi[sl], xi[sl], (hz, hxy, hxy))
         box -= bg[sl].astype(np.float32)[:, None, None, None]
         box[~valid] = 0.0
-        aligned = _fourier_shift(box, shifts[sl])
-        peak = aligned[:, hz, hxy, hxy]
-        good = peak > 0
-        # normalised sum as one BLAS contraction: Σ_b aligned_b / peak_b
-        weights = np.where(good, 1.0 / np.where(good, peak, 1.0), 0.0).astype(np.float32)
-        total += np.tensordot(weights, aligned, axes=(0, 0))
-        n_good += int(good.sum())
-    if n_good == 0:
+        average.add(box, shifts[sl])
+    if average.count == 0:
         return
-    chan.averaged_bead = (total / n_good).astype(np.float32)
-    chan.averaged_bead_count = n_good
+    chan.averaged_bead = average.result()
+    chan.averaged_bead_count = average.count
 
 
 #: beads boxed and shifted at a time by :func:`_average_bead`
@@ -196,30 +189,64 @@ def next_fast_len(n: int) -> int:
         m += 1
 
 
-def _fourier_shift(boxes: np.ndarray, shifts: np.ndarray, chunk: int = 32) -> np.ndarray:
-    """Shift each (Z, Y, X) box by a sub-voxel vector (B, 3) with separable Fourier phase ramps.
+class AlignedAverage:
+    """Boxes shifted onto their centre by sub-voxel vectors, each divided by its centre value, averaged.
 
-    Single precision real FFTs (NumPy's: ``scipy.fft`` would be faster here with two threads,
-    but costs more to import, with ``scipy.special``, than the shifts of 200 beads take) in chunks of beads keep memory near the size of the boxes. Each
-    axis is zero-padded to a length the FFT factors well (boxes are 2·h + 1 long, often prime,
-    which costs about three times as much); the padding also keeps what a shift moves past one
-    edge from wrapping onto the other.
+    The sum is taken in Fourier space. A shift is a phase ramp on a box's spectrum (single precision real FFTs, NumPy's: ``scipy.fft``
+    would be faster with two threads but costs more to import, with ``scipy.special``, than the
+    shifts of 200 beads take). Each axis is zero-padded to a length the FFT factors well (boxes are
+    2·h + 1 long, often prime, which costs about three times as much); the padding also keeps what a
+    shift moves past one edge from wrapping onto the other. The inverse transform is linear, so the
+    normalised spectra are summed and transformed back once, not once per box: a box's shifted
+    centre value, its normaliser, is read from its spectrum directly (the inverse real FFT at one
+    voxel). Boxes whose shifted centre is not positive are left out.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The (Z, Y, X) shape of every box; odd lengths, the centre at their middles.
     """
-    shape = boxes.shape[1:]
-    padded = tuple(next_fast_len(n) for n in shape)
-    fz, fy = np.fft.fftfreq(padded[0]), np.fft.fftfreq(padded[1])
-    fx = np.fft.rfftfreq(padded[2])
-    out = np.empty_like(boxes)
-    crop = (slice(None), slice(0, shape[0]), slice(0, shape[1]), slice(0, shape[2]))
-    for i in range(0, len(boxes), chunk):
-        sl = slice(i, i + chunk)
-        spec = np.fft.rfftn(boxes[sl], s=padded, axes=(1, 2, 3))
-        s = shifts[sl].astype(np.float32)
+
+    def __init__(self, shape: tuple[int, int, int]):
+        self.shape = tuple(int(n) for n in shape)
+        self.padded = tuple(next_fast_len(n) for n in self.shape)
+        pz, py, px = self.padded
+        self._freq = (np.fft.fftfreq(pz), np.fft.fftfreq(py), np.fft.rfftfreq(px))
+        # the inverse real FFT at the centre voxel: Σ w·F·e^{2πi k·c}/N, w = 2 for the x frequencies
+        # a real transform keeps once for two (all but 0 and, for an even length, Nyquist)
+        centre = [n // 2 for n in self.shape]
+        ramps = [np.exp(2j * np.pi * f * c) for f, c in zip(self._freq, centre, strict=True)]
+        weight = np.full(self._freq[2].size, 2.0)
+        weight[0] = 1.0
+        if px % 2 == 0:
+            weight[-1] = 1.0
+        ramps[2] = ramps[2] * weight / (pz * py * px)
+        self._centre_ramps = [r.astype(np.complex64) for r in ramps]
+        self._sum = np.zeros((pz, py, px // 2 + 1), np.complex128)
+        self.count = 0
+
+    def add(self, boxes: np.ndarray, shifts: np.ndarray) -> None:
+        """Add (B, Z, Y, X) ``boxes`` shifted by (B, 3) ``shifts`` (in voxels, z, y, x)."""
+        fz, fy, fx = self._freq
+        spec = np.fft.rfftn(boxes, s=self.padded, axes=(1, 2, 3))
+        s = np.asarray(shifts).astype(np.float32)
         spec *= np.exp(-2j * np.pi * s[:, 0, None] * fz[None]).astype(np.complex64)[:, :, None, None]
         spec *= np.exp(-2j * np.pi * s[:, 1, None] * fy[None]).astype(np.complex64)[:, None, :, None]
         spec *= np.exp(-2j * np.pi * s[:, 2, None] * fx[None]).astype(np.complex64)[:, None, None, :]
-        out[sl] = np.fft.irfftn(spec, s=padded, axes=(1, 2, 3))[crop]
-    return out
+        rz, ry, rx = self._centre_ramps
+        peak = (((spec @ rx) @ ry) @ rz).real  # Σ over x, then y, then z (BLAS, not einsum's loops)
+        good = peak > 0
+        weights = np.where(good, 1.0 / np.where(good, peak, 1.0), 0.0).astype(np.complex64)
+        # normalised sum as one BLAS contraction: Σ_b spectrum_b / peak_b
+        self._sum += np.tensordot(weights, spec, axes=(0, 0))
+        self.count += int(good.sum())
+
+    def result(self) -> np.ndarray:
+        """The average so far, (Z, Y, X) float32 (zeros before any box was counted)."""
+        total = np.fft.irfftn(self._sum, s=self.padded, axes=(0, 1, 2))
+        z, y, x = self.shape
+        out: np.ndarray = (total[:z, :y, :x] / max(self.count, 1)).astype(np.float32)
+        return out
 
 
 def _representative_profiles(
