@@ -42,7 +42,8 @@ def test_measure_vectors_appear_and_update_in_place(viewer_with_beads, qtbot, tm
         "no shift vectors after Measure"
     )
     assert vec.data.shape == (30, 2, 2) and vec.visible
-    assert w.layers.find("residuals") is not None
+    residuals = w.layers.find("residuals")  # added after the result is shown, hidden
+    assert residuals is not None and not residuals.visible and len(residuals.data) == 30
     sh = w.result.tables["shifts"]
     np.testing.assert_allclose(vec.data[:, 1, 1], sh.shift_x_um / 0.065 * 50, rtol=1e-6)
     # a new exaggeration redraws the same layer, keeping the user's colour

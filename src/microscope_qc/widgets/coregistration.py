@@ -74,6 +74,8 @@ def vector_specs(result: CoregistrationResult, factor: float) -> list[LayerSpec]
             continue
         vec = np.column_stack([sh[cols[0]] / dy, sh[cols[1]] / dx]) * factor
         ok = np.isfinite(vec).all(axis=1) & np.isfinite(origin).all(axis=1)
+        # the residuals start hidden, as the field's residual map does: a check of the model, added
+        # after the result is shown (each new layer costs napari 0.1–0.3 s under software OpenGL)
         specs.append(
             LayerSpec(
                 role,
@@ -81,7 +83,7 @@ def vector_specs(result: CoregistrationResult, factor: float) -> list[LayerSpec]
                 f"{name} (×{factor:g})",
                 np.stack([origin[ok], vec[ok]], axis=1),
                 update={"scale": (dy, dx)},
-                style={"edge_color": colour, "edge_width": 2},
+                style={"edge_color": colour, "edge_width": 2, "visible": role != "residuals"},
             )
         )
     return specs
@@ -128,7 +130,8 @@ _LEGEND = (
     )
     + "<br><b>Vectors</b>, from each reference bead, exaggerated by the factor in the form:<br>"
     "<span style='color:orange'>■</span> shift of the bead in the other channel<br>"
-    "<span style='color:cyan'>■</span> what is left after the registration model (residual)<br>"
+    "<span style='color:cyan'>■</span> what is left after the registration model (residual; a hidden "
+    "layer: tick its eye in the layer list)<br>"
     "<small>Vectors show the lateral (x, y) part; the axial shift z is in the summary and the table. "
     "After <i>Apply correction</i>, the corrected channels are drawn in green (reference) and magenta: "
     "white where they overlap.</small>"
