@@ -12,6 +12,7 @@ with a few numpy operations) and shown as pixmaps, never drawn by matplotlib on 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -42,10 +43,18 @@ def figure_rgba(fig: Any, dpi: float = 100) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba()).copy()
 
 
+@functools.lru_cache(maxsize=4)
 def _lut(name: str = "magma") -> np.ndarray:
-    from matplotlib import colormaps
+    """256 RGBA colours of napari's colormap ``name`` (magma: matplotlib's, to 1e-7), read-only.
 
-    return (colormaps[name](np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+    napari's colormaps, not matplotlib's: importing matplotlib on the GUI thread at a session's
+    first result took about 0.2 s (benchmarks/widgets.py, the first Measure of a session).
+    """
+    from napari.utils.colormaps import ensure_colormap
+
+    lut = (ensure_colormap(name).map(np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+    lut.flags.writeable = False
+    return lut
 
 
 def montage_rgba(
