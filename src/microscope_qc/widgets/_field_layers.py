@@ -8,6 +8,7 @@ import numpy as np
 from napari.utils.colormaps import Colormap
 
 from microscope_qc.analysis.field import PROFILE_NAMES, FieldResult
+from microscope_qc.report.svg.colours import colour_table
 from microscope_qc.widgets._layers import LayerSpec
 
 __all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_curves"]
@@ -26,22 +27,26 @@ ROI_COLOURS = {"include": "#40e0d0", "exclude": "#ff4040"}
 PROFILE_COLOURS = ["#4e9fff", "#ff9f1c", "#7bd957", "#f25cbc"]
 
 
+def _turbo(x: np.ndarray) -> np.ndarray:
+    """RGBA (0–1) of turbo at ``x`` in [0, 1], looked up as matplotlib does (index ⌊256·x⌋, at most
+    255) in the reports' colour table: no matplotlib import when a dock opens or a result is shown."""
+    index = np.minimum((np.asarray(x, float) * 256).astype(int), 255)
+    rgb = colour_table("turbo")[index] / 255.0
+    return np.concatenate([rgb, np.ones((*rgb.shape[:-1], 1))], axis=-1)
+
+
 def iso_colours(step: float) -> list[tuple[float, float, float, float]]:
     """One colour per iso-intensity class (0 %, step, ..., 100 %), dark blue to dark red."""
-    from matplotlib import colormaps
-
     n = int(round(100 / step)) + 1
-    turbo = colormaps["turbo"]
-    return [tuple(float(v) for v in turbo(k / max(n - 1, 1))) for k in range(n)]
+    rgba = _turbo(np.arange(n) / max(n - 1, 1))
+    return [(float(r), float(g), float(b), float(a)) for r, g, b, a in rgba]
 
 
 def _iso_colormap() -> Colormap:
     """One fixed colormap for every step (a new colormap would cost a shader rebuild on each live
     update): −1 (excluded pixels) transparent, then turbo from 0 % to 100 %. Class k·step % is drawn
     at value k·step, so its colour is the legend's ``iso_colours(step)[k]``."""
-    from matplotlib import colormaps
-
-    turbo = colormaps["turbo"](np.linspace(0, 1, 64))
+    turbo = _turbo(np.linspace(0, 1, 64))
     first = 1.0 / 101.0  # value 0 within contrast limits (−1, 100)
     colours = np.vstack([[0.0, 0.0, 0.0, 0.0], turbo])
     controls = np.concatenate([[0.0], first + (1 - first) * np.linspace(0, 1, 64)])

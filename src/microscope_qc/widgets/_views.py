@@ -20,6 +20,7 @@ from qtpy.QtCore import QPointF, QRectF, Qt
 from qtpy.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen, QPixmap
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from microscope_qc.report.svg.colours import colour_table
 from microscope_qc.widgets._psf_layers import mip_montage
 
 __all__ = ["ColourScale", "ImageStrip", "LinePlot", "rgba_pixmap", "figure_rgba", "montage_rgba"]
@@ -45,14 +46,13 @@ def figure_rgba(fig: Any, dpi: float = 100) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _lut(name: str = "magma") -> np.ndarray:
-    """256 RGBA colours of napari's colormap ``name`` (magma: matplotlib's, to 1e-7), read-only.
+    """256 RGBA colours of the reports' colour table ``name`` (matplotlib's within 1/255), read-only.
 
-    napari's colormaps, not matplotlib's: importing matplotlib on the GUI thread at a session's
-    first result took about 0.2 s (benchmarks/widgets.py, the first Measure of a session).
+    Not matplotlib itself: importing it on the GUI thread at a session's first result took about
+    0.2 s (benchmarks/widgets.py, the first Measure of a session).
     """
-    from napari.utils.colormaps import ensure_colormap
-
-    lut = (ensure_colormap(name).map(np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+    rgb = colour_table(name)
+    lut = np.concatenate([rgb, np.full((rgb.shape[0], 1), 255, np.uint8)], axis=1)
     lut.flags.writeable = False
     return lut
 
