@@ -358,11 +358,9 @@ class MeasurementDock(QWidget):
         self._pending_progress = None
 
     def _on_finished(self) -> None:
-        for b in self._action_buttons:
-            if not b.isEnabled():
-                b.setEnabled(True)
-        if self.cancel_button.isEnabled():
-            self.cancel_button.setEnabled(False)
+        for b in self._action_buttons:  # setting a state a widget has already repaints nothing
+            b.setEnabled(True)
+        self.cancel_button.setEnabled(False)
 
     def _on_error(self, exc: BaseException) -> None:
         self._drop_pending_progress()
@@ -380,6 +378,5 @@ class MeasurementDock(QWidget):
     def _on_done(self, value: Any) -> None:
         """Subclasses draw overlays here; the base only keeps the result."""
         self._drop_pending_progress()
-        if self.progress.value() != 1000:
-            self.progress.setValue(1000)
+        self.progress.setValue(1000)
         self.result = value

@@ -8,8 +8,8 @@ import numpy as np
 from napari.utils.colormaps import Colormap
 
 from microscope_qc.analysis.field import PROFILE_NAMES, FieldResult
-from microscope_qc.report.svg.colours import colour_table
 from microscope_qc.widgets._layers import LayerSpec
+from microscope_qc.widgets._views import _lut
 
 __all__ = ["CENTRE_COLOURS", "field_specs", "legend_html", "iso_colours", "roi_spec", "profile_curves"]
 
@@ -31,8 +31,8 @@ def _turbo(x: np.ndarray) -> np.ndarray:
     """RGBA (0–1) of turbo at ``x`` in [0, 1], looked up as matplotlib does (index ⌊256·x⌋, at most
     255) in the reports' colour table: no matplotlib import when a dock opens or a result is shown."""
     index = np.minimum((np.asarray(x, float) * 256).astype(int), 255)
-    rgb = colour_table("turbo")[index] / 255.0
-    return np.concatenate([rgb, np.ones((*rgb.shape[:-1], 1))], axis=-1)
+    rgba: np.ndarray = _lut("turbo")[index] / 255.0
+    return rgba
 
 
 def iso_colours(step: float) -> list[tuple[float, float, float, float]]:

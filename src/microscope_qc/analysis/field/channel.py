@@ -117,9 +117,11 @@ def _analyze_channel(
     else:
         key = content_key(raw, dark, analysed, sat, s)
         found = reuse.get(c, key)
-        kept = found or _step_independent(img, mm_input, ok, analysed, s, integer, cancel)
         if found is None:
+            kept = _step_independent(img, mm_input, ok, analysed, s, integer, cancel)
             reuse.put(c, key, kept)
+        else:
+            kept = found
     fit, maps, mm, blurred = kept.fit, kept.maps, kept.mm, kept.blurred
     noise_sd, median_signal = kept.noise_sd, kept.median_signal
     mj = metroloj_field_metrics(blurred, s.step_percent, analysed)
